@@ -1,0 +1,396 @@
+import { describe, expect, it } from 'vitest';
+import { ProtocolError, Reader, Writer, ZERO_UUID, uvarintSize } from '../src/protocol/primitives.js';
+import * as M from '../src/protocol/messages/index.js';
+import { SAMPLE_CASES } from './generated/samples.js';
+
+const hex = (b: Buffer): string => b.toString('hex');
+const bytes = (h: string): Buffer => Buffer.from(h.replace(/\s+/g, ''), 'hex');
+const written = (f: (w: Writer) => void): Buffer => {
+  const w = new Writer(8);
+  f(w);
+  return w.toBuffer();
+};
+
+describe('primitives: varints', () => {
+  const varintCases: [number, string][] = [
+    [0, '00'],
+    [-1, '01'],
+    [1, '02'],
+    [63, '7e'],
+    [-64, '7f'],
+    [64, '8001'],
+    [2 ** 31 - 1, 'feffffff0f'],
+    [-(2 ** 31), 'ffffffff0f'],
+  ];
+  it.each(varintCases)('varint %d <-> %s', (v, h) => {
+    const b = written((w) => w.varint(v));
+    expect(hex(b)).toBe(h);
+    const r = new Reader(b);
+    expect(r.varint()).toBe(v);
+    expect(r.remaining()).toBe(0);
+    // varlong encodes int32-range values identically
+    expect(hex(written((w) => w.varlong(v)))).toBe(h);
+    expect(new Reader(b).varlong()).toBe(v);
+  });
+
+  it('varlong edge values round-trip', () => {
+    const values = [0, -1, 1, 2 ** 31, -(2 ** 31) - 1, 2 ** 32, 2 ** 40 + 5, -(2 ** 40) - 5, 2 ** 53 - 1, -(2 ** 53 - 1), 2 ** 62, -(2 ** 62), 2 ** 63 - 2 ** 11, -(2 ** 63)];
+    for (const v of values) {
+      const b = written((w) => w.varlong(v));
+      const r = new Reader(b);
+      expect(r.varlong()).toBe(v);
+      expect(r.remaining()).toBe(0);
+    }
+    expect(hex(written((w) => w.varlong(2 ** 31)))).toBe('8080808010');
+    expect(hex(written((w) => w.varlong(-(2 ** 63))))).toBe('ffffffffffffffffff01');
+    expect(new Reader(bytes('ffffffffffffffffff01')).varlong()).toBe(-(2 ** 63));
+  });
+
+  it('uvarint values and sizes', () => {
+    for (const v of [0, 1, 127, 128, 16383, 16384, 2 ** 21, 2 ** 28 - 1, 2 ** 28, 2 ** 32 - 1]) {
+      const b = written((w) => w.uvarint(v));
+      expect(b.length).toBe(uvarintSize(v));
+      expect(new Reader(b).uvarint()).toBe(v);
+    }
+    expect(hex(written((w) => w.uvarint(300)))).toBe('ac02');
+  });
+
+  it('overlong varints throw ProtocolError', () => {
+    expect(() => new Reader(bytes('ffffffffff01')).uvarint()).toThrow(ProtocolError);
+    expect(() => new Reader(bytes('ffffffffff01')).varint()).toThrow(ProtocolError);
+    expect(() => new Reader(bytes('ffffffffffffffffffff01')).varlong()).toThrow(ProtocolError);
+    // truncated varints
+    expect(() => new Reader(bytes('ff')).uvarint()).toThrow(ProtocolError);
+    expect(() => new Reader(bytes('ffffff')).varlong()).toThrow(ProtocolError);
+    expect(() => new Reader(bytes('ffffffffffff')).varlong()).toThrow(ProtocolError);
+  });
+});
+
+describe('primitives: fixed-width', () => {
+  it('int64 negatives and large values', () => {
+    const cases: [number, string][] = [
+      [-1, 'ffffffffffffffff'],
+      [-2, 'fffffffffffffffe'],
+      [0, '0000000000000000'],
+      [2 ** 32, '0000000100000000'],
+      [2 ** 53 - 1, '001fffffffffffff'],
+      [-(2 ** 53 - 1), 'ffe0000000000001'],
+      [-(2 ** 32), 'ffffffff00000000'],
+      [-(2 ** 32) - 1, 'fffffffeffffffff'],
+    ];
+    for (const [v, h] of cases) {
+      const b = written((w) => w.int64(v));
+      expect(hex(b)).toBe(h);
+      expect(new Reader(b).int64()).toBe(v);
+    }
+  });
+
+  it('ints, uints, float, bool, uuid', () => {
+    const u = Buffer.from('00112233445566778899aabbccddeeff', 'hex');
+    const b = written((w) =>
+      w.int8(-2).int16(-300).uint16(65535).int32(-(2 ** 31)).uint32(2 ** 32 - 1).float64(-1.5).bool(true).bool(false).uuid(u),
+    );
+    const r = new Reader(b);
+    expect(r.int8()).toBe(-2);
+    expect(r.int16()).toBe(-300);
+    expect(r.uint16()).toBe(65535);
+    expect(r.int32()).toBe(-(2 ** 31));
+    expect(r.uint32()).toBe(2 ** 32 - 1);
+    expect(r.float64()).toBe(-1.5);
+    expect(r.bool()).toBe(true);
+    expect(r.bool()).toBe(false);
+    const got = r.uuid();
+    expect(got.equals(u)).toBe(true);
+    expect(got.buffer === b.buffer && got.byteOffset >= b.byteOffset && got.byteOffset < b.byteOffset + b.length).toBe(false); // copy
+    expect(r.remaining()).toBe(0);
+  });
+});
+
+describe('primitives: strings, bytes, arrays', () => {
+  it('compact vs non-compact strings', () => {
+    expect(hex(written((w) => w.string('ab')))).toBe('00026162');
+    expect(hex(written((w) => w.compactString('ab')))).toBe('036162');
+    expect(hex(written((w) => w.string('')))).toBe('0000');
+    expect(hex(written((w) => w.compactString('')))).toBe('01');
+    expect(hex(written((w) => w.string('é')))).toBe('0002c3a9');
+    const r = new Reader(bytes('00026162 036162 0002c3a9'));
+    expect(r.string()).toBe('ab');
+    expect(r.compactString()).toBe('ab');
+    expect(r.string()).toBe('é');
+  });
+
+  it('null strings, bytes and arrays', () => {
+    expect(hex(written((w) => w.nullableString(null)))).toBe('ffff');
+    expect(hex(written((w) => w.compactNullableString(null)))).toBe('00');
+    expect(hex(written((w) => w.nullableBytes(null)))).toBe('ffffffff');
+    expect(hex(written((w) => w.compactNullableBytes(null)))).toBe('00');
+    expect(hex(written((w) => w.arrayLength(-1)))).toBe('ffffffff');
+    expect(hex(written((w) => w.compactArrayLength(-1)))).toBe('00');
+    const r = new Reader(bytes('ffff 00 ffffffff 00 ffffffff 00'));
+    expect(r.nullableString()).toBeNull();
+    expect(r.compactNullableString()).toBeNull();
+    expect(r.nullableBytes()).toBeNull();
+    expect(r.compactNullableBytes()).toBeNull();
+    expect(r.arrayLength()).toBe(-1);
+    expect(r.compactArrayLength()).toBe(-1);
+    // non-nullable readers reject null
+    expect(() => new Reader(bytes('ffff')).string()).toThrow(ProtocolError);
+    expect(() => new Reader(bytes('00')).compactString()).toThrow(ProtocolError);
+    expect(() => new Reader(bytes('ffffffff')).bytes()).toThrow(ProtocolError);
+    expect(() => new Reader(bytes('00')).compactBytes()).toThrow(ProtocolError);
+    expect(() => new Reader(bytes('fffe')).nullableString()).toThrow(ProtocolError);
+    expect(() => new Reader(bytes('fffffffe')).arrayLength()).toThrow(ProtocolError);
+  });
+
+  it('bytes are slices, not copies', () => {
+    const b = bytes('00000003 aabbcc 04 ddeeff');
+    const r = new Reader(b);
+    const x = r.bytes();
+    expect(hex(x)).toBe('aabbcc');
+    expect(x.buffer).toBe(b.buffer);
+    expect(hex(r.compactBytes())).toBe('ddeeff');
+  });
+
+  it('truncated input throws ProtocolError', () => {
+    expect(() => new Reader(bytes('00')).int16()).toThrow(ProtocolError);
+    expect(() => new Reader(bytes('000000')).int32()).toThrow(ProtocolError);
+    expect(() => new Reader(bytes('00000000000000')).int64()).toThrow(ProtocolError);
+    expect(() => new Reader(bytes('')).int8()).toThrow(ProtocolError);
+    expect(() => new Reader(bytes('0005616263')).string()).toThrow(ProtocolError);
+    expect(() => new Reader(bytes('06616263')).compactString()).toThrow(ProtocolError);
+    expect(() => new Reader(bytes('00000005616263')).bytes()).toThrow(ProtocolError);
+    expect(() => new Reader(Buffer.alloc(15)).uuid()).toThrow(ProtocolError);
+    // Reader never reads past `end`, even if the buffer continues.
+    const r = new Reader(bytes('0002616263'), 0, 3);
+    expect(() => r.string()).toThrow(ProtocolError);
+    expect(() => new Reader(bytes('00000001'), 1, 4).int32()).toThrow(ProtocolError);
+  });
+
+  it('lying array counts throw instead of allocating', () => {
+    expect(() => new Reader(bytes('7fffffff 00')).arrayLength()).toThrow(ProtocolError);
+    expect(() => new Reader(bytes('ffffffff0f')).compactArrayLength()).toThrow(ProtocolError);
+    expect(() => new Reader(bytes('00000002 00')).arrayLength()).toThrow(ProtocolError);
+    // through a generated decoder: Produce v3, topics count 2^31-1
+    const body = bytes('ffff ffff 00000000 7fffffff 0001');
+    expect(() => M.decodeProduceRequest(new Reader(body), 3)).toThrow(ProtocolError);
+    // flexible: compact array count 2^32-2
+    const flex = bytes('00 ffff 00000000 ffffffff0f 00');
+    expect(() => M.decodeProduceRequest(new Reader(flex), 9)).toThrow(ProtocolError);
+  });
+
+  it('skipTaggedFields skips unknown fields', () => {
+    const r = new Reader(bytes('02 05 02 aabb 7f 00 ee'));
+    r.skipTaggedFields();
+    expect(r.int8()).toBe(-18);
+    expect(() => new Reader(bytes('01 05 09 aabb')).skipTaggedFields()).toThrow(ProtocolError);
+  });
+});
+
+describe('primitives: Writer', () => {
+  it('grows by doubling and keeps contents', () => {
+    const w = new Writer(16);
+    for (let i = 0; i < 1000; i++) w.int32(i);
+    expect(w.length).toBe(4000);
+    const b = w.toBuffer();
+    const r = new Reader(b);
+    for (let i = 0; i < 1000; i++) expect(r.int32()).toBe(i);
+  });
+
+  it('raw() appends large buffers as their own chunk, patchInt32 works across chunks', () => {
+    const big = Buffer.alloc(5000, 7);
+    const w = new Writer(16);
+    const h = w.reserveInt32();
+    w.int16(1);
+    w.raw(big);
+    w.raw(Buffer.from([1, 2, 3])); // small: copied
+    const h2 = w.reserveInt32();
+    for (let i = 0; i < 100; i++) w.int32(i); // forces growth after the chunk split
+    w.patchInt32(h, w.length - 4);
+    w.patchInt32(h2, -5);
+    const chunks = w.chunks();
+    expect(chunks.some((c) => c === big)).toBe(true);
+    expect(chunks.reduce((n, c) => n + c.length, 0)).toBe(w.length);
+    const flat = w.toBuffer();
+    expect(flat.length).toBe(4 + 2 + 5000 + 3 + 4 + 400);
+    expect(Buffer.concat(chunks).equals(flat)).toBe(true);
+    const r = new Reader(flat);
+    expect(r.int32()).toBe(flat.length - 4);
+    expect(r.int16()).toBe(1);
+    r.skip(5003);
+    expect(r.int32()).toBe(-5);
+    expect(r.int32()).toBe(0);
+  });
+});
+
+describe('generated codecs: round trip for every API and version', () => {
+  for (const c of SAMPLE_CASES) {
+    describe(`${c.name}`, () => {
+      for (let v = c.min; v <= c.max; v++) {
+        it(`v${v}`, () => {
+          for (const variant of [0, 1, 2]) {
+            const sample = c.sample(v, variant);
+            const w1 = new Writer(32);
+            c.encode(w1, v, sample);
+            const b1 = w1.toBuffer();
+            const r = new Reader(b1);
+            const decoded = c.decode(r, v);
+            expect(r.remaining()).toBe(0);
+            expect(decoded).toEqual(sample);
+            const w2 = new Writer(32);
+            c.encode(w2, v, decoded);
+            expect(hex(w2.toBuffer())).toBe(hex(b1));
+            if (variant === 0) {
+              // every strict prefix must be rejected with ProtocolError (never a RangeError or a bogus object)
+              for (let cut = 0; cut < b1.length; cut += Math.max(1, Math.floor(b1.length / 64))) {
+                expect(() => c.decode(new Reader(b1, 0, cut), v), `cut at ${cut}`).toThrow(ProtocolError);
+              }
+            }
+          }
+          // encoders tolerate missing properties (treated as defaults)
+          const w3 = new Writer();
+          c.encode(w3, v, {});
+          const w4 = new Writer();
+          c.encode(w4, v, c.defaults());
+          expect(hex(w3.toBuffer())).toBe(hex(w4.toBuffer()));
+          const d = c.decode(new Reader(w3.toBuffer()), v);
+          const w5 = new Writer();
+          c.encode(w5, v, d);
+          expect(hex(w5.toBuffer())).toBe(hex(w3.toBuffer()));
+        });
+      }
+    });
+  }
+});
+
+describe('golden byte vectors', () => {
+  it('ApiVersions v0 request body is empty', () => {
+    const w = new Writer();
+    M.encodeApiVersionsRequest(w, 0, { clientSoftwareName: 'a', clientSoftwareVersion: 'b' });
+    expect(w.length).toBe(0);
+    expect(M.decodeApiVersionsRequest(new Reader(Buffer.alloc(0)), 0)).toEqual({ clientSoftwareName: '', clientSoftwareVersion: '' });
+  });
+
+  it('ApiVersions v3 request', () => {
+    const w = new Writer();
+    M.encodeApiVersionsRequest(w, 3, { clientSoftwareName: 'a', clientSoftwareVersion: 'b' });
+    expect(hex(w.toBuffer())).toBe('0261026200');
+  });
+
+  it('ApiVersions v3 request with an unknown tagged field decodes', () => {
+    const r = new Reader(bytes('02 61 02 62 01 63 03 aabbcc'));
+    expect(M.decodeApiVersionsRequest(r, 3)).toEqual({ clientSoftwareName: 'a', clientSoftwareVersion: 'b' });
+    expect(r.remaining()).toBe(0);
+  });
+
+  it('ApiVersions v3 response with a tagged field', () => {
+    const w = new Writer();
+    M.encodeApiVersionsResponse(w, 3, {
+      errorCode: 0,
+      apiKeys: [{ apiKey: 0, minVersion: 0, maxVersion: 9 }],
+      throttleTimeMs: 0,
+      supportedFeatures: [],
+      finalizedFeaturesEpoch: 5,
+      finalizedFeatures: [],
+      zkMigrationReady: false,
+    });
+    // error, compact array(1) [key, min, max, tags], throttle, tagged: 1 field, tag 1, size 8, int64 5
+    expect(hex(w.toBuffer())).toBe(hex(bytes('0000 02 0000 0000 0009 00 00000000 01 01 08 0000000000000005')));
+    const d = M.decodeApiVersionsResponse(new Reader(w.toBuffer()), 3);
+    expect(d.finalizedFeaturesEpoch).toBe(5);
+    expect(d.apiKeys).toEqual([{ apiKey: 0, minVersion: 0, maxVersion: 9 }]);
+  });
+
+  it('ApiVersions v0 response', () => {
+    const w = new Writer();
+    M.encodeApiVersionsResponse(w, 0, { errorCode: 35, apiKeys: [{ apiKey: 18, minVersion: 0, maxVersion: 4 }] } as M.ApiVersionsResponse);
+    expect(hex(w.toBuffer())).toBe(hex(bytes('0023 00000001 0012 0000 0004')));
+  });
+
+  it('RequestHeader v1 and v2 with clientId x', () => {
+    const w1 = new Writer();
+    M.encodeRequestHeader(w1, 1, { requestApiKey: 3, requestApiVersion: 1, correlationId: 7, clientId: 'x' });
+    expect(hex(w1.toBuffer())).toBe(hex(bytes('0003 0001 00000007 0001 78')));
+    const w2 = new Writer();
+    M.encodeRequestHeader(w2, 2, { requestApiKey: 18, requestApiVersion: 3, correlationId: 1, clientId: 'x' });
+    // ClientId stays a non-compact int16 string in v2; then an empty tagged-field section
+    expect(hex(w2.toBuffer())).toBe(hex(bytes('0012 0003 00000001 0001 78 00')));
+    expect(M.decodeRequestHeader(new Reader(w2.toBuffer()), 2)).toEqual({ requestApiKey: 18, requestApiVersion: 3, correlationId: 1, clientId: 'x' });
+    expect(M.decodeRequestHeader(new Reader(bytes('0003 0001 00000007 ffff')), 1).clientId).toBeNull();
+  });
+
+  it('ResponseHeader v0 and v1', () => {
+    const w0 = new Writer();
+    M.encodeResponseHeader(w0, 0, { correlationId: 5 });
+    expect(hex(w0.toBuffer())).toBe('00000005');
+    const w1 = new Writer();
+    M.encodeResponseHeader(w1, 1, { correlationId: 5 });
+    expect(hex(w1.toBuffer())).toBe('0000000500');
+  });
+
+  it('Metadata v1 request with null topics', () => {
+    const w = new Writer();
+    M.encodeMetadataRequest(w, 1, { topics: null } as M.MetadataRequest);
+    expect(hex(w.toBuffer())).toBe('ffffffff');
+    expect(M.decodeMetadataRequest(new Reader(bytes('ffffffff')), 1).topics).toBeNull();
+    // v0 cannot express null: an empty array is written ("all topics" in v0)
+    const w0 = new Writer();
+    M.encodeMetadataRequest(w0, 0, { topics: null } as M.MetadataRequest);
+    expect(hex(w0.toBuffer())).toBe('00000000');
+    expect(() => M.decodeMetadataRequest(new Reader(bytes('ffffffff')), 0)).toThrow(ProtocolError);
+    // v4 adds AllowAutoTopicCreation (default true)
+    const w4 = new Writer();
+    M.encodeMetadataRequest(w4, 4, { topics: null } as M.MetadataRequest);
+    expect(hex(w4.toBuffer())).toBe('ffffffff01');
+  });
+
+  it('Produce v3 and v9 requests', () => {
+    const req: M.ProduceRequest = {
+      transactionalId: null,
+      acks: -1,
+      timeoutMs: 1000,
+      topicData: [{ name: 't', partitionData: [{ index: 0, records: Buffer.from([0xaa, 0xbb, 0xcc]) }] }],
+    };
+    const w3 = new Writer();
+    M.encodeProduceRequest(w3, 3, req);
+    expect(hex(w3.toBuffer())).toBe(hex(bytes('ffff ffff 000003e8 00000001 0001 74 00000001 00000000 00000003 aabbcc')));
+    const w9 = new Writer();
+    M.encodeProduceRequest(w9, 9, req);
+    expect(hex(w9.toBuffer())).toBe(hex(bytes('00 ffff 000003e8 02 02 74 02 00000000 04 aabbcc 00 00 00')));
+    const d = M.decodeProduceRequest(new Reader(w9.toBuffer()), 9);
+    expect(d).toEqual(req);
+  });
+
+  it('ConsumerProtocolSubscription v0', () => {
+    const w = new Writer();
+    M.encodeConsumerProtocolSubscription(w, 0, { topics: ['a'], userData: null } as M.ConsumerProtocolSubscription);
+    expect(hex(w.toBuffer())).toBe(hex(bytes('00000001 0001 61 ffffffff')));
+  });
+});
+
+describe('header version helpers and API table', () => {
+  it('request/response header versions', () => {
+    expect(M.requestHeaderVersion(0, 8)).toBe(1);
+    expect(M.requestHeaderVersion(0, 9)).toBe(2);
+    expect(M.responseHeaderVersion(0, 8)).toBe(0);
+    expect(M.responseHeaderVersion(0, 9)).toBe(1);
+    expect(M.requestHeaderVersion(18, 3)).toBe(2);
+    expect(M.responseHeaderVersion(18, 3)).toBe(0);
+    expect(M.responseHeaderVersion(18, 4)).toBe(0);
+    expect(M.requestHeaderVersion(3, 9)).toBe(2);
+    expect(M.responseHeaderVersion(3, 9)).toBe(1);
+    expect(M.requestHeaderVersion(9999, 0)).toBe(1);
+    expect(M.responseHeaderVersion(-1, 0)).toBe(0);
+  });
+
+  it('API_SCHEMAS lists every API once', () => {
+    expect(M.API_SCHEMAS.length).toBe(36);
+    expect(new Set(M.API_SCHEMAS.map((s) => s.key)).size).toBe(36);
+    expect(M.ProduceApi).toEqual({ key: 0, name: 'Produce', minVersion: 0, maxVersion: 11, flexibleFrom: 9 });
+    expect(M.API_SCHEMAS.find((s) => s.name === 'ApiVersions')).toMatchObject({ key: 18, flexibleFrom: 3 });
+  });
+
+  it('ZERO_UUID default for absent uuid fields', () => {
+    const d = M.decodeMetadataRequest(new Reader(bytes('00000001 0001 61')), 1);
+    expect(d.topics![0]!.topicId.equals(ZERO_UUID)).toBe(true);
+  });
+});
