@@ -457,8 +457,19 @@ function genEncode(model, struct) {
         tagged.forEach((f, k) => {
           const inV = intersect(fc, f.tagged);
           const cond = covers(f.tagged, fc) ? '' : `${condExpr(f.tagged, fc)} && `;
-          out.push(`${i}const _t${k} = ${getter(f)};`);
-          out.push(`${i}const _h${k} = ${cond}${nonDefaultExpr(f, `_t${k}`)};`);
+          if (f.desc.kind === 'struct') {
+            // Avoid allocating a default struct just to find out it is the default.
+            const S = f.desc.struct.tsName;
+            out.push(`${i}const _t${k} = m.${f.camel};`);
+            let nd;
+            if (f.defaultExpr === 'null') nd = `_t${k} != null`;
+            else if (f.nullableAny) nd = `(_t${k} === null || (_t${k} !== undefined && !isDefault${S}(_t${k})))`;
+            else nd = `(_t${k} != null && !isDefault${S}(_t${k}))`;
+            out.push(`${i}const _h${k} = ${cond}${nd};`);
+          } else {
+            out.push(`${i}const _t${k} = ${getter(f)};`);
+            out.push(`${i}const _h${k} = ${cond}${nonDefaultExpr(f, `_t${k}`)};`);
+          }
           out.push(`${i}if (_h${k}) _tc++;`);
           f._inV = inV;
         });

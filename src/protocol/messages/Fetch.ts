@@ -200,8 +200,8 @@ export function encodeFetchRequest(w: Writer, version: number, m: FetchRequest):
     const _t0 = (m.clusterId === undefined ? null : m.clusterId);
     const _h0 = _t0 !== null;
     if (_h0) _tc++;
-    const _t1 = (m.replicaState ?? defaultFetchRequestReplicaState());
-    const _h1 = version >= 15 && (!isDefaultFetchRequestReplicaState(_t1));
+    const _t1 = m.replicaState;
+    const _h1 = version >= 15 && (_t1 != null && !isDefaultFetchRequestReplicaState(_t1));
     if (_h1) _tc++;
     w.uvarint(_tc);
     if (_h0) {
@@ -739,14 +739,14 @@ export function encodeFetchResponsePartitionData(w: Writer, version: number, m: 
   }
   if (version >= 12) {
     let _tc = 0;
-    const _t0 = (m.divergingEpoch ?? defaultFetchResponseEpochEndOffset());
-    const _h0 = (!isDefaultFetchResponseEpochEndOffset(_t0));
+    const _t0 = m.divergingEpoch;
+    const _h0 = (_t0 != null && !isDefaultFetchResponseEpochEndOffset(_t0));
     if (_h0) _tc++;
-    const _t1 = (m.currentLeader ?? defaultFetchResponseLeaderIdAndEpoch());
-    const _h1 = (!isDefaultFetchResponseLeaderIdAndEpoch(_t1));
+    const _t1 = m.currentLeader;
+    const _h1 = (_t1 != null && !isDefaultFetchResponseLeaderIdAndEpoch(_t1));
     if (_h1) _tc++;
-    const _t2 = (m.snapshotId ?? defaultFetchResponseSnapshotId());
-    const _h2 = (!isDefaultFetchResponseSnapshotId(_t2));
+    const _t2 = m.snapshotId;
+    const _h2 = (_t2 != null && !isDefaultFetchResponseSnapshotId(_t2));
     if (_h2) _tc++;
     w.uvarint(_tc);
     if (_h0) {

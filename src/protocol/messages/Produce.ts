@@ -407,8 +407,8 @@ export function encodeProduceResponsePartitionProduceResponse(w: Writer, version
   }
   if (version >= 9) {
     let _tc = 0;
-    const _t0 = (m.currentLeader ?? defaultProduceResponseLeaderIdAndEpoch());
-    const _h0 = version >= 10 && (!isDefaultProduceResponseLeaderIdAndEpoch(_t0));
+    const _t0 = m.currentLeader;
+    const _h0 = version >= 10 && (_t0 != null && !isDefaultProduceResponseLeaderIdAndEpoch(_t0));
     if (_h0) _tc++;
     w.uvarint(_tc);
     if (_h0) {
