@@ -1,1 +1,5 @@
-export const x: number = 1;
+// minikafka's public API.
+export { startCluster } from './cluster.js';
+export type { Cluster, ClusterOptions, CreateTopicOptions } from './cluster.js';
+export { Broker } from './server/Broker.js';
+export type { BrokerOptions } from './server/Broker.js';

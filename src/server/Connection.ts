@@ -1,0 +1,161 @@
+// One client TCP connection: length-prefixed frames in, responses out in request order.
+//
+// Frames are `int32 size` + `size` bytes. A size below the smallest header or above
+// `socket.request.max.bytes` closes the connection with one logged line, as Kafka does.
+// Requests are handed to the dispatcher as they arrive (so appends happen in arrival
+// order), may complete out of order, and are answered strictly in arrival order.
+import type { Socket } from 'node:net';
+import type { Logger } from '../logger.js';
+
+/** What the dispatcher returns for one request frame. */
+export type Reply =
+  | { kind: 'response'; chunks: Buffer[] }
+  | { kind: 'none' } // acks=0 produce: nothing is sent
+  | { kind: 'close'; reason: string }; // drop the connection (fault injection, undecodable request)
+
+export interface FrameHandler {
+  /** Handle one request frame (without its size prefix). */
+  handleFrame(frame: Buffer, conn: Connection): Reply | Promise<Reply>;
+}
+
+const MIN_FRAME = 8; // api key + version + correlation id
+/** Pause reading once this many requests are waiting for their turn to be answered. */
+const MAX_QUEUED = 1000;
+
+interface Slot {
+  reply: Reply | undefined;
+}
+
+export class Connection {
+  readonly id: string;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private expected = -1; // size of the frame being assembled, -1 = reading the size prefix
+  private queue: Slot[] = [];
+  private closed = false;
+  private paused = false;
+
+  constructor(
+    readonly socket: Socket,
+    private readonly handler: FrameHandler,
+    private readonly maxRequestBytes: number,
+    private readonly log: Logger,
+    private readonly onClose: (c: Connection) => void,
+  ) {
+    this.id = `${socket.remoteAddress}:${socket.remotePort}`;
+    socket.setNoDelay(true);
+    socket.on('data', (d) => this.onData(d));
+    socket.on('error', (e) => this.log.debug(`connection ${this.id} error: ${e.message}`));
+    socket.on('close', () => {
+      this.closed = true;
+      this.onClose(this);
+    });
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  close(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.log.warn(`closing connection ${this.id}: ${reason}`);
+    this.socket.destroy();
+  }
+
+  private onData(data: Buffer): void {
+    if (this.closed) return;
+    this.pending.push(data);
+    this.pendingBytes += data.length;
+    while (!this.closed) {
+      if (this.expected < 0) {
+        if (this.pendingBytes < 4) return;
+        const size = this.peekInt32();
+        if (size < MIN_FRAME || size > this.maxRequestBytes) {
+          this.close(
+            size > this.maxRequestBytes
+              ? `request size ${size} exceeds socket.request.max.bytes ${this.maxRequestBytes}`
+              : `invalid request size ${size}`,
+          );
+          return;
+        }
+        this.consume(4);
+        this.expected = size;
+      }
+      if (this.pendingBytes < this.expected) return;
+      const frame = this.consume(this.expected);
+      this.expected = -1;
+      this.dispatch(frame);
+    }
+  }
+
+  private peekInt32(): number {
+    const head = this.pending[0]!;
+    if (head.length >= 4) return head.readInt32BE(0);
+    return this.joinPending().readInt32BE(0);
+  }
+
+  private joinPending(): Buffer {
+    const all = Buffer.concat(this.pending, this.pendingBytes);
+    this.pending = [all];
+    return all;
+  }
+
+  /** Take n bytes off the front of the pending data (a slice when it lies in one chunk). */
+  private consume(n: number): Buffer {
+    let head = this.pending[0]!;
+    if (head.length < n) head = this.joinPending();
+    const out = head.subarray(0, n);
+    if (head.length === n) this.pending.shift();
+    else this.pending[0] = head.subarray(n);
+    this.pendingBytes -= n;
+    return out;
+  }
+
+  private dispatch(frame: Buffer): void {
+    const slot: Slot = { reply: undefined };
+    this.queue.push(slot);
+    let result: Reply | Promise<Reply>;
+    try {
+      result = this.handler.handleFrame(frame, this);
+    } catch (err) {
+      result = { kind: 'close', reason: `handler failed: ${(err as Error).message}` };
+    }
+    if (result instanceof Promise) {
+      result.then(
+        (r) => this.complete(slot, r),
+        (err: Error) => this.complete(slot, { kind: 'close', reason: `handler failed: ${err.message}` }),
+      );
+      if (!this.paused && this.queue.length >= MAX_QUEUED) {
+        this.paused = true;
+        this.socket.pause();
+      }
+    } else {
+      this.complete(slot, result);
+    }
+  }
+
+  private complete(slot: Slot, reply: Reply): void {
+    slot.reply = reply;
+    if (this.queue[0] !== slot) return;
+    let corked = false;
+    while (this.queue.length > 0 && this.queue[0]!.reply !== undefined && !this.closed) {
+      const r = this.queue.shift()!.reply!;
+      if (r.kind === 'close') {
+        this.close(r.reason);
+        break;
+      }
+      if (r.kind === 'none') continue;
+      if (!corked) {
+        this.socket.cork();
+        corked = true;
+      }
+      for (const c of r.chunks) this.socket.write(c);
+    }
+    if (corked) this.socket.uncork();
+    if (this.paused && this.queue.length < MAX_QUEUED / 2 && !this.closed) {
+      this.paused = false;
+      this.socket.resume();
+    }
+  }
+}

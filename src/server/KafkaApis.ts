@@ -1,0 +1,74 @@
+// Frame → request header → the API's decoder → its handler → response frame.
+//
+// Kafka's rules for what cannot be served: an unknown API key or an unsupported version
+// closes the connection with a logged reason, except ApiVersions, which answers any version
+// it does not know with a v0-shaped UNSUPPORTED_VERSION reply (so clients can fall back).
+// A body that does not decode closes the connection too (Kafka's InvalidRequestException).
+import type { Logger } from '../logger.js';
+import { KafkaError, errorName } from '../protocol/errors.js';
+import { decodeRequestHeader, encodeResponseHeader } from '../protocol/messages/index.js';
+import { Reader, Writer } from '../protocol/primitives.js';
+import { API_LIST, API_VERSIONS_KEY, encodeUnsupportedApiVersions, NO_RESPONSE, type Api, type RequestContext } from './apis/index.js';
+import type { Broker } from './Broker.js';
+import type { Connection, FrameHandler, Reply } from './Connection.js';
+
+const BY_KEY = new Map<number, Api>(API_LIST.map((a) => [a.key, a]));
+
+export class KafkaApis implements FrameHandler {
+  constructor(
+    private readonly broker: Broker,
+    private readonly log: Logger,
+  ) {}
+
+  handleFrame(frame: Buffer, conn: Connection): Reply | Promise<Reply> {
+    const apiKey = frame.readInt16BE(0);
+    const apiVersion = frame.readInt16BE(2);
+    const correlationId = frame.readInt32BE(4);
+    const api = BY_KEY.get(apiKey);
+    if (!api) return { kind: 'close', reason: `unknown API key ${apiKey} (version ${apiVersion}, correlation id ${correlationId})` };
+    if (apiVersion < api.minVersion || apiVersion > api.maxVersion) {
+      if (apiKey === API_VERSIONS_KEY) return { kind: 'response', chunks: encodeUnsupportedApiVersions(correlationId) };
+      return { kind: 'close', reason: `unsupported ${api.name} version ${apiVersion} (serving ${api.minVersion}-${api.maxVersion})` };
+    }
+    const flexible = api.flexibleFrom >= 0 && apiVersion >= api.flexibleFrom;
+    let request: unknown;
+    let ctx: RequestContext;
+    try {
+      const r = new Reader(frame);
+      const header = decodeRequestHeader(r, flexible ? 2 : 1);
+      ctx = { broker: this.broker, conn, apiVersion, correlationId, clientId: header.clientId };
+      request = api.decodeRequest(r, apiVersion);
+    } catch (err) {
+      return { kind: 'close', reason: `malformed ${api.name} v${apiVersion} request: ${(err as Error).message}` };
+    }
+    const finish = (res: unknown): Reply => {
+      if (res === NO_RESPONSE) return { kind: 'none' };
+      return { kind: 'response', chunks: this.encode(api, apiVersion, correlationId, flexible, res) };
+    };
+    const fail = (err: unknown): Reply => {
+      if (err instanceof KafkaError) {
+        return { kind: 'close', reason: `${api.name} v${apiVersion} failed with ${errorName(err.code)}: ${err.message}` };
+      }
+      this.log.error(`${api.name} v${apiVersion} handler crashed: ${(err as Error).stack ?? String(err)}`);
+      return { kind: 'close', reason: `${api.name} v${apiVersion} internal error: ${(err as Error).message}` };
+    };
+    try {
+      const out = api.handle(ctx, request);
+      if (out instanceof Promise) return out.then(finish, fail);
+      return finish(out);
+    } catch (err) {
+      return fail(err);
+    }
+  }
+
+  private encode(api: Api, version: number, correlationId: number, flexible: boolean, res: unknown): Buffer[] {
+    const w = new Writer(256);
+    const size = w.reserveInt32();
+    // ApiVersions always answers with response header v0, whatever its version.
+    encodeResponseHeader(w, flexible && api.key !== API_VERSIONS_KEY ? 1 : 0, { correlationId });
+    api.encodeResponse(w, version, res);
+    w.patchInt32(size, w.length - 4);
+    return w.chunks();
+  }
+}
+

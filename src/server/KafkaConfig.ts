@@ -1,0 +1,263 @@
+// Broker configuration under Kafka's own property names, and the topic-level configs
+// derived from it (a topic config falls back to its broker-level `log.*` twin).
+
+export type ConfigValue = string | number | boolean;
+export type Properties = Record<string, ConfigValue>;
+
+type Kind = 'int' | 'long' | 'boolean' | 'string' | 'list';
+
+interface BrokerConfigDef {
+  kind: Kind;
+  default: string;
+}
+
+/** Broker properties minikafka honours, with Kafka's defaults. */
+const BROKER_CONFIGS: Record<string, BrokerConfigDef> = {
+  'node.id': { kind: 'int', default: '1' },
+  'broker.id': { kind: 'int', default: '-1' },
+  'auto.create.topics.enable': { kind: 'boolean', default: 'true' },
+  'delete.topic.enable': { kind: 'boolean', default: 'true' },
+  'num.partitions': { kind: 'int', default: '1' },
+  'default.replication.factor': { kind: 'int', default: '1' },
+  'min.insync.replicas': { kind: 'int', default: '1' },
+  'socket.request.max.bytes': { kind: 'int', default: String(100 * 1024 * 1024) },
+  'message.max.bytes': { kind: 'int', default: '1048588' },
+  'log.segment.bytes': { kind: 'int', default: String(1024 * 1024 * 1024) },
+  'log.roll.ms': { kind: 'long', default: '' },
+  'log.roll.hours': { kind: 'int', default: '168' },
+  'log.retention.ms': { kind: 'long', default: '' },
+  'log.retention.minutes': { kind: 'int', default: '' },
+  'log.retention.hours': { kind: 'int', default: '168' },
+  'log.retention.bytes': { kind: 'long', default: '-1' },
+  'log.retention.check.interval.ms': { kind: 'long', default: '300000' },
+  'log.flush.interval.messages': { kind: 'long', default: '9223372036854775807' },
+  'log.flush.interval.ms': { kind: 'long', default: '' },
+  'log.flush.scheduler.interval.ms': { kind: 'long', default: '9223372036854775807' },
+  'log.index.interval.bytes': { kind: 'int', default: '4096' },
+  'log.index.size.max.bytes': { kind: 'int', default: String(10 * 1024 * 1024) },
+  'log.message.timestamp.type': { kind: 'string', default: 'CreateTime' },
+  'log.cleanup.policy': { kind: 'list', default: 'delete' },
+  'compression.type': { kind: 'string', default: 'producer' },
+  'unclean.leader.election.enable': { kind: 'boolean', default: 'false' },
+  'group.initial.rebalance.delay.ms': { kind: 'int', default: '3000' },
+  'group.min.session.timeout.ms': { kind: 'int', default: '6000' },
+  'group.max.session.timeout.ms': { kind: 'int', default: '1800000' },
+  'offsets.retention.minutes': { kind: 'int', default: '10080' },
+  'producer.id.expiration.ms': { kind: 'int', default: '86400000' },
+  'transaction.max.timeout.ms': { kind: 'int', default: '900000' },
+  'replica.lag.time.max.ms': { kind: 'long', default: '30000' },
+  'advertised.listeners': { kind: 'string', default: '' },
+};
+
+export class ConfigError extends Error {}
+
+const LONG_MAX = '9223372036854775807';
+
+function checkValue(name: string, kind: Kind, value: string): void {
+  if (kind === 'int' || kind === 'long') {
+    if (!/^-?\d+$/.test(value)) throw new ConfigError(`${name}: expected a number, got '${value}'`);
+  } else if (kind === 'boolean') {
+    if (value !== 'true' && value !== 'false') throw new ConfigError(`${name}: expected true or false, got '${value}'`);
+  }
+}
+
+/** Parse a numeric property; Long.MAX_VALUE and anything past 2^53 become Infinity. */
+export function toNumber(value: string): number {
+  if (value === LONG_MAX) return Number.POSITIVE_INFINITY;
+  const n = Number(value);
+  return Number.isSafeInteger(n) ? n : n > 0 ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
+}
+
+export class KafkaConfig {
+  /** Properties set explicitly (by --config or startCluster({ config })). */
+  readonly explicit: Map<string, string>;
+
+  constructor(props: Properties = {}) {
+    this.explicit = new Map();
+    for (const [k, v] of Object.entries(props)) {
+      const value = String(v);
+      const def = BROKER_CONFIGS[k] ?? topicDefByName(k);
+      if (!def) throw new ConfigError(`unknown config '${k}'`);
+      checkValue(k, def.kind, value);
+      this.explicit.set(k, value);
+    }
+  }
+
+  has(name: string): boolean {
+    return this.explicit.has(name);
+  }
+
+  get(name: string): string {
+    const v = this.explicit.get(name);
+    if (v !== undefined) return v;
+    const def = BROKER_CONFIGS[name];
+    if (!def) throw new Error(`not a broker config: ${name}`);
+    return def.default;
+  }
+
+  int(name: string): number {
+    return toNumber(this.get(name));
+  }
+
+  bool(name: string): boolean {
+    return this.get(name) === 'true';
+  }
+
+  get nodeId(): number {
+    return this.has('broker.id') && !this.has('node.id') ? this.int('broker.id') : this.int('node.id');
+  }
+
+  /** Every broker config with its value and whether it was set explicitly. */
+  entries(): { name: string; value: string; explicit: boolean }[] {
+    return Object.keys(BROKER_CONFIGS)
+      .sort()
+      .map((name) => ({ name, value: this.get(name), explicit: this.explicit.has(name) }));
+  }
+
+  /** Broker default of a topic config, and whether it was set explicitly on the broker. */
+  topicDefault(name: string): { value: string; source: 'static' | 'default' } {
+    const def = topicDefByName(name);
+    if (!def) throw new Error(`not a topic config: ${name}`);
+    if (this.explicit.has(name)) return { value: this.explicit.get(name)!, source: 'static' };
+    for (const key of def.brokerKeys) {
+      const v = this.explicit.get(key.name);
+      if (v !== undefined && v !== '') return { value: key.convert ? key.convert(v) : v, source: 'static' };
+    }
+    return { value: def.default, source: 'default' };
+  }
+}
+
+interface TopicConfigDef {
+  kind: Kind;
+  default: string;
+  /** Broker keys it falls back to, first match wins (e.g. log.retention.ms, then minutes, then hours). */
+  brokerKeys: { name: string; convert?: (v: string) => string }[];
+  validate?: (v: string) => string | null;
+}
+
+const hoursToMs = (v: string) => String(Number(v) * 3600_000);
+const minutesToMs = (v: string) => String(Number(v) * 60_000);
+const oneOf = (...allowed: string[]) => (v: string) =>
+  allowed.includes(v) ? null : `must be one of ${allowed.join(', ')}`;
+const atLeast = (min: number) => (v: string) => (toNumber(v) >= min ? null : `must be at least ${min}`);
+
+/** Topic-level configs minikafka honours or reports, with Kafka's defaults. */
+export const TOPIC_CONFIGS: Record<string, TopicConfigDef> = {
+  'cleanup.policy': {
+    kind: 'list',
+    default: 'delete',
+    brokerKeys: [{ name: 'log.cleanup.policy' }],
+    validate: (v) => (v.split(',').every((p) => ['delete', 'compact'].includes(p.trim())) ? null : 'must be delete and/or compact'),
+  },
+  'compression.type': {
+    kind: 'string',
+    default: 'producer',
+    brokerKeys: [{ name: 'compression.type' }],
+    validate: oneOf('producer', 'uncompressed', 'gzip', 'snappy', 'lz4', 'zstd'),
+  },
+  'flush.messages': { kind: 'long', default: LONG_MAX, brokerKeys: [{ name: 'log.flush.interval.messages' }], validate: atLeast(1) },
+  'flush.ms': { kind: 'long', default: LONG_MAX, brokerKeys: [{ name: 'log.flush.interval.ms' }], validate: atLeast(0) },
+  'index.interval.bytes': { kind: 'int', default: '4096', brokerKeys: [{ name: 'log.index.interval.bytes' }], validate: atLeast(0) },
+  'max.message.bytes': { kind: 'int', default: '1048588', brokerKeys: [{ name: 'message.max.bytes' }], validate: atLeast(0) },
+  'message.timestamp.type': {
+    kind: 'string',
+    default: 'CreateTime',
+    brokerKeys: [{ name: 'log.message.timestamp.type' }],
+    validate: oneOf('CreateTime', 'LogAppendTime'),
+  },
+  'min.insync.replicas': { kind: 'int', default: '1', brokerKeys: [{ name: 'min.insync.replicas' }], validate: atLeast(1) },
+  'retention.bytes': { kind: 'long', default: '-1', brokerKeys: [{ name: 'log.retention.bytes' }] },
+  'retention.ms': {
+    kind: 'long',
+    default: '604800000',
+    brokerKeys: [
+      { name: 'log.retention.ms' },
+      { name: 'log.retention.minutes', convert: minutesToMs },
+      { name: 'log.retention.hours', convert: hoursToMs },
+    ],
+    validate: atLeast(-1),
+  },
+  'segment.bytes': { kind: 'int', default: '1073741824', brokerKeys: [{ name: 'log.segment.bytes' }], validate: atLeast(14) },
+  'segment.index.bytes': { kind: 'int', default: '10485760', brokerKeys: [{ name: 'log.index.size.max.bytes' }], validate: atLeast(4) },
+  'segment.ms': {
+    kind: 'long',
+    default: '604800000',
+    brokerKeys: [{ name: 'log.roll.ms' }, { name: 'log.roll.hours', convert: hoursToMs }],
+    validate: atLeast(1),
+  },
+  'unclean.leader.election.enable': {
+    kind: 'boolean',
+    default: 'false',
+    brokerKeys: [{ name: 'unclean.leader.election.enable' }],
+  },
+};
+
+function topicDefByName(name: string): TopicConfigDef | undefined {
+  return Object.prototype.hasOwnProperty.call(TOPIC_CONFIGS, name) ? TOPIC_CONFIGS[name] : undefined;
+}
+
+/** Validate one topic config override; returns an error message or null. */
+export function validateTopicConfig(name: string, value: string | null): string | null {
+  const def = topicDefByName(name);
+  if (!def) return `unknown topic config '${name}'`;
+  if (value === null) return null;
+  try {
+    checkValue(name, def.kind, value);
+  } catch (e) {
+    return (e as Error).message;
+  }
+  const problem = def.validate?.(value);
+  return problem ? `${name}: ${problem}` : null;
+}
+
+/** A topic's effective configs: overrides over broker defaults, with where each came from. */
+export function effectiveTopicConfigs(
+  broker: KafkaConfig,
+  overrides: Record<string, string>,
+): { name: string; value: string; source: 'topic' | 'static' | 'default' }[] {
+  return Object.keys(TOPIC_CONFIGS)
+    .sort()
+    .map((name) => {
+      if (Object.prototype.hasOwnProperty.call(overrides, name)) return { name, value: overrides[name]!, source: 'topic' as const };
+      const d = broker.topicDefault(name);
+      return { name, value: d.value, source: d.source };
+    });
+}
+
+/** Kafka's DescribeConfigs config type codes. */
+const CONFIG_TYPE_CODES: Record<Kind, number> = { boolean: 1, string: 2, int: 3, long: 5, list: 7 };
+
+export function configTypeCode(name: string): number {
+  const def = topicDefByName(name) ?? BROKER_CONFIGS[name];
+  return def ? CONFIG_TYPE_CODES[def.kind] : 0;
+}
+
+/** Topic config overrides after Kafka's incremental ops (0 SET, 1 DELETE, 2 APPEND, 3 SUBTRACT). */
+export function applyConfigOp(
+  broker: KafkaConfig,
+  configs: Record<string, string>,
+  name: string,
+  op: number,
+  value: string | null,
+): string | null {
+  const def = topicDefByName(name);
+  if (!def) return `unknown topic config '${name}'`;
+  if (op === 1) {
+    delete configs[name];
+    return null;
+  }
+  if (op === 0) {
+    if (value === null) return `Null value not supported for: ${name}`;
+    configs[name] = value;
+    return null;
+  }
+  if (op === 2 || op === 3) {
+    if (def.kind !== 'list') return `Config value append/subtract is not allowed for config key: ${name}`;
+    const current = (configs[name] ?? broker.topicDefault(name).value).split(',').map((s) => s.trim()).filter(Boolean);
+    const items = (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    const next = op === 2 ? [...current, ...items.filter((i) => !current.includes(i))] : current.filter((c) => !items.includes(c));
+    configs[name] = next.join(',');
+    return null;
+  }
+  return `unknown config operation ${op}`;
+}

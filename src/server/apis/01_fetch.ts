@@ -1,0 +1,60 @@
+// Fetch v4–12 for consumers (sessionless: the reply's session id is always 0, which every
+// client accepts as "no session"). Whole batches from the fetch offset up to the high
+// watermark, at least one batch even past max_bytes, partition_max_bytes per partition.
+// If fewer than min_bytes are available the request waits up to max_wait_ms for appends.
+// last_stable_offset = high watermark and no aborted transactions (no transactions yet).
+// A topic may appear several times in one request (kafkajs does that); each entry is
+// answered in request order.
+import { ErrorCode } from '../../protocol/errors.js';
+import { decodeFetchRequest, encodeFetchResponse, FetchApi } from '../../protocol/messages/Fetch.js';
+import type { FetchResponse } from '../../protocol/messages/Fetch.js';
+import type { FetchPartitionRequest, FetchPartitionResult } from '../ReplicaManager.js';
+import { defineApi } from './Api.js';
+
+const EMPTY = Buffer.alloc(0);
+
+/** Bound how long a client may park a request on us. */
+const MAX_WAIT_CAP_MS = 5 * 60_000;
+
+export const fetchApi = defineApi(
+  FetchApi,
+  [4, 12],
+  { decodeRequest: decodeFetchRequest, encodeResponse: encodeFetchResponse },
+  async (ctx, req) => {
+    const partitions: FetchPartitionRequest[] = [];
+    for (const t of req.topics) {
+      for (const p of t.partitions) {
+        partitions.push({ topic: t.topic, partition: p.partition, fetchOffset: p.fetchOffset, partitionMaxBytes: p.partitionMaxBytes });
+      }
+    }
+    const results = await ctx.broker.replicaManager.fetchMessages({
+      maxWaitMs: Math.min(Math.max(req.maxWaitMs, 0), MAX_WAIT_CAP_MS),
+      minBytes: req.minBytes,
+      maxBytes: req.maxBytes,
+      partitions,
+    });
+    let i = 0;
+    const responses: FetchResponse['responses'] = req.topics.map((t) => ({
+      topic: t.topic,
+      topicId: t.topicId,
+      partitions: t.partitions.map((p) => partitionData(p.partition, results[i++]!)),
+    }));
+    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses, nodeEndpoints: [] } satisfies FetchResponse;
+  },
+);
+
+function partitionData(index: number, r: FetchPartitionResult): FetchResponse['responses'][number]['partitions'][number] {
+  return {
+    partitionIndex: index,
+    errorCode: r.errorCode,
+    highWatermark: r.highWatermark,
+    lastStableOffset: r.lastStableOffset,
+    logStartOffset: r.logStartOffset,
+    divergingEpoch: { epoch: -1, endOffset: -1 },
+    currentLeader: { leaderId: -1, leaderEpoch: -1 },
+    snapshotId: { endOffset: -1, epoch: -1 },
+    abortedTransactions: r.errorCode === ErrorCode.NONE ? [] : null,
+    preferredReadReplica: -1,
+    records: r.records ?? EMPTY,
+  };
+}

@@ -1,0 +1,57 @@
+// ApiVersions v0–3. The table is read off the API modules in this folder, so what we
+// advertise is exactly what we serve. A version we do not know (v4+) gets the v0-shaped
+// UNSUPPORTED_VERSION reply holding our own range, so clients fall back (see KafkaApis).
+// v3's client software name and version must match Kafka's pattern, else INVALID_REQUEST.
+import { ErrorCode } from '../../protocol/errors.js';
+import { ApiVersionsApi, decodeApiVersionsRequest, encodeApiVersionsResponse } from '../../protocol/messages/ApiVersions.js';
+import type { ApiVersionsResponse } from '../../protocol/messages/ApiVersions.js';
+import { Writer } from '../../protocol/primitives.js';
+import { defineApi } from './Api.js';
+import { API_LIST } from './index.js';
+
+export const API_VERSIONS_KEY = 18;
+const MIN = 0;
+const MAX = 3;
+
+const SOFTWARE_PATTERN = /^[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?$/;
+
+function table(): ApiVersionsResponse['apiKeys'] {
+  return API_LIST.map((a) => ({ apiKey: a.key, minVersion: a.minVersion, maxVersion: a.maxVersion }));
+}
+
+export const apiVersionsApi = defineApi(
+  ApiVersionsApi,
+  [MIN, MAX],
+  { decodeRequest: decodeApiVersionsRequest, encodeResponse: encodeApiVersionsResponse },
+  (ctx, req): ApiVersionsResponse => {
+    const invalid =
+      ctx.apiVersion >= 3 && !(SOFTWARE_PATTERN.test(req.clientSoftwareName) && SOFTWARE_PATTERN.test(req.clientSoftwareVersion));
+    return {
+      errorCode: invalid ? ErrorCode.INVALID_REQUEST : ErrorCode.NONE,
+      apiKeys: invalid ? [] : table(),
+      throttleTimeMs: 0,
+      supportedFeatures: [],
+      finalizedFeaturesEpoch: -1,
+      finalizedFeatures: [],
+      zkMigrationReady: false,
+    };
+  },
+);
+
+/** The v0-shaped reply to an ApiVersions version we do not serve (response header v0). */
+export function encodeUnsupportedApiVersions(correlationId: number): Buffer[] {
+  const w = new Writer(32);
+  const size = w.reserveInt32();
+  w.int32(correlationId);
+  encodeApiVersionsResponse(w, 0, {
+    errorCode: ErrorCode.UNSUPPORTED_VERSION,
+    apiKeys: [{ apiKey: API_VERSIONS_KEY, minVersion: MIN, maxVersion: MAX }],
+    throttleTimeMs: 0,
+    supportedFeatures: [],
+    finalizedFeaturesEpoch: -1,
+    finalizedFeatures: [],
+    zkMigrationReady: false,
+  });
+  w.patchInt32(size, w.length - 4);
+  return w.chunks();
+}

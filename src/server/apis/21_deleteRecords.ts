@@ -1,0 +1,32 @@
+// DeleteRecords v0–2: move a partition's log start offset forward (offset -1 means the
+// high watermark); whole segments below it are deleted. Answers the new low watermark.
+// An offset past the high watermark is OFFSET_OUT_OF_RANGE.
+import { ErrorCode, KafkaError } from '../../protocol/errors.js';
+import { decodeDeleteRecordsRequest, DeleteRecordsApi, encodeDeleteRecordsResponse } from '../../protocol/messages/DeleteRecords.js';
+import type { DeleteRecordsResponse } from '../../protocol/messages/DeleteRecords.js';
+import { defineApi } from './Api.js';
+
+export const deleteRecordsApi = defineApi(
+  DeleteRecordsApi,
+  [0, 2],
+  { decodeRequest: decodeDeleteRecordsRequest, encodeResponse: encodeDeleteRecordsResponse },
+  (ctx, req): DeleteRecordsResponse => {
+    const rm = ctx.broker.replicaManager;
+    const topics = req.topics.map((t) => ({
+      name: t.name,
+      partitions: t.partitions.map((p) => {
+        try {
+          const partition = rm.partitionOrThrow(t.name, p.partitionIndex);
+          const target = p.offset === -1 ? partition.highWatermark : p.offset;
+          if (target < 0 || target > partition.highWatermark) throw new KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE);
+          const low = partition.log.deleteRecordsBefore(target);
+          return { partitionIndex: p.partitionIndex, lowWatermark: low, errorCode: ErrorCode.NONE };
+        } catch (err) {
+          if (err instanceof KafkaError) return { partitionIndex: p.partitionIndex, lowWatermark: -1, errorCode: err.code };
+          throw err;
+        }
+      }),
+    }));
+    return { throttleTimeMs: 0, topics };
+  },
+);
