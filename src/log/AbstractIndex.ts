@@ -1,0 +1,84 @@
+// Shared file handling for the sparse indexes: an append-only file of fixed-size entries,
+// mirrored in memory (typed arrays in the subclasses). No mmap: entries are written with
+// writeSync at entries * entrySize, the file is truncated with ftruncate.
+
+import fs from 'node:fs';
+
+export abstract class AbstractIndex {
+  protected fd: number | null = null;
+  protected _entries = 0;
+
+  constructor(
+    /** File path, or null for an in-memory index. */
+    readonly path: string | null,
+    readonly baseOffset: number,
+    /** Capacity in entries (segment.index.bytes / entrySize). */
+    readonly maxEntries: number,
+    readonly entrySize: number,
+  ) {}
+
+  get entries(): number {
+    return this._entries;
+  }
+
+  isFull(): boolean {
+    return this._entries >= this.maxEntries;
+  }
+
+  /** Size in bytes of the entries. */
+  sizeInBytes(): number {
+    return this._entries * this.entrySize;
+  }
+
+  /** Open (creating) the file and return its whole-entry bytes; a torn partial entry at the end is cut off. */
+  protected openFile(): Buffer {
+    if (this.path === null) return Buffer.alloc(0);
+    const existed = fs.existsSync(this.path);
+    this.fd = fs.openSync(this.path, existed ? 'r+' : 'w+');
+    if (!existed) return Buffer.alloc(0);
+    const size = fs.fstatSync(this.fd).size;
+    const whole = size - (size % this.entrySize);
+    if (whole !== size) fs.ftruncateSync(this.fd, whole);
+    const buf = Buffer.allocUnsafe(whole);
+    let done = 0;
+    while (done < whole) {
+      const r = fs.readSync(this.fd, buf, done, whole - done, done);
+      if (r === 0) break;
+      done += r;
+    }
+    return buf.subarray(0, done);
+  }
+
+  protected writeEntry(entry: Buffer): void {
+    if (this.fd === null) return;
+    fs.writeSync(this.fd, entry, 0, entry.length, this._entries * this.entrySize);
+  }
+
+  /** Rewrite the whole file from memory (after a rebuild). */
+  protected rewrite(bytes: Buffer): void {
+    if (this.fd === null) return;
+    fs.ftruncateSync(this.fd, 0);
+    let done = 0;
+    while (done < bytes.length) done += fs.writeSync(this.fd, bytes, done, bytes.length - done, done);
+  }
+
+  protected truncateFile(entries: number): void {
+    if (this.fd !== null) fs.ftruncateSync(this.fd, entries * this.entrySize);
+  }
+
+  flush(): void {
+    if (this.fd !== null) fs.fsyncSync(this.fd);
+  }
+
+  close(): void {
+    if (this.fd !== null) {
+      fs.closeSync(this.fd);
+      this.fd = null;
+    }
+  }
+
+  delete(): void {
+    this.close();
+    if (this.path !== null) fs.rmSync(this.path, { force: true });
+  }
+}

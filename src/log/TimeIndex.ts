@@ -1,0 +1,114 @@
+// Sparse time index of a segment (Kafka's TimeIndex): entries of (timestamp int64, relative
+// offset int32), big-endian, 12 bytes each. An entry (T, O) says: the largest timestamp in the
+// segment up to and including the batch starting at offset O is T. Timestamps strictly increase.
+
+import { AbstractIndex } from './AbstractIndex.js';
+
+export interface TimestampOffset {
+  timestamp: number;
+  offset: number;
+}
+
+const TWO_32 = 4294967296;
+
+export class TimeIndex extends AbstractIndex {
+  static readonly ENTRY_SIZE = 12;
+  private ts = new Float64Array(16);
+  private rel = new Int32Array(16);
+  private readonly scratch = Buffer.allocUnsafe(12);
+
+  constructor(path: string | null, baseOffset: number, maxEntries: number) {
+    super(path, baseOffset, maxEntries, TimeIndex.ENTRY_SIZE);
+    const bytes = this.openFile();
+    const n = bytes.length / 12;
+    this.ensure(n);
+    for (let i = 0; i < n; i++) {
+      this.ts[i] = bytes.readInt32BE(i * 12) * TWO_32 + bytes.readUInt32BE(i * 12 + 4);
+      this.rel[i] = bytes.readInt32BE(i * 12 + 8);
+    }
+    this._entries = n;
+  }
+
+  private ensure(n: number): void {
+    if (n <= this.ts.length) return;
+    let cap = this.ts.length;
+    while (cap < n) cap *= 2;
+    const t = new Float64Array(cap);
+    t.set(this.ts.subarray(0, this._entries));
+    const r = new Int32Array(cap);
+    r.set(this.rel.subarray(0, this._entries));
+    this.ts = t;
+    this.rel = r;
+  }
+
+  entry(i: number): TimestampOffset {
+    return { timestamp: this.ts[i]!, offset: this.baseOffset + this.rel[i]! };
+  }
+
+  /** The last entry, or (-1, baseOffset) when empty. */
+  lastEntry(): TimestampOffset {
+    return this._entries === 0 ? { timestamp: -1, offset: this.baseOffset } : this.entry(this._entries - 1);
+  }
+
+  /** Append (timestamp, offset) if timestamp is larger than the last entry's and the index is not full. */
+  maybeAppend(timestamp: number, offset: number): boolean {
+    const relOffset = offset - this.baseOffset;
+    if (this.isFull() || relOffset < 0 || relOffset > 0x7fffffff) return false;
+    const n = this._entries;
+    if (n > 0 && (timestamp <= this.ts[n - 1]! || relOffset < this.rel[n - 1]!)) return false;
+    this.ensure(n + 1);
+    this.ts[n] = timestamp;
+    this.rel[n] = relOffset;
+    const hi = Math.floor(timestamp / TWO_32);
+    this.scratch.writeInt32BE(hi | 0, 0);
+    this.scratch.writeUInt32BE(timestamp - hi * TWO_32, 4);
+    this.scratch.writeInt32BE(relOffset, 8);
+    this.writeEntry(this.scratch);
+    this._entries = n + 1;
+    return true;
+  }
+
+  /** The entry with the largest timestamp <= target, or (-1, baseOffset). */
+  lookup(target: number): TimestampOffset {
+    let lo = 0;
+    let hi = this._entries - 1;
+    let ans = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.ts[mid]! <= target) {
+        ans = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return ans < 0 ? { timestamp: -1, offset: this.baseOffset } : this.entry(ans);
+  }
+
+  /** Remove entries with offset >= offset. */
+  truncateTo(offset: number): void {
+    let n = this._entries;
+    while (n > 0 && this.baseOffset + this.rel[n - 1]! >= offset) n--;
+    this.truncateToEntries(n);
+  }
+
+  truncateToEntries(n: number): void {
+    if (n >= this._entries) return;
+    this._entries = Math.max(0, n);
+    this.truncateFile(this._entries);
+  }
+
+  reset(): void {
+    this._entries = 0;
+    this.truncateFile(0);
+  }
+
+  /** Structural problems (null if fine): strictly increasing timestamps, non-decreasing offsets >= base, < nextOffset when given. */
+  sanityCheck(nextOffset = Infinity): string | null {
+    for (let i = 0; i < this._entries; i++) {
+      const r = this.rel[i]!;
+      if (r < 0) return `time index entry ${i} has negative relative offset ${r}`;
+      if (this.baseOffset + r >= nextOffset) return `time index entry ${i} offset ${this.baseOffset + r} is beyond the log end ${nextOffset}`;
+      if (i > 0 && (this.ts[i]! <= this.ts[i - 1]! || r < this.rel[i - 1]!)) return `time index entry ${i} is out of order`;
+    }
+    return null;
+  }
+}

@@ -1,0 +1,562 @@
+// A partition's log (Kafka's UnifiedLog + LocalLog + LogLoader): an ordered list of segments in
+// one directory (or in memory), offsets assigned in place on append, sparse indexes, rolling,
+// retention, DeleteRecords, flushing and crash recovery.
+//
+// Files in the partition directory:
+//   <20-digit base offset>.log / .index / .timeindex   one segment
+//   recovery-point      decimal offset up to which everything was fsynced (written on flush/close)
+//   log-start-offset    decimal log start offset (written when it moves)
+//
+// All I/O is synchronous: the broker runs on one event loop, appends and reads hit the page cache.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { createLogger, type Logger } from '../logger.js';
+import { ErrorCode, KafkaError } from '../protocol/errors.js';
+import * as RB from '../protocol/recordBatch.js';
+import type { LogConfig } from './LogConfig.js';
+import { INDEX_FILE_SUFFIX, LOG_FILE_SUFFIX, LogSegment, TIME_INDEX_FILE_SUFFIX } from './LogSegment.js';
+
+export const RECOVERY_POINT_FILE = 'recovery-point';
+export const LOG_START_OFFSET_FILE = 'log-start-offset';
+
+const SEGMENT_FILE_RE = /^(\d{20})\.(log|index|timeindex)$/;
+
+export interface AppendInfo {
+  firstOffset: number;
+  lastOffset: number;
+  /** The append time stamped into the batches for LogAppendTime topics, -1 for CreateTime. */
+  logAppendTime: number;
+  /** Largest batch maxTimestamp appended (the append time for LogAppendTime). */
+  maxTimestamp: number;
+  /** Base offset of the batch holding maxTimestamp. */
+  offsetOfMaxTimestamp: number;
+  recordCount: number;
+  batchCount: number;
+  validBytes: number;
+}
+
+export interface UnifiedLogOptions {
+  /** Clock (ms), injectable for tests. Default Date.now. */
+  now?: () => number;
+  logger?: Logger;
+}
+
+export interface ReadResult {
+  /** Whole batches (a slice read from the segment), or null when there is nothing to return. */
+  records: Buffer | null;
+  /** Base offset of the first returned batch (fetchOffset when none). */
+  firstOffset: number;
+}
+
+function readCheckpoint(file: string): number | null {
+  try {
+    const text = fs.readFileSync(file, 'utf8').trim();
+    if (!/^\d+$/.test(text)) return null;
+    return Number(text);
+  } catch {
+    return null;
+  }
+}
+
+function writeCheckpoint(file: string, value: number): void {
+  const tmp = `${file}.tmp`;
+  const fd = fs.openSync(tmp, 'w');
+  try {
+    fs.writeSync(fd, `${value}\n`);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, file);
+}
+
+export class UnifiedLog {
+  private segments: LogSegment[] = [];
+  private _logStartOffset = 0;
+  private _recoveryPoint = 0;
+  private writtenRecoveryPoint = -1;
+  private unflushedMessages = 0;
+  private lastFlushTime: number;
+  private closed = false;
+  private readonly now: () => number;
+  private readonly logger: Logger;
+
+  private constructor(
+    readonly dir: string | null,
+    public config: LogConfig,
+    opts: UnifiedLogOptions,
+  ) {
+    this.now = opts.now ?? Date.now;
+    this.logger = opts.logger ?? createLogger('log').child(dir === null ? 'memory' : path.basename(dir));
+    this.lastFlushTime = this.now();
+  }
+
+  /** Open the log in dir (created if missing; null = in memory), running recovery. */
+  static open(dir: string | null, config: LogConfig, opts: UnifiedLogOptions = {}): UnifiedLog {
+    const log = new UnifiedLog(dir, config, opts);
+    if (dir === null) log.segments.push(LogSegment.open(null, 0, config, log.now));
+    else log.load(dir);
+    return log;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Loading and recovery (Kafka's LogLoader)
+
+  private load(dir: string): void {
+    fs.mkdirSync(dir, { recursive: true });
+    const recoveryPoint = readCheckpoint(path.join(dir, RECOVERY_POINT_FILE)) ?? 0;
+    const checkpointedStart = readCheckpoint(path.join(dir, LOG_START_OFFSET_FILE)) ?? 0;
+
+    const bases = new Set<number>();
+    const byBase = new Map<number, Set<string>>();
+    for (const name of fs.readdirSync(dir)) {
+      if (name.endsWith('.tmp')) {
+        fs.rmSync(path.join(dir, name), { force: true });
+        continue;
+      }
+      const m = SEGMENT_FILE_RE.exec(name);
+      if (!m) continue;
+      const base = Number(m[1]);
+      if (!byBase.has(base)) byBase.set(base, new Set());
+      byBase.get(base)!.add(m[2]!);
+      if (m[2] === 'log') bases.add(base);
+    }
+    for (const [base, kinds] of byBase) {
+      if (kinds.has('log')) continue;
+      const prefix = path.join(dir, String(base).padStart(20, '0'));
+      this.logger.warn(`deleting index files without a .log file for base offset ${base}`);
+      fs.rmSync(prefix + INDEX_FILE_SUFFIX, { force: true });
+      fs.rmSync(prefix + TIME_INDEX_FILE_SUFFIX, { force: true });
+    }
+    const sorted = [...bases].sort((a, b) => a - b);
+    for (const base of sorted) this.segments.push(LogSegment.open(dir, base, this.config, this.now));
+
+    for (let i = 0; i < this.segments.length; i++) {
+      const seg = this.segments[i]!;
+      const next = this.segments[i + 1];
+      const trusted = next !== undefined && next.baseOffset <= recoveryPoint;
+      const indexProblem = seg.offsetIndex.sanityCheck(seg.size) ?? seg.timeIndex.sanityCheck();
+      if (indexProblem) this.logger.warn(`rebuilding indexes of segment ${seg.baseOffset}: ${indexProblem}`);
+      const sizeBefore = seg.size;
+      let res;
+      if (trusted) {
+        res = seg.recover(indexProblem ? seg.baseOffset : seg.resumeOffset(), false);
+      } else {
+        res = seg.recover(indexProblem ? seg.baseOffset : Math.max(seg.baseOffset, recoveryPoint), true);
+        seg.dirty = true; // validated data of a possibly unclean shutdown: fsync it before trusting it
+      }
+      let problem = res.problem;
+      if (!problem && next !== undefined && seg.nextOffset > next.baseOffset) {
+        seg.truncateTo(next.baseOffset);
+        problem = `segment overlaps the next segment at offset ${next.baseOffset}`;
+      }
+      if (problem) {
+        const later = this.segments.length - 1 - i;
+        this.logger.warn(
+          `recovery of segment ${seg.baseOffset}: ${problem}; truncated ${sizeBefore - seg.size} bytes at position ${seg.size}` +
+            `${later > 0 ? ` and deleted ${later} later segment(s)` : ''}; log end offset ${seg.nextOffset}`,
+        );
+        for (const s of this.segments.splice(i + 1)) s.delete();
+        break;
+      }
+      if (next !== undefined) seg.onBecomeInactiveSegment();
+    }
+
+    if (this.segments.length === 0) this.segments.push(LogSegment.open(dir, checkpointedStart, this.config, this.now));
+    this._logStartOffset = Math.max(checkpointedStart, this.segments[0]!.baseOffset);
+    if (this._logStartOffset > this.logEndOffset) {
+      this.logger.warn(`log end offset ${this.logEndOffset} is below the log start offset ${this._logStartOffset}: deleting all segments`);
+      for (const s of this.segments.splice(0)) s.delete();
+      this.segments.push(LogSegment.open(dir, this._logStartOffset, this.config, this.now));
+    }
+    this._recoveryPoint = Math.min(recoveryPoint, this.logEndOffset);
+    this.writtenRecoveryPoint = recoveryPoint;
+    this.flush();
+    if (checkpointedStart !== this._logStartOffset) this.writeLogStartOffset();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Accessors
+
+  get logStartOffset(): number {
+    return this._logStartOffset;
+  }
+
+  get logEndOffset(): number {
+    return this.activeSegment.nextOffset;
+  }
+
+  /** Offset up to which the log is known flushed. */
+  get recoveryPoint(): number {
+    return this._recoveryPoint;
+  }
+
+  get activeSegment(): LogSegment {
+    return this.segments[this.segments.length - 1]!;
+  }
+
+  /** The segments, oldest first (do not mutate). */
+  logSegments(): readonly LogSegment[] {
+    return this.segments;
+  }
+
+  size(): number {
+    let n = 0;
+    for (const s of this.segments) n += s.size;
+    return n;
+  }
+
+  segmentCount(): number {
+    return this.segments.length;
+  }
+
+  updateConfig(c: LogConfig): void {
+    this.config = c;
+    this.activeSegment.indexIntervalBytes = c.indexIntervalBytes;
+  }
+
+  private ensureOpen(): void {
+    if (this.closed) throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `log ${this.dir ?? '(memory)'} is closed`);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Append
+
+  /**
+   * Append validated client batches (one or more concatenated): assigns offsets in place from
+   * logEndOffset, stamps partitionLeaderEpoch, and for LogAppendTime topics sets the append time
+   * (and CRC). Never re-encodes.
+   */
+  appendAsLeader(records: Buffer, leaderEpoch: number): AppendInfo {
+    this.ensureOpen();
+    const firstOffset = this.logEndOffset;
+    const logAppendTime = this.config.messageTimestampType === 'LogAppendTime' ? this.now() : -1;
+    let offset = firstOffset;
+    let maxTimestamp = -1;
+    let offsetOfMaxTimestamp = firstOffset;
+    let recordCount = 0;
+    let batchCount = 0;
+    const validBytes = RB.forEachBatch(records, (p) => {
+      const delta = RB.lastOffsetDelta(records, p);
+      if (delta < 0) throw new KafkaError(ErrorCode.INVALID_RECORD, `invalid lastOffsetDelta ${delta}`);
+      RB.setBaseOffset(records, p, offset);
+      RB.setPartitionLeaderEpoch(records, p, leaderEpoch);
+      if (logAppendTime >= 0) RB.setLogAppendTime(records, p, logAppendTime);
+      const ts = RB.maxTimestamp(records, p);
+      if (ts > maxTimestamp) {
+        maxTimestamp = ts;
+        offsetOfMaxTimestamp = offset;
+      }
+      recordCount += RB.recordCount(records, p);
+      batchCount++;
+      offset += delta + 1;
+    });
+    if (batchCount === 0) throw new KafkaError(ErrorCode.INVALID_RECORD, 'no record batch to append');
+    if (validBytes !== records.length) throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, `${records.length - validBytes} trailing bytes are not a whole batch`);
+    this.appendValidated(records, firstOffset, offset - 1, maxTimestamp, recordCount);
+    return { firstOffset, lastOffset: offset - 1, logAppendTime, maxTimestamp, offsetOfMaxTimestamp, recordCount, batchCount, validBytes };
+  }
+
+  /** Append batches that already carry offsets (replication): CRC-checked, must start at or after logEndOffset and increase. */
+  appendAsFollower(records: Buffer): AppendInfo {
+    this.ensureOpen();
+    let expected = this.logEndOffset;
+    let firstOffset = -1;
+    let lastOffset = -1;
+    let maxTimestamp = -1;
+    let offsetOfMaxTimestamp = -1;
+    let recordCount = 0;
+    let batchCount = 0;
+    const validBytes = RB.forEachBatch(records, (p) => {
+      if (RB.magic(records, p) !== RB.CURRENT_MAGIC) throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, `unsupported magic ${RB.magic(records, p)}`);
+      if (!RB.isCrcValid(records, p)) throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, 'record batch CRC mismatch');
+      const base = RB.baseOffset(records, p);
+      const last = RB.lastOffset(records, p);
+      if (base < expected || last < base) {
+        throw new KafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, `unexpected append offset ${base} (log end offset ${this.logEndOffset}, expected >= ${expected})`);
+      }
+      if (firstOffset < 0) firstOffset = base;
+      const ts = RB.maxTimestamp(records, p);
+      if (ts > maxTimestamp) {
+        maxTimestamp = ts;
+        offsetOfMaxTimestamp = base;
+      }
+      recordCount += RB.recordCount(records, p);
+      batchCount++;
+      lastOffset = last;
+      expected = last + 1;
+    });
+    if (batchCount === 0) return { firstOffset: this.logEndOffset, lastOffset: this.logEndOffset - 1, logAppendTime: -1, maxTimestamp: -1, offsetOfMaxTimestamp: -1, recordCount: 0, batchCount: 0, validBytes: 0 };
+    const data = validBytes === records.length ? records : records.subarray(0, validBytes);
+    this.appendValidated(data, firstOffset, lastOffset, maxTimestamp, recordCount);
+    return { firstOffset, lastOffset, logAppendTime: -1, maxTimestamp, offsetOfMaxTimestamp, recordCount, batchCount, validBytes };
+  }
+
+  private appendValidated(records: Buffer, firstOffset: number, lastOffset: number, maxTimestamp: number, recordCount: number): void {
+    if (records.length > this.config.segmentBytes) {
+      throw new KafkaError(
+        ErrorCode.RECORD_LIST_TOO_LARGE,
+        `message batch size is ${records.length} bytes, exceeding the maximum configured segment size of ${this.config.segmentBytes}`,
+      );
+    }
+    const now = this.now();
+    let seg = this.activeSegment;
+    if (seg.shouldRoll(this.config, records.length, maxTimestamp, lastOffset, now)) seg = this.rollAt(firstOffset);
+    seg.append(records);
+    this.unflushedMessages += recordCount;
+    this.maybeFlush(now);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Read
+
+  /** Index of the segment holding offset (the last one with baseOffset <= offset), 0 if below all. */
+  private segmentIndexFor(offset: number): number {
+    let lo = 0;
+    let hi = this.segments.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (this.segments[mid]!.baseOffset <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  /**
+   * Whole batches starting with the batch containing fetchOffset, up to maxBytes (at least one whole
+   * batch when minOneMessage), never a batch whose baseOffset >= maxOffset. Reads one segment.
+   */
+  read(fetchOffset: number, maxBytes: number, maxOffset: number, minOneMessage: boolean): ReadResult {
+    this.ensureOpen();
+    const leo = this.logEndOffset;
+    if (fetchOffset < this._logStartOffset || fetchOffset > leo) {
+      throw new KafkaError(
+        ErrorCode.OFFSET_OUT_OF_RANGE,
+        `offset ${fetchOffset} is out of range: log start offset ${this._logStartOffset}, log end offset ${leo}`,
+      );
+    }
+    if (fetchOffset === leo || fetchOffset >= maxOffset) return { records: null, firstOffset: fetchOffset };
+    for (let i = this.segmentIndexFor(fetchOffset); i < this.segments.length; i++) {
+      const seg = this.segments[i]!;
+      if (seg.baseOffset >= maxOffset) break;
+      const r = seg.read(fetchOffset, maxBytes, maxOffset, minOneMessage);
+      if (r) return r;
+    }
+    return { records: null, firstOffset: fetchOffset };
+  }
+
+  /** ListOffsets by timestamp: the first record (offset >= logStartOffset) with timestamp >= ts. */
+  fetchOffsetByTimestamp(ts: number): { offset: number; timestamp: number } | null {
+    this.ensureOpen();
+    for (const seg of this.segments) {
+      if (seg.nextOffset <= this._logStartOffset || seg.maxTimestampSoFar < ts) continue;
+      const r = seg.findOffsetByTimestamp(ts, this._logStartOffset);
+      if (r) return r;
+    }
+    return null;
+  }
+
+  /** ListOffsets -3 (MAX_TIMESTAMP): offset and timestamp of the record with the largest timestamp. */
+  fetchMaxTimestampOffset(): { offset: number; timestamp: number } | null {
+    this.ensureOpen();
+    let best: LogSegment | null = null;
+    for (const seg of this.segments) {
+      if (seg.maxTimestampSoFar >= 0 && (best === null || seg.maxTimestampSoFar > best.maxTimestampSoFar)) best = seg;
+    }
+    return best === null ? null : best.findMaxTimestampOffset();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Rolling
+
+  /** Roll a new active segment at logEndOffset (no-op when the active segment is empty). */
+  roll(): void {
+    this.ensureOpen();
+    this.rollAt(this.logEndOffset);
+  }
+
+  private rollAt(expectedNextOffset: number): LogSegment {
+    const newBase = Math.max(expectedNextOffset, this.logEndOffset);
+    const active = this.activeSegment;
+    if (active.size === 0) {
+      if (active.baseOffset === newBase) return active;
+      // an empty active segment at the wrong base (follower gap): replace it
+      this.segments.pop();
+      active.delete();
+    } else {
+      active.onBecomeInactiveSegment();
+    }
+    if (this.dir !== null) {
+      const prefix = path.join(this.dir, String(newBase).padStart(20, '0'));
+      for (const suffix of [LOG_FILE_SUFFIX, INDEX_FILE_SUFFIX, TIME_INDEX_FILE_SUFFIX]) fs.rmSync(prefix + suffix, { force: true });
+    }
+    const seg = LogSegment.open(this.dir, newBase, this.config, this.now);
+    this.segments.push(seg);
+    this.logger.debug(`rolled new segment at offset ${newBase}`);
+    return seg;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Deletion: DeleteRecords and retention
+
+  /** DeleteRecords: logStartOffset := max(current, offset); deletes segments wholly below it. Returns the new log start offset. */
+  deleteRecordsBefore(offset: number): number {
+    this.ensureOpen();
+    if (offset < 0 || offset > this.logEndOffset) {
+      throw new KafkaError(
+        ErrorCode.OFFSET_OUT_OF_RANGE,
+        `cannot delete records before offset ${offset}: log start offset ${this._logStartOffset}, log end offset ${this.logEndOffset}`,
+      );
+    }
+    if (offset > this._logStartOffset) {
+      this._logStartOffset = offset;
+      this.writeLogStartOffset();
+    }
+    this.deleteLogStartOffsetBreachedSegments();
+    return this._logStartOffset;
+  }
+
+  /**
+   * Retention (cleanup.policy=delete): delete the oldest segments whose largest timestamp is older
+   * than retention.ms, then while the log is larger than retention.bytes; then segments wholly
+   * below the log start offset. As in Kafka, when every segment is deletable a new empty active
+   * segment is rolled first, so everything may go. Only segments wholly below highWatermark are
+   * eligible. Returns the number of segments deleted.
+   */
+  applyRetention(now: number = this.now(), highWatermark = Infinity): number {
+    this.ensureOpen();
+    let deleted = 0;
+    if (this.config.deleteEnabled) {
+      const retentionMs = this.config.retentionMs;
+      if (retentionMs >= 0) deleted += this.deleteOldSegments((seg) => now - seg.largestTimestamp() > retentionMs, highWatermark, 'retention.ms');
+      const retentionBytes = this.config.retentionBytes;
+      if (retentionBytes >= 0) {
+        let diff = this.size() - retentionBytes;
+        deleted += this.deleteOldSegments(
+          (seg) => {
+            if (diff - seg.size >= 0) {
+              diff -= seg.size;
+              return true;
+            }
+            return false;
+          },
+          highWatermark,
+          'retention.bytes',
+        );
+      }
+    }
+    deleted += this.deleteLogStartOffsetBreachedSegments();
+    return deleted;
+  }
+
+  private deleteOldSegments(predicate: (seg: LogSegment) => boolean, highWatermark: number, reason: string): number {
+    let count = 0;
+    for (let i = 0; i < this.segments.length; i++) {
+      const seg = this.segments[i]!;
+      const next = this.segments[i + 1];
+      const upperBound = next ? next.baseOffset : this.logEndOffset;
+      if (upperBound > highWatermark) break;
+      if (!next && seg.size === 0) break;
+      if (!predicate(seg)) break;
+      count++;
+    }
+    if (count === 0) return 0;
+    if (count === this.segments.length) this.rollAt(this.logEndOffset);
+    this.deleteSegments(count, reason);
+    return count;
+  }
+
+  private deleteLogStartOffsetBreachedSegments(): number {
+    let count = 0;
+    while (count < this.segments.length - 1 && this.segments[count + 1]!.baseOffset <= this._logStartOffset) count++;
+    if (count > 0) this.deleteSegments(count, `log start offset ${this._logStartOffset}`);
+    return count;
+  }
+
+  /** Delete the `count` oldest segments (never all of them) and advance the log start offset. */
+  private deleteSegments(count: number, reason: string): void {
+    const removed = this.segments.splice(0, Math.min(count, this.segments.length - 1));
+    for (const s of removed) s.delete();
+    this.logger.info(`deleted ${removed.length} segment(s) [${removed.map((s) => s.baseOffset).join(', ')}] (${reason})`);
+    const first = this.segments[0]!.baseOffset;
+    if (first > this._logStartOffset) {
+      this._logStartOffset = first;
+      this.writeLogStartOffset();
+    }
+  }
+
+  private writeLogStartOffset(): void {
+    if (this.dir !== null) writeCheckpoint(path.join(this.dir, LOG_START_OFFSET_FILE), this._logStartOffset);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Truncation (replication)
+
+  /** Drop everything at offsets >= offset (a batch straddling offset is dropped whole). */
+  truncateTo(offset: number): void {
+    this.ensureOpen();
+    if (offset >= this.logEndOffset) return;
+    if (offset < this._logStartOffset || offset <= this.segments[0]!.baseOffset) {
+      for (const s of this.segments.splice(0)) s.delete();
+      this.segments.push(LogSegment.open(this.dir, Math.max(offset, 0), this.config, this.now));
+      this._logStartOffset = Math.max(offset, 0);
+      this.writeLogStartOffset();
+    } else {
+      while (this.activeSegment.baseOffset >= offset) this.segments.pop()!.delete();
+      this.activeSegment.truncateTo(offset);
+    }
+    if (this._recoveryPoint > this.logEndOffset) {
+      this._recoveryPoint = this.logEndOffset;
+      this.writeRecoveryPoint();
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Flush and lifecycle
+
+  /** Flush when flush.messages messages were appended since the last flush or flush.ms has elapsed. */
+  maybeFlush(now: number = this.now()): void {
+    if (this.closed || this.unflushedMessages === 0) return;
+    if (this.unflushedMessages >= this.config.flushMessages || now - this.lastFlushTime >= this.config.flushMs) this.flush();
+  }
+
+  /** fsync every segment with unflushed data and checkpoint the recovery point (= logEndOffset). */
+  flush(): void {
+    if (this.closed) return;
+    for (const s of this.segments) s.flush();
+    this._recoveryPoint = this.logEndOffset;
+    this.writeRecoveryPoint();
+    this.unflushedMessages = 0;
+    this.lastFlushTime = this.now();
+  }
+
+  private writeRecoveryPoint(): void {
+    if (this.dir === null || this.writtenRecoveryPoint === this._recoveryPoint) return;
+    writeCheckpoint(path.join(this.dir, RECOVERY_POINT_FILE), this._recoveryPoint);
+    this.writtenRecoveryPoint = this._recoveryPoint;
+  }
+
+  /** Flush and close the files. */
+  close(): void {
+    if (this.closed) return;
+    this.flush();
+    for (const s of this.segments) s.close();
+    this.closed = true;
+  }
+
+  /** Close and remove the directory (or drop the memory). */
+  delete(): void {
+    if (!this.closed) {
+      for (const s of this.segments) s.close();
+      this.closed = true;
+    }
+    if (this.dir !== null) fs.rmSync(this.dir, { recursive: true, force: true });
+    else for (const s of this.segments) s.delete();
+    this.segments = [LogSegment.open(null, this.logEndOffsetOr0(), this.config, this.now)];
+  }
+
+  private logEndOffsetOr0(): number {
+    return this.segments.length > 0 ? this.activeSegment.nextOffset : 0;
+  }
+}
