@@ -107,6 +107,7 @@ describe('durability', () => {
     let kafka = new Kafka({ clientId: 'durability', brokers: cluster.bootstrapServers, logLevel: logLevel.NOTHING });
     let admin = kafka.admin();
     await admin.connect();
+    await admin.fetchTopicMetadata({ topics: ['trimmed'] }); // kafkajs needs the topic's metadata loaded first
     await admin.deleteTopicRecords({ topic: 'trimmed', partitions: [{ partition: 0, offset: '17' }] });
     await admin.disconnect();
     await cluster.close();
