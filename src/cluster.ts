@@ -2,7 +2,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { createLogger } from './logger.js';
 import { Broker } from './server/Broker.js';
+import { FaultInjector } from './server/FaultInjector.js';
 import type { Properties } from './server/KafkaConfig.js';
 
 export interface ClusterOptions {
@@ -27,6 +29,8 @@ export interface Cluster {
   readonly bootstrapServers: string[];
   readonly brokers: Broker[];
   readonly dataDir: string | null;
+  /** Fault injection on the wire: add(rule) → id, remove(id), clear(). */
+  readonly faults: FaultInjector;
   createTopic(name: string, opts?: CreateTopicOptions): Promise<void>;
   close(): Promise<void>;
 }
@@ -34,7 +38,9 @@ export interface Cluster {
 export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> {
   const ownsDir = !opts.inMemory && opts.dataDir === undefined;
   const dataDir = opts.inMemory ? null : (opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'minikafka-')));
+  const faults = new FaultInjector(createLogger('faults'));
   const broker = new Broker({
+    faults,
     host: opts.host ?? '127.0.0.1',
     port: opts.port ?? 0,
     inMemory: opts.inMemory ?? false,
@@ -47,6 +53,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     bootstrapServers: [`${broker.advertisedHost}:${broker.port}`],
     brokers: [broker],
     dataDir,
+    faults,
     async createTopic(name, topicOpts = {}) {
       const configs: Record<string, string> = {};
       for (const [k, v] of Object.entries(topicOpts.config ?? {})) configs[k] = String(v);

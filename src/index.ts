@@ -3,3 +3,5 @@ export { startCluster } from './cluster.js';
 export type { Cluster, ClusterOptions, CreateTopicOptions } from './cluster.js';
 export { Broker } from './server/Broker.js';
 export type { BrokerOptions } from './server/Broker.js';
+export type { FaultAction, FaultRule } from './server/FaultInjector.js';
+export { ErrorCode } from './protocol/errors.js';

@@ -4,6 +4,7 @@ import net from 'node:net';
 import { createLogger, type Logger } from '../logger.js';
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import { Connection } from './Connection.js';
+import { FaultInjector } from './FaultInjector.js';
 import { KafkaApis } from './KafkaApis.js';
 import { KafkaConfig, validateTopicConfig, type Properties } from './KafkaConfig.js';
 import { invalidTopicName, MetadataStore, type TopicMetadata } from './MetadataStore.js';
@@ -18,6 +19,8 @@ export interface BrokerOptions {
   dataDir?: string;
   inMemory?: boolean;
   config?: Properties;
+  /** Fault rules shared by the brokers of a cluster (a broker of its own gets its own). */
+  faults?: FaultInjector;
 }
 
 const MAINTENANCE_INTERVAL_MS = 1000;
@@ -31,6 +34,7 @@ export class Broker {
   readonly metadata: MetadataStore;
   readonly replicaManager: ReplicaManager;
   readonly log: Logger;
+  readonly faults: FaultInjector;
   private server: net.Server | null = null;
   private readonly connections = new Set<Connection>();
   private readonly apis: KafkaApis;
@@ -47,6 +51,7 @@ export class Broker {
     this.requestedPort = opts.port ?? 9092;
     this.dataDir = opts.inMemory ? null : (opts.dataDir ?? 'minikafka-data');
     this.log = createLogger(`broker-${this.nodeId}`);
+    this.faults = opts.faults ?? new FaultInjector(this.log.child('faults'));
     if (this.dataDir) fs.mkdirSync(this.dataDir, { recursive: true });
     this.metadata = new MetadataStore(this.dataDir);
     this.replicaManager = new ReplicaManager(this.dataDir, this.config, this.log.child('logs'));

@@ -11,6 +11,7 @@ import { Reader, Writer } from '../protocol/primitives.js';
 import { API_LIST, API_VERSIONS_KEY, encodeUnsupportedApiVersions, NO_RESPONSE, type Api, type RequestContext } from './apis/index.js';
 import type { Broker } from './Broker.js';
 import type { Connection, FrameHandler, Reply } from './Connection.js';
+import { requestTargets } from './FaultInjector.js';
 
 const BY_KEY = new Map<number, Api>(API_LIST.map((a) => [a.key, a]));
 
@@ -52,13 +53,32 @@ export class KafkaApis implements FrameHandler {
       this.log.error(`${api.name} v${apiVersion} handler crashed: ${(err as Error).stack ?? String(err)}`);
       return { kind: 'close', reason: `${api.name} v${apiVersion} internal error: ${(err as Error).message}` };
     };
+    const faults = this.broker.faults;
+    const fault = faults.empty ? null : faults.match(api.name, this.broker.nodeId, ctx.clientId, () => requestTargets(request));
+    if (fault) {
+      const { action } = fault.rule;
+      if (action === 'disconnect') return { kind: 'close', reason: `fault #${fault.id}: disconnect` };
+      if (action === 'error') {
+        if (!api.errorResponse) return { kind: 'close', reason: `fault #${fault.id}: ${api.name} cannot answer with an error code; closing instead` };
+        return finish(api.errorResponse(request, fault.rule.code!, apiVersion));
+      }
+    }
+    let reply: Reply | Promise<Reply>;
     try {
       const out = api.handle(ctx, request);
-      if (out instanceof Promise) return out.then(finish, fail);
-      return finish(out);
+      reply = out instanceof Promise ? out.then(finish, fail) : finish(out);
     } catch (err) {
-      return fail(err);
+      reply = fail(err);
     }
+    if (fault?.rule.action === 'drop-response') {
+      const dropped: Reply = { kind: 'close', reason: `fault #${fault.id}: response dropped after applying ${api.name}` };
+      return reply instanceof Promise ? reply.then(() => dropped) : dropped;
+    }
+    if (fault?.rule.action === 'delay-response') {
+      const ms = fault.rule.ms!;
+      return Promise.resolve(reply).then((r) => new Promise<Reply>((resolve) => setTimeout(() => resolve(r), ms)));
+    }
+    return reply;
   }
 
   private encode(api: Api, version: number, correlationId: number, flexible: boolean, res: unknown): Buffer[] {

@@ -70,4 +70,9 @@ export const produceApi = defineApi(
     if (req.acks === 0) return NO_RESPONSE;
     return { responses, throttleTimeMs: 0, nodeEndpoints: [] } satisfies ProduceResponse;
   },
+  (req, code) => ({
+    responses: req.topicData.map((t) => ({ name: t.name, partitionResponses: t.partitionData.map((p) => partitionResponse(p.index, code)) })),
+    throttleTimeMs: 0,
+    nodeEndpoints: [],
+  }),
 );

@@ -41,6 +41,19 @@ export const fetchApi = defineApi(
     }));
     return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses, nodeEndpoints: [] } satisfies FetchResponse;
   },
+  (req, code) => ({
+    throttleTimeMs: 0,
+    errorCode: ErrorCode.NONE,
+    sessionId: 0,
+    responses: req.topics.map((t) => ({
+      topic: t.topic,
+      topicId: t.topicId,
+      partitions: t.partitions.map((p) =>
+        partitionData(p.partition, { errorCode: code, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, records: null }),
+      ),
+    })),
+    nodeEndpoints: [],
+  }),
 );
 
 function partitionData(index: number, r: FetchPartitionResult): FetchResponse['responses'][number]['partitions'][number] {

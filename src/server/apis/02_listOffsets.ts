@@ -21,14 +21,8 @@ export const listOffsetsApi = defineApi(
     const topics = req.topics.map((t) => ({
       name: t.name,
       partitions: t.partitions.map((p): PartitionResult => {
-        const result = (errorCode: number, offset = -1, timestamp = -1, leaderEpoch = -1): PartitionResult => ({
-          partitionIndex: p.partitionIndex,
-          errorCode,
-          oldStyleOffsets: [],
-          timestamp,
-          offset,
-          leaderEpoch,
-        });
+        const result = (errorCode: number, offset = -1, timestamp = -1, leaderEpoch = -1) =>
+          partitionResult(p.partitionIndex, errorCode, offset, timestamp, leaderEpoch);
         try {
           const partition = rm.partitionOrThrow(t.name, p.partitionIndex);
           const epoch = partition.leaderEpoch;
@@ -58,4 +52,12 @@ export const listOffsetsApi = defineApi(
     }));
     return { throttleTimeMs: 0, topics };
   },
+  (req, code) => ({
+    throttleTimeMs: 0,
+    topics: req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => partitionResult(p.partitionIndex, code)) })),
+  }),
 );
+
+function partitionResult(partitionIndex: number, errorCode: number, offset = -1, timestamp = -1, leaderEpoch = -1): PartitionResult {
+  return { partitionIndex, errorCode, oldStyleOffsets: [], timestamp, offset, leaderEpoch };
+}

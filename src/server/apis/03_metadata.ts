@@ -78,4 +78,12 @@ export const metadataApi = defineApi(
       clusterAuthorizedOperations: req.includeClusterAuthorizedOperations ? CLUSTER_OPERATIONS : AUTHORIZED_OPERATIONS_OMITTED,
     };
   },
+  (req, code) => ({
+    throttleTimeMs: 0,
+    brokers: [],
+    clusterId: null,
+    controllerId: -1,
+    topics: (req.topics ?? []).map((t) => topicError(t.name ?? '', code)),
+    clusterAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
+  }),
 );

@@ -26,6 +26,8 @@ export interface Api<Req = any, Res = any> {
   decodeRequest(r: Reader, version: number): Req;
   encodeResponse(w: Writer, version: number, res: Res): void;
   handle(ctx: RequestContext, req: Req): Res | typeof NO_RESPONSE | Promise<Res | typeof NO_RESPONSE>;
+  /** The response that answers `req` with one error code everywhere (for injected `error` faults). */
+  errorResponse?(req: Req, code: number, version: number): Res;
 }
 
 interface GeneratedApi {
@@ -42,10 +44,11 @@ export function defineApi<Req, Res>(
   versions: [min: number, max: number],
   codecs: { decodeRequest: (r: Reader, v: number) => Req; encodeResponse: (w: Writer, v: number, res: Res) => void },
   handle: Api<Req, Res>['handle'],
+  errorResponse?: Api<Req, Res>['errorResponse'],
 ): Api<Req, Res> {
   const [minVersion, maxVersion] = versions;
   if (minVersion < schema.minVersion || maxVersion > schema.maxVersion) {
     throw new Error(`${schema.name}: versions ${minVersion}-${maxVersion} outside the schema's ${schema.minVersion}-${schema.maxVersion}`);
   }
-  return { key: schema.key, name: schema.name, minVersion, maxVersion, flexibleFrom: schema.flexibleFrom, ...codecs, handle };
+  return { key: schema.key, name: schema.name, minVersion, maxVersion, flexibleFrom: schema.flexibleFrom, ...codecs, handle, errorResponse };
 }
