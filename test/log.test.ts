@@ -421,6 +421,28 @@ describe('UnifiedLog on disk: restart and recovery', () => {
     expect(third.logEndOffset).toBe(leo + 1);
   });
 
+  for (const clean of [true, false]) {
+    it(`recomputes the max timestamp on reopen when it was reached early (${clean ? 'clean' : 'crash'})`, () => {
+      const dir = newDir();
+      const config = { segmentBytes: 2000, indexIntervalBytes: 100 };
+      const log = openLog('disk', config, undefined, dir);
+      log.appendAsLeader(batch(2, { ts: T0 + 5000 }), 0);
+      for (let i = 0; i < 25; i++) log.appendAsLeader(batch(2, { ts: T0 + i, size: 40 }), 0);
+      log.appendAsLeader(batch(2, { ts: T0 + 4000 }), 0);
+      const max = log.fetchMaxTimestampOffset();
+      expect(max).toEqual({ offset: 1, timestamp: T0 + 5001 });
+      const byTs = log.fetchOffsetByTimestamp(T0 + 4000);
+      const segs = log.segmentCount();
+      if (clean) log.close();
+      const again = openLog('disk', config, undefined, dir);
+      expect(again.segmentCount()).toBe(segs);
+      expect(again.fetchMaxTimestampOffset()).toEqual(max);
+      expect(again.fetchOffsetByTimestamp(T0 + 4000)).toEqual(byTs);
+      expect(again.fetchOffsetByTimestamp(T0 + 4001)).toEqual({ offset: 0, timestamp: T0 + 5000 });
+      expect(again.logSegments().map((s) => s.maxTimestampSoFar)).toEqual(log.logSegments().map((s) => s.maxTimestampSoFar));
+    });
+  }
+
   it('rebuilds missing or corrupt indexes', () => {
     const dir = newDir();
     const config = { segmentBytes: 1500, indexIntervalBytes: 100 };

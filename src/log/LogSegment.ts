@@ -14,7 +14,8 @@ export const INDEX_FILE_SUFFIX = '.index';
 export const TIME_INDEX_FILE_SUFFIX = '.timeindex';
 
 const INT32_MAX = 0x7fffffff;
-const SCAN_CHUNK = 64 * 1024;
+const SCAN_CHUNK_WHOLE = 64 * 1024; // recovery: whole batches, CRC-checked
+const SCAN_CHUNK_HEADERS = 8 * 1024; // lookups: only headers are needed
 const MIN_BATCH_LENGTH = RB.BATCH_HEADER_SIZE - RB.LOG_OVERHEAD;
 
 /** 20-digit zero-padded offset, as Kafka names segment files. */
@@ -108,7 +109,7 @@ export class LogSegment {
    */
   scan(fromPos: number, whole: boolean, fn: (b: ScanBatch) => boolean | string | void): ScanResult {
     const size = this.log.size;
-    const chunk = Buffer.allocUnsafe(Math.min(SCAN_CHUNK, Math.max(RB.BATCH_HEADER_SIZE, size - fromPos)));
+    const chunk = Buffer.allocUnsafe(Math.min(whole ? SCAN_CHUNK_WHOLE : SCAN_CHUNK_HEADERS, Math.max(RB.BATCH_HEADER_SIZE, size - fromPos)));
     let chunkStart = fromPos;
     let chunkLen = 0;
     let pos = fromPos;
@@ -170,8 +171,11 @@ export class LogSegment {
       this.timeIndex.truncateTo(fromOffset);
       this.offsetIndex.truncateToPosition(this.log.size);
     }
+    // Every offset index entry was written together with a time index update, so the largest
+    // timestamp of the batches before the entry's position is at most the time index's last entry:
+    // walking from the entry is enough to recompute the maximum.
     const lastTime = this.timeIndex.lastEntry();
-    const startEntry = this.offsetIndex.lookup(Math.min(fromOffset, lastTime.timestamp >= 0 ? lastTime.offset : fromOffset));
+    const startEntry = this.offsetIndex.lookup(fromOffset);
     this.maxTimestampSoFar = lastTime.timestamp;
     this.offsetOfMaxTimestampSoFar = lastTime.timestamp >= 0 ? lastTime.offset : this.baseOffset;
     this.bytesSinceLastIndexEntry = 0;
@@ -221,8 +225,12 @@ export class LogSegment {
       this.offsetOfMaxTimestampSoFar = baseOffset;
     }
     if (this.bytesSinceLastIndexEntry > this.indexIntervalBytes) {
-      this.offsetIndex.append(baseOffset, pos);
-      this.timeIndex.maybeAppend(this.maxTimestampSoFar, this.offsetOfMaxTimestampSoFar);
+      // keep the invariant recover() relies on: no offset entry unless the time index could record the max so far
+      const ti = this.timeIndex;
+      if (!ti.isFull() || this.maxTimestampSoFar <= ti.lastEntry().timestamp) {
+        this.offsetIndex.append(baseOffset, pos);
+        ti.maybeAppend(this.maxTimestampSoFar, this.offsetOfMaxTimestampSoFar);
+      }
       this.bytesSinceLastIndexEntry = 0;
     }
     this.bytesSinceLastIndexEntry += size;
