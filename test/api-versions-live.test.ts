@@ -135,6 +135,18 @@ const cases: Record<number, Case> = {
       expect(res.topics[0]!.partitions[0]).toMatchObject({ errorCode: 0, lowWatermark: 0 });
     },
   },
+  22: {
+    async run(v) {
+      const res = await client.request(22, v, M.encodeInitProducerIdRequest, M.decodeInitProducerIdResponse, {
+        ...M.defaultInitProducerIdRequest(),
+        transactionalId: null,
+        transactionTimeoutMs: 60000,
+      });
+      expect(res.errorCode).toBe(0);
+      expect(res.producerId).toBeGreaterThanOrEqual(0);
+      expect(res.producerEpoch).toBe(0);
+    },
+  },
   32: {
     async run(v) {
       const res = await client.request(32, v, M.encodeDescribeConfigsRequest, M.decodeDescribeConfigsResponse, {

@@ -6,6 +6,7 @@
 //   <20-digit base offset>.log / .index / .timeindex   one segment
 //   recovery-point      decimal offset up to which everything was fsynced (written on flush/close)
 //   log-start-offset    decimal log start offset (written when it moves)
+//   <offset>.snapshot   idempotent producer state as of an offset (ProducerStateManager)
 //
 // All I/O is synchronous: the broker runs on one event loop, appends and reads hit the page cache.
 
@@ -16,6 +17,7 @@ import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import * as RB from '../protocol/recordBatch.js';
 import type { LogConfig } from './LogConfig.js';
 import { INDEX_FILE_SUFFIX, LOG_FILE_SUFFIX, LogSegment, TIME_INDEX_FILE_SUFFIX } from './LogSegment.js';
+import { lastSequence, ProducerStateManager, type BatchMetadata } from './ProducerStateManager.js';
 
 export const RECOVERY_POINT_FILE = 'recovery-point';
 export const LOG_START_OFFSET_FILE = 'log-start-offset';
@@ -34,6 +36,8 @@ export interface AppendInfo {
   recordCount: number;
   batchCount: number;
   validBytes: number;
+  /** A retried idempotent batch already in the log: nothing was appended, offsets are the original ones. */
+  duplicate?: boolean;
 }
 
 export interface UnifiedLogOptions {
@@ -81,6 +85,7 @@ export class UnifiedLog {
   private closed = false;
   private readonly now: () => number;
   private readonly logger: Logger;
+  readonly producerState: ProducerStateManager;
 
   private constructor(
     readonly dir: string | null,
@@ -90,6 +95,7 @@ export class UnifiedLog {
     this.now = opts.now ?? Date.now;
     this.logger = opts.logger ?? createLogger('log').child(dir === null ? 'memory' : path.basename(dir));
     this.lastFlushTime = this.now();
+    this.producerState = new ProducerStateManager(dir);
   }
 
   /** Open the log in dir (created if missing; null = in memory), running recovery. */
@@ -174,6 +180,53 @@ export class UnifiedLog {
     this.writtenRecoveryPoint = recoveryPoint;
     this.flush();
     if (checkpointedStart !== this._logStartOffset) this.writeLogStartOffset();
+    this.rebuildProducerState();
+  }
+
+  /**
+   * Producer state from the newest snapshot at or below the log end offset plus a replay of
+   * the batches after it (Kafka's LogLoader does the same).
+   */
+  private rebuildProducerState(): void {
+    const pst = this.producerState;
+    pst.deleteSnapshotsOutside(0, this.logEndOffset);
+    const from = Math.max(pst.loadLatestSnapshot(this.logEndOffset), this._logStartOffset);
+    let offset = from;
+    let replayed = 0;
+    while (offset < this.logEndOffset) {
+      const { records } = this.read(offset, 1 << 20, this.logEndOffset, true);
+      if (!records) break;
+      RB.forEachBatch(records, (p) => {
+        if (RB.lastOffset(records, p) >= offset) {
+          this.updateProducerState(records, p);
+          replayed++;
+        }
+        offset = RB.lastOffset(records, p) + 1;
+      });
+    }
+    pst.evictBelow(this._logStartOffset);
+    if (replayed > 0 || pst.size > 0) {
+      this.logger.debug(`producer state: ${pst.size} producer(s), replayed ${replayed} batch(es) from offset ${from}`);
+    }
+  }
+
+  /** Apply the batch at p to the producer state (no checks). */
+  private updateProducerState(buf: Buffer, p: number): void {
+    const pid = RB.producerId(buf, p);
+    if (pid < 0 || RB.isControl(buf, p)) return;
+    const firstSeq = RB.baseSequence(buf, p);
+    this.producerState.update(pid, RB.producerEpoch(buf, p), {
+      firstSeq,
+      lastSeq: lastSequence(firstSeq, RB.lastOffsetDelta(buf, p)),
+      firstOffset: RB.baseOffset(buf, p),
+      lastOffset: RB.lastOffset(buf, p),
+      timestamp: RB.maxTimestamp(buf, p),
+    });
+  }
+
+  /** Forget idempotent producers idle for longer than expirationMs. */
+  removeExpiredProducers(now: number, expirationMs: number): number {
+    return this.producerState.removeExpired(now, expirationMs);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -230,6 +283,21 @@ export class UnifiedLog {
    */
   appendAsLeader(records: Buffer, leaderEpoch: number): AppendInfo {
     this.ensureOpen();
+    const duplicate = this.checkProducerState(records);
+    if (duplicate) {
+      const appendTime = this.config.messageTimestampType === 'LogAppendTime' ? duplicate.timestamp : -1;
+      return {
+        firstOffset: duplicate.firstOffset,
+        lastOffset: duplicate.lastOffset,
+        logAppendTime: appendTime,
+        maxTimestamp: duplicate.timestamp,
+        offsetOfMaxTimestamp: duplicate.firstOffset,
+        recordCount: 0,
+        batchCount: 0,
+        validBytes: 0,
+        duplicate: true,
+      };
+    }
     const firstOffset = this.logEndOffset;
     const logAppendTime = this.config.messageTimestampType === 'LogAppendTime' ? this.now() : -1;
     let offset = firstOffset;
@@ -255,7 +323,25 @@ export class UnifiedLog {
     if (batchCount === 0) throw new KafkaError(ErrorCode.INVALID_RECORD, 'no record batch to append');
     if (validBytes !== records.length) throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, `${records.length - validBytes} trailing bytes are not a whole batch`);
     this.appendValidated(records, firstOffset, offset - 1, maxTimestamp, recordCount);
+    RB.forEachBatch(records, (p) => this.updateProducerState(records, p));
     return { firstOffset, lastOffset: offset - 1, logAppendTime, maxTimestamp, offsetOfMaxTimestamp, recordCount, batchCount, validBytes };
+  }
+
+  /**
+   * Idempotence rules for the client batches of a leader append, checked against the state
+   * before this append: the cached batch if the (single) batch is a retry, else null; throws
+   * KafkaError on a stale epoch or a sequence gap.
+   */
+  private checkProducerState(records: Buffer): BatchMetadata | null {
+    let duplicate: BatchMetadata | null = null;
+    RB.forEachBatch(records, (p) => {
+      const pid = RB.producerId(records, p);
+      if (pid < 0) return;
+      const firstSeq = RB.baseSequence(records, p);
+      const dup = this.producerState.checkLeaderBatch(pid, RB.producerEpoch(records, p), firstSeq, lastSequence(firstSeq, RB.lastOffsetDelta(records, p)));
+      if (dup) duplicate = dup;
+    });
+    return duplicate;
   }
 
   /** Append batches that already carry offsets (replication): CRC-checked, must start at or after logEndOffset and increase. */
@@ -290,6 +376,7 @@ export class UnifiedLog {
     if (batchCount === 0) return { firstOffset: this.logEndOffset, lastOffset: this.logEndOffset - 1, logAppendTime: -1, maxTimestamp: -1, offsetOfMaxTimestamp: -1, recordCount: 0, batchCount: 0, validBytes: 0 };
     const data = validBytes === records.length ? records : records.subarray(0, validBytes);
     this.appendValidated(data, firstOffset, lastOffset, maxTimestamp, recordCount);
+    RB.forEachBatch(data, (p) => this.updateProducerState(data, p));
     return { firstOffset, lastOffset, logAppendTime: -1, maxTimestamp, offsetOfMaxTimestamp, recordCount, batchCount, validBytes };
   }
 
@@ -393,6 +480,7 @@ export class UnifiedLog {
     }
     const seg = LogSegment.open(this.dir, newBase, this.config, this.now);
     this.segments.push(seg);
+    if (active.size > 0) this.producerState.takeSnapshot(newBase);
     this.logger.debug(`rolled new segment at offset ${newBase}`);
     return seg;
   }
@@ -412,6 +500,7 @@ export class UnifiedLog {
     if (offset > this._logStartOffset) {
       this._logStartOffset = offset;
       this.writeLogStartOffset();
+      this.producerState.evictBelow(offset);
     }
     this.deleteLogStartOffsetBreachedSegments();
     return this._logStartOffset;
@@ -483,7 +572,9 @@ export class UnifiedLog {
     if (first > this._logStartOffset) {
       this._logStartOffset = first;
       this.writeLogStartOffset();
+      this.producerState.evictBelow(first);
     }
+    this.producerState.deleteSnapshotsOutside(first, Number.MAX_SAFE_INTEGER);
   }
 
   private writeLogStartOffset(): void {
@@ -510,6 +601,7 @@ export class UnifiedLog {
       this._recoveryPoint = this.logEndOffset;
       this.writeRecoveryPoint();
     }
+    this.rebuildProducerState();
   }
 
   // -------------------------------------------------------------------------------------------
@@ -541,6 +633,7 @@ export class UnifiedLog {
   close(): void {
     if (this.closed) return;
     this.flush();
+    this.producerState.takeSnapshot(this.logEndOffset);
     for (const s of this.segments) s.close();
     this.closed = true;
   }

@@ -8,6 +8,7 @@ import { FaultInjector } from './FaultInjector.js';
 import { KafkaApis } from './KafkaApis.js';
 import { KafkaConfig, validateTopicConfig, type Properties } from './KafkaConfig.js';
 import { invalidTopicName, MetadataStore, type TopicMetadata } from './MetadataStore.js';
+import { ProducerIdManager } from './ProducerIdManager.js';
 import { ReplicaManager } from './ReplicaManager.js';
 
 export interface BrokerOptions {
@@ -33,6 +34,7 @@ export class Broker {
   readonly dataDir: string | null;
   readonly metadata: MetadataStore;
   readonly replicaManager: ReplicaManager;
+  readonly producerIds: ProducerIdManager;
   readonly log: Logger;
   readonly faults: FaultInjector;
   private server: net.Server | null = null;
@@ -54,6 +56,7 @@ export class Broker {
     this.faults = opts.faults ?? new FaultInjector(this.log.child('faults'));
     if (this.dataDir) fs.mkdirSync(this.dataDir, { recursive: true });
     this.metadata = new MetadataStore(this.dataDir);
+    this.producerIds = new ProducerIdManager(this.dataDir);
     this.replicaManager = new ReplicaManager(this.dataDir, this.config, this.log.child('logs'));
     for (const t of this.metadata.all()) this.replicaManager.openPartitions(t);
     this.apis = new KafkaApis(this, this.log.child('apis'));

@@ -18,7 +18,7 @@ export interface FaultRule {
   /**
    * drop-response: apply the request, never answer, close the connection;
    * delay-response: apply it and answer after `ms`;
-   * error: answer with `code` without applying it;
+   * error: answer with `code` without applying it (after `ms` when given);
    * disconnect: close the connection without applying it.
    */
   action: FaultAction;
@@ -47,7 +47,7 @@ export class FaultInjector {
   constructor(private readonly log: Logger) {}
 
   add(rule: FaultRule): number {
-    if (rule.action === 'delay-response' && !(typeof rule.ms === 'number' && rule.ms >= 0)) {
+    if ((rule.action === 'delay-response' || rule.ms !== undefined) && !(typeof rule.ms === 'number' && rule.ms >= 0)) {
       throw new Error('a delay-response fault needs ms >= 0');
     }
     if (rule.action === 'error' && typeof rule.code !== 'number') throw new Error('an error fault needs a Kafka error code');

@@ -53,6 +53,7 @@ export class KafkaApis implements FrameHandler {
       this.log.error(`${api.name} v${apiVersion} handler crashed: ${(err as Error).stack ?? String(err)}`);
       return { kind: 'close', reason: `${api.name} v${apiVersion} internal error: ${(err as Error).message}` };
     };
+    this.log.debug(`${api.name} v${apiVersion} #${correlationId} from ${ctx.clientId ?? '-'} on ${conn.id}`);
     const faults = this.broker.faults;
     const fault = faults.empty ? null : faults.match(api.name, this.broker.nodeId, ctx.clientId, () => requestTargets(request));
     if (fault) {
@@ -60,7 +61,9 @@ export class KafkaApis implements FrameHandler {
       if (action === 'disconnect') return { kind: 'close', reason: `fault #${fault.id}: disconnect` };
       if (action === 'error') {
         if (!api.errorResponse) return { kind: 'close', reason: `fault #${fault.id}: ${api.name} cannot answer with an error code; closing instead` };
-        return finish(api.errorResponse(request, fault.rule.code!, apiVersion));
+        const reply = finish(api.errorResponse(request, fault.rule.code!, apiVersion));
+        const ms = fault.rule.ms ?? 0;
+        return ms > 0 ? new Promise<Reply>((resolve) => setTimeout(() => resolve(reply), ms)) : reply;
       }
     }
     let reply: Reply | Promise<Reply>;

@@ -98,6 +98,7 @@ export class ReplicaManager {
     for (const p of this.allPartitions()) {
       try {
         p.log.maybeFlush(now);
+        p.log.removeExpiredProducers(now, this.config.int('producer.id.expiration.ms'));
         if (retention) {
           const deleted = p.log.applyRetention(now);
           if (deleted > 0) this.log.info(`retention deleted ${deleted} segment(s) of ${p.name}, log start offset ${p.logStartOffset}`);

@@ -3,10 +3,13 @@
 // the leader epoch are patched in place, compressed batches stay opaque. acks=0 gets no
 // response; acks=1 and acks=-1 are answered after the append (a single replica is the
 // whole ISR). acks outside {-1,0,1} → INVALID_REQUIRED_ACKS for every partition.
+// Idempotent batches go through the partition's producer state (UnifiedLog): a retry of a
+// cached batch answers NONE with its original offset; a stale epoch is INVALID_PRODUCER_EPOCH
+// and a sequence gap OUT_OF_ORDER_SEQUENCE_NUMBER (never PRODUCER_FENCED, as Kafka ≥2.7).
 import { ErrorCode, KafkaError, errorName } from '../../protocol/errors.js';
 import { decodeProduceRequest, encodeProduceResponse, ProduceApi } from '../../protocol/messages/Produce.js';
 import type { ProduceResponse } from '../../protocol/messages/Produce.js';
-import { validateProducedRecords } from '../../protocol/recordBatch.js';
+import { isTransactional, validateProducedRecords } from '../../protocol/recordBatch.js';
 import { defineApi, NO_RESPONSE } from './Api.js';
 
 type PartitionResponse = ProduceResponse['responses'][number]['partitionResponses'][number];
@@ -44,6 +47,10 @@ export const produceApi = defineApi(
         if (check.errorCode !== ErrorCode.NONE) {
           broker.log.debug(`rejected produce to ${partition.name}: ${errorName(check.errorCode)} ${check.message ?? ''}`);
           return partitionResponse(pd.index, check.errorCode, check.message ?? null);
+        }
+        if (isTransactional(records)) {
+          // No transaction coordinator yet: no partition can have been added with AddPartitionsToTxn.
+          return partitionResponse(pd.index, ErrorCode.INVALID_TXN_STATE, 'transactional produce is not supported yet');
         }
         if (req.acks === -1 && partition.log.config.minInSyncReplicas > 1) {
           return partitionResponse(

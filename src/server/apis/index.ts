@@ -8,6 +8,7 @@ import { apiVersionsApi } from './18_apiVersions.js';
 import { createTopicsApi } from './19_createTopics.js';
 import { deleteTopicsApi } from './20_deleteTopics.js';
 import { deleteRecordsApi } from './21_deleteRecords.js';
+import { initProducerIdApi } from './22_initProducerId.js';
 import { describeConfigsApi } from './32_describeConfigs.js';
 import { alterConfigsApi } from './33_alterConfigs.js';
 import { createPartitionsApi } from './37_createPartitions.js';
@@ -23,6 +24,7 @@ export const API_LIST: Api[] = [
   createTopicsApi,
   deleteTopicsApi,
   deleteRecordsApi,
+  initProducerIdApi,
   describeConfigsApi,
   alterConfigsApi,
   createPartitionsApi,

@@ -1,0 +1,76 @@
+// librdkafka (confluent-kafka-python, Debian's python3-confluent-kafka) keeps up to five
+// Produce requests in flight: idempotence must hold across all of them.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ErrorCode, startCluster, type Cluster } from '../src/index.js';
+import { readAll } from './support/fetchAll.js';
+
+const PYTHON = '/usr/bin/python3';
+const SCRIPT = fileURLToPath(new URL('./support/librdkafka_produce.py', import.meta.url));
+const hasLibrdkafka = spawnSync(PYTHON, ['-c', 'import confluent_kafka'], { stdio: 'ignore' }).status === 0;
+if (!hasLibrdkafka) {
+  console.warn('librdkafka tests skipped: /usr/bin/python3 cannot import confluent_kafka (apt-get install python3-confluent-kafka)');
+}
+
+interface Report {
+  undelivered: number;
+  reports: { value: string; error: string | null; offset: number }[];
+}
+
+function produce(bootstrap: string, topic: string, count: number, config: Record<string, unknown>): Promise<Report> {
+  // Run it off the event loop's back: the broker lives in this process.
+  return new Promise((resolve, reject) => {
+    import('node:child_process').then(({ execFile }) => {
+      execFile(PYTHON, [SCRIPT, bootstrap, topic, String(count), JSON.stringify(config)], { timeout: 60_000 }, (err, stdout, stderr) => {
+        if (err) reject(new Error(`${err.message}\n${stderr}`));
+        else resolve(JSON.parse(stdout) as Report);
+      });
+    }, reject);
+  });
+}
+
+const clusters: Cluster[] = [];
+afterEach(async () => {
+  for (const c of clusters.splice(0)) await c.close();
+});
+
+const expected = (n: number) => Array.from({ length: n }, (_, i) => `m${i}`);
+
+describe.runIf(hasLibrdkafka)('librdkafka idempotent producer, 5 requests in flight', () => {
+  it('drop-response on the first Produce: every message stored exactly once, in order', async () => {
+    const c = await startCluster();
+    clusters.push(c);
+    await c.createTopic('rdk-idem', { partitions: 1 });
+    c.faults.add({ api: 'Produce', topic: 'rdk-idem', action: 'drop-response' });
+    const report = await produce(c.bootstrapServers[0]!, 'rdk-idem', 200, { 'enable.idempotence': true, 'max.in.flight.requests.per.connection': 5 });
+    expect(report.undelivered).toBe(0);
+    expect(report.reports.filter((r) => r.error)).toEqual([]);
+    const stored = (await readAll(c.bootstrapServers[0]!, 'rdk-idem')).map((r) => r.value);
+    expect(stored).toEqual(expected(200));
+    expect(c.faults.list()).toEqual([]);
+  });
+
+  it('the same fault without idempotence stores duplicates', async () => {
+    const c = await startCluster();
+    clusters.push(c);
+    await c.createTopic('rdk-dup', { partitions: 1 });
+    c.faults.add({ api: 'Produce', topic: 'rdk-dup', action: 'drop-response' });
+    const report = await produce(c.bootstrapServers[0]!, 'rdk-dup', 200, { 'enable.idempotence': false, 'max.in.flight.requests.per.connection': 5, acks: 'all', retries: 5 });
+    expect(report.undelivered).toBe(0);
+    const stored = (await readAll(c.bootstrapServers[0]!, 'rdk-dup')).map((r) => r.value);
+    expect(stored.length).toBeGreaterThan(200);
+    expect(new Set(stored)).toEqual(new Set(expected(200)));
+  });
+
+  it('a retriable error on an early batch while later ones are in flight: idempotence keeps send order', async () => {
+    const c = await startCluster();
+    clusters.push(c);
+    await c.createTopic('rdk-order', { partitions: 1 });
+    c.faults.add({ api: 'Produce', topic: 'rdk-order', action: 'error', code: ErrorCode.REQUEST_TIMED_OUT, ms: 100 });
+    const report = await produce(c.bootstrapServers[0]!, 'rdk-order', 200, { 'enable.idempotence': true, 'max.in.flight.requests.per.connection': 5 });
+    expect(report.reports.filter((r) => r.error)).toEqual([]);
+    const stored = (await readAll(c.bootstrapServers[0]!, 'rdk-order')).map((r) => r.value);
+    expect(stored).toEqual(expected(200));
+  });
+});
