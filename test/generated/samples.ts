@@ -1492,49 +1492,187 @@ export function sampleListTransactionsResponseTransactionState(version: number, 
   };
 }
 
+export function sampleBrokerRegistrationRequest(version: number, variant = 0, k = 0): M.BrokerRegistrationRequest {
+  return {
+    brokerId: s_int32(692, k),
+    clusterId: s_string(693, k),
+    incarnationId: s_uuid(694, k),
+    listeners: [sampleBrokerRegistrationRequestListener(version, variant, k * 2), sampleBrokerRegistrationRequestListener(version, variant, k * 2 + 1)],
+    features: [sampleBrokerRegistrationRequestFeature(version, variant, k * 2), sampleBrokerRegistrationRequestFeature(version, variant, k * 2 + 1)],
+    rack: (variant !== 0 ? null : s_string(699, k)),
+    isMigratingZkBroker: (version >= 1 ? true : false),
+    logDirs: (version >= 2 ? [s_uuid(700, k * 2), s_uuid(701, k * 2 + 1)] : []),
+    previousBrokerEpoch: (version >= 3 ? s_int64(702, k) : -1),
+  };
+}
+
+export function sampleBrokerRegistrationRequestListener(version: number, variant = 0, k = 0): M.BrokerRegistrationRequestListener {
+  return {
+    name: s_string(703, k),
+    host: s_string(704, k),
+    port: s_uint16(705, k),
+    securityProtocol: s_int16(706, k),
+  };
+}
+
+export function sampleBrokerRegistrationRequestFeature(version: number, variant = 0, k = 0): M.BrokerRegistrationRequestFeature {
+  return {
+    name: s_string(707, k),
+    minSupportedVersion: s_int16(708, k),
+    maxSupportedVersion: s_int16(709, k),
+  };
+}
+
+export function sampleBrokerRegistrationResponse(version: number, variant = 0, k = 0): M.BrokerRegistrationResponse {
+  return {
+    throttleTimeMs: s_int32(710, k),
+    errorCode: s_int16(711, k),
+    brokerEpoch: s_int64(712, k),
+  };
+}
+
+export function sampleBrokerHeartbeatRequest(version: number, variant = 0, k = 0): M.BrokerHeartbeatRequest {
+  return {
+    brokerId: s_int32(713, k),
+    brokerEpoch: s_int64(714, k),
+    currentMetadataOffset: s_int64(715, k),
+    wantFence: true,
+    wantShutDown: true,
+    offlineLogDirs: (version >= 1 ? [s_uuid(716, k * 2), s_uuid(717, k * 2 + 1)] : []),
+  };
+}
+
+export function sampleBrokerHeartbeatResponse(version: number, variant = 0, k = 0): M.BrokerHeartbeatResponse {
+  return {
+    throttleTimeMs: s_int32(718, k),
+    errorCode: s_int16(719, k),
+    isCaughtUp: true,
+    isFenced: false,
+    shouldShutDown: true,
+  };
+}
+
+export function sampleAlterPartitionRequest(version: number, variant = 0, k = 0): M.AlterPartitionRequest {
+  return {
+    brokerId: s_int32(720, k),
+    brokerEpoch: s_int64(721, k),
+    topics: [sampleAlterPartitionRequestTopicData(version, variant, k * 2), sampleAlterPartitionRequestTopicData(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleAlterPartitionRequestTopicData(version: number, variant = 0, k = 0): M.AlterPartitionRequestTopicData {
+  return {
+    topicName: (version <= 1 ? s_string(724, k) : ""),
+    topicId: (version >= 2 ? s_uuid(725, k) : ZERO_UUID),
+    partitions: [sampleAlterPartitionRequestPartitionData(version, variant, k * 2), sampleAlterPartitionRequestPartitionData(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleAlterPartitionRequestPartitionData(version: number, variant = 0, k = 0): M.AlterPartitionRequestPartitionData {
+  return {
+    partitionIndex: s_int32(728, k),
+    leaderEpoch: s_int32(729, k),
+    newIsr: (version <= 2 ? [s_int32(730, k * 2), s_int32(731, k * 2 + 1)] : []),
+    newIsrWithEpochs: (version >= 3 ? [sampleAlterPartitionRequestBrokerState(version, variant, k * 2), sampleAlterPartitionRequestBrokerState(version, variant, k * 2 + 1)] : []),
+    leaderRecoveryState: (version >= 1 ? s_int8(734, k) : 0),
+    partitionEpoch: s_int32(735, k),
+  };
+}
+
+export function sampleAlterPartitionRequestBrokerState(version: number, variant = 0, k = 0): M.AlterPartitionRequestBrokerState {
+  return {
+    brokerId: s_int32(736, k),
+    brokerEpoch: s_int64(737, k),
+  };
+}
+
+export function sampleAlterPartitionResponse(version: number, variant = 0, k = 0): M.AlterPartitionResponse {
+  return {
+    throttleTimeMs: s_int32(738, k),
+    errorCode: s_int16(739, k),
+    topics: [sampleAlterPartitionResponseTopicData(version, variant, k * 2), sampleAlterPartitionResponseTopicData(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleAlterPartitionResponseTopicData(version: number, variant = 0, k = 0): M.AlterPartitionResponseTopicData {
+  return {
+    topicName: (version <= 1 ? s_string(742, k) : ""),
+    topicId: (version >= 2 ? s_uuid(743, k) : ZERO_UUID),
+    partitions: [sampleAlterPartitionResponsePartitionData(version, variant, k * 2), sampleAlterPartitionResponsePartitionData(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleAlterPartitionResponsePartitionData(version: number, variant = 0, k = 0): M.AlterPartitionResponsePartitionData {
+  return {
+    partitionIndex: s_int32(746, k),
+    errorCode: s_int16(747, k),
+    leaderId: s_int32(748, k),
+    leaderEpoch: s_int32(749, k),
+    isr: [s_int32(750, k * 2), s_int32(751, k * 2 + 1)],
+    leaderRecoveryState: (version >= 1 ? s_int8(752, k) : 0),
+    partitionEpoch: s_int32(753, k),
+  };
+}
+
+export function sampleAllocateProducerIdsRequest(version: number, variant = 0, k = 0): M.AllocateProducerIdsRequest {
+  return {
+    brokerId: s_int32(754, k),
+    brokerEpoch: s_int64(755, k),
+  };
+}
+
+export function sampleAllocateProducerIdsResponse(version: number, variant = 0, k = 0): M.AllocateProducerIdsResponse {
+  return {
+    throttleTimeMs: s_int32(756, k),
+    errorCode: s_int16(757, k),
+    producerIdStart: s_int64(758, k),
+    producerIdLen: s_int32(759, k),
+  };
+}
+
 export function sampleRequestHeader(version: number, variant = 0, k = 0): M.RequestHeader {
   return {
-    requestApiKey: s_int16(692, k),
-    requestApiVersion: s_int16(693, k),
-    correlationId: s_int32(694, k),
-    clientId: (version >= 1 ? (variant !== 0 ? null : s_string(695, k)) : ""),
+    requestApiKey: s_int16(760, k),
+    requestApiVersion: s_int16(761, k),
+    correlationId: s_int32(762, k),
+    clientId: (version >= 1 ? (variant !== 0 ? null : s_string(763, k)) : ""),
   };
 }
 
 export function sampleResponseHeader(version: number, variant = 0, k = 0): M.ResponseHeader {
   return {
-    correlationId: s_int32(696, k),
+    correlationId: s_int32(764, k),
   };
 }
 
 export function sampleConsumerProtocolSubscription(version: number, variant = 0, k = 0): M.ConsumerProtocolSubscription {
   return {
-    topics: [s_string(697, k * 2), s_string(698, k * 2 + 1)],
-    userData: (variant !== 0 ? null : s_bytes(699, k)),
+    topics: [s_string(765, k * 2), s_string(766, k * 2 + 1)],
+    userData: (variant !== 0 ? null : s_bytes(767, k)),
     ownedPartitions: (version >= 1 ? [sampleConsumerProtocolSubscriptionTopicPartition(version, variant, k * 2), sampleConsumerProtocolSubscriptionTopicPartition(version, variant, k * 2 + 1)] : []),
-    generationId: (version >= 2 ? s_int32(702, k) : -1),
-    rackId: (version >= 3 ? (variant !== 0 ? null : s_string(703, k)) : null),
+    generationId: (version >= 2 ? s_int32(770, k) : -1),
+    rackId: (version >= 3 ? (variant !== 0 ? null : s_string(771, k)) : null),
   };
 }
 
 export function sampleConsumerProtocolSubscriptionTopicPartition(version: number, variant = 0, k = 0): M.ConsumerProtocolSubscriptionTopicPartition {
   return {
-    topic: s_string(704, k),
-    partitions: [s_int32(705, k * 2), s_int32(706, k * 2 + 1)],
+    topic: s_string(772, k),
+    partitions: [s_int32(773, k * 2), s_int32(774, k * 2 + 1)],
   };
 }
 
 export function sampleConsumerProtocolAssignment(version: number, variant = 0, k = 0): M.ConsumerProtocolAssignment {
   return {
     assignedPartitions: [sampleConsumerProtocolAssignmentTopicPartition(version, variant, k * 2), sampleConsumerProtocolAssignmentTopicPartition(version, variant, k * 2 + 1)],
-    userData: (variant !== 0 ? null : s_bytes(709, k)),
+    userData: (variant !== 0 ? null : s_bytes(777, k)),
   };
 }
 
 export function sampleConsumerProtocolAssignmentTopicPartition(version: number, variant = 0, k = 0): M.ConsumerProtocolAssignmentTopicPartition {
   return {
-    topic: s_string(710, k),
-    partitions: [s_int32(711, k * 2), s_int32(712, k * 2 + 1)],
+    topic: s_string(778, k),
+    partitions: [s_int32(779, k * 2), s_int32(780, k * 2 + 1)],
   };
 }
 
@@ -1623,6 +1761,14 @@ export const SAMPLE_CASES: SampleCase[] = [
   { api: 'DescribeTransactions', kind: 'response', name: 'DescribeTransactionsResponse', min: 0, max: 0, sample: sampleDescribeTransactionsResponse, defaults: M.defaultDescribeTransactionsResponse, decode: M.decodeDescribeTransactionsResponse, encode: M.encodeDescribeTransactionsResponse },
   { api: 'ListTransactions', kind: 'request', name: 'ListTransactionsRequest', min: 0, max: 1, sample: sampleListTransactionsRequest, defaults: M.defaultListTransactionsRequest, decode: M.decodeListTransactionsRequest, encode: M.encodeListTransactionsRequest },
   { api: 'ListTransactions', kind: 'response', name: 'ListTransactionsResponse', min: 0, max: 1, sample: sampleListTransactionsResponse, defaults: M.defaultListTransactionsResponse, decode: M.decodeListTransactionsResponse, encode: M.encodeListTransactionsResponse },
+  { api: 'BrokerRegistration', kind: 'request', name: 'BrokerRegistrationRequest', min: 0, max: 4, sample: sampleBrokerRegistrationRequest, defaults: M.defaultBrokerRegistrationRequest, decode: M.decodeBrokerRegistrationRequest, encode: M.encodeBrokerRegistrationRequest },
+  { api: 'BrokerRegistration', kind: 'response', name: 'BrokerRegistrationResponse', min: 0, max: 4, sample: sampleBrokerRegistrationResponse, defaults: M.defaultBrokerRegistrationResponse, decode: M.decodeBrokerRegistrationResponse, encode: M.encodeBrokerRegistrationResponse },
+  { api: 'BrokerHeartbeat', kind: 'request', name: 'BrokerHeartbeatRequest', min: 0, max: 1, sample: sampleBrokerHeartbeatRequest, defaults: M.defaultBrokerHeartbeatRequest, decode: M.decodeBrokerHeartbeatRequest, encode: M.encodeBrokerHeartbeatRequest },
+  { api: 'BrokerHeartbeat', kind: 'response', name: 'BrokerHeartbeatResponse', min: 0, max: 1, sample: sampleBrokerHeartbeatResponse, defaults: M.defaultBrokerHeartbeatResponse, decode: M.decodeBrokerHeartbeatResponse, encode: M.encodeBrokerHeartbeatResponse },
+  { api: 'AlterPartition', kind: 'request', name: 'AlterPartitionRequest', min: 0, max: 3, sample: sampleAlterPartitionRequest, defaults: M.defaultAlterPartitionRequest, decode: M.decodeAlterPartitionRequest, encode: M.encodeAlterPartitionRequest },
+  { api: 'AlterPartition', kind: 'response', name: 'AlterPartitionResponse', min: 0, max: 3, sample: sampleAlterPartitionResponse, defaults: M.defaultAlterPartitionResponse, decode: M.decodeAlterPartitionResponse, encode: M.encodeAlterPartitionResponse },
+  { api: 'AllocateProducerIds', kind: 'request', name: 'AllocateProducerIdsRequest', min: 0, max: 0, sample: sampleAllocateProducerIdsRequest, defaults: M.defaultAllocateProducerIdsRequest, decode: M.decodeAllocateProducerIdsRequest, encode: M.encodeAllocateProducerIdsRequest },
+  { api: 'AllocateProducerIds', kind: 'response', name: 'AllocateProducerIdsResponse', min: 0, max: 0, sample: sampleAllocateProducerIdsResponse, defaults: M.defaultAllocateProducerIdsResponse, decode: M.decodeAllocateProducerIdsResponse, encode: M.encodeAllocateProducerIdsResponse },
   { api: 'RequestHeader', kind: 'header', name: 'RequestHeader', min: 0, max: 2, sample: sampleRequestHeader, defaults: M.defaultRequestHeader, decode: M.decodeRequestHeader, encode: M.encodeRequestHeader },
   { api: 'ResponseHeader', kind: 'header', name: 'ResponseHeader', min: 0, max: 1, sample: sampleResponseHeader, defaults: M.defaultResponseHeader, decode: M.decodeResponseHeader, encode: M.encodeResponseHeader },
   { api: 'ConsumerProtocolSubscription', kind: 'data', name: 'ConsumerProtocolSubscription', min: 0, max: 3, sample: sampleConsumerProtocolSubscription, defaults: M.defaultConsumerProtocolSubscription, decode: M.decodeConsumerProtocolSubscription, encode: M.encodeConsumerProtocolSubscription },

@@ -36,6 +36,10 @@ export * from './DescribeCluster.js';
 export * from './DescribeProducers.js';
 export * from './DescribeTransactions.js';
 export * from './ListTransactions.js';
+export * from './BrokerRegistration.js';
+export * from './BrokerHeartbeat.js';
+export * from './AlterPartition.js';
+export * from './AllocateProducerIds.js';
 export * from './RequestHeader.js';
 export * from './ResponseHeader.js';
 export * from './ConsumerProtocolSubscription.js';
@@ -77,6 +81,10 @@ import { DescribeClusterApi } from './DescribeCluster.js';
 import { DescribeProducersApi } from './DescribeProducers.js';
 import { DescribeTransactionsApi } from './DescribeTransactions.js';
 import { ListTransactionsApi } from './ListTransactions.js';
+import { BrokerRegistrationApi } from './BrokerRegistration.js';
+import { BrokerHeartbeatApi } from './BrokerHeartbeat.js';
+import { AlterPartitionApi } from './AlterPartition.js';
+import { AllocateProducerIdsApi } from './AllocateProducerIds.js';
 
 /** Every generated API: key, name, supported version range, first flexible version (-1 = never). */
 export const API_SCHEMAS: { key: number; name: string; minVersion: number; maxVersion: number; flexibleFrom: number }[] = [
@@ -116,6 +124,10 @@ export const API_SCHEMAS: { key: number; name: string; minVersion: number; maxVe
   DescribeProducersApi,
   DescribeTransactionsApi,
   ListTransactionsApi,
+  BrokerRegistrationApi,
+  BrokerHeartbeatApi,
+  AlterPartitionApi,
+  AllocateProducerIdsApi,
 ];
 
 /** First flexible version by API key (-1 = never / unknown). */
