@@ -13,7 +13,7 @@ const TOPIC = 'versions';
 let produced = 0;
 
 beforeAll(async () => {
-  cluster = await startCluster();
+  cluster = await startCluster({ config: { 'group.initial.rebalance.delay.ms': 0 } });
   await cluster.createTopic(TOPIC, { partitions: 1 });
   client = await RawClient.connect(cluster.bootstrapServers[0]!);
 });
@@ -27,6 +27,64 @@ interface Case {
 }
 
 const zeroUuid = Buffer.alloc(16);
+
+// Consumer groups: a member joins (JoinGroup v5, rejoining after MEMBER_ID_REQUIRED) and, unless
+// told otherwise, syncs (SyncGroup v3) with an assignment for itself, leaving a Stable group.
+const SUBSCRIPTION = Buffer.from('subscription');
+const ASSIGNMENT = Buffer.from('assignment');
+
+async function joinGroup(groupId: string, version = 5, groupInstanceId: string | null = null) {
+  const body = {
+    ...M.defaultJoinGroupRequest(),
+    groupId,
+    sessionTimeoutMs: 10_000,
+    rebalanceTimeoutMs: 10_000,
+    groupInstanceId,
+    protocolType: 'consumer',
+    protocols: [{ name: 'range', metadata: SUBSCRIPTION }],
+  };
+  let res = await client.request(11, version, M.encodeJoinGroupRequest, M.decodeJoinGroupResponse, body);
+  if (res.errorCode === 79) {
+    expect(version).toBeGreaterThanOrEqual(4);
+    expect(groupInstanceId).toBeNull();
+    res = await client.request(11, version, M.encodeJoinGroupRequest, M.decodeJoinGroupResponse, { ...body, memberId: res.memberId });
+  }
+  expect(res.errorCode).toBe(0);
+  return res;
+}
+
+async function joinAndSync(groupId: string, groupInstanceId: string | null = null) {
+  const join = await joinGroup(groupId, 5, groupInstanceId);
+  const sync = await client.request(14, 3, M.encodeSyncGroupRequest, M.decodeSyncGroupResponse, {
+    ...M.defaultSyncGroupRequest(),
+    groupId,
+    generationId: join.generationId,
+    memberId: join.memberId,
+    groupInstanceId,
+    assignments: [{ memberId: join.memberId, assignment: ASSIGNMENT }],
+  });
+  expect(sync.errorCode).toBe(0);
+  expect(sync.assignment.equals(ASSIGNMENT)).toBe(true);
+  return { memberId: join.memberId, generationId: join.generationId };
+}
+
+async function commit(groupId: string, offset: number, version = 2, leaderEpoch = -1) {
+  const res = await client.request(8, version, M.encodeOffsetCommitRequest, M.decodeOffsetCommitResponse, {
+    ...M.defaultOffsetCommitRequest(),
+    groupId,
+    topics: [{ name: TOPIC, partitions: [{ partitionIndex: 0, committedOffset: offset, committedLeaderEpoch: leaderEpoch, commitTimestamp: -1, committedMetadata: `meta-${offset}` }] }],
+  });
+  expect(res.topics[0]!.partitions[0]!.errorCode).toBe(0);
+}
+
+async function fetchCommitted(groupId: string): Promise<number> {
+  const res = await client.request(9, 1, M.encodeOffsetFetchRequest, M.decodeOffsetFetchResponse, {
+    ...M.defaultOffsetFetchRequest(),
+    groupId,
+    topics: [{ name: TOPIC, partitionIndexes: [0] }],
+  });
+  return res.topics[0]!.partitions[0]!.committedOffset;
+}
 
 const cases: Record<number, Case> = {
   0: {
@@ -91,6 +149,216 @@ const cases: Record<number, Case> = {
       expect(res.brokers[0]!.port).toBe(Number(cluster.bootstrapServers[0]!.split(':')[1]));
       if (v >= 1) expect(res.controllerId).toBe(res.brokers[0]!.nodeId);
       if (v >= 2) expect(res.clusterId).toBe(cluster.brokers[0]!.clusterId);
+    },
+  },
+  8: {
+    async run(v) {
+      const groupId = `commit-v${v}`;
+      const res = await client.request(8, v, M.encodeOffsetCommitRequest, M.decodeOffsetCommitResponse, {
+        ...M.defaultOffsetCommitRequest(),
+        groupId,
+        retentionTimeMs: -1,
+        topics: [
+          {
+            name: TOPIC,
+            partitions: [{ partitionIndex: 0, committedOffset: 100 + v, committedLeaderEpoch: 0, commitTimestamp: -1, committedMetadata: `v${v}` }],
+          },
+          { name: 'no-such-topic', partitions: [{ partitionIndex: 0, committedOffset: 1, committedLeaderEpoch: -1, commitTimestamp: -1, committedMetadata: null }] },
+        ],
+      });
+      expect(res.topics.map((t) => [t.name, t.partitions.map((p) => [p.partitionIndex, p.errorCode])])).toEqual([
+        [TOPIC, [[0, 0]]],
+        ['no-such-topic', [[0, 3]]],
+      ]);
+      expect(await fetchCommitted(groupId)).toBe(100 + v);
+      if (v >= 1) {
+        // A member of a group with management commits with its generation.
+        const member = await joinAndSync(`commit-member-v${v}`);
+        const r = await client.request(8, v, M.encodeOffsetCommitRequest, M.decodeOffsetCommitResponse, {
+          ...M.defaultOffsetCommitRequest(),
+          groupId: `commit-member-v${v}`,
+          generationIdOrMemberEpoch: member.generationId,
+          memberId: member.memberId,
+          topics: [{ name: TOPIC, partitions: [{ partitionIndex: 0, committedOffset: 7, committedLeaderEpoch: -1, commitTimestamp: -1, committedMetadata: '' }] }],
+        });
+        expect(r.topics[0]!.partitions[0]!.errorCode).toBe(0);
+        expect(await fetchCommitted(`commit-member-v${v}`)).toBe(7);
+      }
+    },
+  },
+  9: {
+    async run(v) {
+      const groupId = `fetch-v${v}`;
+      await commit(groupId, 40 + v, 6, 3);
+      const body = { ...M.defaultOffsetFetchRequest(), groupId, topics: [{ name: TOPIC, partitionIndexes: [0] }], groups: [{ groupId, memberId: null, memberEpoch: -1, topics: [{ name: TOPIC, partitionIndexes: [0] }] }] };
+      const res = await client.request(9, v, M.encodeOffsetFetchRequest, M.decodeOffsetFetchResponse, body);
+      const topics = v >= 8 ? res.groups[0]!.topics : res.topics;
+      if (v >= 8) expect(res.groups.map((g) => [g.groupId, g.errorCode])).toEqual([[groupId, 0]]);
+      if (v >= 2 && v < 8) expect(res.errorCode).toBe(0);
+      expect(topics.map((t) => [t.name, t.partitions.map((p) => [p.partitionIndex, p.committedOffset, p.metadata, p.errorCode])])).toEqual([
+        [TOPIC, [[0, 40 + v, `meta-${40 + v}`, 0]]],
+      ]);
+      if (v >= 5) expect(topics[0]!.partitions[0]!.committedLeaderEpoch).toBe(3);
+      if (v >= 2) {
+        // A null topic list: every committed partition of the group (for two groups at once at v8+).
+        const other = `fetch-other-v${v}`;
+        await commit(other, 5);
+        const all = await client.request(9, v, M.encodeOffsetFetchRequest, M.decodeOffsetFetchResponse, {
+          ...body,
+          topics: null,
+          groups: [
+            { groupId, memberId: null, memberEpoch: -1, topics: null },
+            { groupId: other, memberId: null, memberEpoch: -1, topics: null },
+          ],
+        });
+        const groups = v >= 8 ? all.groups : [{ groupId, errorCode: all.errorCode, topics: all.topics }];
+        expect(groups.map((g) => [g.groupId, g.topics.map((t) => [t.name, t.partitions.map((p) => p.committedOffset)])])).toEqual(
+          v >= 8
+            ? [
+                [groupId, [[TOPIC, [40 + v]]]],
+                [other, [[TOPIC, [5]]]],
+              ]
+            : [[groupId, [[TOPIC, [40 + v]]]]],
+        );
+      }
+    },
+  },
+  10: {
+    async run(v) {
+      const port = Number(cluster.bootstrapServers[0]!.split(':')[1]);
+      const nodeId = cluster.brokers[0]!.nodeId;
+      if (v < 4) {
+        for (const keyType of v === 0 ? [0] : [0, 1]) {
+          const res = await client.request(10, v, M.encodeFindCoordinatorRequest, M.decodeFindCoordinatorResponse, {
+            ...M.defaultFindCoordinatorRequest(),
+            key: keyType === 0 ? 'some-group' : 'some-transactional-id',
+            keyType,
+          });
+          expect([res.errorCode, res.nodeId, res.host, res.port]).toEqual([0, nodeId, '127.0.0.1', port]);
+        }
+        return;
+      }
+      const res = await client.request(10, v, M.encodeFindCoordinatorRequest, M.decodeFindCoordinatorResponse, {
+        ...M.defaultFindCoordinatorRequest(),
+        keyType: 0,
+        coordinatorKeys: ['group-a', 'group-b'],
+      });
+      expect(res.coordinators.map((c) => [c.key, c.errorCode, c.nodeId, c.port])).toEqual([
+        ['group-a', 0, nodeId, port],
+        ['group-b', 0, nodeId, port],
+      ]);
+      const txn = await client.request(10, v, M.encodeFindCoordinatorRequest, M.decodeFindCoordinatorResponse, {
+        ...M.defaultFindCoordinatorRequest(),
+        keyType: 1,
+        coordinatorKeys: ['txn-a'],
+      });
+      expect(txn.coordinators.map((c) => [c.key, c.errorCode, c.nodeId])).toEqual([['txn-a', 0, nodeId]]);
+    },
+  },
+  11: {
+    async run(v) {
+      const groupId = `join-v${v}`;
+      const res = await joinGroup(groupId, v, v >= 5 ? `instance-v${v}` : null);
+      expect(res.generationId).toBe(1);
+      expect(res.leader).toBe(res.memberId);
+      expect(res.protocolName).toBe('range');
+      if (v >= 7) expect(res.protocolType).toBe('consumer');
+      expect(res.members.map((m) => [m.memberId, m.metadata.toString()])).toEqual([[res.memberId, 'subscription']]);
+      if (v >= 5) expect(res.members[0]!.groupInstanceId).toBe(`instance-v${v}`);
+    },
+  },
+  12: {
+    async run(v) {
+      const groupId = `heartbeat-v${v}`;
+      const instance = v >= 3 ? `hb-instance-v${v}` : null;
+      const { memberId, generationId } = await joinAndSync(groupId, instance);
+      const hb = (generation: number) =>
+        client.request(12, v, M.encodeHeartbeatRequest, M.decodeHeartbeatResponse, { groupId, generationId: generation, memberId, groupInstanceId: instance });
+      expect((await hb(generationId)).errorCode).toBe(0);
+      expect((await hb(generationId + 1)).errorCode).toBe(22); // ILLEGAL_GENERATION
+    },
+  },
+  13: {
+    async run(v) {
+      const groupId = `leave-v${v}`;
+      const { memberId } = await joinAndSync(groupId);
+      const res = await client.request(13, v, M.encodeLeaveGroupRequest, M.decodeLeaveGroupResponse, {
+        groupId,
+        memberId,
+        members: [
+          { memberId, groupInstanceId: null, reason: 'done' },
+          { memberId: 'stranger', groupInstanceId: null, reason: null },
+        ],
+      });
+      expect(res.errorCode).toBe(0);
+      if (v >= 3) {
+        expect(res.members.map((m) => [m.memberId, m.errorCode])).toEqual([
+          [memberId, 0],
+          ['stranger', 25],
+        ]);
+      }
+      const described = await client.request(15, 0, M.encodeDescribeGroupsRequest, M.decodeDescribeGroupsResponse, { groups: [groupId], includeAuthorizedOperations: false });
+      expect(described.groups[0]!.groupState).toBe('Empty');
+    },
+  },
+  14: {
+    async run(v) {
+      const groupId = `sync-v${v}`;
+      const instance = v >= 3 ? `sync-instance-v${v}` : null;
+      const join = await joinGroup(groupId, 5, instance);
+      const res = await client.request(14, v, M.encodeSyncGroupRequest, M.decodeSyncGroupResponse, {
+        groupId,
+        generationId: join.generationId,
+        memberId: join.memberId,
+        groupInstanceId: instance,
+        protocolType: 'consumer',
+        protocolName: 'range',
+        assignments: [{ memberId: join.memberId, assignment: ASSIGNMENT }],
+      });
+      expect(res.errorCode).toBe(0);
+      expect(res.assignment.toString()).toBe('assignment');
+      if (v >= 5) expect([res.protocolType, res.protocolName]).toEqual(['consumer', 'range']);
+    },
+  },
+  15: {
+    async run(v) {
+      const groupId = `describe-v${v}`;
+      const instance = `describe-instance-v${v}`;
+      const { memberId } = await joinAndSync(groupId, instance);
+      const res = await client.request(15, v, M.encodeDescribeGroupsRequest, M.decodeDescribeGroupsResponse, {
+        groups: [groupId, 'no-such-group'],
+        includeAuthorizedOperations: true,
+      });
+      const [g, unknown] = res.groups;
+      expect([g!.errorCode, g!.groupState, g!.protocolType, g!.protocolData]).toEqual([0, 'Stable', 'consumer', 'range']);
+      expect(g!.members.map((m) => [m.memberId, m.clientId, m.clientHost, m.memberMetadata.toString(), m.memberAssignment.toString()])).toEqual([
+        [memberId, 'minikafka-test', '/127.0.0.1', 'subscription', 'assignment'],
+      ]);
+      if (v >= 4) expect(g!.members[0]!.groupInstanceId).toBe(instance);
+      if (v >= 3) expect(g!.authorizedOperations).toBe((1 << 3) | (1 << 6) | (1 << 8) | (1 << 10) | (1 << 11));
+      expect([unknown!.groupId, unknown!.errorCode, unknown!.groupState]).toEqual(['no-such-group', 0, 'Dead']);
+    },
+  },
+  16: {
+    async run(v) {
+      const stable = `list-stable-v${v}`;
+      const empty = `list-empty-v${v}`;
+      await joinAndSync(stable);
+      await commit(empty, 1);
+      const res = await client.request(16, v, M.encodeListGroupsRequest, M.decodeListGroupsResponse, {
+        statesFilter: v >= 4 ? ['stable'] : [],
+        typesFilter: v >= 5 ? ['classic'] : [],
+      });
+      expect(res.errorCode).toBe(0);
+      const byId = new Map(res.groups.map((g) => [g.groupId, g]));
+      expect(byId.get(stable)?.protocolType).toBe('consumer');
+      if (v >= 4) {
+        expect(byId.has(empty)).toBe(false);
+        expect(res.groups.every((g) => g.groupState === 'Stable')).toBe(true);
+      } else {
+        expect(byId.get(empty)?.protocolType).toBe('');
+      }
+      if (v >= 5) expect(byId.get(stable)?.groupType).toBe('classic');
     },
   },
   18: {
@@ -175,6 +443,21 @@ const cases: Record<number, Case> = {
       expect(res.results[0]!.errorCode).toBe(0);
     },
   },
+  42: {
+    async run(v) {
+      const groupId = `delete-v${v}`;
+      await commit(groupId, 9);
+      const busy = `delete-busy-v${v}`;
+      await joinAndSync(busy);
+      const res = await client.request(42, v, M.encodeDeleteGroupsRequest, M.decodeDeleteGroupsResponse, { groupsNames: [groupId, busy, 'no-such-group'] });
+      expect(res.results.map((r) => [r.groupId, r.errorCode])).toEqual([
+        [groupId, 0],
+        [busy, 68], // NON_EMPTY_GROUP
+        ['no-such-group', 69], // GROUP_ID_NOT_FOUND
+      ]);
+      expect(await fetchCommitted(groupId)).toBe(-1);
+    },
+  },
   44: {
     async run(v) {
       const res = await client.request(44, v, M.encodeIncrementalAlterConfigsRequest, M.decodeIncrementalAlterConfigsResponse, {
@@ -182,6 +465,25 @@ const cases: Record<number, Case> = {
         resources: [{ resourceType: 2, resourceName: TOPIC, configs: [{ name: 'retention.bytes', configOperation: 0, value: String(1 << 30) }] }],
       });
       expect(res.responses[0]!.errorCode).toBe(0);
+    },
+  },
+  47: {
+    async run(v) {
+      const groupId = `offset-delete-v${v}`;
+      await commit(groupId, 12);
+      const res = await client.request(47, v, M.encodeOffsetDeleteRequest, M.decodeOffsetDeleteResponse, {
+        groupId,
+        topics: [
+          { name: TOPIC, partitions: [{ partitionIndex: 0 }] },
+          { name: 'no-such-topic', partitions: [{ partitionIndex: 0 }] },
+        ],
+      });
+      expect(res.errorCode).toBe(0);
+      expect(res.topics.map((t) => [t.name, t.partitions.map((p) => [p.partitionIndex, p.errorCode])]).sort()).toEqual([
+        ['no-such-topic', [[0, 3]]],
+        [TOPIC, [[0, 0]]],
+      ]);
+      expect(await fetchCommitted(groupId)).toBe(-1);
     },
   },
   60: {

@@ -5,7 +5,10 @@ import { createLogger, type Logger } from '../logger.js';
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import { Connection } from './Connection.js';
 import { FaultInjector } from './FaultInjector.js';
-import { KafkaApis } from './KafkaApis.js';
+import { GroupCoordinator } from './group/GroupCoordinator.js';
+import { GROUP_METADATA_TOPIC } from './group/GroupMetadataLog.js';
+import { API_LIST, encodeUnsupportedApiVersions, type RequestContext } from './apis/index.js';
+import { RequestDispatcher } from './RequestDispatcher.js';
 import { KafkaConfig, validateTopicConfig, type Properties } from './KafkaConfig.js';
 import { invalidTopicName, MetadataStore, type TopicMetadata } from './MetadataStore.js';
 import { ProducerIdManager } from './ProducerIdManager.js';
@@ -34,12 +37,13 @@ export class Broker {
   readonly dataDir: string | null;
   readonly metadata: MetadataStore;
   readonly replicaManager: ReplicaManager;
+  readonly groupCoordinator: GroupCoordinator;
   readonly producerIds: ProducerIdManager;
   readonly log: Logger;
   readonly faults: FaultInjector;
   private server: net.Server | null = null;
   private readonly connections = new Set<Connection>();
-  private readonly apis: KafkaApis;
+  private readonly apis: RequestDispatcher<RequestContext>;
   private requestedPort: number;
   private boundPort = -1;
   private timer: NodeJS.Timeout | null = null;
@@ -59,7 +63,15 @@ export class Broker {
     this.producerIds = new ProducerIdManager(this.dataDir);
     this.replicaManager = new ReplicaManager(this.dataDir, this.config, this.log.child('logs'));
     for (const t of this.metadata.all()) this.replicaManager.openPartitions(t);
-    this.apis = new KafkaApis(this, this.log.child('apis'));
+    this.groupCoordinator = GroupCoordinator.open(this.dataDir, this.config, this.log.child('group'));
+    this.apis = new RequestDispatcher<RequestContext>({
+      apis: API_LIST,
+      makeContext: (base) => ({ ...base, broker: this }),
+      log: this.log.child('apis'),
+      faults: this.faults,
+      nodeId: this.nodeId,
+      unsupportedApiVersions: encodeUnsupportedApiVersions,
+    });
   }
 
   get port(): number {
@@ -91,6 +103,7 @@ export class Broker {
     this.lastRetentionCheck = Date.now();
     this.timer = setInterval(() => this.maintain(), MAINTENANCE_INTERVAL_MS);
     this.timer.unref();
+    this.groupCoordinator.start();
     this.log.info(
       `broker ${this.nodeId} listening on ${this.host}:${this.boundPort} (${this.dataDir ? `data in ${this.dataDir}` : 'in memory'}, ${this.metadata.all().length} topics)`,
     );
@@ -101,6 +114,7 @@ export class Broker {
     const retention = now - this.lastRetentionCheck >= this.config.int('log.retention.check.interval.ms');
     if (retention) this.lastRetentionCheck = now;
     this.replicaManager.maintain(now, retention);
+    this.groupCoordinator.maintain(now);
   }
 
   /** Run retention now (tests and the admin API use it instead of waiting for the timer). */
@@ -118,6 +132,7 @@ export class Broker {
     this.connections.clear();
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
     this.replicaManager.close();
+    this.groupCoordinator.close();
     this.log.info(`broker ${this.nodeId} stopped`);
   }
 
@@ -134,6 +149,7 @@ export class Broker {
   ): TopicMetadata {
     const bad = invalidTopicName(name);
     if (bad) throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, bad);
+    if (name === GROUP_METADATA_TOPIC) throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, `Topic '${name}' is the group coordinator's internal log.`);
     if (this.metadata.get(name)) throw new KafkaError(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${name}' already exists.`);
     const count = partitions === -1 ? this.config.int('num.partitions') : partitions;
     const rf = replicationFactor === -1 ? this.config.int('default.replication.factor') : replicationFactor;
@@ -159,6 +175,7 @@ export class Broker {
     const topic = this.metadata.deleteTopic(name);
     if (!topic) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
     this.replicaManager.deletePartitions(name);
+    this.groupCoordinator.onTopicDeleted(name);
     this.log.info(`deleted topic ${name}`);
     return topic;
   }

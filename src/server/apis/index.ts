@@ -4,6 +4,15 @@ import { produceApi } from './00_produce.js';
 import { fetchApi } from './01_fetch.js';
 import { listOffsetsApi } from './02_listOffsets.js';
 import { metadataApi } from './03_metadata.js';
+import { offsetCommitApi } from './08_offsetCommit.js';
+import { offsetFetchApi } from './09_offsetFetch.js';
+import { findCoordinatorApi } from './10_findCoordinator.js';
+import { joinGroupApi } from './11_joinGroup.js';
+import { heartbeatApi } from './12_heartbeat.js';
+import { leaveGroupApi } from './13_leaveGroup.js';
+import { syncGroupApi } from './14_syncGroup.js';
+import { describeGroupsApi } from './15_describeGroups.js';
+import { listGroupsApi } from './16_listGroups.js';
 import { apiVersionsApi } from './18_apiVersions.js';
 import { createTopicsApi } from './19_createTopics.js';
 import { deleteTopicsApi } from './20_deleteTopics.js';
@@ -12,7 +21,9 @@ import { initProducerIdApi } from './22_initProducerId.js';
 import { describeConfigsApi } from './32_describeConfigs.js';
 import { alterConfigsApi } from './33_alterConfigs.js';
 import { createPartitionsApi } from './37_createPartitions.js';
+import { deleteGroupsApi } from './42_deleteGroups.js';
 import { incrementalAlterConfigsApi } from './44_incrementalAlterConfigs.js';
+import { offsetDeleteApi } from './47_offsetDelete.js';
 import { describeClusterApi } from './60_describeCluster.js';
 
 export const API_LIST: Api[] = [
@@ -20,6 +31,15 @@ export const API_LIST: Api[] = [
   fetchApi,
   listOffsetsApi,
   metadataApi,
+  offsetCommitApi,
+  offsetFetchApi,
+  findCoordinatorApi,
+  joinGroupApi,
+  heartbeatApi,
+  leaveGroupApi,
+  syncGroupApi,
+  describeGroupsApi,
+  listGroupsApi,
   apiVersionsApi,
   createTopicsApi,
   deleteTopicsApi,
@@ -28,9 +48,11 @@ export const API_LIST: Api[] = [
   describeConfigsApi,
   alterConfigsApi,
   createPartitionsApi,
+  deleteGroupsApi,
   incrementalAlterConfigsApi,
+  offsetDeleteApi,
   describeClusterApi,
 ].sort((a, b) => a.key - b.key);
 
-export { API_VERSIONS_KEY, encodeUnsupportedApiVersions } from './18_apiVersions.js';
+export { encodeUnsupportedApiVersions } from './18_apiVersions.js';
 export { NO_RESPONSE, type Api, type RequestContext } from './Api.js';

@@ -1,0 +1,67 @@
+// OffsetCommit v0–9. Partitions of unknown topics (or past a topic's partition count) are
+// UNKNOWN_TOPIC_OR_PARTITION, checked before the group, as Kafka's KafkaApis does; the rest go
+// to the group coordinator, which validates membership (member id, generation,
+// group.instance.id) and stores the offsets durably before answering. Metadata longer than
+// offset.metadata.max.bytes is OFFSET_METADATA_TOO_LARGE for that partition. A commit with
+// generation -1 and no member id is accepted for an empty group and creates a "simple" group
+// if none exists (admin clients, consumers without group management). v0 (no member
+// fields) is served from the same store, like v1 with generation -1; v1 may carry a commit
+// timestamp, v2–4 a retention time; v6+ a leader epoch; v7+ group.instance.id; v9 answers
+// GROUP_ID_NOT_FOUND instead of ILLEGAL_GENERATION for an unknown group. The empty group
+// id is accepted, as Kafka does for backward compatibility.
+import { ErrorCode } from '../../protocol/errors.js';
+import { decodeOffsetCommitRequest, encodeOffsetCommitResponse, OffsetCommitApi } from '../../protocol/messages/OffsetCommit.js';
+import type { OffsetCommitResponse } from '../../protocol/messages/OffsetCommit.js';
+import type { CommitPartition } from '../group/GroupCoordinator.js';
+import { defineApi } from './Api.js';
+
+export const offsetCommitApi = defineApi(
+  OffsetCommitApi,
+  [0, 9],
+  { decodeRequest: decodeOffsetCommitRequest, encodeResponse: encodeOffsetCommitResponse },
+  (ctx, req): OffsetCommitResponse => {
+    const { broker } = ctx;
+    const v = ctx.apiVersion;
+    // Per request partition: a fixed error, or the index of the partition handed to the coordinator.
+    const valid: { name: string; partitions: CommitPartition[] }[] = [];
+    const plan = req.topics.map((t) => {
+      const meta = broker.metadata.get(t.name);
+      const kept: CommitPartition[] = [];
+      const slots = t.partitions.map((p): { errorCode: number } | { topicSlot: number; partitionSlot: number } => {
+        if (!meta || p.partitionIndex < 0 || p.partitionIndex >= meta.partitions) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+        kept.push({
+          partitionIndex: p.partitionIndex,
+          committedOffset: p.committedOffset,
+          committedLeaderEpoch: v >= 6 ? p.committedLeaderEpoch : -1,
+          commitTimestamp: v === 1 ? p.commitTimestamp : -1,
+          committedMetadata: p.committedMetadata,
+        });
+        return { topicSlot: valid.length, partitionSlot: kept.length - 1 };
+      });
+      if (kept.length > 0) valid.push({ name: t.name, partitions: kept });
+      return { name: t.name, slots, partitions: t.partitions };
+    });
+    const results =
+      valid.length === 0
+        ? []
+        : broker.groupCoordinator.commitOffsets({
+            groupId: req.groupId,
+            generationId: v >= 1 ? req.generationIdOrMemberEpoch : -1,
+            memberId: v >= 1 ? req.memberId : '',
+            groupInstanceId: v >= 7 ? req.groupInstanceId : null,
+            retentionTimeMs: v >= 2 && v <= 4 ? req.retentionTimeMs : -1,
+            topics: valid,
+            apiVersion: v,
+          });
+    return {
+      throttleTimeMs: 0,
+      topics: plan.map((t) => ({
+        name: t.name,
+        partitions: t.slots.map((s, i) => ({
+          partitionIndex: t.partitions[i]!.partitionIndex,
+          errorCode: 'errorCode' in s ? s.errorCode : results[s.topicSlot]!.partitions[s.partitionSlot]!.errorCode,
+        })),
+      })),
+    };
+  },
+);
