@@ -25,7 +25,9 @@ interface Row {
 async function startBroker(): Promise<{ child: ChildProcess; bootstrap: string; dir: string; readyMs: number }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'minikafka-bench-'));
   const started = performance.now();
-  const child = spawn(process.execPath, [BIN, '--port', '0', '--data-dir', dir], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, MINIKAFKA_LOG: 'warn' } });
+  // No initial rebalance delay: the consumer benches measure consumption, not Kafka's 3 s wait for more members.
+  const args = [BIN, '--port', '0', '--data-dir', dir, '--config', 'group.initial.rebalance.delay.ms=0'];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, MINIKAFKA_LOG: 'warn' } });
   const bootstrap = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d) => {
@@ -73,6 +75,60 @@ async function kafkajsProduce(bootstrap: string, recordSize: number, total: numb
   return [
     { name: `kafkajs produce ${recordSize} B, 1 partition, acks=1`, value: Math.round(rps), unit: 'records/s', detail: `${sent} records, ${perSend}/send, ${inFlight} sends in flight` },
     { name: `kafkajs produce ${recordSize} B, 1 partition, acks=1`, value: +((rps * recordSize) / 1e6).toFixed(1), unit: 'MB/s (values)' },
+  ];
+}
+
+/**
+ * End-to-end consumption by a kafkajs group consumer (eachBatch, auto-commit after each batch)
+ * of `total` 100-byte records spread over `partitions` partitions, produced beforehand. The
+ * clock starts when the consumer has joined the group (after SyncGroup), so it covers the
+ * offset fetch and every Fetch; the join itself is reported on its own row.
+ */
+async function kafkajsConsume(bootstrap: string, partitions: number, total: number): Promise<Row[]> {
+  const kafka = new Kafka({ clientId: 'bench', brokers: [bootstrap], logLevel: logLevel.NOTHING });
+  const topic = `consume-${partitions}p`;
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic, numPartitions: partitions }] });
+  await admin.disconnect();
+  const producer = kafka.producer();
+  await producer.connect();
+  const value = Buffer.alloc(100, 'c');
+  const perSend = 1000;
+  for (let sent = 0; sent < total; ) {
+    const sends = [];
+    for (let i = 0; i < 4 && sent < total; i++, sent += perSend) {
+      sends.push(producer.send({ topic, acks: 1, messages: Array.from({ length: perSend }, (_, j) => ({ value, partition: (sent + j) % partitions })) }));
+    }
+    await Promise.all(sends);
+  }
+  await producer.disconnect();
+
+  const consumer = kafka.consumer({ groupId: `bench-${partitions}p`, maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  let consumed = 0;
+  let joined = 0;
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    if (joined === 0) joined = performance.now();
+  });
+  const joinStarted = performance.now();
+  const done = new Promise<number>((resolve) => {
+    void consumer.run({
+      partitionsConsumedConcurrently: partitions,
+      eachBatch: async ({ batch }) => {
+        consumed += batch.messages.length;
+        if (consumed >= total) resolve(performance.now());
+      },
+    });
+  });
+  const end = await done;
+  await consumer.disconnect();
+  const rps = consumed / ((end - joined) / 1000);
+  const name = `kafkajs group consumer, 100 B, ${partitions} partition${partitions > 1 ? 's' : ''}`;
+  return [
+    { name, value: Math.round(rps), unit: 'records/s', detail: `${consumed} records, eachBatch, auto-commit per batch` },
+    { name: `${name}: group join`, value: Math.round(joined - joinStarted), unit: 'ms', detail: 'FindCoordinator, JoinGroup (x2), SyncGroup' },
   ];
 }
 
@@ -158,6 +214,8 @@ async function main(): Promise<void> {
     rows.push(...(await kafkajsProduce(broker.bootstrap, 100, quick ? 50_000 : 300_000)));
     rows.push(...(await kafkajsProduce(broker.bootstrap, 1024, quick ? 20_000 : 100_000)));
     rows.push(...(await rawIngest(broker.bootstrap, quick ? 200 : 1000)));
+    rows.push(...(await kafkajsConsume(broker.bootstrap, 1, quick ? 100_000 : 500_000)));
+    rows.push(...(await kafkajsConsume(broker.bootstrap, 6, quick ? 120_000 : 600_000)));
   } finally {
     await stopBroker(broker);
   }
