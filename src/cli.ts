@@ -1,23 +1,28 @@
-// `npx minikafka`: one broker on 127.0.0.1:9092 with data in ./minikafka-data.
+// `npx minikafka`: a broker (or several) on 127.0.0.1:9092 with data in ./minikafka-data.
 import { parseArgs } from 'node:util';
+import { startCluster, type Cluster } from './cluster.js';
 import { createLogger } from './logger.js';
-import { Broker } from './server/Broker.js';
-import { ConfigError, type Properties } from './server/KafkaConfig.js';
+import { ConfigError, KafkaConfig, type Properties } from './server/KafkaConfig.js';
 
 const HELP = `Usage: minikafka [options]
 
 A Kafka broker in pure TypeScript.
 
 Options:
-  --port <n>            listener port (default 9092; 0 = any free port)
+  --port <n>[,<n>…]     listener port of broker 1 (others use the next ports), or one per
+                        broker (default 9092; 0 = any free port)
   --host <addr>         listener address (default 127.0.0.1)
-  --data-dir <path>     where partition logs live (default ./minikafka-data)
+  --advertised-host <h> host given to clients in Metadata (default: --host)
+  --brokers <n>         number of brokers (default 1); topics default to replication
+                        factor min(3, n)
+  --process-per-broker  run each broker in its own process
+  --data-dir <path>     where logs live (default ./minikafka-data)
   --in-memory           keep everything in memory, nothing on disk
   --config <key=value>  a Kafka broker property, repeatable
                         (e.g. --config num.partitions=3 --config log.retention.ms=60000)
   --help                show this help
 
-Prints "minikafka ready bootstrap=HOST:PORT" on stdout once it accepts connections.
+Prints "minikafka ready bootstrap=HOST:PORT[,HOST:PORT…]" on stdout once it accepts connections.
 Logs go to stderr (MINIKAFKA_LOG=debug|info|warn|error).`;
 
 const log = createLogger('cli');
@@ -34,6 +39,9 @@ async function main(): Promise<void> {
       options: {
         port: { type: 'string' },
         host: { type: 'string' },
+        'advertised-host': { type: 'string' },
+        brokers: { type: 'string' },
+        'process-per-broker': { type: 'boolean' },
         'data-dir': { type: 'string' },
         'in-memory': { type: 'boolean' },
         config: { type: 'string', multiple: true },
@@ -48,35 +56,40 @@ async function main(): Promise<void> {
     process.stdout.write(`${HELP}\n`);
     return;
   }
-  const port = values.port === undefined ? 9092 : Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`invalid --port '${values.port}'`);
+  const brokers = values.brokers === undefined ? 1 : Number(values.brokers);
+  if (!Number.isInteger(brokers) || brokers < 1 || brokers > 100) fail(`invalid --brokers '${values.brokers}'`);
+  const ports = (values.port ?? '9092').split(',').map(Number);
+  if (ports.some((p) => !Number.isInteger(p) || p < 0 || p > 65535)) fail(`invalid --port '${values.port}'`);
+  if (ports.length !== 1 && ports.length !== brokers) fail(`--port lists ${ports.length} ports for ${brokers} brokers`);
   const config: Properties = {};
   for (const kv of values.config ?? []) {
     const eq = kv.indexOf('=');
     if (eq <= 0) fail(`--config expects key=value, got '${kv}'`);
     config[kv.slice(0, eq)] = kv.slice(eq + 1);
   }
-  let broker: Broker;
   try {
-    broker = new Broker({
-      host: values.host ?? '127.0.0.1',
-      port,
-      dataDir: values['data-dir'] ?? 'minikafka-data',
-      inMemory: values['in-memory'] ?? false,
-      config,
-    });
+    new KafkaConfig(config);
   } catch (err) {
     if (err instanceof ConfigError) fail(err.message);
     throw err;
   }
-  await broker.start();
-  process.stdout.write(`minikafka ready bootstrap=${broker.advertisedHost}:${broker.port}\n`);
+  const cluster: Cluster = await startCluster({
+    brokers,
+    port: ports.length === 1 ? ports[0] : ports,
+    host: values.host ?? '127.0.0.1',
+    advertisedHost: values['advertised-host'],
+    dataDir: values['in-memory'] ? undefined : (values['data-dir'] ?? 'minikafka-data'),
+    inMemory: values['in-memory'] ?? false,
+    processPerBroker: values['process-per-broker'] ?? false,
+    config,
+  });
+  process.stdout.write(`minikafka ready bootstrap=${cluster.bootstrapServers.join(',')}\n`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info(`${signal} received, flushing and stopping`);
-    broker.stop().then(
+    cluster.close().then(
       () => process.exit(0),
       (err: Error) => {
         log.error(`shutdown failed: ${err.message}`);

@@ -1,21 +1,34 @@
-// startCluster(): minikafka as a library, for integration tests and embedding.
+// startCluster(): minikafka as a library, for integration tests and embedding. A controller
+// and N brokers (ids 1..N), in this process or one child process per broker, with the
+// failure controls tests need: crash or stop a broker, restart it on its data, cut a broker's
+// replication and controller traffic (isolate/heal), inject faults on the wire.
+import { fork, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createLogger } from './logger.js';
+import { Controller } from './replication/Controller.js';
 import { Broker } from './server/Broker.js';
-import { FaultInjector } from './server/FaultInjector.js';
+import { FaultInjector, type FaultRule } from './server/FaultInjector.js';
 import type { Properties } from './server/KafkaConfig.js';
+import type { BrokerProcessCommand, BrokerProcessEvent, BrokerProcessOptions } from './brokerProcess.js';
 
 export interface ClusterOptions {
-  /** Listener port; 0 (the default) picks a free one. */
-  port?: number;
+  /** Number of brokers (ids 1..N). Default 1. */
+  brokers?: number;
+  /** Port of broker 1 (then P+1, P+2, …) or one port per broker; 0 (the default) picks free ones. */
+  port?: number | number[];
   host?: string;
+  /** Host given to clients in Metadata (default: host). */
+  advertisedHost?: string;
   /** Data directory. Without one (and without inMemory) a fresh temp dir is used and removed on close. */
   dataDir?: string;
   inMemory?: boolean;
   /** Broker properties under Kafka's names, e.g. { 'num.partitions': 3 }. */
   config?: Properties;
+  /** Run each broker in its own child process (so a test can kill -9 it). */
+  processPerBroker?: boolean;
 }
 
 export interface CreateTopicOptions {
@@ -24,46 +37,214 @@ export interface CreateTopicOptions {
   config?: Properties;
 }
 
+export interface StopOptions {
+  /** Cut sockets at once and flush nothing (in process-per-broker mode: SIGKILL). */
+  crash?: boolean;
+}
+
 export interface Cluster {
   /** host:port of every broker, for a client's bootstrap list. */
   readonly bootstrapServers: string[];
+  /** The in-process brokers (empty in process-per-broker mode); stopped ones included. */
   readonly brokers: Broker[];
+  readonly controller: Controller;
   readonly dataDir: string | null;
   /** Fault injection on the wire: add(rule) → id, remove(id), clear(). */
-  readonly faults: FaultInjector;
+  readonly faults: Pick<FaultInjector, 'add' | 'remove' | 'clear' | 'list'>;
   createTopic(name: string, opts?: CreateTopicOptions): Promise<void>;
+  stopBroker(id: number, opts?: StopOptions): Promise<void>;
+  startBroker(id: number): Promise<void>;
+  /** Process id of a broker's child process (process-per-broker mode). */
+  pidOf(id: number): number | undefined;
+  /** Current leader of a partition as the controller sees it (-1 when offline). */
+  leaderOf(topic: string, partition: number): number;
+  isr(topic: string, partition: number): number[];
+  /** Cut replication and controller traffic to and from a broker; clients still reach it. */
+  isolate(id: number): void;
+  heal(): void;
+  /** Wait until every partition of a topic has a live leader and a full ISR. */
+  waitForReplication(topic: string, timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
+interface BrokerSlot {
+  id: number;
+  port: number;
+  running: boolean;
+  broker?: Broker;
+  child?: ChildProcess;
+}
+
+function brokerProcessEntry(): string {
+  const here = fileURLToPath(import.meta.url);
+  // Under vitest this module is TypeScript in src/; the child runs the compiled build.
+  if (here.endsWith('.ts')) return path.resolve(path.dirname(here), '..', 'dist', 'src', 'brokerProcess.js');
+  return path.join(path.dirname(here), 'brokerProcess.js');
+}
+
 export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> {
+  const count = opts.brokers ?? 1;
+  if (!Number.isInteger(count) || count < 1) throw new Error(`brokers must be a positive integer, got ${opts.brokers}`);
+  const host = opts.host ?? '127.0.0.1';
+  const first = typeof opts.port === 'number' ? opts.port : 0;
+  const ports = Array.isArray(opts.port) ? opts.port : Array.from({ length: count }, (_, i) => (first ? first + i : 0));
+  if (ports.length !== count) throw new Error(`${count} brokers need ${count} ports, got ${ports.length}`);
   const ownsDir = !opts.inMemory && opts.dataDir === undefined;
   const dataDir = opts.inMemory ? null : (opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'minikafka-')));
+  const baseConfig: Properties = { 'default.replication.factor': Math.min(3, count), ...(opts.config ?? {}) };
+  const log = createLogger('cluster');
   const faults = new FaultInjector(createLogger('faults'));
-  const broker = new Broker({
-    faults,
-    host: opts.host ?? '127.0.0.1',
-    port: opts.port ?? 0,
+  const isolated = new Set<number>();
+  const processMode = opts.processPerBroker ?? false;
+
+  const controller = new Controller({ host, dataDir: dataDir && path.join(dataDir, 'controller'), config: baseConfig });
+  await controller.start();
+  const controllerAddress = `${host}:${controller.port}`;
+  const slots: BrokerSlot[] = ports.map((port, i) => ({ id: i + 1, port, running: false }));
+  const brokers: Broker[] = [];
+
+  const brokerOptions = (slot: BrokerSlot): BrokerProcessOptions => ({
+    host,
+    port: slot.port,
+    advertisedHost: opts.advertisedHost,
+    dataDir: dataDir ? path.join(dataDir, `broker-${slot.id}`) : undefined,
     inMemory: opts.inMemory ?? false,
-    dataDir: dataDir ?? undefined,
-    config: opts.config,
+    config: { ...baseConfig, 'node.id': slot.id },
+    controller: controllerAddress,
   });
-  await broker.start();
+
+  const send = (slot: BrokerSlot, cmd: BrokerProcessCommand) => {
+    if (slot.child?.connected) slot.child.send(cmd);
+  };
+
+  async function startSlot(slot: BrokerSlot): Promise<void> {
+    if (slot.running) return;
+    if (!processMode) {
+      const broker = new Broker({ ...brokerOptions(slot), faults, canReach: (to) => !isolated.has(slot.id) && !isolated.has(to) });
+      await broker.start();
+      slot.port = broker.port;
+      slot.broker = broker;
+      const at = brokers.findIndex((b) => b.nodeId === slot.id);
+      if (at >= 0) brokers[at] = broker;
+      else brokers.push(broker);
+      slot.running = true;
+      return;
+    }
+    const child = fork(brokerProcessEntry(), [JSON.stringify(brokerOptions(slot))], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    slot.child = child;
+    slot.port = await new Promise<number>((resolve, reject) => {
+      child.on('message', (m: BrokerProcessEvent) => {
+        if (m.type === 'ready') resolve(m.port);
+      });
+      child.once('exit', (code, signal) => reject(new Error(`broker ${slot.id} exited during start (${code ?? signal})`)));
+    });
+    child.on('exit', () => {
+      slot.running = false;
+    });
+    slot.running = true;
+    for (const f of faults.list()) send(slot, { type: 'fault-add', id: f.id, rule: f.rule });
+    send(slot, { type: 'isolated', ids: [...isolated] });
+  }
+
+  async function stopSlot(slot: BrokerSlot, stopOpts: StopOptions = {}): Promise<void> {
+    if (!slot.running) return;
+    slot.running = false;
+    if (slot.broker) {
+      await slot.broker.stop({ crash: stopOpts.crash });
+      return;
+    }
+    const child = slot.child!;
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    if (stopOpts.crash) child.kill('SIGKILL');
+    else send(slot, { type: 'stop' });
+    await exited;
+  }
+
+  await Promise.all(slots.map(startSlot));
+  log.info(`cluster of ${count} broker(s) ready: ${slots.map((s) => `${host}:${s.port}`).join(',')}`);
+
+  const slotOf = (id: number): BrokerSlot => {
+    const s = slots.find((x) => x.id === id);
+    if (!s) throw new Error(`no broker ${id}`);
+    return s;
+  };
+  const partitionState = (topic: string, partition: number) => controller.image.topics.get(topic)?.partitions[partition];
+  const propagateIsolation = () => {
+    for (const s of slots) send(s, { type: 'isolated', ids: [...isolated] });
+  };
   let closed = false;
-  return {
-    bootstrapServers: [`${broker.advertisedHost}:${broker.port}`],
-    brokers: [broker],
+
+  const cluster: Cluster = {
+    get bootstrapServers() {
+      return slots.map((s) => `${opts.advertisedHost ?? host}:${s.port}`);
+    },
+    brokers,
+    controller,
     dataDir,
-    faults,
+    faults: {
+      add(rule: FaultRule) {
+        const id = faults.add(rule);
+        for (const s of slots) send(s, { type: 'fault-add', id, rule });
+        return id;
+      },
+      remove(id: number) {
+        for (const s of slots) send(s, { type: 'fault-remove', id });
+        return faults.remove(id);
+      },
+      clear() {
+        for (const s of slots) send(s, { type: 'fault-clear' });
+        faults.clear();
+      },
+      list: () => faults.list(),
+    },
     async createTopic(name, topicOpts = {}) {
-      const configs: Record<string, string> = {};
-      for (const [k, v] of Object.entries(topicOpts.config ?? {})) configs[k] = String(v);
-      broker.createTopic(name, topicOpts.partitions ?? -1, topicOpts.replicationFactor ?? -1, configs);
+      const configs = Object.entries(topicOpts.config ?? {}).map(([k, v]) => ({ name: k, value: String(v) }));
+      controller.createTopic(
+        name,
+        topicOpts.partitions ?? -1,
+        topicOpts.replicationFactor ?? -1,
+        [],
+        Object.fromEntries(configs.map((c) => [c.name, c.value])),
+        false,
+      );
+      await cluster.waitForReplication(name, 10_000).catch(() => {});
+    },
+    stopBroker: (id, stopOpts) => stopSlot(slotOf(id), stopOpts),
+    startBroker: (id) => startSlot(slotOf(id)),
+    pidOf: (id) => slotOf(id).child?.pid,
+    leaderOf: (topic, partition) => partitionState(topic, partition)?.leader ?? -1,
+    isr: (topic, partition) => [...(partitionState(topic, partition)?.isr ?? [])],
+    isolate(id) {
+      isolated.add(id);
+      propagateIsolation();
+      log.info(`isolated broker ${id}`);
+    },
+    heal() {
+      isolated.clear();
+      propagateIsolation();
+      log.info('healed all isolations');
+    },
+    async waitForReplication(topic, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const t = controller.image.topics.get(topic);
+        const ready =
+          t !== undefined &&
+          t.partitions.every((p) => p.leader >= 0 && p.isr.length === p.replicas.length) &&
+          slots.every((s) => !s.running || !s.broker || s.broker.image.offset >= controller.logEndOffset);
+        if (ready) return;
+        if (Date.now() > deadline) throw new Error(`topic ${topic} not fully replicated after ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
     },
     async close() {
       if (closed) return;
       closed = true;
-      await broker.stop();
+      await Promise.all(slots.map((s) => stopSlot(s)));
+      await controller.stop();
       if (ownsDir && dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
+  return cluster;
 }

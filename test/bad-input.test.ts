@@ -45,7 +45,7 @@ async function produce(client: RawClient, records: Buffer, acks = -1, version = 
 }
 
 function segmentBytes(): Buffer {
-  return fs.readFileSync(path.join(cluster.dataDir!, 'victim-0', '00000000000000000000.log'));
+  return fs.readFileSync(path.join(cluster.dataDir!, 'broker-1', 'victim-0', '00000000000000000000.log'));
 }
 
 /** The broker still answers a well-formed request on a fresh connection. */

@@ -73,7 +73,7 @@ describe('durability', () => {
     const cluster = await start(tempDir());
     await cluster.createTopic('rolling', { partitions: 1, config: { 'segment.bytes': 2048 } });
     await produce(cluster, 'rolling', values(200, 'x'.repeat(50)));
-    const segments = fs.readdirSync(path.join(cluster.dataDir!, 'rolling-0')).filter((f) => f.endsWith('.log'));
+    const segments = fs.readdirSync(path.join(cluster.dataDir!, 'broker-1', 'rolling-0')).filter((f) => f.endsWith('.log'));
     expect(segments.length).toBeGreaterThan(3);
     const got = await readAll(cluster.bootstrapServers[0]!, 'rolling');
     expect(got.map((r) => r.offset)).toEqual(Array.from({ length: 200 }, (_, i) => i));
@@ -153,7 +153,7 @@ describe('durability', () => {
     const before = await readAll(cluster.bootstrapServers[0]!, 'torn');
     await cluster.close();
 
-    const logFile = path.join(dir, 'torn-0', '00000000000000000000.log');
+    const logFile = path.join(dir, 'broker-1', 'torn-0', '00000000000000000000.log');
     const size = fs.statSync(logFile).size;
     fs.truncateSync(logFile, size - 7); // the last batch loses its tail
     cluster = await start(dir, {}, port);

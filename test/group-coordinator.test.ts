@@ -25,6 +25,8 @@ const E = {
   NON_EMPTY_GROUP: 68,
   GROUP_ID_NOT_FOUND: 69,
   MEMBER_ID_REQUIRED: 79,
+  GROUP_MAX_SIZE_REACHED: 81,
+  INVALID_REQUEST: 42,
   FENCED_INSTANCE_ID: 82,
   GROUP_SUBSCRIBED_TO_TOPIC: 86,
 };
@@ -331,6 +333,58 @@ describe('rebalances', () => {
     expect(res.members.map((m) => m.errorCode)).toEqual([E.UNKNOWN_MEMBER_ID]);
   });
 
+  it('a member that gets its JoinGroup answer but never syncs is dropped after the rebalance timeout', async () => {
+    const a = await member('no-sync');
+    const b = await member('no-sync');
+    await a.joined({ version: 3, rebalanceTimeoutMs: 300 });
+    await a.sync([{ memberId: a.memberId, assignment: Buffer.from('a') }]);
+    const jb = b.joined({ version: 3, rebalanceTimeoutMs: 300 });
+    await sleep(20);
+    const ja = await a.joined({ version: 3, memberId: a.memberId, rebalanceTimeoutMs: 300 });
+    await jb;
+    // Only the leader syncs; the follower never does, so after 300 ms it is removed and the
+    // leader's heartbeat says to rejoin.
+    const leader = ja.leader === a.memberId ? a : b;
+    const follower = leader === a ? b : a;
+    expect((await leader.sync([{ memberId: leader.memberId, assignment: Buffer.from('x') }])).errorCode).toBe(E.NONE);
+    await sleep(450);
+    expect(await leader.heartbeat()).toBe(E.REBALANCE_IN_PROGRESS);
+    expect(await follower.heartbeat()).toBe(E.UNKNOWN_MEMBER_ID);
+    const again = await leader.joined({ version: 3, memberId: leader.memberId, rebalanceTimeoutMs: 300 });
+    expect(again.members.map((m) => m.memberId)).toEqual([leader.memberId]);
+  });
+
+  it('a member id handed out with MEMBER_ID_REQUIRED expires if the client does not rejoin with it', async () => {
+    const m = await member('pending');
+    const first = await m.join({ sessionTimeoutMs: 200 });
+    expect(first.errorCode).toBe(E.MEMBER_ID_REQUIRED);
+    await sleep(350);
+    expect((await m.join({ memberId: first.memberId, sessionTimeoutMs: 200 })).errorCode).toBe(E.UNKNOWN_MEMBER_ID);
+  });
+
+  it('group.max.size: GROUP_MAX_SIZE_REACHED for members beyond it', async () => {
+    const small = await startCluster({ inMemory: true, config: { 'group.initial.rebalance.delay.ms': 0, 'group.max.size': 1 } });
+    try {
+      const a = await member('small', small);
+      await a.joined();
+      await a.sync([{ memberId: a.memberId, assignment: Buffer.alloc(0) }]);
+      const b = await member('small', small);
+      const res = await b.join();
+      expect([res.errorCode, res.memberId]).toEqual([E.GROUP_MAX_SIZE_REACHED, '']);
+      expect(await a.heartbeat()).toBe(E.NONE);
+    } finally {
+      await small.close();
+    }
+  });
+
+  it('FindCoordinator: INVALID_REQUEST for key types other than group and transaction', async () => {
+    const m = await member('coordinator');
+    const old = await m.client.request(10, 3, M.encodeFindCoordinatorRequest, M.decodeFindCoordinatorResponse, { ...M.defaultFindCoordinatorRequest(), key: 'x', keyType: 2 });
+    expect([old.errorCode, old.nodeId]).toEqual([E.INVALID_REQUEST, -1]);
+    const batched = await m.client.request(10, 6, M.encodeFindCoordinatorRequest, M.decodeFindCoordinatorResponse, { ...M.defaultFindCoordinatorRequest(), keyType: 2, coordinatorKeys: ['x'] });
+    expect(batched.coordinators.map((c) => [c.key, c.errorCode])).toEqual([['x', E.INVALID_REQUEST]]);
+  });
+
   it('the initial rebalance waits group.initial.rebalance.delay.ms, so early members share generation 1', async () => {
     const delayed = await startCluster({ inMemory: true, config: { 'group.initial.rebalance.delay.ms': 300 } });
     try {
@@ -462,7 +516,7 @@ describe('OffsetCommit / OffsetFetch', () => {
     const g2 = await member('topic-deleted-2');
     expect(await g1.commit([{ topic: 'short-lived', offset: 4 }, { offset: 4 }], { generationId: -1 })).toEqual([E.NONE, E.NONE]);
     expect(await g2.commit([{ topic: 'short-lived', offset: 5 }], { generationId: -1 })).toEqual([E.NONE]);
-    cluster.brokers[0]!.deleteTopic('short-lived');
+    await cluster.brokers[0]!.deleteTopics(['short-lived']);
     expect(await g1.fetch(null)).toEqual([[TOPIC, [[0, 4, '']]]]);
     expect(await g2.fetch(null)).toEqual([]);
   });

@@ -127,7 +127,7 @@ describe('idempotent producer (kafkajs, acks=all)', () => {
 
     // Same after an unclean stop: cut the producer snapshot taken at close and restart again.
     await c.close();
-    for (const f of fs.readdirSync(path.join(dataDir, 'restart-0'))) if (f.endsWith('.snapshot')) fs.rmSync(path.join(dataDir, 'restart-0', f));
+    for (const f of fs.readdirSync(path.join(dataDir, 'broker-1', 'restart-0'))) if (f.endsWith('.snapshot')) fs.rmSync(path.join(dataDir, 'broker-1', 'restart-0', f));
     c = await cluster({ dataDir, port });
     expect(await send(batch(2, 'c'))).toMatchObject({ errorCode: 0, baseOffset: 2 });
     expect(values(await readAll(c.bootstrapServers[0]!, 'restart'))).toEqual(['a', 'b', 'c']);

@@ -7,6 +7,7 @@
 //   recovery-point      decimal offset up to which everything was fsynced (written on flush/close)
 //   log-start-offset    decimal log start offset (written when it moves)
 //   <offset>.snapshot   idempotent producer state as of an offset (ProducerStateManager)
+//   leader-epoch-checkpoint  first offset of each leader epoch (LeaderEpochFileCache)
 //
 // All I/O is synchronous: the broker runs on one event loop, appends and reads hit the page cache.
 
@@ -17,6 +18,7 @@ import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import * as RB from '../protocol/recordBatch.js';
 import type { LogConfig } from './LogConfig.js';
 import { INDEX_FILE_SUFFIX, LOG_FILE_SUFFIX, LogSegment, TIME_INDEX_FILE_SUFFIX } from './LogSegment.js';
+import { LeaderEpochFileCache } from './LeaderEpochFileCache.js';
 import { lastSequence, ProducerStateManager, type BatchMetadata } from './ProducerStateManager.js';
 
 export const RECOVERY_POINT_FILE = 'recovery-point';
@@ -86,6 +88,7 @@ export class UnifiedLog {
   private readonly now: () => number;
   private readonly logger: Logger;
   readonly producerState: ProducerStateManager;
+  readonly leaderEpochCache: LeaderEpochFileCache;
 
   private constructor(
     readonly dir: string | null,
@@ -96,6 +99,7 @@ export class UnifiedLog {
     this.logger = opts.logger ?? createLogger('log').child(dir === null ? 'memory' : path.basename(dir));
     this.lastFlushTime = this.now();
     this.producerState = new ProducerStateManager(dir);
+    this.leaderEpochCache = new LeaderEpochFileCache(dir);
   }
 
   /** Open the log in dir (created if missing; null = in memory), running recovery. */
@@ -180,6 +184,7 @@ export class UnifiedLog {
     this.writtenRecoveryPoint = recoveryPoint;
     this.flush();
     if (checkpointedStart !== this._logStartOffset) this.writeLogStartOffset();
+    this.leaderEpochCache.truncateFromEnd(this.logEndOffset);
     this.rebuildProducerState();
   }
 
@@ -222,6 +227,11 @@ export class UnifiedLog {
       lastOffset: RB.lastOffset(buf, p),
       timestamp: RB.maxTimestamp(buf, p),
     });
+  }
+
+  /** The latest leader epoch in the log and where a given epoch ends (OffsetForLeaderEpoch / Fetch divergence). */
+  endOffsetForEpoch(epoch: number): { epoch: number; endOffset: number } {
+    return this.leaderEpochCache.endOffsetFor(epoch, this.logEndOffset);
   }
 
   /** Forget idempotent producers idle for longer than expirationMs. */
@@ -324,6 +334,7 @@ export class UnifiedLog {
     if (validBytes !== records.length) throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, `${records.length - validBytes} trailing bytes are not a whole batch`);
     this.appendValidated(records, firstOffset, offset - 1, maxTimestamp, recordCount);
     RB.forEachBatch(records, (p) => this.updateProducerState(records, p));
+    this.leaderEpochCache.assign(leaderEpoch, firstOffset);
     return { firstOffset, lastOffset: offset - 1, logAppendTime, maxTimestamp, offsetOfMaxTimestamp, recordCount, batchCount, validBytes };
   }
 
@@ -376,7 +387,10 @@ export class UnifiedLog {
     if (batchCount === 0) return { firstOffset: this.logEndOffset, lastOffset: this.logEndOffset - 1, logAppendTime: -1, maxTimestamp: -1, offsetOfMaxTimestamp: -1, recordCount: 0, batchCount: 0, validBytes: 0 };
     const data = validBytes === records.length ? records : records.subarray(0, validBytes);
     this.appendValidated(data, firstOffset, lastOffset, maxTimestamp, recordCount);
-    RB.forEachBatch(data, (p) => this.updateProducerState(data, p));
+    RB.forEachBatch(data, (p) => {
+      this.updateProducerState(data, p);
+      this.leaderEpochCache.assign(RB.partitionLeaderEpoch(data, p), RB.baseOffset(data, p));
+    });
     return { firstOffset, lastOffset, logAppendTime: -1, maxTimestamp, offsetOfMaxTimestamp, recordCount, batchCount, validBytes };
   }
 
@@ -601,7 +615,22 @@ export class UnifiedLog {
       this._recoveryPoint = this.logEndOffset;
       this.writeRecoveryPoint();
     }
+    this.leaderEpochCache.truncateFromEnd(this.logEndOffset);
     this.rebuildProducerState();
+  }
+
+  /** Drop the whole log and continue empty at `offset` (a follower behind the leader's log start). */
+  truncateFullyAndStartAt(offset: number): void {
+    this.ensureOpen();
+    for (const s of this.segments.splice(0)) s.delete();
+    this.segments.push(LogSegment.open(this.dir, offset, this.config, this.now));
+    this._logStartOffset = offset;
+    this.writeLogStartOffset();
+    this._recoveryPoint = offset;
+    this.writeRecoveryPoint();
+    this.leaderEpochCache.clear();
+    this.producerState.clear();
+    this.producerState.deleteSnapshotsOutside(offset, offset);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -634,6 +663,16 @@ export class UnifiedLog {
     if (this.closed) return;
     this.flush();
     this.producerState.takeSnapshot(this.logEndOffset);
+    for (const s of this.segments) s.close();
+    this.closed = true;
+  }
+
+  /**
+   * Close the files the way a crash leaves them: nothing flushed, no recovery point or producer
+   * snapshot written, so the next open recovers from the last flushed point.
+   */
+  abandon(): void {
+    if (this.closed) return;
     for (const s of this.segments) s.close();
     this.closed = true;
   }

@@ -1,18 +1,26 @@
-// One minikafka broker: a TCP listener, the partitions it hosts and the metadata it serves.
+// One minikafka broker: a TCP listener for clients, the partitions it hosts (ReplicaManager),
+// the consumer group coordinator, and its link to the controller: it registers, heartbeats,
+// replays the metadata log into its image, proposes ISR changes and forwards admin requests.
 import fs from 'node:fs';
 import net from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
 import { createLogger, type Logger } from '../logger.js';
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
+import type * as M from '../protocol/messages/index.js';
+import { ControllerChannel } from '../replication/ControllerChannel.js';
+import { MetadataImage } from '../replication/MetadataImage.js';
+import { NodeClient } from '../replication/NodeClient.js';
+import { API_LIST, encodeUnsupportedApiVersions, type RequestContext } from './apis/index.js';
 import { Connection } from './Connection.js';
 import { FaultInjector } from './FaultInjector.js';
 import { GroupCoordinator } from './group/GroupCoordinator.js';
 import { GROUP_METADATA_TOPIC } from './group/GroupMetadataLog.js';
-import { API_LIST, encodeUnsupportedApiVersions, type RequestContext } from './apis/index.js';
-import { RequestDispatcher } from './RequestDispatcher.js';
-import { KafkaConfig, validateTopicConfig, type Properties } from './KafkaConfig.js';
-import { invalidTopicName, MetadataStore, type TopicMetadata } from './MetadataStore.js';
+import { KafkaConfig, type Properties } from './KafkaConfig.js';
+import { MetadataCache } from './MetadataCache.js';
+import type { Partition } from './Partition.js';
 import { ProducerIdManager } from './ProducerIdManager.js';
 import { ReplicaManager } from './ReplicaManager.js';
+import { RequestDispatcher } from './RequestDispatcher.js';
 
 export interface BrokerOptions {
   host?: string;
@@ -23,11 +31,17 @@ export interface BrokerOptions {
   dataDir?: string;
   inMemory?: boolean;
   config?: Properties;
+  /** host:port of the controller. */
+  controller: string;
   /** Fault rules shared by the brokers of a cluster (a broker of its own gets its own). */
   faults?: FaultInjector;
+  /** Whether this broker can reach node `to` (-1 = the controller); isolate/heal flip it. */
+  canReach?: (to: number) => boolean;
 }
 
 const MAINTENANCE_INTERVAL_MS = 1000;
+const METADATA_WAIT_MS = 500;
+const ADMIN_WAIT_MS = 10_000;
 
 export class Broker {
   readonly config: KafkaConfig;
@@ -35,12 +49,21 @@ export class Broker {
   readonly host: string;
   readonly advertisedHost: string;
   readonly dataDir: string | null;
-  readonly metadata: MetadataStore;
+  readonly image = new MetadataImage();
+  readonly metadata = new MetadataCache(this.image);
   readonly replicaManager: ReplicaManager;
-  readonly groupCoordinator: GroupCoordinator;
   readonly producerIds: ProducerIdManager;
+  readonly groupCoordinator: GroupCoordinator;
   readonly log: Logger;
   readonly faults: FaultInjector;
+  private readonly canReach: (to: number) => boolean;
+  private readonly controllerAddress: { host: string; port: number };
+  private controller: ControllerChannel | null = null;
+  private brokerEpoch = -1;
+  private fenced = true;
+  private running = false;
+  private stopSignal = new AbortController();
+  private loops: Promise<void>[] = [];
   private server: net.Server | null = null;
   private readonly connections = new Set<Connection>();
   private readonly apis: RequestDispatcher<RequestContext>;
@@ -48,8 +71,9 @@ export class Broker {
   private boundPort = -1;
   private timer: NodeJS.Timeout | null = null;
   private lastRetentionCheck = 0;
+  private readonly metadataWaiters = new Set<() => void>();
 
-  constructor(opts: BrokerOptions = {}) {
+  constructor(opts: BrokerOptions) {
     this.config = new KafkaConfig(opts.config ?? {});
     this.nodeId = this.config.nodeId;
     this.host = opts.host ?? '127.0.0.1';
@@ -58,11 +82,21 @@ export class Broker {
     this.dataDir = opts.inMemory ? null : (opts.dataDir ?? 'minikafka-data');
     this.log = createLogger(`broker-${this.nodeId}`);
     this.faults = opts.faults ?? new FaultInjector(this.log.child('faults'));
+    this.canReach = opts.canReach ?? (() => true);
+    const [chost, cport] = opts.controller.split(':');
+    this.controllerAddress = { host: chost!, port: Number(cport) };
     if (this.dataDir) fs.mkdirSync(this.dataDir, { recursive: true });
-    this.metadata = new MetadataStore(this.dataDir);
-    this.producerIds = new ProducerIdManager(this.dataDir);
-    this.replicaManager = new ReplicaManager(this.dataDir, this.config, this.log.child('logs'));
-    for (const t of this.metadata.all()) this.replicaManager.openPartitions(t);
+    this.producerIds = new ProducerIdManager(this.dataDir, () => this.controllerChannel().allocateProducerIds(this.brokerEpoch));
+    this.replicaManager = new ReplicaManager(
+      {
+        nodeId: this.nodeId,
+        dataDir: this.dataDir,
+        config: this.config,
+        replicaClient: (leaderId) => this.clientFor(leaderId),
+        proposeIsr: (p, isr) => this.proposeIsr(p, isr),
+      },
+      this.log.child('replicas'),
+    );
     this.groupCoordinator = GroupCoordinator.open(this.dataDir, this.config, this.log.child('group'));
     this.apis = new RequestDispatcher<RequestContext>({
       apis: API_LIST,
@@ -79,10 +113,26 @@ export class Broker {
   }
 
   get clusterId(): string {
-    return this.metadata.clusterId;
+    return this.image.clusterId;
   }
 
-  /** Start listening; resolves once connections are accepted. */
+  get isFenced(): boolean {
+    return this.fenced;
+  }
+
+  private controllerChannel(): ControllerChannel {
+    if (!this.controller) throw new KafkaError(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'broker is not running');
+    return this.controller;
+  }
+
+  /** A connection for replicating from another broker. */
+  private clientFor(nodeId: number): NodeClient | null {
+    const b = this.image.brokers.get(nodeId);
+    if (!b) return null;
+    return new NodeClient(b.host, b.port, `minikafka-replica-${this.nodeId}`, this.log.child(`to-${nodeId}`), () => this.canReach(nodeId));
+  }
+
+  /** Listen, register with the controller, catch up with the metadata; resolves once serving unfenced. */
   async start(): Promise<void> {
     const maxRequest = this.config.int('socket.request.max.bytes');
     const server = net.createServer((socket) => {
@@ -100,13 +150,124 @@ export class Broker {
     this.server = server;
     this.boundPort = (server.address() as net.AddressInfo).port;
     this.requestedPort = this.boundPort; // a restart binds the same port
+    this.running = true;
+    this.stopSignal = new AbortController();
+    this.controller = new ControllerChannel(
+      new NodeClient(this.controllerAddress.host, this.controllerAddress.port, `minikafka-broker-${this.nodeId}`, this.log.child('controller'), () => this.canReach(-1)),
+      this.nodeId,
+    );
+    await this.register();
+    this.loops = [this.metadataLoop(), this.heartbeatLoop()];
+    await this.waitFor(() => !this.fenced, 30_000, 'unfenced by the controller');
     this.lastRetentionCheck = Date.now();
     this.timer = setInterval(() => this.maintain(), MAINTENANCE_INTERVAL_MS);
     this.timer.unref();
     this.groupCoordinator.start();
     this.log.info(
-      `broker ${this.nodeId} listening on ${this.host}:${this.boundPort} (${this.dataDir ? `data in ${this.dataDir}` : 'in memory'}, ${this.metadata.all().length} topics)`,
+      `broker ${this.nodeId} serving on ${this.host}:${this.boundPort} (${this.dataDir ? `data in ${this.dataDir}` : 'in memory'}, ${this.image.topics.size} topics)`,
     );
+  }
+
+  private async register(): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        this.brokerEpoch = await this.controllerChannel().register(this.advertisedHost, this.boundPort, '');
+        return;
+      } catch (err) {
+        if (!this.running || attempt > 100) throw err;
+        await this.sleep(100);
+      }
+    }
+  }
+
+  private async metadataLoop(): Promise<void> {
+    while (this.running) {
+      try {
+        const { records, errorCode } = await this.controllerChannel().fetchMetadata(this.image.offset, METADATA_WAIT_MS);
+        if (!this.running) return;
+        if (errorCode !== ErrorCode.NONE) throw new KafkaError(errorCode, 'metadata fetch failed');
+        if (records && records.length > 0) {
+          this.image.applyBatches(records);
+          this.replicaManager.applyMetadata(this.image);
+          for (const w of [...this.metadataWaiters]) w();
+        }
+      } catch (err) {
+        if (!this.running) return;
+        this.log.debug(`metadata fetch: ${(err as Error).message}`);
+        await this.sleep(200);
+      }
+    }
+  }
+
+  private async heartbeatLoop(): Promise<void> {
+    const interval = this.config.int('broker.heartbeat.interval.ms');
+    while (this.running) {
+      try {
+        const res = await this.controllerChannel().heartbeat(this.brokerEpoch, this.image.offset, false);
+        if (!this.running) return;
+        if (res.errorCode === ErrorCode.STALE_BROKER_EPOCH) {
+          this.log.warn('the controller no longer knows this registration: registering again');
+          await this.register();
+          continue;
+        }
+        if (res.isFenced !== this.fenced) {
+          this.fenced = res.isFenced;
+          this.log.info(this.fenced ? 'fenced by the controller' : 'unfenced by the controller');
+          for (const w of [...this.metadataWaiters]) w();
+        }
+      } catch (err) {
+        if (!this.running) return;
+        this.log.debug(`heartbeat: ${(err as Error).message}`);
+      }
+      await this.sleep(this.fenced ? Math.min(interval, 100) : interval);
+    }
+  }
+
+  /** Sleep, cut short by stop(). */
+  private sleep(ms: number): Promise<void> {
+    return delay(ms, undefined, { signal: this.stopSignal.signal }).catch(() => {});
+  }
+
+  /** Resolve once cond() holds (checked on every metadata change), or fail after timeoutMs. */
+  waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
+    if (cond()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (!cond()) return;
+        cleanup();
+        resolve();
+      };
+      const cleanup = () => {
+        clearTimeout(timer);
+        this.metadataWaiters.delete(check);
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new KafkaError(ErrorCode.REQUEST_TIMED_OUT, `timed out waiting to be ${what}`));
+      }, timeoutMs);
+      this.metadataWaiters.add(check);
+    });
+  }
+
+  private proposeIsr(p: Partition, newIsr: number[]): void {
+    const { leaderEpoch, partitionEpoch } = p;
+    this.log.info(`${p.name}: proposing ISR [${newIsr.join(',')}] (now [${p.isr.join(',')}])`);
+    this.controllerChannel()
+      .alterPartition(p.topic, p.index, leaderEpoch, partitionEpoch, newIsr, this.brokerEpoch)
+      .then(
+        (res) => {
+          if (res.errorCode === ErrorCode.NONE) {
+            if (p.leaderEpoch === res.leaderEpoch) p.isrChanged(res.isr, res.partitionEpoch);
+          } else {
+            this.log.info(`${p.name}: ISR change refused (${res.errorCode}); waiting for metadata`);
+            setTimeout(() => (p.isrChangeInFlight = false), 500);
+          }
+        },
+        (err: Error) => {
+          this.log.debug(`${p.name}: ISR change failed: ${err.message}`);
+          setTimeout(() => (p.isrChangeInFlight = false), 500);
+        },
+      );
   }
 
   private maintain(): void {
@@ -117,91 +278,104 @@ export class Broker {
     this.groupCoordinator.maintain(now);
   }
 
-  /** Run retention now (tests and the admin API use it instead of waiting for the timer). */
+  /** Run retention now (tests use it instead of waiting for the timer). */
   applyRetention(): void {
     this.replicaManager.maintain(Date.now(), true);
   }
 
-  /** Stop accepting, drop connections, flush and close every log. */
-  async stop(): Promise<void> {
+  /**
+   * Stop. Graceful: tell the controller first (it moves our leaderships away), then flush and
+   * close every log. `crash`: cut every socket at once, tell nobody, flush nothing, write no
+   * checkpoint — the next start recovers from the last flushed point.
+   */
+  async stop(opts: { crash?: boolean } = {}): Promise<void> {
+    const crash = opts.crash ?? false;
+    if (!crash && this.running && this.controller && this.brokerEpoch >= 0) {
+      await this.controller.heartbeat(this.brokerEpoch, this.image.offset, true).catch(() => {});
+    }
+    this.running = false;
+    this.stopSignal.abort();
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     const server = this.server;
     this.server = null;
     for (const c of this.connections) c.socket.destroy();
     this.connections.clear();
+    this.controller?.close();
+    this.controller = null;
+    for (const w of [...this.metadataWaiters]) w();
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
-    this.replicaManager.close();
+    await Promise.all(this.loops);
+    await this.replicaManager.close(crash);
     this.groupCoordinator.close();
-    this.log.info(`broker ${this.nodeId} stopped`);
+    this.fenced = true;
+    this.log.info(`broker ${this.nodeId} ${crash ? 'crashed (simulated)' : 'stopped'}`);
   }
 
-  /**
-   * Create a topic after Kafka's validations; throws KafkaError with the code Kafka gives.
-   * `validateOnly` checks without creating.
-   */
-  createTopic(
-    name: string,
-    partitions: number,
-    replicationFactor: number,
-    configs: Record<string, string>,
-    validateOnly = false,
-  ): TopicMetadata {
-    const bad = invalidTopicName(name);
-    if (bad) throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, bad);
-    if (name === GROUP_METADATA_TOPIC) throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, `Topic '${name}' is the group coordinator's internal log.`);
-    if (this.metadata.get(name)) throw new KafkaError(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${name}' already exists.`);
-    const count = partitions === -1 ? this.config.int('num.partitions') : partitions;
-    const rf = replicationFactor === -1 ? this.config.int('default.replication.factor') : replicationFactor;
-    if (!Number.isInteger(count) || count < 1) throw new KafkaError(ErrorCode.INVALID_PARTITIONS, 'Number of partitions must be larger than 0.');
-    if (count > 100_000) throw new KafkaError(ErrorCode.INVALID_PARTITIONS, 'Number of partitions is above 100000.');
-    if (rf < 1) throw new KafkaError(ErrorCode.INVALID_REPLICATION_FACTOR, 'Replication factor must be larger than 0.');
-    if (rf > 1) {
-      throw new KafkaError(ErrorCode.INVALID_REPLICATION_FACTOR, `Replication factor: ${rf} larger than available brokers: 1.`);
+  // -------------------------------------------------------------------------------------------
+  // Admin requests, forwarded to the controller; answered once our metadata shows the result
+
+  async createTopics(req: M.CreateTopicsRequest): Promise<M.CreateTopicsResponse> {
+    for (const t of req.topics) {
+      if (t.name === GROUP_METADATA_TOPIC) {
+        return {
+          throttleTimeMs: 0,
+          topics: req.topics.map((x) => ({
+            name: x.name,
+            topicId: Buffer.alloc(16),
+            errorCode: x.name === GROUP_METADATA_TOPIC ? ErrorCode.INVALID_TOPIC_EXCEPTION : ErrorCode.INVALID_REQUEST,
+            errorMessage: x.name === GROUP_METADATA_TOPIC ? `Topic '${x.name}' is the group coordinator's internal log.` : 'another topic in the request is invalid',
+            topicConfigErrorCode: 0,
+            numPartitions: -1,
+            replicationFactor: -1,
+            configs: null,
+          })),
+        };
+      }
     }
-    for (const [k, v] of Object.entries(configs)) {
-      const problem = validateTopicConfig(k, v);
-      if (problem) throw new KafkaError(ErrorCode.INVALID_CONFIG, problem);
+    const res = await this.controllerChannel().createTopics(req);
+    if (!req.validateOnly) {
+      const created = res.topics.filter((t) => t.errorCode === ErrorCode.NONE).map((t) => t.name);
+      await this.waitFor(() => created.every((n) => this.image.topics.has(n)), ADMIN_WAIT_MS, `told about topics ${created.join(', ')}`);
     }
-    if (validateOnly) return { name, topicId: '', partitions: count, configs };
-    const topic = this.metadata.createTopic(name, count, configs);
-    this.replicaManager.openPartitions(topic);
-    this.log.info(`created topic ${name} with ${count} partition(s)${Object.keys(configs).length ? ` and configs ${JSON.stringify(configs)}` : ''}`);
-    return topic;
+    return res;
   }
 
-  deleteTopic(name: string): TopicMetadata {
-    if (!this.config.bool('delete.topic.enable')) throw new KafkaError(ErrorCode.TOPIC_DELETION_DISABLED);
-    const topic = this.metadata.deleteTopic(name);
-    if (!topic) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
-    this.replicaManager.deletePartitions(name);
-    this.groupCoordinator.onTopicDeleted(name);
-    this.log.info(`deleted topic ${name}`);
-    return topic;
+  async deleteTopics(names: string[]): Promise<M.DeleteTopicsResponse> {
+    const res = await this.controllerChannel().deleteTopics(names);
+    const deleted = res.responses.filter((r) => r.errorCode === ErrorCode.NONE).map((r) => r.name!);
+    await this.waitFor(() => deleted.every((n) => !this.image.topics.has(n)), ADMIN_WAIT_MS, `told about deleted topics`);
+    for (const n of deleted) this.groupCoordinator.onTopicDeleted(n);
+    return res;
   }
 
-  addPartitions(name: string, total: number, validateOnly: boolean): void {
-    const topic = this.metadata.get(name);
-    if (!topic) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
-    if (total <= topic.partitions) {
-      throw new KafkaError(
-        ErrorCode.INVALID_PARTITIONS,
-        total === topic.partitions
-          ? `Topic already has ${topic.partitions} partitions.`
-          : `Topic currently has ${topic.partitions} partitions, which is higher than the requested ${total}.`,
-      );
+  async createPartitions(req: M.CreatePartitionsRequest): Promise<M.CreatePartitionsResponse> {
+    const res = await this.controllerChannel().createPartitions(req);
+    if (!req.validateOnly) {
+      const grown = req.topics.filter((t, i) => res.results[i]?.errorCode === ErrorCode.NONE);
+      await this.waitFor(() => grown.every((t) => (this.image.topics.get(t.name)?.partitions.length ?? 0) >= t.count), ADMIN_WAIT_MS, 'told about new partitions');
     }
-    if (total > 100_000) throw new KafkaError(ErrorCode.INVALID_PARTITIONS, 'Number of partitions is above 100000.');
-    if (validateOnly) return;
-    const from = topic.partitions;
-    this.metadata.setPartitionCount(name, total);
-    this.replicaManager.openPartitions(topic, from);
-    this.log.info(`topic ${name} now has ${total} partitions`);
+    return res;
   }
 
-  setTopicConfigs(name: string, configs: Record<string, string>): void {
-    this.metadata.setConfigs(name, configs);
-    this.replicaManager.updateConfig(this.metadata.get(name)!);
-    this.log.info(`topic ${name} configs now ${JSON.stringify(configs)}`);
+  async setTopicConfigs(name: string, configs: Record<string, string>): Promise<{ errorCode: number; errorMessage: string | null }> {
+    const res = await this.controllerChannel().setTopicConfigs(name, configs);
+    if (res.errorCode === ErrorCode.NONE) {
+      const want = JSON.stringify(configs);
+      await this.waitFor(() => JSON.stringify(this.image.topics.get(name)?.configs ?? null) === want, ADMIN_WAIT_MS, 'told about new configs');
+    }
+    return res;
+  }
+
+  /** Create a topic with the broker defaults (auto-creation); resolves when it is known here. */
+  async autoCreateTopic(name: string): Promise<number> {
+    const res = await this.createTopics({
+      topics: [{ name, numPartitions: -1, replicationFactor: -1, assignments: [], configs: [] }],
+      timeoutMs: ADMIN_WAIT_MS,
+      validateOnly: false,
+    });
+    return res.topics[0]!.errorCode;
   }
 }
+
+

@@ -49,6 +49,8 @@ const BROKER_CONFIGS: Record<string, BrokerConfigDef> = {
   'producer.id.expiration.ms': { kind: 'int', default: '86400000' },
   'transaction.max.timeout.ms': { kind: 'int', default: '900000' },
   'replica.lag.time.max.ms': { kind: 'long', default: '30000' },
+  'broker.session.timeout.ms': { kind: 'int', default: '9000' },
+  'broker.heartbeat.interval.ms': { kind: 'int', default: '2000' },
   'advertised.listeners': { kind: 'string', default: '' },
 };
 

@@ -1,13 +1,17 @@
-// The partitions this broker hosts and the two things clients do to them: append
-// (Produce) and read (Fetch, with long polling on min.bytes / max.wait.ms).
+// The partitions this broker hosts (Kafka's ReplicaManager): it applies the controller's
+// metadata (which replicas live here, who leads them at which epoch), runs one replica
+// fetcher per leader it follows, and serves the two things clients and followers do to
+// partitions: append (Produce) and read (Fetch, long-polling on min.bytes / max.wait.ms).
 import fs from 'node:fs';
 import path from 'node:path';
 import { LogConfig } from '../log/LogConfig.js';
 import { UnifiedLog } from '../log/UnifiedLog.js';
 import type { Logger } from '../logger.js';
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
+import type { MetadataImage, TopicImage } from '../replication/MetadataImage.js';
+import type { NodeClient } from '../replication/NodeClient.js';
+import { ReplicaFetcher } from '../replication/ReplicaFetcher.js';
 import { effectiveTopicConfigs, type KafkaConfig } from './KafkaConfig.js';
-import type { TopicMetadata } from './MetadataStore.js';
 import { Partition } from './Partition.js';
 
 export interface FetchPartitionRequest {
@@ -15,6 +19,8 @@ export interface FetchPartitionRequest {
   partition: number;
   fetchOffset: number;
   partitionMaxBytes: number;
+  currentLeaderEpoch?: number;
+  lastFetchedEpoch?: number;
 }
 
 export interface FetchPartitionResult {
@@ -23,85 +29,180 @@ export interface FetchPartitionResult {
   lastStableOffset: number;
   logStartOffset: number;
   records: Buffer | null;
+  divergingEpoch?: { epoch: number; endOffset: number };
 }
 
 export interface FetchParams {
+  /** -1 for consumers, the follower's broker id for replication. */
+  replicaId: number;
   maxWaitMs: number;
   minBytes: number;
   maxBytes: number;
   partitions: FetchPartitionRequest[];
 }
 
+export interface ReplicaManagerHost {
+  readonly nodeId: number;
+  readonly dataDir: string | null;
+  readonly config: KafkaConfig;
+  /** A client for replicating from `leaderId`, or null when that broker is unknown. */
+  replicaClient(leaderId: number): NodeClient | null;
+  proposeIsr(partition: Partition, newIsr: number[]): void;
+}
+
+interface HostedTopic {
+  topicId: string;
+  partitions: Map<number, Partition>;
+}
+
+const INTERNAL_DIR = /^__/;
+const PARTITION_DIR = /^(.+)-(\d+)$/;
+
 export class ReplicaManager {
-  private readonly topics = new Map<string, Partition[]>();
+  private readonly topics = new Map<string, HostedTopic>();
+  private readonly fetchers = new Map<number, ReplicaFetcher>();
+  private cleanedOrphans = false;
 
   constructor(
-    private readonly dataDir: string | null,
-    private readonly config: KafkaConfig,
+    private readonly host: ReplicaManagerHost,
     private readonly log: Logger,
   ) {}
 
-  logConfigFor(topic: TopicMetadata): LogConfig {
+  logConfigFor(topic: TopicImage): LogConfig {
     const props: Record<string, string> = {};
-    for (const c of effectiveTopicConfigs(this.config, topic.configs)) props[c.name] = c.value;
+    for (const c of effectiveTopicConfigs(this.host.config, topic.configs)) props[c.name] = c.value;
     return LogConfig.fromProperties(props);
   }
 
   private partitionDir(topic: string, index: number): string | null {
-    return this.dataDir === null ? null : path.join(this.dataDir, `${topic}-${index}`);
+    return this.host.dataDir === null ? null : path.join(this.host.dataDir, `${topic}-${index}`);
   }
 
-  /** Open (creating if needed) the logs of partitions [from, topic.partitions). */
-  openPartitions(topic: TopicMetadata, from = 0): void {
-    const list = this.topics.get(topic.name) ?? [];
-    const config = this.logConfigFor(topic);
-    for (let i = from; i < topic.partitions; i++) {
-      const dir = this.partitionDir(topic.name, i);
-      if (dir) fs.mkdirSync(dir, { recursive: true });
-      list[i] = new Partition(topic.name, i, UnifiedLog.open(dir, config));
+  /** Make the hosted partitions match the controller's metadata. */
+  applyMetadata(image: MetadataImage): void {
+    const now = Date.now();
+    const local = this.host.nodeId;
+    const wanted = new Set<string>();
+    for (const t of image.topics.values()) {
+      let hosted = this.topics.get(t.name);
+      if (hosted && hosted.topicId !== t.topicId) {
+        this.removeTopic(t.name); // deleted and created again under the same name
+        hosted = undefined;
+      }
+      const config = this.logConfigFor(t);
+      t.partitions.forEach((state, i) => {
+        if (!state.replicas.includes(local)) return;
+        wanted.add(`${t.name}-${i}`);
+        if (!hosted) {
+          hosted = { topicId: t.topicId, partitions: new Map() };
+          this.topics.set(t.name, hosted);
+        }
+        let p = hosted.partitions.get(i);
+        if (!p) {
+          const dir = this.partitionDir(t.name, i);
+          p = new Partition(t.name, i, UnifiedLog.open(dir, config), local, (part, isr) => this.host.proposeIsr(part, isr));
+          hosted.partitions.set(i, p);
+        } else {
+          p.log.updateConfig(config);
+        }
+        const change = p.applyState(state, now);
+        if (change) this.log.info(`${p.name}: ${change} at epoch ${state.leaderEpoch} (leader ${state.leader}, ISR [${state.isr.join(',')}], log end ${p.log.logEndOffset})`);
+        this.assignFetcher(p, image);
+      });
     }
-    this.topics.set(topic.name, list);
+    for (const [name, hosted] of this.topics) {
+      for (const [i, p] of hosted.partitions) {
+        if (wanted.has(`${name}-${i}`)) continue;
+        this.detachFetcher(p);
+        hosted.partitions.delete(i);
+        p.log.delete();
+        p.notifyWatchers();
+        this.log.info(`${p.name}: no longer hosted here, log deleted`);
+      }
+      if (hosted.partitions.size === 0) this.topics.delete(name);
+    }
+    if (!this.cleanedOrphans) {
+      this.cleanedOrphans = true;
+      this.deleteOrphanDirs(wanted);
+    }
+    for (const [leader, f] of this.fetchers) {
+      if (f.size === 0) {
+        this.fetchers.delete(leader);
+        void f.stop();
+      }
+    }
   }
 
-  deletePartitions(topic: string): void {
-    const list = this.topics.get(topic);
-    if (!list) return;
-    this.topics.delete(topic);
-    for (const p of list) {
+  /** Partition directories of topics deleted while this broker was down. */
+  private deleteOrphanDirs(wanted: Set<string>): void {
+    if (!this.host.dataDir || !fs.existsSync(this.host.dataDir)) return;
+    for (const name of fs.readdirSync(this.host.dataDir)) {
+      if (INTERNAL_DIR.test(name) || !PARTITION_DIR.test(name) || wanted.has(name)) continue;
+      const dir = path.join(this.host.dataDir, name);
+      if (!fs.statSync(dir).isDirectory() || !fs.readdirSync(dir).some((f) => f.endsWith('.log'))) continue;
+      fs.rmSync(dir, { recursive: true, force: true });
+      this.log.info(`deleted ${name}: its topic no longer exists`);
+    }
+  }
+
+  private assignFetcher(p: Partition, image: MetadataImage): void {
+    const leader = p.leaderId;
+    for (const [id, f] of this.fetchers) if (id !== leader || p.isLeader) f.remove(p);
+    if (p.isLeader || leader < 0 || !image.isLive(leader)) return;
+    let f = this.fetchers.get(leader);
+    if (!f) {
+      const client = this.host.replicaClient(leader);
+      if (!client) return;
+      f = new ReplicaFetcher(this.host.nodeId, leader, client, this.log.child(`fetcher-${leader}`));
+      this.fetchers.set(leader, f);
+    }
+    if (!f.has(p)) f.add(p);
+  }
+
+  private detachFetcher(p: Partition): void {
+    for (const f of this.fetchers.values()) f.remove(p);
+  }
+
+  private removeTopic(name: string): void {
+    const hosted = this.topics.get(name);
+    if (!hosted) return;
+    this.topics.delete(name);
+    for (const p of hosted.partitions.values()) {
+      this.detachFetcher(p);
       p.log.delete();
-      p.notifyWatchers(); // parked fetches re-check and see the topic is gone
+      p.notifyWatchers();
     }
-  }
-
-  updateConfig(topic: TopicMetadata): void {
-    const config = this.logConfigFor(topic);
-    for (const p of this.topics.get(topic.name) ?? []) p.log.updateConfig(config);
   }
 
   getPartition(topic: string, index: number): Partition | undefined {
-    return this.topics.get(topic)?.[index];
+    return this.topics.get(topic)?.partitions.get(index);
   }
 
-  /** The partition, or a KafkaError(UNKNOWN_TOPIC_OR_PARTITION). */
-  partitionOrThrow(topic: string, index: number): Partition {
+  /** The partition if this broker leads it, else the KafkaError a client should see. */
+  leaderPartitionOrThrow(topic: string, index: number, currentLeaderEpoch = -1): Partition {
     const p = this.getPartition(topic, index);
-    if (!p) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    if (!p) throw new KafkaError(this.topics.has(topic) ? ErrorCode.NOT_LEADER_OR_FOLLOWER : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    p.checkLeader(currentLeaderEpoch);
     return p;
   }
 
   allPartitions(): Partition[] {
-    return [...this.topics.values()].flat();
+    return [...this.topics.values()].flatMap((t) => [...t.partitions.values()]);
   }
 
-  /** Periodic work: time-based flushes and retention. */
+  /** Periodic work: ISR shrinks, time-based flushes, retention, producer expiry, HW checkpoints. */
   maintain(now: number, retention: boolean): void {
+    const lag = this.host.config.int('replica.lag.time.max.ms');
+    const expiration = this.host.config.int('producer.id.expiration.ms');
     for (const p of this.allPartitions()) {
       try {
+        p.maybeShrinkIsr(now, lag);
         p.log.maybeFlush(now);
-        p.log.removeExpiredProducers(now, this.config.int('producer.id.expiration.ms'));
+        p.log.removeExpiredProducers(now, expiration);
         if (retention) {
-          const deleted = p.log.applyRetention(now);
+          const deleted = p.log.applyRetention(now, p.isLeader ? p.highWatermark : Infinity);
           if (deleted > 0) this.log.info(`retention deleted ${deleted} segment(s) of ${p.name}, log start offset ${p.logStartOffset}`);
+          p.checkpointHighWatermark();
         }
       } catch (err) {
         this.log.error(`maintenance of ${p.name} failed: ${(err as Error).message}`);
@@ -109,16 +210,29 @@ export class ReplicaManager {
     }
   }
 
-  close(): void {
-    for (const p of this.allPartitions()) p.log.close();
+  /** Stop replicating and close every log (flushing unless `crash`). */
+  async close(crash = false): Promise<void> {
+    await Promise.all([...this.fetchers.values()].map((f) => f.stop()));
+    this.fetchers.clear();
+    for (const p of this.allPartitions()) {
+      if (crash) p.log.abandon();
+      else p.close();
+    }
     this.topics.clear();
   }
 
   /**
    * Kafka's fetchMessages: read what is there; if it is less than minBytes, park until an
-   * append to one of the partitions brings enough, or maxWaitMs passes.
+   * append (or a high watermark move) on one of the partitions brings enough, or maxWaitMs passes.
    */
   fetchMessages(params: FetchParams): Promise<FetchPartitionResult[]> | FetchPartitionResult[] {
+    const now = Date.now();
+    if (params.replicaId >= 0) {
+      for (const req of params.partitions) {
+        const p = this.getPartition(req.topic, req.partition);
+        if (p?.isLeader) p.updateFollowerFetchState(params.replicaId, req.fetchOffset, now);
+      }
+    }
     const first = this.readFromLocalLogs(params);
     if (params.maxWaitMs <= 0 || first.satisfied) return first.results;
     return new Promise((resolve) => {
@@ -148,16 +262,28 @@ export class ReplicaManager {
   }
 
   private readFromLocalLogs(params: FetchParams): { results: FetchPartitionResult[]; satisfied: boolean } {
+    const follower = params.replicaId >= 0;
     let remaining = params.maxBytes;
     let bytes = 0;
     let anyError = false;
     const results = params.partitions.map((req): FetchPartitionResult => {
-      const p = this.getPartition(req.topic, req.partition);
-      if (!p) {
+      let p: Partition;
+      try {
+        p = this.leaderPartitionOrThrow(req.topic, req.partition, req.currentLeaderEpoch ?? -1);
+      } catch (err) {
         anyError = true;
-        return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, records: null };
+        return { errorCode: (err as KafkaError).code ?? ErrorCode.UNKNOWN_SERVER_ERROR, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, records: null };
       }
       const base = { highWatermark: p.highWatermark, lastStableOffset: p.lastStableOffset, logStartOffset: p.logStartOffset };
+      if (follower && req.lastFetchedEpoch !== undefined && req.lastFetchedEpoch >= 0) {
+        const end = p.log.endOffsetForEpoch(req.lastFetchedEpoch);
+        if (end.epoch < req.lastFetchedEpoch || end.endOffset < req.fetchOffset) {
+          anyError = true; // answer at once: the follower must truncate first
+          return { errorCode: ErrorCode.NONE, ...base, records: null, divergingEpoch: end };
+        }
+      }
+      // Consumers read committed records only; followers read everything the leader has.
+      const maxOffset = follower ? p.log.logEndOffset : p.highWatermark;
       if (req.fetchOffset < p.logStartOffset || req.fetchOffset > p.log.logEndOffset) {
         anyError = true;
         return { errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, ...base, records: null };
@@ -166,7 +292,7 @@ export class ReplicaManager {
       // Kafka returns at least one whole batch for the first partition with data, even past max.bytes.
       const minOneMessage = bytes === 0;
       if (limit === 0 && !minOneMessage) return { errorCode: ErrorCode.NONE, ...base, records: null };
-      const { records } = p.log.read(req.fetchOffset, limit, p.highWatermark, minOneMessage);
+      const { records } = p.log.read(req.fetchOffset, limit, maxOffset, minOneMessage);
       if (records) {
         bytes += records.length;
         remaining -= records.length;

@@ -4,40 +4,55 @@
 // closes the connection with a logged reason, except ApiVersions, which answers any version
 // it does not know with a v0-shaped UNSUPPORTED_VERSION reply (so clients can fall back).
 // A body that does not decode closes the connection too (Kafka's InvalidRequestException).
+// Brokers and the controller each run one over their own list of APIs.
 import type { Logger } from '../logger.js';
 import { KafkaError, errorName } from '../protocol/errors.js';
 import { decodeRequestHeader, encodeResponseHeader } from '../protocol/messages/index.js';
 import { Reader, Writer } from '../protocol/primitives.js';
-import { API_LIST, API_VERSIONS_KEY, encodeUnsupportedApiVersions, NO_RESPONSE, type Api, type RequestContext } from './apis/index.js';
-import type { Broker } from './Broker.js';
+import { NO_RESPONSE, type Api, type BaseContext } from './apis/Api.js';
 import type { Connection, FrameHandler, Reply } from './Connection.js';
-import { requestTargets } from './FaultInjector.js';
+import { requestTargets, type FaultInjector } from './FaultInjector.js';
 
-const BY_KEY = new Map<number, Api>(API_LIST.map((a) => [a.key, a]));
+export const API_VERSIONS_KEY = 18;
 
-export class KafkaApis implements FrameHandler {
-  constructor(
-    private readonly broker: Broker,
-    private readonly log: Logger,
-  ) {}
+export interface DispatcherOptions<Ctx extends BaseContext> {
+  apis: Api<any, any, Ctx>[];
+  makeContext(base: BaseContext): Ctx;
+  log: Logger;
+  /** Fault rules to consult, with the node id rules may name. */
+  faults?: FaultInjector;
+  nodeId: number;
+  /** The reply to an ApiVersions version we do not serve. */
+  unsupportedApiVersions?: (correlationId: number) => Buffer[];
+}
+
+export class RequestDispatcher<Ctx extends BaseContext> implements FrameHandler {
+  private readonly byKey: Map<number, Api<any, any, Ctx>>;
+
+  constructor(private readonly opts: DispatcherOptions<Ctx>) {
+    this.byKey = new Map(opts.apis.map((a) => [a.key, a]));
+  }
 
   handleFrame(frame: Buffer, conn: Connection): Reply | Promise<Reply> {
+    const { log } = this.opts;
     const apiKey = frame.readInt16BE(0);
     const apiVersion = frame.readInt16BE(2);
     const correlationId = frame.readInt32BE(4);
-    const api = BY_KEY.get(apiKey);
+    const api = this.byKey.get(apiKey);
     if (!api) return { kind: 'close', reason: `unknown API key ${apiKey} (version ${apiVersion}, correlation id ${correlationId})` };
     if (apiVersion < api.minVersion || apiVersion > api.maxVersion) {
-      if (apiKey === API_VERSIONS_KEY) return { kind: 'response', chunks: encodeUnsupportedApiVersions(correlationId) };
+      if (apiKey === API_VERSIONS_KEY && this.opts.unsupportedApiVersions) {
+        return { kind: 'response', chunks: this.opts.unsupportedApiVersions(correlationId) };
+      }
       return { kind: 'close', reason: `unsupported ${api.name} version ${apiVersion} (serving ${api.minVersion}-${api.maxVersion})` };
     }
     const flexible = api.flexibleFrom >= 0 && apiVersion >= api.flexibleFrom;
     let request: unknown;
-    let ctx: RequestContext;
+    let ctx: Ctx;
     try {
       const r = new Reader(frame);
       const header = decodeRequestHeader(r, flexible ? 2 : 1);
-      ctx = { broker: this.broker, conn, apiVersion, correlationId, clientId: header.clientId };
+      ctx = this.opts.makeContext({ conn, apiVersion, correlationId, clientId: header.clientId });
       request = api.decodeRequest(r, apiVersion);
     } catch (err) {
       return { kind: 'close', reason: `malformed ${api.name} v${apiVersion} request: ${(err as Error).message}` };
@@ -50,12 +65,12 @@ export class KafkaApis implements FrameHandler {
       if (err instanceof KafkaError) {
         return { kind: 'close', reason: `${api.name} v${apiVersion} failed with ${errorName(err.code)}: ${err.message}` };
       }
-      this.log.error(`${api.name} v${apiVersion} handler crashed: ${(err as Error).stack ?? String(err)}`);
+      log.error(`${api.name} v${apiVersion} handler crashed: ${(err as Error).stack ?? String(err)}`);
       return { kind: 'close', reason: `${api.name} v${apiVersion} internal error: ${(err as Error).message}` };
     };
-    this.log.debug(`${api.name} v${apiVersion} #${correlationId} from ${ctx.clientId ?? '-'} on ${conn.id}`);
-    const faults = this.broker.faults;
-    const fault = faults.empty ? null : faults.match(api.name, this.broker.nodeId, ctx.clientId, () => requestTargets(request));
+    log.debug(`${api.name} v${apiVersion} #${correlationId} from ${ctx.clientId ?? '-'} on ${conn.id}`);
+    const faults = this.opts.faults;
+    const fault = !faults || faults.empty ? null : faults.match(api.name, this.opts.nodeId, ctx.clientId, () => requestTargets(request));
     if (fault) {
       const { action } = fault.rule;
       if (action === 'disconnect') return { kind: 'close', reason: `fault #${fault.id}: disconnect` };
@@ -94,4 +109,3 @@ export class KafkaApis implements FrameHandler {
     return w.chunks();
   }
 }
-

@@ -1,8 +1,11 @@
-// Produce v3–9 (magic 2 record batches only). Each partition's records are validated
-// without decoding them (length, magic, CRC, counts), then appended as sent: offsets and
-// the leader epoch are patched in place, compressed batches stay opaque. acks=0 gets no
-// response; acks=1 and acks=-1 are answered after the append (a single replica is the
-// whole ISR). acks outside {-1,0,1} → INVALID_REQUIRED_ACKS for every partition.
+// Produce v3–9 (magic 2 record batches only), to partition leaders (else
+// NOT_LEADER_OR_FOLLOWER). Each partition's records are validated without decoding them
+// (length, magic, CRC, counts), then appended as sent: offsets and the leader epoch are
+// patched in place, compressed batches stay opaque. acks=0 gets no response; acks=1 is
+// answered after the leader's append; acks=-1 needs an ISR of at least min.insync.replicas
+// before the append (NOT_ENOUGH_REPLICAS) and is answered once the high watermark passes the
+// batch (REQUEST_TIMED_OUT after timeout_ms; NOT_ENOUGH_REPLICAS_AFTER_APPEND if the ISR shrank
+// meanwhile). acks outside {-1,0,1} → INVALID_REQUIRED_ACKS for every partition.
 // Idempotent batches go through the partition's producer state (UnifiedLog): a retry of a
 // cached batch answers NONE with its original offset; a stale epoch is INVALID_PRODUCER_EPOCH
 // and a sequence gap OUT_OF_ORDER_SEQUENCE_NUMBER (never PRODUCER_FENCED, as Kafka ≥2.7).
@@ -35,12 +38,18 @@ export const produceApi = defineApi(
     const { broker } = ctx;
     const rm = broker.replicaManager;
     const validAcks = req.acks === 0 || req.acks === 1 || req.acks === -1;
+    // Appends happen now, in request order; acks=all answers wait for the high watermark.
+    const pending: Promise<void>[] = [];
     const responses = req.topicData.map((topic) => ({
       name: topic.name,
       partitionResponses: topic.partitionData.map((pd): PartitionResponse => {
         if (!validAcks) return partitionResponse(pd.index, ErrorCode.INVALID_REQUIRED_ACKS);
-        const partition = rm.getPartition(topic.name, pd.index);
-        if (!partition) return partitionResponse(pd.index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+        let partition;
+        try {
+          partition = rm.leaderPartitionOrThrow(topic.name, pd.index);
+        } catch (err) {
+          return partitionResponse(pd.index, (err as KafkaError).code);
+        }
         const records = pd.records;
         if (!records || records.length === 0) return partitionResponse(pd.index, ErrorCode.CORRUPT_MESSAGE, 'empty records');
         const check = validateProducedRecords(records, partition.log.config.maxMessageBytes);
@@ -52,21 +61,22 @@ export const produceApi = defineApi(
           // No transaction coordinator yet: no partition can have been added with AddPartitionsToTxn.
           return partitionResponse(pd.index, ErrorCode.INVALID_TXN_STATE, 'transactional produce is not supported yet');
         }
-        if (req.acks === -1 && partition.log.config.minInSyncReplicas > 1) {
-          return partitionResponse(
-            pd.index,
-            ErrorCode.NOT_ENOUGH_REPLICAS,
-            `The size of the current ISR 1 is insufficient to satisfy the min.isr requirement of ${partition.log.config.minInSyncReplicas}`,
-          );
-        }
         try {
-          const info = partition.appendRecordsToLeader(records);
-          return {
+          const info = partition.appendRecordsToLeader(records, req.acks);
+          const res: PartitionResponse = {
             ...partitionResponse(pd.index, ErrorCode.NONE),
             baseOffset: info.firstOffset,
             logAppendTimeMs: info.logAppendTime,
             logStartOffset: partition.logStartOffset,
           };
+          if (req.acks === -1) {
+            pending.push(
+              partition.waitForHighWatermark(info.lastOffset, Math.max(req.timeoutMs, 0)).then((code) => {
+                if (code !== ErrorCode.NONE) Object.assign(res, partitionResponse(pd.index, code));
+              }),
+            );
+          }
+          return res;
         } catch (err) {
           if (err instanceof KafkaError) return partitionResponse(pd.index, err.code, err.message);
           broker.log.error(`append to ${partition.name} failed: ${(err as Error).message}`);
@@ -75,7 +85,8 @@ export const produceApi = defineApi(
       }),
     }));
     if (req.acks === 0) return NO_RESPONSE;
-    return { responses, throttleTimeMs: 0, nodeEndpoints: [] } satisfies ProduceResponse;
+    const response: ProduceResponse = { responses, throttleTimeMs: 0, nodeEndpoints: [] };
+    return pending.length === 0 ? response : Promise.all(pending).then(() => response);
   },
   (req, code) => ({
     responses: req.topicData.map((t) => ({ name: t.name, partitionResponses: t.partitionData.map((p) => partitionResponse(p.index, code)) })),

@@ -1,6 +1,10 @@
-// Fetch v4–12 for consumers (sessionless: the reply's session id is always 0, which every
-// client accepts as "no session"). Whole batches from the fetch offset up to the high
-// watermark, at least one batch even past max_bytes, partition_max_bytes per partition.
+// Fetch v4–12 for consumers and for followers (replica_id >= 0), from partition leaders only
+// (NOT_LEADER_OR_FOLLOWER; FENCED/UNKNOWN_LEADER_EPOCH against current_leader_epoch).
+// Sessionless: the reply's session id is always 0, which every client accepts as "no
+// session". Consumers get whole batches from the fetch offset up to the high watermark;
+// followers up to the log end offset, their fetch offset advancing the high watermark, or
+// the diverging epoch when their last fetched epoch ends before their fetch offset.
+// At least one batch even past max_bytes, partition_max_bytes per partition.
 // If fewer than min_bytes are available the request waits up to max_wait_ms for appends.
 // last_stable_offset = high watermark and no aborted transactions (no transactions yet).
 // A topic may appear several times in one request (kafkajs does that); each entry is
@@ -24,10 +28,18 @@ export const fetchApi = defineApi(
     const partitions: FetchPartitionRequest[] = [];
     for (const t of req.topics) {
       for (const p of t.partitions) {
-        partitions.push({ topic: t.topic, partition: p.partition, fetchOffset: p.fetchOffset, partitionMaxBytes: p.partitionMaxBytes });
+        partitions.push({
+          topic: t.topic,
+          partition: p.partition,
+          fetchOffset: p.fetchOffset,
+          partitionMaxBytes: p.partitionMaxBytes,
+          currentLeaderEpoch: p.currentLeaderEpoch,
+          lastFetchedEpoch: p.lastFetchedEpoch,
+        });
       }
     }
     const results = await ctx.broker.replicaManager.fetchMessages({
+      replicaId: req.replicaId,
       maxWaitMs: Math.min(Math.max(req.maxWaitMs, 0), MAX_WAIT_CAP_MS),
       minBytes: req.minBytes,
       maxBytes: req.maxBytes,
@@ -63,7 +75,7 @@ function partitionData(index: number, r: FetchPartitionResult): FetchResponse['r
     highWatermark: r.highWatermark,
     lastStableOffset: r.lastStableOffset,
     logStartOffset: r.logStartOffset,
-    divergingEpoch: { epoch: -1, endOffset: -1 },
+    divergingEpoch: r.divergingEpoch ?? { epoch: -1, endOffset: -1 },
     currentLeader: { leaderId: -1, leaderEpoch: -1 },
     snapshotId: { endOffset: -1, epoch: -1 },
     abortedTransactions: r.errorCode === ErrorCode.NONE ? [] : null,

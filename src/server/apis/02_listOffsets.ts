@@ -24,7 +24,7 @@ export const listOffsetsApi = defineApi(
         const result = (errorCode: number, offset = -1, timestamp = -1, leaderEpoch = -1) =>
           partitionResult(p.partitionIndex, errorCode, offset, timestamp, leaderEpoch);
         try {
-          const partition = rm.partitionOrThrow(t.name, p.partitionIndex);
+          const partition = rm.leaderPartitionOrThrow(t.name, p.partitionIndex, p.currentLeaderEpoch);
           const epoch = partition.leaderEpoch;
           switch (p.timestamp) {
             case LATEST_TIMESTAMP:

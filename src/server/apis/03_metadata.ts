@@ -3,11 +3,11 @@
 // topics that do not exist are created when auto.create.topics.enable and the request
 // allows it (always below v4), and returned at once. Invalid names get
 // INVALID_TOPIC_EXCEPTION, unknown ones UNKNOWN_TOPIC_OR_PARTITION.
-import { ErrorCode, KafkaError } from '../../protocol/errors.js';
+import { ErrorCode } from '../../protocol/errors.js';
 import { decodeMetadataRequest, encodeMetadataResponse, MetadataApi } from '../../protocol/messages/Metadata.js';
 import type { MetadataResponse } from '../../protocol/messages/Metadata.js';
 import type { Broker } from '../Broker.js';
-import type { TopicMetadata } from '../MetadataStore.js';
+import { invalidTopicName, type TopicMetadata } from '../MetadataCache.js';
 import { defineApi } from './Api.js';
 
 type TopicResult = MetadataResponse['topics'][number];
@@ -25,15 +25,17 @@ export function topicIdBytes(topicIdHex: string): Buffer {
 function describeTopic(broker: Broker, t: TopicMetadata, operations: number): TopicResult {
   const partitions = [];
   for (let i = 0; i < t.partitions; i++) {
-    const p = broker.replicaManager.getPartition(t.name, i);
+    const state = broker.metadata.partitionState(t.name, i)!;
+    const leaderLive = state.leader >= 0 && broker.image.isLive(state.leader);
     partitions.push({
-      errorCode: ErrorCode.NONE,
+      // An offline partition: clients retry LEADER_NOT_AVAILABLE until a leader is elected.
+      errorCode: leaderLive ? ErrorCode.NONE : ErrorCode.LEADER_NOT_AVAILABLE,
       partitionIndex: i,
-      leaderId: broker.nodeId,
-      leaderEpoch: p?.leaderEpoch ?? 0,
-      replicaNodes: [broker.nodeId],
-      isrNodes: [broker.nodeId],
-      offlineReplicas: [],
+      leaderId: leaderLive ? state.leader : -1,
+      leaderEpoch: state.leaderEpoch,
+      replicaNodes: state.replicas,
+      isrNodes: state.isr,
+      offlineReplicas: state.replicas.filter((r) => !broker.image.isLive(r)),
     });
   }
   return { errorCode: ErrorCode.NONE, name: t.name, topicId: topicIdBytes(t.topicId), isInternal: false, partitions, topicAuthorizedOperations: operations };
@@ -47,7 +49,7 @@ export const metadataApi = defineApi(
   MetadataApi,
   [0, 8],
   { decodeRequest: decodeMetadataRequest, encodeResponse: encodeMetadataResponse },
-  (ctx, req): MetadataResponse => {
+  async (ctx, req): Promise<MetadataResponse> => {
     const { broker } = ctx;
     const operations = req.includeTopicAuthorizedOperations ? TOPIC_OPERATIONS : AUTHORIZED_OPERATIONS_OMITTED;
     const all = req.topics === null || (ctx.apiVersion === 0 && req.topics.length === 0);
@@ -56,24 +58,26 @@ export const metadataApi = defineApi(
     if (all) {
       topics = broker.metadata.all().map((t) => describeTopic(broker, t, operations));
     } else {
-      topics = req.topics!.map((rt) => {
-        const name = rt.name ?? '';
-        const existing = broker.metadata.get(name);
-        if (existing) return describeTopic(broker, existing, operations);
-        if (!autoCreate) return topicError(name, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
-        try {
-          return describeTopic(broker, broker.createTopic(name, -1, -1, {}), operations);
-        } catch (err) {
-          if (err instanceof KafkaError) return topicError(name, err.code === ErrorCode.INVALID_TOPIC_EXCEPTION ? err.code : ErrorCode.LEADER_NOT_AVAILABLE);
-          throw err;
-        }
-      });
+      topics = await Promise.all(
+        req.topics!.map(async (rt) => {
+          const name = rt.name ?? '';
+          const existing = broker.metadata.get(name);
+          if (existing) return describeTopic(broker, existing, operations);
+          if (!autoCreate) return topicError(name, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+          const bad = invalidTopicName(name);
+          if (bad) return topicError(name, ErrorCode.INVALID_TOPIC_EXCEPTION);
+          const code = await broker.autoCreateTopic(name).catch(() => ErrorCode.LEADER_NOT_AVAILABLE);
+          const created = broker.metadata.get(name);
+          if (created) return describeTopic(broker, created, operations);
+          return topicError(name, code === ErrorCode.INVALID_TOPIC_EXCEPTION ? code : ErrorCode.LEADER_NOT_AVAILABLE);
+        }),
+      );
     }
     return {
       throttleTimeMs: 0,
-      brokers: [{ nodeId: broker.nodeId, host: broker.advertisedHost, port: broker.port, rack: null }],
+      brokers: broker.metadata.liveBrokers().map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
       clusterId: broker.clusterId,
-      controllerId: broker.nodeId,
+      controllerId: broker.metadata.controllerId(),
       topics,
       clusterAuthorizedOperations: req.includeClusterAuthorizedOperations ? CLUSTER_OPERATIONS : AUTHORIZED_OPERATIONS_OMITTED,
     };

@@ -9,7 +9,7 @@ import { Writer } from '../../protocol/primitives.js';
 import { defineApi } from './Api.js';
 import { API_LIST } from './index.js';
 
-export const API_VERSIONS_KEY = 18;
+import { API_VERSIONS_KEY } from '../RequestDispatcher.js';
 const MIN = 0;
 const MAX = 3;
 

@@ -1,6 +1,7 @@
-// DeleteTopics v0–6 (v6 may name topics by id). The partitions' logs are removed at
-// once; an unknown name is UNKNOWN_TOPIC_OR_PARTITION, an unknown id UNKNOWN_TOPIC_ID.
-import { ErrorCode, KafkaError } from '../../protocol/errors.js';
+// DeleteTopics v0–6 (v6 may name topics by id), forwarded to the controller; the reply waits
+// until this broker's metadata no longer has them (every replica deletes its logs when it
+// sees the change). An unknown name is UNKNOWN_TOPIC_OR_PARTITION, an unknown id UNKNOWN_TOPIC_ID.
+import { ErrorCode } from '../../protocol/errors.js';
 import { decodeDeleteTopicsRequest, DeleteTopicsApi, encodeDeleteTopicsResponse } from '../../protocol/messages/DeleteTopics.js';
 import type { DeleteTopicsResponse } from '../../protocol/messages/DeleteTopics.js';
 import { defineApi } from './Api.js';
@@ -11,30 +12,23 @@ export const deleteTopicsApi = defineApi(
   DeleteTopicsApi,
   [0, 6],
   { decodeRequest: decodeDeleteTopicsRequest, encodeResponse: encodeDeleteTopicsResponse },
-  (ctx, req): DeleteTopicsResponse => {
+  async (ctx, req): Promise<DeleteTopicsResponse> => {
     const { broker } = ctx;
     const targets =
       ctx.apiVersion >= 6
         ? req.topics.map((t) => ({ name: t.name, topicId: t.topicId }))
         : req.topicNames.map((name) => ({ name: name as string | null, topicId: Buffer.alloc(16) }));
-    const responses = targets.map(({ name, topicId }): Result => {
-      const byId = name === null;
-      const idHex = topicId.toString('hex');
-      const topic = byId ? broker.metadata.getById(idHex) : broker.metadata.get(name);
-      const result = (errorCode: number, errorMessage: string | null = null): Result => ({
-        name: topic?.name ?? name,
-        topicId: topic ? Buffer.from(topic.topicId, 'hex') : topicId,
-        errorCode,
-        errorMessage,
-      });
-      if (!topic) return result(byId ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
-      try {
-        broker.deleteTopic(topic.name);
-        return result(ErrorCode.NONE);
-      } catch (err) {
-        if (err instanceof KafkaError) return result(err.code, err.message);
-        throw err;
-      }
+    const resolved = targets.map(({ name, topicId }) => {
+      const topic = name === null ? broker.metadata.getById(topicId.toString('hex')) : broker.metadata.get(name);
+      return { name, topicId, topic };
+    });
+    const known = resolved.filter((r) => r.topic).map((r) => r.topic!.name);
+    const forwarded = known.length > 0 ? await broker.deleteTopics(known) : { throttleTimeMs: 0, responses: [] };
+    const byName = new Map(forwarded.responses.map((r) => [r.name, r]));
+    const responses = resolved.map(({ name, topicId, topic }): Result => {
+      if (!topic) return { name, topicId, errorCode: name === null ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: null };
+      const r = byName.get(topic.name);
+      return { name: topic.name, topicId: Buffer.from(topic.topicId, 'hex'), errorCode: r?.errorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: r?.errorMessage ?? null };
     });
     return { throttleTimeMs: 0, responses };
   },

@@ -16,7 +16,7 @@ export const deleteRecordsApi = defineApi(
       name: t.name,
       partitions: t.partitions.map((p) => {
         try {
-          const partition = rm.partitionOrThrow(t.name, p.partitionIndex);
+          const partition = rm.leaderPartitionOrThrow(t.name, p.partitionIndex);
           const target = p.offset === -1 ? partition.highWatermark : p.offset;
           if (target < 0 || target > partition.highWatermark) throw new KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE);
           const low = partition.log.deleteRecordsBefore(target);

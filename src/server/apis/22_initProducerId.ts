@@ -20,10 +20,10 @@ export const initProducerIdApi = defineApi(
   InitProducerIdApi,
   [0, 4],
   { decodeRequest: decodeInitProducerIdRequest, encodeResponse: encodeInitProducerIdResponse },
-  (ctx, req) => {
+  async (ctx, req) => {
     const { broker } = ctx;
     if (req.transactionalId === null) {
-      const producerId = broker.producerIds.generate();
+      const producerId = await broker.producerIds.generate();
       broker.log.debug(`InitProducerId from ${ctx.clientId ?? '-'}: producer id ${producerId}`);
       return response(ErrorCode.NONE, producerId, 0);
     }
@@ -33,7 +33,7 @@ export const initProducerIdApi = defineApi(
     }
     try {
       const expected = ctx.apiVersion >= 3 ? { producerId: req.producerId, producerEpoch: req.producerEpoch } : null;
-      const r = broker.producerIds.initTransactional(req.transactionalId, expected);
+      const r = await broker.producerIds.initTransactional(req.transactionalId, expected);
       return response(ErrorCode.NONE, r.producerId, r.producerEpoch);
     } catch (err) {
       if (err instanceof KafkaError) {

@@ -12,9 +12,9 @@ export const alterConfigsApi = defineApi(
   AlterConfigsApi,
   [0, 2],
   { decodeRequest: decodeAlterConfigsRequest, encodeResponse: encodeAlterConfigsResponse },
-  (ctx, req): AlterConfigsResponse => {
+  async (ctx, req): Promise<AlterConfigsResponse> => {
     const { broker } = ctx;
-    const responses = req.resources.map((res) => {
+    const responses = await Promise.all(req.resources.map(async (res) => {
       const result = (errorCode: number, errorMessage: string | null = null) => ({
         errorCode,
         errorMessage,
@@ -31,9 +31,10 @@ export const alterConfigsApi = defineApi(
         if (problem) return result(ErrorCode.INVALID_CONFIG, problem);
         configs[c.name] = c.value!;
       }
-      if (!req.validateOnly) broker.setTopicConfigs(res.resourceName, configs);
-      return result(ErrorCode.NONE);
-    });
+      if (req.validateOnly) return result(ErrorCode.NONE);
+      const r = await broker.setTopicConfigs(res.resourceName, configs);
+      return result(r.errorCode, r.errorMessage);
+    }));
     return { throttleTimeMs: 0, responses };
   },
 );

@@ -15,9 +15,9 @@ export const incrementalAlterConfigsApi = defineApi(
   IncrementalAlterConfigsApi,
   [0, 1],
   { decodeRequest: decodeIncrementalAlterConfigsRequest, encodeResponse: encodeIncrementalAlterConfigsResponse },
-  (ctx, req): IncrementalAlterConfigsResponse => {
+  async (ctx, req): Promise<IncrementalAlterConfigsResponse> => {
     const { broker } = ctx;
-    const responses = req.resources.map((res) => {
+    const responses = await Promise.all(req.resources.map(async (res) => {
       const result = (errorCode: number, errorMessage: string | null = null) => ({
         errorCode,
         errorMessage,
@@ -36,9 +36,10 @@ export const incrementalAlterConfigsApi = defineApi(
           (configs[c.name] !== undefined ? validateTopicConfig(c.name, configs[c.name]!) : null);
         if (problem) return result(ErrorCode.INVALID_CONFIG, problem);
       }
-      if (!req.validateOnly) broker.setTopicConfigs(res.resourceName, configs);
-      return result(ErrorCode.NONE);
-    });
+      if (req.validateOnly) return result(ErrorCode.NONE);
+      const r = await broker.setTopicConfigs(res.resourceName, configs);
+      return result(r.errorCode, r.errorMessage);
+    }));
     return { throttleTimeMs: 0, responses };
   },
 );

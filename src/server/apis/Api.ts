@@ -4,18 +4,23 @@ import type { Reader, Writer } from '../../protocol/primitives.js';
 import type { Broker } from '../Broker.js';
 import type { Connection } from '../Connection.js';
 
-export interface RequestContext {
-  broker: Broker;
+/** What every handler knows about its request. */
+export interface BaseContext {
   conn: Connection;
   apiVersion: number;
   correlationId: number;
   clientId: string | null;
 }
 
+/** A broker API handler's context. */
+export interface RequestContext extends BaseContext {
+  broker: Broker;
+}
+
 /** A handler's answer: the response body, or NO_RESPONSE (acks=0 produce). */
 export const NO_RESPONSE = Symbol('no response');
 
-export interface Api<Req = any, Res = any> {
+export interface Api<Req = any, Res = any, Ctx extends BaseContext = any> {
   key: number;
   name: string;
   /** Advertised range: every version in it is decoded, handled and tested. */
@@ -25,7 +30,7 @@ export interface Api<Req = any, Res = any> {
   flexibleFrom: number;
   decodeRequest(r: Reader, version: number): Req;
   encodeResponse(w: Writer, version: number, res: Res): void;
-  handle(ctx: RequestContext, req: Req): Res | typeof NO_RESPONSE | Promise<Res | typeof NO_RESPONSE>;
+  handle(ctx: Ctx, req: Req): Res | typeof NO_RESPONSE | Promise<Res | typeof NO_RESPONSE>;
   /** The response that answers `req` with one error code everywhere (for injected `error` faults). */
   errorResponse?(req: Req, code: number, version: number): Res;
 }
@@ -39,13 +44,13 @@ interface GeneratedApi {
 }
 
 /** Tie a generated API's codecs to a handler over the versions we serve. */
-export function defineApi<Req, Res>(
+export function defineApi<Req, Res, Ctx extends BaseContext = RequestContext>(
   schema: GeneratedApi,
   versions: [min: number, max: number],
   codecs: { decodeRequest: (r: Reader, v: number) => Req; encodeResponse: (w: Writer, v: number, res: Res) => void },
-  handle: Api<Req, Res>['handle'],
-  errorResponse?: Api<Req, Res>['errorResponse'],
-): Api<Req, Res> {
+  handle: Api<Req, Res, Ctx>['handle'],
+  errorResponse?: Api<Req, Res, Ctx>['errorResponse'],
+): Api<Req, Res, Ctx> {
   const [minVersion, maxVersion] = versions;
   if (minVersion < schema.minVersion || maxVersion > schema.maxVersion) {
     throw new Error(`${schema.name}: versions ${minVersion}-${maxVersion} outside the schema's ${schema.minVersion}-${schema.maxVersion}`);

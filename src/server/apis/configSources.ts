@@ -1,7 +1,7 @@
 // Shared by the config APIs: Kafka's ConfigSource codes and resource types.
 import { effectiveTopicConfigs } from '../KafkaConfig.js';
 import type { Broker } from '../Broker.js';
-import type { TopicMetadata } from '../MetadataStore.js';
+import type { TopicMetadata } from '../MetadataCache.js';
 
 export const ConfigSource = { UNKNOWN: 0, DYNAMIC_TOPIC_CONFIG: 1, STATIC_BROKER_CONFIG: 4, DEFAULT_CONFIG: 5 } as const;
 export const ConfigResourceType = { TOPIC: 2, BROKER: 4, BROKER_LOGGER: 8 } as const;

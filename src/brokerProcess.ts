@@ -1,0 +1,61 @@
+// Entry point of a broker in its own process (startCluster({ processPerBroker: true }) and
+// `minikafka --process-per-broker`): options as JSON in argv[2], control over the IPC channel.
+import { createLogger } from './logger.js';
+import { Broker, type BrokerOptions } from './server/Broker.js';
+import { FaultInjector, type FaultRule } from './server/FaultInjector.js';
+
+export type BrokerProcessOptions = Omit<BrokerOptions, 'faults' | 'canReach'>;
+
+export type BrokerProcessCommand =
+  | { type: 'stop' }
+  | { type: 'fault-add'; id: number; rule: FaultRule }
+  | { type: 'fault-remove'; id: number }
+  | { type: 'fault-clear' }
+  | { type: 'isolated'; ids: number[] };
+
+export type BrokerProcessEvent = { type: 'ready'; port: number };
+
+async function main(): Promise<void> {
+  const opts = JSON.parse(process.argv[2]!) as BrokerProcessOptions;
+  const faults = new FaultInjector(createLogger('faults'));
+  /** Parent-assigned fault ids → ours. */
+  const faultIds = new Map<number, number>();
+  let isolated = new Set<number>();
+  const broker = new Broker({ ...opts, faults, canReach: (to) => !isolated.has(broker.nodeId) && !isolated.has(to) });
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await broker.stop();
+    process.exit(0);
+  };
+  process.on('message', (m: BrokerProcessCommand) => {
+    switch (m.type) {
+      case 'stop':
+        void stop();
+        break;
+      case 'fault-add':
+        faultIds.set(m.id, faults.add(m.rule));
+        break;
+      case 'fault-remove':
+        faults.remove(faultIds.get(m.id) ?? -1);
+        break;
+      case 'fault-clear':
+        faults.clear();
+        break;
+      case 'isolated':
+        isolated = new Set(m.ids);
+        break;
+    }
+  });
+  process.on('SIGTERM', () => void stop());
+  process.on('SIGINT', () => void stop());
+  process.on('disconnect', () => void stop()); // the parent is gone
+  await broker.start();
+  process.send?.({ type: 'ready', port: broker.port } satisfies BrokerProcessEvent);
+}
+
+main().catch((err: Error) => {
+  createLogger('broker-process').error(`fatal: ${err.stack ?? err.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,394 @@
+// The cluster controller (KRaft's active controller, without the quorum): the single writer of
+// the metadata log. Brokers register and heartbeat over TCP; a broker whose heartbeats stop
+// for broker.session.timeout.ms is fenced: it leaves every ISR and its leaderships move to
+// another ISR member with a bumped leader epoch (never outside the ISR unless
+// unclean.leader.election.enable). Leaders propose ISR changes (AlterPartition); admin
+// requests arrive forwarded by brokers. Every change is a batch of MetadataRecords appended
+// (and fsynced) to `__cluster_metadata`, which brokers replicate with ordinary Fetch requests.
+//
+// It sits behind the ControllerChannel seen by brokers (NodeClient + the Kafka APIs in
+// ControllerApis.ts), so a replicated quorum can replace it later.
+import net from 'node:net';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { LogConfig } from '../log/LogConfig.js';
+import { UnifiedLog } from '../log/UnifiedLog.js';
+import { createLogger, type Logger } from '../logger.js';
+import { ErrorCode, KafkaError } from '../protocol/errors.js';
+import { Connection } from '../server/Connection.js';
+import { KafkaConfig, validateTopicConfig, type Properties } from '../server/KafkaConfig.js';
+import { invalidTopicName, newTopicId } from '../server/MetadataCache.js';
+import { RequestDispatcher } from '../server/RequestDispatcher.js';
+import { CONTROLLER_APIS, type ControllerContext } from './ControllerApis.js';
+import { encodeMetadataRecords, MetadataImage, type MetadataRecord, type PartitionState, type TopicImage } from './MetadataImage.js';
+
+export const METADATA_TOPIC = '__cluster_metadata';
+const PRODUCER_ID_BLOCK = 1000;
+const MAX_PARTITIONS = 100_000;
+
+export interface ControllerOptions {
+  host?: string;
+  port?: number;
+  /** Where the metadata log lives; null keeps it in memory. */
+  dataDir: string | null;
+  config?: Properties;
+}
+
+export class Controller {
+  readonly config: KafkaConfig;
+  readonly image = new MetadataImage();
+  readonly log: Logger;
+  private readonly metadataLog: UnifiedLog;
+  private readonly lastHeartbeat = new Map<number, number>();
+  private readonly waiters = new Set<() => void>();
+  private server: net.Server | null = null;
+  private readonly connections = new Set<Connection>();
+  private timer: NodeJS.Timeout | null = null;
+  private boundPort = -1;
+  private topicCounter = 0;
+
+  constructor(private readonly opts: ControllerOptions) {
+    this.config = new KafkaConfig(opts.config ?? {});
+    this.log = createLogger('controller');
+    const logConfig = LogConfig.fromProperties({ 'retention.ms': '-1', 'retention.bytes': '-1' });
+    this.metadataLog = UnifiedLog.open(opts.dataDir === null ? null : path.join(opts.dataDir, `${METADATA_TOPIC}-0`), logConfig);
+    this.replay();
+    if (!this.image.clusterId) this.append([{ type: 'cluster', clusterId: randomBytes(16).toString('base64url') }]);
+    // Brokers registered before a restart get one session timeout to heartbeat again.
+    const now = Date.now();
+    for (const b of this.image.liveBrokers()) this.lastHeartbeat.set(b.nodeId, now);
+    this.topicCounter = this.image.topics.size;
+  }
+
+  get port(): number {
+    return this.boundPort;
+  }
+
+  get host(): string {
+    return this.opts.host ?? '127.0.0.1';
+  }
+
+  get logEndOffset(): number {
+    return this.metadataLog.logEndOffset;
+  }
+
+  private replay(): void {
+    let offset = this.metadataLog.logStartOffset;
+    while (offset < this.metadataLog.logEndOffset) {
+      const { records } = this.metadataLog.read(offset, 1 << 20, this.metadataLog.logEndOffset, true);
+      if (!records) break;
+      offset = this.image.applyBatches(records);
+    }
+  }
+
+  async start(): Promise<void> {
+    const dispatcher = new RequestDispatcher<ControllerContext>({
+      apis: CONTROLLER_APIS,
+      makeContext: (base) => ({ ...base, controller: this }),
+      log: this.log,
+      nodeId: -1,
+    });
+    const server = net.createServer((socket) => {
+      const conn = new Connection(socket, dispatcher, 100 * 1024 * 1024, this.log, (c) => this.connections.delete(c));
+      this.connections.add(conn);
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.opts.port ?? 0, this.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.server = server;
+    this.boundPort = (server.address() as net.AddressInfo).port;
+    this.opts.port = this.boundPort;
+    this.timer = setInterval(() => this.checkSessions(), 100);
+    this.timer.unref();
+    this.log.info(`controller listening on ${this.host}:${this.boundPort} (metadata log end offset ${this.logEndOffset})`);
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    for (const c of this.connections) c.socket.destroy();
+    this.connections.clear();
+    const server = this.server;
+    this.server = null;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const w of [...this.waiters]) w();
+    this.metadataLog.close();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // The metadata log
+
+  /** Append one change atomically, fsync it, apply it. */
+  private append(records: MetadataRecord[]): void {
+    if (records.length === 0) return;
+    this.metadataLog.appendAsLeader(encodeMetadataRecords(records, Date.now()), 0);
+    this.metadataLog.flush();
+    for (const r of records) this.image.apply(r);
+    this.image.offset = this.metadataLog.logEndOffset;
+    for (const w of [...this.waiters]) w();
+  }
+
+  /** Whole batches of the metadata log from offset (for brokers' Fetch), waiting up to maxWaitMs for news. */
+  async readMetadata(offset: number, maxBytes: number, maxWaitMs: number): Promise<{ records: Buffer | null; highWatermark: number; logStartOffset: number; errorCode: number }> {
+    const read = () => {
+      if (offset > this.metadataLog.logEndOffset || offset < this.metadataLog.logStartOffset) {
+        return { records: null, highWatermark: this.metadataLog.logEndOffset, logStartOffset: this.metadataLog.logStartOffset, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE };
+      }
+      const { records } = this.metadataLog.read(offset, maxBytes, this.metadataLog.logEndOffset, true);
+      return { records, highWatermark: this.metadataLog.logEndOffset, logStartOffset: this.metadataLog.logStartOffset, errorCode: ErrorCode.NONE };
+    };
+    if (offset < this.metadataLog.logEndOffset || maxWaitMs <= 0 || !this.server) return read();
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.waiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, maxWaitMs);
+      this.waiters.add(done);
+    });
+    return read();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Brokers: registration, heartbeats, fencing
+
+  registerBroker(nodeId: number, host: string, port: number, rack: string | null): number {
+    const epoch = this.metadataLog.logEndOffset;
+    this.append([{ type: 'broker', broker: { nodeId, host, port, rack, epoch, fenced: true } }]);
+    this.lastHeartbeat.set(nodeId, Date.now());
+    this.log.info(`broker ${nodeId} registered at ${host}:${port} (epoch ${epoch})`);
+    return epoch;
+  }
+
+  /** A heartbeat; returns the broker's state as the controller sees it. */
+  heartbeat(nodeId: number, brokerEpoch: number, metadataOffset: number, wantShutDown: boolean): { errorCode: number; fenced: boolean; caughtUp: boolean; shouldShutDown: boolean } {
+    const b = this.image.brokers.get(nodeId);
+    if (!b || b.epoch !== brokerEpoch) return { errorCode: ErrorCode.STALE_BROKER_EPOCH, fenced: true, caughtUp: false, shouldShutDown: false };
+    this.lastHeartbeat.set(nodeId, Date.now());
+    const caughtUp = metadataOffset >= b.epoch;
+    if (wantShutDown) {
+      if (!b.fenced) this.fence(nodeId, 'controlled shutdown');
+      return { errorCode: ErrorCode.NONE, fenced: true, caughtUp, shouldShutDown: true };
+    }
+    if (b.fenced && caughtUp) this.unfence(nodeId);
+    return { errorCode: ErrorCode.NONE, fenced: this.image.brokers.get(nodeId)!.fenced, caughtUp, shouldShutDown: false };
+  }
+
+  private checkSessions(): void {
+    const timeout = this.config.int('broker.session.timeout.ms');
+    const now = Date.now();
+    for (const b of this.image.liveBrokers()) {
+      const last = this.lastHeartbeat.get(b.nodeId) ?? 0;
+      if (now - last > timeout) this.fence(b.nodeId, `no heartbeat for ${now - last} ms`);
+    }
+  }
+
+  /** Fence a broker: out of every ISR, its leaderships moved to another ISR member. */
+  private fence(nodeId: number, why: string): void {
+    const b = this.image.brokers.get(nodeId)!;
+    const records: MetadataRecord[] = [{ type: 'broker', broker: { ...b, fenced: true } }];
+    let moved = 0;
+    for (const t of this.image.topics.values()) {
+      t.partitions.forEach((p, i) => {
+        if (!p.isr.includes(nodeId)) return;
+        const isr = p.isr.filter((r) => r !== nodeId);
+        const next: PartitionState = { ...p, partitionEpoch: p.partitionEpoch + 1 };
+        if (isr.length === 0) {
+          next.isr = [nodeId]; // the last ISR member stays, so that it alone may lead again
+          next.leader = -1;
+        } else {
+          next.isr = isr;
+          if (p.leader === nodeId) next.leader = isr.find((r) => r !== nodeId && this.image.isLive(r)) ?? -1;
+        }
+        if (next.leader === -1) {
+          const unclean = this.uncleanLeader(t, p, nodeId);
+          if (unclean !== -1) {
+            next.leader = unclean;
+            next.isr = [unclean];
+            this.log.warn(`unclean leader election: ${unclean} leads ${t.name}-${i} without being in the ISR`);
+          }
+        }
+        if (next.leader !== p.leader) {
+          next.leaderEpoch = p.leaderEpoch + 1;
+          moved++;
+        }
+        records.push({ type: 'partition', topic: t.name, partition: i, state: next });
+      });
+    }
+    this.append(records);
+    this.log.info(`fenced broker ${nodeId} (${why}); ${moved} leadership(s) changed`);
+  }
+
+  /** With unclean.leader.election.enable, any live replica may lead a partition whose ISR is gone. */
+  private uncleanLeader(t: TopicImage, p: PartitionState, excluded: number): number {
+    const unclean = t.configs['unclean.leader.election.enable'] ?? this.config.topicDefault('unclean.leader.election.enable').value;
+    if (unclean !== 'true') return -1;
+    return p.replicas.find((r) => r !== excluded && this.image.isLive(r)) ?? -1;
+  }
+
+  private unfence(nodeId: number): void {
+    const b = this.image.brokers.get(nodeId)!;
+    const records: MetadataRecord[] = [{ type: 'broker', broker: { ...b, fenced: false } }];
+    for (const t of this.image.topics.values()) {
+      t.partitions.forEach((p, i) => {
+        if (p.leader !== -1 || !p.replicas.includes(nodeId)) return;
+        if (p.isr.includes(nodeId)) {
+          records.push({ type: 'partition', topic: t.name, partition: i, state: { ...p, leader: nodeId, leaderEpoch: p.leaderEpoch + 1, partitionEpoch: p.partitionEpoch + 1 } });
+        } else if (this.uncleanLeader(t, p, -1) === nodeId) {
+          records.push({ type: 'partition', topic: t.name, partition: i, state: { ...p, leader: nodeId, isr: [nodeId], leaderEpoch: p.leaderEpoch + 1, partitionEpoch: p.partitionEpoch + 1 } });
+        }
+      });
+    }
+    this.append(records);
+    this.log.info(`broker ${nodeId} is unfenced`);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // ISR changes proposed by leaders (AlterPartition)
+
+  alterPartition(brokerId: number, topic: string, partition: number, leaderEpoch: number, partitionEpoch: number, newIsr: number[]): PartitionState {
+    const t = this.image.topics.get(topic);
+    const p = t?.partitions[partition];
+    if (!t || !p) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    if (p.leader !== brokerId || leaderEpoch !== p.leaderEpoch) throw new KafkaError(ErrorCode.FENCED_LEADER_EPOCH, `leader ${p.leader} epoch ${p.leaderEpoch}`);
+    if (partitionEpoch !== p.partitionEpoch) throw new KafkaError(ErrorCode.INVALID_UPDATE_VERSION, `partition epoch ${p.partitionEpoch}`);
+    const isr = [...new Set(newIsr)];
+    if (!isr.includes(brokerId) || isr.some((r) => !p.replicas.includes(r) || !this.image.isLive(r))) {
+      throw new KafkaError(ErrorCode.INELIGIBLE_REPLICA, `ISR ${isr.join(',')} has a replica that is not a live member of ${p.replicas.join(',')}`);
+    }
+    const next = { ...p, isr, partitionEpoch: p.partitionEpoch + 1 };
+    this.append([{ type: 'partition', topic, partition, state: next }]);
+    this.log.info(`ISR of ${topic}-${partition} is now [${isr.join(',')}] (was [${p.isr.join(',')}], proposed by leader ${brokerId})`);
+    return next;
+  }
+
+  allocateProducerIds(): { start: number; length: number } {
+    const start = this.image.nextProducerIdBlock;
+    this.append([{ type: 'producerIds', nextBlockStart: start + PRODUCER_ID_BLOCK }]);
+    return { start, length: PRODUCER_ID_BLOCK };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Topics
+
+  createTopic(
+    name: string,
+    numPartitions: number,
+    replicationFactor: number,
+    assignments: number[][],
+    configs: Record<string, string>,
+    validateOnly: boolean,
+  ): TopicImage {
+    const bad = invalidTopicName(name);
+    if (bad) throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, bad);
+    if (this.image.topics.has(name)) throw new KafkaError(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${name}' already exists.`);
+    for (const [k, v] of Object.entries(configs)) {
+      const problem = validateTopicConfig(k, v);
+      if (problem) throw new KafkaError(ErrorCode.INVALID_CONFIG, problem);
+    }
+    const live = this.image.liveBrokers().map((b) => b.nodeId);
+    let replicaLists: number[][];
+    if (assignments.length > 0) {
+      for (const [i, a] of assignments.entries()) {
+        if (a.length === 0 || new Set(a).size !== a.length || a.some((id) => !this.image.brokers.has(id))) {
+          throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Invalid replica assignment for partition ${i}: [${a.join(',')}]`);
+        }
+      }
+      replicaLists = assignments;
+    } else {
+      const count = numPartitions === -1 ? this.config.int('num.partitions') : numPartitions;
+      const rf = replicationFactor === -1 ? Math.min(this.config.int('default.replication.factor'), Math.max(live.length, 1)) : replicationFactor;
+      if (!Number.isInteger(count) || count < 1) throw new KafkaError(ErrorCode.INVALID_PARTITIONS, 'Number of partitions must be larger than 0.');
+      if (count > MAX_PARTITIONS) throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `Number of partitions is above ${MAX_PARTITIONS}.`);
+      if (rf < 1) throw new KafkaError(ErrorCode.INVALID_REPLICATION_FACTOR, 'Replication factor must be larger than 0.');
+      if (rf > live.length) {
+        throw new KafkaError(ErrorCode.INVALID_REPLICATION_FACTOR, `Unable to replicate the partition ${rf} time(s): The target replication factor of ${rf} cannot be reached because only ${live.length} broker(s) are registered.`);
+      }
+      replicaLists = this.assignReplicas(live, count, rf);
+    }
+    const topic: TopicImage = {
+      name,
+      topicId: validateOnly ? '' : newTopicId(),
+      configs,
+      partitions: replicaLists.map((replicas) => ({ replicas, isr: replicas.filter((r) => this.image.isLive(r)), leader: -1, leaderEpoch: 0, partitionEpoch: 0 })),
+    };
+    for (const p of topic.partitions) {
+      p.leader = p.isr[0] ?? -1;
+      if (p.isr.length === 0) p.isr = [p.replicas[0]!];
+    }
+    if (validateOnly) return topic;
+    this.append([
+      { type: 'topic', name, topicId: topic.topicId, configs },
+      ...topic.partitions.map((state, partition): MetadataRecord => ({ type: 'partition', topic: name, partition, state })),
+    ]);
+    this.log.info(`created topic ${name}: ${topic.partitions.length} partition(s), replicas ${topic.partitions.map((p) => `[${p.replicas.join(',')}]`).join(' ')}`);
+    return topic;
+  }
+
+  /** Kafka-style placement: replicas of consecutive partitions start on consecutive brokers. */
+  private assignReplicas(live: number[], count: number, rf: number): number[][] {
+    const start = this.topicCounter++ % live.length;
+    const out: number[][] = [];
+    for (let p = 0; p < count; p++) {
+      const replicas: number[] = [];
+      for (let j = 0; j < rf; j++) replicas.push(live[(start + p + j) % live.length]!);
+      out.push(replicas);
+    }
+    return out;
+  }
+
+  deleteTopic(name: string): void {
+    if (!this.config.bool('delete.topic.enable')) throw new KafkaError(ErrorCode.TOPIC_DELETION_DISABLED);
+    if (!this.image.topics.has(name)) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    this.append([{ type: 'removeTopic', name }]);
+    this.log.info(`deleted topic ${name}`);
+  }
+
+  createPartitions(name: string, total: number, assignments: number[][] | null, validateOnly: boolean): void {
+    const t = this.image.topics.get(name);
+    if (!t) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    const current = t.partitions.length;
+    if (total <= current) {
+      throw new KafkaError(
+        ErrorCode.INVALID_PARTITIONS,
+        total === current ? `Topic already has ${current} partitions.` : `Topic currently has ${current} partitions, which is higher than the requested ${total}.`,
+      );
+    }
+    if (total > MAX_PARTITIONS) throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `Number of partitions is above ${MAX_PARTITIONS}.`);
+    const rf = t.partitions[0]!.replicas.length;
+    const live = this.image.liveBrokers().map((b) => b.nodeId);
+    let lists: number[][];
+    if (assignments) {
+      if (assignments.length !== total - current || assignments.some((a) => a.length !== rf || a.some((id) => !this.image.brokers.has(id)))) {
+        throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Invalid assignments for the ${total - current} new partition(s)`);
+      }
+      lists = assignments;
+    } else {
+      if (rf > live.length) throw new KafkaError(ErrorCode.INVALID_REPLICATION_FACTOR, `Replication factor ${rf} larger than the ${live.length} live broker(s)`);
+      lists = this.assignReplicas(live, total - current, rf);
+    }
+    if (validateOnly) return;
+    this.append(
+      lists.map((replicas, i): MetadataRecord => {
+        const isr = replicas.filter((r) => this.image.isLive(r));
+        return { type: 'partition', topic: name, partition: current + i, state: { replicas, isr: isr.length ? isr : [replicas[0]!], leader: isr[0] ?? -1, leaderEpoch: 0, partitionEpoch: 0 } };
+      }),
+    );
+    this.log.info(`topic ${name} now has ${total} partitions`);
+  }
+
+  setTopicConfigs(name: string, configs: Record<string, string>): void {
+    if (!this.image.topics.has(name)) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    for (const [k, v] of Object.entries(configs)) {
+      const problem = validateTopicConfig(k, v);
+      if (problem) throw new KafkaError(ErrorCode.INVALID_CONFIG, problem);
+    }
+    this.append([{ type: 'topicConfig', name, configs }]);
+    this.log.info(`topic ${name} configs now ${JSON.stringify(configs)}`);
+  }
+}

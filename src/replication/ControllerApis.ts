@@ -1,0 +1,204 @@
+// The Kafka APIs the controller serves to brokers: registration, heartbeats, ISR changes,
+// producer id blocks, Fetch of the metadata log, and admin requests forwarded by brokers
+// (CreateTopics, DeleteTopics, CreatePartitions; AlterConfigs with a topic's whole override set).
+import { ErrorCode, KafkaError } from '../protocol/errors.js';
+import * as M from '../protocol/messages/index.js';
+import { defineApi, type Api, type BaseContext } from '../server/apis/Api.js';
+import type { Controller } from './Controller.js';
+
+export interface ControllerContext extends BaseContext {
+  controller: Controller;
+}
+
+function codeOf(err: unknown): { code: number; message: string } {
+  if (err instanceof KafkaError) return { code: err.code, message: err.message };
+  throw err;
+}
+
+const brokerRegistration = defineApi<M.BrokerRegistrationRequest, M.BrokerRegistrationResponse, ControllerContext>(
+  M.BrokerRegistrationApi,
+  [0, 4],
+  { decodeRequest: M.decodeBrokerRegistrationRequest, encodeResponse: M.encodeBrokerRegistrationResponse },
+  ({ controller }, req) => {
+    const listener = req.listeners[0];
+    if (!listener) return { throttleTimeMs: 0, errorCode: ErrorCode.INVALID_REGISTRATION, brokerEpoch: -1 };
+    if (req.clusterId && req.clusterId !== controller.image.clusterId) {
+      return { throttleTimeMs: 0, errorCode: ErrorCode.INCONSISTENT_CLUSTER_ID, brokerEpoch: -1 };
+    }
+    const epoch = controller.registerBroker(req.brokerId, listener.host, listener.port, req.rack);
+    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, brokerEpoch: epoch };
+  },
+);
+
+const brokerHeartbeat = defineApi<M.BrokerHeartbeatRequest, M.BrokerHeartbeatResponse, ControllerContext>(
+  M.BrokerHeartbeatApi,
+  [0, 1],
+  { decodeRequest: M.decodeBrokerHeartbeatRequest, encodeResponse: M.encodeBrokerHeartbeatResponse },
+  ({ controller }, req) => {
+    const r = controller.heartbeat(req.brokerId, req.brokerEpoch, req.currentMetadataOffset, req.wantShutDown);
+    return { throttleTimeMs: 0, errorCode: r.errorCode, isCaughtUp: r.caughtUp, isFenced: r.fenced, shouldShutDown: r.shouldShutDown };
+  },
+);
+
+const alterPartition = defineApi<M.AlterPartitionRequest, M.AlterPartitionResponse, ControllerContext>(
+  M.AlterPartitionApi,
+  [0, 1],
+  { decodeRequest: M.decodeAlterPartitionRequest, encodeResponse: M.encodeAlterPartitionResponse },
+  ({ controller }, req) => ({
+    throttleTimeMs: 0,
+    errorCode: ErrorCode.NONE,
+    topics: req.topics.map((t) => ({
+      topicName: t.topicName,
+      topicId: t.topicId,
+      partitions: t.partitions.map((p) => {
+        try {
+          const s = controller.alterPartition(req.brokerId, t.topicName, p.partitionIndex, p.leaderEpoch, p.partitionEpoch, p.newIsr);
+          return { partitionIndex: p.partitionIndex, errorCode: ErrorCode.NONE, leaderId: s.leader, leaderEpoch: s.leaderEpoch, isr: s.isr, leaderRecoveryState: 0, partitionEpoch: s.partitionEpoch };
+        } catch (err) {
+          return { partitionIndex: p.partitionIndex, errorCode: codeOf(err).code, leaderId: -1, leaderEpoch: -1, isr: [], leaderRecoveryState: 0, partitionEpoch: -1 };
+        }
+      }),
+    })),
+  }),
+);
+
+const allocateProducerIds = defineApi<M.AllocateProducerIdsRequest, M.AllocateProducerIdsResponse, ControllerContext>(
+  M.AllocateProducerIdsApi,
+  [0, 0],
+  { decodeRequest: M.decodeAllocateProducerIdsRequest, encodeResponse: M.encodeAllocateProducerIdsResponse },
+  ({ controller }) => {
+    const block = controller.allocateProducerIds();
+    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, producerIdStart: block.start, producerIdLen: block.length };
+  },
+);
+
+const metadataFetch = defineApi<M.FetchRequest, M.FetchResponse, ControllerContext>(
+  M.FetchApi,
+  [12, 12],
+  { decodeRequest: M.decodeFetchRequest, encodeResponse: M.encodeFetchResponse },
+  async ({ controller }, req) => {
+    const topic = req.topics[0];
+    const part = topic?.partitions[0];
+    if (!topic || !part) return { ...M.defaultFetchResponse(), errorCode: ErrorCode.INVALID_REQUEST };
+    const r = await controller.readMetadata(part.fetchOffset, Math.min(req.maxBytes, part.partitionMaxBytes), req.maxWaitMs);
+    return {
+      ...M.defaultFetchResponse(),
+      responses: [
+        {
+          topic: topic.topic,
+          topicId: topic.topicId,
+          partitions: [
+            {
+              ...M.defaultFetchResponsePartitionData(),
+              partitionIndex: 0,
+              errorCode: r.errorCode,
+              highWatermark: r.highWatermark,
+              lastStableOffset: r.highWatermark,
+              logStartOffset: r.logStartOffset,
+              abortedTransactions: [],
+              records: r.records ?? Buffer.alloc(0),
+            },
+          ],
+        },
+      ],
+    };
+  },
+);
+
+const createTopics = defineApi<M.CreateTopicsRequest, M.CreateTopicsResponse, ControllerContext>(
+  M.CreateTopicsApi,
+  [7, 7],
+  { decodeRequest: M.decodeCreateTopicsRequest, encodeResponse: M.encodeCreateTopicsResponse },
+  ({ controller }, req) => ({
+    throttleTimeMs: 0,
+    topics: req.topics.map((t) => {
+      const result = { ...M.defaultCreateTopicsResponseCreatableTopicResult(), name: t.name, configs: null };
+      try {
+        const configs: Record<string, string> = {};
+        for (const c of t.configs) {
+          if (c.value === null) throw new KafkaError(ErrorCode.INVALID_CONFIG, `Null value not supported for topic configs: ${c.name}`);
+          configs[c.name] = c.value;
+        }
+        const created = controller.createTopic(t.name, t.numPartitions, t.replicationFactor, t.assignments.map((a) => a.brokerIds), configs, req.validateOnly);
+        return {
+          ...result,
+          topicId: created.topicId ? Buffer.from(created.topicId, 'hex') : Buffer.alloc(16),
+          numPartitions: created.partitions.length,
+          replicationFactor: created.partitions[0]!.replicas.length,
+        };
+      } catch (err) {
+        const { code, message } = codeOf(err);
+        return { ...result, errorCode: code, errorMessage: message };
+      }
+    }),
+  }),
+);
+
+const deleteTopics = defineApi<M.DeleteTopicsRequest, M.DeleteTopicsResponse, ControllerContext>(
+  M.DeleteTopicsApi,
+  [6, 6],
+  { decodeRequest: M.decodeDeleteTopicsRequest, encodeResponse: M.encodeDeleteTopicsResponse },
+  ({ controller }, req) => ({
+    throttleTimeMs: 0,
+    responses: req.topics.map((t) => {
+      try {
+        controller.deleteTopic(t.name ?? '');
+        return { name: t.name, topicId: t.topicId, errorCode: ErrorCode.NONE, errorMessage: null };
+      } catch (err) {
+        const { code, message } = codeOf(err);
+        return { name: t.name, topicId: t.topicId, errorCode: code, errorMessage: message };
+      }
+    }),
+  }),
+);
+
+const createPartitions = defineApi<M.CreatePartitionsRequest, M.CreatePartitionsResponse, ControllerContext>(
+  M.CreatePartitionsApi,
+  [3, 3],
+  { decodeRequest: M.decodeCreatePartitionsRequest, encodeResponse: M.encodeCreatePartitionsResponse },
+  ({ controller }, req) => ({
+    throttleTimeMs: 0,
+    results: req.topics.map((t) => {
+      try {
+        controller.createPartitions(t.name, t.count, t.assignments ? t.assignments.map((a) => a.brokerIds) : null, req.validateOnly);
+        return { name: t.name, errorCode: ErrorCode.NONE, errorMessage: null };
+      } catch (err) {
+        const { code, message } = codeOf(err);
+        return { name: t.name, errorCode: code, errorMessage: message };
+      }
+    }),
+  }),
+);
+
+const alterConfigs = defineApi<M.AlterConfigsRequest, M.AlterConfigsResponse, ControllerContext>(
+  M.AlterConfigsApi,
+  [2, 2],
+  { decodeRequest: M.decodeAlterConfigsRequest, encodeResponse: M.encodeAlterConfigsResponse },
+  ({ controller }, req) => ({
+    throttleTimeMs: 0,
+    responses: req.resources.map((res) => {
+      const base = { resourceType: res.resourceType, resourceName: res.resourceName };
+      try {
+        const configs: Record<string, string> = {};
+        for (const c of res.configs) if (c.value !== null) configs[c.name] = c.value;
+        if (!req.validateOnly) controller.setTopicConfigs(res.resourceName, configs);
+        return { ...base, errorCode: ErrorCode.NONE, errorMessage: null };
+      } catch (err) {
+        const { code, message } = codeOf(err);
+        return { ...base, errorCode: code, errorMessage: message };
+      }
+    }),
+  }),
+);
+
+export const CONTROLLER_APIS: Api<any, any, ControllerContext>[] = [
+  brokerRegistration,
+  brokerHeartbeat,
+  alterPartition,
+  allocateProducerIds,
+  metadataFetch,
+  createTopics,
+  deleteTopics,
+  createPartitions,
+  alterConfigs,
+];

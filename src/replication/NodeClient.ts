@@ -1,0 +1,172 @@
+// A broker's own outbound Kafka-protocol connection to one node (the controller, or a leader it
+// replicates from): pipelined requests, responses matched in order, per-request timeouts, lazy
+// reconnects. `canReach` lets the cluster cut the link (isolate/heal) without closing sockets
+// from the outside.
+import net from 'node:net';
+import type { Logger } from '../logger.js';
+import { decodeResponseHeader, encodeRequestHeader, requestHeaderVersion, responseHeaderVersion } from '../protocol/messages/index.js';
+import { Reader, Writer } from '../protocol/primitives.js';
+
+export class NetworkError extends Error {}
+
+interface Pending {
+  correlationId: number;
+  apiKey: number;
+  version: number;
+  decode: (r: Reader, v: number) => unknown;
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+/** Largest response we accept from a peer (a Fetch of many partitions stays well below). */
+const MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
+
+export class NodeClient {
+  private socket: net.Socket | null = null;
+  private connecting: Promise<net.Socket> | null = null;
+  private pending: Pending[] = [];
+  private buffered: Buffer[] = [];
+  private bufferedBytes = 0;
+  private nextCorrelationId = 1;
+  private closed = false;
+
+  constructor(
+    readonly host: string,
+    readonly port: number,
+    private readonly clientId: string,
+    private readonly log: Logger,
+    private readonly canReach: () => boolean = () => true,
+  ) {}
+
+  async request<Req, Res>(
+    apiKey: number,
+    version: number,
+    encode: (w: Writer, v: number, m: Req) => void,
+    decode: (r: Reader, v: number) => Res,
+    body: Req,
+    timeoutMs: number,
+  ): Promise<Res> {
+    if (this.closed) throw new NetworkError('client closed');
+    if (!this.canReach()) {
+      this.dropConnection(new NetworkError(`${this.host}:${this.port} is unreachable (isolated)`));
+      throw new NetworkError(`${this.host}:${this.port} is unreachable (isolated)`);
+    }
+    const socket = await this.connect();
+    if (this.closed || this.socket !== socket) throw new NetworkError(`connection to ${this.host}:${this.port} closed`);
+    const correlationId = this.nextCorrelationId++;
+    const w = new Writer(256);
+    const size = w.reserveInt32();
+    encodeRequestHeader(w, requestHeaderVersion(apiKey, version), { requestApiKey: apiKey, requestApiVersion: version, correlationId, clientId: this.clientId });
+    encode(w, version, body);
+    w.patchInt32(size, w.length - 4);
+    return new Promise<Res>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.dropConnection(new NetworkError(`request ${apiKey} v${version} to ${this.host}:${this.port} timed out after ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.push({ correlationId, apiKey, version, decode, resolve: resolve as (v: unknown) => void, reject, timer });
+      socket.cork();
+      for (const c of w.chunks()) socket.write(c);
+      socket.uncork();
+    });
+  }
+
+  private connect(): Promise<net.Socket> {
+    if (this.socket) return Promise.resolve(this.socket);
+    if (this.connecting) return this.connecting;
+    this.connecting = new Promise<net.Socket>((resolve, reject) => {
+      const s = net.connect({ host: this.host, port: this.port });
+      s.setNoDelay(true);
+      const fail = (err: Error) => {
+        this.connecting = null;
+        reject(new NetworkError(`cannot connect to ${this.host}:${this.port}: ${err.message}`));
+      };
+      s.once('error', fail);
+      s.once('connect', () => {
+        s.off('error', fail);
+        this.connecting = null;
+        this.socket = s;
+        s.on('data', (d) => {
+          if (this.socket === s) this.onData(d);
+        });
+        s.on('error', (e) => {
+          if (this.socket === s) this.dropConnection(new NetworkError(`connection to ${this.host}:${this.port} failed: ${e.message}`));
+        });
+        s.on('close', () => {
+          if (this.socket === s) this.dropConnection(new NetworkError(`connection to ${this.host}:${this.port} closed`));
+        });
+        resolve(s);
+      });
+    });
+    return this.connecting;
+  }
+
+  private onData(d: Buffer): void {
+    this.buffered.push(d);
+    this.bufferedBytes += d.length;
+    while (this.bufferedBytes >= 4) {
+      let head = this.buffered[0]!;
+      if (head.length < 4) head = this.join();
+      const size = head.readInt32BE(0);
+      if (size < 4 || size > MAX_RESPONSE_BYTES) {
+        this.dropConnection(new NetworkError(`invalid response size ${size} from ${this.host}:${this.port}`));
+        return;
+      }
+      if (this.bufferedBytes < 4 + size) return;
+      if (head.length < 4 + size) head = this.join();
+      const frame = head.subarray(4, 4 + size);
+      const rest = head.subarray(4 + size);
+      this.buffered[0] = rest;
+      if (rest.length === 0) this.buffered.shift();
+      this.bufferedBytes -= 4 + size;
+      this.onFrame(frame);
+    }
+  }
+
+  private join(): Buffer {
+    const all = Buffer.concat(this.buffered, this.bufferedBytes);
+    this.buffered = [all];
+    return all;
+  }
+
+  private onFrame(frame: Buffer): void {
+    const p = this.pending.shift();
+    if (!p) {
+      this.dropConnection(new NetworkError(`unexpected response from ${this.host}:${this.port}`));
+      return;
+    }
+    clearTimeout(p.timer);
+    try {
+      const r = new Reader(frame);
+      const header = decodeResponseHeader(r, responseHeaderVersion(p.apiKey, p.version));
+      if (header.correlationId !== p.correlationId) throw new Error(`correlation id ${header.correlationId}, expected ${p.correlationId}`);
+      p.resolve(p.decode(r, p.version));
+    } catch (err) {
+      p.reject(err as Error);
+      this.dropConnection(new NetworkError(`bad response from ${this.host}:${this.port}: ${(err as Error).message}`));
+    }
+  }
+
+  /** Fail everything in flight and forget the socket; the next request reconnects. */
+  private dropConnection(err: Error): void {
+    const s = this.socket;
+    this.socket = null;
+    this.buffered = [];
+    this.bufferedBytes = 0;
+    const pending = this.pending;
+    this.pending = [];
+    for (const p of pending) {
+      clearTimeout(p.timer);
+      p.reject(err);
+    }
+    if (s) {
+      if (pending.length > 0) this.log.debug(err.message);
+      s.destroy();
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    this.dropConnection(new NetworkError('client closed'));
+  }
+}
