@@ -130,6 +130,11 @@ export class NodeClient {
   }
 
   private onFrame(frame: Buffer): void {
+    if (!this.canReach()) {
+      // Cut off while the request was out: the answer is lost, like the link.
+      this.dropConnection(new NetworkError(`${this.host}:${this.port} is unreachable (isolated)`));
+      return;
+    }
     const p = this.pending.shift();
     if (!p) {
       this.dropConnection(new NetworkError(`unexpected response from ${this.host}:${this.port}`));
