@@ -5,3 +5,4 @@ export { Broker } from './server/Broker.js';
 export type { BrokerOptions } from './server/Broker.js';
 export type { FaultAction, FaultRule } from './server/FaultInjector.js';
 export { ErrorCode } from './protocol/errors.js';
+export * from './producer/index.js';

@@ -1,0 +1,283 @@
+// One TCP connection to one broker: connect, ApiVersions v3 handshake (falling back to the
+// version the broker's UNSUPPORTED_VERSION answer names), correlation ids, pipelined requests
+// answered in order, a request timeout per request, requests written corked from Writer chunks.
+import net from 'node:net';
+import { decodeApiVersionsResponse, encodeApiVersionsRequest } from '../protocol/messages/ApiVersions.js';
+import { encodeRequestHeader, requestHeaderVersion, responseHeaderVersion } from '../protocol/messages/index.js';
+import { Reader, Writer } from '../protocol/primitives.js';
+import { NetworkError, ProducerError, TimeoutError, UnsupportedVersionError } from './errors.js';
+
+const API_VERSIONS = 18;
+const CLIENT_SOFTWARE_NAME = 'minikafka-producer';
+const CLIENT_SOFTWARE_VERSION = '0.1.0';
+
+/** Gets the response body (positioned after the response header), or the error that ended the request. */
+export type ResponseHandler = (error: ProducerError | null, body: Reader | null) => void;
+
+interface InFlightRequest {
+  correlationId: number;
+  apiKey: number;
+  apiVersion: number;
+  deadline: number;
+  handler: ResponseHandler;
+}
+
+export type ConnectionState = 'connecting' | 'ready' | 'closed';
+
+export interface ConnectionOptions {
+  clientId: string;
+  requestTimeoutMs: number;
+  connectTimeoutMs: number;
+}
+
+export class KafkaConnection {
+  state: ConnectionState = 'connecting';
+  /** Supported versions by API key, from the handshake. */
+  readonly apiVersions = new Map<number, { min: number; max: number }>();
+  readonly ready: Promise<void>;
+  /** Called once when the connection closes (after failing its in-flight requests). */
+  onClose: ((conn: KafkaConnection, error: ProducerError) => void) | null = null;
+  bytesSent = 0;
+  bytesReceived = 0;
+
+  private readonly socket: net.Socket;
+  private readonly inFlight: InFlightRequest[] = [];
+  private head = 0;
+  private nextCorrelationId = 1;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private expected = -1;
+  private timer: NodeJS.Timeout | null = null;
+  private timerAt = 0;
+  private closeError: ProducerError | null = null;
+
+  constructor(
+    public nodeId: number,
+    readonly host: string,
+    readonly port: number,
+    private readonly opts: ConnectionOptions,
+  ) {
+    this.socket = net.connect({ host, port });
+    this.socket.setNoDelay(true);
+    this.socket.on('data', (d: Buffer) => this.onData(d));
+    this.socket.on('error', (e) => this.close(new NetworkError(`Connection to node ${this.nodeId} (${host}:${port}) failed: ${e.message}`, { cause: e })));
+    this.socket.on('close', () => this.close(new NetworkError(`Connection to node ${this.nodeId} (${host}:${port}) was closed`)));
+    const connectTimer = setTimeout(
+      () => this.close(new TimeoutError(`Connection to node ${this.nodeId} (${host}:${port}) not ready within socket.connection.setup.timeout.ms (${opts.connectTimeoutMs} ms)`)),
+      opts.connectTimeoutMs,
+    );
+    connectTimer.unref();
+    this.ready = new Promise<void>((resolve, reject) => {
+      this.socket.once('connect', () => {
+        this.handshake(3, (err) => {
+          clearTimeout(connectTimer);
+          if (err) {
+            reject(err);
+            this.close(err);
+            return;
+          }
+          this.state = 'ready';
+          resolve();
+        });
+      });
+      this.onCloseInternal = (err) => {
+        clearTimeout(connectTimer);
+        reject(err);
+      };
+    });
+    this.ready.catch(() => {});
+  }
+
+  private onCloseInternal: ((err: ProducerError) => void) | null = null;
+
+  get inFlightCount(): number {
+    return this.inFlight.length - this.head;
+  }
+
+  get isReady(): boolean {
+    return this.state === 'ready';
+  }
+
+  /** The highest version both sides support, or -1. */
+  version(apiKey: number, min: number, max: number): number {
+    const r = this.apiVersions.get(apiKey);
+    if (!r) return -1;
+    const v = Math.min(max, r.max);
+    return v >= Math.max(min, r.min) ? v : -1;
+  }
+
+  private handshake(version: number, done: (err: ProducerError | null) => void): void {
+    this.sendRequest(
+      API_VERSIONS,
+      version,
+      (w) => encodeApiVersionsRequest(w, version, { clientSoftwareName: CLIENT_SOFTWARE_NAME, clientSoftwareVersion: CLIENT_SOFTWARE_VERSION }),
+      (err, r) => {
+        if (err) return done(err);
+        const body = r!;
+        const errorCode = body.buf.readInt16BE(body.offset);
+        // An UNSUPPORTED_VERSION answer is v0-shaped and lists the ApiVersions versions the broker serves.
+        let res;
+        try {
+          res = decodeApiVersionsResponse(body, errorCode === 35 ? 0 : version);
+        } catch (e) {
+          return done(new NetworkError(`Malformed ApiVersions v${version} response from node ${this.nodeId}: ${(e as Error).message}`));
+        }
+        if (res.errorCode === 35) {
+          const own = res.apiKeys.find((k) => k.apiKey === API_VERSIONS);
+          const next = own ? Math.min(own.maxVersion, version - 1) : version - 1;
+          if (next < 0 || next >= version) return done(new UnsupportedVersionError(`Node ${this.nodeId} supports no ApiVersions version this client can send`));
+          return this.handshake(next, done);
+        }
+        if (res.errorCode !== 0) return done(new UnsupportedVersionError(`ApiVersions v${version} to node ${this.nodeId} failed with error code ${res.errorCode}`));
+        for (const k of res.apiKeys) this.apiVersions.set(k.apiKey, { min: k.minVersion, max: k.maxVersion });
+        done(null);
+      },
+    );
+  }
+
+  /**
+   * Write one request. `handler` null means the broker sends no response (Produce acks=0):
+   * `onWritten` is then called once the bytes are handed to the socket.
+   */
+  sendRequest(apiKey: number, apiVersion: number, body: (w: Writer) => void, handler: ResponseHandler | null, onWritten?: () => void, sizeHint = 256): void {
+    if (this.state === 'closed') {
+      const err = this.closeError ?? new NetworkError(`Connection to node ${this.nodeId} is closed`);
+      if (handler) handler(err, null);
+      return;
+    }
+    const correlationId = this.nextCorrelationId;
+    this.nextCorrelationId = correlationId === 0x7fffffff ? 1 : correlationId + 1;
+    const w = new Writer(sizeHint);
+    const size = w.reserveInt32();
+    encodeRequestHeader(w, requestHeaderVersion(apiKey, apiVersion), { requestApiKey: apiKey, requestApiVersion: apiVersion, correlationId, clientId: this.opts.clientId });
+    body(w);
+    w.patchInt32(size, w.length - 4);
+    const chunks = w.chunks();
+    if (handler !== null) {
+      const deadline = Date.now() + this.opts.requestTimeoutMs;
+      this.inFlight.push({ correlationId, apiKey, apiVersion, deadline, handler });
+      this.armTimer(deadline);
+    }
+    const s = this.socket;
+    this.bytesSent += w.length;
+    if (chunks.length === 1) {
+      s.write(chunks[0]!, onWritten ? () => onWritten() : undefined);
+    } else {
+      s.cork();
+      for (let i = 0; i < chunks.length - 1; i++) s.write(chunks[i]!);
+      s.write(chunks[chunks.length - 1]!, onWritten ? () => onWritten() : undefined);
+      s.uncork();
+    }
+  }
+
+  private armTimer(deadline: number): void {
+    if (this.timer !== null && this.timerAt <= deadline) return;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timerAt = deadline;
+    this.timer = setTimeout(() => this.onTimer(), Math.max(deadline - Date.now(), 0) + 1);
+    this.timer.unref();
+  }
+
+  private onTimer(): void {
+    this.timer = null;
+    if (this.state === 'closed' || this.inFlightCount === 0) return;
+    const first = this.inFlight[this.head]!;
+    const now = Date.now();
+    if (first.deadline <= now) {
+      this.close(new TimeoutError(`Disconnecting from node ${this.nodeId} due to request timeout (no response within request.timeout.ms = ${this.opts.requestTimeoutMs} ms)`));
+      return;
+    }
+    this.armTimer(first.deadline);
+  }
+
+  private onData(data: Buffer): void {
+    this.bytesReceived += data.length;
+    this.pending.push(data);
+    this.pendingBytes += data.length;
+    while (this.state !== 'closed') {
+      if (this.expected < 0) {
+        if (this.pendingBytes < 4) return;
+        const size = this.peekInt32();
+        if (size < 4) {
+          this.close(new NetworkError(`Invalid response size ${size} from node ${this.nodeId}`));
+          return;
+        }
+        this.consume(4);
+        this.expected = size;
+      }
+      if (this.pendingBytes < this.expected) return;
+      const frame = this.consume(this.expected);
+      this.expected = -1;
+      this.onFrame(frame);
+    }
+  }
+
+  private peekInt32(): number {
+    const head = this.pending[0]!;
+    if (head.length >= 4) return head.readInt32BE(0);
+    return this.joinPending().readInt32BE(0);
+  }
+
+  private joinPending(): Buffer {
+    const all = Buffer.concat(this.pending, this.pendingBytes);
+    this.pending = [all];
+    return all;
+  }
+
+  private consume(n: number): Buffer {
+    let head = this.pending[0]!;
+    if (head.length < n) head = this.joinPending();
+    const out = head.subarray(0, n);
+    if (head.length === n) this.pending.shift();
+    else this.pending[0] = head.subarray(n);
+    this.pendingBytes -= n;
+    return out;
+  }
+
+  private onFrame(frame: Buffer): void {
+    if (this.inFlightCount === 0) {
+      this.close(new NetworkError(`Unexpected response from node ${this.nodeId} (no request in flight)`));
+      return;
+    }
+    const req = this.inFlight[this.head]!;
+    this.inFlight[this.head] = undefined as unknown as InFlightRequest;
+    this.head++;
+    if (this.head > 64 && this.head * 2 > this.inFlight.length) {
+      this.inFlight.splice(0, this.head);
+      this.head = 0;
+    }
+    const correlationId = frame.readInt32BE(0);
+    if (correlationId !== req.correlationId) {
+      const err = new NetworkError(`Correlation id ${correlationId} from node ${this.nodeId} does not match the request's ${req.correlationId}`);
+      req.handler(err, null);
+      this.close(err);
+      return;
+    }
+    const r = new Reader(frame, 4);
+    try {
+      if (responseHeaderVersion(req.apiKey, req.apiVersion) === 1) r.skipTaggedFields();
+    } catch {
+      const err = new NetworkError(`Malformed response header from node ${this.nodeId}`);
+      req.handler(err, null);
+      this.close(err);
+      return;
+    }
+    req.handler(null, r);
+  }
+
+  /** Close and fail every in-flight request with `error` (retriable for the Sender). */
+  close(error: ProducerError = new NetworkError(`Connection to node ${this.nodeId} closed by the client`)): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.closeError = error;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    this.socket.destroy();
+    const failed = this.inFlight.slice(this.head);
+    this.inFlight.length = 0;
+    this.head = 0;
+    this.onCloseInternal?.(error);
+    for (const req of failed) req.handler(error, null);
+    this.onClose?.(this, error);
+  }
+}

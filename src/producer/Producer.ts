@@ -1,0 +1,438 @@
+// Kafka's KafkaProducer for Node: send() partitions a record and encodes it straight into its
+// partition's open batch; the Sender (on the event loop) ships batches per leader. When the
+// topic's metadata is not known yet or buffer.memory is used up, the send waits in a FIFO (so
+// records keep their order) for at most max.block.ms.
+import { createLogger, type Logger } from '../logger.js';
+import { BATCH_HEADER_SIZE, sizeOfRecordBody, sizeOfRecordHeaders, sizeOfRecordInBatch, type RecordHeaderInput } from '../protocol/recordBatch.js';
+import { BuiltInPartitioner } from './BuiltInPartitioner.js';
+import {
+  BufferExhaustedError,
+  InvalidPartitionError,
+  KafkaApiError,
+  ProducerClosedError,
+  ProducerError,
+  RecordTooLargeError,
+  SerializationError,
+  TimeoutError,
+} from './errors.js';
+import { NetworkClient } from './NetworkClient.js';
+import { FutureRecordMetadata } from './FutureRecordMetadata.js';
+import { setCallbackErrorHandler } from './ProducerBatch.js';
+import { optionsFromProperties, resolveConfig, type ConfigResolution, type ProducerConfig, type ProducerOptions } from './ProducerConfig.js';
+import { ProducerMetadata, type PartitionMeta, type TopicState } from './ProducerMetadata.js';
+import { ProducerMetrics, type ProducerMetricsSnapshot } from './ProducerMetrics.js';
+import type { ProducerRecord, RecordMetadata, SendCallback } from './ProducerRecord.js';
+import { RecordAccumulator } from './RecordAccumulator.js';
+import { Sender } from './Sender.js';
+import { TransactionManager } from './TransactionManager.js';
+
+const APPENDED = 0;
+const WAIT_METADATA = 1;
+const WAIT_MEMORY = 2;
+
+/** Topic errors in metadata that fail a send at once instead of waiting (Java: InvalidTopicException, TopicAuthorizationException). */
+const FATAL_TOPIC_ERRORS = new Set([17, 29]);
+
+interface PendingSend {
+  record: ProducerRecord;
+  timestamp: number;
+  future: FutureRecordMetadata | null;
+  callback: SendCallback | null;
+  deadline: number;
+  waitingFor: 'metadata' | 'memory';
+}
+
+function normalizeHeaders(h: ProducerRecord['headers']): readonly RecordHeaderInput[] | null {
+  if (h === undefined || h === null) return null;
+  if (Array.isArray(h)) return h.length === 0 ? null : (h as readonly RecordHeaderInput[]);
+  const out: RecordHeaderInput[] = [];
+  for (const key of Object.keys(h)) out.push({ key, value: (h as Record<string, RecordHeaderInput['value']>)[key]! });
+  return out.length === 0 ? null : out;
+}
+
+function isBytes(v: unknown): v is Uint8Array | string | null {
+  return v === null || typeof v === 'string' || v instanceof Uint8Array;
+}
+
+export class Producer {
+  /** Every setting as resolved (defaults applied, idempotence decided). */
+  readonly config: ProducerConfig;
+  /** Which settings were explicit, why idempotence was switched off (if it was), warnings. */
+  readonly configResolution: ConfigResolution;
+
+  private readonly log: Logger;
+  private readonly metadata: ProducerMetadata;
+  private readonly accumulator: RecordAccumulator;
+  private readonly client: NetworkClient;
+  private readonly sender: Sender;
+  private readonly txn: TransactionManager | null;
+  private readonly stats = new ProducerMetrics();
+  private readonly partitioner = new BuiltInPartitioner();
+  private readonly pending: PendingSend[] = [];
+  private pendingTimer: NodeJS.Timeout | null = null;
+  private pendingWaiters: (() => void)[] = [];
+  private draining = false;
+  private closing = false;
+  private closed: Promise<void> | null = null;
+  private readonly maxRequestSize: number;
+  private readonly bufferMemory: number;
+  private readonly ignoreKeys: boolean;
+
+  constructor(options: ProducerOptions, warnings: string[] = []) {
+    this.configResolution = resolveConfig(options, warnings);
+    const config = (this.config = this.configResolution.config);
+    this.log = createLogger(`producer ${config.clientId}`);
+    for (const w of this.configResolution.warnings) this.log.warn(w);
+    this.maxRequestSize = config.maxRequestSize;
+    this.bufferMemory = config.bufferMemory;
+    this.ignoreKeys = config.partitionerIgnoreKeys;
+    this.metadata = new ProducerMetadata(config.metadataMaxAgeMs, config.metadataMaxIdleMs, config.retryBackoffMs, config.retryBackoffMaxMs);
+    this.accumulator = new RecordAccumulator(config);
+    this.client = new NetworkClient(config);
+    this.txn = config.enableIdempotence ? new TransactionManager() : null;
+    this.accumulator.txn = this.txn;
+    this.sender = new Sender({ config, accumulator: this.accumulator, metadata: this.metadata, client: this.client, txn: this.txn, metrics: this.stats, log: this.log });
+    this.client.onChange = () => this.sender.wakeup();
+    this.client.onDisconnect = (nodeId, err) => {
+      this.log.debug(`disconnected from node ${nodeId}: ${err.message}`);
+      this.metadata.requestUpdate();
+    };
+    this.metadata.onUpdate = () => {
+      if (this.pending.length > 0) this.drainPending();
+    };
+    this.accumulator.pool.onAvailable = () => {
+      if (this.pending.length > 0) this.drainPending();
+    };
+    this.sender.onFatalError = () => {
+      if (this.pending.length > 0) this.drainPending();
+    };
+    setCallbackErrorHandler((err) => this.log.error(`send callback threw: ${(err as Error)?.stack ?? String(err)}`));
+  }
+
+  /** A producer from Kafka property names: Producer.fromProperties({ 'bootstrap.servers': 'h:9092', 'linger.ms': '5' }). */
+  static fromProperties(props: Record<string, string | number | boolean | string[]>): Producer {
+    const { options, warnings } = optionsFromProperties(props);
+    return new Producer(options, warnings);
+  }
+
+  /**
+   * Send a record: resolves with its offset once acknowledged (per acks), rejects with a typed
+   * ProducerError that names the record. With a callback, nothing is returned and no Promise is
+   * made (the fastest form, like Java's send(record, callback)).
+   */
+  send(record: ProducerRecord): Promise<RecordMetadata>;
+  send(record: ProducerRecord, callback: SendCallback): void;
+  send(record: ProducerRecord, callback?: SendCallback): Promise<RecordMetadata> | void {
+    let future: FutureRecordMetadata | null = null;
+    let cb: SendCallback | null = null;
+    if (callback === undefined) future = new FutureRecordMetadata();
+    else cb = callback;
+    const now = Date.now();
+    if (this.closing || (this.txn !== null && this.txn.hasFatalError()) || record === null || typeof record !== 'object') {
+      this.failSend(future, cb, this.precheckError(record));
+      return future ?? undefined;
+    }
+    const ts = record.timestamp ?? now;
+    if (this.pending.length === 0) {
+      const r = this.tryAppend(record, ts, future, cb, now);
+      if (r === APPENDED) return future ?? undefined;
+      if (typeof r !== 'number') {
+        this.failSend(future, cb, r);
+        return future ?? undefined;
+      }
+      this.enqueuePending(record, ts, future, cb, now, r === WAIT_METADATA ? 'metadata' : 'memory');
+    } else {
+      this.enqueuePending(record, ts, future, cb, now, 'memory');
+      this.drainPending();
+    }
+    return future ?? undefined;
+  }
+
+  private precheckError(record: ProducerRecord): ProducerError {
+    if (this.closing) return new ProducerClosedError('Cannot send after the producer is closed.');
+    if (this.txn !== null && this.txn.hasFatalError()) {
+      return new ProducerError(`Cannot perform send because at least one previous idempotent request has failed with errors: ${this.txn.lastError!.message}`, {
+        cause: this.txn.lastError,
+      });
+    }
+    return new SerializationError(`A record must be an object with topic and value, got ${record === null ? 'null' : typeof record}`);
+  }
+
+  /** Partition the record and encode it into its partition's open batch (or a new one). */
+  private tryAppend(record: ProducerRecord, ts: number, future: FutureRecordMetadata | null, cb: SendCallback | null, now: number): number | ProducerError {
+    const topic = record.topic;
+    let t: TopicState | undefined = this.metadata.topics.get(topic);
+    if (t === undefined || t.idle) {
+      if (typeof topic !== 'string' || topic.length === 0) return new SerializationError(`Invalid topic ${JSON.stringify(topic)}`);
+      t = this.metadata.topic(topic, now);
+    }
+    const n = t.partitions.length;
+    if (n === 0) {
+      if (t.error !== 0 && FATAL_TOPIC_ERRORS.has(t.error)) return new KafkaApiError(t.error, `Metadata for topic ${topic}`, { record: { topic } });
+      this.sender.wakeup();
+      return WAIT_METADATA;
+    }
+    t.lastUsedMs = now;
+    const key = record.key === undefined ? null : record.key;
+    const value = record.value === undefined ? null : record.value;
+    if (!isBytes(key) || !isBytes(value)) {
+      return new SerializationError(`Keys and values must be Buffer, Uint8Array, string or null (got key ${typeof key}, value ${typeof value})`, { record: { topic } });
+    }
+    const keyLen = key === null ? -1 : typeof key === 'string' ? Buffer.byteLength(key, 'utf8') : key.length;
+    const valueLen = value === null ? -1 : typeof value === 'string' ? Buffer.byteLength(value, 'utf8') : value.length;
+    let headers: readonly RecordHeaderInput[] | null = null;
+    let headersBytes = 0;
+    if (record.headers !== undefined) {
+      headers = normalizeHeaders(record.headers);
+      if (headers !== null) {
+        for (const h of headers) {
+          if (typeof h.key !== 'string' || !isBytes(h.value)) return new SerializationError('Header keys must be strings and values Buffer, Uint8Array, string or null', { record: { topic, key } });
+        }
+        headersBytes = sizeOfRecordHeaders(headers);
+      }
+    }
+    let partition: number;
+    let sticky = false;
+    const explicit = record.partition;
+    if (explicit !== undefined && explicit !== null) {
+      if (!Number.isInteger(explicit) || explicit < 0 || explicit >= n) {
+        return new InvalidPartitionError(`Invalid partition given with record: ${explicit} is not in the range [0...${n}).`, { record: { topic, partition: explicit, key } });
+      }
+      partition = explicit;
+    } else if (key !== null && !this.ignoreKeys) {
+      partition = this.partitioner.keyed(key, n);
+    } else {
+      partition = this.partitioner.stickyPartition(t);
+      sticky = true;
+    }
+    const batchBytes = BATCH_HEADER_SIZE + sizeOfRecordInBatch(sizeOfRecordBody(0, 0, keyLen, valueLen, headers === null ? 0 : headers.length, headersBytes)) + 8;
+    if (batchBytes > this.maxRequestSize || batchBytes > this.bufferMemory) {
+      const which = batchBytes > this.maxRequestSize ? `max.request.size configuration (${this.maxRequestSize})` : `total memory buffer you have configured with the buffer.memory configuration (${this.bufferMemory})`;
+      return new RecordTooLargeError(`The message is ${batchBytes} bytes when serialized which is larger than the ${which}.`, { record: { topic, partition, key } });
+    }
+    const acc = this.accumulator;
+    let pq = acc.queue(t, partition);
+    let q = pq.batches;
+    let last = q.length > 0 ? q[q.length - 1]! : undefined;
+    if (last !== undefined && last.tryAppend(ts, key, keyLen, value, valueLen, headers, headersBytes, future, cb)) {
+      if (last.isFull) this.sender.wakeup();
+      return APPENDED;
+    }
+    if (sticky) {
+      // KIP-480: a new batch is needed for the sticky partition, so move to another one.
+      const next = this.partitioner.onNewBatch(t, partition);
+      if (next !== partition) {
+        partition = next;
+        pq = acc.queue(t, partition);
+        q = pq.batches;
+        last = q.length > 0 ? q[q.length - 1]! : undefined;
+        if (last !== undefined && last.tryAppend(ts, key, keyLen, value, valueLen, headers, headersBytes, future, cb)) {
+          if (last.isFull) this.sender.wakeup();
+          return APPENDED;
+        }
+      }
+    }
+    const batch = acc.newBatch(pq, batchBytes, now);
+    if (batch === null) return WAIT_MEMORY;
+    if (!batch.tryAppend(ts, key, keyLen, value, valueLen, headers, headersBytes, future, cb)) {
+      return new RecordTooLargeError('Record does not fit in a batch sized for it', { record: { topic, partition, key } });
+    }
+    this.sender.wakeup();
+    return APPENDED;
+  }
+
+  private failSend(future: FutureRecordMetadata | null, cb: SendCallback | null, err: ProducerError): void {
+    this.stats.recordErrors++;
+    if (cb !== null) {
+      try {
+        cb(err, null);
+      } catch (e) {
+        this.log.error(`send callback threw: ${(e as Error)?.stack ?? String(e)}`);
+      }
+    } else {
+      future!.fail(err);
+    }
+  }
+
+  private enqueuePending(record: ProducerRecord, timestamp: number, future: FutureRecordMetadata | null, callback: SendCallback | null, now: number, waitingFor: PendingSend['waitingFor']): void {
+    this.pending.push({ record, timestamp, future, callback, deadline: now + this.config.maxBlockMs, waitingFor });
+    if (waitingFor === 'memory') {
+      this.accumulator.exhausted = true;
+      this.sender.wakeup();
+    }
+    this.armPendingTimer();
+  }
+
+  private armPendingTimer(): void {
+    if (this.pendingTimer !== null || this.pending.length === 0) return;
+    const wait = Math.max(this.pending[0]!.deadline - Date.now(), 0);
+    this.pendingTimer = setTimeout(() => {
+      this.pendingTimer = null;
+      this.expirePending();
+    }, wait + 1);
+  }
+
+  /** Fail sends that waited max.block.ms (Kafka's TimeoutException / BufferExhaustedException). */
+  private expirePending(): void {
+    const now = Date.now();
+    while (this.pending.length > 0 && this.pending[0]!.deadline <= now) {
+      const p = this.pending.shift()!;
+      const max = this.config.maxBlockMs;
+      const ctx = { record: { topic: p.record.topic, key: p.record.key ?? null, partition: p.record.partition } };
+      const err =
+        p.waitingFor === 'metadata'
+          ? new TimeoutError(`Topic ${p.record.topic} not present in metadata after ${max} ms.`, ctx)
+          : new BufferExhaustedError(`Failed to allocate memory within the configured max blocking time ${max} ms. (buffer.memory = ${this.config.bufferMemory})`, ctx);
+      this.failSend(p.future, p.callback, err);
+    }
+    this.drainPending();
+  }
+
+  /** Append waiting sends in order, as far as metadata and memory allow. */
+  private drainPending(): void {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      const now = Date.now();
+      while (this.pending.length > 0) {
+        const p = this.pending[0]!;
+        if (this.closing || (this.txn !== null && this.txn.hasFatalError())) {
+          this.pending.shift();
+          this.failSend(p.future, p.callback, this.closing ? new ProducerClosedError('Producer closed while send in progress', { record: { topic: p.record.topic, key: p.record.key ?? null } }) : this.precheckError(p.record));
+          continue;
+        }
+        const r = this.tryAppend(p.record, p.timestamp, p.future, p.callback, now);
+        if (r === WAIT_METADATA || r === WAIT_MEMORY) {
+          p.waitingFor = r === WAIT_METADATA ? 'metadata' : 'memory';
+          break;
+        }
+        this.pending.shift();
+        if (r !== APPENDED) this.failSend(p.future, p.callback, r as ProducerError);
+      }
+    } finally {
+      this.draining = false;
+    }
+    const head = this.pending[0];
+    this.accumulator.exhausted = head !== undefined && head.waitingFor === 'memory';
+    if (head === undefined) {
+      if (this.pendingTimer !== null) clearTimeout(this.pendingTimer);
+      this.pendingTimer = null;
+      const w = this.pendingWaiters;
+      this.pendingWaiters = [];
+      for (const f of w) f();
+    } else {
+      if (this.pendingTimer !== null) clearTimeout(this.pendingTimer);
+      this.pendingTimer = null;
+      this.armPendingTimer();
+      if (this.accumulator.exhausted) this.sender.wakeup();
+    }
+  }
+
+  private pendingDrained(): Promise<void> {
+    if (this.pending.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.pendingWaiters.push(resolve));
+  }
+
+  /**
+   * Make every buffered record sendable now and wait until all records sent before this call
+   * are completed (acknowledged or failed). Like Java's flush(), it does not throw send errors.
+   */
+  async flush(): Promise<void> {
+    this.accumulator.flushesInProgress++;
+    this.sender.wakeup();
+    try {
+      await this.pendingDrained();
+      this.sender.wakeup();
+      await Promise.all([...this.accumulator.incomplete].map((b) => b.whenDone()));
+    } finally {
+      this.accumulator.flushesInProgress--;
+    }
+  }
+
+  /**
+   * Stop accepting sends, deliver what is buffered, then close connections. With timeoutMs,
+   * records still incomplete after that long fail with ProducerClosedError (timeoutMs 0:
+   * fail them at once, as Java's close(Duration.ZERO)).
+   */
+  close(opts: { timeoutMs?: number } = {}): Promise<void> {
+    if (this.closed) return this.closed;
+    this.closing = true;
+    this.closed = this.doClose(opts.timeoutMs ?? Infinity);
+    return this.closed;
+  }
+
+  private async doClose(timeoutMs: number): Promise<void> {
+    this.drainPending(); // fails waiting sends (closing)
+    this.accumulator.closed = true;
+    this.sender.wakeup();
+    const allDone = (async () => {
+      while (this.accumulator.incomplete.size > 0) await Promise.all([...this.accumulator.incomplete].map((b) => b.whenDone()));
+    })();
+    if (timeoutMs > 0 && this.accumulator.incomplete.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = Number.isFinite(timeoutMs) ? new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))) : new Promise<void>(() => {});
+      await Promise.race([allDone, timedOut]);
+      if (timer) clearTimeout(timer);
+    }
+    if (this.accumulator.incomplete.size > 0) {
+      const err = new ProducerClosedError('Producer is closed forcefully.');
+      for (const b of [...this.accumulator.incomplete]) this.sender.failBatch(b, err, false);
+      for (const pq of this.accumulator.queues) {
+        pq.batches.length = 0;
+        pq.inFlight.length = 0;
+      }
+    }
+    this.sender.stop();
+    this.client.close();
+  }
+
+  /** Partitions of a topic (waits for its metadata up to max.block.ms). */
+  async partitionsFor(topic: string): Promise<PartitionMeta[]> {
+    const deadline = Date.now() + this.config.maxBlockMs;
+    for (;;) {
+      const t = this.metadata.topic(topic, Date.now());
+      if (t.partitions.length > 0) return t.partitions.map((p) => ({ ...p }));
+      if (t.error !== 0 && FATAL_TOPIC_ERRORS.has(t.error)) throw new KafkaApiError(t.error, `Metadata for topic ${topic}`);
+      if (Date.now() >= deadline) throw new TimeoutError(`Topic ${topic} not present in metadata after ${this.config.maxBlockMs} ms.`);
+      this.metadata.requestUpdate();
+      this.sender.wakeup();
+      await new Promise((r) => setTimeout(r, Math.min(20, this.config.maxBlockMs)));
+    }
+  }
+
+  /** Counters named after the Java producer's metrics. */
+  metrics(): ProducerMetricsSnapshot {
+    const s = this.stats;
+    let bytesSent = 0;
+    let bytesReceived = 0;
+    for (const c of this.client.connections.values()) {
+      bytesSent += c.bytesSent;
+      bytesReceived += c.bytesReceived;
+    }
+    return {
+      recordsSent: s.recordsSent,
+      recordErrors: s.recordErrors,
+      recordRetries: s.recordRetries,
+      batchesSent: s.batchesSent,
+      batchSizeAvg: s.batchesSent ? s.batchBytes / s.batchesSent : 0,
+      batchSizeMax: s.batchSizeMax,
+      recordsPerRequestAvg: s.produceRequests ? s.recordsInRequests / s.produceRequests : 0,
+      compressionRateAvg: s.batchesSent ? s.batchBytes / (s.uncompressedBytes + BATCH_HEADER_SIZE * s.batchesSent) : 1,
+      produceRequests: s.produceRequests,
+      bytesSent: bytesSent + this.client.closedBytesSent,
+      bytesReceived: bytesReceived + this.client.closedBytesReceived,
+      requestLatencyAvg: s.latencyCount ? s.latencySum / s.latencyCount : 0,
+      requestLatencyMax: s.latencyMax,
+      requestsInFlight: this.client.inFlightRequests(),
+      bufferTotalBytes: this.config.bufferMemory,
+      bufferAvailableBytes: this.accumulator.pool.availableMemory,
+      waitingSends: this.pending.length,
+      incompleteBatches: this.accumulator.incomplete.size,
+      metadataRefreshes: this.metadata.updates,
+      connectionsCreated: this.client.connectionsCreated,
+      producerId: this.txn?.producerId ?? -1,
+      producerEpoch: this.txn?.producerEpoch ?? -1,
+      epochBumps: this.txn?.epochBumps ?? 0,
+    };
+  }
+}

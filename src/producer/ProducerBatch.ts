@@ -1,0 +1,387 @@
+// One partition batch (Kafka's ProducerBatch + MemoryRecordsBuilder): records are encoded
+// straight into a pooled buffer as they are appended; the header, the producer state and the
+// CRC are written once when the batch is closed for sending. It also holds the per-record
+// completions (a Promise's resolve/reject, or a callback) and timestamps.
+import { gzipSync } from 'node:zlib';
+import {
+  BATCH_HEADER_SIZE,
+  Compression,
+  RECORDS_OFFSET,
+  forEachRecordSpan,
+  readVarint,
+  readVarlong,
+  setProducerState,
+  sizeOfRecordBody,
+  sizeOfRecordHeaders,
+  sizeOfRecordInBatch,
+  varintEnd,
+  writeBatchHeader,
+  writeRecordInPlace,
+  type RecordBytes,
+  type RecordHeaderInput,
+} from '../protocol/recordBatch.js';
+import type { ProducerError } from './errors.js';
+import type { FutureRecordMetadata } from './FutureRecordMetadata.js';
+import type { RecordMetadata, SendCallback } from './ProducerRecord.js';
+import type { PartitionQueue } from './RecordAccumulator.js';
+
+export interface DecodedProducerRecord {
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: { key: string; value: Buffer | null }[] | null;
+  headersBytes: number;
+  /** Encoded size in the batch (length varint included). */
+  size: number;
+}
+
+/** A varint-length-prefixed byte field (null for -1); the position after it is left in varintEnd(). */
+let fieldEnd = 0;
+function readField(buf: Buffer, p: number, end: number): Buffer | null {
+  const len = readVarint(buf, p, end);
+  const start = varintEnd();
+  if (len < 0) {
+    fieldEnd = start;
+    return null;
+  }
+  fieldEnd = start + len;
+  return Buffer.from(buf.subarray(start, start + len));
+}
+
+
+/** Reports exceptions thrown by user callbacks (set by the Producer). */
+export let onCallbackError: (err: unknown) => void = () => {};
+export function setCallbackErrorHandler(fn: (err: unknown) => void): void {
+  onCallbackError = fn;
+}
+
+export class ProducerBatch {
+  /** Write position: records occupy [RECORDS_OFFSET, pos). */
+  pos = RECORDS_OFFSET;
+  count = 0;
+  baseTimestamp = 0;
+  maxTimestamp = -1;
+  /** Each record's timestamp (for its RecordMetadata). */
+  readonly timestamps: number[] = [];
+  /** Callbacks of records sent with one, by record index (null until the first such record). */
+  callbacks: (SendCallback | null)[] | null = null;
+  /** Futures someone waits on (only those: an unobserved send leaves nothing here). */
+  private waiters: FutureRecordMetadata[] | null = null;
+  /** Outcome, once done. */
+  resultBaseOffset = -1;
+  resultLogAppendTime = -1;
+  resultError: ProducerError | null = null;
+  private failedKeys: (Buffer | null)[] | null = null;
+  /** Set when the batch was split: its records live on in these batches. */
+  splitParts: ProducerBatch[] | null = null;
+  splitAt = 0;
+
+  attempts = 0;
+  lastAttemptMs: number;
+  /** Backoff before the current retry (set when re-enqueued). */
+  retryBackoffMs = 0;
+  drainedMs = 0;
+
+  producerId = -1;
+  producerEpoch = -1;
+  baseSequence = -1;
+  /** Sequences were rewritten after an epoch bump (Kafka's "reopened"). */
+  sequenceHasBeenReset = false;
+
+  /** Bytes to send once closed (a view of buf, or the gzip output). */
+  wire: Buffer | null = null;
+  done = false;
+  /** Part of a request that has not been answered. */
+  inFlight = false;
+  /** Whether a request carrying this batch has ever been written (its buffer may be referenced by a socket). */
+  everSent = false;
+  private doneWaiters: (() => void)[] | null = null;
+
+  constructor(
+    readonly pq: PartitionQueue,
+    public buf: Buffer,
+    /** Bytes counted against buffer.memory (0 for split batches, which are outside the pool). */
+    readonly allocSize: number,
+    readonly createdMs: number,
+  ) {
+    this.lastAttemptMs = createdMs;
+  }
+
+  get topic(): string {
+    return this.pq.topic;
+  }
+
+  get partition(): number {
+    return this.pq.partition;
+  }
+
+  get hasSequence(): boolean {
+    return this.baseSequence >= 0;
+  }
+
+  get lastSequence(): number {
+    // wraps like Kafka's DefaultRecordBatch.incrementSequence
+    const s = this.baseSequence + this.count - 1;
+    return s > 0x7fffffff ? s - 0x80000000 : s;
+  }
+
+  get isClosed(): boolean {
+    return this.wire !== null;
+  }
+
+  /** No further record fits (Kafka's isFull). */
+  get isFull(): boolean {
+    return this.wire !== null || this.buf.length - this.pos < 7;
+  }
+
+  get estimatedSizeInBytes(): number {
+    return this.wire !== null ? this.wire.length : this.pos;
+  }
+
+  /** Uncompressed size of the records section. */
+  get uncompressedBytes(): number {
+    return this.pos - RECORDS_OFFSET;
+  }
+
+  get inRetry(): boolean {
+    return this.attempts > 0;
+  }
+
+  hasReachedDeliveryTimeout(deliveryTimeoutMs: number, now: number): boolean {
+    return deliveryTimeoutMs <= now - this.createdMs;
+  }
+
+  /**
+   * Encode one record at the end of the batch if it fits (the first record always fits: the
+   * buffer was sized for it). keyLen/valueLen are byte lengths, -1 for null.
+   */
+  tryAppend(
+    timestamp: number,
+    key: RecordBytes,
+    keyLen: number,
+    value: RecordBytes,
+    valueLen: number,
+    headers: readonly RecordHeaderInput[] | null,
+    headersBytes: number,
+    future: FutureRecordMetadata | null,
+    callback: SendCallback | null,
+  ): boolean {
+    if (this.wire !== null) return false;
+    const n = this.count;
+    if (n === 0) this.baseTimestamp = timestamp;
+    const tsDelta = timestamp - this.baseTimestamp;
+    const body = sizeOfRecordBody(n, tsDelta, keyLen, valueLen, headers === null ? 0 : headers.length, headersBytes);
+    const size = sizeOfRecordInBatch(body);
+    if (this.pos + size > this.buf.length) return false;
+    this.pos = writeRecordInPlace(this.buf, this.pos, body, n, tsDelta, key, keyLen, value, valueLen, headers);
+    this.count = n + 1;
+    if (timestamp > this.maxTimestamp) this.maxTimestamp = timestamp;
+    this.timestamps.push(timestamp);
+    if (callback !== null) {
+      if (this.callbacks === null) this.callbacks = new Array<SendCallback | null>(n).fill(null);
+      this.callbacks.push(callback);
+    } else if (this.callbacks !== null) {
+      this.callbacks.push(null);
+    }
+    if (future !== null) future.placed(this, n);
+    return true;
+  }
+
+  /** Producer id, epoch and base sequence for an idempotent batch (before close, or rewriting a closed one). */
+  setProducerState(producerId: number, producerEpoch: number, baseSequence: number): void {
+    this.producerId = producerId;
+    this.producerEpoch = producerEpoch;
+    this.baseSequence = baseSequence;
+    if (this.wire !== null) setProducerState(this.wire, 0, producerId, producerEpoch, baseSequence);
+  }
+
+  /** Kafka's resetProducerState: new epoch/sequence after an epoch bump (the batch may be resent). */
+  resetProducerState(producerId: number, producerEpoch: number, baseSequence: number): void {
+    this.sequenceHasBeenReset = true;
+    this.setProducerState(producerId, producerEpoch, baseSequence);
+  }
+
+  /** Close for appends: write the header (and compress), compute the CRC once. Idempotent. */
+  close(compression: number, gzipLevel: number): Buffer {
+    if (this.wire !== null) return this.wire;
+    const fields = {
+      size: this.pos,
+      attributes: compression,
+      recordCount: this.count,
+      baseTimestamp: this.baseTimestamp,
+      maxTimestamp: this.maxTimestamp,
+      producerId: this.producerId,
+      producerEpoch: this.producerEpoch,
+      baseSequence: this.baseSequence,
+    };
+    if (compression === Compression.GZIP) {
+      const z = gzipSync(this.buf.subarray(RECORDS_OFFSET, this.pos), gzipLevel >= 0 ? { level: gzipLevel } : {});
+      const out = Buffer.allocUnsafe(BATCH_HEADER_SIZE + z.length);
+      out.set(z, BATCH_HEADER_SIZE);
+      fields.size = out.length;
+      writeBatchHeader(out, 0, fields);
+      this.wire = out;
+    } else {
+      writeBatchHeader(this.buf, 0, fields);
+      this.wire = this.buf.subarray(0, this.pos);
+    }
+    return this.wire;
+  }
+
+  /** Kafka's reenqueued(): one more attempt, backoff counted from now. */
+  reenqueued(now: number): void {
+    this.attempts++;
+    this.lastAttemptMs = now;
+  }
+
+  /** Acknowledged: complete every record. baseOffset -1 = unknown (acks=0). */
+  complete(baseOffset: number, logAppendTime: number): boolean {
+    if (this.done) return false;
+    this.done = true;
+    this.resultBaseOffset = baseOffset;
+    this.resultLogAppendTime = logAppendTime;
+    const cbs = this.callbacks;
+    if (cbs !== null) {
+      for (let i = 0; i < cbs.length; i++) {
+        const cb = cbs[i];
+        if (cb == null) continue;
+        try {
+          cb(null, this.metadataFor(i));
+        } catch (err) {
+          onCallbackError(err);
+        }
+      }
+    }
+    this.release();
+    return true;
+  }
+
+  /** Failed: every record fails with a copy of `error` naming it (position in the batch, key). */
+  completeExceptionally(error: ProducerError): boolean {
+    if (this.done) return false;
+    this.done = true;
+    this.resultError = error;
+    this.failedKeys = this.recordKeys();
+    const cbs = this.callbacks;
+    if (cbs !== null) {
+      for (let i = 0; i < cbs.length; i++) {
+        const cb = cbs[i];
+        if (cb == null) continue;
+        try {
+          cb(this.errorFor(i), null);
+        } catch (err) {
+          onCallbackError(err);
+        }
+      }
+    }
+    this.release();
+    return true;
+  }
+
+  metadataFor(i: number): RecordMetadata {
+    const base = this.resultBaseOffset;
+    const lat = this.resultLogAppendTime;
+    return { topic: this.pq.topic, partition: this.pq.partition, offset: base < 0 ? -1 : base + i, timestamp: lat >= 0 ? lat : this.timestamps[i]! };
+  }
+
+  errorFor(i: number): ProducerError | null {
+    const e = this.resultError;
+    if (e === null) return null;
+    return e.forRecord({ topic: this.pq.topic, partition: this.pq.partition, batchIndex: i, batchSize: this.count, key: this.failedKeys?.[i] ?? null });
+  }
+
+  addWaiter(f: FutureRecordMetadata): void {
+    (this.waiters ??= []).push(f);
+  }
+
+  /** Where record i lives after splits: [batch, index]. */
+  resolveSplit(i: number): [ProducerBatch, number] {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    let b: ProducerBatch = this;
+    while (b.splitParts !== null) {
+      if (i < b.splitAt) b = b.splitParts[0]!;
+      else {
+        i -= b.splitAt;
+        b = b.splitParts[1]!;
+      }
+    }
+    return [b, i];
+  }
+
+  /** This batch was split into `parts` (records [0, at) in the first): move waiting futures there. */
+  markSplit(parts: ProducerBatch[], at: number): void {
+    this.splitParts = parts;
+    this.splitAt = at;
+    this.done = true;
+    const w = this.waiters;
+    this.waiters = null;
+    if (w) for (const f of w) f.attach();
+  }
+
+  /** Resolves when the batch is done (flush). */
+  whenDone(): Promise<void> {
+    if (this.done) return Promise.resolve();
+    return new Promise((resolve) => (this.doneWaiters ??= []).push(resolve));
+  }
+
+  /** The halves of a split batch are done: release whoever waits on this one (flush). */
+  finishSplit(): void {
+    const w = this.doneWaiters;
+    this.doneWaiters = null;
+    if (w) for (const f of w) f();
+  }
+
+  private release(): void {
+    this.callbacks = null;
+    const ws = this.waiters;
+    this.waiters = null;
+    if (ws !== null) for (const f of ws) f.settle();
+    const w = this.doneWaiters;
+    this.doneWaiters = null;
+    if (w) for (const f of w) f();
+  }
+
+  /** The records, decoded from the (uncompressed) records section (for splitting). */
+  decodeRecords(): DecodedProducerRecord[] {
+    const out: DecodedProducerRecord[] = [];
+    const buf = this.buf;
+    forEachRecordSpan(buf, RECORDS_OFFSET, this.pos, (start, end) => {
+      readVarint(buf, start, end);
+      readVarlong(buf, varintEnd() + 1, end);
+      readVarint(buf, varintEnd(), end);
+      const key = readField(buf, varintEnd(), end);
+      const value = readField(buf, fieldEnd, end);
+      const hc = readVarint(buf, fieldEnd, end);
+      let p = varintEnd();
+      const headers: { key: string; value: Buffer | null }[] = [];
+      for (let h = 0; h < hc; h++) {
+        const kl = readVarint(buf, p, end);
+        const kp = varintEnd();
+        const hk = buf.toString('utf8', kp, kp + kl);
+        const hv = readField(buf, kp + kl, end);
+        p = fieldEnd;
+        headers.push({ key: hk, value: hv });
+      }
+      out.push({ key, value, headers: headers.length ? headers : null, headersBytes: sizeOfRecordHeaders(headers), size: end - start });
+    });
+    return out;
+  }
+
+  /** Keys of the records, decoded from the (uncompressed) records section. */
+  recordKeys(): (Buffer | null)[] {
+    const keys: (Buffer | null)[] = [];
+    const buf = this.buf;
+    try {
+      forEachRecordSpan(buf, RECORDS_OFFSET, this.pos, (start, end) => {
+        readVarint(buf, start, end);
+        readVarlong(buf, varintEnd() + 1, end); // after attributes: timestampDelta
+        readVarint(buf, varintEnd(), end); // offsetDelta
+        const kl = readVarint(buf, varintEnd(), end);
+        const p = varintEnd();
+        keys.push(kl < 0 ? null : Buffer.from(buf.subarray(p, p + kl)));
+      });
+    } catch {
+      // keys are a courtesy for error messages
+    }
+    return keys;
+  }
+}
