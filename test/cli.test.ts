@@ -67,6 +67,23 @@ describe('cli', () => {
     expect(await proc.exit).toBe(0);
   });
 
+  it('--brokers 3 lists every broker in the ready line and replicates topics three ways', async () => {
+    const proc = run(['--brokers', '3', '--port', '0', '--in-memory']);
+    const line = await readyLine(proc);
+    expect(line).toMatch(/^minikafka ready bootstrap=127\.0\.0\.1:\d+,127\.0\.0\.1:\d+,127\.0\.0\.1:\d+$/);
+    const brokers = line.split('=')[1]!.split(',');
+    const kafka = new Kafka({ clientId: 'cli-test', brokers, logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'replicated', numPartitions: 2 }] });
+    const meta = await admin.fetchTopicMetadata({ topics: ['replicated'] });
+    expect(meta.topics[0]!.partitions.map((p) => p.replicas.length)).toEqual([3, 3]);
+    expect((await admin.describeCluster()).brokers).toHaveLength(3);
+    await admin.disconnect();
+    proc.child.kill('SIGTERM');
+    expect(await proc.exit).toBe(0);
+  });
+
   it('rejects unknown flags and configs with exit code 2', async () => {
     const bad = run(['--no-such-flag']);
     expect(await bad.exit).toBe(2);
