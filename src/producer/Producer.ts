@@ -73,6 +73,8 @@ export class Producer {
   private pendingWaiters: (() => void)[] = [];
   private draining = false;
   private closing = false;
+  /** close() gave up waiting: waiting sends fail. */
+  private forced = false;
   private closed: Promise<void> | null = null;
   private readonly maxRequestSize: number;
   private readonly bufferMemory: number;
@@ -296,9 +298,9 @@ export class Producer {
       const now = Date.now();
       while (this.pending.length > 0) {
         const p = this.pending[0]!;
-        if (this.closing || (this.txn !== null && this.txn.hasFatalError())) {
+        if (this.forced || (this.txn !== null && this.txn.hasFatalError())) {
           this.pending.shift();
-          this.failSend(p.future, p.callback, this.closing ? new ProducerClosedError('Producer closed while send in progress', { record: { topic: p.record.topic, key: p.record.key ?? null } }) : this.precheckError(p.record));
+          this.failSend(p.future, p.callback, this.forced ? new ProducerClosedError('Producer closed while send in progress', { record: { topic: p.record.topic, key: p.record.key ?? null } }) : this.precheckError(p.record));
           continue;
         }
         const r = this.tryAppend(p.record, p.timestamp, p.future, p.callback, now);
@@ -362,18 +364,20 @@ export class Producer {
   }
 
   private async doClose(timeoutMs: number): Promise<void> {
-    this.drainPending(); // fails waiting sends (closing)
     this.accumulator.closed = true;
     this.sender.wakeup();
     const allDone = (async () => {
+      await this.pendingDrained();
       while (this.accumulator.incomplete.size > 0) await Promise.all([...this.accumulator.incomplete].map((b) => b.whenDone()));
     })();
-    if (timeoutMs > 0 && this.accumulator.incomplete.size > 0) {
+    if (timeoutMs > 0 && (this.pending.length > 0 || this.accumulator.incomplete.size > 0)) {
       let timer: NodeJS.Timeout | undefined;
       const timedOut = Number.isFinite(timeoutMs) ? new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))) : new Promise<void>(() => {});
       await Promise.race([allDone, timedOut]);
       if (timer) clearTimeout(timer);
     }
+    this.forced = true;
+    this.drainPending(); // fails sends still waiting for metadata or memory
     if (this.accumulator.incomplete.size > 0) {
       const err = new ProducerClosedError('Producer is closed forcefully.');
       for (const b of [...this.accumulator.incomplete]) this.sender.failBatch(b, err, false);
