@@ -14,6 +14,7 @@ import {
   startCluster,
   type Cluster,
   type ProducerOptions,
+  type ProducerRecord,
   type RecordMetadata,
 } from '../src/index.js';
 import { fetchBatches, readAll } from './support/fetchAll.js';
@@ -66,7 +67,7 @@ describe('producer: records on the wire', () => {
     await cluster.createTopic('p-bytes', { partitions: 1 });
     const p = producer();
     const binary = Buffer.from([0, 1, 2, 255, 254, 0x80, 0x7f]);
-    const sent = [
+    const sent: Omit<ProducerRecord, 'topic'>[] = [
       { key: 'k0', value: 'hello', headers: { h: 'v' } },
       { key: binary, value: binary, headers: [{ key: 'dup', value: 'a' }, { key: 'dup2', value: null }] },
       { key: null, value: null },
