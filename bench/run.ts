@@ -10,6 +10,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { decodeProduceResponse, encodeProduceRequest, encodeRequestHeader, requestHeaderVersion } from '../src/protocol/messages/index.js';
 import { Reader, Writer } from '../src/protocol/primitives.js';
 import { encodeRecordBatch } from '../src/protocol/recordBatch.js';
+import { producerBench } from './producer.js';
 import net from 'node:net';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -216,6 +217,7 @@ async function main(): Promise<void> {
     rows.push(...(await rawIngest(broker.bootstrap, quick ? 200 : 1000)));
     rows.push(...(await kafkajsConsume(broker.bootstrap, 1, quick ? 100_000 : 500_000)));
     rows.push(...(await kafkajsConsume(broker.bootstrap, 6, quick ? 120_000 : 600_000)));
+    rows.push(...(await producerBench(broker.bootstrap, quick)));
   } finally {
     await stopBroker(broker);
   }

@@ -1,0 +1,129 @@
+// Producer benchmark: our Producer against kafkajs on the same broker, same run: 100 B and
+// 1 KiB records, 1 and 6 partitions, acks=1 and acks=all; records/s, MB/s of values, and
+// send-to-ack latency percentiles.
+//
+// Our producer: one send() per record, at most WINDOW records unacknowledged (the loop awaits
+// the oldest outstanding send beyond that), batch.size BATCH_SIZE, everything else default
+// (acks=all is idempotent, acks=1 switches idempotence off as Kafka does). Latency is sampled
+// on every 100th record. kafkajs: 1000 messages per send() call, 4 calls in flight (its
+// documented batching); latency is per call (all its messages are acknowledged together).
+import { Kafka, logLevel } from 'kafkajs';
+import { Producer } from '../src/producer/index.js';
+
+export interface BenchRow {
+  name: string;
+  value: number;
+  unit: string;
+  detail?: string;
+}
+
+const WINDOW = 20_000;
+const BATCH_SIZE = 131_072;
+
+interface Result {
+  rps: number;
+  mbps: number;
+  p50: number;
+  p99: number;
+  records: number;
+}
+
+function percentile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))]!;
+}
+
+async function createTopic(bootstrap: string, topic: string, partitions: number): Promise<void> {
+  const kafka = new Kafka({ clientId: 'bench-admin', brokers: [bootstrap], logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic, numPartitions: partitions }] });
+  await admin.disconnect();
+}
+
+async function ours(bootstrap: string, topic: string, size: number, acks: 1 | 'all', total: number, batchSize: number): Promise<Result> {
+  const p = new Producer({ bootstrapServers: [bootstrap], acks, batchSize, clientId: 'bench-ours' });
+  const value = Buffer.alloc(size, 'x');
+  await p.send({ topic, value }); // metadata, connection, producer id
+  await p.flush();
+  const lat: number[] = [];
+  const marks: Promise<unknown>[] = [];
+  const started = performance.now();
+  for (let i = 0; i < total; i++) {
+    const f = p.send({ topic, value });
+    if (i % 100 === 0) {
+      const s = performance.now();
+      f.then(() => lat.push(performance.now() - s));
+    }
+    if ((i & 1023) === 1023) {
+      marks.push(f);
+      if (marks.length * 1024 > WINDOW) await marks.shift();
+    }
+  }
+  await p.flush();
+  const secs = (performance.now() - started) / 1000;
+  const m = p.metrics();
+  await p.close();
+  if (m.recordErrors > 0) throw new Error(`our producer: ${m.recordErrors} record errors`);
+  lat.sort((a, b) => a - b);
+  return { rps: total / secs, mbps: (total * size) / secs / 1e6, p50: percentile(lat, 0.5), p99: percentile(lat, 0.99), records: total };
+}
+
+async function kafkajs(bootstrap: string, topic: string, size: number, acks: 1 | 'all', total: number): Promise<Result> {
+  const kafka = new Kafka({ clientId: 'bench-kafkajs', brokers: [bootstrap], logLevel: logLevel.NOTHING });
+  const producer = kafka.producer();
+  await producer.connect();
+  const value = Buffer.alloc(size, 'x');
+  const perSend = 1000;
+  const messages = Array.from({ length: perSend }, () => ({ value }));
+  const inFlight = 4;
+  const acksNum = acks === 'all' ? -1 : 1;
+  await producer.send({ topic, acks: acksNum, messages: [{ value }] });
+  const lat: number[] = [];
+  let sent = 0;
+  const started = performance.now();
+  const worker = async () => {
+    while (sent < total) {
+      sent += perSend;
+      const s = performance.now();
+      await producer.send({ topic, acks: acksNum, messages });
+      lat.push(performance.now() - s);
+    }
+  };
+  await Promise.all(Array.from({ length: inFlight }, worker));
+  const secs = (performance.now() - started) / 1000;
+  await producer.disconnect();
+  lat.sort((a, b) => a - b);
+  return { rps: sent / secs, mbps: (sent * size) / secs / 1e6, p50: percentile(lat, 0.5), p99: percentile(lat, 0.99), records: sent };
+}
+
+const fmt = (r: Result) => `${r.mbps.toFixed(1)} MB/s, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, ${r.records} records`;
+
+/** The comparison matrix plus our producer with all defaults (batch.size 16384) for the headline case. */
+export async function producerBench(bootstrap: string, quick: boolean): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  for (const size of [100, 1024]) {
+    for (const partitions of [1, 6]) {
+      for (const acks of [1, 'all'] as const) {
+        const label = `${size === 100 ? '100 B' : '1 KiB'}, ${partitions} partition${partitions > 1 ? 's' : ''}, acks=${acks}`;
+        const oursTotal = size === 100 ? (quick ? 200_000 : 1_000_000) : quick ? 50_000 : 200_000;
+        const theirsTotal = size === 100 ? (quick ? 50_000 : 200_000) : quick ? 20_000 : 60_000;
+        const t1 = `bench-ours-${size}-${partitions}-${acks}`;
+        const t2 = `bench-kafkajs-${size}-${partitions}-${acks}`;
+        await createTopic(bootstrap, t1, partitions);
+        await createTopic(bootstrap, t2, partitions);
+        const a = await ours(bootstrap, t1, size, acks, oursTotal, BATCH_SIZE);
+        const b = await kafkajs(bootstrap, t2, size, acks, theirsTotal);
+        rows.push({ name: `producer ours    ${label}`, value: Math.round(a.rps), unit: 'records/s', detail: `${fmt(a)}; ${(a.rps / b.rps).toFixed(1)}x kafkajs` });
+        rows.push({ name: `producer kafkajs ${label}`, value: Math.round(b.rps), unit: 'records/s', detail: fmt(b) });
+      }
+    }
+  }
+  const t = 'bench-ours-defaults';
+  await createTopic(bootstrap, t, 1);
+  const d = await ours(bootstrap, t, 100, 1, quick ? 200_000 : 1_000_000, 16_384);
+  rows.push({ name: 'producer ours    100 B, 1 partition, acks=1, batch.size 16384', value: Math.round(d.rps), unit: 'records/s', detail: fmt(d) });
+  return rows;
+}
+
+export const PRODUCER_BENCH_SETTINGS = { window: WINDOW, batchSize: BATCH_SIZE };
