@@ -300,7 +300,8 @@ export class Producer {
         const p = this.pending[0]!;
         if (this.forced || (this.txn !== null && this.txn.hasFatalError())) {
           this.pending.shift();
-          this.failSend(p.future, p.callback, this.forced ? new ProducerClosedError('Producer closed while send in progress', { record: { topic: p.record.topic, key: p.record.key ?? null } }) : this.precheckError(p.record));
+          const record = { topic: p.record.topic, key: p.record.key ?? null };
+          this.failSend(p.future, p.callback, this.forced ? new ProducerClosedError('Producer closed while send in progress', { record }) : this.txn!.lastError!.forRecord(record));
           continue;
         }
         const r = this.tryAppend(p.record, p.timestamp, p.future, p.callback, now);
