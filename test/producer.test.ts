@@ -350,5 +350,6 @@ describe('producer: lifecycle, metrics and errors', () => {
     await expect(p.send({ topic: 'p-serde', value: 42 as never })).rejects.toBeInstanceOf(SerializationError);
     const cbErr = await new Promise<Error | null>((resolve) => p.send({ topic: 'p-serde', value: { a: 1 } as never }, (e) => resolve(e)));
     expect(cbErr).toBeInstanceOf(SerializationError);
+    await expect(p.send({ topic: 'p-serde', value: 'v', timestamp: -1 })).rejects.toThrow(/Invalid timestamp: -1/);
   });
 });

@@ -135,6 +135,10 @@ export class Producer {
       return future ?? undefined;
     }
     const ts = record.timestamp ?? now;
+    if (typeof ts !== 'number' || !(ts >= 0)) {
+      this.failSend(future, cb, new SerializationError(`Invalid timestamp: ${String(ts)}. Timestamp should always be non-negative or null.`, { record: { topic: record.topic, key: record.key ?? null } }));
+      return future ?? undefined;
+    }
     if (this.pending.length === 0) {
       const r = this.tryAppend(record, ts, future, cb, now);
       if (r === APPENDED) return future ?? undefined;
