@@ -12,6 +12,7 @@ import { Reader, Writer } from '../src/protocol/primitives.js';
 import { encodeRecordBatch } from '../src/protocol/recordBatch.js';
 import { producerBench } from './producer.js';
 import net from 'node:net';
+import { replicatedProduce } from './replication.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = path.join(ROOT, 'bin', 'minikafka.js');
@@ -221,6 +222,7 @@ async function main(): Promise<void> {
   } finally {
     await stopBroker(broker);
   }
+  rows.push(...(await replicatedProduce(quick)));
 
   const width = Math.max(...rows.map((r) => r.name.length));
   console.log(`\nminikafka bench (node ${process.version}, ${os.cpus().length} cores)\n`);

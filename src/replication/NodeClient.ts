@@ -5,6 +5,7 @@
 import net from 'node:net';
 import type { Logger } from '../logger.js';
 import { decodeResponseHeader, encodeRequestHeader, requestHeaderVersion, responseHeaderVersion } from '../protocol/messages/index.js';
+import { FrameDecoder } from '../protocol/FrameDecoder.js';
 import { Reader, Writer } from '../protocol/primitives.js';
 
 export class NetworkError extends Error {}
@@ -26,8 +27,7 @@ export class NodeClient {
   private socket: net.Socket | null = null;
   private connecting: Promise<net.Socket> | null = null;
   private pending: Pending[] = [];
-  private buffered: Buffer[] = [];
-  private bufferedBytes = 0;
+  private readonly frames = new FrameDecoder(4, MAX_RESPONSE_BYTES);
   private nextCorrelationId = 1;
   private closed = false;
 
@@ -102,31 +102,12 @@ export class NodeClient {
   }
 
   private onData(d: Buffer): void {
-    this.buffered.push(d);
-    this.bufferedBytes += d.length;
-    while (this.bufferedBytes >= 4) {
-      let head = this.buffered[0]!;
-      if (head.length < 4) head = this.join();
-      const size = head.readInt32BE(0);
-      if (size < 4 || size > MAX_RESPONSE_BYTES) {
-        this.dropConnection(new NetworkError(`invalid response size ${size} from ${this.host}:${this.port}`));
-        return;
-      }
-      if (this.bufferedBytes < 4 + size) return;
-      if (head.length < 4 + size) head = this.join();
-      const frame = head.subarray(4, 4 + size);
-      const rest = head.subarray(4 + size);
-      this.buffered[0] = rest;
-      if (rest.length === 0) this.buffered.shift();
-      this.bufferedBytes -= 4 + size;
+    const socket = this.socket;
+    const problem = this.frames.push(d, (frame) => {
       this.onFrame(frame);
-    }
-  }
-
-  private join(): Buffer {
-    const all = Buffer.concat(this.buffered, this.bufferedBytes);
-    this.buffered = [all];
-    return all;
+      return this.socket === socket;
+    });
+    if (problem) this.dropConnection(new NetworkError(`${problem} from ${this.host}:${this.port}`));
   }
 
   private onFrame(frame: Buffer): void {
@@ -156,8 +137,7 @@ export class NodeClient {
   private dropConnection(err: Error): void {
     const s = this.socket;
     this.socket = null;
-    this.buffered = [];
-    this.bufferedBytes = 0;
+    this.frames.reset();
     const pending = this.pending;
     this.pending = [];
     for (const p of pending) {

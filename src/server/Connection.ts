@@ -6,6 +6,7 @@
 // order), may complete out of order, and are answered strictly in arrival order.
 import type { Socket } from 'node:net';
 import type { Logger } from '../logger.js';
+import { FrameDecoder } from '../protocol/FrameDecoder.js';
 
 /** What the dispatcher returns for one request frame. */
 export type Reply =
@@ -28,9 +29,7 @@ interface Slot {
 
 export class Connection {
   readonly id: string;
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
-  private expected = -1; // size of the frame being assembled, -1 = reading the size prefix
+  private readonly frames: FrameDecoder;
   private queue: Slot[] = [];
   private closed = false;
   private paused = false;
@@ -43,6 +42,7 @@ export class Connection {
     private readonly onClose: (c: Connection) => void,
   ) {
     this.id = `${socket.remoteAddress}:${socket.remotePort}`;
+    this.frames = new FrameDecoder(MIN_FRAME, maxRequestBytes);
     socket.setNoDelay(true);
     socket.on('data', (d) => this.onData(d));
     socket.on('error', (e) => this.log.debug(`connection ${this.id} error: ${e.message}`));
@@ -65,51 +65,11 @@ export class Connection {
 
   private onData(data: Buffer): void {
     if (this.closed) return;
-    this.pending.push(data);
-    this.pendingBytes += data.length;
-    while (!this.closed) {
-      if (this.expected < 0) {
-        if (this.pendingBytes < 4) return;
-        const size = this.peekInt32();
-        if (size < MIN_FRAME || size > this.maxRequestBytes) {
-          this.close(
-            size > this.maxRequestBytes
-              ? `request size ${size} exceeds socket.request.max.bytes ${this.maxRequestBytes}`
-              : `invalid request size ${size}`,
-          );
-          return;
-        }
-        this.consume(4);
-        this.expected = size;
-      }
-      if (this.pendingBytes < this.expected) return;
-      const frame = this.consume(this.expected);
-      this.expected = -1;
+    const problem = this.frames.push(data, (frame) => {
       this.dispatch(frame);
-    }
-  }
-
-  private peekInt32(): number {
-    const head = this.pending[0]!;
-    if (head.length >= 4) return head.readInt32BE(0);
-    return this.joinPending().readInt32BE(0);
-  }
-
-  private joinPending(): Buffer {
-    const all = Buffer.concat(this.pending, this.pendingBytes);
-    this.pending = [all];
-    return all;
-  }
-
-  /** Take n bytes off the front of the pending data (a slice when it lies in one chunk). */
-  private consume(n: number): Buffer {
-    let head = this.pending[0]!;
-    if (head.length < n) head = this.joinPending();
-    const out = head.subarray(0, n);
-    if (head.length === n) this.pending.shift();
-    else this.pending[0] = head.subarray(n);
-    this.pendingBytes -= n;
-    return out;
+      return !this.closed;
+    });
+    if (problem) this.close(problem.replace('the limit of', 'socket.request.max.bytes'));
   }
 
   private dispatch(frame: Buffer): void {
