@@ -226,14 +226,7 @@ export class ReplicaManager {
    * append (or a high watermark move) on one of the partitions brings enough, or maxWaitMs passes.
    */
   fetchMessages(params: FetchParams): Promise<FetchPartitionResult[]> | FetchPartitionResult[] {
-    const now = Date.now();
-    if (params.replicaId >= 0) {
-      for (const req of params.partitions) {
-        const p = this.getPartition(req.topic, req.partition);
-        if (p?.isLeader) p.updateFollowerFetchState(params.replicaId, req.fetchOffset, now);
-      }
-    }
-    const first = this.readFromLocalLogs(params);
+    const first = this.readFromLocalLogs(params, true);
     if (params.maxWaitMs <= 0 || first.satisfied) return first.results;
     return new Promise((resolve) => {
       const unwatch: (() => void)[] = [];
@@ -261,8 +254,10 @@ export class ReplicaManager {
     });
   }
 
-  private readFromLocalLogs(params: FetchParams): { results: FetchPartitionResult[]; satisfied: boolean } {
+  /** One pass over the partitions; `firstPass` records a follower's fetch offsets (once per request). */
+  private readFromLocalLogs(params: FetchParams, firstPass = false): { results: FetchPartitionResult[]; satisfied: boolean } {
     const follower = params.replicaId >= 0;
+    const now = Date.now();
     let remaining = params.maxBytes;
     let bytes = 0;
     let anyError = false;
@@ -282,12 +277,18 @@ export class ReplicaManager {
           return { errorCode: ErrorCode.NONE, ...base, records: null, divergingEpoch: end };
         }
       }
-      // Consumers read committed records only; followers read everything the leader has.
-      const maxOffset = follower ? p.log.logEndOffset : p.highWatermark;
       if (req.fetchOffset < p.logStartOffset || req.fetchOffset > p.log.logEndOffset) {
         anyError = true;
         return { errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, ...base, records: null };
       }
+      if (follower && firstPass) {
+        // A consistent follower has everything below its fetch offset: that may move the high watermark.
+        p.updateFollowerFetchState(params.replicaId, req.fetchOffset, now);
+        base.highWatermark = p.highWatermark;
+        base.lastStableOffset = p.lastStableOffset;
+      }
+      // Consumers read committed records only; followers read everything the leader has.
+      const maxOffset = follower ? p.log.logEndOffset : p.highWatermark;
       const limit = Math.max(0, Math.min(req.partitionMaxBytes, remaining));
       // Kafka returns at least one whole batch for the first partition with data, even past max.bytes.
       const minOneMessage = bytes === 0;
