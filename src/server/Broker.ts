@@ -97,7 +97,7 @@ export class Broker {
       },
       this.log.child('replicas'),
     );
-    this.groupCoordinator = GroupCoordinator.open(this.dataDir, this.config, this.log.child('group'));
+    this.groupCoordinator = GroupCoordinator.open(this.dataDir, this.config, this.log.child('group'), this);
     this.apis = new RequestDispatcher<RequestContext>({
       apis: API_LIST,
       makeContext: (base) => ({ ...base, broker: this }),

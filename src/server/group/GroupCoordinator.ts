@@ -13,9 +13,17 @@
 // Committed offsets and group metadata go to the internal log (GroupMetadataLog) before they
 // are acknowledged, and are replayed from it on start. All state lives on the event loop, so
 // an operation runs to completion before the next one starts.
+//
+// Placement: the internal log is not replicated, so exactly one broker coordinates every group:
+// the lowest node id the cluster has registered (like a __consumer_offsets with replication
+// factor 1 led by that broker). FindCoordinator on any broker names it, or answers
+// COORDINATOR_NOT_AVAILABLE while it is fenced/down; group requests sent to another broker get
+// NOT_COORDINATOR. Offsets of a topic that is deleted (or deleted and re-created) are dropped
+// when the metadata shows it.
 import type { Socket } from 'node:net';
 import type { Logger } from '../../logger.js';
 import { ErrorCode, KafkaError, errorName } from '../../protocol/errors.js';
+import type { BrokerInfo, TopicImage } from '../../replication/MetadataImage.js';
 import type { KafkaConfig } from '../KafkaConfig.js';
 import { ClassicGroup, ClassicGroupMember, joinError, syncError, type GroupState, type JoinResult, type Protocol, type SyncResult } from './ClassicGroup.js';
 import { GroupMetadataLog, type GroupLogRecord, type OffsetAndMetadata, type StoredGroup } from './GroupMetadataLog.js';
@@ -31,6 +39,19 @@ export function clientHostOf(socket: Socket): string {
 /** Kafka's group.classic.new.member.join.timeout.ms: a brand-new member's JoinGroup is not held longer. */
 const NEW_MEMBER_JOIN_TIMEOUT_MS = 5 * 60_000;
 const EMPTY = Buffer.alloc(0);
+
+/** What the coordinator needs to know about the cluster: its own node id and the metadata image. */
+export interface CoordinatorHost {
+  readonly nodeId: number;
+  readonly image: { readonly brokers: ReadonlyMap<number, BrokerInfo>; readonly topics: ReadonlyMap<string, TopicImage> };
+}
+
+export interface CoordinatorNode {
+  errorCode: number;
+  nodeId: number;
+  host: string;
+  port: number;
+}
 
 export interface GroupCoordinatorSettings {
   initialRebalanceDelayMs: number;
@@ -204,6 +225,8 @@ export class GroupCoordinator {
   private readonly groups = new Map<string, ClassicGroup>();
   /** group → topic → partition → committed offset. */
   private readonly offsets = new Map<string, Map<string, Map<number, OffsetAndMetadata>>>();
+  /** Topic id each committed offset was made for (not persisted: loaded offsets take the id the topic has at start). */
+  private readonly offsetTopicIds = new WeakMap<OffsetAndMetadata, string>();
   /** The last group metadata written per group (what a compaction snapshot re-writes). */
   private readonly persistedGroups = new Map<string, StoredGroup>();
   private readonly timers = new Timers();
@@ -213,13 +236,14 @@ export class GroupCoordinator {
   constructor(
     private readonly store: GroupMetadataLog,
     readonly settings: GroupCoordinatorSettings,
+    private readonly host: CoordinatorHost,
     private readonly log: Logger,
     private readonly now: () => number = Date.now,
   ) {}
 
-  static open(dataDir: string | null, config: KafkaConfig, log: Logger): GroupCoordinator {
+  static open(dataDir: string | null, config: KafkaConfig, log: Logger, host: CoordinatorHost): GroupCoordinator {
     const store = GroupMetadataLog.open(dataDir, config, log.child('log'));
-    const c = new GroupCoordinator(store, settingsFrom(config), log);
+    const c = new GroupCoordinator(store, settingsFrom(config), host, log);
     c.load();
     return c;
   }
@@ -246,6 +270,12 @@ export class GroupCoordinator {
   /** Start timers: loaded members' sessions and the offset expiration cycle. */
   start(): void {
     this.active = true;
+    for (const [, topics] of this.offsets) {
+      for (const [topic, parts] of topics) {
+        const id = this.host.image.topics.get(topic)?.topicId;
+        if (id !== undefined) for (const o of parts.values()) this.offsetTopicIds.set(o, id);
+      }
+    }
     for (const group of this.groups.values()) {
       for (const m of group.members.values()) this.rescheduleHeartbeat(group, m);
       if (group.size > this.settings.maxGroupSize) {
@@ -257,13 +287,31 @@ export class GroupCoordinator {
     this.cleanupTimer.unref();
   }
 
-  /** Periodic work driven by the broker: time-based flushes of the internal log. */
+  /** Periodic work driven by the broker: drop offsets of deleted topics, time-based flushes of the internal log. */
   maintain(now: number): void {
+    if (this.active) this.removeOffsetsOfDeletedTopics();
     try {
       this.store.maybeFlush(now);
     } catch (err) {
       this.log.error(`flushing the group metadata log failed: ${(err as Error).message}`);
     }
+  }
+
+  /** The broker coordinating every group: the lowest registered node id, if it is up. */
+  coordinatorNode(): CoordinatorNode {
+    let best: BrokerInfo | undefined;
+    for (const b of this.host.image.brokers.values()) if (!best || b.nodeId < best.nodeId) best = b;
+    if (!best || best.fenced) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, nodeId: -1, host: '', port: -1 };
+    return { errorCode: ErrorCode.NONE, nodeId: best.nodeId, host: best.host, port: best.port };
+  }
+
+  /** 0 when this broker serves group requests, else COORDINATOR_NOT_AVAILABLE or NOT_COORDINATOR. */
+  private unavailable(): number {
+    if (!this.active) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    let lowest = Infinity;
+    for (const id of this.host.image.brokers.keys()) lowest = Math.min(lowest, id);
+    if (lowest === Infinity || lowest === this.host.nodeId) return ErrorCode.NONE;
+    return ErrorCode.NOT_COORDINATOR;
   }
 
   /** Stop timers, answer parked requests with NOT_COORDINATOR, flush and close the log. */
@@ -394,7 +442,8 @@ export class GroupCoordinator {
   // JoinGroup
 
   joinGroup(p: JoinGroupParams): JoinResult | Promise<JoinResult> {
-    if (!this.active) return joinError(p.memberId, ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    const unavailable = this.unavailable();
+    if (unavailable !== ErrorCode.NONE) return joinError(p.memberId, unavailable);
     if (p.groupId === '') return joinError(p.memberId, ErrorCode.INVALID_GROUP_ID);
     if (p.sessionTimeoutMs < this.settings.minSessionTimeoutMs || p.sessionTimeoutMs > this.settings.maxSessionTimeoutMs) {
       return joinError(p.memberId, ErrorCode.INVALID_SESSION_TIMEOUT);
@@ -754,7 +803,8 @@ export class GroupCoordinator {
   // SyncGroup
 
   syncGroup(p: SyncGroupParams): SyncResult | Promise<SyncResult> {
-    if (!this.active) return syncError(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    const unavailable = this.unavailable();
+    if (unavailable !== ErrorCode.NONE) return syncError(unavailable);
     if (p.groupId === '') return syncError(ErrorCode.INVALID_GROUP_ID);
     const group = this.groups.get(p.groupId);
     if (!group) return syncError(ErrorCode.UNKNOWN_MEMBER_ID);
@@ -829,7 +879,8 @@ export class GroupCoordinator {
   // Heartbeat and LeaveGroup
 
   heartbeat(groupId: string, memberId: string, groupInstanceId: string | null, generationId: number): number {
-    if (!this.active) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    const unavailable = this.unavailable();
+    if (unavailable !== ErrorCode.NONE) return unavailable;
     if (groupId === '') return ErrorCode.INVALID_GROUP_ID;
     const group = this.groups.get(groupId);
     if (!group) return ErrorCode.UNKNOWN_MEMBER_ID;
@@ -850,7 +901,8 @@ export class GroupCoordinator {
   }
 
   leaveGroup(groupId: string, members: MemberIdentity[]): LeaveResult {
-    if (!this.active) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, members: [] };
+    const unavailable = this.unavailable();
+    if (unavailable !== ErrorCode.NONE) return { errorCode: unavailable, members: [] };
     if (groupId === '') return { errorCode: ErrorCode.INVALID_GROUP_ID, members: [] };
     const group = this.groups.get(groupId);
     const result = (m: MemberIdentity, errorCode: number) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, errorCode });
@@ -902,7 +954,8 @@ export class GroupCoordinator {
    */
   commitOffsets(p: CommitParams): { name: string; partitions: PartitionResult[] }[] {
     const all = (code: number) => p.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((x) => ({ partitionIndex: x.partitionIndex, errorCode: code })) }));
-    if (!this.active) return all(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    const unavailable = this.unavailable();
+    if (unavailable !== ErrorCode.NONE) return all(unavailable);
     let group = this.groups.get(p.groupId);
     if (!group) {
       if (p.generationId >= 0) return all(p.apiVersion >= 9 ? ErrorCode.GROUP_ID_NOT_FOUND : ErrorCode.ILLEGAL_GENERATION);
@@ -949,7 +1002,12 @@ export class GroupCoordinator {
       for (const t of results) for (const x of t.partitions) if (x.errorCode === ErrorCode.NONE) x.errorCode = code;
       return results;
     }
-    for (const r of records) if (r.kind === 'offset' && r.value) this.putOffset(r.group, r.topic, r.partition, r.value);
+    for (const r of records) {
+      if (r.kind !== 'offset' || !r.value) continue;
+      this.putOffset(r.group, r.topic, r.partition, r.value);
+      const topicId = this.host.image.topics.get(r.topic)?.topicId;
+      if (topicId !== undefined) this.offsetTopicIds.set(r.value, topicId);
+    }
     return results;
   }
 
@@ -970,7 +1028,8 @@ export class GroupCoordinator {
 
   /** OffsetFetch for one group; topics null = every committed partition. */
   fetchOffsets(groupId: string, topics: { name: string; partitionIndexes: number[] }[] | null): FetchedGroup {
-    if (!this.active) return { groupId, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, topics: [] };
+    const unavailable = this.unavailable();
+    if (unavailable !== ErrorCode.NONE) return { groupId, errorCode: unavailable, topics: [] };
     const group = this.groups.get(groupId);
     const known = group !== undefined && !group.is('Dead');
     const groupOffsets = known ? this.offsets.get(groupId) : undefined;
@@ -994,7 +1053,8 @@ export class GroupCoordinator {
 
   /** OffsetDelete for partitions that exist; a group-level error code, or per-partition results. */
   deleteOffsets(groupId: string, topics: { name: string; partitions: number[] }[]): { errorCode: number; topics: { name: string; partitions: PartitionResult[] }[] } {
-    if (!this.active) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, topics: [] };
+    const unavailable = this.unavailable();
+    if (unavailable !== ErrorCode.NONE) return { errorCode: unavailable, topics: [] };
     if (groupId === '') return { errorCode: ErrorCode.INVALID_GROUP_ID, topics: [] };
     const group = this.groups.get(groupId);
     if (!group || group.is('Dead')) return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, topics: [] };
@@ -1023,28 +1083,49 @@ export class GroupCoordinator {
 
   /** A deleted topic takes its committed offsets with it, in every group. */
   onTopicDeleted(topic: string): void {
+    this.removeOffsetsOfDeletedTopics(topic);
+  }
+
+  /**
+   * Tombstone the offsets committed for topics that no longer exist, or that were re-created
+   * since (another topic id). Offsets loaded from the log count as made for the topic the
+   * metadata had when the coordinator started. `only` limits the scan to one topic name.
+   */
+  private removeOffsetsOfDeletedTopics(only?: string): void {
+    const topicsNow = this.host.image.topics;
     const records: GroupLogRecord[] = [];
+    const removed = new Set<string>();
     for (const [group, topics] of this.offsets) {
-      for (const partition of topics.get(topic)?.keys() ?? []) records.push({ kind: 'offset', group, topic, partition, value: null });
+      for (const [topic, parts] of topics) {
+        if (only !== undefined && topic !== only) continue;
+        const current = topicsNow.get(topic)?.topicId;
+        for (const [partition, o] of parts) {
+          const madeFor = this.offsetTopicIds.get(o);
+          if (current !== undefined && (madeFor === undefined || madeFor === current)) continue;
+          records.push({ kind: 'offset', group, topic, partition, value: null });
+          removed.add(topic);
+        }
+      }
     }
     if (records.length === 0) return;
     try {
       this.write(records);
     } catch (err) {
-      this.log.error(`removing offsets of deleted topic ${topic} failed: ${(err as Error).message}`);
+      this.log.error(`removing offsets of deleted topics failed: ${(err as Error).message}`);
       return;
     }
     for (const r of records) if (r.kind === 'offset') this.removeOffset(r.group, r.topic, r.partition);
-    this.log.info(`removed ${records.length} committed offsets of deleted topic ${topic}`);
+    this.log.info(`removed ${records.length} committed offsets of deleted topic(s) ${[...removed].join(', ')}`);
   }
 
   // -------------------------------------------------------------------------------------------
   // Admin: DescribeGroups, ListGroups, DeleteGroups
 
   describeGroups(groupIds: string[]): DescribedGroup[] {
+    const unavailable = this.unavailable();
     return groupIds.map((groupId): DescribedGroup => {
       const base = { groupId, errorCode: ErrorCode.NONE, groupState: 'Dead', protocolType: '', protocolData: '', members: [] };
-      if (!this.active) return { ...base, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, groupState: '' };
+      if (unavailable !== ErrorCode.NONE) return { ...base, errorCode: unavailable, groupState: '' };
       const group = this.groups.get(groupId);
       if (!group) return base;
       const stable = group.is('Stable');
@@ -1067,7 +1148,10 @@ export class GroupCoordinator {
   }
 
   listGroups(statesFilter: string[], typesFilter: string[]): { errorCode: number; groups: ListedGroup[] } {
-    if (!this.active) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, groups: [] };
+    const unavailable = this.unavailable();
+    // Clients list groups on every broker and merge: another broker simply coordinates none.
+    if (unavailable === ErrorCode.NOT_COORDINATOR) return { errorCode: ErrorCode.NONE, groups: [] };
+    if (unavailable !== ErrorCode.NONE) return { errorCode: unavailable, groups: [] };
     const states = new Set(statesFilter.map((s) => s.trim().toLowerCase()));
     const types = new Set(typesFilter.map((s) => s.toLowerCase()));
     const groups: ListedGroup[] = [];
@@ -1081,9 +1165,10 @@ export class GroupCoordinator {
 
   deleteGroups(groupIds: string[]): { groupId: string; errorCode: number }[] {
     const out: { groupId: string; errorCode: number }[] = [];
+    const unavailable = this.unavailable();
     for (const groupId of new Set(groupIds)) {
-      if (!this.active) {
-        out.push({ groupId, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE });
+      if (unavailable !== ErrorCode.NONE) {
+        out.push({ groupId, errorCode: unavailable });
         continue;
       }
       const group = this.groups.get(groupId);
