@@ -7,6 +7,8 @@
 // (acks=all is idempotent, acks=1 switches idempotence off as Kafka does). Latency is sampled
 // on every 100th record. kafkajs: 1000 messages per send() call, 4 calls in flight (its
 // documented batching); latency is per call (all its messages are acknowledged together).
+// Each figure is the median of RUNS runs (by records/s) on a fresh topic: the bench machine
+// is shared, single runs are noisy.
 import { Kafka, logLevel } from 'kafkajs';
 import { Producer } from '../src/producer/index.js';
 
@@ -18,6 +20,7 @@ export interface BenchRow {
 }
 
 const WINDOW = 20_000;
+const RUNS = 3;
 const BATCH_SIZE = 131_072;
 
 interface Result {
@@ -33,6 +36,15 @@ function percentile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))]!;
 }
 
+/** Delete a finished run's topic: its files go before the kernel has to write them back, so later runs are not slowed by earlier ones' data. */
+async function deleteTopic(bootstrap: string, topic: string): Promise<void> {
+  const kafka = new Kafka({ clientId: 'bench-admin', brokers: [bootstrap], logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.deleteTopics({ topics: [topic] }).catch(() => {});
+  await admin.disconnect();
+}
+
 async function createTopic(bootstrap: string, topic: string, partitions: number): Promise<void> {
   const kafka = new Kafka({ clientId: 'bench-admin', brokers: [bootstrap], logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
@@ -42,7 +54,8 @@ async function createTopic(bootstrap: string, topic: string, partitions: number)
 }
 
 async function ours(bootstrap: string, topic: string, size: number, acks: 1 | 'all', total: number, batchSize: number): Promise<Result> {
-  const p = new Producer({ bootstrapServers: [bootstrap], acks, batchSize, clientId: 'bench-ours' });
+  // acks=1 needs idempotence off (Kafka would switch it off silently; saying so keeps the log quiet).
+  const p = new Producer({ bootstrapServers: [bootstrap], acks, enableIdempotence: acks === 'all', batchSize, clientId: 'bench-ours' });
   const value = Buffer.alloc(size, 'x');
   await p.send({ topic, value }); // metadata, connection, producer id
   await p.flush();
@@ -97,7 +110,22 @@ async function kafkajs(bootstrap: string, topic: string, size: number, acks: 1 |
   return { rps: sent / secs, mbps: (sent * size) / secs / 1e6, p50: percentile(lat, 0.5), p99: percentile(lat, 0.99), records: sent };
 }
 
-const fmt = (r: Result) => `${r.mbps.toFixed(1)} MB/s, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, ${r.records} records`;
+const fmt = (r: Result) => `${r.mbps.toFixed(1)} MB/s, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, ${r.records} records, median of ${RUNS}`;
+
+let topicSeq = 0;
+
+/** Median (by records/s) of RUNS runs, each on a fresh topic. */
+async function median(bootstrap: string, prefix: string, partitions: number, run: (topic: string) => Promise<Result>): Promise<Result> {
+  const results: Result[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const topic = `${prefix}-${topicSeq++}`;
+    await createTopic(bootstrap, topic, partitions);
+    results.push(await run(topic));
+    await deleteTopic(bootstrap, topic);
+  }
+  results.sort((a, b) => a.rps - b.rps);
+  return results[Math.floor(results.length / 2)]!;
+}
 
 /** The comparison matrix plus our producer with all defaults (batch.size 16384) for the headline case. */
 export async function producerBench(bootstrap: string, quick: boolean): Promise<BenchRow[]> {
@@ -108,20 +136,14 @@ export async function producerBench(bootstrap: string, quick: boolean): Promise<
         const label = `${size === 100 ? '100 B' : '1 KiB'}, ${partitions} partition${partitions > 1 ? 's' : ''}, acks=${acks}`;
         const oursTotal = size === 100 ? (quick ? 200_000 : 1_000_000) : quick ? 50_000 : 200_000;
         const theirsTotal = size === 100 ? (quick ? 50_000 : 200_000) : quick ? 20_000 : 60_000;
-        const t1 = `bench-ours-${size}-${partitions}-${acks}`;
-        const t2 = `bench-kafkajs-${size}-${partitions}-${acks}`;
-        await createTopic(bootstrap, t1, partitions);
-        await createTopic(bootstrap, t2, partitions);
-        const a = await ours(bootstrap, t1, size, acks, oursTotal, BATCH_SIZE);
-        const b = await kafkajs(bootstrap, t2, size, acks, theirsTotal);
+        const a = await median(bootstrap, `bench-ours-${size}-${partitions}-${acks}`, partitions, (t) => ours(bootstrap, t, size, acks, oursTotal, BATCH_SIZE));
+        const b = await median(bootstrap, `bench-kafkajs-${size}-${partitions}-${acks}`, partitions, (t) => kafkajs(bootstrap, t, size, acks, theirsTotal));
         rows.push({ name: `producer ours    ${label}`, value: Math.round(a.rps), unit: 'records/s', detail: `${fmt(a)}; ${(a.rps / b.rps).toFixed(1)}x kafkajs` });
         rows.push({ name: `producer kafkajs ${label}`, value: Math.round(b.rps), unit: 'records/s', detail: fmt(b) });
       }
     }
   }
-  const t = 'bench-ours-defaults';
-  await createTopic(bootstrap, t, 1);
-  const d = await ours(bootstrap, t, 100, 1, quick ? 200_000 : 1_000_000, 16_384);
+  const d = await median(bootstrap, 'bench-ours-defaults', 1, (t) => ours(bootstrap, t, 100, 1, quick ? 200_000 : 1_000_000, 16_384));
   rows.push({ name: 'producer ours    100 B, 1 partition, acks=1, batch.size 16384', value: Math.round(d.rps), unit: 'records/s', detail: fmt(d) });
   return rows;
 }

@@ -84,7 +84,7 @@ export class Producer {
     this.configResolution = resolveConfig(options, warnings);
     const config = (this.config = this.configResolution.config);
     this.log = createLogger(`producer ${config.clientId}`);
-    for (const w of this.configResolution.warnings) this.log.warn(w);
+    for (const w of this.configResolution.warnings) this.log.info(w);
     this.maxRequestSize = config.maxRequestSize;
     this.bufferMemory = config.bufferMemory;
     this.ignoreKeys = config.partitionerIgnoreKeys;
