@@ -6,7 +6,6 @@ import { murmur2, toPositive } from './murmur2.js';
 import type { TopicState } from './ProducerMetadata.js';
 
 export class BuiltInPartitioner {
-  private readonly sticky = new Map<string, number>();
   private scratch = Buffer.allocUnsafe(1024);
 
   /** Partition of a keyed record (string keys are hashed on their UTF-8 bytes). */
@@ -29,15 +28,15 @@ export class BuiltInPartitioner {
 
   /** The topic's current sticky partition. */
   stickyPartition(t: TopicState): number {
-    const p = this.sticky.get(t.name);
-    if (p !== undefined && p < t.partitions.length) return p;
+    const p = t.stickyPartition;
+    if (p >= 0 && p < t.partitions.length) return p;
     return this.next(t, -1);
   }
 
   /** KIP-480 onNewBatch: the sticky partition needed a new batch, move to another partition. */
   onNewBatch(t: TopicState, previous: number): number {
-    const cur = this.sticky.get(t.name);
-    if (cur !== undefined && cur !== previous) return cur;
+    const cur = t.stickyPartition;
+    if (cur >= 0 && cur !== previous) return cur;
     return this.next(t, previous);
   }
 
@@ -53,7 +52,7 @@ export class BuiltInPartitioner {
         p = avail ? avail[i]! : i;
       } while (p === previous);
     }
-    this.sticky.set(t.name, p);
+    t.stickyPartition = p;
     return p;
   }
 }

@@ -23,9 +23,8 @@ export class FutureRecordMetadata implements Promise<RecordMetadata> {
   index = 0;
   /** Failure before the record reached a batch. */
   error: ProducerError | null = null;
-  private promise: Promise<RecordMetadata> | null = null;
-  private resolveFn: Resolve | null = null;
-  private rejectFn: Reject | null = null;
+  /** The real Promise and its settle functions, once someone waits (kept out of line: most futures never get one). */
+  private waiter: { promise: Promise<RecordMetadata>; resolve: Resolve | null; reject: Reject | null } | null = null;
 
   get [Symbol.toStringTag](): string {
     return 'FutureRecordMetadata';
@@ -48,11 +47,9 @@ export class FutureRecordMetadata implements Promise<RecordMetadata> {
 
   /** The underlying Promise (made on first use). */
   toPromise(): Promise<RecordMetadata> {
-    if (this.promise !== null) return this.promise;
+    if (this.waiter !== null) return this.waiter.promise;
     const p = new Promise<RecordMetadata>(capture);
-    this.promise = p;
-    this.resolveFn = capturedResolve;
-    this.rejectFn = capturedReject;
+    this.waiter = { promise: p, resolve: capturedResolve, reject: capturedReject };
     if (this.error !== null) this.settle();
     else if (this.batch !== null) this.attach();
     // else: the send is waiting; attach() is called when the record reaches a batch.
@@ -63,13 +60,13 @@ export class FutureRecordMetadata implements Promise<RecordMetadata> {
   placed(batch: ProducerBatch, index: number): void {
     this.batch = batch;
     this.index = index;
-    if (this.promise !== null) this.attach();
+    if (this.waiter !== null) this.attach();
   }
 
   /** The record failed before reaching a batch. */
   fail(error: ProducerError): void {
     this.error = error;
-    if (this.promise !== null) this.settle();
+    if (this.waiter !== null) this.settle();
   }
 
   /** Register with the batch that now holds the record (following splits), or settle if it is done. */
@@ -83,11 +80,12 @@ export class FutureRecordMetadata implements Promise<RecordMetadata> {
 
   /** Settle the Promise (if one was made) from the batch's outcome. */
   settle(): void {
-    const resolve = this.resolveFn;
-    const reject = this.rejectFn;
-    if (resolve === null || reject === null) return;
-    this.resolveFn = null;
-    this.rejectFn = null;
+    const w = this.waiter;
+    if (w === null || w.resolve === null || w.reject === null) return;
+    const resolve = w.resolve;
+    const reject = w.reject;
+    w.resolve = null;
+    w.reject = null;
     if (this.error !== null) {
       reject(this.error);
       return;

@@ -78,6 +78,8 @@ export class Producer {
   private closed: Promise<void> | null = null;
   private readonly maxRequestSize: number;
   private readonly bufferMemory: number;
+  /** min(max.request.size, buffer.memory): no record batch may be larger. */
+  private readonly sizeLimit: number;
   private readonly ignoreKeys: boolean;
 
   constructor(options: ProducerOptions, warnings: string[] = []) {
@@ -87,6 +89,7 @@ export class Producer {
     for (const w of this.configResolution.warnings) this.log.info(w);
     this.maxRequestSize = config.maxRequestSize;
     this.bufferMemory = config.bufferMemory;
+    this.sizeLimit = Math.min(config.maxRequestSize, config.bufferMemory);
     this.ignoreKeys = config.partitionerIgnoreKeys;
     this.metadata = new ProducerMetadata(config.metadataMaxAgeMs, config.metadataMaxIdleMs, config.retryBackoffMs, config.retryBackoffMaxMs);
     this.accumulator = new RecordAccumulator(config);
@@ -211,8 +214,10 @@ export class Producer {
       partition = this.partitioner.stickyPartition(t);
       sticky = true;
     }
-    const batchBytes = BATCH_HEADER_SIZE + sizeOfRecordInBatch(sizeOfRecordBody(0, 0, keyLen, valueLen, headers === null ? 0 : headers.length, headersBytes)) + 8;
-    if (batchBytes > this.maxRequestSize || batchBytes > this.bufferMemory) {
+    // Cheap upper bound first; the exact size only for big records and new batches.
+    let batchBytes = (keyLen > 0 ? keyLen : 0) + (valueLen > 0 ? valueLen : 0) + headersBytes + 128;
+    if (batchBytes > this.sizeLimit) batchBytes = this.exactBatchBytes(keyLen, valueLen, headers, headersBytes);
+    if (batchBytes > this.sizeLimit) {
       const which = batchBytes > this.maxRequestSize ? `max.request.size configuration (${this.maxRequestSize})` : `total memory buffer you have configured with the buffer.memory configuration (${this.bufferMemory})`;
       return new RecordTooLargeError(`The message is ${batchBytes} bytes when serialized which is larger than the ${which}.`, { record: { topic, partition, key } });
     }
@@ -238,13 +243,18 @@ export class Producer {
         }
       }
     }
-    const batch = acc.newBatch(pq, batchBytes, now);
+    const batch = acc.newBatch(pq, this.exactBatchBytes(keyLen, valueLen, headers, headersBytes), now);
     if (batch === null) return WAIT_MEMORY;
     if (!batch.tryAppend(ts, key, keyLen, value, valueLen, headers, headersBytes, future, cb)) {
       return new RecordTooLargeError('Record does not fit in a batch sized for it', { record: { topic, partition, key } });
     }
     this.sender.wakeup();
     return APPENDED;
+  }
+
+  /** Bytes of a batch holding just this record (with slack for varint growth). */
+  private exactBatchBytes(keyLen: number, valueLen: number, headers: readonly RecordHeaderInput[] | null, headersBytes: number): number {
+    return BATCH_HEADER_SIZE + sizeOfRecordInBatch(sizeOfRecordBody(0, 0, keyLen, valueLen, headers === null ? 0 : headers.length, headersBytes)) + 8;
   }
 
   private failSend(future: FutureRecordMetadata | null, cb: SendCallback | null, err: ProducerError): void {

@@ -30,6 +30,8 @@ export class TopicState {
   lastUsedMs: number;
   /** Left out of refreshes after metadata.max.idle.ms without sends (its queues and sequences stay). */
   idle = false;
+  /** The partitioner's sticky partition for null-key records (-1 = none yet). */
+  stickyPartition = -1;
   /** Partition queues of the accumulator, by index (created on first use). */
   readonly queues: PartitionQueue[] = [];
 
