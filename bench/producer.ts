@@ -130,6 +130,9 @@ async function median(bootstrap: string, prefix: string, partitions: number, run
 /** The comparison matrix plus our producer with all defaults (batch.size 16384) for the headline case. */
 export async function producerBench(bootstrap: string, quick: boolean): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
+  // Warm both clients up (JIT) on a throwaway topic, so the first row is not the cold one.
+  await median(bootstrap, 'bench-warmup-ours', 1, (t) => ours(bootstrap, t, 100, 1, quick ? 50_000 : 300_000, BATCH_SIZE));
+  await median(bootstrap, 'bench-warmup-kafkajs', 1, (t) => kafkajs(bootstrap, t, 100, 1, quick ? 10_000 : 30_000));
   for (const size of [100, 1024]) {
     for (const partitions of [1, 6]) {
       for (const acks of [1, 'all'] as const) {
