@@ -1,4 +1,5 @@
 // Shared by the config APIs: Kafka's ConfigSource codes and resource types.
+import { ErrorCode } from '../../protocol/errors.js';
 import { effectiveTopicConfigs } from '../KafkaConfig.js';
 import type { Broker } from '../Broker.js';
 import type { TopicMetadata } from '../MetadataCache.js';
@@ -16,4 +17,38 @@ export function topicConfigEntries(broker: Broker, topic: Pick<TopicMetadata, 'c
     source: SOURCE_CODES[c.source],
     isDefault: c.source === 'default',
   }));
+}
+
+export interface ConfigResourceResult {
+  errorCode: number;
+  errorMessage: string | null;
+  resourceType: number;
+  resourceName: string;
+}
+
+/**
+ * What both AlterConfigs APIs do to one resource: topics only, the new override set computed
+ * by `next` from the current one (a string is the INVALID_CONFIG reason), then sent to the
+ * controller unless validate_only.
+ */
+export async function alterTopicConfigs(
+  broker: Broker,
+  res: { resourceType: number; resourceName: string },
+  validateOnly: boolean,
+  next: (current: Record<string, string>) => Record<string, string> | string,
+): Promise<ConfigResourceResult> {
+  const result = (errorCode: number, errorMessage: string | null = null): ConfigResourceResult => ({
+    errorCode,
+    errorMessage,
+    resourceType: res.resourceType,
+    resourceName: res.resourceName,
+  });
+  if (res.resourceType !== ConfigResourceType.TOPIC) return result(ErrorCode.INVALID_REQUEST, 'minikafka supports altering topic configs only');
+  const topic = broker.metadata.get(res.resourceName);
+  if (!topic) return result(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic ${res.resourceName} does not exist`);
+  const configs = next({ ...topic.configs });
+  if (typeof configs === 'string') return result(ErrorCode.INVALID_CONFIG, configs);
+  if (validateOnly) return result(ErrorCode.NONE);
+  const r = await broker.setTopicConfigs(res.resourceName, configs);
+  return result(r.errorCode, r.errorMessage);
 }
