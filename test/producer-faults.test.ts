@@ -140,6 +140,20 @@ describe('producer under faults', () => {
     expect(values(await readAll(bootstrap, 'f-fatal'))).toEqual(['warm-up', 'after']);
   });
 
+  it('OUT_OF_ORDER_SEQUENCE_NUMBER on the next batch: the epoch is bumped, sequences restart at 0, the batch is retried and stored once', async () => {
+    await cluster.createTopic('f-oos', { partitions: 1 });
+    const p = producer({ retryBackoffMs: 10 });
+    await p.send({ topic: 'f-oos', value: 'warm-up' });
+    cluster.faults.add({ api: 'Produce', topic: 'f-oos', action: 'error', code: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER, times: 1 });
+    const metas = await Promise.all(['a', 'b'].map((value) => p.send({ topic: 'f-oos', value })));
+    expect(metas.map((m) => m.offset)).toEqual([1, 2]);
+    expect(p.metrics().epochBumps).toBe(1);
+    expect(p.metrics().producerEpoch).toBe(1);
+    expect(values(await readAll(bootstrap, 'f-oos'))).toEqual(['warm-up', 'a', 'b']);
+    await p.send({ topic: 'f-oos', value: 'c' });
+    expect(values(await readAll(bootstrap, 'f-oos'))).toEqual(['warm-up', 'a', 'b', 'c']);
+  });
+
   async function dropResponsesWhileStreaming(topic: string, opts: Partial<ProducerOptions>, n: number): Promise<{ metas: RecordMetadata[]; stored: (string | null)[]; p: Producer; maxInFlight: number }> {
     await cluster.createTopic(topic, { partitions: 1 });
     // Small batches: every request carries one batch of ~3 records, five requests in flight.
