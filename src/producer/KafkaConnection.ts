@@ -262,7 +262,12 @@ export class KafkaConnection {
       this.close(err);
       return;
     }
-    req.handler(null, r);
+    try {
+      req.handler(null, r);
+    } catch (err) {
+      // A bug in a response handler must not take the socket's 'data' event (and the process) down.
+      process.emitWarning(`minikafka producer: response handler for API ${req.apiKey} failed: ${(err as Error)?.stack ?? String(err)}`);
+    }
   }
 
   /** Close and fail every in-flight request with `error` (retriable for the Sender). */

@@ -143,7 +143,12 @@ export class Producer {
       return future ?? undefined;
     }
     if (this.pending.length === 0) {
-      const r = this.tryAppend(record, ts, future, cb, now);
+      let r: number | ProducerError;
+      try {
+        r = this.tryAppend(record, ts, future, cb, now);
+      } catch (err) {
+        r = new SerializationError(`Cannot send this record: ${(err as Error)?.message ?? String(err)}`, { cause: err, record: { topic: String(record.topic) } });
+      }
       if (r === APPENDED) return future ?? undefined;
       if (typeof r !== 'number') {
         this.failSend(future, cb, r);
@@ -318,7 +323,12 @@ export class Producer {
           this.failSend(p.future, p.callback, this.forced ? new ProducerClosedError('Producer closed while send in progress', { record }) : this.txn!.lastError!.forRecord(record));
           continue;
         }
-        const r = this.tryAppend(p.record, p.timestamp, p.future, p.callback, now);
+        let r: number | ProducerError;
+        try {
+          r = this.tryAppend(p.record, p.timestamp, p.future, p.callback, now);
+        } catch (err) {
+          r = new SerializationError(`Cannot send this record: ${(err as Error)?.message ?? String(err)}`, { cause: err, record: { topic: String(p.record.topic) } });
+        }
         if (r === WAIT_METADATA || r === WAIT_MEMORY) {
           p.waitingFor = r === WAIT_METADATA ? 'metadata' : 'memory';
           break;

@@ -278,7 +278,7 @@ export class Sender {
     cause: ProducerError | null,
     now: number,
   ): void {
-    const { accumulator, config, metadata, metrics, log, txn } = this.ctx;
+    const { accumulator, config, metadata, metrics, log } = this.ctx;
     batch.inFlight = false;
     const list = batch.pq.inFlight;
     const i = list.indexOf(batch);
