@@ -1,5 +1,6 @@
 // Broker configuration under Kafka's own property names, and the topic-level configs
 // derived from it (a topic config falls back to its broker-level `log.*` twin).
+import { LogConfig } from '../log/LogConfig.js';
 
 export type ConfigValue = string | number | boolean;
 export type Properties = Record<string, ConfigValue>;
@@ -137,14 +138,10 @@ interface TopicConfigDef {
   default: string;
   /** Broker keys it falls back to, first match wins (e.g. log.retention.ms, then minutes, then hours). */
   brokerKeys: { name: string; convert?: (v: string) => string }[];
-  validate?: (v: string) => string | null;
 }
 
 const hoursToMs = (v: string) => String(Number(v) * 3600_000);
 const minutesToMs = (v: string) => String(Number(v) * 60_000);
-const oneOf = (...allowed: string[]) => (v: string) =>
-  allowed.includes(v) ? null : `must be one of ${allowed.join(', ')}`;
-const atLeast = (min: number) => (v: string) => (toNumber(v) >= min ? null : `must be at least ${min}`);
 
 /** Topic-level configs minikafka honours or reports, with Kafka's defaults. */
 export const TOPIC_CONFIGS: Record<string, TopicConfigDef> = {
@@ -152,25 +149,22 @@ export const TOPIC_CONFIGS: Record<string, TopicConfigDef> = {
     kind: 'list',
     default: 'delete',
     brokerKeys: [{ name: 'log.cleanup.policy' }],
-    validate: (v) => (v.split(',').every((p) => ['delete', 'compact'].includes(p.trim())) ? null : 'must be delete and/or compact'),
   },
   'compression.type': {
     kind: 'string',
     default: 'producer',
     brokerKeys: [{ name: 'compression.type' }],
-    validate: oneOf('producer', 'uncompressed', 'gzip', 'snappy', 'lz4', 'zstd'),
   },
-  'flush.messages': { kind: 'long', default: LONG_MAX, brokerKeys: [{ name: 'log.flush.interval.messages' }], validate: atLeast(1) },
-  'flush.ms': { kind: 'long', default: LONG_MAX, brokerKeys: [{ name: 'log.flush.interval.ms' }], validate: atLeast(0) },
-  'index.interval.bytes': { kind: 'int', default: '4096', brokerKeys: [{ name: 'log.index.interval.bytes' }], validate: atLeast(0) },
-  'max.message.bytes': { kind: 'int', default: '1048588', brokerKeys: [{ name: 'message.max.bytes' }], validate: atLeast(0) },
+  'flush.messages': { kind: 'long', default: LONG_MAX, brokerKeys: [{ name: 'log.flush.interval.messages' }] },
+  'flush.ms': { kind: 'long', default: LONG_MAX, brokerKeys: [{ name: 'log.flush.interval.ms' }] },
+  'index.interval.bytes': { kind: 'int', default: '4096', brokerKeys: [{ name: 'log.index.interval.bytes' }] },
+  'max.message.bytes': { kind: 'int', default: '1048588', brokerKeys: [{ name: 'message.max.bytes' }] },
   'message.timestamp.type': {
     kind: 'string',
     default: 'CreateTime',
     brokerKeys: [{ name: 'log.message.timestamp.type' }],
-    validate: oneOf('CreateTime', 'LogAppendTime'),
   },
-  'min.insync.replicas': { kind: 'int', default: '1', brokerKeys: [{ name: 'min.insync.replicas' }], validate: atLeast(1) },
+  'min.insync.replicas': { kind: 'int', default: '1', brokerKeys: [{ name: 'min.insync.replicas' }] },
   'retention.bytes': { kind: 'long', default: '-1', brokerKeys: [{ name: 'log.retention.bytes' }] },
   'retention.ms': {
     kind: 'long',
@@ -180,15 +174,13 @@ export const TOPIC_CONFIGS: Record<string, TopicConfigDef> = {
       { name: 'log.retention.minutes', convert: minutesToMs },
       { name: 'log.retention.hours', convert: hoursToMs },
     ],
-    validate: atLeast(-1),
   },
-  'segment.bytes': { kind: 'int', default: '1073741824', brokerKeys: [{ name: 'log.segment.bytes' }], validate: atLeast(14) },
-  'segment.index.bytes': { kind: 'int', default: '10485760', brokerKeys: [{ name: 'log.index.size.max.bytes' }], validate: atLeast(4) },
+  'segment.bytes': { kind: 'int', default: '1073741824', brokerKeys: [{ name: 'log.segment.bytes' }] },
+  'segment.index.bytes': { kind: 'int', default: '10485760', brokerKeys: [{ name: 'log.index.size.max.bytes' }] },
   'segment.ms': {
     kind: 'long',
     default: '604800000',
     brokerKeys: [{ name: 'log.roll.ms' }, { name: 'log.roll.hours', convert: hoursToMs }],
-    validate: atLeast(1),
   },
   'unclean.leader.election.enable': {
     kind: 'boolean',
@@ -208,11 +200,11 @@ export function validateTopicConfig(name: string, value: string | null): string 
   if (value === null) return null;
   try {
     checkValue(name, def.kind, value);
+    LogConfig.fromProperties({ [name]: value }); // the log's own rules (ranges, enums)
   } catch (e) {
     return (e as Error).message;
   }
-  const problem = def.validate?.(value);
-  return problem ? `${name}: ${problem}` : null;
+  return null;
 }
 
 /** A topic's effective configs: overrides over broker defaults, with where each came from. */
