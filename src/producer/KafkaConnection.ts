@@ -1,6 +1,7 @@
 // One TCP connection to one broker: connect, ApiVersions v3 handshake (falling back to the
 // version the broker's UNSUPPORTED_VERSION answer names), correlation ids, pipelined requests
 // answered in order, a request timeout per request, requests written corked from Writer chunks.
+import { FrameDecoder } from '../protocol/FrameDecoder.js';
 import net from 'node:net';
 import { decodeApiVersionsResponse, encodeApiVersionsRequest } from '../protocol/messages/ApiVersions.js';
 import { encodeRequestHeader, requestHeaderVersion, responseHeaderVersion } from '../protocol/messages/index.js';
@@ -44,9 +45,8 @@ export class KafkaConnection {
   private readonly inFlight: InFlightRequest[] = [];
   private head = 0;
   private nextCorrelationId = 1;
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
-  private expected = -1;
+  /** Responses larger than this are refused (a broker never sends one to a producer). */
+  private readonly frames = new FrameDecoder(4, 256 * 1024 * 1024);
   private timer: NodeJS.Timeout | null = null;
   private timerAt = 0;
   private closeError: ProducerError | null = null;
@@ -192,46 +192,11 @@ export class KafkaConnection {
 
   private onData(data: Buffer): void {
     this.bytesReceived += data.length;
-    this.pending.push(data);
-    this.pendingBytes += data.length;
-    while (this.state !== 'closed') {
-      if (this.expected < 0) {
-        if (this.pendingBytes < 4) return;
-        const size = this.peekInt32();
-        if (size < 4) {
-          this.close(new NetworkError(`Invalid response size ${size} from node ${this.nodeId}`));
-          return;
-        }
-        this.consume(4);
-        this.expected = size;
-      }
-      if (this.pendingBytes < this.expected) return;
-      const frame = this.consume(this.expected);
-      this.expected = -1;
+    const problem = this.frames.push(data, (frame) => {
       this.onFrame(frame);
-    }
-  }
-
-  private peekInt32(): number {
-    const head = this.pending[0]!;
-    if (head.length >= 4) return head.readInt32BE(0);
-    return this.joinPending().readInt32BE(0);
-  }
-
-  private joinPending(): Buffer {
-    const all = Buffer.concat(this.pending, this.pendingBytes);
-    this.pending = [all];
-    return all;
-  }
-
-  private consume(n: number): Buffer {
-    let head = this.pending[0]!;
-    if (head.length < n) head = this.joinPending();
-    const out = head.subarray(0, n);
-    if (head.length === n) this.pending.shift();
-    else this.pending[0] = head.subarray(n);
-    this.pendingBytes -= n;
-    return out;
+      return this.state !== 'closed';
+    });
+    if (problem) this.close(new NetworkError(`${problem} from node ${this.nodeId}`));
   }
 
   private onFrame(frame: Buffer): void {
