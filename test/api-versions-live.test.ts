@@ -5,6 +5,7 @@ import { startCluster, type Cluster } from '../src/index.js';
 import * as M from '../src/protocol/messages/index.js';
 import { decodeRecordBatches, encodeRecordBatch } from '../src/protocol/recordBatch.js';
 import { API_LIST } from '../src/server/apis/index.js';
+import { waitForCoordinator } from './support/coordinator.js';
 import { RawClient } from './support/RawClient.js';
 
 let cluster: Cluster;
@@ -16,6 +17,7 @@ beforeAll(async () => {
   cluster = await startCluster({ config: { 'group.initial.rebalance.delay.ms': 0 } });
   await cluster.createTopic(TOPIC, { partitions: 1 });
   client = await RawClient.connect(cluster.bootstrapServers[0]!);
+  await waitForCoordinator(client, 'warm-up'); // creates __consumer_offsets
 });
 afterAll(async () => {
   client?.close();

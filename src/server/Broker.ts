@@ -1,6 +1,7 @@
 // One minikafka broker: a TCP listener for clients, the partitions it hosts (ReplicaManager),
-// the consumer group coordinator, and its link to the controller: it registers, heartbeats,
-// replays the metadata log into its image, proposes ISR changes and forwards admin requests.
+// the consumer group coordinator (of the __consumer_offsets partitions it leads), and its link
+// to the controller: it registers, heartbeats, replays the metadata log into its image,
+// proposes ISR changes and forwards admin requests.
 import fs from 'node:fs';
 import net from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -13,8 +14,8 @@ import { NodeClient } from '../replication/NodeClient.js';
 import { API_LIST, encodeUnsupportedApiVersions, type RequestContext } from './apis/index.js';
 import { Connection } from './Connection.js';
 import { FaultInjector } from './FaultInjector.js';
-import { GroupCoordinator } from './group/GroupCoordinator.js';
-import { GROUP_METADATA_TOPIC } from './group/GroupMetadataLog.js';
+import { GroupCoordinator, settingsFrom } from './group/GroupCoordinator.js';
+import { GROUP_METADATA_TOPIC, offsetsTopicConfigs } from './group/GroupMetadataRecords.js';
 import { KafkaConfig, type Properties } from './KafkaConfig.js';
 import { MetadataCache } from './MetadataCache.js';
 import type { Partition } from './Partition.js';
@@ -72,6 +73,7 @@ export class Broker {
   private timer: NodeJS.Timeout | null = null;
   private lastRetentionCheck = 0;
   private readonly metadataWaiters = new Set<() => void>();
+  private offsetsTopicCreation: Promise<number> | null = null;
 
   constructor(opts: BrokerOptions) {
     this.config = new KafkaConfig(opts.config ?? {});
@@ -94,10 +96,11 @@ export class Broker {
         config: this.config,
         replicaClient: (leaderId) => this.clientFor(leaderId),
         proposeIsr: (p, isr) => this.proposeIsr(p, isr),
+        roleChanged: (p, role) => this.groupCoordinator.onPartitionRoleChange(p, role),
       },
       this.log.child('replicas'),
     );
-    this.groupCoordinator = GroupCoordinator.open(this.dataDir, this.config, this.log.child('group'), this);
+    this.groupCoordinator = new GroupCoordinator(settingsFrom(this.config), this, this.log.child('group'));
     this.apis = new RequestDispatcher<RequestContext>({
       apis: API_LIST,
       makeContext: (base) => ({ ...base, broker: this }),
@@ -306,8 +309,8 @@ export class Broker {
     for (const w of [...this.metadataWaiters]) w();
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
     await Promise.all(this.loops);
-    await this.replicaManager.close(crash);
     this.groupCoordinator.close();
+    await this.replicaManager.close(crash);
     this.fenced = true;
     this.log.info(`broker ${this.nodeId} ${crash ? 'crashed (simulated)' : 'stopped'}`);
   }
@@ -316,23 +319,6 @@ export class Broker {
   // Admin requests, forwarded to the controller; answered once our metadata shows the result
 
   async createTopics(req: M.CreateTopicsRequest): Promise<M.CreateTopicsResponse> {
-    for (const t of req.topics) {
-      if (t.name === GROUP_METADATA_TOPIC) {
-        return {
-          throttleTimeMs: 0,
-          topics: req.topics.map((x) => ({
-            name: x.name,
-            topicId: Buffer.alloc(16),
-            errorCode: x.name === GROUP_METADATA_TOPIC ? ErrorCode.INVALID_TOPIC_EXCEPTION : ErrorCode.INVALID_REQUEST,
-            errorMessage: x.name === GROUP_METADATA_TOPIC ? `Topic '${x.name}' is the group coordinator's internal log.` : 'another topic in the request is invalid',
-            topicConfigErrorCode: 0,
-            numPartitions: -1,
-            replicationFactor: -1,
-            configs: null,
-          })),
-        };
-      }
-    }
     const res = await this.controllerChannel().createTopics(req);
     if (!req.validateOnly) {
       const created = res.topics.filter((t) => t.errorCode === ErrorCode.NONE).map((t) => t.name);
@@ -367,8 +353,43 @@ export class Broker {
     return res;
   }
 
+  /**
+   * Have the controller create __consumer_offsets as Kafka's brokers do: offsets.topic.num.partitions
+   * partitions, replication factor min(offsets.topic.replication.factor, live brokers),
+   * compacted. One request at a time; resolves its error code (TOPIC_ALREADY_EXISTS if another
+   * broker was first) without waiting for the metadata.
+   */
+  createOffsetsTopic(): Promise<number> {
+    if (this.offsetsTopicCreation) return this.offsetsTopicCreation;
+    const replicationFactor = Math.max(1, Math.min(this.config.int('offsets.topic.replication.factor'), this.image.liveBrokers().length));
+    const configs = Object.entries(offsetsTopicConfigs(this.config)).map(([name, value]) => ({ name, value }));
+    const topic = { name: GROUP_METADATA_TOPIC, numPartitions: Math.max(1, this.config.int('offsets.topic.num.partitions')), replicationFactor, assignments: [], configs };
+    const creation = (async () => {
+      try {
+        const res = await this.controllerChannel().createTopics({ topics: [topic], timeoutMs: ADMIN_WAIT_MS, validateOnly: false });
+        const code = res.topics[0]?.errorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR;
+        if (code === ErrorCode.NONE) this.log.info(`created ${GROUP_METADATA_TOPIC}: ${topic.numPartitions} partitions, replication factor ${replicationFactor}`);
+        else if (code !== ErrorCode.TOPIC_ALREADY_EXISTS) this.log.warn(`creating ${GROUP_METADATA_TOPIC} failed: ${res.topics[0]?.errorMessage ?? code}`);
+        return code;
+      } catch (err) {
+        this.log.debug(`creating ${GROUP_METADATA_TOPIC} failed: ${(err as Error).message}`);
+        return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+      } finally {
+        this.offsetsTopicCreation = null;
+      }
+    })();
+    this.offsetsTopicCreation = creation;
+    return creation;
+  }
+
   /** Create a topic with the broker defaults (auto-creation); resolves when it is known here. */
   async autoCreateTopic(name: string): Promise<number> {
+    if (name === GROUP_METADATA_TOPIC) {
+      const code = await this.createOffsetsTopic();
+      if (code !== ErrorCode.NONE && code !== ErrorCode.TOPIC_ALREADY_EXISTS) return code;
+      await this.waitFor(() => this.image.topics.has(name), ADMIN_WAIT_MS, `told about ${name}`);
+      return ErrorCode.NONE;
+    }
     const res = await this.createTopics({
       topics: [{ name, numPartitions: -1, replicationFactor: -1, assignments: [], configs: [] }],
       timeoutMs: ADMIN_WAIT_MS,

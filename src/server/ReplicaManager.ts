@@ -48,6 +48,8 @@ export interface ReplicaManagerHost {
   /** A client for replicating from `leaderId`, or null when that broker is unknown. */
   replicaClient(leaderId: number): NodeClient | null;
   proposeIsr(partition: Partition, newIsr: number[]): void;
+  /** A hosted partition became leader or follower at a new epoch, or is no longer hosted here. */
+  roleChanged?(partition: Partition, role: 'leader' | 'follower' | 'removed'): void;
 }
 
 interface HostedTopic {
@@ -55,7 +57,6 @@ interface HostedTopic {
   partitions: Map<number, Partition>;
 }
 
-const INTERNAL_DIR = /^__/;
 const PARTITION_DIR = /^(.+)-(\d+)$/;
 
 export class ReplicaManager {
@@ -108,6 +109,7 @@ export class ReplicaManager {
         const change = p.applyState(state, now);
         if (change) this.log.info(`${p.name}: ${change} at epoch ${state.leaderEpoch} (leader ${state.leader}, ISR [${state.isr.join(',')}], log end ${p.log.logEndOffset})`);
         this.assignFetcher(p, image);
+        if (change) this.host.roleChanged?.(p, change);
       });
     }
     for (const [name, hosted] of this.topics) {
@@ -115,6 +117,7 @@ export class ReplicaManager {
         if (wanted.has(`${name}-${i}`)) continue;
         this.detachFetcher(p);
         hosted.partitions.delete(i);
+        this.host.roleChanged?.(p, 'removed');
         p.log.delete();
         p.notifyWatchers();
         this.log.info(`${p.name}: no longer hosted here, log deleted`);
@@ -137,7 +140,7 @@ export class ReplicaManager {
   private deleteOrphanDirs(wanted: Set<string>): void {
     if (!this.host.dataDir || !fs.existsSync(this.host.dataDir)) return;
     for (const name of fs.readdirSync(this.host.dataDir)) {
-      if (INTERNAL_DIR.test(name) || !PARTITION_DIR.test(name) || wanted.has(name)) continue;
+      if (!PARTITION_DIR.test(name) || wanted.has(name)) continue;
       const dir = path.join(this.host.dataDir, name);
       if (!fs.statSync(dir).isDirectory() || !fs.readdirSync(dir).some((f) => f.endsWith('.log'))) continue;
       fs.rmSync(dir, { recursive: true, force: true });
@@ -169,6 +172,7 @@ export class ReplicaManager {
     this.topics.delete(name);
     for (const p of hosted.partitions.values()) {
       this.detachFetcher(p);
+      this.host.roleChanged?.(p, 'removed');
       p.log.delete();
       p.notifyWatchers();
     }

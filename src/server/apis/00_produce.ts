@@ -9,10 +9,12 @@
 // Idempotent batches go through the partition's producer state (UnifiedLog): a retry of a
 // cached batch answers NONE with its original offset; a stale epoch is INVALID_PRODUCER_EPOCH
 // and a sequence gap OUT_OF_ORDER_SEQUENCE_NUMBER (never PRODUCER_FENCED, as Kafka ≥2.7).
+// Clients cannot append to the internal __consumer_offsets (INVALID_TOPIC_EXCEPTION).
 import { ErrorCode, KafkaError, errorName } from '../../protocol/errors.js';
 import { decodeProduceRequest, encodeProduceResponse, ProduceApi } from '../../protocol/messages/Produce.js';
 import type { ProduceResponse } from '../../protocol/messages/Produce.js';
 import { isTransactional, validateProducedRecords } from '../../protocol/recordBatch.js';
+import { GROUP_METADATA_TOPIC } from '../group/GroupMetadataRecords.js';
 import { defineApi, NO_RESPONSE } from './Api.js';
 
 type PartitionResponse = ProduceResponse['responses'][number]['partitionResponses'][number];
@@ -44,6 +46,7 @@ export const produceApi = defineApi(
       name: topic.name,
       partitionResponses: topic.partitionData.map((pd): PartitionResponse => {
         if (!validAcks) return partitionResponse(pd.index, ErrorCode.INVALID_REQUIRED_ACKS);
+        if (topic.name === GROUP_METADATA_TOPIC) return partitionResponse(pd.index, ErrorCode.INVALID_TOPIC_EXCEPTION, `Cannot append to internal topic ${topic.name}`);
         let partition;
         try {
           partition = rm.leaderPartitionOrThrow(topic.name, pd.index);

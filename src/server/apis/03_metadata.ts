@@ -2,11 +2,13 @@
 // mishandle; see CLIENTS.md). All topics for v0's empty list and v1+'s null list; named
 // topics that do not exist are created when auto.create.topics.enable and the request
 // allows it (always below v4), and returned at once. Invalid names get
-// INVALID_TOPIC_EXCEPTION, unknown ones UNKNOWN_TOPIC_OR_PARTITION.
+// INVALID_TOPIC_EXCEPTION, unknown ones UNKNOWN_TOPIC_OR_PARTITION. __consumer_offsets is
+// listed like any topic, with is_internal set (clients filter it out themselves).
 import { ErrorCode } from '../../protocol/errors.js';
 import { decodeMetadataRequest, encodeMetadataResponse, MetadataApi } from '../../protocol/messages/Metadata.js';
 import type { MetadataResponse } from '../../protocol/messages/Metadata.js';
 import type { Broker } from '../Broker.js';
+import { GROUP_METADATA_TOPIC } from '../group/GroupMetadataRecords.js';
 import { invalidTopicName, type TopicMetadata } from '../MetadataCache.js';
 import { defineApi } from './Api.js';
 
@@ -38,11 +40,11 @@ function describeTopic(broker: Broker, t: TopicMetadata, operations: number): To
       offlineReplicas: state.replicas.filter((r) => !broker.image.isLive(r)),
     });
   }
-  return { errorCode: ErrorCode.NONE, name: t.name, topicId: topicIdBytes(t.topicId), isInternal: false, partitions, topicAuthorizedOperations: operations };
+  return { errorCode: ErrorCode.NONE, name: t.name, topicId: topicIdBytes(t.topicId), isInternal: t.name === GROUP_METADATA_TOPIC, partitions, topicAuthorizedOperations: operations };
 }
 
 function topicError(name: string, errorCode: number): TopicResult {
-  return { errorCode, name, topicId: Buffer.alloc(16), isInternal: false, partitions: [], topicAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED };
+  return { errorCode, name, topicId: Buffer.alloc(16), isInternal: name === GROUP_METADATA_TOPIC, partitions: [], topicAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED };
 }
 
 export const metadataApi = defineApi(

@@ -1,7 +1,8 @@
 // OffsetCommit v0–9. Partitions of unknown topics (or past a topic's partition count) are
 // UNKNOWN_TOPIC_OR_PARTITION, checked before the group, as Kafka's KafkaApis does; the rest go
 // to the group coordinator, which validates membership (member id, generation,
-// group.instance.id) and stores the offsets durably before answering. Metadata longer than
+// group.instance.id) and answers once the offsets are replicated (acks=all to the group's
+// partition of __consumer_offsets). Metadata longer than
 // offset.metadata.max.bytes is OFFSET_METADATA_TOO_LARGE for that partition. A commit with
 // generation -1 and no member id is accepted for an empty group and creates a "simple" group
 // if none exists (admin clients, consumers without group management). v0 (no member
@@ -12,14 +13,14 @@
 import { ErrorCode } from '../../protocol/errors.js';
 import { decodeOffsetCommitRequest, encodeOffsetCommitResponse, OffsetCommitApi } from '../../protocol/messages/OffsetCommit.js';
 import type { OffsetCommitResponse } from '../../protocol/messages/OffsetCommit.js';
-import type { CommitPartition } from '../group/GroupCoordinator.js';
+import type { CommitPartition, TopicResults } from '../group/GroupCoordinator.js';
 import { defineApi } from './Api.js';
 
 export const offsetCommitApi = defineApi(
   OffsetCommitApi,
   [0, 9],
   { decodeRequest: decodeOffsetCommitRequest, encodeResponse: encodeOffsetCommitResponse },
-  (ctx, req): OffsetCommitResponse => {
+  (ctx, req): OffsetCommitResponse | Promise<OffsetCommitResponse> => {
     const { broker } = ctx;
     const v = ctx.apiVersion;
     // Per request partition: a fixed error, or the index of the partition handed to the coordinator.
@@ -41,7 +42,7 @@ export const offsetCommitApi = defineApi(
       if (kept.length > 0) valid.push({ name: t.name, partitions: kept });
       return { name: t.name, slots, partitions: t.partitions };
     });
-    const results =
+    const results: TopicResults | Promise<TopicResults> =
       valid.length === 0
         ? []
         : broker.groupCoordinator.commitOffsets({
@@ -53,15 +54,16 @@ export const offsetCommitApi = defineApi(
             topics: valid,
             apiVersion: v,
           });
-    return {
+    const respond = (r: TopicResults): OffsetCommitResponse => ({
       throttleTimeMs: 0,
       topics: plan.map((t) => ({
         name: t.name,
         partitions: t.slots.map((s, i) => ({
           partitionIndex: t.partitions[i]!.partitionIndex,
-          errorCode: 'errorCode' in s ? s.errorCode : results[s.topicSlot]!.partitions[s.partitionSlot]!.errorCode,
+          errorCode: 'errorCode' in s ? s.errorCode : r[s.topicSlot]!.partitions[s.partitionSlot]!.errorCode,
         })),
       })),
-    };
+    });
+    return results instanceof Promise ? results.then(respond) : respond(results);
   },
 );

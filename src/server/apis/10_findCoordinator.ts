@@ -1,7 +1,8 @@
-// FindCoordinator v0–6. One broker coordinates every group (key type 0) and every
-// transactional id (key type 1): the lowest registered node id (see group/GroupCoordinator.ts);
-// while it is down the answer is COORDINATOR_NOT_AVAILABLE, which clients retry. v0 has no key
-// type and means a group. v4+ carries a batch of keys and answers one coordinator per key
+// FindCoordinator v0–6. A group (key type 0) is coordinated by the leader of its partition of
+// __consumer_offsets, abs(key.hashCode()) % partitions as in Kafka; transactional ids (key
+// type 1) are placed the same way (there is no __transaction_state). The first request creates
+// __consumer_offsets; until it exists, and while the partition has no live leader, the answer
+// is COORDINATOR_NOT_AVAILABLE, which clients retry. v0 has no key type and means a group. v4+ carries a batch of keys and answers one coordinator per key
 // (KIP-699). Any other key type (2 = share groups, which a 3.9 broker serves only when share
 // groups are enabled) is INVALID_REQUEST. Below v4 a success carries the error message "NONE",
 // as Kafka's Errors.NONE.message() does.
@@ -20,11 +21,11 @@ export const findCoordinatorApi = defineApi(
   (ctx, req): FindCoordinatorResponse => {
     const keyType = ctx.apiVersion === 0 ? GROUP : req.keyType;
     const known = keyType === GROUP || keyType === TRANSACTION;
-    const coordinator = known ? ctx.broker.groupCoordinator.coordinatorNode() : { errorCode: ErrorCode.INVALID_REQUEST, nodeId: -1, host: '', port: -1 };
-    const { errorCode } = coordinator;
-    const ok = errorCode === ErrorCode.NONE;
-    const node = { nodeId: coordinator.nodeId, host: coordinator.host, port: coordinator.port };
-    const message = ok ? null : known ? errorName(errorCode) : `unsupported coordinator key type ${keyType}`;
+    const lookup = (key: string) => {
+      const c = known ? ctx.broker.groupCoordinator.coordinatorFor(key) : { errorCode: ErrorCode.INVALID_REQUEST, nodeId: -1, host: '', port: -1 };
+      const message = c.errorCode === ErrorCode.NONE ? null : known ? errorName(c.errorCode) : `unsupported coordinator key type ${keyType}`;
+      return { errorCode: c.errorCode, errorMessage: message, nodeId: c.nodeId, host: c.host, port: c.port };
+    };
     if (ctx.apiVersion >= 4) {
       return {
         throttleTimeMs: 0,
@@ -33,14 +34,14 @@ export const findCoordinatorApi = defineApi(
         nodeId: -1,
         host: '',
         port: -1,
-        coordinators: req.coordinatorKeys.map((key) => ({ key, ...node, errorCode, errorMessage: message })),
+        coordinators: req.coordinatorKeys.map((key) => ({ key, ...lookup(key) })),
       };
     }
+    const c = lookup(req.key);
     return {
       throttleTimeMs: 0,
-      errorCode,
-      errorMessage: ok ? errorName(ErrorCode.NONE) : message,
-      ...node,
+      ...c,
+      errorMessage: c.errorCode === ErrorCode.NONE ? errorName(ErrorCode.NONE) : c.errorMessage,
       coordinators: [],
     };
   },

@@ -1,5 +1,5 @@
 // SyncGroup v0–5. The leader's request carries the assignment for every member; each
-// member's answer is held until the leader's assignment is stored. v3+ carry
+// member's answer is held until the leader's assignment is replicated in __consumer_offsets. v3+ carry
 // group.instance.id; v5+ must carry the protocol type and name (else
 // INCONSISTENT_GROUP_PROTOCOL, as Kafka checks) and get them back.
 import { ErrorCode } from '../../protocol/errors.js';

@@ -1,6 +1,7 @@
-// ListGroups v0–5: every group this broker coordinates (all of them). v4+ may filter by
-// state (case-insensitive) and answer each group's state; v5+ may filter by type and
-// answer it (every group here is "classic").
+// ListGroups v0–5: the groups this broker coordinates, those of the __consumer_offsets
+// partitions it leads (clients ask every broker and merge; COORDINATOR_LOAD_IN_PROGRESS while
+// one of them is loading). v4+ may filter by state (case-insensitive) and answer each group's
+// state; v5+ may filter by type and answer it (every group here is "classic").
 import { decodeListGroupsRequest, encodeListGroupsResponse, ListGroupsApi } from '../../protocol/messages/ListGroups.js';
 import type { ListGroupsResponse } from '../../protocol/messages/ListGroups.js';
 import { defineApi } from './Api.js';

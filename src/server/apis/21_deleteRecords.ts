@@ -1,9 +1,11 @@
 // DeleteRecords v0–2: move a partition's log start offset forward (offset -1 means the
 // high watermark); whole segments below it are deleted. Answers the new low watermark.
-// An offset past the high watermark is OFFSET_OUT_OF_RANGE.
+// An offset past the high watermark is OFFSET_OUT_OF_RANGE. The internal __consumer_offsets
+// is INVALID_TOPIC_EXCEPTION, as in Kafka.
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import { decodeDeleteRecordsRequest, DeleteRecordsApi, encodeDeleteRecordsResponse } from '../../protocol/messages/DeleteRecords.js';
 import type { DeleteRecordsResponse } from '../../protocol/messages/DeleteRecords.js';
+import { GROUP_METADATA_TOPIC } from '../group/GroupMetadataRecords.js';
 import { defineApi } from './Api.js';
 
 export const deleteRecordsApi = defineApi(
@@ -16,6 +18,7 @@ export const deleteRecordsApi = defineApi(
       name: t.name,
       partitions: t.partitions.map((p) => {
         try {
+          if (t.name === GROUP_METADATA_TOPIC) throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, `Cannot delete records of internal topic ${t.name}`);
           const partition = rm.leaderPartitionOrThrow(t.name, p.partitionIndex);
           const target = p.offset === -1 ? partition.highWatermark : p.offset;
           if (target < 0 || target > partition.highWatermark) throw new KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE);

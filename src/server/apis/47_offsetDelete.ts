@@ -6,13 +6,14 @@
 import { ErrorCode } from '../../protocol/errors.js';
 import { decodeOffsetDeleteRequest, encodeOffsetDeleteResponse, OffsetDeleteApi } from '../../protocol/messages/OffsetDelete.js';
 import type { OffsetDeleteResponse } from '../../protocol/messages/OffsetDelete.js';
+import type { DeletedOffsets } from '../group/GroupCoordinator.js';
 import { defineApi } from './Api.js';
 
 export const offsetDeleteApi = defineApi(
   OffsetDeleteApi,
   [0, 0],
   { decodeRequest: decodeOffsetDeleteRequest, encodeResponse: encodeOffsetDeleteResponse },
-  (ctx, req): OffsetDeleteResponse => {
+  (ctx, req): OffsetDeleteResponse | Promise<OffsetDeleteResponse> => {
     const { broker } = ctx;
     const unknown: OffsetDeleteResponse['topics'] = [];
     const valid: { name: string; partitions: number[] }[] = [];
@@ -24,6 +25,7 @@ export const offsetDeleteApi = defineApi(
       if (good.length > 0) valid.push({ name: t.name, partitions: good.map((p) => p.partitionIndex) });
     }
     const r = broker.groupCoordinator.deleteOffsets(req.groupId, valid);
-    return { errorCode: r.errorCode, throttleTimeMs: 0, topics: [...unknown, ...r.topics] };
+    const respond = (d: DeletedOffsets): OffsetDeleteResponse => ({ errorCode: d.errorCode, throttleTimeMs: 0, topics: [...unknown, ...d.topics] });
+    return r instanceof Promise ? r.then(respond) : respond(r);
   },
 );

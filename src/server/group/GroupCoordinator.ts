@@ -1,5 +1,4 @@
-// The group coordinator (Kafka's GroupCoordinatorService + GroupMetadataManager +
-// OffsetMetadataManager for classic groups). This single broker coordinates every group.
+// The group coordinator (Kafka's GroupCoordinator + GroupMetadataManager for classic groups).
 //
 // Membership follows Kafka 3.9's classic protocol: JoinGroup parks until every known member
 // rejoined or the rebalance timeout passed (members that did not rejoin are dropped); the
@@ -10,23 +9,27 @@
 // but never syncs is dropped after the rebalance timeout. Static members (group.instance.id)
 // keep their place across restarts and fence older incarnations (FENCED_INSTANCE_ID).
 //
-// Committed offsets and group metadata go to the internal log (GroupMetadataLog) before they
-// are acknowledged, and are replayed from it on start. All state lives on the event loop, so
-// an operation runs to completion before the next one starts.
-//
-// Placement: the internal log is not replicated, so exactly one broker coordinates every group:
-// the lowest node id the cluster has registered (like a __consumer_offsets with replication
-// factor 1 led by that broker). FindCoordinator on any broker names it, or answers
-// COORDINATOR_NOT_AVAILABLE while it is fenced/down; group requests sent to another broker get
-// NOT_COORDINATOR. Offsets of a topic that is deleted (or deleted and re-created) are dropped
-// when the metadata shows it.
+// Placement and durability are Kafka's: committed offsets and group metadata are records of
+// the replicated internal topic __consumer_offsets (created on the first FindCoordinator), a
+// group lives in partition abs(groupId.hashCode()) % partitions, and the broker leading that
+// partition coordinates the group. When this broker becomes its leader, the partition's log is
+// replayed into group state (COORDINATOR_LOAD_IN_PROGRESS meanwhile, see OffsetsPartition);
+// when it stops leading, those groups are dropped and their parked JoinGroup/SyncGroup answered
+// NOT_COORDINATOR. Group requests for a partition this broker does not lead get NOT_COORDINATOR.
+// Writes are acks=all appends to the partition: OffsetCommit, SyncGroup, DeleteGroups and
+// OffsetDelete are answered once the high watermark passes them, and committed offsets become
+// visible (OffsetFetch) only then. All state lives on the event loop, so an operation runs to
+// completion before the next one starts. Offsets of a topic that is deleted (or deleted and
+// re-created) are dropped when the metadata shows it.
 import type { Socket } from 'node:net';
 import type { Logger } from '../../logger.js';
 import { ErrorCode, KafkaError, errorName } from '../../protocol/errors.js';
 import type { BrokerInfo, TopicImage } from '../../replication/MetadataImage.js';
 import type { KafkaConfig } from '../KafkaConfig.js';
+import type { Partition } from '../Partition.js';
 import { ClassicGroup, ClassicGroupMember, joinError, syncError, type GroupState, type JoinResult, type Protocol, type SyncResult } from './ClassicGroup.js';
-import { GroupMetadataLog, type GroupLogRecord, type OffsetAndMetadata, type StoredGroup } from './GroupMetadataLog.js';
+import { GROUP_METADATA_TOPIC, partitionForGroup, type GroupLogRecord, type OffsetAndMetadata, type StoredGroup } from './GroupMetadataRecords.js';
+import { OffsetsPartition } from './OffsetsPartition.js';
 
 export type { JoinResult, SyncResult } from './ClassicGroup.js';
 
@@ -40,10 +43,12 @@ export function clientHostOf(socket: Socket): string {
 const NEW_MEMBER_JOIN_TIMEOUT_MS = 5 * 60_000;
 const EMPTY = Buffer.alloc(0);
 
-/** What the coordinator needs to know about the cluster: its own node id and the metadata image. */
+/** What the coordinator needs from its broker: the metadata image, and a way to have __consumer_offsets created. */
 export interface CoordinatorHost {
   readonly nodeId: number;
   readonly image: { readonly brokers: ReadonlyMap<number, BrokerInfo>; readonly topics: ReadonlyMap<string, TopicImage> };
+  /** Ask the controller to create __consumer_offsets (fire and forget; FindCoordinator retries). */
+  createOffsetsTopic(): void;
 }
 
 export interface CoordinatorNode {
@@ -61,6 +66,10 @@ export interface GroupCoordinatorSettings {
   offsetMetadataMaxBytes: number;
   offsetsRetentionMs: number;
   offsetsRetentionCheckIntervalMs: number;
+  /** offsets.commit.timeout.ms: how long a write waits for the high watermark. */
+  commitTimeoutMs: number;
+  /** offsets.load.buffer.size */
+  loadBufferSize: number;
 }
 
 export function settingsFrom(config: KafkaConfig): GroupCoordinatorSettings {
@@ -72,6 +81,8 @@ export function settingsFrom(config: KafkaConfig): GroupCoordinatorSettings {
     offsetMetadataMaxBytes: config.int('offset.metadata.max.bytes'),
     offsetsRetentionMs: config.int('offsets.retention.minutes') * 60_000,
     offsetsRetentionCheckIntervalMs: config.int('offsets.retention.check.interval.ms'),
+    commitTimeoutMs: config.int('offsets.commit.timeout.ms'),
+    loadBufferSize: Math.max(1, config.int('offsets.load.buffer.size')),
   };
 }
 
@@ -134,6 +145,18 @@ export interface PartitionResult {
   errorCode: number;
 }
 
+export type TopicResults = { name: string; partitions: PartitionResult[] }[];
+
+export interface DeletedOffsets {
+  errorCode: number;
+  topics: { name: string; partitions: PartitionResult[] }[];
+}
+
+export interface DeletedGroup {
+  groupId: string;
+  errorCode: number;
+}
+
 export interface FetchedPartition {
   partitionIndex: number;
   committedOffset: number;
@@ -191,6 +214,12 @@ class Timers {
     return this.timers.has(key);
   }
 
+  /** Cancel every timer of a group (join, sync, members' sessions). */
+  cancelGroup(groupId: string): void {
+    const hb = heartbeatKey(groupId, '');
+    for (const key of [...this.timers.keys()]) if (key === joinKey(groupId) || key === syncKey(groupId) || key.startsWith(hb)) this.cancel(key);
+  }
+
   clear(): void {
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
@@ -201,134 +230,198 @@ const joinKey = (g: string) => `join\0${g}`;
 const syncKey = (g: string) => `sync\0${g}`;
 const heartbeatKey = (g: string, m: string) => `hb\0${g}\0${m}`;
 
-/** Kafka's mapping of an append failure to what the group APIs answer. */
-function appendErrorCode(err: unknown): number {
-  const code = err instanceof KafkaError ? err.code : ErrorCode.KAFKA_STORAGE_ERROR;
+const codeOf = (err: unknown): number => (err instanceof KafkaError ? err.code : ErrorCode.KAFKA_STORAGE_ERROR);
+
+/**
+ * What a group API answers when its write to __consumer_offsets failed, as Kafka's
+ * GroupMetadataManager maps it: for offset commits (`commit`) and group metadata (`group`,
+ * storeGroup); `delete` (DeleteGroups, OffsetDelete) as Kafka's coordinator runtime does.
+ */
+function writeErrorCode(code: number, op: 'commit' | 'group' | 'delete'): number {
   switch (code) {
     case ErrorCode.UNKNOWN_TOPIC_OR_PARTITION:
     case ErrorCode.NOT_ENOUGH_REPLICAS:
-    case ErrorCode.REQUEST_TIMED_OUT:
+    case ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND:
       return ErrorCode.COORDINATOR_NOT_AVAILABLE;
     case ErrorCode.NOT_LEADER_OR_FOLLOWER:
     case ErrorCode.KAFKA_STORAGE_ERROR:
       return ErrorCode.NOT_COORDINATOR;
+    case ErrorCode.REQUEST_TIMED_OUT:
+      // A commit that timed out is answered as such (the client retries it).
+      return op === 'group' ? ErrorCode.REBALANCE_IN_PROGRESS : op === 'delete' ? ErrorCode.COORDINATOR_NOT_AVAILABLE : code;
     case ErrorCode.MESSAGE_TOO_LARGE:
     case ErrorCode.RECORD_LIST_TOO_LARGE:
     case ErrorCode.INVALID_FETCH_SIZE:
-      return ErrorCode.UNKNOWN_SERVER_ERROR;
+      return op === 'commit' ? ErrorCode.INVALID_COMMIT_OFFSET_SIZE : ErrorCode.UNKNOWN_SERVER_ERROR;
     default:
       return code;
   }
 }
 
+const COORDINATOR_UNAVAILABLE: CoordinatorNode = { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, nodeId: -1, host: '', port: -1 };
+
 export class GroupCoordinator {
   private readonly groups = new Map<string, ClassicGroup>();
-  /** group → topic → partition → committed offset. */
+  /** group → topic → partition → committed offset (committed: the high watermark passed its record). */
   private readonly offsets = new Map<string, Map<string, Map<number, OffsetAndMetadata>>>();
-  /** Topic id each committed offset was made for (not persisted: loaded offsets take the id the topic has at start). */
+  /** Topic id each committed offset was made for (not persisted: loaded offsets take the id the topic has when loaded). */
   private readonly offsetTopicIds = new WeakMap<OffsetAndMetadata, string>();
-  /** The last group metadata written per group (what a compaction snapshot re-writes). */
-  private readonly persistedGroups = new Map<string, StoredGroup>();
+  /** The partitions of __consumer_offsets this broker leads (loading or loaded), by index. */
+  private readonly shards = new Map<number, OffsetsPartition>();
+  /** Partition count of __consumer_offsets when each shard was loaded (placement of its groups). */
+  private readonly shardPartitionCounts = new WeakMap<OffsetsPartition, number>();
   private readonly timers = new Timers();
   private cleanupTimer: NodeJS.Timeout | null = null;
   private active = false;
 
   constructor(
-    private readonly store: GroupMetadataLog,
     readonly settings: GroupCoordinatorSettings,
     private readonly host: CoordinatorHost,
     private readonly log: Logger,
     private readonly now: () => number = Date.now,
   ) {}
 
-  static open(dataDir: string | null, config: KafkaConfig, log: Logger, host: CoordinatorHost): GroupCoordinator {
-    const store = GroupMetadataLog.open(dataDir, config, log.child('log'));
-    const c = new GroupCoordinator(store, settingsFrom(config), host, log);
-    c.load();
-    return c;
-  }
-
   // -------------------------------------------------------------------------------------------
   // Lifecycle
 
-  private load(): void {
-    const started = this.now();
-    const count = this.store.load((rec) => this.replay(rec));
-    if (count > 0) {
-      this.log.info(
-        `loaded ${count} group metadata records in ${this.now() - started} ms: ${this.groups.size} groups, ${this.countOffsets()} committed offsets`,
-      );
-    }
-  }
-
-  private countOffsets(): number {
-    let n = 0;
-    for (const topics of this.offsets.values()) for (const parts of topics.values()) n += parts.size;
-    return n;
-  }
-
-  /** Start timers: loaded members' sessions and the offset expiration cycle. */
+  /** Serve group requests and run the offset expiration cycle. */
   start(): void {
     this.active = true;
-    for (const [, topics] of this.offsets) {
-      for (const [topic, parts] of topics) {
-        const id = this.host.image.topics.get(topic)?.topicId;
-        if (id !== undefined) for (const o of parts.values()) this.offsetTopicIds.set(o, id);
-      }
-    }
-    for (const group of this.groups.values()) {
-      for (const m of group.members.values()) this.rescheduleHeartbeat(group, m);
-      if (group.size > this.settings.maxGroupSize) {
-        this.prepareRebalance(group, `freshly-loaded group is over capacity (${this.settings.maxGroupSize})`);
-      }
-    }
     const interval = Math.max(1, Math.min(this.settings.offsetsRetentionCheckIntervalMs, 2 ** 31 - 1));
     this.cleanupTimer = setInterval(() => this.cleanupGroupMetadata(), interval);
     this.cleanupTimer.unref();
   }
 
-  /** Periodic work driven by the broker: drop offsets of deleted topics, time-based flushes of the internal log. */
-  maintain(now: number): void {
+  /** Periodic work driven by the broker: drop offsets of deleted topics. */
+  maintain(_now: number): void {
     if (this.active) this.removeOffsetsOfDeletedTopics();
-    try {
-      this.store.maybeFlush(now);
-    } catch (err) {
-      this.log.error(`flushing the group metadata log failed: ${(err as Error).message}`);
-    }
   }
 
-  /** The broker coordinating every group: the lowest registered node id, if it is up. */
-  coordinatorNode(): CoordinatorNode {
-    let best: BrokerInfo | undefined;
-    for (const b of this.host.image.brokers.values()) if (!best || b.nodeId < best.nodeId) best = b;
-    if (!best || best.fenced) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, nodeId: -1, host: '', port: -1 };
-    return { errorCode: ErrorCode.NONE, nodeId: best.nodeId, host: best.host, port: best.port };
-  }
-
-  /** 0 when this broker serves group requests, else COORDINATOR_NOT_AVAILABLE or NOT_COORDINATOR. */
-  private unavailable(): number {
-    if (!this.active) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-    let lowest = Infinity;
-    for (const id of this.host.image.brokers.keys()) lowest = Math.min(lowest, id);
-    if (lowest === Infinity || lowest === this.host.nodeId) return ErrorCode.NONE;
-    return ErrorCode.NOT_COORDINATOR;
-  }
-
-  /** Stop timers, answer parked requests with NOT_COORDINATOR, flush and close the log. */
+  /** Stop timers, drop every loaded partition (parked requests get NOT_COORDINATOR). */
   close(): void {
-    if (!this.active && this.cleanupTimer === null) {
-      this.store.close();
-      return;
-    }
     this.active = false;
     if (this.cleanupTimer) clearInterval(this.cleanupTimer);
     this.cleanupTimer = null;
+    for (const index of [...this.shards.keys()]) this.unloadPartition(index, 'the broker is stopping');
     this.timers.clear();
-    for (const g of this.groups.values()) {
-      g.completeAllJoins(ErrorCode.NOT_COORDINATOR);
-      g.completeAllSyncs(ErrorCode.NOT_COORDINATOR);
+  }
+
+  private countOffsets(groupIds: Iterable<string>): number {
+    let n = 0;
+    for (const g of groupIds) for (const parts of this.offsets.get(g)?.values() ?? []) n += parts.size;
+    return n;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Placement: which partition of __consumer_offsets holds a group, and who leads it
+
+  private offsetsPartitionCount(): number {
+    return this.host.image.topics.get(GROUP_METADATA_TOPIC)?.partitions.length ?? 0;
+  }
+
+  /**
+   * FindCoordinator: the leader of the key's partition. COORDINATOR_NOT_AVAILABLE while it has
+   * no live leader, or while __consumer_offsets does not exist (its creation is requested).
+   * Transactional ids are placed the same way (there is no __transaction_state here).
+   */
+  coordinatorFor(key: string): CoordinatorNode {
+    const topic = this.host.image.topics.get(GROUP_METADATA_TOPIC);
+    if (!topic || topic.partitions.length === 0) {
+      this.host.createOffsetsTopic();
+      return COORDINATOR_UNAVAILABLE;
     }
-    this.store.close();
+    const leader = topic.partitions[partitionForGroup(key, topic.partitions.length)]?.leader ?? -1;
+    const b = leader >= 0 ? this.host.image.brokers.get(leader) : undefined;
+    if (!b || b.fenced) return COORDINATOR_UNAVAILABLE;
+    return { errorCode: ErrorCode.NONE, nodeId: b.nodeId, host: b.host, port: b.port };
+  }
+
+  /** The partition holding the group (loading or loaded), if this broker leads it. */
+  private shardFor(groupId: string): OffsetsPartition | undefined {
+    const n = this.offsetsPartitionCount();
+    if (n === 0) return undefined;
+    const index = partitionForGroup(groupId, n);
+    let shard = this.shards.get(index);
+    if (shard && shard.current && this.shardPartitionCounts.get(shard) !== n) {
+      // Partitions were added to __consumer_offsets: placement changed, load it again.
+      this.loadPartition(shard.partition);
+      shard = this.shards.get(index);
+    }
+    return shard?.current ? shard : undefined;
+  }
+
+  /** 0 when this broker serves the group, else COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR or COORDINATOR_LOAD_IN_PROGRESS. */
+  private unavailable(groupId: string): number {
+    if (!this.active) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    const shard = this.shardFor(groupId);
+    if (!shard) return ErrorCode.NOT_COORDINATOR;
+    return shard.loading ? ErrorCode.COORDINATOR_LOAD_IN_PROGRESS : ErrorCode.NONE;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Loading and unloading, driven by leadership changes of __consumer_offsets partitions
+
+  /** ReplicaManager's role-change callback. */
+  onPartitionRoleChange(p: Partition, role: 'leader' | 'follower' | 'removed'): void {
+    if (p.topic !== GROUP_METADATA_TOPIC) return;
+    if (role === 'leader') this.loadPartition(p);
+    else this.unloadPartition(p.index, role === 'removed' ? 'no longer hosted here' : p.leaderId < 0 ? 'it has no leader' : `broker ${p.leaderId} leads it`);
+  }
+
+  private loadPartition(p: Partition): void {
+    this.unloadPartition(p.index, `a new leader epoch ${p.leaderEpoch}`);
+    const shard = new OffsetsPartition(p, { commitTimeoutMs: this.settings.commitTimeoutMs, loadBufferSize: this.settings.loadBufferSize }, this.log.child(p.name));
+    const count = this.offsetsPartitionCount();
+    this.shards.set(p.index, shard);
+    this.shardPartitionCounts.set(shard, count);
+    shard.load(
+      (rec) => this.replay(rec),
+      (records, ms) => {
+        if (this.shards.get(p.index) !== shard) return;
+        const groupIds = [...this.groups.keys()].filter((g) => partitionForGroup(g, count) === p.index);
+        for (const [group, topics] of this.offsets) {
+          if (partitionForGroup(group, count) !== p.index) continue;
+          for (const [topic, parts] of topics) {
+            const id = this.host.image.topics.get(topic)?.topicId;
+            if (id !== undefined) for (const o of parts.values()) this.offsetTopicIds.set(o, id);
+          }
+        }
+        for (const groupId of groupIds) {
+          const group = this.groups.get(groupId)!;
+          for (const m of group.members.values()) this.rescheduleHeartbeat(group, m);
+          if (group.size > this.settings.maxGroupSize) {
+            this.prepareRebalance(group, `freshly-loaded group is over capacity (${this.settings.maxGroupSize})`);
+          }
+        }
+        const line = `loaded ${p.name} at leader epoch ${shard.leaderEpoch}: ${records} records in ${ms} ms, ${groupIds.length} groups, ${this.countOffsets(groupIds)} committed offsets`;
+        if (records > 0) this.log.info(line);
+        else this.log.debug(line);
+        shard.maybeCompact();
+      },
+    );
+  }
+
+  /** Forget the groups of a partition this broker no longer leads; their parked requests get NOT_COORDINATOR. */
+  private unloadPartition(index: number, reason: string): void {
+    const shard = this.shards.get(index);
+    if (!shard) return;
+    this.shards.delete(index);
+    shard.close();
+    const count = this.shardPartitionCounts.get(shard)!;
+    let groups = 0;
+    for (const [groupId, group] of [...this.groups]) {
+      if (partitionForGroup(groupId, count) !== index) continue;
+      group.completeAllJoins(ErrorCode.NOT_COORDINATOR);
+      group.completeAllSyncs(ErrorCode.NOT_COORDINATOR);
+      group.transitionTo('Dead', this.now());
+      this.timers.cancelGroup(groupId);
+      this.groups.delete(groupId);
+      groups++;
+    }
+    for (const groupId of [...this.offsets.keys()]) if (partitionForGroup(groupId, count) === index) this.offsets.delete(groupId);
+    const line = `unloaded ${GROUP_METADATA_TOPIC}-${index} (${reason}): ${groups} groups`;
+    if (groups > 0) this.log.info(line);
+    else this.log.debug(line);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -355,28 +448,23 @@ export class GroupCoordinator {
     };
   }
 
-  /** Append to the internal log, then apply to the persisted view. Throws on failure (nothing applied). */
-  private write(records: GroupLogRecord[]): void {
-    if (records.length === 0) return;
-    this.store.append(records);
-    for (const r of records) {
-      if (r.kind === 'group') {
-        if (r.value === null) this.persistedGroups.delete(r.group);
-        else this.persistedGroups.set(r.group, r.value);
-      }
-    }
-    this.store.maybeCompact(() => this.snapshot());
+  /**
+   * Append records to the group's partition (acks=all). Throws the KafkaError of a failed
+   * append (NOT_LEADER_OR_FOLLOWER when this broker does not serve the group); resolves NONE
+   * once the high watermark passes them, or the error that ended the wait. onCommit runs when
+   * they are committed, in log order (see OffsetsPartition).
+   */
+  private append(groupId: string, records: GroupLogRecord[], onCommit?: (shard: OffsetsPartition, firstOffset: number) => void): Promise<number> {
+    const shard = this.shardFor(groupId);
+    if (!shard || shard.loading) throw new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `this broker does not coordinate group ${groupId}`);
+    return shard.append(records, onCommit && ((first) => onCommit(shard, first)));
   }
 
-  private snapshot(): GroupLogRecord[] {
-    const out: GroupLogRecord[] = [];
-    for (const [group, value] of this.persistedGroups) out.push({ kind: 'group', group, value });
-    for (const [group, topics] of this.offsets) {
-      for (const [topic, parts] of topics) for (const [partition, value] of parts) out.push({ kind: 'offset', group, topic, partition, value });
-    }
-    return out;
+  private writeGroup(group: ClassicGroup, assignment: Map<string, Buffer>): Promise<number> {
+    return this.append(group.groupId, [{ kind: 'group', group: group.groupId, value: this.storedGroup(group, assignment) }]);
   }
 
+  /** Replay one record of a partition being loaded. */
   private replay(rec: GroupLogRecord): void {
     if (rec.kind === 'offset') {
       if (rec.value === null) {
@@ -389,7 +477,6 @@ export class GroupCoordinator {
     }
     if (rec.value === null) {
       this.groups.delete(rec.group);
-      this.persistedGroups.delete(rec.group);
       return;
     }
     const v = rec.value;
@@ -414,7 +501,6 @@ export class GroupCoordinator {
     if (v.leader !== null && group.has(v.leader)) group.leaderId = v.leader;
     group.subscribedTopics = group.computeSubscribedTopics();
     this.groups.set(rec.group, group);
-    this.persistedGroups.set(rec.group, v);
   }
 
   private putOffset(group: string, topic: string, partition: number, value: OffsetAndMetadata): void {
@@ -442,7 +528,7 @@ export class GroupCoordinator {
   // JoinGroup
 
   joinGroup(p: JoinGroupParams): JoinResult | Promise<JoinResult> {
-    const unavailable = this.unavailable();
+    const unavailable = this.unavailable(p.groupId);
     if (unavailable !== ErrorCode.NONE) return joinError(p.memberId, unavailable);
     if (p.groupId === '') return joinError(p.memberId, ErrorCode.INVALID_GROUP_ID);
     if (p.sessionTimeoutMs < this.settings.minSessionTimeoutMs || p.sessionTimeoutMs > this.settings.maxSessionTimeoutMs) {
@@ -623,27 +709,38 @@ export class GroupCoordinator {
         if (group.protocolName !== group.selectProtocol()) {
           return this.maybePrepareRebalanceOrCompleteJoin(group, `${reason}; the selected protocol changes`);
         }
-        // Same protocol: no rebalance. Persist the new member id and give it the current generation.
+        // Same protocol: no rebalance. Persist the new member id, then give it the current generation.
         const assignment = new Map([...group.members.values()].map((m) => [m.memberId, m.assignment] as const));
-        try {
-          this.write([{ kind: 'group', group: group.groupId, value: this.storedGroup(group, assignment) }]);
-        } catch (err) {
-          this.log.warn(`persisting static member ${instanceId} of group ${group.groupId} failed: ${(err as Error).message}; reverting to ${oldMemberId}`);
-          group.updateMember(member, old.protocols, old.rebalanceTimeoutMs, old.sessionTimeoutMs, null);
+        const revert = (m: ClassicGroupMember, code: number, why: string) => {
+          this.log.warn(`persisting static member ${instanceId} of group ${group.groupId} failed: ${why}; reverting to ${oldMemberId}`);
+          group.updateMember(m, old.protocols, old.rebalanceTimeoutMs, old.sessionTimeoutMs, null);
           const restored = group.replaceStaticMember(instanceId, newMemberId, oldMemberId, ErrorCode.FENCED_INSTANCE_ID);
           this.timers.cancel(heartbeatKey(group.groupId, newMemberId));
           this.rescheduleHeartbeat(group, restored);
-          respond({ ...this.currentJoinResult(group, '', false, currentLeader), errorCode: appendErrorCode(err) });
-          return;
+          respond({ ...this.currentJoinResult(group, '', false, currentLeader), errorCode: code });
+        };
+        let committed: Promise<number>;
+        try {
+          committed = this.writeGroup(group, assignment);
+        } catch (err) {
+          return revert(member, writeErrorCode(codeOf(err), 'group'), (err as Error).message);
         }
-        if (p.apiVersion >= 9) {
-          // KIP-814: the static leader learns it leads but skips the assignment of a stable group.
-          const isLeader = group.isLeader(newMemberId);
-          group.completeJoin(member, this.currentJoinResult(group, newMemberId, isLeader, group.leaderId ?? '', isLeader));
-        } else {
-          // Older clients get the old leader id, so that a rejoining leader does not reassign.
-          group.completeJoin(member, this.currentJoinResult(group, newMemberId, false, currentLeader));
-        }
+        void committed.then((code) => {
+          // Unloaded meanwhile (the parked JoinGroup got NOT_COORDINATOR), or replaced again.
+          if (this.groups.get(group.groupId) !== group || !group.has(newMemberId)) return;
+          const current = group.get(newMemberId);
+          // A rebalance that started meanwhile answers the parked JoinGroup itself.
+          if (!group.is('Stable') || group.staticMemberId(instanceId) !== newMemberId) return;
+          if (code !== ErrorCode.NONE) return revert(current, writeErrorCode(code, 'group'), errorName(code));
+          if (p.apiVersion >= 9) {
+            // KIP-814: the static leader learns it leads but skips the assignment of a stable group.
+            const isLeader = group.isLeader(newMemberId);
+            group.completeJoin(current, this.currentJoinResult(group, newMemberId, isLeader, group.leaderId ?? '', isLeader));
+          } else {
+            // Older clients get the old leader id, so that a rejoining leader does not reassign.
+            group.completeJoin(current, this.currentJoinResult(group, newMemberId, false, currentLeader));
+          }
+        });
         return;
       }
       case 'CompletingRebalance':
@@ -727,10 +824,11 @@ export class GroupCoordinator {
     group.initNextGeneration(this.now());
     if (group.is('Empty')) {
       this.log.info(`group ${groupId} with generation ${group.generationId} is now empty`);
+      const failed = (why: string) => this.log.warn(`failed to write empty metadata for group ${groupId}: ${why}`);
       try {
-        this.write([{ kind: 'group', group: groupId, value: this.storedGroup(group, new Map()) }]);
+        void this.writeGroup(group, new Map()).then((code) => code !== ErrorCode.NONE && failed(errorName(code)));
       } catch (err) {
-        this.log.warn(`failed to write empty metadata for group ${groupId}: ${(err as Error).message}`);
+        failed((err as Error).message);
       }
       return;
     }
@@ -803,7 +901,7 @@ export class GroupCoordinator {
   // SyncGroup
 
   syncGroup(p: SyncGroupParams): SyncResult | Promise<SyncResult> {
-    const unavailable = this.unavailable();
+    const unavailable = this.unavailable(p.groupId);
     if (unavailable !== ErrorCode.NONE) return syncError(unavailable);
     if (p.groupId === '') return syncError(ErrorCode.INVALID_GROUP_ID);
     const group = this.groups.get(p.groupId);
@@ -847,18 +945,26 @@ export class GroupCoordinator {
     for (const id of missing) assignment.set(id, EMPTY);
     if (missing.length > 0) this.log.warn(`group ${group.groupId} generation ${group.generationId}: empty assignment for ${missing.join(', ')}`);
     this.log.info(`assignment received from leader ${p.memberId} for group ${group.groupId} generation ${group.generationId} (${group.size} members)`);
-    try {
-      this.write([{ kind: 'group', group: group.groupId, value: this.storedGroup(group, assignment) }]);
-    } catch (err) {
-      const code = appendErrorCode(err);
-      this.log.error(`storing the assignment of group ${group.groupId} failed: ${errorName(code)} ${(err as Error).message}`);
+    const generation = group.generationId;
+    const failed = (code: number, why: string) => {
+      this.log.error(`storing the assignment of group ${group.groupId} generation ${generation} failed: ${why}; answering ${errorName(code)}`);
       this.resetAndPropagateAssignmentWithError(group, code);
       this.maybePrepareRebalanceOrCompleteJoin(group, `error ${errorName(code)} when storing the group assignment`);
-      return;
+    };
+    let committed: Promise<number>;
+    try {
+      committed = this.writeGroup(group, assignment);
+    } catch (err) {
+      return failed(writeErrorCode(codeOf(err), 'group'), (err as Error).message);
     }
-    for (const m of group.members.values()) m.assignment = assignment.get(m.memberId) ?? EMPTY;
-    this.propagateAssignment(group, ErrorCode.NONE);
-    group.transitionTo('Stable', this.now());
+    // The members get their assignment once it is replicated (offsets.commit.required.acks=-1).
+    void committed.then((code) => {
+      if (this.groups.get(group.groupId) !== group || !group.is('CompletingRebalance') || group.generationId !== generation) return;
+      if (code !== ErrorCode.NONE) return failed(writeErrorCode(code, 'group'), errorName(code));
+      for (const m of group.members.values()) m.assignment = assignment.get(m.memberId) ?? EMPTY;
+      this.propagateAssignment(group, ErrorCode.NONE);
+      group.transitionTo('Stable', this.now());
+    });
   }
 
   private resetAndPropagateAssignmentWithError(group: ClassicGroup, errorCode: number): void {
@@ -879,7 +985,7 @@ export class GroupCoordinator {
   // Heartbeat and LeaveGroup
 
   heartbeat(groupId: string, memberId: string, groupInstanceId: string | null, generationId: number): number {
-    const unavailable = this.unavailable();
+    const unavailable = this.unavailable(groupId);
     if (unavailable !== ErrorCode.NONE) return unavailable;
     if (groupId === '') return ErrorCode.INVALID_GROUP_ID;
     const group = this.groups.get(groupId);
@@ -901,7 +1007,7 @@ export class GroupCoordinator {
   }
 
   leaveGroup(groupId: string, members: MemberIdentity[]): LeaveResult {
-    const unavailable = this.unavailable();
+    const unavailable = this.unavailable(groupId);
     if (unavailable !== ErrorCode.NONE) return { errorCode: unavailable, members: [] };
     if (groupId === '') return { errorCode: ErrorCode.INVALID_GROUP_ID, members: [] };
     const group = this.groups.get(groupId);
@@ -950,11 +1056,12 @@ export class GroupCoordinator {
 
   /**
    * OffsetCommit for partitions that exist (the API layer answers UNKNOWN_TOPIC_OR_PARTITION
-   * for the others). Returns one result per requested partition, in request order.
+   * for the others). One result per requested partition, in request order, once the commit is
+   * replicated (or failed).
    */
-  commitOffsets(p: CommitParams): { name: string; partitions: PartitionResult[] }[] {
+  commitOffsets(p: CommitParams): TopicResults | Promise<TopicResults> {
     const all = (code: number) => p.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((x) => ({ partitionIndex: x.partitionIndex, errorCode: code })) }));
-    const unavailable = this.unavailable();
+    const unavailable = this.unavailable(p.groupId);
     if (unavailable !== ErrorCode.NONE) return all(unavailable);
     let group = this.groups.get(p.groupId);
     if (!group) {
@@ -994,21 +1101,30 @@ export class GroupCoordinator {
         return { partitionIndex: x.partitionIndex, errorCode: ErrorCode.NONE };
       }),
     }));
-    try {
-      this.write(records);
-    } catch (err) {
-      const code = appendErrorCode(err);
-      this.log.error(`storing offsets of group ${p.groupId} failed: ${(err as Error).message}`);
-      for (const t of results) for (const x of t.partitions) if (x.errorCode === ErrorCode.NONE) x.errorCode = code;
+    if (records.length === 0) return results;
+    const failed = (code: number, why: string) => {
+      const answer = writeErrorCode(code, 'commit');
+      this.log.warn(`storing offsets of group ${p.groupId} failed: ${why}; answering ${errorName(answer)}`);
+      for (const t of results) for (const x of t.partitions) if (x.errorCode === ErrorCode.NONE) x.errorCode = answer;
       return results;
+    };
+    const committedGroup = group;
+    let committed: Promise<number>;
+    try {
+      committed = this.append(p.groupId, records, (shard, first) => {
+        // Visible once replicated, unless the group was deleted or a later record replaced it.
+        if (this.groups.get(p.groupId) !== committedGroup || committedGroup.is('Dead')) return;
+        records.forEach((r, i) => {
+          if (r.kind !== 'offset' || r.value === null || !shard.isLatest(r, first + i)) return;
+          this.putOffset(r.group, r.topic, r.partition, r.value);
+          const topicId = this.host.image.topics.get(r.topic)?.topicId;
+          if (topicId !== undefined) this.offsetTopicIds.set(r.value, topicId);
+        });
+      });
+    } catch (err) {
+      return failed(codeOf(err), (err as Error).message);
     }
-    for (const r of records) {
-      if (r.kind !== 'offset' || !r.value) continue;
-      this.putOffset(r.group, r.topic, r.partition, r.value);
-      const topicId = this.host.image.topics.get(r.topic)?.topicId;
-      if (topicId !== undefined) this.offsetTopicIds.set(r.value, topicId);
-    }
-    return results;
+    return committed.then((code) => (code === ErrorCode.NONE ? results : failed(code, errorName(code))));
   }
 
   private validateOffsetCommit(group: ClassicGroup, p: CommitParams): number {
@@ -1028,7 +1144,7 @@ export class GroupCoordinator {
 
   /** OffsetFetch for one group; topics null = every committed partition. */
   fetchOffsets(groupId: string, topics: { name: string; partitionIndexes: number[] }[] | null): FetchedGroup {
-    const unavailable = this.unavailable();
+    const unavailable = this.unavailable(groupId);
     if (unavailable !== ErrorCode.NONE) return { groupId, errorCode: unavailable, topics: [] };
     const group = this.groups.get(groupId);
     const known = group !== undefined && !group.is('Dead');
@@ -1052,8 +1168,8 @@ export class GroupCoordinator {
   }
 
   /** OffsetDelete for partitions that exist; a group-level error code, or per-partition results. */
-  deleteOffsets(groupId: string, topics: { name: string; partitions: number[] }[]): { errorCode: number; topics: { name: string; partitions: PartitionResult[] }[] } {
-    const unavailable = this.unavailable();
+  deleteOffsets(groupId: string, topics: { name: string; partitions: number[] }[]): DeletedOffsets | Promise<DeletedOffsets> {
+    const unavailable = this.unavailable(groupId);
     if (unavailable !== ErrorCode.NONE) return { errorCode: unavailable, topics: [] };
     if (groupId === '') return { errorCode: ErrorCode.INVALID_GROUP_ID, topics: [] };
     const group = this.groups.get(groupId);
@@ -1071,14 +1187,27 @@ export class GroupCoordinator {
         }),
       };
     });
+    if (records.length === 0) return { errorCode: ErrorCode.NONE, topics: out };
+    const committed = this.removeOffsets(groupId, records);
+    if (typeof committed === 'number') return { errorCode: committed, topics: [] };
+    this.log.info(`deleted ${records.length} committed offsets of group ${groupId}`);
+    return committed.then((code) => (code === ErrorCode.NONE ? { errorCode: ErrorCode.NONE, topics: out } : { errorCode: writeErrorCode(code, 'delete'), topics: [] }));
+  }
+
+  /**
+   * Append offset tombstones and drop the offsets at once (Kafka's coordinator removes them
+   * before the write). The mapped error if the append failed (nothing removed), else the write.
+   */
+  private removeOffsets(groupId: string, tombstones: GroupLogRecord[]): number | Promise<number> {
+    let committed: Promise<number>;
     try {
-      this.write(records);
+      committed = this.append(groupId, tombstones);
     } catch (err) {
-      return { errorCode: appendErrorCode(err), topics: [] };
+      this.log.warn(`removing ${tombstones.length} offsets of group ${groupId} failed: ${(err as Error).message}`);
+      return writeErrorCode(codeOf(err), 'delete');
     }
-    for (const r of records) if (r.kind === 'offset') this.removeOffset(r.group, r.topic, r.partition);
-    if (records.length > 0) this.log.info(`deleted ${records.length} committed offsets of group ${groupId}`);
-    return { errorCode: ErrorCode.NONE, topics: out };
+    for (const r of tombstones) if (r.kind === 'offset') this.removeOffset(r.group, r.topic, r.partition);
+    return committed;
   }
 
   /** A deleted topic takes its committed offsets with it, in every group. */
@@ -1088,14 +1217,17 @@ export class GroupCoordinator {
 
   /**
    * Tombstone the offsets committed for topics that no longer exist, or that were re-created
-   * since (another topic id). Offsets loaded from the log count as made for the topic the
-   * metadata had when the coordinator started. `only` limits the scan to one topic name.
+   * since (another topic id), in the groups this broker serves. Offsets loaded from the log
+   * count as made for the topic the metadata had when they were loaded. `only` limits the scan
+   * to one topic name.
    */
   private removeOffsetsOfDeletedTopics(only?: string): void {
     const topicsNow = this.host.image.topics;
-    const records: GroupLogRecord[] = [];
     const removed = new Set<string>();
-    for (const [group, topics] of this.offsets) {
+    let count = 0;
+    for (const [group, topics] of [...this.offsets]) {
+      if (this.unavailable(group) !== ErrorCode.NONE) continue;
+      const records: GroupLogRecord[] = [];
       for (const [topic, parts] of topics) {
         if (only !== undefined && topic !== only) continue;
         const current = topicsNow.get(topic)?.topicId;
@@ -1106,25 +1238,18 @@ export class GroupCoordinator {
           removed.add(topic);
         }
       }
+      if (records.length > 0 && typeof this.removeOffsets(group, records) !== 'number') count += records.length;
     }
-    if (records.length === 0) return;
-    try {
-      this.write(records);
-    } catch (err) {
-      this.log.error(`removing offsets of deleted topics failed: ${(err as Error).message}`);
-      return;
-    }
-    for (const r of records) if (r.kind === 'offset') this.removeOffset(r.group, r.topic, r.partition);
-    this.log.info(`removed ${records.length} committed offsets of deleted topic(s) ${[...removed].join(', ')}`);
+    if (count > 0) this.log.info(`removed ${count} committed offsets of deleted topic(s) ${[...removed].join(', ')}`);
   }
 
   // -------------------------------------------------------------------------------------------
   // Admin: DescribeGroups, ListGroups, DeleteGroups
 
   describeGroups(groupIds: string[]): DescribedGroup[] {
-    const unavailable = this.unavailable();
     return groupIds.map((groupId): DescribedGroup => {
       const base = { groupId, errorCode: ErrorCode.NONE, groupState: 'Dead', protocolType: '', protocolData: '', members: [] };
+      const unavailable = this.unavailable(groupId);
       if (unavailable !== ErrorCode.NONE) return { ...base, errorCode: unavailable, groupState: '' };
       const group = this.groups.get(groupId);
       if (!group) return base;
@@ -1147,11 +1272,10 @@ export class GroupCoordinator {
     });
   }
 
+  /** The groups of every partition this broker leads (clients list every broker and merge). */
   listGroups(statesFilter: string[], typesFilter: string[]): { errorCode: number; groups: ListedGroup[] } {
-    const unavailable = this.unavailable();
-    // Clients list groups on every broker and merge: another broker simply coordinates none.
-    if (unavailable === ErrorCode.NOT_COORDINATOR) return { errorCode: ErrorCode.NONE, groups: [] };
-    if (unavailable !== ErrorCode.NONE) return { errorCode: unavailable, groups: [] };
+    if (!this.active) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, groups: [] };
+    if ([...this.shards.values()].some((s) => s.loading)) return { errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, groups: [] };
     const states = new Set(statesFilter.map((s) => s.trim().toLowerCase()));
     const types = new Set(typesFilter.map((s) => s.toLowerCase()));
     const groups: ListedGroup[] = [];
@@ -1163,10 +1287,12 @@ export class GroupCoordinator {
     return { errorCode: ErrorCode.NONE, groups };
   }
 
-  deleteGroups(groupIds: string[]): { groupId: string; errorCode: number }[] {
-    const out: { groupId: string; errorCode: number }[] = [];
-    const unavailable = this.unavailable();
+  /** DeleteGroups: answered once the tombstones are replicated. */
+  deleteGroups(groupIds: string[]): DeletedGroup[] | Promise<DeletedGroup[]> {
+    const out: DeletedGroup[] = [];
+    const writes: Promise<void>[] = [];
     for (const groupId of new Set(groupIds)) {
+      const unavailable = this.unavailable(groupId);
       if (unavailable !== ErrorCode.NONE) {
         out.push({ groupId, errorCode: unavailable });
         continue;
@@ -1180,18 +1306,19 @@ export class GroupCoordinator {
         out.push({ groupId, errorCode: ErrorCode.NON_EMPTY_GROUP });
         continue;
       }
+      const result: DeletedGroup = { groupId, errorCode: ErrorCode.NONE };
+      out.push(result);
       try {
-        this.deleteGroup(group);
-        out.push({ groupId, errorCode: ErrorCode.NONE });
+        writes.push(this.deleteGroup(group).then((code) => void (result.errorCode = code === ErrorCode.NONE ? code : writeErrorCode(code, 'delete'))));
       } catch (err) {
-        out.push({ groupId, errorCode: appendErrorCode(err) });
+        result.errorCode = writeErrorCode(codeOf(err), 'delete');
       }
     }
-    return out;
+    return writes.length === 0 ? out : Promise.all(writes).then(() => out);
   }
 
-  /** Tombstone the group's offsets and metadata and forget it. Throws if the log append fails. */
-  private deleteGroup(group: ClassicGroup): void {
+  /** Tombstone the group's offsets and metadata and forget it at once. Throws if the append fails. */
+  private deleteGroup(group: ClassicGroup): Promise<number> {
     const groupId = group.groupId;
     const records: GroupLogRecord[] = [];
     let offsets = 0;
@@ -1200,13 +1327,13 @@ export class GroupCoordinator {
       offsets += parts.size;
     }
     records.push({ kind: 'group', group: groupId, value: null });
-    this.write(records);
+    const committed = this.append(groupId, records);
     this.offsets.delete(groupId);
     group.transitionTo('Dead', this.now());
     this.groups.delete(groupId);
-    this.timers.cancel(joinKey(groupId));
-    this.timers.cancel(syncKey(groupId));
+    this.timers.cancelGroup(groupId);
     this.log.info(`deleted group ${groupId} and its ${offsets} committed offsets`);
+    return committed;
   }
 
   /** Kafka's cleanupGroupMetadata: expire old offsets, then drop empty groups left without offsets. */
@@ -1215,6 +1342,7 @@ export class GroupCoordinator {
     const retention = this.settings.offsetsRetentionMs;
     for (const group of [...this.groups.values()]) {
       const groupId = group.groupId;
+      if (this.unavailable(groupId) !== ErrorCode.NONE) continue;
       const topics = this.offsets.get(groupId);
       const expired: GroupLogRecord[] = [];
       let allExpired = true;
@@ -1237,15 +1365,16 @@ export class GroupCoordinator {
           }
         }
       }
-      try {
-        if (expired.length > 0) {
-          this.write(expired);
-          for (const r of expired) if (r.kind === 'offset') this.removeOffset(r.group, r.topic, r.partition);
-          this.log.info(`expired ${expired.length} committed offsets of group ${groupId}`);
+      if (expired.length > 0) {
+        if (typeof this.removeOffsets(groupId, expired) === 'number') continue;
+        this.log.info(`expired ${expired.length} committed offsets of group ${groupId}`);
+      }
+      if (allExpired && group.is('Empty')) {
+        try {
+          void this.deleteGroup(group);
+        } catch (err) {
+          this.log.error(`deleting expired group ${groupId} failed: ${(err as Error).message}`);
         }
-        if (allExpired && group.is('Empty')) this.deleteGroup(group);
-      } catch (err) {
-        this.log.error(`cleaning up group ${groupId} failed: ${(err as Error).message}`);
       }
     }
   }

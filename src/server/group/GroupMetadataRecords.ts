@@ -1,5 +1,5 @@
-// The group coordinator's durable state: an internal log in the record-batch format (Kafka's
-// __consumer_offsets, one partition), at <dataDir>/__consumer_offsets-0 or in memory. Each
+// The records of Kafka's internal `__consumer_offsets` topic, where the group coordinator
+// keeps committed offsets and group metadata, and which partition of it holds a group. Each
 // record is keyed like Kafka's:
 //
 //   OffsetCommitKey    int16 version(1), string group, string topic, int32 partition
@@ -11,20 +11,31 @@
 //                      nullable string groupInstanceId, string clientId, string clientHost,
 //                      int32 rebalanceTimeout, int32 sessionTimeout, bytes subscription, bytes assignment ]
 //
-// A null value is a tombstone. The last record for a key wins when the log is replayed on
-// start. The log is not compacted in the background; instead, once it holds many more
-// records than live keys, the live state is re-appended as a snapshot after a segment roll
-// and the log start offset moves to the snapshot, which deletes the older segments.
-import path from 'node:path';
-import { LogConfig } from '../../log/LogConfig.js';
-import { UnifiedLog } from '../../log/UnifiedLog.js';
-import type { Logger } from '../../logger.js';
+// A null value is a tombstone; replaying a partition's log from its start offset, the last
+// record of each key wins. A group lives in partition abs(groupId.hashCode()) % partitions,
+// with Java's String.hashCode and Kafka's Utils.abs, so a group lands where Kafka puts it.
 import { Reader, Writer } from '../../protocol/primitives.js';
-import { decodeRecordBatches, encodeRecordBatch } from '../../protocol/recordBatch.js';
-import { effectiveTopicConfigs, type KafkaConfig } from '../KafkaConfig.js';
+import type { KafkaConfig } from '../KafkaConfig.js';
 
 export const GROUP_METADATA_TOPIC = '__consumer_offsets';
-export const GROUP_METADATA_DIR = `${GROUP_METADATA_TOPIC}-0`;
+
+/** Java's String.hashCode(): s[0]*31^(n-1) + … + s[n-1] over UTF-16 code units, in int32 arithmetic. */
+export function javaStringHashCode(s: string): number {
+  let h = 0;
+  for (let i = 0; i < s.length; i++) h = (Math.imul(31, h) + s.charCodeAt(i)) | 0;
+  return h;
+}
+
+/** Kafka's partitionFor(groupId): Utils.abs(groupId.hashCode()) % partitions (Utils.abs(MIN_VALUE) is 0). */
+export function partitionForGroup(groupId: string, partitions: number): number {
+  const h = javaStringHashCode(groupId);
+  return (h === -2147483648 ? 0 : Math.abs(h)) % partitions;
+}
+
+/** Topic configs the coordinator creates __consumer_offsets with (Kafka's offsetsTopicConfigs). */
+export function offsetsTopicConfigs(config: KafkaConfig): Record<string, string> {
+  return { 'cleanup.policy': 'compact', 'compression.type': 'producer', 'segment.bytes': config.get('offsets.topic.segment.bytes') };
+}
 
 export interface OffsetAndMetadata {
   offset: number;
@@ -61,10 +72,6 @@ export type GroupLogRecord =
 
 const OFFSET_KEY_VERSION = 1;
 const GROUP_KEY_VERSION = 2;
-const SEGMENT_BYTES = 100 * 1024 * 1024; // Kafka's offsets.topic.segment.bytes
-const RECORDS_PER_BATCH = 500;
-/** Compact when the log holds more than this many records beyond twice the live keys. */
-const COMPACTION_SLACK = 10_000;
 
 export function encodeKey(rec: GroupLogRecord): Buffer {
   const w = new Writer(64);
@@ -138,107 +145,6 @@ export function decodeRecord(key: Buffer, value: Buffer | null): GroupLogRecord 
   return null;
 }
 
-function recordKey(rec: GroupLogRecord): string {
+export function recordKey(rec: GroupLogRecord): string {
   return rec.kind === 'offset' ? `o\0${rec.group}\0${rec.topic}\0${rec.partition}` : `g\0${rec.group}`;
-}
-
-export class GroupMetadataLog {
-  /** Records in the log from its start offset (live or dead), to decide when to compact. */
-  private recordsInLog = 0;
-  private readonly live = new Set<string>();
-
-  private constructor(
-    private readonly log: UnifiedLog,
-    private readonly logger: Logger,
-  ) {}
-
-  /** Open (creating if needed) the internal log under dataDir, or in memory when dataDir is null. */
-  static open(dataDir: string | null, config: KafkaConfig, logger: Logger): GroupMetadataLog {
-    const props: Record<string, string> = {};
-    // Broker defaults (flush.*, index sizes, ...) with Kafka's settings for __consumer_offsets.
-    for (const c of effectiveTopicConfigs(config, { 'cleanup.policy': 'compact', 'segment.bytes': String(SEGMENT_BYTES) })) props[c.name] = c.value;
-    const logConfig = LogConfig.fromProperties(props);
-    const dir = dataDir === null ? null : path.join(dataDir, GROUP_METADATA_DIR);
-    return new GroupMetadataLog(UnifiedLog.open(dir, logConfig, { logger }), logger);
-  }
-
-  /** Replay every record from the log start offset, in order. */
-  load(visit: (rec: GroupLogRecord) => void): number {
-    let offset = this.log.logStartOffset;
-    const end = this.log.logEndOffset;
-    let count = 0;
-    while (offset < end) {
-      const { records } = this.log.read(offset, 1 << 20, end, true);
-      if (!records) break;
-      const batches = decodeRecordBatches(records);
-      if (batches.length === 0) break;
-      for (const b of batches) {
-        for (const r of b.records) {
-          if (r.offset < offset || r.key === null) continue;
-          let rec: GroupLogRecord | null;
-          try {
-            rec = decodeRecord(r.key, r.value);
-          } catch (err) {
-            this.logger.warn(`skipping undecodable record at offset ${r.offset}: ${(err as Error).message}`);
-            continue;
-          }
-          count++;
-          if (!rec) continue;
-          this.track(rec);
-          visit(rec);
-        }
-        offset = b.lastOffset + 1;
-      }
-    }
-    this.recordsInLog = count;
-    return count;
-  }
-
-  private track(rec: GroupLogRecord): void {
-    const k = recordKey(rec);
-    if (rec.value === null) this.live.delete(k);
-    else this.live.add(k);
-  }
-
-  /** Append records as one or more batches (throws on a storage error). */
-  append(records: GroupLogRecord[]): void {
-    if (records.length === 0) return;
-    for (let i = 0; i < records.length; i += RECORDS_PER_BATCH) {
-      const chunk = records.slice(i, i + RECORDS_PER_BATCH);
-      const now = Date.now();
-      const batch = encodeRecordBatch({ records: chunk.map((r) => ({ key: encodeKey(r), value: encodeValue(r), timestamp: now })) });
-      this.log.appendAsLeader(batch, 0);
-    }
-    for (const r of records) this.track(r);
-    this.recordsInLog += records.length;
-  }
-
-  get liveKeys(): number {
-    return this.live.size;
-  }
-
-  /**
-   * If the log holds far more records than live keys, write the live state (as given by
-   * snapshot()) after a roll and drop everything before it.
-   */
-  maybeCompact(snapshot: () => GroupLogRecord[]): void {
-    if (this.recordsInLog <= 2 * this.live.size + COMPACTION_SLACK) return;
-    const before = this.recordsInLog;
-    const records = snapshot();
-    this.log.roll();
-    const start = this.log.logEndOffset;
-    this.live.clear();
-    this.recordsInLog = 0;
-    this.append(records);
-    this.log.deleteRecordsBefore(start);
-    this.logger.info(`compacted the group metadata log: ${before} records → ${records.length} (log start offset ${start})`);
-  }
-
-  maybeFlush(now: number): void {
-    this.log.maybeFlush(now);
-  }
-
-  close(): void {
-    this.log.close();
-  }
 }

@@ -1,0 +1,216 @@
+// One partition of __consumer_offsets while this broker leads it: what Kafka's coordinator
+// runtime does for one shard, minus the threads.
+//
+// - Loading: on becoming leader, the log is replayed from its start offset to its end, in
+//   slices of at most LOAD_SLICE_MS so that a long log does not stall the event loop; the
+//   coordinator answers COORDINATOR_LOAD_IN_PROGRESS for the partition's groups meanwhile.
+// - Writing: records are appended like an acks=all produce (Partition.appendRecordsToLeader
+//   with acks -1: NOT_ENOUGH_REPLICAS when the ISR is below min.insync.replicas), as one
+//   append, and the caller is answered once the high watermark passes them
+//   (offsets.commit.timeout.ms, then REQUEST_TIMED_OUT). A write's onCommit runs when the
+//   high watermark passes it, in log order, even if its caller already timed out, so state
+//   built from committed records matches what a new leader would load.
+// - Compaction: Kafka's log cleaner is not implemented; instead, once the log holds far more
+//   records than live keys, the leader rolls a segment, appends the last record of every live
+//   key (its `live` view, which is exactly what replaying the log yields), waits until the high
+//   watermark passes that copy, and then moves the log start offset to it. Every ISR replica
+//   then holds the copy, followers follow the leader's log start offset from Fetch responses,
+//   and replaying from the new start gives the same state: nothing committed is lost.
+import type { Logger } from '../../logger.js';
+import { ErrorCode, KafkaError } from '../../protocol/errors.js';
+import { decodeRecordBatches, encodeRecordBatch } from '../../protocol/recordBatch.js';
+import type { Partition } from '../Partition.js';
+import { decodeRecord, encodeKey, encodeValue, recordKey, type GroupLogRecord } from './GroupMetadataRecords.js';
+
+const RECORDS_PER_BATCH = 500;
+/** Compact when the log holds more than this many records beyond twice the live keys. */
+export const COMPACTION_SLACK = 10_000;
+const LOAD_SLICE_MS = 20;
+
+export interface OffsetsPartitionSettings {
+  /** offsets.commit.timeout.ms */
+  commitTimeoutMs: number;
+  /** offsets.load.buffer.size: bytes read from the log at a time while loading. */
+  loadBufferSize: number;
+}
+
+interface PendingWrite {
+  lastOffset: number;
+  firstOffset: number;
+  onCommit: (firstOffset: number) => void;
+}
+
+export class OffsetsPartition {
+  /** True until the whole log has been replayed. */
+  loading = true;
+  readonly leaderEpoch: number;
+  /** The last record of each live key (tombstoned keys are absent), with its offset. */
+  private readonly live = new Map<string, { rec: GroupLogRecord; offset: number }>();
+  private pending: PendingWrite[] = [];
+  private readonly unwatch: () => void;
+  private compacting = false;
+  /** After an abandoned compaction: the log size below which no other is tried. */
+  private retryCompactionAt = 0;
+  private closed = false;
+
+  constructor(
+    readonly partition: Partition,
+    private readonly settings: OffsetsPartitionSettings,
+    private readonly log: Logger,
+  ) {
+    this.leaderEpoch = partition.leaderEpoch;
+    this.unwatch = partition.watch(() => this.drain());
+  }
+
+  /** Still the leader at the epoch this shard was loaded for. */
+  get current(): boolean {
+    return !this.closed && this.partition.isLeader && this.partition.leaderEpoch === this.leaderEpoch;
+  }
+
+  /**
+   * Replay the log from its start offset, calling visit for each record in order, then done().
+   * The first slice runs synchronously; the rest (if any) on later turns of the event loop.
+   */
+  load(visit: (rec: GroupLogRecord, offset: number) => void, done: (records: number, ms: number) => void): void {
+    const started = Date.now();
+    const log = this.partition.log;
+    let offset = log.logStartOffset;
+    let count = 0;
+    const step = () => {
+      if (this.closed) return;
+      const sliceEnd = Date.now() + LOAD_SLICE_MS;
+      while (offset < log.logEndOffset) {
+        const { records } = log.read(offset, this.settings.loadBufferSize, log.logEndOffset, true);
+        const batches = records ? decodeRecordBatches(records) : [];
+        if (batches.length === 0) break;
+        for (const b of batches) {
+          if (!b.isControl) {
+            for (const r of b.records) {
+              if (r.offset < offset || r.key === null) continue;
+              let rec: GroupLogRecord | null;
+              try {
+                rec = decodeRecord(r.key, r.value);
+              } catch (err) {
+                this.log.warn(`skipping undecodable record at offset ${r.offset}: ${(err as Error).message}`);
+                continue;
+              }
+              count++;
+              if (!rec) continue;
+              this.track(rec, r.offset);
+              visit(rec, r.offset);
+            }
+          }
+          offset = b.lastOffset + 1;
+        }
+        if (offset < log.logEndOffset && Date.now() >= sliceEnd) {
+          setImmediate(step);
+          return;
+        }
+      }
+      this.loading = false;
+      done(count, Date.now() - started);
+    };
+    step();
+  }
+
+  private track(rec: GroupLogRecord, offset: number): void {
+    const k = recordKey(rec);
+    if (rec.value === null) this.live.delete(k);
+    else this.live.set(k, { rec, offset });
+  }
+
+  /** Whether the record at `offset` is still the last one written for its key (no later value or tombstone). */
+  isLatest(rec: GroupLogRecord, offset: number): boolean {
+    return this.live.get(recordKey(rec))?.offset === offset;
+  }
+
+  /**
+   * Append records as one acks=all write. Throws the KafkaError of a failed append (nothing is
+   * appended then). Resolves NONE once the high watermark passes them, or the error that ended
+   * the wait. onCommit(firstOffset) runs when they are committed (see the header).
+   */
+  append(records: GroupLogRecord[], onCommit?: (firstOffset: number) => void): Promise<number> {
+    const info = this.appendToLog(records);
+    records.forEach((r, i) => this.track(r, info.firstOffset + i));
+    if (onCommit) {
+      this.pending.push({ firstOffset: info.firstOffset, lastOffset: info.lastOffset, onCommit });
+      this.drain();
+    }
+    const committed = this.partition.waitForHighWatermark(info.lastOffset, this.settings.commitTimeoutMs);
+    this.maybeCompact();
+    return committed;
+  }
+
+  private appendToLog(records: GroupLogRecord[]): { firstOffset: number; lastOffset: number } {
+    if (this.closed) throw new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `${this.partition.name} is no longer loaded`);
+    const now = Date.now();
+    const batches: Buffer[] = [];
+    for (let i = 0; i < records.length; i += RECORDS_PER_BATCH) {
+      const chunk = records.slice(i, i + RECORDS_PER_BATCH);
+      batches.push(encodeRecordBatch({ records: chunk.map((r) => ({ key: encodeKey(r), value: encodeValue(r), timestamp: now })) }));
+    }
+    // One append: all batches or none.
+    return this.partition.appendRecordsToLeader(batches.length === 1 ? batches[0]! : Buffer.concat(batches), -1);
+  }
+
+  /** Run the onCommit of writes the high watermark has passed, in log order. */
+  private drain(): void {
+    const hw = this.partition.highWatermark;
+    while (this.pending.length > 0 && this.pending[0]!.lastOffset < hw && this.current) {
+      const w = this.pending.shift()!;
+      try {
+        w.onCommit(w.firstOffset);
+      } catch (err) {
+        this.log.error(`applying committed records at offset ${w.firstOffset} failed: ${(err as Error).stack ?? err}`);
+      }
+    }
+  }
+
+  /** Records from the log start offset (every offset holds one record: the coordinator writes no gaps). */
+  get recordsInLog(): number {
+    return this.partition.log.logEndOffset - this.partition.log.logStartOffset;
+  }
+
+  /** Compact if the log holds far more records than live keys (see the header). */
+  maybeCompact(): void {
+    if (this.compacting || this.loading || !this.current) return;
+    const before = this.recordsInLog;
+    if (before <= Math.max(2 * this.live.size + COMPACTION_SLACK, this.retryCompactionAt)) return;
+    this.compacting = true;
+    const log = this.partition.log;
+    log.roll();
+    const start = log.logEndOffset;
+    // Group metadata first, then offsets: the order in which a fresh coordinator would have written them.
+    const copy = [...this.live.values()].sort((a, b) => (a.rec.kind === b.rec.kind ? a.offset - b.offset : a.rec.kind === 'group' ? -1 : 1)).map((e) => e.rec);
+    let committed: Promise<number>;
+    try {
+      // The copy is not tracked: `live` keeps the offsets of the writes themselves, so that a
+      // write still waiting for the high watermark remains the latest of its key.
+      const last = copy.length === 0 ? start - 1 : this.appendToLog(copy).lastOffset;
+      committed = last < 0 ? Promise.resolve(ErrorCode.NONE) : this.partition.waitForHighWatermark(last, this.settings.commitTimeoutMs);
+    } catch (err) {
+      this.compacting = false;
+      this.log.info(`compaction of ${this.partition.name} postponed: ${(err as Error).message}`);
+      return;
+    }
+    void committed.then((code) => {
+      this.compacting = false;
+      if (code !== ErrorCode.NONE || !this.current) {
+        // Not again before as many more records: a slow ISR must not get a new copy per write.
+        this.retryCompactionAt = this.recordsInLog + COMPACTION_SLACK;
+        this.log.info(`compaction of ${this.partition.name} abandoned (error ${code}); the copy stays in the log`);
+        return;
+      }
+      this.retryCompactionAt = 0;
+      log.deleteRecordsBefore(start);
+      this.log.info(`compacted ${this.partition.name}: ${before} records → ${copy.length} (log start offset ${start})`);
+    });
+  }
+
+  /** Stop: pending onCommits are dropped (the partition's groups are unloaded). */
+  close(): void {
+    this.closed = true;
+    this.pending = [];
+    this.unwatch();
+  }
+}
