@@ -43,7 +43,7 @@ export class ControllerChannel {
   }
 
   /** Metadata log records from offset, long-polling up to maxWaitMs. */
-  async fetchMetadata(offset: number, maxWaitMs: number): Promise<{ records: Buffer | null; errorCode: number }> {
+  async fetchMetadata(offset: number, maxWaitMs: number): Promise<{ records: Buffer | null; errorCode: number; highWatermark: number }> {
     const res = await this.client.request(M.FetchApi.key, 12, M.encodeFetchRequest, M.decodeFetchResponse, {
       ...M.defaultFetchRequest(),
       replicaId: this.brokerId,
@@ -54,7 +54,7 @@ export class ControllerChannel {
       topics: [{ topic: METADATA_TOPIC, topicId: Buffer.alloc(16), partitions: [{ ...M.defaultFetchRequestFetchPartition(), partition: 0, fetchOffset: offset, partitionMaxBytes: 8 * 1024 * 1024 }] }],
     }, maxWaitMs + TIMEOUT_MS);
     const p = res.responses[0]?.partitions[0];
-    return { records: p?.records ?? null, errorCode: p?.errorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR };
+    return { records: p?.records ?? null, errorCode: p?.errorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR, highWatermark: p?.highWatermark ?? -1 };
   }
 
   alterPartition(topic: string, partition: number, leaderEpoch: number, partitionEpoch: number, newIsr: number[], brokerEpoch: number) {

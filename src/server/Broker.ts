@@ -186,12 +186,12 @@ export class Broker {
   private async metadataLoop(): Promise<void> {
     while (this.running) {
       try {
-        const { records, errorCode } = await this.controllerChannel().fetchMetadata(this.image.offset, METADATA_WAIT_MS);
+        const { records, errorCode, highWatermark } = await this.controllerChannel().fetchMetadata(this.image.offset, METADATA_WAIT_MS);
         if (!this.running) return;
         if (errorCode !== ErrorCode.NONE) throw new KafkaError(errorCode, 'metadata fetch failed');
         if (records && records.length > 0) {
           this.image.applyBatches(records);
-          this.replicaManager.applyMetadata(this.image);
+          this.replicaManager.applyMetadata(this.image, this.image.offset >= highWatermark);
           for (const w of [...this.metadataWaiters]) w();
         }
       } catch (err) {

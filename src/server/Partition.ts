@@ -285,6 +285,12 @@ export class Partition {
     this.checkpointHighWatermark();
     this.log.close();
   }
+
+  /** A crash: parked acks=all produces fail, nothing is flushed or checkpointed. */
+  abandon(): void {
+    this.failWaiters(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    this.log.abandon();
+  }
 }
 
 function readNumber(file: string): number | null {

@@ -63,6 +63,7 @@ export class ReplicaManager {
   private readonly topics = new Map<string, HostedTopic>();
   private readonly fetchers = new Map<number, ReplicaFetcher>();
   private cleanedOrphans = false;
+  private image: MetadataImage | null = null;
 
   constructor(
     private readonly host: ReplicaManagerHost,
@@ -79,8 +80,12 @@ export class ReplicaManager {
     return this.host.dataDir === null ? null : path.join(this.host.dataDir, `${topic}-${index}`);
   }
 
-  /** Make the hosted partitions match the controller's metadata. */
-  applyMetadata(image: MetadataImage): void {
+  /**
+   * Make the hosted partitions match the controller's metadata. `caughtUp`: the image holds the
+   * whole metadata log, so directories it does not know are really orphans.
+   */
+  applyMetadata(image: MetadataImage, caughtUp: boolean): void {
+    this.image = image;
     const now = Date.now();
     const local = this.host.nodeId;
     const wanted = new Set<string>();
@@ -124,7 +129,7 @@ export class ReplicaManager {
       }
       if (hosted.partitions.size === 0) this.topics.delete(name);
     }
-    if (!this.cleanedOrphans) {
+    if (caughtUp && !this.cleanedOrphans) {
       this.cleanedOrphans = true;
       this.deleteOrphanDirs(wanted);
     }
@@ -185,7 +190,11 @@ export class ReplicaManager {
   /** The partition if this broker leads it, else the KafkaError a client should see. */
   leaderPartitionOrThrow(topic: string, index: number, currentLeaderEpoch = -1): Partition {
     const p = this.getPartition(topic, index);
-    if (!p) throw new KafkaError(this.topics.has(topic) ? ErrorCode.NOT_LEADER_OR_FOLLOWER : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    if (!p) {
+      // A partition of the cluster that has no replica here is someone else's to lead.
+      const exists = (this.image?.topics.get(topic)?.partitions.length ?? 0) > index;
+      throw new KafkaError(exists ? ErrorCode.NOT_LEADER_OR_FOLLOWER : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    }
     p.checkLeader(currentLeaderEpoch);
     return p;
   }
@@ -219,7 +228,7 @@ export class ReplicaManager {
     await Promise.all([...this.fetchers.values()].map((f) => f.stop()));
     this.fetchers.clear();
     for (const p of this.allPartitions()) {
-      if (crash) p.log.abandon();
+      if (crash) p.abandon();
       else p.close();
     }
     this.topics.clear();
