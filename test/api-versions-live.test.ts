@@ -115,7 +115,7 @@ const cases: Record<number, Case> = {
         topics: [
           {
             topic: TOPIC,
-            topicId: zeroUuid,
+            topicId: v >= 13 ? Buffer.from(cluster.brokers[0]!.metadata.get(TOPIC)!.topicId, 'hex') : zeroUuid,
             partitions: [{ ...M.defaultFetchRequestFetchPartition(), partition: 0, fetchOffset: 0, partitionMaxBytes: 1 << 20 }],
           },
         ],
@@ -151,6 +151,17 @@ const cases: Record<number, Case> = {
       expect(res.brokers[0]!.port).toBe(Number(cluster.bootstrapServers[0]!.split(':')[1]));
       if (v >= 1) expect(res.controllerId).toBe(res.brokers[0]!.nodeId);
       if (v >= 2) expect(res.clusterId).toBe(cluster.brokers[0]!.clusterId);
+      if (v >= 10) {
+        const id = res.topics[0]!.topicId;
+        expect(id.equals(zeroUuid)).toBe(false);
+        // Asked for by id alone, the topic comes back with its name.
+        const byId = await client.request(3, v, M.encodeMetadataRequest, M.decodeMetadataResponse, {
+          ...M.defaultMetadataRequest(),
+          topics: [{ topicId: id, name: null }],
+          allowAutoTopicCreation: false,
+        });
+        expect(byId.topics.map((t) => [t.name, t.errorCode])).toEqual([[TOPIC, 0]]);
+      }
     },
   },
   8: {

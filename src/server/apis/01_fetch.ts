@@ -1,4 +1,4 @@
-// Fetch v4–12 for consumers and for followers (replica_id >= 0), from partition leaders only
+// Fetch v4–13 for consumers and for followers (v13 names topics by id) (replica_id >= 0), from partition leaders only
 // (NOT_LEADER_OR_FOLLOWER; FENCED/UNKNOWN_LEADER_EPOCH against current_leader_epoch).
 // Sessionless: the reply's session id is always 0, which every client accepts as "no
 // session". Consumers get whole batches from the fetch offset up to the high watermark;
@@ -16,20 +16,25 @@ import type { FetchPartitionRequest, FetchPartitionResult } from '../ReplicaMana
 import { defineApi } from './Api.js';
 
 const EMPTY = Buffer.alloc(0);
+const unknownTopicId: FetchPartitionResult = { errorCode: ErrorCode.UNKNOWN_TOPIC_ID, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, records: null };
 
 /** Bound how long a client may park a request on us. */
 const MAX_WAIT_CAP_MS = 5 * 60_000;
 
 export const fetchApi = defineApi(
   FetchApi,
-  [4, 12],
+  [4, 13],
   { decodeRequest: decodeFetchRequest, encodeResponse: encodeFetchResponse },
   async (ctx, req) => {
+    // v13+ names topics by id; an id we do not know is UNKNOWN_TOPIC_ID.
+    const names = req.topics.map((t) => (ctx.apiVersion >= 13 ? (ctx.broker.metadata.getById(t.topicId.toString('hex'))?.name ?? null) : t.topic));
     const partitions: FetchPartitionRequest[] = [];
-    for (const t of req.topics) {
+    req.topics.forEach((t, ti) => {
+      const name = names[ti];
+      if (name === null) return;
       for (const p of t.partitions) {
         partitions.push({
-          topic: t.topic,
+          topic: name,
           partition: p.partition,
           fetchOffset: p.fetchOffset,
           partitionMaxBytes: p.partitionMaxBytes,
@@ -37,7 +42,7 @@ export const fetchApi = defineApi(
           lastFetchedEpoch: p.lastFetchedEpoch,
         });
       }
-    }
+    });
     const results = await ctx.broker.replicaManager.fetchMessages({
       replicaId: req.replicaId,
       maxWaitMs: Math.min(Math.max(req.maxWaitMs, 0), MAX_WAIT_CAP_MS),
@@ -46,10 +51,12 @@ export const fetchApi = defineApi(
       partitions,
     });
     let i = 0;
-    const responses: FetchResponse['responses'] = req.topics.map((t) => ({
+    const responses: FetchResponse['responses'] = req.topics.map((t, ti) => ({
       topic: t.topic,
       topicId: t.topicId,
-      partitions: t.partitions.map((p) => partitionData(p.partition, results[i++]!)),
+      partitions: t.partitions.map((p) =>
+        partitionData(p.partition, names[ti] === null ? unknownTopicId : results[i++]!),
+      ),
     }));
     return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses, nodeEndpoints: [] } satisfies FetchResponse;
   },

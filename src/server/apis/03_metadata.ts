@@ -1,8 +1,9 @@
-// Metadata v0–8 (capped at 8: v9 is flexible without topic ids, which some clients
-// mishandle; see CLIENTS.md). All topics for v0's empty list and v1+'s null list; named
+// Metadata v0–12, with real topic ids (v10+), so no client negotiates v9 as its maximum
+// (v9 has no ids: see CLIENTS.md). All topics for v0's empty list and v1+'s null list; named
 // topics that do not exist are created when auto.create.topics.enable and the request
 // allows it (always below v4), and returned at once. Invalid names get
-// INVALID_TOPIC_EXCEPTION, unknown ones UNKNOWN_TOPIC_OR_PARTITION. __consumer_offsets is
+// INVALID_TOPIC_EXCEPTION, unknown ones UNKNOWN_TOPIC_OR_PARTITION, unknown ids (v10+)
+// UNKNOWN_TOPIC_ID. Offline partitions (no live leader) are LEADER_NOT_AVAILABLE. __consumer_offsets is
 // listed like any topic, with is_internal set (clients filter it out themselves).
 import { ErrorCode } from '../../protocol/errors.js';
 import { decodeMetadataRequest, encodeMetadataResponse, MetadataApi } from '../../protocol/messages/Metadata.js';
@@ -43,13 +44,13 @@ function describeTopic(broker: Broker, t: TopicMetadata, operations: number): To
   return { errorCode: ErrorCode.NONE, name: t.name, topicId: topicIdBytes(t.topicId), isInternal: t.name === GROUP_METADATA_TOPIC, partitions, topicAuthorizedOperations: operations };
 }
 
-function topicError(name: string, errorCode: number): TopicResult {
+function topicError(name: string | null, errorCode: number): TopicResult {
   return { errorCode, name, topicId: Buffer.alloc(16), isInternal: name === GROUP_METADATA_TOPIC, partitions: [], topicAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED };
 }
 
 export const metadataApi = defineApi(
   MetadataApi,
-  [0, 8],
+  [0, 12],
   { decodeRequest: decodeMetadataRequest, encodeResponse: encodeMetadataResponse },
   async (ctx, req): Promise<MetadataResponse> => {
     const { broker } = ctx;
@@ -62,7 +63,13 @@ export const metadataApi = defineApi(
     } else {
       topics = await Promise.all(
         req.topics!.map(async (rt) => {
-          const name = rt.name ?? '';
+          if (rt.name === null) {
+            // v10+: a topic asked for by id.
+            const byId = broker.metadata.getById(rt.topicId.toString('hex'));
+            if (byId) return describeTopic(broker, byId, operations);
+            return { ...topicError('', ErrorCode.UNKNOWN_TOPIC_ID), name: null, topicId: rt.topicId };
+          }
+          const name = rt.name;
           const existing = broker.metadata.get(name);
           if (existing) return describeTopic(broker, existing, operations);
           if (!autoCreate) return topicError(name, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
