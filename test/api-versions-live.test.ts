@@ -428,6 +428,19 @@ const cases: Record<number, Case> = {
       expect(res.producerEpoch).toBe(0);
     },
   },
+  23: {
+    async run(v) {
+      const ask = (leaderEpoch: number, currentLeaderEpoch = -1) =>
+        client.request(23, v, M.encodeOffsetForLeaderEpochRequest, M.decodeOffsetForLeaderEpochResponse, {
+          replicaId: -1,
+          topics: [{ topic: TOPIC, partitions: [{ partition: 0, currentLeaderEpoch, leaderEpoch }] }],
+        });
+      // One broker, leader epoch 0 from the start: epoch 0 ends at the log end offset.
+      const res = await ask(0);
+      expect(res.topics[0]!.partitions[0]).toMatchObject({ errorCode: 0, endOffset: produced, ...(v >= 1 ? { leaderEpoch: 0 } : {}) });
+      if (v >= 2) expect((await ask(0, 5)).topics[0]!.partitions[0]!.errorCode).toBe(75); // UNKNOWN_LEADER_EPOCH
+    },
+  },
   32: {
     async run(v) {
       const res = await client.request(32, v, M.encodeDescribeConfigsRequest, M.decodeDescribeConfigsResponse, {

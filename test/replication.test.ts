@@ -8,7 +8,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster, type ClusterOptions } from '../src/index.js';
 import type { UnifiedLog } from '../src/log/UnifiedLog.js';
 import { forEachBatch, lastOffset } from '../src/protocol/recordBatch.js';
+import * as M from '../src/protocol/messages/index.js';
 import { readAll } from './support/fetchAll.js';
+import { RawClient } from './support/RawClient.js';
 
 const FAST = {
   'broker.session.timeout.ms': 1000,
@@ -131,6 +133,14 @@ describe('replication (3 brokers, RF 3)', () => {
     }
     expect(values(visible)).toEqual([0, 1, 2, 3, 4].map((i) => `committed-${i}`));
     expect(replicaLog(c, next, 'lossy').logEndOffset).toBe(5); // the unreplicated five are nowhere
+    // A consumer that read past offset 5 under epoch 0 learns where the new leader's epoch 0 ends.
+    const rc = await RawClient.connect(addressOf(c, next));
+    const epochEnd = await rc.request(23, 4, M.encodeOffsetForLeaderEpochRequest, M.decodeOffsetForLeaderEpochResponse, {
+      replicaId: -1,
+      topics: [{ topic: 'lossy', partitions: [{ partition: 0, currentLeaderEpoch: -1, leaderEpoch: 0 }] }],
+    });
+    rc.close();
+    expect(epochEnd.topics[0]!.partitions[0]).toMatchObject({ errorCode: 0, leaderEpoch: 0, endOffset: 5 });
 
     // New writes take the lost records' offsets; the deposed leader truncates its divergent tail.
     await p.send({ topic: 'lossy', acks: -1, messages: [{ value: 'after-failover' }] });

@@ -18,6 +18,7 @@ import { createTopicsApi } from './19_createTopics.js';
 import { deleteTopicsApi } from './20_deleteTopics.js';
 import { deleteRecordsApi } from './21_deleteRecords.js';
 import { initProducerIdApi } from './22_initProducerId.js';
+import { offsetForLeaderEpochApi } from './23_offsetForLeaderEpoch.js';
 import { describeConfigsApi } from './32_describeConfigs.js';
 import { alterConfigsApi } from './33_alterConfigs.js';
 import { createPartitionsApi } from './37_createPartitions.js';
@@ -45,6 +46,7 @@ export const API_LIST: Api[] = [
   deleteTopicsApi,
   deleteRecordsApi,
   initProducerIdApi,
+  offsetForLeaderEpochApi,
   describeConfigsApi,
   alterConfigsApi,
   createPartitionsApi,
