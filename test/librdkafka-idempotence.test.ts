@@ -4,7 +4,8 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode, startCluster, type Cluster } from '../src/index.js';
-import { readAll } from './support/fetchAll.js';
+import { fetchBatches, readAll } from './support/fetchAll.js';
+import { RawClient } from './support/RawClient.js';
 
 const PYTHON = '/usr/bin/python3';
 const SCRIPT = fileURLToPath(new URL('./support/librdkafka_produce.py', import.meta.url));
@@ -61,6 +62,43 @@ describe.runIf(hasLibrdkafka)('librdkafka idempotent producer, 5 requests in fli
     const stored = (await readAll(c.bootstrapServers[0]!, 'rdk-dup')).map((r) => r.value);
     expect(stored.length).toBeGreaterThan(200);
     expect(new Set(stored)).toEqual(new Set(expected(200)));
+  });
+
+  it('kill -9 of the partition leader mid-stream (3 brokers, a process each): every message stored once, in order', async () => {
+    const c = await startCluster({
+      brokers: 3,
+      processPerBroker: true,
+      config: { 'broker.session.timeout.ms': 1500, 'broker.heartbeat.interval.ms': 200, 'min.insync.replicas': 2 },
+    });
+    clusters.push(c);
+    await c.createTopic('rdk-failover', { partitions: 1, replicationFactor: 3 });
+    await new Promise((r) => setTimeout(r, 300));
+    const leader = c.leaderOf('rdk-failover', 0);
+    const running = produce(c.bootstrapServers.join(','), 'rdk-failover', 20_000, { 'enable.idempotence': true, 'linger.ms': 5 });
+    await new Promise((r) => setTimeout(r, 300));
+    process.kill(c.pidOf(leader)!, 'SIGKILL');
+    const report = await running;
+    expect(report.undelivered).toBe(0);
+    expect(report.reports.filter((r) => r.error)).toEqual([]);
+    const next = c.leaderOf('rdk-failover', 0);
+    expect(next).not.toBe(leader);
+    let stored = (await readAll(c.bootstrapServers[next - 1]!, 'rdk-failover')).map((r) => r.value);
+    for (let i = 0; i < 100 && stored.length < 20_000; i++) {
+      await new Promise((r) => setTimeout(r, 20)); // the new leader's high watermark catches up
+      stored = (await readAll(c.bootstrapServers[next - 1]!, 'rdk-failover')).map((r) => r.value);
+    }
+    expect(stored).toEqual(expected(20_000));
+    // The kill really was mid-stream: batches were written under both leaders' epochs.
+    const client = await RawClient.connect(c.bootstrapServers[next - 1]!);
+    const epochs = new Set<number>();
+    for (let offset = 0; offset < 20_000; ) {
+      const res = await fetchBatches(client, 'rdk-failover', 0, offset);
+      for (const b of res.batches) epochs.add(b.partitionLeaderEpoch);
+      offset = res.batches.at(-1)!.lastOffset + 1;
+    }
+    client.close();
+    expect(epochs.has(0)).toBe(true);
+    expect([...epochs].some((e) => e > 0)).toBe(true);
   });
 
   it('a retriable error on an early batch while later ones are in flight: idempotence keeps send order', async () => {
