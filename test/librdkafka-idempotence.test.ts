@@ -75,7 +75,13 @@ describe.runIf(hasLibrdkafka)('librdkafka idempotent producer, 5 requests in fli
     await new Promise((r) => setTimeout(r, 300));
     const leader = c.leaderOf('rdk-failover', 0);
     const running = produce(c.bootstrapServers.join(','), 'rdk-failover', 20_000, { 'enable.idempotence': true, 'linger.ms': 5 });
-    await new Promise((r) => setTimeout(r, 300));
+    // Kill the leader once the stream is well under way (a thousand records committed).
+    const watcher = await RawClient.connect(c.bootstrapServers[leader - 1]!);
+    for (let hw = 0; hw < 1000; ) {
+      await new Promise((r) => setTimeout(r, 5));
+      hw = (await fetchBatches(watcher, 'rdk-failover', 0, 0, 1)).highWatermark;
+    }
+    watcher.close();
     process.kill(c.pidOf(leader)!, 'SIGKILL');
     const report = await running;
     expect(report.undelivered).toBe(0);
