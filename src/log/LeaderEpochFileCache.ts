@@ -3,6 +3,7 @@
 // partition directory as `leader-epoch-checkpoint` (one "epoch offset" line each), or in memory.
 import fs from 'node:fs';
 import path from 'node:path';
+import { writeFileAtomically } from './CheckpointFile.js';
 
 export const LEADER_EPOCH_CHECKPOINT = 'leader-epoch-checkpoint';
 
@@ -70,8 +71,6 @@ export class LeaderEpochFileCache {
 
   private persist(): void {
     if (!this.file) return;
-    const tmp = `${this.file}.tmp`;
-    fs.writeFileSync(tmp, this.entries.map((e) => `${e.epoch} ${e.startOffset}\n`).join(''));
-    fs.renameSync(tmp, this.file);
+    writeFileAtomically(this.file, this.entries.map((e) => `${e.epoch} ${e.startOffset}\n`).join(''));
   }
 }

@@ -16,6 +16,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
+import { writeFileAtomically } from './CheckpointFile.js';
 
 /** Idempotent clients keep at most five requests in flight, so five batches suffice. */
 export const NUM_BATCHES_TO_RETAIN = 5;
@@ -143,16 +144,8 @@ export class ProducerStateManager {
   /** Write the state as of `offset` (everything below it applied). */
   takeSnapshot(offset: number): void {
     if (this.dir === null) return;
-    const file = path.join(this.dir, snapshotName(offset));
-    const tmp = `${file}.tmp`;
-    const fd = fs.openSync(tmp, 'w');
-    try {
-      fs.writeSync(fd, JSON.stringify({ version: 1, offset, producers: [...this.producers.values()] }));
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(tmp, file);
+    const state = JSON.stringify({ version: 1, offset, producers: [...this.producers.values()] });
+    writeFileAtomically(path.join(this.dir, snapshotName(offset)), state);
   }
 
   /** Snapshot offsets on disk, ascending. */

@@ -18,6 +18,7 @@ import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import * as RB from '../protocol/recordBatch.js';
 import type { LogConfig } from './LogConfig.js';
 import { INDEX_FILE_SUFFIX, LOG_FILE_SUFFIX, LogSegment, TIME_INDEX_FILE_SUFFIX } from './LogSegment.js';
+import { readNumberCheckpoint, writeNumberCheckpoint } from './CheckpointFile.js';
 import { LeaderEpochFileCache } from './LeaderEpochFileCache.js';
 import { lastSequence, ProducerStateManager, type BatchMetadata } from './ProducerStateManager.js';
 
@@ -53,28 +54,6 @@ export interface ReadResult {
   records: Buffer | null;
   /** Base offset of the first returned batch (fetchOffset when none). */
   firstOffset: number;
-}
-
-function readCheckpoint(file: string): number | null {
-  try {
-    const text = fs.readFileSync(file, 'utf8').trim();
-    if (!/^\d+$/.test(text)) return null;
-    return Number(text);
-  } catch {
-    return null;
-  }
-}
-
-function writeCheckpoint(file: string, value: number): void {
-  const tmp = `${file}.tmp`;
-  const fd = fs.openSync(tmp, 'w');
-  try {
-    fs.writeSync(fd, `${value}\n`);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(tmp, file);
 }
 
 export class UnifiedLog {
@@ -115,8 +94,8 @@ export class UnifiedLog {
 
   private load(dir: string): void {
     fs.mkdirSync(dir, { recursive: true });
-    const recoveryPoint = readCheckpoint(path.join(dir, RECOVERY_POINT_FILE)) ?? 0;
-    const checkpointedStart = readCheckpoint(path.join(dir, LOG_START_OFFSET_FILE)) ?? 0;
+    const recoveryPoint = readNumberCheckpoint(path.join(dir, RECOVERY_POINT_FILE)) ?? 0;
+    const checkpointedStart = readNumberCheckpoint(path.join(dir, LOG_START_OFFSET_FILE)) ?? 0;
 
     const bases = new Set<number>();
     const byBase = new Map<number, Set<string>>();
@@ -592,7 +571,7 @@ export class UnifiedLog {
   }
 
   private writeLogStartOffset(): void {
-    if (this.dir !== null) writeCheckpoint(path.join(this.dir, LOG_START_OFFSET_FILE), this._logStartOffset);
+    if (this.dir !== null) writeNumberCheckpoint(path.join(this.dir, LOG_START_OFFSET_FILE), this._logStartOffset);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -654,7 +633,7 @@ export class UnifiedLog {
 
   private writeRecoveryPoint(): void {
     if (this.dir === null || this.writtenRecoveryPoint === this._recoveryPoint) return;
-    writeCheckpoint(path.join(this.dir, RECOVERY_POINT_FILE), this._recoveryPoint);
+    writeNumberCheckpoint(path.join(this.dir, RECOVERY_POINT_FILE), this._recoveryPoint);
     this.writtenRecoveryPoint = this._recoveryPoint;
   }
 

@@ -7,8 +7,8 @@
 // the leader's log end offset for replica.lag.time.max.ms leaves the ISR; one that reaches
 // the high watermark (and the current epoch) rejoins. ISR changes are proposed to the
 // controller (AlterPartition) and take effect when it accepts them.
-import fs from 'node:fs';
 import path from 'node:path';
+import { readNumberCheckpoint, writeNumberCheckpoint } from '../log/CheckpointFile.js';
 import type { AppendInfo, UnifiedLog } from '../log/UnifiedLog.js';
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import type { PartitionState } from '../replication/MetadataImage.js';
@@ -53,7 +53,7 @@ export class Partition {
     readonly localBrokerId: number,
     private readonly proposeIsr: IsrChangeProposer,
   ) {
-    const saved = log.dir ? readNumber(path.join(log.dir, HIGH_WATERMARK_FILE)) : null;
+    const saved = log.dir ? readNumberCheckpoint(path.join(log.dir, HIGH_WATERMARK_FILE)) : null;
     this.hw = Math.min(Math.max(saved ?? 0, log.logStartOffset), log.logEndOffset);
   }
 
@@ -266,7 +266,7 @@ export class Partition {
   // -------------------------------------------------------------------------------------------
 
   checkpointHighWatermark(): void {
-    if (this.log.dir) writeNumber(path.join(this.log.dir, HIGH_WATERMARK_FILE), this.hw);
+    if (this.log.dir) writeNumberCheckpoint(path.join(this.log.dir, HIGH_WATERMARK_FILE), this.hw);
   }
 
   /** Register a callback for the next append or high watermark move; returns its remover. */
@@ -291,19 +291,4 @@ export class Partition {
     this.failWaiters(ErrorCode.NOT_LEADER_OR_FOLLOWER);
     this.log.abandon();
   }
-}
-
-function readNumber(file: string): number | null {
-  try {
-    const t = fs.readFileSync(file, 'utf8').trim();
-    return /^\d+$/.test(t) ? Number(t) : null;
-  } catch {
-    return null;
-  }
-}
-
-function writeNumber(file: string, value: number): void {
-  const tmp = `${file}.tmp`;
-  fs.writeFileSync(tmp, `${value}\n`);
-  fs.renameSync(tmp, file);
 }

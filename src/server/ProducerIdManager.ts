@@ -5,6 +5,7 @@
 // bumps (KIP-360), persisted in this broker's data dir.
 import fs from 'node:fs';
 import path from 'node:path';
+import { writeFileAtomically } from '../log/CheckpointFile.js';
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 
 const MAX_EPOCH = 32767;
@@ -71,14 +72,6 @@ export class ProducerIdManager {
   private persist(): void {
     if (!this.file) return;
     fs.mkdirSync(path.dirname(this.file), { recursive: true });
-    const tmp = `${this.file}.tmp`;
-    const fd = fs.openSync(tmp, 'w');
-    try {
-      fs.writeSync(fd, JSON.stringify(this.state));
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(tmp, this.file);
+    writeFileAtomically(this.file, JSON.stringify(this.state));
   }
 }
