@@ -8,8 +8,10 @@ import {
   Compression,
   RECORDS_OFFSET,
   forEachRecordSpan,
+  readRecordField,
   readVarint,
   readVarlong,
+  recordFieldEnd,
   setProducerState,
   sizeOfRecordBody,
   sizeOfRecordHeaders,
@@ -34,18 +36,6 @@ export interface DecodedProducerRecord {
   size: number;
 }
 
-/** A varint-length-prefixed byte field (null for -1); the position after it is left in varintEnd(). */
-let fieldEnd = 0;
-function readField(buf: Buffer, p: number, end: number): Buffer | null {
-  const len = readVarint(buf, p, end);
-  const start = varintEnd();
-  if (len < 0) {
-    fieldEnd = start;
-    return null;
-  }
-  fieldEnd = start + len;
-  return Buffer.from(buf.subarray(start, start + len));
-}
 
 
 /** Reports exceptions thrown by user callbacks (set by the Producer). */
@@ -348,17 +338,17 @@ export class ProducerBatch {
       readVarint(buf, start, end);
       readVarlong(buf, varintEnd() + 1, end);
       readVarint(buf, varintEnd(), end);
-      const key = readField(buf, varintEnd(), end);
-      const value = readField(buf, fieldEnd, end);
-      const hc = readVarint(buf, fieldEnd, end);
+      const key = readRecordField(buf, varintEnd(), end);
+      const value = readRecordField(buf, recordFieldEnd(), end);
+      const hc = readVarint(buf, recordFieldEnd(), end);
       let p = varintEnd();
       const headers: { key: string; value: Buffer | null }[] = [];
       for (let h = 0; h < hc; h++) {
         const kl = readVarint(buf, p, end);
         const kp = varintEnd();
         const hk = buf.toString('utf8', kp, kp + kl);
-        const hv = readField(buf, kp + kl, end);
-        p = fieldEnd;
+        const hv = readRecordField(buf, kp + kl, end);
+        p = recordFieldEnd();
         headers.push({ key: hk, value: hv });
       }
       out.push({ key, value, headers: headers.length ? headers : null, headersBytes: sizeOfRecordHeaders(headers), size: end - start });

@@ -38,6 +38,127 @@ function truncated(): never {
   throw new ProtocolError('truncated input');
 }
 
+// ---------------------------------------------------------------------------------------------
+// Position-based codecs, shared by Reader/Writer and by in-place record batch code.
+
+let vpos = 0; // "position after the last varint read": a scratch slot, so reads allocate nothing
+
+/** Position just after the last readVarint/readVarlong. */
+export function varintEnd(): number {
+  return vpos;
+}
+
+/** Zigzag varint (int32) at pos, bounded by end; the position after it is left in varintEnd(). */
+export function readVarint(buf: Buffer, pos: number, end = buf.length): number {
+  let raw = 0;
+  for (let shift = 0; ; shift += 7) {
+    if (pos >= end) truncated();
+    const b = buf[pos++]!;
+    if (shift === 28) {
+      if (b > 0x0f) throw new ProtocolError('varint is longer than 5 bytes');
+      raw |= b << 28;
+      break;
+    }
+    raw |= (b & 0x7f) << shift;
+    if (b < 0x80) break;
+  }
+  vpos = pos;
+  return (raw >>> 1) ^ -(raw & 1);
+}
+
+/** Zigzag varlong (int64 as a JS number, exact for |v| <= 2^53) at pos; position after it in varintEnd(). */
+export function readVarlong(buf: Buffer, pos: number, end = buf.length): number {
+  // Fast path: up to 4 bytes fit in 28 bits, plain int math.
+  let result = 0;
+  let b = 0;
+  for (let shift = 0; shift < 28; shift += 7) {
+    if (pos >= end) truncated();
+    b = buf[pos++]!;
+    result |= (b & 0x7f) << shift;
+    if (b < 0x80) {
+      vpos = pos;
+      return (result >>> 1) ^ -(result & 1);
+    }
+  }
+  // Slow path: 5th byte holds bits 28..34, split across lo (4 bits) and hi (3 bits).
+  if (pos >= end) truncated();
+  b = buf[pos++]!;
+  const lo = (result | ((b & 0x0f) << 28)) >>> 0;
+  let hi = (b & 0x7f) >>> 4;
+  if (b >= 0x80) {
+    for (let i = 5, s = 3; ; i++, s += 7) {
+      if (i >= 10) throw new ProtocolError('varlong is longer than 10 bytes');
+      if (pos >= end) truncated();
+      b = buf[pos++]!;
+      hi = (hi | ((b & 0x7f) << s)) >>> 0;
+      if (b < 0x80) break;
+    }
+  }
+  vpos = pos;
+  const half = hi * 2147483648 + (lo >>> 1);
+  return (lo & 1) === 0 ? half : -half - 1;
+}
+
+/** Bytes a zigzag varint of v takes. */
+export function sizeOfVarint(v: number): number {
+  return uvarintSize(((v << 1) ^ (v >> 31)) >>> 0);
+}
+
+/** Bytes a zigzag varlong of v takes. */
+export function sizeOfVarlong(v: number): number {
+  return uvarintSize(v >= 0 ? v * 2 : -v * 2 - 1);
+}
+
+/** Write a zigzag varint at pos (room for 5 bytes needed); returns the position after it. */
+export function writeVarint(buf: Buffer, pos: number, v: number): number {
+  let z = ((v << 1) ^ (v >> 31)) >>> 0;
+  while (z >= 0x80) {
+    buf[pos++] = (z & 0x7f) | 0x80;
+    z >>>= 7;
+  }
+  buf[pos++] = z;
+  return pos;
+}
+
+/** Write a zigzag varlong at pos (room for 10 bytes needed); returns the position after it. */
+export function writeVarlong(buf: Buffer, pos: number, v: number): number {
+  if (v >= -0x40000000 && v < 0x40000000) return writeVarint(buf, pos, v);
+  // Zigzag into a (hi, lo) pair of uint32 halves: exact for |v| <= 2^53.
+  let hi: number;
+  let lo: number;
+  if (v >= 0) {
+    hi = Math.floor(v / 2147483648);
+    lo = (v % 2147483648) * 2;
+  } else {
+    const a = -v - 1;
+    hi = Math.floor(a / 2147483648);
+    lo = (a % 2147483648) * 2 + 1;
+  }
+  if (hi > 0xffffffff) {
+    hi = 0xffffffff;
+    lo = 0xffffffff;
+  }
+  while (hi !== 0 || lo >= 0x80) {
+    buf[pos++] = (lo & 0x7f) | 0x80;
+    lo = ((lo >>> 7) | (hi << 25)) >>> 0;
+    hi >>>= 7;
+  }
+  buf[pos++] = lo;
+  return pos;
+}
+
+/** int64 at pos as a JS number (exact for |v| <= 2^53; -1 works). */
+export function readInt64(buf: Buffer, pos: number): number {
+  return buf.readInt32BE(pos) * TWO_32 + buf.readUInt32BE(pos + 4);
+}
+
+/** Write a JS number as int64 at pos. */
+export function writeInt64(buf: Buffer, pos: number, v: number): void {
+  const hi = Math.floor(v / TWO_32);
+  buf.writeInt32BE(hi | 0, pos);
+  buf.writeUInt32BE(v - hi * TWO_32, pos + 4);
+}
+
 export class Reader {
   offset: number;
   readonly end: number;
@@ -102,8 +223,7 @@ export class Reader {
     const o = this.offset;
     if (o + 8 > this.end) truncated();
     this.offset = o + 8;
-    const buf = this.buf;
-    return buf.readInt32BE(o) * TWO_32 + buf.readUInt32BE(o + 4);
+    return readInt64(this.buf, o);
   }
 
   float64(): number {
@@ -151,46 +271,16 @@ export class Reader {
 
   /** Zigzag-encoded signed int32 varint. */
   varint(): number {
-    const u = this.uvarint();
-    return (u >>> 1) ^ -(u & 1);
+    const v = readVarint(this.buf, this.offset, this.end);
+    this.offset = vpos;
+    return v;
   }
 
   /** Zigzag-encoded signed int64 varint (at most 10 bytes), as a JS number. */
   varlong(): number {
-    const buf = this.buf;
-    const end = this.end;
-    let o = this.offset;
-    // Fast path: up to 4 bytes fit in 28 bits, plain int math.
-    let result = 0;
-    let shift = 0;
-    let b = 0;
-    for (; shift < 28; shift += 7) {
-      if (o >= end) truncated();
-      b = buf[o++]!;
-      result |= (b & 0x7f) << shift;
-      if (b < 0x80) {
-        this.offset = o;
-        return (result >>> 1) ^ -(result & 1);
-      }
-    }
-    // Slow path: 5th byte holds bits 28..34, split across lo (4 bits) and hi (3 bits).
-    if (o >= end) truncated();
-    b = buf[o++]!;
-    const lo = (result | ((b & 0x0f) << 28)) >>> 0;
-    let hi = (b & 0x7f) >>> 4;
-    if (b >= 0x80) {
-      for (let i = 5, s = 3; ; i++, s += 7) {
-        if (i >= 10) throw new ProtocolError('varlong is longer than 10 bytes');
-        if (o >= end) truncated();
-        b = buf[o++]!;
-        hi = (hi | ((b & 0x7f) << s)) >>> 0;
-        if (b < 0x80) break;
-      }
-    }
-    this.offset = o;
-    // Zigzag decode on the (hi, lo) pair: exact for |v| <= 2^53.
-    const half = hi * 2147483648 + (lo >>> 1);
-    return (lo & 1) === 0 ? half : -half - 1;
+    const v = readVarlong(this.buf, this.offset, this.end);
+    this.offset = vpos;
+    return v;
   }
 
   /** 16-byte copy. */
@@ -366,11 +456,7 @@ export class Writer {
   /** int64 from a JS number (exact for |v| <= 2^53). */
   int64(v: number): this {
     if (this.pos + 8 > this.buf.length) this.grow(8);
-    const hi = Math.floor(v / TWO_32);
-    const lo = v - hi * TWO_32;
-    const buf = this.buf;
-    buf.writeInt32BE(hi, this.pos);
-    buf.writeUInt32BE(lo, this.pos + 4);
+    writeInt64(this.buf, this.pos, v);
     this.pos += 8;
     return this;
   }
@@ -404,37 +490,15 @@ export class Writer {
 
   /** Zigzag signed int32 varint. */
   varint(v: number): this {
-    return this.uvarint(((v << 1) ^ (v >> 31)) >>> 0);
+    if (this.pos + 5 > this.buf.length) this.grow(5);
+    this.pos = writeVarint(this.buf, this.pos, v);
+    return this;
   }
 
   /** Zigzag signed int64 varint from a JS number. */
   varlong(v: number): this {
-    if (v >= -0x40000000 && v < 0x40000000) return this.uvarint(((v << 1) ^ (v >> 31)) >>> 0);
     if (this.pos + 10 > this.buf.length) this.grow(10);
-    // Zigzag into a (hi, lo) pair of uint32 halves: exact for |v| <= 2^53.
-    let hi: number;
-    let lo: number;
-    if (v >= 0) {
-      hi = Math.floor(v / 2147483648);
-      lo = (v % 2147483648) * 2;
-    } else {
-      const a = -v - 1;
-      hi = Math.floor(a / 2147483648);
-      lo = (a % 2147483648) * 2 + 1;
-    }
-    if (hi > 0xffffffff) {
-      hi = 0xffffffff;
-      lo = 0xffffffff;
-    }
-    const buf = this.buf;
-    let p = this.pos;
-    while (hi !== 0 || lo >= 0x80) {
-      buf[p++] = (lo & 0x7f) | 0x80;
-      lo = ((lo >>> 7) | (hi << 25)) >>> 0;
-      hi >>>= 7;
-    }
-    buf[p++] = lo;
-    this.pos = p;
+    this.pos = writeVarlong(this.buf, this.pos, v);
     return this;
   }
 

@@ -10,6 +10,20 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { crc32c } from './crc32c.js';
 import { ErrorCode } from './errors.js';
+import {
+  readInt64,
+  readVarint,
+  readVarlong,
+  sizeOfVarint,
+  sizeOfVarlong,
+  varintEnd,
+  writeInt64,
+  writeVarint,
+  writeVarlong,
+} from './primitives.js';
+
+// The varint and int64 codecs live in primitives.ts; record code uses them by position.
+export { readInt64, readVarint, readVarlong, sizeOfVarint, sizeOfVarlong, varintEnd, writeInt64, writeVarint, writeVarlong };
 
 export const BASE_OFFSET_OFFSET = 0;
 export const BATCH_LENGTH_OFFSET = 8;
@@ -41,21 +55,6 @@ export const CONTROL_MASK = 0x20;
 
 export const Compression = { NONE: 0, GZIP: 1, SNAPPY: 2, LZ4: 3, ZSTD: 4 } as const;
 export const COMPRESSION_NAMES = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
-
-const TWO_32 = 4294967296;
-
-// ---------------------------------------------------------------------------------------------
-// int64 helpers (JS numbers; exact up to 2^53)
-
-export function readInt64(buf: Buffer, pos: number): number {
-  return buf.readInt32BE(pos) * TWO_32 + buf.readUInt32BE(pos + 4);
-}
-
-export function writeInt64(buf: Buffer, pos: number, v: number): void {
-  const hi = Math.floor(v / TWO_32);
-  buf.writeInt32BE(hi | 0, pos);
-  buf.writeUInt32BE(v - hi * TWO_32, pos + 4);
-}
 
 // ---------------------------------------------------------------------------------------------
 // Header accessors (pos = start of the batch in buf)
@@ -154,97 +153,6 @@ export function* batches(buf: Buffer): Generator<{ pos: number; size: number }> 
     yield { pos, size };
     pos += size;
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Varints (zigzag)
-
-let vpos = 0; // scratch "next position" written by the readers below (no allocation per read)
-
-/** Read a zigzag varint (int32) at pos; the position after it is left in `varintEnd()`. Throws RangeError on overrun. */
-export function readVarint(buf: Buffer, pos: number, end = buf.length): number {
-  let raw = 0;
-  let shift = 0;
-  for (;;) {
-    if (pos >= end) throw new RangeError('varint overruns buffer');
-    const b = buf[pos++]!;
-    if (shift === 28) {
-      if (b > 0x0f) throw new RangeError('varint too long');
-      raw |= b << 28;
-      break;
-    }
-    raw |= (b & 0x7f) << shift;
-    if (b < 0x80) break;
-    shift += 7;
-  }
-  vpos = pos;
-  return (raw >>> 1) ^ -(raw & 1);
-}
-
-/** Read a zigzag varlong (int64, as a JS number) at pos; position after it in `varintEnd()`. */
-export function readVarlong(buf: Buffer, pos: number, end = buf.length): number {
-  let raw = 0;
-  let mul = 1;
-  for (let i = 0; ; i++) {
-    if (pos >= end) throw new RangeError('varlong overruns buffer');
-    if (i >= 10) throw new RangeError('varlong too long');
-    const b = buf[pos++]!;
-    raw += (b & 0x7f) * mul;
-    if (b < 0x80) break;
-    mul *= 128;
-  }
-  vpos = pos;
-  // zigzag decode without 32-bit ops: even -> raw/2, odd -> -(raw+1)/2
-  return raw % 2 === 0 ? raw / 2 : -(raw + 1) / 2;
-}
-
-/** Position just after the last varint/varlong read. */
-export function varintEnd(): number {
-  return vpos;
-}
-
-export function sizeOfVarint(v: number): number {
-  let z = ((v << 1) ^ (v >> 31)) >>> 0;
-  let n = 1;
-  while (z >= 0x80) {
-    z >>>= 7;
-    n++;
-  }
-  return n;
-}
-
-function zigzag64(v: number): number {
-  return v >= 0 ? v * 2 : -v * 2 - 1;
-}
-
-export function sizeOfVarlong(v: number): number {
-  let z = zigzag64(v);
-  let n = 1;
-  while (z >= 128) {
-    z = Math.floor(z / 128);
-    n++;
-  }
-  return n;
-}
-
-export function writeVarint(buf: Buffer, pos: number, v: number): number {
-  let z = ((v << 1) ^ (v >> 31)) >>> 0;
-  while (z >= 0x80) {
-    buf[pos++] = (z & 0x7f) | 0x80;
-    z >>>= 7;
-  }
-  buf[pos++] = z;
-  return pos;
-}
-
-export function writeVarlong(buf: Buffer, pos: number, v: number): number {
-  let z = zigzag64(v);
-  while (z >= 128) {
-    buf[pos++] = (z % 128) | 0x80;
-    z = Math.floor(z / 128);
-  }
-  buf[pos++] = z;
-  return pos;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -533,12 +441,21 @@ export function forEachRecordTimestamp(buf: Buffer, pos: number, fn: (offset: nu
   }
 }
 
-function readBytes(data: Buffer, p: number, end: number): Buffer | null {
+let bytesEnd = 0; // position after the last readRecordField (no allocation per read)
+
+/** Position just after the last readRecordField. */
+export function recordFieldEnd(): number {
+  return bytesEnd;
+}
+
+/** A record's varint-length-prefixed key, value or header value (null for -1), copied; the position after it is left in recordFieldEnd(). */
+export function readRecordField(data: Buffer, p: number, end: number): Buffer | null {
   const len = readVarint(data, p, end);
   p = varintEnd();
+  bytesEnd = p;
   if (len < 0) return null;
   if (p + len > end) throw new RangeError('record field overruns record');
-  vpos = p + len;
+  bytesEnd = p + len;
   return Buffer.from(data.subarray(p, p + len));
 }
 
@@ -566,9 +483,9 @@ export function decodeRecordBatch(buf: Buffer, pos = 0): DecodedBatch {
     p++; // attributes
     const tsDelta = readVarlong(data, p, end);
     const offDelta = readVarint(data, varintEnd(), end);
-    const key = readBytes(data, varintEnd(), end);
-    const value = readBytes(data, varintEnd(), end);
-    const hc = readVarint(data, varintEnd(), end);
+    const key = readRecordField(data, varintEnd(), end);
+    const value = readRecordField(data, bytesEnd, end);
+    const hc = readVarint(data, bytesEnd, end);
     p = varintEnd();
     const headers: RecordHeader[] = [];
     for (let h = 0; h < hc; h++) {
@@ -576,8 +493,8 @@ export function decodeRecordBatch(buf: Buffer, pos = 0): DecodedBatch {
       p = varintEnd();
       if (klen < 0 || p + klen > end) throw new RangeError('invalid header key');
       const hk = data.toString('utf8', p, p + klen);
-      const hv = readBytes(data, p + klen, end);
-      p = varintEnd();
+      const hv = readRecordField(data, p + klen, end);
+      p = bytesEnd;
       headers.push({ key: hk, value: hv });
     }
     if (p !== end) throw new RangeError(`record ${i} has ${end - p} unread bytes`);
