@@ -4,6 +4,16 @@
 
 import fs from 'node:fs';
 
+/** `a` with room for at least n entries (doubling), its first `used` entries kept. */
+export function withCapacity<T extends Int32Array | Float64Array>(a: T, n: number, used: number): T {
+  if (n <= a.length) return a;
+  let cap = Math.max(a.length, 1);
+  while (cap < n) cap *= 2;
+  const next = new (a.constructor as new (length: number) => T)(cap);
+  next.set(a.subarray(0, used));
+  return next;
+}
+
 export abstract class AbstractIndex {
   protected fd: number | null = null;
   protected _entries = 0;

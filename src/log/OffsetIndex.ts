@@ -3,7 +3,7 @@
 // minikafka indexes the *base* offset of the batch starting at that position, so a lookup of any
 // offset inside an indexed batch lands exactly on it.
 
-import { AbstractIndex } from './AbstractIndex.js';
+import { AbstractIndex, withCapacity } from './AbstractIndex.js';
 
 export interface OffsetPosition {
   offset: number;
@@ -30,15 +30,8 @@ export class OffsetIndex extends AbstractIndex {
   }
 
   private ensure(n: number): void {
-    if (n <= this.rel.length) return;
-    let cap = this.rel.length;
-    while (cap < n) cap *= 2;
-    const r = new Int32Array(cap);
-    r.set(this.rel.subarray(0, this._entries));
-    const p = new Int32Array(cap);
-    p.set(this.pos.subarray(0, this._entries));
-    this.rel = r;
-    this.pos = p;
+    this.rel = withCapacity(this.rel, n, this._entries);
+    this.pos = withCapacity(this.pos, n, this._entries);
   }
 
   entry(i: number): OffsetPosition {

@@ -2,7 +2,7 @@
 // offset int32), big-endian, 12 bytes each. An entry (T, O) says: the largest timestamp in the
 // segment up to and including the batch starting at offset O is T. Timestamps strictly increase.
 
-import { AbstractIndex } from './AbstractIndex.js';
+import { AbstractIndex, withCapacity } from './AbstractIndex.js';
 
 export interface TimestampOffset {
   timestamp: number;
@@ -30,15 +30,8 @@ export class TimeIndex extends AbstractIndex {
   }
 
   private ensure(n: number): void {
-    if (n <= this.ts.length) return;
-    let cap = this.ts.length;
-    while (cap < n) cap *= 2;
-    const t = new Float64Array(cap);
-    t.set(this.ts.subarray(0, this._entries));
-    const r = new Int32Array(cap);
-    r.set(this.rel.subarray(0, this._entries));
-    this.ts = t;
-    this.rel = r;
+    this.ts = withCapacity(this.ts, n, this._entries);
+    this.rel = withCapacity(this.rel, n, this._entries);
   }
 
   entry(i: number): TimestampOffset {
