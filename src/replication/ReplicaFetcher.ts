@@ -75,6 +75,7 @@ export class ReplicaFetcher {
         continue;
       }
       const sent = batch.map((p) => ({ p, fetchOffset: p.log.logEndOffset, epoch: p.leaderEpoch }));
+      const sentByName = new Map(sent.map((x) => [x.p.name, x]));
       const byTopic = new Map<string, typeof sent>();
       for (const s of sent) {
         const list = byTopic.get(s.p.topic) ?? [];
@@ -120,7 +121,7 @@ export class ReplicaFetcher {
       let backoff = false;
       for (const t of res.responses) {
         for (const pd of t.partitions) {
-          const s = sent.find((x) => x.p.topic === t.topic && x.p.index === pd.partitionIndex);
+          const s = sentByName.get(`${t.topic}-${pd.partitionIndex}`);
           if (!s) continue;
           // The partition may have changed hands or been truncated while the request was out.
           if (!this.has(s.p) || s.p.leaderId !== this.leaderId || s.p.leaderEpoch !== s.epoch || s.p.log.logEndOffset !== s.fetchOffset) continue;
