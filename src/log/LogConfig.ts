@@ -75,14 +75,6 @@ const NUMERIC: Record<string, { field: keyof LogConfigValues; min: number }> = {
 
 const COMPRESSION_TYPES = new Set(['producer', 'uncompressed', 'gzip', 'snappy', 'lz4', 'zstd']);
 
-/** Property names understood by LogConfig.fromProperties. */
-export const LOG_CONFIG_PROPERTY_NAMES: readonly string[] = [
-  ...Object.keys(NUMERIC),
-  'message.timestamp.type',
-  'cleanup.policy',
-  'compression.type',
-];
-
 function invalid(name: string, value: unknown, why: string): never {
   throw new KafkaError(ErrorCode.INVALID_CONFIG, `Invalid value ${String(value)} for configuration ${name}: ${why}`);
 }

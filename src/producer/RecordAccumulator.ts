@@ -277,11 +277,6 @@ export class RecordAccumulator {
     batch.buf = EMPTY;
   }
 
-  hasUndrained(): boolean {
-    for (const pq of this.queues) if (pq.batches.length > 0) return true;
-    return false;
-  }
-
   /** Queued (not in flight) batches, removed from their queues. */
   takeUndrained(): ProducerBatch[] {
     const out: ProducerBatch[] = [];

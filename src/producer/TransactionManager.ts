@@ -206,10 +206,6 @@ export class TransactionManager {
     this.unresolved.set(batch.pq, cur === undefined ? next : Math.max(cur, next));
   }
 
-  hasUnresolvedSequences(): boolean {
-    return this.unresolved.size > 0;
-  }
-
   /** When an unresolved partition has nothing in flight: resolved if the acks caught up, else bump its epoch. */
   maybeResolveSequences(): void {
     for (const [pq] of this.unresolved) {
