@@ -148,43 +148,46 @@ interface TopicConfigDef {
 const hoursToMs = (v: string) => String(Number(v) * 3600_000);
 const minutesToMs = (v: string) => String(Number(v) * 60_000);
 
+/** The log's own defaults (LogConfig), under Kafka's names: one source for both. */
+const LOG_DEFAULTS = new LogConfig().toProperties();
+
 /** Topic-level configs minikafka honours or reports, with Kafka's defaults. */
 export const TOPIC_CONFIGS: Record<string, TopicConfigDef> = {
   'cleanup.policy': {
     kind: 'list',
-    default: 'delete',
+    default: LOG_DEFAULTS['cleanup.policy']!,
     brokerKeys: [{ name: 'log.cleanup.policy' }],
   },
   'compression.type': {
     kind: 'string',
-    default: 'producer',
+    default: LOG_DEFAULTS['compression.type']!,
     brokerKeys: [{ name: 'compression.type' }],
   },
-  'flush.messages': { kind: 'long', default: LONG_MAX, brokerKeys: [{ name: 'log.flush.interval.messages' }] },
-  'flush.ms': { kind: 'long', default: LONG_MAX, brokerKeys: [{ name: 'log.flush.interval.ms' }] },
-  'index.interval.bytes': { kind: 'int', default: '4096', brokerKeys: [{ name: 'log.index.interval.bytes' }] },
-  'max.message.bytes': { kind: 'int', default: '1048588', brokerKeys: [{ name: 'message.max.bytes' }] },
+  'flush.messages': { kind: 'long', default: LOG_DEFAULTS['flush.messages']!, brokerKeys: [{ name: 'log.flush.interval.messages' }] },
+  'flush.ms': { kind: 'long', default: LOG_DEFAULTS['flush.ms']!, brokerKeys: [{ name: 'log.flush.interval.ms' }] },
+  'index.interval.bytes': { kind: 'int', default: LOG_DEFAULTS['index.interval.bytes']!, brokerKeys: [{ name: 'log.index.interval.bytes' }] },
+  'max.message.bytes': { kind: 'int', default: LOG_DEFAULTS['max.message.bytes']!, brokerKeys: [{ name: 'message.max.bytes' }] },
   'message.timestamp.type': {
     kind: 'string',
-    default: 'CreateTime',
+    default: LOG_DEFAULTS['message.timestamp.type']!,
     brokerKeys: [{ name: 'log.message.timestamp.type' }],
   },
-  'min.insync.replicas': { kind: 'int', default: '1', brokerKeys: [{ name: 'min.insync.replicas' }] },
-  'retention.bytes': { kind: 'long', default: '-1', brokerKeys: [{ name: 'log.retention.bytes' }] },
+  'min.insync.replicas': { kind: 'int', default: LOG_DEFAULTS['min.insync.replicas']!, brokerKeys: [{ name: 'min.insync.replicas' }] },
+  'retention.bytes': { kind: 'long', default: LOG_DEFAULTS['retention.bytes']!, brokerKeys: [{ name: 'log.retention.bytes' }] },
   'retention.ms': {
     kind: 'long',
-    default: '604800000',
+    default: LOG_DEFAULTS['retention.ms']!,
     brokerKeys: [
       { name: 'log.retention.ms' },
       { name: 'log.retention.minutes', convert: minutesToMs },
       { name: 'log.retention.hours', convert: hoursToMs },
     ],
   },
-  'segment.bytes': { kind: 'int', default: '1073741824', brokerKeys: [{ name: 'log.segment.bytes' }] },
-  'segment.index.bytes': { kind: 'int', default: '10485760', brokerKeys: [{ name: 'log.index.size.max.bytes' }] },
+  'segment.bytes': { kind: 'int', default: LOG_DEFAULTS['segment.bytes']!, brokerKeys: [{ name: 'log.segment.bytes' }] },
+  'segment.index.bytes': { kind: 'int', default: LOG_DEFAULTS['segment.index.bytes']!, brokerKeys: [{ name: 'log.index.size.max.bytes' }] },
   'segment.ms': {
     kind: 'long',
-    default: '604800000',
+    default: LOG_DEFAULTS['segment.ms']!,
     brokerKeys: [{ name: 'log.roll.ms' }, { name: 'log.roll.hours', convert: hoursToMs }],
   },
   'unclean.leader.election.enable': {
