@@ -580,7 +580,11 @@ export class UnifiedLog {
   /** Drop everything at offsets >= offset (a batch straddling offset is dropped whole). */
   truncateTo(offset: number): void {
     this.ensureOpen();
-    if (offset >= this.logEndOffset) return;
+    if (offset >= this.logEndOffset) {
+      // No record goes, but an epoch that starts at the end (a leadership with no writes yet) does, as in Kafka.
+      this.leaderEpochCache.truncateFromEnd(offset);
+      return;
+    }
     if (offset < this._logStartOffset || offset <= this.segments[0]!.baseOffset) {
       for (const s of this.segments.splice(0)) s.delete();
       this.segments.push(LogSegment.open(this.dir, Math.max(offset, 0), this.config, this.now));

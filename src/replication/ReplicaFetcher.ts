@@ -8,6 +8,23 @@ import { ErrorCode, errorName } from '../protocol/errors.js';
 import * as M from '../protocol/messages/index.js';
 import type { Partition } from '../server/Partition.js';
 import type { NodeClient } from './NodeClient.js';
+import { crashPoint } from '../util/CrashBoundary.js';
+
+/**
+ * Where a follower truncates when the leader reports a diverging epoch (Kafka's
+ * getOffsetTruncationState, KIP-279): bounded by the leader's end offset for that epoch, by
+ * our own end offset for the same epoch, and by our log end. When we do not know the epoch
+ * the leader named, we cut back to the end of our largest smaller epoch and ask again; when
+ * the leader knows no epoch at all, to our high watermark (which the leader has).
+ */
+export function truncationOffset(p: Partition, diverging: { epoch: number; endOffset: number }): number {
+  const logEnd = p.log.logEndOffset;
+  if (diverging.epoch < 0 || diverging.endOffset < 0) return Math.min(p.highWatermark, logEnd);
+  const mine = p.log.endOffsetForEpoch(diverging.epoch);
+  if (mine.epoch < 0) return Math.min(diverging.endOffset, logEnd);
+  if (mine.epoch !== diverging.epoch) return Math.min(mine.endOffset, logEnd);
+  return Math.min(mine.endOffset, diverging.endOffset, logEnd);
+}
 
 const FETCH_VERSION = 12;
 const MAX_WAIT_MS = 500;
@@ -135,11 +152,12 @@ export class ReplicaFetcher {
   /** Apply one partition's answer; false when the fetcher should back off. */
   private handle(p: Partition, fetchOffset: number, pd: M.FetchResponse['responses'][number]['partitions'][number]): boolean {
     try {
+      crashPoint('replica.fetch');
       if (pd.errorCode === ErrorCode.NONE) {
         if (pd.divergingEpoch.epoch >= 0 || pd.divergingEpoch.endOffset >= 0) {
-          const to = Math.min(pd.divergingEpoch.endOffset < 0 ? 0 : pd.divergingEpoch.endOffset, p.log.logEndOffset);
+          const to = truncationOffset(p, pd.divergingEpoch);
           this.log.warn(
-            `${p.name}: log diverges from leader ${this.leaderId} after epoch ${pd.divergingEpoch.epoch}; truncating from ${p.log.logEndOffset} to ${to}`,
+            `${p.name}: log diverges from leader ${this.leaderId} after epoch ${pd.divergingEpoch.epoch} (ends at ${pd.divergingEpoch.endOffset} there); truncating from ${p.log.logEndOffset} to ${to}`,
           );
           p.truncateTo(to);
           return true;
@@ -163,7 +181,7 @@ export class ReplicaFetcher {
       this.log.debug(`${p.name}: leader ${this.leaderId} answered ${errorName(pd.errorCode)}`);
       return false;
     } catch (err) {
-      this.log.error(`${p.name}: replication from ${this.leaderId} failed: ${(err as Error).message}`);
+      this.log.error(`${p.name}: replication from ${this.leaderId} failed: ${(err as Error).stack ?? String(err)}`);
       return false;
     }
   }

@@ -4,9 +4,8 @@
 // proposes ISR changes and forwards admin requests.
 import fs from 'node:fs';
 import net from 'node:net';
-import { setTimeout as delay } from 'node:timers/promises';
 import { createLogger, type Logger } from '../logger.js';
-import { ErrorCode, KafkaError } from '../protocol/errors.js';
+import { ErrorCode, errorName, KafkaError } from '../protocol/errors.js';
 import type * as M from '../protocol/messages/index.js';
 import { ControllerChannel } from '../replication/ControllerChannel.js';
 import { MetadataImage } from '../replication/MetadataImage.js';
@@ -18,10 +17,12 @@ import { GroupCoordinator, settingsFrom } from './group/GroupCoordinator.js';
 import { GROUP_METADATA_TOPIC, offsetsTopicConfigs } from './group/GroupMetadataRecords.js';
 import { KafkaConfig, type Properties } from './KafkaConfig.js';
 import { MetadataCache } from './MetadataCache.js';
-import type { Partition } from './Partition.js';
+import type { IsrProposal, Partition } from './Partition.js';
 import { ProducerIdManager } from './ProducerIdManager.js';
 import { ReplicaManager } from './ReplicaManager.js';
 import { RequestDispatcher } from './RequestDispatcher.js';
+import { contain, crashPoint, detach, guarded } from '../util/CrashBoundary.js';
+import { SYSTEM_TIME, type Time, type TimerHandle } from '../util/Time.js';
 
 export interface BrokerOptions {
   host?: string;
@@ -38,11 +39,14 @@ export interface BrokerOptions {
   faults?: FaultInjector;
   /** Whether this broker can reach node `to` (-1 = the controller); isolate/heal flip it. */
   canReach?: (to: number) => boolean;
+  /** Clock and timers (tests inject a MockTime). */
+  time?: Time;
 }
 
 const MAINTENANCE_INTERVAL_MS = 1000;
 const METADATA_WAIT_MS = 500;
 const ADMIN_WAIT_MS = 10_000;
+const ISR_RETRY_MS = 200;
 
 export class Broker {
   readonly config: KafkaConfig;
@@ -57,6 +61,7 @@ export class Broker {
   readonly groupCoordinator: GroupCoordinator;
   readonly log: Logger;
   readonly faults: FaultInjector;
+  readonly time: Time;
   private readonly canReach: (to: number) => boolean;
   private readonly controllerAddress: { host: string; port: number };
   private controller: ControllerChannel | null = null;
@@ -70,7 +75,9 @@ export class Broker {
   private readonly apis: RequestDispatcher<RequestContext>;
   private requestedPort: number;
   private boundPort = -1;
-  private timer: NodeJS.Timeout | null = null;
+  private timer: TimerHandle | null = null;
+  /** The image moved but applying it to the partitions failed: retried before the next fetch. */
+  private metadataApplyPending = false;
   private lastRetentionCheck = 0;
   private readonly metadataWaiters = new Set<() => void>();
   private offsetsTopicCreation: Promise<number> | null = null;
@@ -83,6 +90,7 @@ export class Broker {
     this.requestedPort = opts.port ?? 9092;
     this.dataDir = opts.inMemory ? null : (opts.dataDir ?? 'minikafka-data');
     this.log = createLogger(`broker-${this.nodeId}`);
+    this.time = opts.time ?? SYSTEM_TIME;
     this.faults = opts.faults ?? new FaultInjector(this.log.child('faults'));
     this.canReach = opts.canReach ?? (() => true);
     const [chost, cport] = opts.controller.split(':');
@@ -95,7 +103,8 @@ export class Broker {
         dataDir: this.dataDir,
         config: this.config,
         replicaClient: (leaderId) => this.clientFor(leaderId),
-        proposeIsr: (p, isr) => this.proposeIsr(p, isr),
+        proposeIsr: (p, proposal) => this.proposeIsr(p, proposal),
+        time: this.time,
         roleChanged: (p, role) => this.groupCoordinator.onPartitionRoleChange(p, role),
       },
       this.log.child('replicas'),
@@ -162,9 +171,8 @@ export class Broker {
     await this.register();
     this.loops = [this.metadataLoop(), this.heartbeatLoop()];
     await this.waitFor(() => !this.fenced, 30_000, 'unfenced by the controller');
-    this.lastRetentionCheck = Date.now();
-    this.timer = setInterval(() => this.maintain(), MAINTENANCE_INTERVAL_MS);
-    this.timer.unref();
+    this.lastRetentionCheck = this.time.now();
+    this.timer = this.time.setInterval(guarded(this.log, 'broker maintenance', () => this.maintain()), MAINTENANCE_INTERVAL_MS).unref();
     this.groupCoordinator.start();
     this.log.info(
       `broker ${this.nodeId} serving on ${this.host}:${this.boundPort} (${this.dataDir ? `data in ${this.dataDir}` : 'in memory'}, ${this.image.topics.size} topics)`,
@@ -191,15 +199,28 @@ export class Broker {
         if (errorCode !== ErrorCode.NONE) throw new KafkaError(errorCode, 'metadata fetch failed');
         if (records && records.length > 0) {
           this.image.applyBatches(records);
-          this.replicaManager.applyMetadata(this.image, this.image.offset >= highWatermark);
-          for (const w of [...this.metadataWaiters]) w();
+          this.metadataApplyPending = true;
         }
+        if (this.metadataApplyPending) this.applyMetadataToPartitions(this.image.offset >= highWatermark);
       } catch (err) {
         if (!this.running) return;
         this.log.debug(`metadata fetch: ${(err as Error).message}`);
         await this.sleep(200);
       }
     }
+  }
+
+  /**
+   * Bring the hosted partitions in line with the image. A failure is logged at ERROR with its
+   * stack and retried on the next pass of the metadata loop (the image itself has moved on).
+   */
+  private applyMetadataToPartitions(caughtUp: boolean): void {
+    contain(this.log, 'applying metadata to the partitions', () => {
+      crashPoint('metadata.apply');
+      this.replicaManager.applyMetadata(this.image, caughtUp);
+      this.metadataApplyPending = false;
+    });
+    if (!this.metadataApplyPending) for (const w of [...this.metadataWaiters]) w();
   }
 
   private async heartbeatLoop(): Promise<void> {
@@ -228,7 +249,7 @@ export class Broker {
 
   /** Sleep, cut short by stop(). */
   private sleep(ms: number): Promise<void> {
-    return delay(ms, undefined, { signal: this.stopSignal.signal }).catch(() => {});
+    return this.time.sleep(ms, this.stopSignal.signal);
   }
 
   /** Resolve once cond() holds (checked on every metadata change), or fail after timeoutMs. */
@@ -252,29 +273,42 @@ export class Broker {
     });
   }
 
-  private proposeIsr(p: Partition, newIsr: number[]): void {
-    const { leaderEpoch, partitionEpoch } = p;
-    this.log.info(`${p.name}: proposing ISR [${newIsr.join(',')}] (now [${p.isr.join(',')}])`);
-    this.controllerChannel()
-      .alterPartition(p.topic, p.index, leaderEpoch, partitionEpoch, newIsr, this.brokerEpoch)
-      .then(
-        (res) => {
-          if (res.errorCode === ErrorCode.NONE) {
-            if (p.leaderEpoch === res.leaderEpoch) p.isrChanged(res.isr, res.partitionEpoch);
-          } else {
-            this.log.info(`${p.name}: ISR change refused (${res.errorCode}); waiting for metadata`);
-            setTimeout(() => (p.isrChangeInFlight = false), 500);
-          }
-        },
-        (err: Error) => {
-          this.log.debug(`${p.name}: ISR change failed: ${err.message}`);
-          setTimeout(() => (p.isrChangeInFlight = false), 500);
-        },
+  /**
+   * Send an ISR proposal to the controller (Kafka's AlterPartitionManager). A transport failure
+   * says nothing about whether the controller applied it, so the same proposal is sent again
+   * while it is still the partition's pending one; the answer is applied by the partition.
+   */
+  private proposeIsr(p: Partition, proposal: IsrProposal): void {
+    this.log.info(`${p.name}: proposing ISR [${proposal.isr.join(',')}] (now [${p.isr.join(',')}])`);
+    const send = (): void => {
+      if (!this.running || p.pendingIsrChange !== proposal) return;
+      const retry = () => {
+        if (this.running) this.time.setTimeout(guarded(this.log, `${p.name}: AlterPartition retry`, send), ISR_RETRY_MS);
+      };
+      detach(
+        this.log,
+        `${p.name}: AlterPartition`,
+        this.controllerChannel()
+          .alterPartition(p.topic, p.index, proposal.leaderEpoch, proposal.partitionEpoch, [...proposal.isr], this.brokerEpoch)
+          .then(
+            (res) => {
+              crashPoint('isr.answer');
+              if (res.errorCode !== ErrorCode.NONE) this.log.info(`${p.name}: ISR change refused (${errorName(res.errorCode)})`);
+              if (p.handleAlterPartitionResult(proposal, res)) retry();
+            },
+            (err: Error) => {
+              this.log.debug(`${p.name}: ISR change failed: ${err.message}`);
+              retry();
+            },
+          ),
       );
+    };
+    send();
   }
 
   private maintain(): void {
-    const now = Date.now();
+    crashPoint('broker.maintenance');
+    const now = this.time.now();
     const retention = now - this.lastRetentionCheck >= this.config.int('log.retention.check.interval.ms');
     if (retention) this.lastRetentionCheck = now;
     this.replicaManager.maintain(now, retention);
@@ -283,7 +317,7 @@ export class Broker {
 
   /** Run retention now (tests use it instead of waiting for the timer). */
   applyRetention(): void {
-    this.replicaManager.maintain(Date.now(), true);
+    this.replicaManager.maintain(this.time.now(), true);
   }
 
   /**
@@ -298,7 +332,7 @@ export class Broker {
     }
     this.running = false;
     this.stopSignal.abort();
-    if (this.timer) clearInterval(this.timer);
+    this.time.clear(this.timer);
     this.timer = null;
     const server = this.server;
     this.server = null;

@@ -2,33 +2,62 @@
 // follower) at a leader epoch, and on the leader the replication state of the followers:
 // their log end offsets, the ISR and the high watermark.
 //
-// The high watermark is the smallest log end offset in the ISR and never moves back; records
-// below it are committed and visible to consumers. A follower that has not caught up with
-// the leader's log end offset for replica.lag.time.max.ms leaves the ISR; one that reaches
-// the high watermark (and the current epoch) rejoins. ISR changes are proposed to the
-// controller (AlterPartition) and take effect when it accepts them.
+// Kafka's rules, exactly:
+// - The high watermark is the smallest log end offset over the *maximal* ISR — the committed
+//   ISR together with a proposed addition still waiting for the controller — and never moves
+//   back. So no acks=all record is acknowledged that a replica about to join the ISR lacks.
+// - A follower is caught up when a fetch reaches the leader's log end offset, or reaches the
+//   leader's log end offset *as of its previous fetch* (`lastFetchLeaderLogEndOffset`; then it
+//   counts as caught up at that previous fetch time). A committed ISR member that has not been
+//   caught up for replica.lag.time.max.ms (and is not at the log end) leaves the ISR; a
+//   follower that reaches the high watermark and the current epoch's start offset rejoins.
+// - ISR changes are proposed to the controller (AlterPartition), one at a time; the answer is
+//   applied only if it is for the pending proposal and not older than the state we hold.
 import path from 'node:path';
 import { readNumberCheckpoint, writeNumberCheckpoint } from '../log/CheckpointFile.js';
 import type { AppendInfo, UnifiedLog } from '../log/UnifiedLog.js';
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import type { PartitionState } from '../replication/MetadataImage.js';
+import { SYSTEM_TIME, type Time, type TimerHandle } from '../util/Time.js';
 
 const HIGH_WATERMARK_FILE = 'high-watermark';
 
 interface FollowerState {
   /** The follower's log end offset as of its last fetch (-1 until it fetches from this leader). */
   logEndOffset: number;
-  /** Last time the follower's fetch offset reached the leader's log end offset. */
+  /** Last time the follower was caught up with the leader (see the module comment). */
   lastCaughtUpTimeMs: number;
+  /** The leader's log end offset when the follower last fetched (-1 before its first fetch). */
+  lastFetchLeaderLogEndOffset: number;
+  /** When the follower last fetched. */
+  lastFetchTimeMs: number;
 }
 
+/** One acks=all produce parked until the high watermark passes `offset`. */
 interface HighWatermarkWaiter {
   offset: number;
+  settled: boolean;
+  timer: TimerHandle | null;
   resolve: (error: number) => void;
 }
 
+/** An ISR change sent to the controller and not answered yet. */
+export interface IsrProposal {
+  readonly isr: readonly number[];
+  readonly leaderEpoch: number;
+  readonly partitionEpoch: number;
+}
+
+/** The controller's answer to an AlterPartition. */
+export interface AlterPartitionResult {
+  errorCode: number;
+  leaderEpoch: number;
+  partitionEpoch: number;
+  isr: number[];
+}
+
 export interface IsrChangeProposer {
-  (partition: Partition, newIsr: number[]): void;
+  (partition: Partition, proposal: IsrProposal): void;
 }
 
 export class Partition {
@@ -38,13 +67,15 @@ export class Partition {
   leaderEpoch = -1;
   partitionEpoch = -1;
   replicas: number[] = [];
+  /** The committed ISR (as the controller last confirmed it). */
   isr: number[] = [];
   /** Where the current leader epoch started in this log (followers must reach it to rejoin). */
   private leaderEpochStartOffset = 0;
   private readonly followers = new Map<number, FollowerState>();
+  /** Parked acks=all produces, ordered by offset; `waitersHead` skips the ones already settled. */
   private hwWaiters: HighWatermarkWaiter[] = [];
-  /** An ISR change sent to the controller and not answered yet. */
-  isrChangeInFlight = false;
+  private waitersHead = 0;
+  private pending: IsrProposal | null = null;
 
   constructor(
     readonly topic: string,
@@ -52,6 +83,7 @@ export class Partition {
     readonly log: UnifiedLog,
     readonly localBrokerId: number,
     private readonly proposeIsr: IsrChangeProposer,
+    private readonly time: Time = SYSTEM_TIME,
   ) {
     const saved = log.dir ? readNumberCheckpoint(path.join(log.dir, HIGH_WATERMARK_FILE)) : null;
     this.hw = Math.min(Math.max(saved ?? 0, log.logStartOffset), log.logEndOffset);
@@ -82,6 +114,19 @@ export class Partition {
     return this.log.config.minInSyncReplicas;
   }
 
+  /** The ISR change waiting for the controller, if any. */
+  get pendingIsrChange(): IsrProposal | null {
+    return this.pending;
+  }
+
+  /** The committed ISR plus a pending addition (a pending removal still counts its replicas). */
+  get maximalIsr(): number[] {
+    if (!this.pending) return this.isr;
+    const out = [...this.isr];
+    for (const r of this.pending.isr) if (!out.includes(r)) out.push(r);
+    return out;
+  }
+
   // -------------------------------------------------------------------------------------------
   // Role changes, from the metadata the controller publishes
 
@@ -89,14 +134,22 @@ export class Partition {
   applyState(state: PartitionState, now: number): 'leader' | 'follower' | null {
     const wasLeader = this.isLeader;
     const epochChanged = state.leaderEpoch !== this.leaderEpoch || state.leader !== this.leaderId;
-    this.replicas = [...state.replicas];
-    this.isr = [...state.isr];
-    this.partitionEpoch = state.partitionEpoch;
-    this.isrChangeInFlight = false;
     if (!epochChanged) {
+      // Same leader epoch: only a newer partition epoch changes anything. An older one is a
+      // record we have already overtaken by applying the controller's AlterPartition answer.
+      if (state.partitionEpoch <= this.partitionEpoch) return null;
+      this.replicas = [...state.replicas];
+      this.isr = [...state.isr];
+      this.partitionEpoch = state.partitionEpoch;
+      // Our proposal, if any, carried an older partition epoch: the controller can no longer accept it.
+      this.pending = null;
       if (this.isLeader) this.maybeIncrementHighWatermark();
       return null;
     }
+    this.replicas = [...state.replicas];
+    this.isr = [...state.isr];
+    this.partitionEpoch = state.partitionEpoch;
+    this.pending = null;
     this.leaderId = state.leader;
     this.leaderEpoch = state.leaderEpoch;
     if (this.isLeader) {
@@ -105,7 +158,9 @@ export class Partition {
       this.leaderEpochStartOffset = this.log.logEndOffset;
       this.log.leaderEpochCache.assign(this.leaderEpoch, this.leaderEpochStartOffset);
       this.followers.clear();
-      for (const r of this.replicas) if (r !== this.localBrokerId) this.followers.set(r, { logEndOffset: -1, lastCaughtUpTimeMs: now });
+      for (const r of this.replicas) {
+        if (r !== this.localBrokerId) this.followers.set(r, { logEndOffset: -1, lastCaughtUpTimeMs: now, lastFetchLeaderLogEndOffset: -1, lastFetchTimeMs: 0 });
+      }
       this.maybeIncrementHighWatermark();
     } else {
       this.followers.clear();
@@ -129,7 +184,7 @@ export class Partition {
   }
 
   // -------------------------------------------------------------------------------------------
-  // Leader: appends and follower progress
+  // Leader: appends and acks=all
 
   appendRecordsToLeader(records: Buffer, requiredAcks: number): AppendInfo {
     this.checkLeader();
@@ -150,8 +205,8 @@ export class Partition {
 
   /**
    * acks=all: resolves NONE once the high watermark passes `offset`, NOT_ENOUGH_REPLICAS_AFTER_APPEND
-   * if by then the ISR is smaller than min.insync.replicas, REQUEST_TIMED_OUT after timeoutMs,
-   * NOT_LEADER_OR_FOLLOWER if leadership is lost first.
+   * if by then the committed ISR is smaller than min.insync.replicas, REQUEST_TIMED_OUT after
+   * timeoutMs, NOT_LEADER_OR_FOLLOWER if leadership is lost first.
    */
   waitForHighWatermark(offset: number, timeoutMs: number): Promise<number> {
     const settled = () => (this.isr.length < this.minInSyncReplicas ? ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND : ErrorCode.NONE);
@@ -159,66 +214,150 @@ export class Partition {
     return new Promise((resolve) => {
       const waiter: HighWatermarkWaiter = {
         offset,
+        settled: false,
+        timer: null,
         resolve: (code) => {
-          clearTimeout(timer);
+          if (waiter.settled) return;
+          waiter.settled = true;
+          this.time.clear(waiter.timer);
           resolve(code === ErrorCode.NONE ? settled() : code);
         },
       };
-      const timer = setTimeout(() => {
-        this.hwWaiters = this.hwWaiters.filter((w) => w !== waiter);
-        resolve(ErrorCode.REQUEST_TIMED_OUT);
-      }, timeoutMs);
-      this.hwWaiters.push(waiter);
+      waiter.timer = this.time.setTimeout(() => waiter.resolve(ErrorCode.REQUEST_TIMED_OUT), timeoutMs);
+      this.insertWaiter(waiter);
     });
+  }
+
+  /** Parked acks=all waits not settled yet. */
+  get pendingAcks(): number {
+    let n = 0;
+    for (let i = this.waitersHead; i < this.hwWaiters.length; i++) if (!this.hwWaiters[i]!.settled) n++;
+    return n;
+  }
+
+  /** Keep the waiters ordered by offset; appends come in offset order, so this is almost always a push. */
+  private insertWaiter(w: HighWatermarkWaiter): void {
+    const list = this.hwWaiters;
+    let lo = this.waitersHead;
+    let hi = list.length;
+    if (hi === lo || list[hi - 1]!.offset <= w.offset) {
+      list.push(w);
+      return;
+    }
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (list[mid]!.offset <= w.offset) lo = mid + 1;
+      else hi = mid;
+    }
+    list.splice(lo, 0, w);
+  }
+
+  /** Resolve every waiter below the high watermark: a walk over the settled prefix only. */
+  private releaseWaiters(hw: number): void {
+    const list = this.hwWaiters;
+    let i = this.waitersHead;
+    while (i < list.length && list[i]!.offset < hw) list[i++]!.resolve(ErrorCode.NONE);
+    if (i === list.length) {
+      this.hwWaiters = [];
+      this.waitersHead = 0;
+    } else if (i > 1024 && i * 2 > list.length) {
+      this.hwWaiters = list.slice(i);
+      this.waitersHead = 0;
+    } else {
+      this.waitersHead = i;
+    }
   }
 
   private failWaiters(code: number): void {
     const waiters = this.hwWaiters;
+    const from = this.waitersHead;
     this.hwWaiters = [];
-    for (const w of waiters) w.resolve(code);
+    this.waitersHead = 0;
+    for (let i = from; i < waiters.length; i++) waiters[i]!.resolve(code);
   }
 
-  /** A follower fetched from `fetchOffset`: it has everything below it. */
+  // -------------------------------------------------------------------------------------------
+  // Leader: follower progress and the ISR
+
+  /** A follower fetched from `fetchOffset`: it has everything below it (Kafka's updateFollowerFetchState). */
   updateFollowerFetchState(followerId: number, fetchOffset: number, now: number): void {
     const f = this.followers.get(followerId);
     if (!f) return;
-    f.logEndOffset = fetchOffset;
-    if (fetchOffset >= this.log.logEndOffset) f.lastCaughtUpTimeMs = now;
-    if (!this.isr.includes(followerId) && fetchOffset >= this.hw && fetchOffset >= this.leaderEpochStartOffset) {
-      this.requestIsrChange([...this.isr, followerId]);
+    const leaderEnd = this.log.logEndOffset;
+    if (fetchOffset >= leaderEnd) f.lastCaughtUpTimeMs = Math.max(f.lastCaughtUpTimeMs, now);
+    else if (f.lastFetchLeaderLogEndOffset >= 0 && fetchOffset >= f.lastFetchLeaderLogEndOffset) {
+      f.lastCaughtUpTimeMs = Math.max(f.lastCaughtUpTimeMs, f.lastFetchTimeMs);
     }
+    f.logEndOffset = fetchOffset;
+    f.lastFetchLeaderLogEndOffset = leaderEnd;
+    f.lastFetchTimeMs = now;
+    this.maybeExpandIsr(followerId, f);
     this.maybeIncrementHighWatermark();
   }
 
-  /** Drop followers that have not caught up for lagTimeMs from the ISR. */
+  private maybeExpandIsr(followerId: number, f: FollowerState): void {
+    if (this.pending || this.isr.includes(followerId)) return;
+    if (f.logEndOffset >= this.hw && f.logEndOffset >= this.leaderEpochStartOffset) this.requestIsrChange([...this.isr, followerId]);
+  }
+
+  /** Kafka's ReplicaState.isCaughtUp. */
+  private isCaughtUp(f: FollowerState, now: number, lagTimeMs: number): boolean {
+    return f.logEndOffset === this.log.logEndOffset || now - f.lastCaughtUpTimeMs <= lagTimeMs;
+  }
+
+  /** Drop committed ISR members that have not been caught up for lagTimeMs (Kafka's maybeShrinkIsr). */
   maybeShrinkIsr(now: number, lagTimeMs: number): void {
-    if (!this.isLeader) return;
+    if (!this.isLeader || this.pending) return;
     const out = this.isr.filter((r) => {
       if (r === this.localBrokerId) return false;
       const f = this.followers.get(r);
-      return !f || now - f.lastCaughtUpTimeMs > lagTimeMs;
+      return !f || !this.isCaughtUp(f, now, lagTimeMs);
     });
     if (out.length > 0) this.requestIsrChange(this.isr.filter((r) => !out.includes(r)));
   }
 
   private requestIsrChange(newIsr: number[]): void {
-    if (this.isrChangeInFlight) return;
-    this.isrChangeInFlight = true;
-    this.proposeIsr(this, newIsr);
+    if (this.pending) return;
+    const proposal: IsrProposal = { isr: newIsr, leaderEpoch: this.leaderEpoch, partitionEpoch: this.partitionEpoch };
+    this.pending = proposal;
+    this.proposeIsr(this, proposal);
   }
 
-  /** The controller accepted an ISR change. */
-  isrChanged(isr: number[], partitionEpoch: number): void {
-    this.isr = isr;
-    this.partitionEpoch = partitionEpoch;
-    this.isrChangeInFlight = false;
-    this.maybeIncrementHighWatermark();
+  /**
+   * The controller answered an AlterPartition (Kafka's handleAlterPartitionUpdate/Error). Returns
+   * true when the proposal should be sent again (an error that says nothing about its fate).
+   */
+  handleAlterPartitionResult(proposal: IsrProposal, res: AlterPartitionResult): boolean {
+    if (this.pending !== proposal) return false; // metadata moved on meanwhile
+    switch (res.errorCode) {
+      case ErrorCode.NONE:
+        // An answer at another leader epoch or older than our state is stale: keep waiting for metadata.
+        if (res.leaderEpoch !== this.leaderEpoch || res.partitionEpoch < this.partitionEpoch) return false;
+        this.isr = [...res.isr];
+        this.partitionEpoch = res.partitionEpoch;
+        this.pending = null;
+        this.maybeIncrementHighWatermark();
+        return false;
+      case ErrorCode.INELIGIBLE_REPLICA:
+      case ErrorCode.OPERATION_NOT_ATTEMPTED:
+        // The controller says our partition epoch is current and nothing was applied: back to the committed ISR.
+        this.pending = null;
+        return false;
+      case ErrorCode.FENCED_LEADER_EPOCH:
+      case ErrorCode.INVALID_UPDATE_VERSION:
+      case ErrorCode.UNKNOWN_TOPIC_OR_PARTITION:
+        // Our state is stale: stay pending until the metadata brings the newer one.
+        return false;
+      default:
+        return true;
+    }
   }
 
+  /** The high watermark over the maximal ISR (Kafka's maybeIncrementLeaderHW). */
   private maybeIncrementHighWatermark(): void {
     if (!this.isLeader) return;
     let hw = this.log.logEndOffset;
-    for (const r of this.isr) {
+    for (const r of this.maximalIsr) {
       if (r === this.localBrokerId) continue;
       const f = this.followers.get(r);
       hw = Math.min(hw, f ? f.logEndOffset : -1);
@@ -228,13 +367,7 @@ export class Partition {
 
   private advanceHighWatermark(hw: number): void {
     this.hw = hw;
-    if (this.hwWaiters.length > 0) {
-      const done = this.hwWaiters.filter((w) => w.offset < hw);
-      if (done.length > 0) {
-        this.hwWaiters = this.hwWaiters.filter((w) => w.offset >= hw);
-        for (const w of done) w.resolve(ErrorCode.NONE);
-      }
-    }
+    if (this.hwWaiters.length > this.waitersHead) this.releaseWaiters(hw);
     this.notifyWatchers();
   }
 

@@ -12,7 +12,8 @@ import type { MetadataImage, TopicImage } from '../replication/MetadataImage.js'
 import type { NodeClient } from '../replication/NodeClient.js';
 import { ReplicaFetcher } from '../replication/ReplicaFetcher.js';
 import { effectiveTopicConfigs, type KafkaConfig } from './KafkaConfig.js';
-import { Partition } from './Partition.js';
+import { Partition, type IsrProposal } from './Partition.js';
+import type { Time } from '../util/Time.js';
 
 export interface FetchPartitionRequest {
   topic: string;
@@ -47,7 +48,8 @@ export interface ReplicaManagerHost {
   readonly config: KafkaConfig;
   /** A client for replicating from `leaderId`, or null when that broker is unknown. */
   replicaClient(leaderId: number): NodeClient | null;
-  proposeIsr(partition: Partition, newIsr: number[]): void;
+  proposeIsr(partition: Partition, proposal: IsrProposal): void;
+  readonly time?: Time;
   /** A hosted partition became leader or follower at a new epoch, or is no longer hosted here. */
   roleChanged?(partition: Partition, role: 'leader' | 'follower' | 'removed'): void;
 }
@@ -106,7 +108,7 @@ export class ReplicaManager {
         let p = hosted.partitions.get(i);
         if (!p) {
           const dir = this.partitionDir(t.name, i);
-          p = new Partition(t.name, i, UnifiedLog.open(dir, config), local, (part, isr) => this.host.proposeIsr(part, isr));
+          p = new Partition(t.name, i, UnifiedLog.open(dir, config), local, (part, proposal) => this.host.proposeIsr(part, proposal), this.host.time);
           hosted.partitions.set(i, p);
         } else {
           p.log.updateConfig(config);
