@@ -84,69 +84,79 @@ export class ReplicaFetcher {
     });
   }
 
+  /** The fetch loop; an unexpected throw is logged with its stack and the loop backs off and goes on. */
   private async run(): Promise<void> {
     while (this.running) {
-      const batch = [...this.partitions.values()].filter((p) => p.leaderId === this.leaderId && !p.isLeader);
-      if (batch.length === 0) {
-        await this.sleep(1000);
-        continue;
-      }
-      const sent = batch.map((p) => ({ p, fetchOffset: p.log.logEndOffset, epoch: p.leaderEpoch }));
-      const sentByName = new Map(sent.map((x) => [x.p.name, x]));
-      const byTopic = new Map<string, typeof sent>();
-      for (const s of sent) {
-        const list = byTopic.get(s.p.topic) ?? [];
-        list.push(s);
-        byTopic.set(s.p.topic, list);
-      }
-      let res: M.FetchResponse;
       try {
-        res = await this.client.request(
-          M.FetchApi.key,
-          FETCH_VERSION,
-          M.encodeFetchRequest,
-          M.decodeFetchResponse,
-          {
-            ...M.defaultFetchRequest(),
-            replicaId: this.localId,
-            maxWaitMs: MAX_WAIT_MS,
-            minBytes: 1,
-            maxBytes: MAX_BYTES,
-            isolationLevel: 0,
-            sessionEpoch: -1,
-            topics: [...byTopic].map(([topic, list]) => ({
-              topic,
-              topicId: Buffer.alloc(16),
-              partitions: list.map((s) => ({
-                ...M.defaultFetchRequestFetchPartition(),
-                partition: s.p.index,
-                currentLeaderEpoch: s.epoch,
-                fetchOffset: s.fetchOffset,
-                lastFetchedEpoch: s.p.log.leaderEpochCache.latestEpoch,
-                logStartOffset: s.p.logStartOffset,
-                partitionMaxBytes: PARTITION_MAX_BYTES,
-              })),
-            })),
-          },
-          MAX_WAIT_MS + 10_000,
-        );
+        await this.fetchOnce();
       } catch (err) {
-        this.log.debug(`fetch from leader ${this.leaderId} failed: ${(err as Error).message}`);
+        this.log.error(`fetch loop towards leader ${this.leaderId} failed (contained): ${(err as Error).stack ?? String(err)}`);
         await this.sleep(BACKOFF_MS);
-        continue;
       }
-      let backoff = false;
-      for (const t of res.responses) {
-        for (const pd of t.partitions) {
-          const s = sentByName.get(`${t.topic}-${pd.partitionIndex}`);
-          if (!s) continue;
-          // The partition may have changed hands or been truncated while the request was out.
-          if (!this.has(s.p) || s.p.leaderId !== this.leaderId || s.p.leaderEpoch !== s.epoch || s.p.log.logEndOffset !== s.fetchOffset) continue;
-          if (!this.handle(s.p, s.fetchOffset, pd)) backoff = true;
-        }
-      }
-      if (backoff) await this.sleep(BACKOFF_MS);
     }
+  }
+
+  private async fetchOnce(): Promise<void> {
+    const batch = [...this.partitions.values()].filter((p) => p.leaderId === this.leaderId && !p.isLeader);
+    if (batch.length === 0) {
+      await this.sleep(1000);
+      return;
+    }
+    const sent = batch.map((p) => ({ p, fetchOffset: p.log.logEndOffset, epoch: p.leaderEpoch }));
+    const sentByName = new Map(sent.map((x) => [x.p.name, x]));
+    const byTopic = new Map<string, typeof sent>();
+    for (const s of sent) {
+      const list = byTopic.get(s.p.topic) ?? [];
+      list.push(s);
+      byTopic.set(s.p.topic, list);
+    }
+    let res: M.FetchResponse;
+    try {
+      res = await this.client.request(
+        M.FetchApi.key,
+        FETCH_VERSION,
+        M.encodeFetchRequest,
+        M.decodeFetchResponse,
+        {
+          ...M.defaultFetchRequest(),
+          replicaId: this.localId,
+          maxWaitMs: MAX_WAIT_MS,
+          minBytes: 1,
+          maxBytes: MAX_BYTES,
+          isolationLevel: 0,
+          sessionEpoch: -1,
+          topics: [...byTopic].map(([topic, list]) => ({
+            topic,
+            topicId: Buffer.alloc(16),
+            partitions: list.map((s) => ({
+              ...M.defaultFetchRequestFetchPartition(),
+              partition: s.p.index,
+              currentLeaderEpoch: s.epoch,
+              fetchOffset: s.fetchOffset,
+              lastFetchedEpoch: s.p.log.leaderEpochCache.latestEpoch,
+              logStartOffset: s.p.logStartOffset,
+              partitionMaxBytes: PARTITION_MAX_BYTES,
+            })),
+          })),
+        },
+        MAX_WAIT_MS + 10_000,
+      );
+    } catch (err) {
+      this.log.debug(`fetch from leader ${this.leaderId} failed: ${(err as Error).message}`);
+      await this.sleep(BACKOFF_MS);
+      return;
+    }
+    let backoff = false;
+    for (const t of res.responses) {
+      for (const pd of t.partitions) {
+        const s = sentByName.get(`${t.topic}-${pd.partitionIndex}`);
+        if (!s) continue;
+        // The partition may have changed hands or been truncated while the request was out.
+        if (!this.has(s.p) || s.p.leaderId !== this.leaderId || s.p.leaderEpoch !== s.epoch || s.p.log.logEndOffset !== s.fetchOffset) continue;
+        if (!this.handle(s.p, s.fetchOffset, pd)) backoff = true;
+      }
+    }
+    if (backoff) await this.sleep(BACKOFF_MS);
   }
 
   /** Apply one partition's answer; false when the fetcher should back off. */

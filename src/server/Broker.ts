@@ -301,6 +301,7 @@ export class Broker {
               retry();
             },
           ),
+        retry,
       );
     };
     send();

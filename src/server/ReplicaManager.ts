@@ -14,6 +14,7 @@ import { ReplicaFetcher } from '../replication/ReplicaFetcher.js';
 import { effectiveTopicConfigs, type KafkaConfig } from './KafkaConfig.js';
 import { Partition, type IsrProposal } from './Partition.js';
 import type { Time } from '../util/Time.js';
+import { detach } from '../util/CrashBoundary.js';
 
 export interface FetchPartitionRequest {
   topic: string;
@@ -138,7 +139,7 @@ export class ReplicaManager {
     for (const [leader, f] of this.fetchers) {
       if (f.size === 0) {
         this.fetchers.delete(leader);
-        void f.stop();
+        detach(this.log, `stopping the fetcher from ${leader}`, f.stop());
       }
     }
   }

@@ -25,6 +25,11 @@ export function armCrashPoint(point: CrashPoint, times = 1): void {
   armed.set(point, (armed.get(point) ?? 0) + times);
 }
 
+/** Test hook: passes still armed at `point` (0 once every armed throw has happened). */
+export function armedCrashes(point: CrashPoint): number {
+  return armed.get(point) ?? 0;
+}
+
 export function disarmCrashPoints(): void {
   armed.clear();
 }
