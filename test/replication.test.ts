@@ -152,6 +152,31 @@ describe('replication (3 brokers, RF 3)', () => {
     expect(values(await readAll(addressOf(c, next), 'lossy')).at(-1)).toBe('after-failover');
   });
 
+  it("a follower whose log ends before the leader's log start starts over there and converges byte for byte", async () => {
+    const c = await cluster({ config: { 'min.insync.replicas': 1 } });
+    await c.createTopic('behind', { partitions: 1, replicationFactor: 3 });
+    const leader = c.leaderOf('behind', 0);
+    const lagger = [1, 2, 3].find((id) => id !== leader)!;
+    const p = await producer(c);
+    await p.send({ topic: 'behind', acks: -1, messages: [{ value: 'early' }] });
+    await c.stopBroker(lagger);
+    for (let i = 0; i < 20; i++) await p.send({ topic: 'behind', acks: -1, messages: [{ value: `m${i}` }] });
+    // DeleteRecords moves the log start to 15 on the leader and the follower that is up.
+    const admin = new Kafka({ clientId: 'behind', brokers: c.bootstrapServers, logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    await admin.fetchTopicMetadata({ topics: ['behind'] });
+    await admin.deleteTopicRecords({ topic: 'behind', partitions: [{ partition: 0, offset: '15' }] });
+    await admin.disconnect();
+    expect(replicaLog(c, leader, 'behind').logStartOffset).toBe(15);
+
+    await c.startBroker(lagger); // its log ends at 1, before the leader's start
+    await until(() => replicaLog(c, lagger, 'behind').logEndOffset === 21, 'the lagging follower to catch up');
+    const log = replicaLog(c, lagger, 'behind');
+    expect(log.logStartOffset).toBe(15);
+    expect(logBytes(log).equals(logBytes(replicaLog(c, leader, 'behind')))).toBe(true);
+    await until(() => c.isr('behind', 0).includes(lagger), 'it to rejoin the ISR');
+  });
+
   it('an isolated follower leaves the ISR and rejoins after heal; Metadata shows both', async () => {
     const c = await cluster({ config: { 'replica.lag.time.max.ms': 800, 'broker.session.timeout.ms': 30_000 } });
     await c.createTopic('isr', { partitions: 1, replicationFactor: 3 });
