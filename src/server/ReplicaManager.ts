@@ -68,6 +68,9 @@ export class ReplicaManager {
   private cleanedOrphans = false;
   private image: MetadataImage | null = null;
 
+  /** One proposer for every partition (a closure per partition would keep its creating scope alive). */
+  private readonly proposeIsr = (p: Partition, proposal: IsrProposal): void => this.host.proposeIsr(p, proposal);
+
   constructor(
     private readonly host: ReplicaManagerHost,
     private readonly log: Logger,
@@ -109,7 +112,7 @@ export class ReplicaManager {
         let p = hosted.partitions.get(i);
         if (!p) {
           const dir = this.partitionDir(t.name, i);
-          p = new Partition(t.name, i, UnifiedLog.open(dir, config), local, (part, proposal) => this.host.proposeIsr(part, proposal), this.host.time);
+          p = new Partition(t.name, i, UnifiedLog.open(dir, config), local, this.proposeIsr, this.host.time);
           hosted.partitions.set(i, p);
         } else {
           p.log.updateConfig(config);
