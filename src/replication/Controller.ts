@@ -19,12 +19,16 @@ import { Connection } from '../server/Connection.js';
 import { KafkaConfig, validateTopicConfig, type Properties } from '../server/KafkaConfig.js';
 import { invalidTopicName, newTopicId } from '../server/MetadataCache.js';
 import { RequestDispatcher } from '../server/RequestDispatcher.js';
+import { crashPoint, guarded } from '../util/CrashBoundary.js';
+import { SYSTEM_TIME, type Time, type TimerHandle } from '../util/Time.js';
 import { CONTROLLER_APIS, type ControllerContext } from './ControllerApis.js';
 import { encodeMetadataRecords, MetadataImage, type MetadataRecord, type PartitionState, type TopicImage } from './MetadataImage.js';
 
 export const METADATA_TOPIC = '__cluster_metadata';
 const PRODUCER_ID_BLOCK = 1000;
 const MAX_PARTITIONS = 100_000;
+/** How often broker sessions are checked for expiry. */
+export const SESSION_CHECK_INTERVAL_MS = 100;
 
 export interface ControllerOptions {
   host?: string;
@@ -32,6 +36,21 @@ export interface ControllerOptions {
   /** Where the metadata log lives; null keeps it in memory. */
   dataDir: string | null;
   config?: Properties;
+  /** Clock and timers (MockTime in simulated-time tests). */
+  time?: Time;
+}
+
+/** One partition of an AlterPartition request. */
+export interface AlterPartitionProposal {
+  brokerId: number;
+  brokerEpoch: number;
+  topic: string;
+  partition: number;
+  leaderEpoch: number;
+  partitionEpoch: number;
+  newIsr: number[];
+  /** Broker epochs of newIsr's members (AlterPartition v3+); -1 or absent skips the check. */
+  newIsrEpochs?: number[];
 }
 
 export class Controller {
@@ -43,19 +62,22 @@ export class Controller {
   private readonly waiters = new Set<() => void>();
   private server: net.Server | null = null;
   private readonly connections = new Set<Connection>();
-  private timer: NodeJS.Timeout | null = null;
+  private timer: TimerHandle | null = null;
   private boundPort = -1;
   private topicCounter = 0;
+  private stopped = false;
+  private readonly time: Time;
 
   constructor(private readonly opts: ControllerOptions) {
     this.config = new KafkaConfig(opts.config ?? {});
     this.log = createLogger('controller');
+    this.time = opts.time ?? SYSTEM_TIME;
     const logConfig = LogConfig.fromProperties({ 'retention.ms': '-1', 'retention.bytes': '-1' });
-    this.metadataLog = UnifiedLog.open(opts.dataDir === null ? null : path.join(opts.dataDir, `${METADATA_TOPIC}-0`), logConfig);
+    this.metadataLog = UnifiedLog.open(opts.dataDir === null ? null : path.join(opts.dataDir, `${METADATA_TOPIC}-0`), logConfig, { now: () => this.time.now() });
     this.replay();
     if (!this.image.clusterId) this.append([{ type: 'cluster', clusterId: randomBytes(16).toString('base64url') }]);
     // Brokers registered before a restart get one session timeout to heartbeat again.
-    const now = Date.now();
+    const now = this.time.now();
     for (const b of this.image.liveBrokers()) this.lastHeartbeat.set(b.nodeId, now);
     this.topicCounter = this.image.topics.size;
   }
@@ -102,13 +124,13 @@ export class Controller {
     this.server = server;
     this.boundPort = (server.address() as net.AddressInfo).port;
     this.opts.port = this.boundPort;
-    this.timer = setInterval(() => this.checkSessions(), 100);
-    this.timer.unref();
+    this.timer = this.time.setInterval(guarded(this.log, 'controller.sessions', () => this.checkSessions()), SESSION_CHECK_INTERVAL_MS).unref();
     this.log.info(`controller listening on ${this.host}:${this.boundPort} (metadata log end offset ${this.logEndOffset})`);
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
+    this.stopped = true;
+    this.time.clear(this.timer);
     this.timer = null;
     for (const c of this.connections) c.socket.destroy();
     this.connections.clear();
@@ -125,7 +147,7 @@ export class Controller {
   /** Append one change atomically, fsync it, apply it. */
   private append(records: MetadataRecord[]): void {
     if (records.length === 0) return;
-    this.metadataLog.appendAsLeader(encodeMetadataRecords(records, Date.now()), 0);
+    this.metadataLog.appendAsLeader(encodeMetadataRecords(records, this.time.now()), 0);
     this.metadataLog.flush();
     for (const r of records) this.image.apply(r);
     this.image.offset = this.metadataLog.logEndOffset;
@@ -141,14 +163,14 @@ export class Controller {
       const { records } = this.metadataLog.read(offset, maxBytes, this.metadataLog.logEndOffset, true);
       return { records, highWatermark: this.metadataLog.logEndOffset, logStartOffset: this.metadataLog.logStartOffset, errorCode: ErrorCode.NONE };
     };
-    if (offset < this.metadataLog.logEndOffset || maxWaitMs <= 0 || !this.server) return read();
+    if (offset < this.metadataLog.logEndOffset || maxWaitMs <= 0 || this.stopped) return read();
     await new Promise<void>((resolve) => {
       const done = () => {
-        clearTimeout(timer);
+        this.time.clear(timer);
         this.waiters.delete(done);
         resolve();
       };
-      const timer = setTimeout(done, maxWaitMs);
+      const timer = this.time.setTimeout(done, maxWaitMs);
       this.waiters.add(done);
     });
     return read();
@@ -160,7 +182,7 @@ export class Controller {
   registerBroker(nodeId: number, host: string, port: number, rack: string | null): number {
     const epoch = this.metadataLog.logEndOffset;
     this.append([{ type: 'broker', broker: { nodeId, host, port, rack, epoch, fenced: true } }]);
-    this.lastHeartbeat.set(nodeId, Date.now());
+    this.lastHeartbeat.set(nodeId, this.time.now());
     this.log.info(`broker ${nodeId} registered at ${host}:${port} (epoch ${epoch})`);
     return epoch;
   }
@@ -169,7 +191,7 @@ export class Controller {
   heartbeat(nodeId: number, brokerEpoch: number, metadataOffset: number, wantShutDown: boolean): { errorCode: number; fenced: boolean; caughtUp: boolean; shouldShutDown: boolean } {
     const b = this.image.brokers.get(nodeId);
     if (!b || b.epoch !== brokerEpoch) return { errorCode: ErrorCode.STALE_BROKER_EPOCH, fenced: true, caughtUp: false, shouldShutDown: false };
-    this.lastHeartbeat.set(nodeId, Date.now());
+    this.lastHeartbeat.set(nodeId, this.time.now());
     const caughtUp = metadataOffset >= b.epoch;
     if (wantShutDown) {
       if (!b.fenced) this.fence(nodeId, 'controlled shutdown');
@@ -180,8 +202,9 @@ export class Controller {
   }
 
   private checkSessions(): void {
+    crashPoint('controller.sessions');
     const timeout = this.config.int('broker.session.timeout.ms');
-    const now = Date.now();
+    const now = this.time.now();
     for (const b of this.image.liveBrokers()) {
       const last = this.lastHeartbeat.get(b.nodeId) ?? 0;
       if (now - last > timeout) this.fence(b.nodeId, `no heartbeat for ${now - last} ms`);
@@ -251,7 +274,8 @@ export class Controller {
   // -------------------------------------------------------------------------------------------
   // ISR changes proposed by leaders (AlterPartition)
 
-  alterPartition(brokerId: number, topic: string, partition: number, leaderEpoch: number, partitionEpoch: number, newIsr: number[]): PartitionState {
+  alterPartition(req: AlterPartitionProposal): PartitionState {
+    const { brokerId, topic, partition, leaderEpoch, partitionEpoch, newIsr } = req;
     const t = this.image.topics.get(topic);
     const p = t?.partitions[partition];
     if (!t || !p) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);

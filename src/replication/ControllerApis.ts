@@ -52,7 +52,7 @@ const alterPartition = defineApi<M.AlterPartitionRequest, M.AlterPartitionRespon
       topicId: t.topicId,
       partitions: t.partitions.map((p) => {
         try {
-          const s = controller.alterPartition(req.brokerId, t.topicName, p.partitionIndex, p.leaderEpoch, p.partitionEpoch, p.newIsr);
+          const s = controller.alterPartition({ brokerId: req.brokerId, brokerEpoch: req.brokerEpoch, topic: t.topicName, partition: p.partitionIndex, leaderEpoch: p.leaderEpoch, partitionEpoch: p.partitionEpoch, newIsr: p.newIsr });
           return { partitionIndex: p.partitionIndex, errorCode: ErrorCode.NONE, leaderId: s.leader, leaderEpoch: s.leaderEpoch, isr: s.isr, leaderRecoveryState: 0, partitionEpoch: s.partitionEpoch };
         } catch (err) {
           return { partitionIndex: p.partitionIndex, errorCode: codeOf(err).code, leaderId: -1, leaderEpoch: -1, isr: [], leaderRecoveryState: 0, partitionEpoch: -1 };
