@@ -211,83 +211,110 @@ export class Controller {
     }
   }
 
-  /** Fence a broker: out of every ISR, its leaderships moved to another ISR member. */
+  /** Fence a broker: out of every ISR (but never leaving one empty), its leaderships moved to another ISR member. */
   private fence(nodeId: number, why: string): void {
     const b = this.image.brokers.get(nodeId)!;
-    const records: MetadataRecord[] = [{ type: 'broker', broker: { ...b, fenced: true } }];
+    const records: MetadataRecord[] = [];
     let moved = 0;
     for (const t of this.image.topics.values()) {
       t.partitions.forEach((p, i) => {
         if (!p.isr.includes(nodeId)) return;
-        const isr = p.isr.filter((r) => r !== nodeId);
-        const next: PartitionState = { ...p, partitionEpoch: p.partitionEpoch + 1 };
-        if (isr.length === 0) {
-          next.isr = [nodeId]; // the last ISR member stays, so that it alone may lead again
-          next.leader = -1;
-        } else {
-          next.isr = isr;
-          if (p.leader === nodeId) next.leader = isr.find((r) => r !== nodeId && this.image.isLive(r)) ?? -1;
-        }
-        if (next.leader === -1) {
-          const unclean = this.uncleanLeader(t, p, nodeId);
-          if (unclean !== -1) {
-            next.leader = unclean;
-            next.isr = [unclean];
-            this.log.warn(`unclean leader election: ${unclean} leads ${t.name}-${i} without being in the ISR`);
-          }
-        }
-        if (next.leader !== p.leader) {
-          next.leaderEpoch = p.leaderEpoch + 1;
-          moved++;
-        }
+        const next = this.partitionChange(t, i, p, nodeId, -1);
+        if (!next) return;
+        if (next.leader !== p.leader) moved++;
         records.push({ type: 'partition', topic: t.name, partition: i, state: next });
       });
     }
+    records.push({ type: 'broker', broker: { ...b, fenced: true } });
     this.append(records);
     this.log.info(`fenced broker ${nodeId} (${why}); ${moved} leadership(s) changed`);
   }
 
-  /** With unclean.leader.election.enable, any live replica may lead a partition whose ISR is gone. */
-  private uncleanLeader(t: TopicImage, p: PartitionState, excluded: number): number {
-    const unclean = t.configs['unclean.leader.election.enable'] ?? this.config.topicDefault('unclean.leader.election.enable').value;
-    if (unclean !== 'true') return -1;
-    return p.replicas.find((r) => r !== excluded && this.image.isLive(r)) ?? -1;
-  }
-
+  /** Unfence a broker: every leaderless partition it can lead (from the ISR, or uncleanly where enabled) elects it. */
   private unfence(nodeId: number): void {
     const b = this.image.brokers.get(nodeId)!;
-    const records: MetadataRecord[] = [{ type: 'broker', broker: { ...b, fenced: false } }];
+    const records: MetadataRecord[] = [];
     for (const t of this.image.topics.values()) {
       t.partitions.forEach((p, i) => {
-        if (p.leader !== -1 || !p.replicas.includes(nodeId)) return;
-        if (p.isr.includes(nodeId)) {
-          records.push({ type: 'partition', topic: t.name, partition: i, state: { ...p, leader: nodeId, leaderEpoch: p.leaderEpoch + 1, partitionEpoch: p.partitionEpoch + 1 } });
-        } else if (this.uncleanLeader(t, p, -1) === nodeId) {
-          records.push({ type: 'partition', topic: t.name, partition: i, state: { ...p, leader: nodeId, isr: [nodeId], leaderEpoch: p.leaderEpoch + 1, partitionEpoch: p.partitionEpoch + 1 } });
-        }
+        if (p.leader !== -1) return;
+        const next = this.partitionChange(t, i, p, -1, nodeId);
+        if (next) records.push({ type: 'partition', topic: t.name, partition: i, state: next });
       });
     }
+    records.push({ type: 'broker', broker: { ...b, fenced: false } });
     this.append(records);
     this.log.info(`broker ${nodeId} is unfenced`);
+  }
+
+  /**
+   * Kafka's PartitionChangeBuilder (without ELR) for a broker leaving (brokerToRemove) or
+   * joining (brokerToAdd, acceptable as leader although the image still shows it fenced): the
+   * ISR loses brokerToRemove unless that would empty it; the current leader stays if still
+   * acceptable, else the first replica (in replica order) in the ISR that is; failing that, with
+   * unclean.leader.election.enable, the first acceptable replica leads with an ISR of itself.
+   * Null when nothing changes. Leader epoch + 1 on a new leader, partition epoch + 1 on any change.
+   */
+  private partitionChange(t: TopicImage, index: number, p: PartitionState, brokerToRemove: number, brokerToAdd: number): PartitionState | null {
+    const acceptable = (r: number) => r !== brokerToRemove && (r === brokerToAdd || this.image.isLive(r));
+    const targetIsr = p.isr.filter((r) => r !== brokerToRemove);
+    let isr = targetIsr.length > 0 ? targetIsr : p.isr;
+    let leader = targetIsr.includes(p.leader) && acceptable(p.leader) ? p.leader : (p.replicas.find((r) => targetIsr.includes(r) && acceptable(r)) ?? -1);
+    if (leader === -1 && this.uncleanElectionEnabled(t)) {
+      const unclean = p.replicas.find(acceptable);
+      if (unclean !== undefined) {
+        leader = unclean;
+        isr = [unclean];
+        this.log.warn(`unclean leader election: ${unclean} leads ${t.name}-${index} without being in the ISR [${p.isr.join(',')}]`);
+      }
+    }
+    if (leader === p.leader && sameList(isr, p.isr)) return null;
+    return { ...p, isr, leader, leaderEpoch: leader === p.leader ? p.leaderEpoch : p.leaderEpoch + 1, partitionEpoch: p.partitionEpoch + 1 };
+  }
+
+  private uncleanElectionEnabled(t: TopicImage): boolean {
+    return (t.configs['unclean.leader.election.enable'] ?? this.config.topicDefault('unclean.leader.election.enable').value) === 'true';
   }
 
   // -------------------------------------------------------------------------------------------
   // ISR changes proposed by leaders (AlterPartition)
 
+  /**
+   * A leader's ISR proposal, validated in Kafka 3.9's order (ReplicationControlManager): the
+   * requester's broker epoch, the partition, newer epochs than ours (NOT_CONTROLLER), an older
+   * leader epoch (FENCED_LEADER_EPOCH), a requester that is not the leader (INVALID_REQUEST), an
+   * older partition epoch (INVALID_UPDATE_VERSION), an ISR that is not a set of replicas holding
+   * the leader (INVALID_REQUEST), members that are unregistered, fenced or of another broker
+   * epoch (INELIGIBLE_REPLICA). The current ISR again changes nothing.
+   */
   alterPartition(req: AlterPartitionProposal): PartitionState {
     const { brokerId, topic, partition, leaderEpoch, partitionEpoch, newIsr } = req;
+    const requester = this.image.brokers.get(brokerId);
+    if (!requester || requester.epoch !== req.brokerEpoch) {
+      throw new KafkaError(ErrorCode.STALE_BROKER_EPOCH, `broker ${brokerId} epoch ${req.brokerEpoch} is not the registered one (${requester?.epoch ?? 'none'})`);
+    }
     const t = this.image.topics.get(topic);
     const p = t?.partitions[partition];
     if (!t || !p) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
-    if (p.leader !== brokerId || leaderEpoch !== p.leaderEpoch) throw new KafkaError(ErrorCode.FENCED_LEADER_EPOCH, `leader ${p.leader} epoch ${p.leaderEpoch}`);
-    if (partitionEpoch !== p.partitionEpoch) throw new KafkaError(ErrorCode.INVALID_UPDATE_VERSION, `partition epoch ${p.partitionEpoch}`);
-    const isr = [...new Set(newIsr)];
-    if (!isr.includes(brokerId) || isr.some((r) => !p.replicas.includes(r) || !this.image.isLive(r))) {
-      throw new KafkaError(ErrorCode.INELIGIBLE_REPLICA, `ISR ${isr.join(',')} has a replica that is not a live member of ${p.replicas.join(',')}`);
+    if (leaderEpoch > p.leaderEpoch || partitionEpoch > p.partitionEpoch) {
+      throw new KafkaError(ErrorCode.NOT_CONTROLLER, `epochs ${leaderEpoch}/${partitionEpoch} are newer than the controller's ${p.leaderEpoch}/${p.partitionEpoch}`);
     }
-    const next = { ...p, isr, partitionEpoch: p.partitionEpoch + 1 };
+    if (leaderEpoch < p.leaderEpoch) throw new KafkaError(ErrorCode.FENCED_LEADER_EPOCH, `leader epoch is ${p.leaderEpoch}, not ${leaderEpoch}`);
+    if (brokerId !== p.leader) throw new KafkaError(ErrorCode.INVALID_REQUEST, `the leader of ${topic}-${partition} is ${p.leader}, not ${brokerId}`);
+    if (partitionEpoch < p.partitionEpoch) throw new KafkaError(ErrorCode.INVALID_UPDATE_VERSION, `partition epoch is ${p.partitionEpoch}, not ${partitionEpoch}`);
+    if (new Set(newIsr).size !== newIsr.length || newIsr.some((r) => !p.replicas.includes(r))) {
+      throw new KafkaError(ErrorCode.INVALID_REQUEST, `ISR [${newIsr.join(',')}] is not a set of replicas [${p.replicas.join(',')}]`);
+    }
+    if (!newIsr.includes(p.leader)) throw new KafkaError(ErrorCode.INVALID_REQUEST, `ISR [${newIsr.join(',')}] leaves out the leader ${p.leader}`);
+    const ineligible = newIsr.filter((r, i) => {
+      const b = this.image.brokers.get(r);
+      const epoch = req.newIsrEpochs?.[i] ?? -1;
+      return !b || b.fenced || (epoch !== -1 && epoch !== b.epoch);
+    });
+    if (ineligible.length > 0) throw new KafkaError(ErrorCode.INELIGIBLE_REPLICA, `ISR [${newIsr.join(',')}] has ineligible replicas [${ineligible.join(',')}]`);
+    if (sameList(newIsr, p.isr)) return p;
+    const next = { ...p, isr: [...newIsr], partitionEpoch: p.partitionEpoch + 1 };
     this.append([{ type: 'partition', topic, partition, state: next }]);
-    this.log.info(`ISR of ${topic}-${partition} is now [${isr.join(',')}] (was [${p.isr.join(',')}], proposed by leader ${brokerId})`);
+    this.log.info(`ISR of ${topic}-${partition} is now [${newIsr.join(',')}] (was [${p.isr.join(',')}], proposed by leader ${brokerId})`);
     return next;
   }
 
@@ -415,4 +442,8 @@ export class Controller {
     this.append([{ type: 'topicConfig', name, configs }]);
     this.log.info(`topic ${name} configs now ${JSON.stringify(configs)}`);
   }
+}
+
+function sameList(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }

@@ -40,26 +40,49 @@ const brokerHeartbeat = defineApi<M.BrokerHeartbeatRequest, M.BrokerHeartbeatRes
   },
 );
 
+// v0-1 name topics, v2+ identify them by id; v3 gives each ISR member's broker epoch. As in
+// Kafka, a stale requester epoch fails the whole request, and ineligible replicas are
+// OPERATION_NOT_ATTEMPTED below v2 (INELIGIBLE_REPLICA did not exist yet).
 const alterPartition = defineApi<M.AlterPartitionRequest, M.AlterPartitionResponse, ControllerContext>(
   M.AlterPartitionApi,
-  [0, 1],
+  [0, 3],
   { decodeRequest: M.decodeAlterPartitionRequest, encodeResponse: M.encodeAlterPartitionResponse },
-  ({ controller }, req) => ({
-    throttleTimeMs: 0,
-    errorCode: ErrorCode.NONE,
-    topics: req.topics.map((t) => ({
-      topicName: t.topicName,
-      topicId: t.topicId,
-      partitions: t.partitions.map((p) => {
-        try {
-          const s = controller.alterPartition({ brokerId: req.brokerId, brokerEpoch: req.brokerEpoch, topic: t.topicName, partition: p.partitionIndex, leaderEpoch: p.leaderEpoch, partitionEpoch: p.partitionEpoch, newIsr: p.newIsr });
-          return { partitionIndex: p.partitionIndex, errorCode: ErrorCode.NONE, leaderId: s.leader, leaderEpoch: s.leaderEpoch, isr: s.isr, leaderRecoveryState: 0, partitionEpoch: s.partitionEpoch };
-        } catch (err) {
-          return { partitionIndex: p.partitionIndex, errorCode: codeOf(err).code, leaderId: -1, leaderEpoch: -1, isr: [], leaderRecoveryState: 0, partitionEpoch: -1 };
-        }
+  ({ controller, apiVersion }, req) => {
+    const requester = controller.image.brokers.get(req.brokerId);
+    if (!requester || requester.epoch !== req.brokerEpoch) return { throttleTimeMs: 0, errorCode: ErrorCode.STALE_BROKER_EPOCH, topics: [] };
+    return {
+      throttleTimeMs: 0,
+      errorCode: ErrorCode.NONE,
+      topics: req.topics.map((t) => {
+        const name = apiVersion >= 2 ? controller.image.topicById(t.topicId.toString('hex'))?.name : t.topicName;
+        return {
+          topicName: t.topicName,
+          topicId: t.topicId,
+          partitions: t.partitions.map((p) => {
+            try {
+              if (name === undefined) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_ID);
+              const withEpochs = apiVersion >= 3;
+              const s = controller.alterPartition({
+                brokerId: req.brokerId,
+                brokerEpoch: req.brokerEpoch,
+                topic: name,
+                partition: p.partitionIndex,
+                leaderEpoch: p.leaderEpoch,
+                partitionEpoch: p.partitionEpoch,
+                newIsr: withEpochs ? p.newIsrWithEpochs.map((b) => b.brokerId) : p.newIsr,
+                newIsrEpochs: withEpochs ? p.newIsrWithEpochs.map((b) => b.brokerEpoch) : undefined,
+              });
+              return { partitionIndex: p.partitionIndex, errorCode: ErrorCode.NONE, leaderId: s.leader, leaderEpoch: s.leaderEpoch, isr: s.isr, leaderRecoveryState: 0, partitionEpoch: s.partitionEpoch };
+            } catch (err) {
+              let code = codeOf(err).code;
+              if (code === ErrorCode.INELIGIBLE_REPLICA && apiVersion < 2) code = ErrorCode.OPERATION_NOT_ATTEMPTED;
+              return { partitionIndex: p.partitionIndex, errorCode: code, leaderId: -1, leaderEpoch: -1, isr: [], leaderRecoveryState: 0, partitionEpoch: -1 };
+            }
+          }),
+        };
       }),
-    })),
-  }),
+    };
+  },
 );
 
 const allocateProducerIds = defineApi<M.AllocateProducerIdsRequest, M.AllocateProducerIdsResponse, ControllerContext>(
