@@ -12,7 +12,8 @@ import net from 'node:net';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { LogConfig } from '../log/LogConfig.js';
-import { UnifiedLog } from '../log/UnifiedLog.js';
+import { readNumberCheckpoint } from '../log/CheckpointFile.js';
+import { RECOVERY_POINT_FILE, UnifiedLog } from '../log/UnifiedLog.js';
 import { createLogger, type Logger } from '../logger.js';
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import { Connection } from '../server/Connection.js';
@@ -66,6 +67,8 @@ export class Controller {
   private boundPort = -1;
   private topicCounter = 0;
   private stopped = false;
+  /** The durable end of the metadata log: records below it are fsynced and applied. */
+  private highWatermark = 0;
   private readonly time: Time;
 
   constructor(private readonly opts: ControllerOptions) {
@@ -73,8 +76,17 @@ export class Controller {
     this.log = createLogger('controller');
     this.time = opts.time ?? SYSTEM_TIME;
     const logConfig = LogConfig.fromProperties({ 'retention.ms': '-1', 'retention.bytes': '-1' });
-    this.metadataLog = UnifiedLog.open(opts.dataDir === null ? null : path.join(opts.dataDir, `${METADATA_TOPIC}-0`), logConfig, { now: () => this.time.now() });
+    const dir = opts.dataDir === null ? null : path.join(opts.dataDir, `${METADATA_TOPIC}-0`);
+    // Every commit checkpoints the recovery point after its fsync: what lies beyond the last
+    // checkpoint was never committed (a failed fsync whose rollback failed too, then a crash).
+    const committed = dir === null ? null : readNumberCheckpoint(path.join(dir, RECOVERY_POINT_FILE));
+    this.metadataLog = UnifiedLog.open(dir, logConfig, { now: () => this.time.now() });
+    if (committed !== null && this.metadataLog.logEndOffset > committed) {
+      this.log.warn(`metadata log: dropping offsets ${committed}..${this.metadataLog.logEndOffset - 1}, written after the last commit`);
+      this.metadataLog.truncateTo(committed);
+    }
     this.replay();
+    this.highWatermark = this.metadataLog.logEndOffset;
     if (!this.image.clusterId) this.append([{ type: 'cluster', clusterId: randomBytes(16).toString('base64url') }]);
     // Brokers registered before a restart get one session timeout to heartbeat again.
     const now = this.time.now();
@@ -90,8 +102,9 @@ export class Controller {
     return this.opts.host ?? '127.0.0.1';
   }
 
+  /** End of the committed metadata log: what brokers can read and what the image holds. */
   get logEndOffset(): number {
-    return this.metadataLog.logEndOffset;
+    return this.highWatermark;
   }
 
   private replay(): void {
@@ -138,32 +151,64 @@ export class Controller {
     this.server = null;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
     for (const w of [...this.waiters]) w();
+    if (this.metadataLog.logEndOffset > this.highWatermark) {
+      try {
+        this.metadataLog.truncateTo(this.highWatermark);
+      } catch (err) {
+        // close() would checkpoint the uncommitted tail as recovered: leave it for the next open to drop.
+        this.log.error(`metadata log truncation to ${this.highWatermark} failed at shutdown: ${err instanceof Error ? err.message : String(err)}`);
+        this.metadataLog.abandon();
+        return;
+      }
+    }
     this.metadataLog.close();
   }
 
   // -------------------------------------------------------------------------------------------
   // The metadata log
 
-  /** Append one change atomically, fsync it, apply it. */
+  /**
+   * Commit one change: append it as one batch, fsync it, and only then apply it to the image and
+   * let brokers read it. If the write or the fsync fails, the log is truncated back to the
+   * durable end (retried before the next append if that fails too) and the caller gets
+   * KAFKA_STORAGE_ERROR, as Kafka's log layer wraps I/O errors: nothing of the change was applied.
+   */
   private append(records: MetadataRecord[]): void {
     if (records.length === 0) return;
-    this.metadataLog.appendAsLeader(encodeMetadataRecords(records, this.time.now()), 0);
-    this.metadataLog.flush();
+    const durableEnd = this.highWatermark;
+    try {
+      if (this.metadataLog.logEndOffset > durableEnd) this.metadataLog.truncateTo(durableEnd);
+      this.metadataLog.appendAsLeader(encodeMetadataRecords(records, this.time.now()), 0);
+      this.metadataLog.flush();
+    } catch (err) {
+      this.log.error(`metadata log write at offset ${durableEnd} failed; rolling back: ${err instanceof Error ? err.message : String(err)}`);
+      try {
+        this.metadataLog.truncateTo(durableEnd);
+      } catch (again) {
+        this.log.error(`metadata log truncation to ${durableEnd} failed (retried before the next write): ${again instanceof Error ? again.message : String(again)}`);
+      }
+      if (err instanceof KafkaError) throw err;
+      throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `metadata log write failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    this.highWatermark = this.metadataLog.logEndOffset;
     for (const r of records) this.image.apply(r);
-    this.image.offset = this.metadataLog.logEndOffset;
+    this.image.offset = this.highWatermark;
     for (const w of [...this.waiters]) w();
   }
 
-  /** Whole batches of the metadata log from offset (for brokers' Fetch), waiting up to maxWaitMs for news. */
+  /**
+   * Whole batches of the metadata log from offset (for brokers' Fetch), waiting up to maxWaitMs
+   * for news. Only committed (durable) records are served: the high watermark is the durable end.
+   */
   async readMetadata(offset: number, maxBytes: number, maxWaitMs: number): Promise<{ records: Buffer | null; highWatermark: number; logStartOffset: number; errorCode: number }> {
     const read = () => {
-      if (offset > this.metadataLog.logEndOffset || offset < this.metadataLog.logStartOffset) {
-        return { records: null, highWatermark: this.metadataLog.logEndOffset, logStartOffset: this.metadataLog.logStartOffset, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE };
-      }
-      const { records } = this.metadataLog.read(offset, maxBytes, this.metadataLog.logEndOffset, true);
-      return { records, highWatermark: this.metadataLog.logEndOffset, logStartOffset: this.metadataLog.logStartOffset, errorCode: ErrorCode.NONE };
+      const highWatermark = this.highWatermark;
+      const logStartOffset = this.metadataLog.logStartOffset;
+      if (offset > highWatermark || offset < logStartOffset) return { records: null, highWatermark, logStartOffset, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE };
+      const { records } = this.metadataLog.read(offset, maxBytes, highWatermark, true);
+      return { records, highWatermark, logStartOffset, errorCode: ErrorCode.NONE };
     };
-    if (offset < this.metadataLog.logEndOffset || maxWaitMs <= 0 || this.stopped) return read();
+    if (offset < this.highWatermark || maxWaitMs <= 0 || this.stopped) return read();
     await new Promise<void>((resolve) => {
       const done = () => {
         this.time.clear(timer);
@@ -180,7 +225,7 @@ export class Controller {
   // Brokers: registration, heartbeats, fencing
 
   registerBroker(nodeId: number, host: string, port: number, rack: string | null): number {
-    const epoch = this.metadataLog.logEndOffset;
+    const epoch = this.highWatermark;
     this.append([{ type: 'broker', broker: { nodeId, host, port, rack, epoch, fenced: true } }]);
     this.lastHeartbeat.set(nodeId, this.time.now());
     this.log.info(`broker ${nodeId} registered at ${host}:${port} (epoch ${epoch})`);

@@ -10,6 +10,7 @@ export interface ControllerContext extends BaseContext {
   controller: Controller;
 }
 
+/** A KafkaError (a rule, or a metadata write that failed and was rolled back) as its code; anything else is a bug and propagates. */
 function codeOf(err: unknown): { code: number; message: string } {
   if (err instanceof KafkaError) return { code: err.code, message: err.message };
   throw err;
@@ -25,8 +26,12 @@ const brokerRegistration = defineApi<M.BrokerRegistrationRequest, M.BrokerRegist
     if (req.clusterId && req.clusterId !== controller.image.clusterId) {
       return { throttleTimeMs: 0, errorCode: ErrorCode.INCONSISTENT_CLUSTER_ID, brokerEpoch: -1 };
     }
-    const epoch = controller.registerBroker(req.brokerId, listener.host, listener.port, req.rack);
-    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, brokerEpoch: epoch };
+    try {
+      const epoch = controller.registerBroker(req.brokerId, listener.host, listener.port, req.rack);
+      return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, brokerEpoch: epoch };
+    } catch (err) {
+      return { throttleTimeMs: 0, errorCode: codeOf(err).code, brokerEpoch: -1 };
+    }
   },
 );
 
@@ -35,8 +40,14 @@ const brokerHeartbeat = defineApi<M.BrokerHeartbeatRequest, M.BrokerHeartbeatRes
   [0, 1],
   { decodeRequest: M.decodeBrokerHeartbeatRequest, encodeResponse: M.encodeBrokerHeartbeatResponse },
   ({ controller }, req) => {
-    const r = controller.heartbeat(req.brokerId, req.brokerEpoch, req.currentMetadataOffset, req.wantShutDown);
-    return { throttleTimeMs: 0, errorCode: r.errorCode, isCaughtUp: r.caughtUp, isFenced: r.fenced, shouldShutDown: r.shouldShutDown };
+    try {
+      const r = controller.heartbeat(req.brokerId, req.brokerEpoch, req.currentMetadataOffset, req.wantShutDown);
+      return { throttleTimeMs: 0, errorCode: r.errorCode, isCaughtUp: r.caughtUp, isFenced: r.fenced, shouldShutDown: r.shouldShutDown };
+    } catch (err) {
+      // The fencing change could not be committed: the broker stays as the image has it.
+      const fenced = !controller.image.isLive(req.brokerId);
+      return { throttleTimeMs: 0, errorCode: codeOf(err).code, isCaughtUp: false, isFenced: fenced, shouldShutDown: false };
+    }
   },
 );
 
@@ -90,8 +101,12 @@ const allocateProducerIds = defineApi<M.AllocateProducerIdsRequest, M.AllocatePr
   [0, 0],
   { decodeRequest: M.decodeAllocateProducerIdsRequest, encodeResponse: M.encodeAllocateProducerIdsResponse },
   ({ controller }) => {
-    const block = controller.allocateProducerIds();
-    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, producerIdStart: block.start, producerIdLen: block.length };
+    try {
+      const block = controller.allocateProducerIds();
+      return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, producerIdStart: block.start, producerIdLen: block.length };
+    } catch (err) {
+      return { throttleTimeMs: 0, errorCode: codeOf(err).code, producerIdStart: -1, producerIdLen: 0 };
+    }
   },
 );
 
