@@ -96,16 +96,34 @@ function codeOf(fn: () => unknown): number {
 }
 
 describe('registration and heartbeats', () => {
-  it('a registered broker stays fenced until its metadata offset reaches its registration, then is unfenced', async () => {
+  it('a registered broker stays fenced until it has applied its own registration record, then is unfenced', async () => {
     const { c } = await setup(0);
     const epoch = c.registerBroker(1, '127.0.0.1', 9001, null);
     expect(c.image.brokers.get(1)).toMatchObject({ fenced: true, epoch });
-    expect(c.heartbeat(1, epoch, epoch - 1, false)).toMatchObject({ errorCode: ErrorCode.NONE, fenced: true, caughtUp: false });
+    // The broker reports the next offset it will apply: at `epoch` it has not seen its registration yet.
+    expect(c.heartbeat(1, epoch, epoch, false)).toMatchObject({ errorCode: ErrorCode.NONE, fenced: true, caughtUp: false });
     expect(c.image.isLive(1)).toBe(false);
-    expect(c.heartbeat(1, epoch, epoch, false)).toMatchObject({ errorCode: ErrorCode.NONE, fenced: false, caughtUp: true });
+    expect(c.heartbeat(1, epoch, epoch + 1, false)).toMatchObject({ errorCode: ErrorCode.NONE, fenced: false, caughtUp: true });
     expect(c.image.isLive(1)).toBe(true);
     expect(c.heartbeat(1, epoch + 1, c.logEndOffset, false).errorCode).toBe(ErrorCode.STALE_BROKER_EPOCH);
     expect(c.heartbeat(2, epoch, c.logEndOffset, false).errorCode).toBe(ErrorCode.STALE_BROKER_EPOCH);
+  });
+});
+
+describe('registering again', () => {
+  it('a broker that registers again while still in ISRs (a crash and restart within its session) leaves them: its leaderships move first', async () => {
+    const s = await setup(3);
+    topic(s, 'a', [[1, 2, 3]]);
+    topic(s, 'solo', [[1]]);
+    const epoch = s.c.registerBroker(1, '127.0.0.1', 9001, null); // the restarted process, before its old session expired
+    expect(epoch).toBeGreaterThan(s.epochs.get(1)!);
+    expect(s.c.image.brokers.get(1)).toMatchObject({ fenced: true, epoch });
+    expect(state(s, 'a')).toEqual({ replicas: [1, 2, 3], isr: [2, 3], leader: 2, leaderEpoch: 1, partitionEpoch: 1 });
+    // Its only replica keeps the data: offline until it is back, then it leads again under a new epoch.
+    expect(state(s, 'solo')).toEqual({ replicas: [1], isr: [1], leader: -1, leaderEpoch: 1, partitionEpoch: 1 });
+    expect(s.c.heartbeat(1, epoch, s.c.logEndOffset, false).fenced).toBe(false);
+    expect(state(s, 'solo')).toEqual({ replicas: [1], isr: [1], leader: 1, leaderEpoch: 2, partitionEpoch: 2 });
+    expect(state(s, 'a')).toMatchObject({ isr: [2, 3], leader: 2 });
   });
 });
 

@@ -224,11 +224,18 @@ export class Controller {
   // -------------------------------------------------------------------------------------------
   // Brokers: registration, heartbeats, fencing
 
+  /**
+   * A (re-)registration: a new broker epoch, fenced until caught up. A broker still in ISRs
+   * registering again restarted without being fenced (a crash within its session): it leaves
+   * them first, as fencing does, so it never leads again on data it may have lost. (Kafka 3.9
+   * refuses a new incarnation until the old session expires, with the same effect.)
+   */
   registerBroker(nodeId: number, host: string, port: number, rack: string | null): number {
     const epoch = this.highWatermark;
-    this.append([{ type: 'broker', broker: { nodeId, host, port, rack, epoch, fenced: true } }]);
+    const left = this.image.brokers.has(nodeId) ? this.leaveIsrs(nodeId) : [];
+    this.append([{ type: 'broker', broker: { nodeId, host, port, rack, epoch, fenced: true } }, ...left]);
     this.lastHeartbeat.set(nodeId, this.time.now());
-    this.log.info(`broker ${nodeId} registered at ${host}:${port} (epoch ${epoch})`);
+    this.log.info(`broker ${nodeId} registered at ${host}:${port} (epoch ${epoch}${left.length ? `; left ${left.length} ISR(s) of its previous incarnation` : ''})`);
     return epoch;
   }
 
@@ -237,7 +244,8 @@ export class Controller {
     const b = this.image.brokers.get(nodeId);
     if (!b || b.epoch !== brokerEpoch) return { errorCode: ErrorCode.STALE_BROKER_EPOCH, fenced: true, caughtUp: false, shouldShutDown: false };
     this.lastHeartbeat.set(nodeId, this.time.now());
-    const caughtUp = metadataOffset >= b.epoch;
+    // metadataOffset is the broker's next offset to apply: caught up once it applied its own registration.
+    const caughtUp = metadataOffset > b.epoch;
     if (wantShutDown) {
       if (!b.fenced) this.fence(nodeId, 'controlled shutdown');
       return { errorCode: ErrorCode.NONE, fenced: true, caughtUp, shouldShutDown: true };
@@ -259,20 +267,24 @@ export class Controller {
   /** Fence a broker: out of every ISR (but never leaving one empty), its leaderships moved to another ISR member. */
   private fence(nodeId: number, why: string): void {
     const b = this.image.brokers.get(nodeId)!;
+    const records = this.leaveIsrs(nodeId);
+    const moved = records.filter((r) => r.type === 'partition' && r.state.leader !== this.image.topics.get(r.topic)?.partitions[r.partition]?.leader).length;
+    records.push({ type: 'broker', broker: { ...b, fenced: true } });
+    this.append(records);
+    this.log.info(`fenced broker ${nodeId} (${why}); ${moved} leadership(s) changed`);
+  }
+
+  /** The partition changes that take nodeId out of every ISR it is in. */
+  private leaveIsrs(nodeId: number): MetadataRecord[] {
     const records: MetadataRecord[] = [];
-    let moved = 0;
     for (const t of this.image.topics.values()) {
       t.partitions.forEach((p, i) => {
         if (!p.isr.includes(nodeId)) return;
         const next = this.partitionChange(t, i, p, nodeId, -1);
-        if (!next) return;
-        if (next.leader !== p.leader) moved++;
-        records.push({ type: 'partition', topic: t.name, partition: i, state: next });
+        if (next) records.push({ type: 'partition', topic: t.name, partition: i, state: next });
       });
     }
-    records.push({ type: 'broker', broker: { ...b, fenced: true } });
-    this.append(records);
-    this.log.info(`fenced broker ${nodeId} (${why}); ${moved} leadership(s) changed`);
+    return records;
   }
 
   /** Unfence a broker: every leaderless partition it can lead (from the ISR, or uncleanly where enabled) elects it. */
