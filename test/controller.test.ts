@@ -322,6 +322,48 @@ describe('AlterPartition on the wire', () => {
   });
 });
 
+describe('manual replica assignments', () => {
+  it('are checked as Kafka does: -1 for partitions and replication factor, registered distinct brokers, one size, at least one unfenced', async () => {
+    const s = await setup(3);
+    s.c.registerBroker(4, '127.0.0.1', 9004, null); // registered, still fenced
+    const create = (replicas: number[][], partitions = -1, rf = -1) => codeOf(() => s.c.createTopic('t', partitions, rf, replicas, {}, false));
+    expect(create([[1, 2]], -1, 2)).toBe(ErrorCode.INVALID_REQUEST);
+    expect(create([[1, 2]], 1, -1)).toBe(ErrorCode.INVALID_REQUEST);
+    expect(create([[]])).toBe(ErrorCode.INVALID_REPLICA_ASSIGNMENT);
+    expect(create([[1, 5]])).toBe(ErrorCode.INVALID_REPLICA_ASSIGNMENT);
+    expect(create([[1, 1]])).toBe(ErrorCode.INVALID_REPLICA_ASSIGNMENT);
+    expect(create([[1, 2], [3]])).toBe(ErrorCode.INVALID_REPLICA_ASSIGNMENT);
+    expect(create([[1], [4]])).toBe(ErrorCode.INVALID_REPLICA_ASSIGNMENT);
+    expect(s.c.image.topics.has('t')).toBe(false);
+    expect(create([[4, 1], [2, 3]])).toBe(ErrorCode.NONE);
+    expect(state(s, 't', 0)).toEqual({ replicas: [4, 1], isr: [1], leader: 1, leaderEpoch: 0, partitionEpoch: 0 });
+    expect(codeOf(() => s.c.createPartitions('t', 3, [[4, 4]], false))).toBe(ErrorCode.INVALID_REPLICA_ASSIGNMENT);
+    expect(codeOf(() => s.c.createPartitions('t', 3, [[4, 5]], false))).toBe(ErrorCode.INVALID_REPLICA_ASSIGNMENT);
+    s.c.createPartitions('t', 3, [[3, 2]], false);
+    expect(state(s, 't', 2)).toMatchObject({ replicas: [3, 2], isr: [3, 2], leader: 3 });
+  });
+
+  it('CreateTopics on the wire takes them by partition index: each once, numbered from 0', async () => {
+    const s = await setup(2, {}, true);
+    const client = await RawClient.connect(`127.0.0.1:${s.c.port}`);
+    try {
+      const create = async (name: string, assignments: { partitionIndex: number; brokerIds: number[] }[]) =>
+        (
+          await client.request(M.CreateTopicsApi.key, 7, M.encodeCreateTopicsRequest, M.decodeCreateTopicsResponse, {
+            ...M.defaultCreateTopicsRequest(),
+            topics: [{ name, numPartitions: -1, replicationFactor: -1, assignments, configs: [] }],
+          })
+        ).topics[0]!.errorCode;
+      expect(await create('a', [{ partitionIndex: 0, brokerIds: [1] }, { partitionIndex: 0, brokerIds: [2] }])).toBe(ErrorCode.INVALID_REPLICA_ASSIGNMENT);
+      expect(await create('a', [{ partitionIndex: 0, brokerIds: [1] }, { partitionIndex: 2, brokerIds: [2] }])).toBe(ErrorCode.INVALID_REPLICA_ASSIGNMENT);
+      expect(await create('a', [{ partitionIndex: 1, brokerIds: [2] }, { partitionIndex: 0, brokerIds: [1] }])).toBe(ErrorCode.NONE);
+      expect(s.c.image.topics.get('a')!.partitions.map((p) => p.replicas)).toEqual([[1], [2]]);
+    } finally {
+      client.close();
+    }
+  });
+});
+
 describe('controlled shutdown', () => {
   it('a heartbeat with wantShutDown moves the broker\'s leaderships to other ISR members at once', async () => {
     const s = await setup(3);

@@ -402,11 +402,9 @@ export class Controller {
     const live = this.image.liveBrokers().map((b) => b.nodeId);
     let replicaLists: number[][];
     if (assignments.length > 0) {
-      for (const [i, a] of assignments.entries()) {
-        if (a.length === 0 || new Set(a).size !== a.length || a.some((id) => !this.image.brokers.has(id))) {
-          throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Invalid replica assignment for partition ${i}: [${a.join(',')}]`);
-        }
-      }
+      if (replicationFactor !== -1) throw new KafkaError(ErrorCode.INVALID_REQUEST, 'A manual partition assignment was specified, but replication factor was not set to -1.');
+      if (numPartitions !== -1) throw new KafkaError(ErrorCode.INVALID_REQUEST, 'A manual partition assignment was specified, but numPartitions was not set to -1.');
+      assignments.forEach((a, i) => this.validateManualAssignment(a, i, assignments[0]!.length));
       replicaLists = assignments;
     } else {
       const count = numPartitions === -1 ? this.config.int('num.partitions') : numPartitions;
@@ -425,10 +423,7 @@ export class Controller {
       configs,
       partitions: replicaLists.map((replicas) => ({ replicas, isr: replicas.filter((r) => this.image.isLive(r)), leader: -1, leaderEpoch: 0, partitionEpoch: 0 })),
     };
-    for (const p of topic.partitions) {
-      p.leader = p.isr[0] ?? -1;
-      if (p.isr.length === 0) p.isr = [p.replicas[0]!];
-    }
+    for (const p of topic.partitions) p.leader = p.isr[0]!;
     if (validateOnly) return topic;
     this.append([
       { type: 'topic', name, topicId: topic.topicId, configs },
@@ -436,6 +431,20 @@ export class Controller {
     ]);
     this.log.info(`created topic ${name}: ${topic.partitions.length} partition(s), replicas ${topic.partitions.map((p) => `[${p.replicas.join(',')}]`).join(' ')}`);
     return topic;
+  }
+
+  /**
+   * Kafka's checks of one partition's manual assignment: replicas given, registered, distinct,
+   * as many as the other partitions', and at least one of them unfenced to lead.
+   */
+  private validateManualAssignment(replicas: number[], partition: number, replicationFactor: number): void {
+    const invalid = (why: string) => new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `The manual partition assignment for partition ${partition} ${why}`);
+    if (replicas.length === 0) throw invalid('includes an empty replica list.');
+    const unknown = replicas.find((id) => !this.image.brokers.has(id));
+    if (unknown !== undefined) throw invalid(`includes broker ${unknown}, but no such broker is registered.`);
+    if (new Set(replicas).size !== replicas.length) throw invalid(`includes a broker more than once: [${replicas.join(',')}].`);
+    if (replicas.length !== replicationFactor) throw invalid(`has ${replicas.length} replica(s), but other partitions have ${replicationFactor}.`);
+    if (!replicas.some((id) => this.image.isLive(id))) throw invalid('names only brokers that are fenced or in controlled shutdown.');
   }
 
   /** Kafka-style placement: replicas of consecutive partitions start on consecutive brokers. */
@@ -472,9 +481,10 @@ export class Controller {
     const live = this.image.liveBrokers().map((b) => b.nodeId);
     let lists: number[][];
     if (assignments) {
-      if (assignments.length !== total - current || assignments.some((a) => a.length !== rf || a.some((id) => !this.image.brokers.has(id)))) {
-        throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Invalid assignments for the ${total - current} new partition(s)`);
+      if (assignments.length !== total - current) {
+        throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Attempted to add ${total - current} additional partition(s), but only ${assignments.length} assignment(s) were specified.`);
       }
+      assignments.forEach((a, i) => this.validateManualAssignment(a, current + i, rf));
       lists = assignments;
     } else {
       if (rf > live.length) throw new KafkaError(ErrorCode.INVALID_REPLICATION_FACTOR, `Replication factor ${rf} larger than the ${live.length} live broker(s)`);
@@ -484,7 +494,7 @@ export class Controller {
     this.append(
       lists.map((replicas, i): MetadataRecord => {
         const isr = replicas.filter((r) => this.image.isLive(r));
-        return { type: 'partition', topic: name, partition: current + i, state: { replicas, isr: isr.length ? isr : [replicas[0]!], leader: isr[0] ?? -1, leaderEpoch: 0, partitionEpoch: 0 } };
+        return { type: 'partition', topic: name, partition: current + i, state: { replicas, isr, leader: isr[0]!, leaderEpoch: 0, partitionEpoch: 0 } };
       }),
     );
     this.log.info(`topic ${name} now has ${total} partitions`);

@@ -143,6 +143,20 @@ const metadataFetch = defineApi<M.FetchRequest, M.FetchResponse, ControllerConte
   },
 );
 
+/** CreateTopics' manual assignments in partition order: each partition once, numbered 0..n-1. */
+function manualAssignments(assignments: { partitionIndex: number; brokerIds: number[] }[]): number[][] {
+  const byIndex = new Map<number, number[]>();
+  for (const a of assignments) {
+    if (byIndex.has(a.partitionIndex)) throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Found multiple manual partition assignments for partition ${a.partitionIndex}`);
+    byIndex.set(a.partitionIndex, a.brokerIds);
+  }
+  return assignments.map((_, i) => {
+    const a = byIndex.get(i);
+    if (!a) throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'partitions should be a consecutive 0-based integer sequence');
+    return a;
+  });
+}
+
 const createTopics = defineApi<M.CreateTopicsRequest, M.CreateTopicsResponse, ControllerContext>(
   M.CreateTopicsApi,
   [7, 7],
@@ -157,7 +171,7 @@ const createTopics = defineApi<M.CreateTopicsRequest, M.CreateTopicsResponse, Co
           if (c.value === null) throw new KafkaError(ErrorCode.INVALID_CONFIG, `Null value not supported for topic configs: ${c.name}`);
           configs[c.name] = c.value;
         }
-        const created = controller.createTopic(t.name, t.numPartitions, t.replicationFactor, t.assignments.map((a) => a.brokerIds), configs, req.validateOnly);
+        const created = controller.createTopic(t.name, t.numPartitions, t.replicationFactor, manualAssignments(t.assignments), configs, req.validateOnly);
         return {
           ...result,
           topicId: created.topicId ? Buffer.from(created.topicId, 'hex') : Buffer.alloc(16),
