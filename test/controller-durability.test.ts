@@ -13,6 +13,7 @@ import * as M from '../src/protocol/messages/index.js';
 import { decodeRecordBatches } from '../src/protocol/recordBatch.js';
 import { Controller, METADATA_TOPIC } from '../src/replication/Controller.js';
 import type { MetadataRecord } from '../src/replication/MetadataImage.js';
+import { MockTime } from '../src/util/Time.js';
 import { RawClient } from './support/RawClient.js';
 
 const dirs: string[] = [];
@@ -33,8 +34,8 @@ function tempDir(): string {
   return d;
 }
 
-function open(dataDir: string): Controller {
-  const c = new Controller({ dataDir });
+function open(dataDir: string, time?: MockTime): Controller {
+  const c = new Controller({ dataDir, time });
   controllers.push(c);
   return c;
 }
@@ -147,6 +148,26 @@ describe('a metadata change is applied only once durable', () => {
     FileRecords.ioFault = null;
     expect(c.heartbeat(1, epoch, c.logEndOffset, false).fenced).toBe(false);
     expect(c.allocateProducerIds().start).toBe(0);
+  });
+});
+
+describe('brokers waiting for metadata', () => {
+  it('a parked metadata fetch is not woken by a change that was rolled back, and gets the one committed after it', async () => {
+    const time = new MockTime();
+    const c = open(tempDir(), time);
+    registerLive(c, 1);
+    const end = c.logEndOffset;
+    let answered = false;
+    const parked = c.readMetadata(end, 1 << 20, 5000).then((r) => ((answered = true), r));
+    failMetadataLog('fsync');
+    expect(storageErrorOf(() => c.createTopic('orders', 1, 1, [], {}, false))).toBe(ErrorCode.KAFKA_STORAGE_ERROR);
+    await time.advance(100);
+    expect(answered).toBe(false);
+    FileRecords.ioFault = null;
+    const created = c.createTopic('orders', 1, 1, [], {}, false);
+    const r = await parked;
+    const records = decodeRecordBatches(r.records!).flatMap((b) => b.records.map((x) => JSON.parse(x.value!.toString('utf8')) as MetadataRecord));
+    expect(records.filter((x) => x.type === 'topic')).toEqual([{ type: 'topic', name: 'orders', topicId: created.topicId, configs: {} }]);
   });
 });
 

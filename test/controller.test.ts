@@ -127,6 +127,25 @@ describe('registering again', () => {
   });
 });
 
+describe('metadata fetch', () => {
+  it('a fetch at the end waits in simulated time until max wait, or until a change is committed', async () => {
+    const s = await setup(1);
+    const end = s.c.logEndOffset;
+    let answered = false;
+    const idle = s.c.readMetadata(end, 1 << 20, 500).then((r) => ((answered = true), r));
+    await s.time.advance(499);
+    expect(answered).toBe(false);
+    await s.time.advance(1);
+    expect(await idle).toMatchObject({ records: null, highWatermark: end, errorCode: ErrorCode.NONE });
+    const waiting = s.c.readMetadata(end, 1 << 20, 500);
+    topic(s, 'orders', [[1]]);
+    const r = await waiting;
+    expect(r.records).not.toBeNull();
+    expect(r.highWatermark).toBe(s.c.logEndOffset);
+    expect((await s.c.readMetadata(s.c.logEndOffset + 1, 1 << 20, 0)).errorCode).toBe(ErrorCode.OFFSET_OUT_OF_RANGE);
+  });
+});
+
 describe('session expiry', () => {
   it('fences a broker silent for broker.session.timeout.ms; its leadership moves to the first ISR member in replica order with both epochs bumped', async () => {
     const s = await setup(3, {}, true);
