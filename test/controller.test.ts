@@ -4,7 +4,7 @@
 // crash. The controller is built in-process and driven through its methods.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ErrorCode, KafkaError } from '../src/protocol/errors.js';
-import { Controller, SESSION_CHECK_INTERVAL_MS } from '../src/replication/Controller.js';
+import { Controller, SESSION_CHECK_INTERVAL_MS, UNCLEAN_ELECTION_INTERVAL_MS } from '../src/replication/Controller.js';
 import type { PartitionState } from '../src/replication/MetadataImage.js';
 import * as M from '../src/protocol/messages/index.js';
 import { armCrashPoint, disarmCrashPoints } from '../src/util/CrashBoundary.js';
@@ -226,6 +226,19 @@ describe('unclean leader election', () => {
     await advance(s, SESSION_MS + 2 * SESSION_CHECK_INTERVAL_MS, []); // 1 fenced too: offline
     expect(state(s, 'orders')).toMatchObject({ isr: [1], leader: -1 });
     heartbeats(s, [2]);
+    expect(state(s, 'orders')).toEqual({ replicas: [1, 2], isr: [2], leader: 2, leaderEpoch: 2, partitionEpoch: 3 });
+  });
+
+  it('enabled on an offline partition later (AlterConfigs), it elects at the next periodic unclean election check', async () => {
+    const s = await setup(2, {}, true);
+    topic(s, 'orders', [[1, 2]]);
+    await advance(s, SESSION_MS + 2 * SESSION_CHECK_INTERVAL_MS, [1]);
+    heartbeats(s, [2]);
+    await advance(s, SESSION_MS + 2 * SESSION_CHECK_INTERVAL_MS, [2]);
+    expect(state(s, 'orders')).toMatchObject({ isr: [1], leader: -1 });
+    s.c.setTopicConfigs('orders', { 'unclean.leader.election.enable': 'true' });
+    expect(state(s, 'orders').leader).toBe(-1);
+    await advance(s, UNCLEAN_ELECTION_INTERVAL_MS - 2 * (SESSION_MS + 2 * SESSION_CHECK_INTERVAL_MS), [2]);
     expect(state(s, 'orders')).toEqual({ replicas: [1, 2], isr: [2], leader: 2, leaderEpoch: 2, partitionEpoch: 3 });
   });
 

@@ -30,6 +30,8 @@ const PRODUCER_ID_BLOCK = 1000;
 const MAX_PARTITIONS = 100_000;
 /** How often broker sessions are checked for expiry. */
 export const SESSION_CHECK_INTERVAL_MS = 100;
+/** Kafka's unclean.leader.election.interval.ms (internal, 5 minutes): how often leaderless partitions get an unclean election where enabled. */
+export const UNCLEAN_ELECTION_INTERVAL_MS = 5 * 60_000;
 
 export interface ControllerOptions {
   host?: string;
@@ -67,6 +69,7 @@ export class Controller {
   private boundPort = -1;
   private topicCounter = 0;
   private stopped = false;
+  private nextUncleanElection = 0;
   /** The durable end of the metadata log: records below it are fsynced and applied. */
   private highWatermark = 0;
   private readonly time: Time;
@@ -137,6 +140,7 @@ export class Controller {
     this.server = server;
     this.boundPort = (server.address() as net.AddressInfo).port;
     this.opts.port = this.boundPort;
+    this.nextUncleanElection = this.time.now() + UNCLEAN_ELECTION_INTERVAL_MS;
     this.timer = this.time.setInterval(guarded(this.log, 'controller.sessions', () => this.checkSessions()), SESSION_CHECK_INTERVAL_MS).unref();
     this.log.info(`controller listening on ${this.host}:${this.boundPort} (metadata log end offset ${this.logEndOffset})`);
   }
@@ -262,6 +266,26 @@ export class Controller {
       const last = this.lastHeartbeat.get(b.nodeId) ?? 0;
       if (now - last > timeout) this.fence(b.nodeId, `no heartbeat for ${now - last} ms`);
     }
+    if (now >= this.nextUncleanElection) {
+      this.nextUncleanElection = now + UNCLEAN_ELECTION_INTERVAL_MS;
+      this.electUncleanLeaders();
+    }
+  }
+
+  /**
+   * Kafka's periodic maybeElectUncleanLeaders: a leaderless partition whose topic has unclean
+   * election enabled (say, since an AlterConfigs after it went offline) is led by a live replica.
+   */
+  private electUncleanLeaders(): void {
+    const records: MetadataRecord[] = [];
+    for (const t of this.image.topics.values()) {
+      if (!this.uncleanElectionEnabled(t)) continue;
+      t.partitions.forEach((p, i) => {
+        const next = p.leader === -1 ? this.partitionChange(t, i, p, -1, -1) : null;
+        if (next) records.push({ type: 'partition', topic: t.name, partition: i, state: next });
+      });
+    }
+    this.append(records);
   }
 
   /** Fence a broker: out of every ISR (but never leaving one empty), its leaderships moved to another ISR member. */
