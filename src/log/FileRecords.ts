@@ -25,6 +25,8 @@ export interface RecordsStore {
 
 /** A segment's .log file. Writes go to the end with writeSync; reads use pread. */
 export class FileRecords implements RecordsStore {
+  /** Test hook: an I/O error to throw instead of doing op on the file at path (a full or failing disk). */
+  static ioFault: ((op: 'write' | 'fsync' | 'truncate', path: string) => Error | null) | null = null;
   private fd: number;
   private _size: number;
   private closed = false;
@@ -39,6 +41,8 @@ export class FileRecords implements RecordsStore {
   }
 
   append(data: Buffer): void {
+    const fault = FileRecords.ioFault?.('write', this.path);
+    if (fault) throw fault;
     let off = 0;
     while (off < data.length) off += fs.writeSync(this.fd, data, off, data.length - off, this._size + off);
     this._size += data.length;
@@ -65,12 +69,17 @@ export class FileRecords implements RecordsStore {
 
   truncateTo(size: number): void {
     if (size >= this._size) return;
+    const fault = FileRecords.ioFault?.('truncate', this.path);
+    if (fault) throw fault;
     fs.ftruncateSync(this.fd, size);
     this._size = size;
   }
 
   flush(): void {
-    if (!this.closed) fs.fsyncSync(this.fd);
+    if (this.closed) return;
+    const fault = FileRecords.ioFault?.('fsync', this.path);
+    if (fault) throw fault;
+    fs.fsyncSync(this.fd);
   }
 
   close(): void {

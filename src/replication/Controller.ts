@@ -12,19 +12,26 @@ import net from 'node:net';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { LogConfig } from '../log/LogConfig.js';
-import { UnifiedLog } from '../log/UnifiedLog.js';
+import { readNumberCheckpoint } from '../log/CheckpointFile.js';
+import { RECOVERY_POINT_FILE, UnifiedLog } from '../log/UnifiedLog.js';
 import { createLogger, type Logger } from '../logger.js';
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import { Connection } from '../server/Connection.js';
 import { KafkaConfig, validateTopicConfig, type Properties } from '../server/KafkaConfig.js';
 import { invalidTopicName, newTopicId } from '../server/MetadataCache.js';
 import { RequestDispatcher } from '../server/RequestDispatcher.js';
+import { crashPoint, guarded } from '../util/CrashBoundary.js';
+import { SYSTEM_TIME, type Time, type TimerHandle } from '../util/Time.js';
 import { CONTROLLER_APIS, type ControllerContext } from './ControllerApis.js';
 import { encodeMetadataRecords, MetadataImage, type MetadataRecord, type PartitionState, type TopicImage } from './MetadataImage.js';
 
 export const METADATA_TOPIC = '__cluster_metadata';
 const PRODUCER_ID_BLOCK = 1000;
 const MAX_PARTITIONS = 100_000;
+/** How often broker sessions are checked for expiry. */
+export const SESSION_CHECK_INTERVAL_MS = 100;
+/** Kafka's unclean.leader.election.interval.ms (internal, 5 minutes): how often leaderless partitions get an unclean election where enabled. */
+export const UNCLEAN_ELECTION_INTERVAL_MS = 5 * 60_000;
 
 export interface ControllerOptions {
   host?: string;
@@ -32,6 +39,21 @@ export interface ControllerOptions {
   /** Where the metadata log lives; null keeps it in memory. */
   dataDir: string | null;
   config?: Properties;
+  /** Clock and timers (MockTime in simulated-time tests). */
+  time?: Time;
+}
+
+/** One partition of an AlterPartition request. */
+export interface AlterPartitionProposal {
+  brokerId: number;
+  brokerEpoch: number;
+  topic: string;
+  partition: number;
+  leaderEpoch: number;
+  partitionEpoch: number;
+  newIsr: number[];
+  /** Broker epochs of newIsr's members (AlterPartition v3+); -1 or absent skips the check. */
+  newIsrEpochs?: number[];
 }
 
 export class Controller {
@@ -43,19 +65,34 @@ export class Controller {
   private readonly waiters = new Set<() => void>();
   private server: net.Server | null = null;
   private readonly connections = new Set<Connection>();
-  private timer: NodeJS.Timeout | null = null;
+  private timer: TimerHandle | null = null;
   private boundPort = -1;
   private topicCounter = 0;
+  private stopped = false;
+  private nextUncleanElection = 0;
+  /** The durable end of the metadata log: records below it are fsynced and applied. */
+  private highWatermark = 0;
+  private readonly time: Time;
 
   constructor(private readonly opts: ControllerOptions) {
     this.config = new KafkaConfig(opts.config ?? {});
     this.log = createLogger('controller');
+    this.time = opts.time ?? SYSTEM_TIME;
     const logConfig = LogConfig.fromProperties({ 'retention.ms': '-1', 'retention.bytes': '-1' });
-    this.metadataLog = UnifiedLog.open(opts.dataDir === null ? null : path.join(opts.dataDir, `${METADATA_TOPIC}-0`), logConfig);
+    const dir = opts.dataDir === null ? null : path.join(opts.dataDir, `${METADATA_TOPIC}-0`);
+    // Every commit checkpoints the recovery point after its fsync: what lies beyond the last
+    // checkpoint was never committed (a failed fsync whose rollback failed too, then a crash).
+    const committed = dir === null ? null : readNumberCheckpoint(path.join(dir, RECOVERY_POINT_FILE));
+    this.metadataLog = UnifiedLog.open(dir, logConfig, { now: () => this.time.now() });
+    if (committed !== null && this.metadataLog.logEndOffset > committed) {
+      this.log.warn(`metadata log: dropping offsets ${committed}..${this.metadataLog.logEndOffset - 1}, written after the last commit`);
+      this.metadataLog.truncateTo(committed);
+    }
     this.replay();
+    this.highWatermark = this.metadataLog.logEndOffset;
     if (!this.image.clusterId) this.append([{ type: 'cluster', clusterId: randomBytes(16).toString('base64url') }]);
     // Brokers registered before a restart get one session timeout to heartbeat again.
-    const now = Date.now();
+    const now = this.time.now();
     for (const b of this.image.liveBrokers()) this.lastHeartbeat.set(b.nodeId, now);
     this.topicCounter = this.image.topics.size;
   }
@@ -68,8 +105,9 @@ export class Controller {
     return this.opts.host ?? '127.0.0.1';
   }
 
+  /** End of the committed metadata log: what brokers can read and what the image holds. */
   get logEndOffset(): number {
-    return this.metadataLog.logEndOffset;
+    return this.highWatermark;
   }
 
   private replay(): void {
@@ -102,13 +140,14 @@ export class Controller {
     this.server = server;
     this.boundPort = (server.address() as net.AddressInfo).port;
     this.opts.port = this.boundPort;
-    this.timer = setInterval(() => this.checkSessions(), 100);
-    this.timer.unref();
+    this.nextUncleanElection = this.time.now() + UNCLEAN_ELECTION_INTERVAL_MS;
+    this.timer = this.time.setInterval(guarded(this.log, 'controller.sessions', () => this.checkSessions()), SESSION_CHECK_INTERVAL_MS).unref();
     this.log.info(`controller listening on ${this.host}:${this.boundPort} (metadata log end offset ${this.logEndOffset})`);
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
+    this.stopped = true;
+    this.time.clear(this.timer);
     this.timer = null;
     for (const c of this.connections) c.socket.destroy();
     this.connections.clear();
@@ -116,39 +155,71 @@ export class Controller {
     this.server = null;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
     for (const w of [...this.waiters]) w();
+    if (this.metadataLog.logEndOffset > this.highWatermark) {
+      try {
+        this.metadataLog.truncateTo(this.highWatermark);
+      } catch (err) {
+        // close() would checkpoint the uncommitted tail as recovered: leave it for the next open to drop.
+        this.log.error(`metadata log truncation to ${this.highWatermark} failed at shutdown: ${err instanceof Error ? err.message : String(err)}`);
+        this.metadataLog.abandon();
+        return;
+      }
+    }
     this.metadataLog.close();
   }
 
   // -------------------------------------------------------------------------------------------
   // The metadata log
 
-  /** Append one change atomically, fsync it, apply it. */
+  /**
+   * Commit one change: append it as one batch, fsync it, and only then apply it to the image and
+   * let brokers read it. If the write or the fsync fails, the log is truncated back to the
+   * durable end (retried before the next append if that fails too) and the caller gets
+   * KAFKA_STORAGE_ERROR, as Kafka's log layer wraps I/O errors: nothing of the change was applied.
+   */
   private append(records: MetadataRecord[]): void {
     if (records.length === 0) return;
-    this.metadataLog.appendAsLeader(encodeMetadataRecords(records, Date.now()), 0);
-    this.metadataLog.flush();
+    const durableEnd = this.highWatermark;
+    try {
+      if (this.metadataLog.logEndOffset > durableEnd) this.metadataLog.truncateTo(durableEnd);
+      this.metadataLog.appendAsLeader(encodeMetadataRecords(records, this.time.now()), 0);
+      this.metadataLog.flush();
+    } catch (err) {
+      this.log.error(`metadata log write at offset ${durableEnd} failed; rolling back: ${err instanceof Error ? err.message : String(err)}`);
+      try {
+        this.metadataLog.truncateTo(durableEnd);
+      } catch (again) {
+        this.log.error(`metadata log truncation to ${durableEnd} failed (retried before the next write): ${again instanceof Error ? again.message : String(again)}`);
+      }
+      if (err instanceof KafkaError) throw err;
+      throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `metadata log write failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    this.highWatermark = this.metadataLog.logEndOffset;
     for (const r of records) this.image.apply(r);
-    this.image.offset = this.metadataLog.logEndOffset;
+    this.image.offset = this.highWatermark;
     for (const w of [...this.waiters]) w();
   }
 
-  /** Whole batches of the metadata log from offset (for brokers' Fetch), waiting up to maxWaitMs for news. */
+  /**
+   * Whole batches of the metadata log from offset (for brokers' Fetch), waiting up to maxWaitMs
+   * for news. Only committed (durable) records are served: the high watermark is the durable end.
+   */
   async readMetadata(offset: number, maxBytes: number, maxWaitMs: number): Promise<{ records: Buffer | null; highWatermark: number; logStartOffset: number; errorCode: number }> {
     const read = () => {
-      if (offset > this.metadataLog.logEndOffset || offset < this.metadataLog.logStartOffset) {
-        return { records: null, highWatermark: this.metadataLog.logEndOffset, logStartOffset: this.metadataLog.logStartOffset, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE };
-      }
-      const { records } = this.metadataLog.read(offset, maxBytes, this.metadataLog.logEndOffset, true);
-      return { records, highWatermark: this.metadataLog.logEndOffset, logStartOffset: this.metadataLog.logStartOffset, errorCode: ErrorCode.NONE };
+      const highWatermark = this.highWatermark;
+      const logStartOffset = this.metadataLog.logStartOffset;
+      if (offset > highWatermark || offset < logStartOffset) return { records: null, highWatermark, logStartOffset, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE };
+      const { records } = this.metadataLog.read(offset, maxBytes, highWatermark, true);
+      return { records, highWatermark, logStartOffset, errorCode: ErrorCode.NONE };
     };
-    if (offset < this.metadataLog.logEndOffset || maxWaitMs <= 0 || !this.server) return read();
+    if (offset < this.highWatermark || maxWaitMs <= 0 || this.stopped) return read();
     await new Promise<void>((resolve) => {
       const done = () => {
-        clearTimeout(timer);
+        this.time.clear(timer);
         this.waiters.delete(done);
         resolve();
       };
-      const timer = setTimeout(done, maxWaitMs);
+      const timer = this.time.setTimeout(done, maxWaitMs);
       this.waiters.add(done);
     });
     return read();
@@ -157,11 +228,18 @@ export class Controller {
   // -------------------------------------------------------------------------------------------
   // Brokers: registration, heartbeats, fencing
 
+  /**
+   * A (re-)registration: a new broker epoch, fenced until caught up. A broker still in ISRs
+   * registering again restarted without being fenced (a crash within its session): it leaves
+   * them first, as fencing does, so it never leads again on data it may have lost. (Kafka 3.9
+   * refuses a new incarnation until the old session expires, with the same effect.)
+   */
   registerBroker(nodeId: number, host: string, port: number, rack: string | null): number {
-    const epoch = this.metadataLog.logEndOffset;
-    this.append([{ type: 'broker', broker: { nodeId, host, port, rack, epoch, fenced: true } }]);
-    this.lastHeartbeat.set(nodeId, Date.now());
-    this.log.info(`broker ${nodeId} registered at ${host}:${port} (epoch ${epoch})`);
+    const epoch = this.highWatermark;
+    const left = this.image.brokers.has(nodeId) ? this.leaveIsrs(nodeId) : [];
+    this.append([{ type: 'broker', broker: { nodeId, host, port, rack, epoch, fenced: true } }, ...left]);
+    this.lastHeartbeat.set(nodeId, this.time.now());
+    this.log.info(`broker ${nodeId} registered at ${host}:${port} (epoch ${epoch}${left.length ? `; left ${left.length} ISR(s) of its previous incarnation` : ''})`);
     return epoch;
   }
 
@@ -169,8 +247,9 @@ export class Controller {
   heartbeat(nodeId: number, brokerEpoch: number, metadataOffset: number, wantShutDown: boolean): { errorCode: number; fenced: boolean; caughtUp: boolean; shouldShutDown: boolean } {
     const b = this.image.brokers.get(nodeId);
     if (!b || b.epoch !== brokerEpoch) return { errorCode: ErrorCode.STALE_BROKER_EPOCH, fenced: true, caughtUp: false, shouldShutDown: false };
-    this.lastHeartbeat.set(nodeId, Date.now());
-    const caughtUp = metadataOffset >= b.epoch;
+    this.lastHeartbeat.set(nodeId, this.time.now());
+    // metadataOffset is the broker's next offset to apply: caught up once it applied its own registration.
+    const caughtUp = metadataOffset > b.epoch;
     if (wantShutDown) {
       if (!b.fenced) this.fence(nodeId, 'controlled shutdown');
       return { errorCode: ErrorCode.NONE, fenced: true, caughtUp, shouldShutDown: true };
@@ -180,90 +259,143 @@ export class Controller {
   }
 
   private checkSessions(): void {
+    crashPoint('controller.sessions');
     const timeout = this.config.int('broker.session.timeout.ms');
-    const now = Date.now();
+    const now = this.time.now();
     for (const b of this.image.liveBrokers()) {
       const last = this.lastHeartbeat.get(b.nodeId) ?? 0;
       if (now - last > timeout) this.fence(b.nodeId, `no heartbeat for ${now - last} ms`);
     }
+    if (now >= this.nextUncleanElection) {
+      this.nextUncleanElection = now + UNCLEAN_ELECTION_INTERVAL_MS;
+      this.electUncleanLeaders();
+    }
   }
 
-  /** Fence a broker: out of every ISR, its leaderships moved to another ISR member. */
-  private fence(nodeId: number, why: string): void {
-    const b = this.image.brokers.get(nodeId)!;
-    const records: MetadataRecord[] = [{ type: 'broker', broker: { ...b, fenced: true } }];
-    let moved = 0;
+  /**
+   * Kafka's periodic maybeElectUncleanLeaders: a leaderless partition whose topic has unclean
+   * election enabled (say, since an AlterConfigs after it went offline) is led by a live replica.
+   */
+  private electUncleanLeaders(): void {
+    const records: MetadataRecord[] = [];
     for (const t of this.image.topics.values()) {
+      if (!this.uncleanElectionEnabled(t)) continue;
       t.partitions.forEach((p, i) => {
-        if (!p.isr.includes(nodeId)) return;
-        const isr = p.isr.filter((r) => r !== nodeId);
-        const next: PartitionState = { ...p, partitionEpoch: p.partitionEpoch + 1 };
-        if (isr.length === 0) {
-          next.isr = [nodeId]; // the last ISR member stays, so that it alone may lead again
-          next.leader = -1;
-        } else {
-          next.isr = isr;
-          if (p.leader === nodeId) next.leader = isr.find((r) => r !== nodeId && this.image.isLive(r)) ?? -1;
-        }
-        if (next.leader === -1) {
-          const unclean = this.uncleanLeader(t, p, nodeId);
-          if (unclean !== -1) {
-            next.leader = unclean;
-            next.isr = [unclean];
-            this.log.warn(`unclean leader election: ${unclean} leads ${t.name}-${i} without being in the ISR`);
-          }
-        }
-        if (next.leader !== p.leader) {
-          next.leaderEpoch = p.leaderEpoch + 1;
-          moved++;
-        }
-        records.push({ type: 'partition', topic: t.name, partition: i, state: next });
+        const next = p.leader === -1 ? this.partitionChange(t, i, p, -1, -1) : null;
+        if (next) records.push({ type: 'partition', topic: t.name, partition: i, state: next });
       });
     }
+    this.append(records);
+  }
+
+  /** Fence a broker: out of every ISR (but never leaving one empty), its leaderships moved to another ISR member. */
+  private fence(nodeId: number, why: string): void {
+    const b = this.image.brokers.get(nodeId)!;
+    const records = this.leaveIsrs(nodeId);
+    const moved = records.filter((r) => r.type === 'partition' && r.state.leader !== this.image.topics.get(r.topic)?.partitions[r.partition]?.leader).length;
+    records.push({ type: 'broker', broker: { ...b, fenced: true } });
     this.append(records);
     this.log.info(`fenced broker ${nodeId} (${why}); ${moved} leadership(s) changed`);
   }
 
-  /** With unclean.leader.election.enable, any live replica may lead a partition whose ISR is gone. */
-  private uncleanLeader(t: TopicImage, p: PartitionState, excluded: number): number {
-    const unclean = t.configs['unclean.leader.election.enable'] ?? this.config.topicDefault('unclean.leader.election.enable').value;
-    if (unclean !== 'true') return -1;
-    return p.replicas.find((r) => r !== excluded && this.image.isLive(r)) ?? -1;
-  }
-
-  private unfence(nodeId: number): void {
-    const b = this.image.brokers.get(nodeId)!;
-    const records: MetadataRecord[] = [{ type: 'broker', broker: { ...b, fenced: false } }];
+  /** The partition changes that take nodeId out of every ISR it is in. */
+  private leaveIsrs(nodeId: number): MetadataRecord[] {
+    const records: MetadataRecord[] = [];
     for (const t of this.image.topics.values()) {
       t.partitions.forEach((p, i) => {
-        if (p.leader !== -1 || !p.replicas.includes(nodeId)) return;
-        if (p.isr.includes(nodeId)) {
-          records.push({ type: 'partition', topic: t.name, partition: i, state: { ...p, leader: nodeId, leaderEpoch: p.leaderEpoch + 1, partitionEpoch: p.partitionEpoch + 1 } });
-        } else if (this.uncleanLeader(t, p, -1) === nodeId) {
-          records.push({ type: 'partition', topic: t.name, partition: i, state: { ...p, leader: nodeId, isr: [nodeId], leaderEpoch: p.leaderEpoch + 1, partitionEpoch: p.partitionEpoch + 1 } });
-        }
+        if (!p.isr.includes(nodeId)) return;
+        const next = this.partitionChange(t, i, p, nodeId, -1);
+        if (next) records.push({ type: 'partition', topic: t.name, partition: i, state: next });
       });
     }
+    return records;
+  }
+
+  /** Unfence a broker: every leaderless partition it can lead (from the ISR, or uncleanly where enabled) elects it. */
+  private unfence(nodeId: number): void {
+    const b = this.image.brokers.get(nodeId)!;
+    const records: MetadataRecord[] = [];
+    for (const t of this.image.topics.values()) {
+      t.partitions.forEach((p, i) => {
+        if (p.leader !== -1) return;
+        const next = this.partitionChange(t, i, p, -1, nodeId);
+        if (next) records.push({ type: 'partition', topic: t.name, partition: i, state: next });
+      });
+    }
+    records.push({ type: 'broker', broker: { ...b, fenced: false } });
     this.append(records);
     this.log.info(`broker ${nodeId} is unfenced`);
+  }
+
+  /**
+   * Kafka's PartitionChangeBuilder (without ELR) for a broker leaving (brokerToRemove) or
+   * joining (brokerToAdd, acceptable as leader although the image still shows it fenced): the
+   * ISR loses brokerToRemove unless that would empty it; the current leader stays if still
+   * acceptable, else the first replica (in replica order) in the ISR that is; failing that, with
+   * unclean.leader.election.enable, the first acceptable replica leads with an ISR of itself.
+   * Null when nothing changes. Leader epoch + 1 on a new leader, partition epoch + 1 on any change.
+   */
+  private partitionChange(t: TopicImage, index: number, p: PartitionState, brokerToRemove: number, brokerToAdd: number): PartitionState | null {
+    const acceptable = (r: number) => r !== brokerToRemove && (r === brokerToAdd || this.image.isLive(r));
+    const targetIsr = p.isr.filter((r) => r !== brokerToRemove);
+    let isr = targetIsr.length > 0 ? targetIsr : p.isr;
+    let leader = targetIsr.includes(p.leader) && acceptable(p.leader) ? p.leader : (p.replicas.find((r) => targetIsr.includes(r) && acceptable(r)) ?? -1);
+    if (leader === -1 && this.uncleanElectionEnabled(t)) {
+      const unclean = p.replicas.find(acceptable);
+      if (unclean !== undefined) {
+        leader = unclean;
+        isr = [unclean];
+        this.log.warn(`unclean leader election: ${unclean} leads ${t.name}-${index} without being in the ISR [${p.isr.join(',')}]`);
+      }
+    }
+    if (leader === p.leader && sameList(isr, p.isr)) return null;
+    return { ...p, isr, leader, leaderEpoch: leader === p.leader ? p.leaderEpoch : p.leaderEpoch + 1, partitionEpoch: p.partitionEpoch + 1 };
+  }
+
+  private uncleanElectionEnabled(t: TopicImage): boolean {
+    return (t.configs['unclean.leader.election.enable'] ?? this.config.topicDefault('unclean.leader.election.enable').value) === 'true';
   }
 
   // -------------------------------------------------------------------------------------------
   // ISR changes proposed by leaders (AlterPartition)
 
-  alterPartition(brokerId: number, topic: string, partition: number, leaderEpoch: number, partitionEpoch: number, newIsr: number[]): PartitionState {
+  /**
+   * A leader's ISR proposal, validated in Kafka 3.9's order (ReplicationControlManager): the
+   * requester's broker epoch, the partition, newer epochs than ours (NOT_CONTROLLER), an older
+   * leader epoch (FENCED_LEADER_EPOCH), a requester that is not the leader (INVALID_REQUEST), an
+   * older partition epoch (INVALID_UPDATE_VERSION), an ISR that is not a set of replicas holding
+   * the leader (INVALID_REQUEST), members that are unregistered, fenced or of another broker
+   * epoch (INELIGIBLE_REPLICA). The current ISR again changes nothing.
+   */
+  alterPartition(req: AlterPartitionProposal): PartitionState {
+    const { brokerId, topic, partition, leaderEpoch, partitionEpoch, newIsr } = req;
+    const requester = this.image.brokers.get(brokerId);
+    if (!requester || requester.epoch !== req.brokerEpoch) {
+      throw new KafkaError(ErrorCode.STALE_BROKER_EPOCH, `broker ${brokerId} epoch ${req.brokerEpoch} is not the registered one (${requester?.epoch ?? 'none'})`);
+    }
     const t = this.image.topics.get(topic);
     const p = t?.partitions[partition];
     if (!t || !p) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
-    if (p.leader !== brokerId || leaderEpoch !== p.leaderEpoch) throw new KafkaError(ErrorCode.FENCED_LEADER_EPOCH, `leader ${p.leader} epoch ${p.leaderEpoch}`);
-    if (partitionEpoch !== p.partitionEpoch) throw new KafkaError(ErrorCode.INVALID_UPDATE_VERSION, `partition epoch ${p.partitionEpoch}`);
-    const isr = [...new Set(newIsr)];
-    if (!isr.includes(brokerId) || isr.some((r) => !p.replicas.includes(r) || !this.image.isLive(r))) {
-      throw new KafkaError(ErrorCode.INELIGIBLE_REPLICA, `ISR ${isr.join(',')} has a replica that is not a live member of ${p.replicas.join(',')}`);
+    if (leaderEpoch > p.leaderEpoch || partitionEpoch > p.partitionEpoch) {
+      throw new KafkaError(ErrorCode.NOT_CONTROLLER, `epochs ${leaderEpoch}/${partitionEpoch} are newer than the controller's ${p.leaderEpoch}/${p.partitionEpoch}`);
     }
-    const next = { ...p, isr, partitionEpoch: p.partitionEpoch + 1 };
+    if (leaderEpoch < p.leaderEpoch) throw new KafkaError(ErrorCode.FENCED_LEADER_EPOCH, `leader epoch is ${p.leaderEpoch}, not ${leaderEpoch}`);
+    if (brokerId !== p.leader) throw new KafkaError(ErrorCode.INVALID_REQUEST, `the leader of ${topic}-${partition} is ${p.leader}, not ${brokerId}`);
+    if (partitionEpoch < p.partitionEpoch) throw new KafkaError(ErrorCode.INVALID_UPDATE_VERSION, `partition epoch is ${p.partitionEpoch}, not ${partitionEpoch}`);
+    if (new Set(newIsr).size !== newIsr.length || newIsr.some((r) => !p.replicas.includes(r))) {
+      throw new KafkaError(ErrorCode.INVALID_REQUEST, `ISR [${newIsr.join(',')}] is not a set of replicas [${p.replicas.join(',')}]`);
+    }
+    if (!newIsr.includes(p.leader)) throw new KafkaError(ErrorCode.INVALID_REQUEST, `ISR [${newIsr.join(',')}] leaves out the leader ${p.leader}`);
+    const ineligible = newIsr.filter((r, i) => {
+      const b = this.image.brokers.get(r);
+      const epoch = req.newIsrEpochs?.[i] ?? -1;
+      return !b || b.fenced || (epoch !== -1 && epoch !== b.epoch);
+    });
+    if (ineligible.length > 0) throw new KafkaError(ErrorCode.INELIGIBLE_REPLICA, `ISR [${newIsr.join(',')}] has ineligible replicas [${ineligible.join(',')}]`);
+    if (sameList(newIsr, p.isr)) return p;
+    const next = { ...p, isr: [...newIsr], partitionEpoch: p.partitionEpoch + 1 };
     this.append([{ type: 'partition', topic, partition, state: next }]);
-    this.log.info(`ISR of ${topic}-${partition} is now [${isr.join(',')}] (was [${p.isr.join(',')}], proposed by leader ${brokerId})`);
+    this.log.info(`ISR of ${topic}-${partition} is now [${newIsr.join(',')}] (was [${p.isr.join(',')}], proposed by leader ${brokerId})`);
     return next;
   }
 
@@ -294,11 +426,9 @@ export class Controller {
     const live = this.image.liveBrokers().map((b) => b.nodeId);
     let replicaLists: number[][];
     if (assignments.length > 0) {
-      for (const [i, a] of assignments.entries()) {
-        if (a.length === 0 || new Set(a).size !== a.length || a.some((id) => !this.image.brokers.has(id))) {
-          throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Invalid replica assignment for partition ${i}: [${a.join(',')}]`);
-        }
-      }
+      if (replicationFactor !== -1) throw new KafkaError(ErrorCode.INVALID_REQUEST, 'A manual partition assignment was specified, but replication factor was not set to -1.');
+      if (numPartitions !== -1) throw new KafkaError(ErrorCode.INVALID_REQUEST, 'A manual partition assignment was specified, but numPartitions was not set to -1.');
+      assignments.forEach((a, i) => this.validateManualAssignment(a, i, assignments[0]!.length));
       replicaLists = assignments;
     } else {
       const count = numPartitions === -1 ? this.config.int('num.partitions') : numPartitions;
@@ -317,10 +447,7 @@ export class Controller {
       configs,
       partitions: replicaLists.map((replicas) => ({ replicas, isr: replicas.filter((r) => this.image.isLive(r)), leader: -1, leaderEpoch: 0, partitionEpoch: 0 })),
     };
-    for (const p of topic.partitions) {
-      p.leader = p.isr[0] ?? -1;
-      if (p.isr.length === 0) p.isr = [p.replicas[0]!];
-    }
+    for (const p of topic.partitions) p.leader = p.isr[0]!;
     if (validateOnly) return topic;
     this.append([
       { type: 'topic', name, topicId: topic.topicId, configs },
@@ -328,6 +455,20 @@ export class Controller {
     ]);
     this.log.info(`created topic ${name}: ${topic.partitions.length} partition(s), replicas ${topic.partitions.map((p) => `[${p.replicas.join(',')}]`).join(' ')}`);
     return topic;
+  }
+
+  /**
+   * Kafka's checks of one partition's manual assignment: replicas given, registered, distinct,
+   * as many as the other partitions', and at least one of them unfenced to lead.
+   */
+  private validateManualAssignment(replicas: number[], partition: number, replicationFactor: number): void {
+    const invalid = (why: string) => new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `The manual partition assignment for partition ${partition} ${why}`);
+    if (replicas.length === 0) throw invalid('includes an empty replica list.');
+    const unknown = replicas.find((id) => !this.image.brokers.has(id));
+    if (unknown !== undefined) throw invalid(`includes broker ${unknown}, but no such broker is registered.`);
+    if (new Set(replicas).size !== replicas.length) throw invalid(`includes a broker more than once: [${replicas.join(',')}].`);
+    if (replicas.length !== replicationFactor) throw invalid(`has ${replicas.length} replica(s), but other partitions have ${replicationFactor}.`);
+    if (!replicas.some((id) => this.image.isLive(id))) throw invalid('names only brokers that are fenced or in controlled shutdown.');
   }
 
   /** Kafka-style placement: replicas of consecutive partitions start on consecutive brokers. */
@@ -364,9 +505,10 @@ export class Controller {
     const live = this.image.liveBrokers().map((b) => b.nodeId);
     let lists: number[][];
     if (assignments) {
-      if (assignments.length !== total - current || assignments.some((a) => a.length !== rf || a.some((id) => !this.image.brokers.has(id)))) {
-        throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Invalid assignments for the ${total - current} new partition(s)`);
+      if (assignments.length !== total - current) {
+        throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Attempted to add ${total - current} additional partition(s), but only ${assignments.length} assignment(s) were specified.`);
       }
+      assignments.forEach((a, i) => this.validateManualAssignment(a, current + i, rf));
       lists = assignments;
     } else {
       if (rf > live.length) throw new KafkaError(ErrorCode.INVALID_REPLICATION_FACTOR, `Replication factor ${rf} larger than the ${live.length} live broker(s)`);
@@ -376,7 +518,7 @@ export class Controller {
     this.append(
       lists.map((replicas, i): MetadataRecord => {
         const isr = replicas.filter((r) => this.image.isLive(r));
-        return { type: 'partition', topic: name, partition: current + i, state: { replicas, isr: isr.length ? isr : [replicas[0]!], leader: isr[0] ?? -1, leaderEpoch: 0, partitionEpoch: 0 } };
+        return { type: 'partition', topic: name, partition: current + i, state: { replicas, isr, leader: isr[0]!, leaderEpoch: 0, partitionEpoch: 0 } };
       }),
     );
     this.log.info(`topic ${name} now has ${total} partitions`);
@@ -391,4 +533,8 @@ export class Controller {
     this.append([{ type: 'topicConfig', name, configs }]);
     this.log.info(`topic ${name} configs now ${JSON.stringify(configs)}`);
   }
+}
+
+function sameList(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }

@@ -10,6 +10,7 @@ export interface ControllerContext extends BaseContext {
   controller: Controller;
 }
 
+/** A KafkaError (a rule, or a metadata write that failed and was rolled back) as its code; anything else is a bug and propagates. */
 function codeOf(err: unknown): { code: number; message: string } {
   if (err instanceof KafkaError) return { code: err.code, message: err.message };
   throw err;
@@ -25,8 +26,12 @@ const brokerRegistration = defineApi<M.BrokerRegistrationRequest, M.BrokerRegist
     if (req.clusterId && req.clusterId !== controller.image.clusterId) {
       return { throttleTimeMs: 0, errorCode: ErrorCode.INCONSISTENT_CLUSTER_ID, brokerEpoch: -1 };
     }
-    const epoch = controller.registerBroker(req.brokerId, listener.host, listener.port, req.rack);
-    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, brokerEpoch: epoch };
+    try {
+      const epoch = controller.registerBroker(req.brokerId, listener.host, listener.port, req.rack);
+      return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, brokerEpoch: epoch };
+    } catch (err) {
+      return { throttleTimeMs: 0, errorCode: codeOf(err).code, brokerEpoch: -1 };
+    }
   },
 );
 
@@ -35,31 +40,60 @@ const brokerHeartbeat = defineApi<M.BrokerHeartbeatRequest, M.BrokerHeartbeatRes
   [0, 1],
   { decodeRequest: M.decodeBrokerHeartbeatRequest, encodeResponse: M.encodeBrokerHeartbeatResponse },
   ({ controller }, req) => {
-    const r = controller.heartbeat(req.brokerId, req.brokerEpoch, req.currentMetadataOffset, req.wantShutDown);
-    return { throttleTimeMs: 0, errorCode: r.errorCode, isCaughtUp: r.caughtUp, isFenced: r.fenced, shouldShutDown: r.shouldShutDown };
+    try {
+      const r = controller.heartbeat(req.brokerId, req.brokerEpoch, req.currentMetadataOffset, req.wantShutDown);
+      return { throttleTimeMs: 0, errorCode: r.errorCode, isCaughtUp: r.caughtUp, isFenced: r.fenced, shouldShutDown: r.shouldShutDown };
+    } catch (err) {
+      // The fencing change could not be committed: the broker stays as the image has it.
+      const fenced = !controller.image.isLive(req.brokerId);
+      return { throttleTimeMs: 0, errorCode: codeOf(err).code, isCaughtUp: false, isFenced: fenced, shouldShutDown: false };
+    }
   },
 );
 
+// v0-1 name topics, v2+ identify them by id; v3 gives each ISR member's broker epoch. As in
+// Kafka, a stale requester epoch fails the whole request, and ineligible replicas are
+// OPERATION_NOT_ATTEMPTED below v2 (INELIGIBLE_REPLICA did not exist yet).
 const alterPartition = defineApi<M.AlterPartitionRequest, M.AlterPartitionResponse, ControllerContext>(
   M.AlterPartitionApi,
-  [0, 1],
+  [0, 3],
   { decodeRequest: M.decodeAlterPartitionRequest, encodeResponse: M.encodeAlterPartitionResponse },
-  ({ controller }, req) => ({
-    throttleTimeMs: 0,
-    errorCode: ErrorCode.NONE,
-    topics: req.topics.map((t) => ({
-      topicName: t.topicName,
-      topicId: t.topicId,
-      partitions: t.partitions.map((p) => {
-        try {
-          const s = controller.alterPartition(req.brokerId, t.topicName, p.partitionIndex, p.leaderEpoch, p.partitionEpoch, p.newIsr);
-          return { partitionIndex: p.partitionIndex, errorCode: ErrorCode.NONE, leaderId: s.leader, leaderEpoch: s.leaderEpoch, isr: s.isr, leaderRecoveryState: 0, partitionEpoch: s.partitionEpoch };
-        } catch (err) {
-          return { partitionIndex: p.partitionIndex, errorCode: codeOf(err).code, leaderId: -1, leaderEpoch: -1, isr: [], leaderRecoveryState: 0, partitionEpoch: -1 };
-        }
+  ({ controller, apiVersion }, req) => {
+    const requester = controller.image.brokers.get(req.brokerId);
+    if (!requester || requester.epoch !== req.brokerEpoch) return { throttleTimeMs: 0, errorCode: ErrorCode.STALE_BROKER_EPOCH, topics: [] };
+    return {
+      throttleTimeMs: 0,
+      errorCode: ErrorCode.NONE,
+      topics: req.topics.map((t) => {
+        const name = apiVersion >= 2 ? controller.image.topicById(t.topicId.toString('hex'))?.name : t.topicName;
+        return {
+          topicName: t.topicName,
+          topicId: t.topicId,
+          partitions: t.partitions.map((p) => {
+            try {
+              if (name === undefined) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_ID);
+              const withEpochs = apiVersion >= 3;
+              const s = controller.alterPartition({
+                brokerId: req.brokerId,
+                brokerEpoch: req.brokerEpoch,
+                topic: name,
+                partition: p.partitionIndex,
+                leaderEpoch: p.leaderEpoch,
+                partitionEpoch: p.partitionEpoch,
+                newIsr: withEpochs ? p.newIsrWithEpochs.map((b) => b.brokerId) : p.newIsr,
+                newIsrEpochs: withEpochs ? p.newIsrWithEpochs.map((b) => b.brokerEpoch) : undefined,
+              });
+              return { partitionIndex: p.partitionIndex, errorCode: ErrorCode.NONE, leaderId: s.leader, leaderEpoch: s.leaderEpoch, isr: s.isr, leaderRecoveryState: 0, partitionEpoch: s.partitionEpoch };
+            } catch (err) {
+              let code = codeOf(err).code;
+              if (code === ErrorCode.INELIGIBLE_REPLICA && apiVersion < 2) code = ErrorCode.OPERATION_NOT_ATTEMPTED;
+              return { partitionIndex: p.partitionIndex, errorCode: code, leaderId: -1, leaderEpoch: -1, isr: [], leaderRecoveryState: 0, partitionEpoch: -1 };
+            }
+          }),
+        };
       }),
-    })),
-  }),
+    };
+  },
 );
 
 const allocateProducerIds = defineApi<M.AllocateProducerIdsRequest, M.AllocateProducerIdsResponse, ControllerContext>(
@@ -67,8 +101,12 @@ const allocateProducerIds = defineApi<M.AllocateProducerIdsRequest, M.AllocatePr
   [0, 0],
   { decodeRequest: M.decodeAllocateProducerIdsRequest, encodeResponse: M.encodeAllocateProducerIdsResponse },
   ({ controller }) => {
-    const block = controller.allocateProducerIds();
-    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, producerIdStart: block.start, producerIdLen: block.length };
+    try {
+      const block = controller.allocateProducerIds();
+      return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, producerIdStart: block.start, producerIdLen: block.length };
+    } catch (err) {
+      return { throttleTimeMs: 0, errorCode: codeOf(err).code, producerIdStart: -1, producerIdLen: 0 };
+    }
   },
 );
 
@@ -105,6 +143,20 @@ const metadataFetch = defineApi<M.FetchRequest, M.FetchResponse, ControllerConte
   },
 );
 
+/** CreateTopics' manual assignments in partition order: each partition once, numbered 0..n-1. */
+function manualAssignments(assignments: { partitionIndex: number; brokerIds: number[] }[]): number[][] {
+  const byIndex = new Map<number, number[]>();
+  for (const a of assignments) {
+    if (byIndex.has(a.partitionIndex)) throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Found multiple manual partition assignments for partition ${a.partitionIndex}`);
+    byIndex.set(a.partitionIndex, a.brokerIds);
+  }
+  return assignments.map((_, i) => {
+    const a = byIndex.get(i);
+    if (!a) throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'partitions should be a consecutive 0-based integer sequence');
+    return a;
+  });
+}
+
 const createTopics = defineApi<M.CreateTopicsRequest, M.CreateTopicsResponse, ControllerContext>(
   M.CreateTopicsApi,
   [7, 7],
@@ -119,7 +171,7 @@ const createTopics = defineApi<M.CreateTopicsRequest, M.CreateTopicsResponse, Co
           if (c.value === null) throw new KafkaError(ErrorCode.INVALID_CONFIG, `Null value not supported for topic configs: ${c.name}`);
           configs[c.name] = c.value;
         }
-        const created = controller.createTopic(t.name, t.numPartitions, t.replicationFactor, t.assignments.map((a) => a.brokerIds), configs, req.validateOnly);
+        const created = controller.createTopic(t.name, t.numPartitions, t.replicationFactor, manualAssignments(t.assignments), configs, req.validateOnly);
         return {
           ...result,
           topicId: created.topicId ? Buffer.from(created.topicId, 'hex') : Buffer.alloc(16),

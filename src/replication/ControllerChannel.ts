@@ -64,7 +64,14 @@ export class ControllerChannel {
         brokerEpoch,
         topics: [{ topicName: topic, topicId: Buffer.alloc(16), partitions: [{ ...M.defaultAlterPartitionRequestPartitionData(), partitionIndex: partition, leaderEpoch, newIsr, partitionEpoch }] }],
       }, TIMEOUT_MS)
-      .then((res) => res.topics[0]!.partitions[0]!);
+      .then((res): M.AlterPartitionResponsePartitionData => {
+        const p = res.topics[0]?.partitions[0];
+        if (res.errorCode !== ErrorCode.NONE || !p) {
+          // A request-level error (STALE_BROKER_EPOCH) answers no partition: report it as this one's.
+          return { partitionIndex: partition, errorCode: res.errorCode !== ErrorCode.NONE ? res.errorCode : ErrorCode.UNKNOWN_SERVER_ERROR, leaderId: -1, leaderEpoch: -1, isr: [], leaderRecoveryState: 0, partitionEpoch: -1 };
+        }
+        return p;
+      });
   }
 
   async allocateProducerIds(brokerEpoch: number): Promise<{ start: number; length: number }> {
