@@ -169,6 +169,17 @@ describe('session expiry', () => {
     expect(s.c.image.isLive(2) && s.c.image.isLive(3)).toBe(true);
   });
 
+  it('an event loop stall longer than the session timeout fences nobody (nobody could heartbeat); silence after it still does', async () => {
+    const s = await setup(3, {}, true);
+    topic(s, 'orders', [[1, 2, 3]]);
+    await advance(s, HEARTBEAT_MS, [1, 2, 3]);
+    s.time.stall(2 * SESSION_MS); // the process was blocked: no timer ran, no heartbeat was read
+    await s.time.advance(0); // the late session check
+    expect([1, 2, 3].map((id) => s.c.image.isLive(id))).toEqual([true, true, true]);
+    await advance(s, SESSION_MS + 2 * SESSION_CHECK_INTERVAL_MS, [2, 3]);
+    expect([1, 2, 3].map((id) => s.c.image.isLive(id))).toEqual([false, true, true]);
+  });
+
   it('fencing a follower only shrinks the ISR: same leader, same leader epoch, partition epoch + 1', async () => {
     const s = await setup(3, {}, true);
     topic(s, 'orders', [[1, 2, 3]]);

@@ -70,6 +70,7 @@ export class Controller {
   private topicCounter = 0;
   private stopped = false;
   private nextUncleanElection = 0;
+  private lastSessionCheck = 0;
   /** The durable end of the metadata log: records below it are fsynced and applied. */
   private highWatermark = 0;
   private readonly time: Time;
@@ -141,6 +142,7 @@ export class Controller {
     this.boundPort = (server.address() as net.AddressInfo).port;
     this.opts.port = this.boundPort;
     this.nextUncleanElection = this.time.now() + UNCLEAN_ELECTION_INTERVAL_MS;
+    this.lastSessionCheck = this.time.now();
     this.timer = this.time.setInterval(guarded(this.log, 'controller.sessions', () => this.checkSessions()), SESSION_CHECK_INTERVAL_MS).unref();
     this.log.info(`controller listening on ${this.host}:${this.boundPort} (metadata log end offset ${this.logEndOffset})`);
   }
@@ -262,6 +264,14 @@ export class Controller {
     crashPoint('controller.sessions');
     const timeout = this.config.int('broker.session.timeout.ms');
     const now = this.time.now();
+    // A check that comes late means this process could not read heartbeats either (an event loop
+    // stall, shared with in-process brokers): brokers are not blamed for time nobody listened.
+    const stalled = this.lastSessionCheck > 0 ? now - this.lastSessionCheck - SESSION_CHECK_INTERVAL_MS : 0;
+    this.lastSessionCheck = now;
+    if (stalled > SESSION_CHECK_INTERVAL_MS) {
+      for (const [id, last] of this.lastHeartbeat) this.lastHeartbeat.set(id, last + stalled);
+      this.log.warn(`session check ran ${stalled} ms late (event loop stall): broker sessions extended by as much`);
+    }
     for (const b of this.image.liveBrokers()) {
       const last = this.lastHeartbeat.get(b.nodeId) ?? 0;
       if (now - last > timeout) this.fence(b.nodeId, `no heartbeat for ${now - last} ms`);

@@ -118,6 +118,14 @@ export class MockTime implements Time {
     await flushMicrotasks();
   }
 
+  /**
+   * The clock jumps by ms while no timer runs, as during a blocked event loop; the timers that
+   * fell due run late, at the next advance().
+   */
+  stall(ms: number): void {
+    this.current += ms;
+  }
+
   private add(fn: () => void, delay: number, period: number): MockTimer {
     const t: MockTimer = { due: this.current + delay, seq: this.seq++, fn, period, cancelled: false, unref: () => t };
     this.insert(t);
