@@ -270,7 +270,8 @@ export class Controller {
     this.lastSessionCheck = now;
     if (stalled > SESSION_CHECK_INTERVAL_MS) {
       for (const [id, last] of this.lastHeartbeat) this.lastHeartbeat.set(id, last + stalled);
-      this.log.warn(`session check ran ${stalled} ms late (event loop stall): broker sessions extended by as much`);
+      const say = stalled >= timeout / 2 ? this.log.warn : this.log.debug;
+      say(`session check ran ${stalled} ms late (event loop stall): broker sessions extended by as much`);
     }
     for (const b of this.image.liveBrokers()) {
       const last = this.lastHeartbeat.get(b.nodeId) ?? 0;
