@@ -24,6 +24,7 @@
 import type { Socket } from 'node:net';
 import type { Logger } from '../../logger.js';
 import { ErrorCode, KafkaError, errorName } from '../../protocol/errors.js';
+import type { Int64 } from '../../protocol/primitives.js';
 import type { BrokerInfo, TopicImage } from '../../replication/MetadataImage.js';
 import type { KafkaConfig } from '../KafkaConfig.js';
 import type { Partition } from '../Partition.js';
@@ -123,7 +124,7 @@ export interface LeaveResult {
 
 export interface CommitPartition {
   partitionIndex: number;
-  committedOffset: number;
+  committedOffset: Int64;
   committedLeaderEpoch: number;
   commitTimestamp: number;
   committedMetadata: string | null;
@@ -159,7 +160,7 @@ export interface DeletedGroup {
 
 export interface FetchedPartition {
   partitionIndex: number;
-  committedOffset: number;
+  committedOffset: Int64;
   committedLeaderEpoch: number;
   metadata: string;
   errorCode: number;
