@@ -1078,7 +1078,8 @@ export class GroupCoordinator {
       this.rescheduleHeartbeat(group, group.get(p.memberId));
     }
     const now = this.now();
-    const expireTimestamp = p.retentionTimeMs === -1 ? -1 : now + p.retentionTimeMs;
+    // Saturated: a retention reaching past 2^53-1 ms since the epoch never expires either way, and int64 writes refuse unsafe numbers.
+    const expireTimestamp = p.retentionTimeMs === -1 ? -1 : Math.min(now + p.retentionTimeMs, Number.MAX_SAFE_INTEGER);
     const records: GroupLogRecord[] = [];
     const results = p.topics.map((t) => ({
       name: t.name,
