@@ -56,6 +56,9 @@ describe('primitives: varints', () => {
     // -2^63 and 2^53 on the wire: refused with the exact value, never rounded.
     expect(() => new Reader(bytes('ffffffffffffffffff01')).varlong()).toThrow(/varlong value -9223372036854775808 is outside/);
     expect(() => new Reader(bytes('8080808080808020')).varlong()).toThrow(/varlong value 9007199254740992 is outside/);
+    // a 10th byte carrying bits past 64 would be dropped (here leaving 0): refused instead
+    expect(() => new Reader(bytes('80808080808080808002')).varlong()).toThrow('varlong has bits beyond 64');
+    expect(new Reader(bytes('80808080808080808000')).varlong()).toBe(0); // padded, but exactly 0
   });
 
   it('uvarint values and sizes', () => {

@@ -130,6 +130,7 @@ export function readVarlong(buf: Buffer, pos: number, end = buf.length): number 
       if (i >= 10) throw new ProtocolError('varlong is longer than 10 bytes');
       if (pos >= end) truncated();
       b = buf[pos++]!;
+      if (s === 31 && (b & 0x7f) > 1) throw new ProtocolError('varlong has bits beyond 64');
       hi = (hi | ((b & 0x7f) << s)) >>> 0;
       if (b < 0x80) break;
     }
