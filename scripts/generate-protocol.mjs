@@ -117,12 +117,15 @@ const PRIMS = new Set(['bool', 'int8', 'int16', 'uint16', 'int32', 'uint32', 'in
 const FIXED_SIZE = { bool: 1, int8: 1, int16: 2, uint16: 2, int32: 4, uint32: 4, int64: 8, int64Exact: 8, float64: 8, uuid: 16 };
 
 /**
- * int64 fields whose values the broker only stores and hands back to clients (a committed
- * offset is returned by OffsetFetch exactly as committed). They are typed `Int64` and decoded
- * over the whole int64 range (a bigint beyond ±(2^53-1)); every other int64 is a `number`
- * whose read refuses values beyond ±(2^53-1) (see primitives.ts). Message name -> field names.
+ * int64 fields a client may legitimately fill with any value: committed offsets, which the
+ * broker only stores and hands back (OffsetFetch returns them exactly as committed), and the
+ * ListOffsets target timestamp (Long.MAX_VALUE is a valid "after everything" query). They are
+ * typed `Int64` and decoded over the whole int64 range (a bigint beyond ±(2^53-1)); every other
+ * int64 is a `number` whose read refuses values beyond ±(2^53-1) (see primitives.ts).
+ * Message name -> field names.
  */
 const EXACT_INT64 = {
+  ListOffsetsRequest: ['Timestamp'],
   OffsetCommitRequest: ['CommittedOffset'],
   OffsetFetchResponse: ['CommittedOffset'],
   TxnOffsetCommitRequest: ['CommittedOffset'],

@@ -251,7 +251,7 @@ describe('generated messages: every int64 field', () => {
     }
     console.log(`int64 message fields: ${checked} value checks`);
     expect(checked).toBeGreaterThan(10_000);
-    expect([...exactFields].sort()).toEqual(['OffsetCommitRequest.committedOffset', 'OffsetFetchResponse.committedOffset', 'TxnOffsetCommitRequest.committedOffset']);
+    expect([...exactFields].sort()).toEqual(['ListOffsetsRequest.timestamp', 'OffsetCommitRequest.committedOffset', 'OffsetFetchResponse.committedOffset', 'TxnOffsetCommitRequest.committedOffset']);
   });
 });
 
@@ -524,7 +524,7 @@ describe('over TCP: committed offsets and record timestamps', () => {
     // the largest safe timestamp is accepted, indexed, and read back exactly
     const ok = (await produce(() => {}, Number(SAFE))).responses[0]!.partitionResponses[0]!;
     expect(ok.errorCode).toBe(0);
-    const listOffsets = (timestamp: number) =>
+    const listOffsets = (timestamp: Int64) =>
       client.request(2, 7, M.encodeListOffsetsRequest, M.decodeListOffsetsResponse, {
         ...M.defaultListOffsetsRequest(),
         replicaId: -1,
@@ -534,5 +534,12 @@ describe('over TCP: committed offsets and record timestamps', () => {
       const p = (await listOffsets(ts)).topics[0]!.partitions[0]!;
       expect([p.errorCode, p.offset, p.timestamp], `ListOffsets ${ts}`).toEqual([0, ok.baseOffset, Number(SAFE)]);
     }
+    // A target past every timestamp the broker can hold (e.g. Long.MAX_VALUE): no record, as Kafka answers.
+    for (const ts of [SAFE + 1n, INT64_MAX]) {
+      const p = (await listOffsets(ts)).topics[0]!.partitions[0]!;
+      expect([p.errorCode, p.offset, p.timestamp], `ListOffsets ${ts}`).toEqual([0, -1, -1]);
+    }
+    // Below -2^53 it is an unknown special timestamp, like any other negative one Kafka does not define.
+    expect((await listOffsets(INT64_MIN)).topics[0]!.partitions[0]!.errorCode).toBe(35); // UNSUPPORTED_VERSION
   });
 });

@@ -238,7 +238,7 @@ export function sampleListOffsetsRequestListOffsetsPartition(version: number, va
   return {
     partitionIndex: s_int32(109, k),
     currentLeaderEpoch: (version >= 4 ? s_int32(110, k) : -1),
-    timestamp: s_int64(111, k),
+    timestamp: s_int64x(111, k),
     maxNumOffsets: (version <= 0 ? s_int32(112, k) : 1),
   };
 }
@@ -1844,7 +1844,7 @@ export const INT64_LAYOUT: Record<string, Int64Slot[]> = {
     { field: 'partitions', lo: 0, hi: 32767, kind: 'structs', struct: 'ListOffsetsRequestListOffsetsPartition' },
   ],
   ListOffsetsRequestListOffsetsPartition: [
-    { field: 'timestamp', lo: 0, hi: 32767, kind: 'int64' },
+    { field: 'timestamp', lo: 0, hi: 32767, kind: 'int64Exact' },
   ],
   ListOffsetsResponse: [
     { field: 'topics', lo: 0, hi: 32767, kind: 'structs', struct: 'ListOffsetsResponseListOffsetsTopicResponse' },
