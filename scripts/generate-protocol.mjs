@@ -118,13 +118,17 @@ const FIXED_SIZE = { bool: 1, int8: 1, int16: 2, uint16: 2, int32: 4, uint32: 4,
 
 /**
  * int64 fields a client may legitimately fill with any value: committed offsets, which the
- * broker only stores and hands back (OffsetFetch returns them exactly as committed), and the
- * ListOffsets target timestamp (Long.MAX_VALUE is a valid "after everything" query). They are
- * typed `Int64` and decoded over the whole int64 range (a bigint beyond ±(2^53-1)); every other
- * int64 is a `number` whose read refuses values beyond ±(2^53-1) (see primitives.ts).
- * Message name -> field names.
+ * broker only stores and hands back (OffsetFetch returns them exactly as committed), and
+ * targets Kafka answers for any value (a Fetch or DeleteRecords offset past the log is
+ * OFFSET_OUT_OF_RANGE; a ListOffsets timestamp of Long.MAX_VALUE finds nothing), so that a
+ * consumer whose committed offset is 2^63-1 gets Kafka's answer rather than a closed
+ * connection. They are typed `Int64` and decoded over the whole int64 range (a bigint beyond
+ * ±(2^53-1)); every other int64 is a `number` whose read refuses values beyond ±(2^53-1)
+ * (see primitives.ts). Message name -> field names.
  */
 const EXACT_INT64 = {
+  DeleteRecordsRequest: ['Offset'],
+  FetchRequest: ['FetchOffset'],
   ListOffsetsRequest: ['Timestamp'],
   OffsetCommitRequest: ['CommittedOffset'],
   OffsetFetchResponse: ['CommittedOffset'],

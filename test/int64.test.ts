@@ -17,6 +17,7 @@ import {
   ProtocolError,
   Reader,
   Writer,
+  int64ForComparison,
   isSafeInt64At,
   readInt64,
   readInt64Exact,
@@ -156,6 +157,16 @@ describe('primitive int64 and varlong codecs', () => {
     }
   });
 
+  it('int64ForComparison orders every Int64 against every safe integer as the exact values do', () => {
+    const next = rng(SEED ^ 0xc0c0n);
+    const sign = (x: number | bigint): number => (x > 0 ? 1 : x < 0 ? -1 : 0);
+    for (const v of vs) {
+      const c = int64ForComparison(toInt64(v));
+      for (const a of [0n, 1n, -1n, SAFE, -SAFE, BigInt.asIntN(54, next()) % (SAFE + 1n)]) expect(sign(Number(a) - c), `${a} vs ${v}`).toBe(sign(a - v));
+      if (!isSafe(v)) expect(() => new Writer().int64(c)).toThrow(RangeError); // cannot leak onto the wire
+    }
+  });
+
   it('varlong: exact for safe integers (same bytes as the reference), refused both ways beyond', () => {
     for (const v of vs) {
       const ref = varlongBytes(v);
@@ -251,7 +262,7 @@ describe('generated messages: every int64 field', () => {
     }
     console.log(`int64 message fields: ${checked} value checks`);
     expect(checked).toBeGreaterThan(10_000);
-    expect([...exactFields].sort()).toEqual(['ListOffsetsRequest.timestamp', 'OffsetCommitRequest.committedOffset', 'OffsetFetchResponse.committedOffset', 'TxnOffsetCommitRequest.committedOffset']);
+    expect([...exactFields].sort()).toEqual(['DeleteRecordsRequest.offset', 'FetchRequest.fetchOffset', 'ListOffsetsRequest.timestamp', 'OffsetCommitRequest.committedOffset', 'OffsetFetchResponse.committedOffset', 'TxnOffsetCommitRequest.committedOffset']);
   });
 });
 
@@ -470,6 +481,70 @@ describe('over TCP: committed offsets and record timestamps', () => {
     other.close();
     expect(await fetch('int64-retention-x', 7)).toEqual(Array.from({ length: PARTITIONS }, () => -1));
   });
+
+  it('Fetch and DeleteRecords at offsets past ±(2^53-1) answer OFFSET_OUT_OF_RANGE, as Kafka does, at once', async () => {
+    for (const offset of [INT64_MAX, toInt64(SAFE + 1n), INT64_MIN]) {
+      for (let version = 4; version <= 12; version++) {
+        const started = Date.now();
+        const res = await client.request(1, version, M.encodeFetchRequest, M.decodeFetchResponse, {
+          ...M.defaultFetchRequest(),
+          replicaId: -1,
+          maxWaitMs: 5000,
+          minBytes: 1,
+          maxBytes: 1 << 20,
+          topics: [{ ...M.defaultFetchRequestFetchTopic(), topic: TOPIC, partitions: [{ ...M.defaultFetchRequestFetchPartition(), partition: 0, fetchOffset: offset, partitionMaxBytes: 1 << 20 }] }],
+        });
+        expect(res.responses[0]!.partitions[0]!.errorCode, `Fetch v${version} at ${offset}`).toBe(1);
+        expect(Date.now() - started).toBeLessThan(4000);
+      }
+      for (let version = 0; version <= 2; version++) {
+        const res = await client.request(21, version, M.encodeDeleteRecordsRequest, M.decodeDeleteRecordsResponse, {
+          ...M.defaultDeleteRecordsRequest(),
+          timeoutMs: 5000,
+          topics: [{ name: TOPIC, partitions: [{ partitionIndex: 0, offset }] }],
+        });
+        expect(res.topics[0]!.partitions[0]!.errorCode, `DeleteRecords v${version} at ${offset}`).toBe(1);
+      }
+    }
+  });
+
+  it('a kafkajs consumer whose committed offset is 2^63-1 gets OFFSET_OUT_OF_RANGE and resets, as against Kafka', async () => {
+    const topic = 'int64-reset';
+    await cluster.createTopic(topic, { partitions: 1 });
+    const kafka = new Kafka({ clientId: 'int64-reset', brokers: cluster.bootstrapServers, logLevel: logLevel.NOTHING });
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic, messages: [{ value: 'a' }, { value: 'b' }] });
+    await producer.disconnect();
+    const res = await client.request(8, 8, M.encodeOffsetCommitRequest, M.decodeOffsetCommitResponse, {
+      ...M.defaultOffsetCommitRequest(),
+      groupId: 'int64-reset',
+      generationIdOrMemberEpoch: -1,
+      topics: [{ name: topic, partitions: [{ ...M.defaultOffsetCommitRequestOffsetCommitRequestPartition(), partitionIndex: 0, committedOffset: INT64_MAX, committedMetadata: '' }] }],
+    });
+    expect(res.topics[0]!.partitions[0]!.errorCode).toBe(0);
+    const consumer = kafka.consumer({ groupId: 'int64-reset', rebalanceTimeout: 3000, sessionTimeout: 6000 });
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    const seen: string[] = [];
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`consumed only ${JSON.stringify(seen)}`)), 30_000);
+        void consumer.run({
+          eachMessage: async ({ message }) => {
+            seen.push(message.value!.toString());
+            if (seen.length === 2) {
+              clearTimeout(timer);
+              resolve();
+            }
+          },
+        });
+      });
+    } finally {
+      await consumer.disconnect();
+    }
+    expect(seen).toEqual(['a', 'b']);
+  }, 40_000);
 
   it('committed offsets at the int64 bounds survive a broker restart (reloaded from __consumer_offsets)', async () => {
     const offsets: Int64[] = [INT64_MAX, INT64_MIN, toInt64(SAFE + 1n), toInt64(-SAFE - 1n), Number(SAFE), -1, 0, 1];

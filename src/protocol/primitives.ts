@@ -39,6 +39,15 @@ export function toInt64(v: bigint): Int64 {
   return v >= -0x1fffffffffffffn && v <= 0x1fffffffffffffn ? Number(v) : v;
 }
 
+/**
+ * An Int64 as a number for comparisons only: a bigint (beyond ±(2^53-1)) becomes ±Infinity,
+ * which orders the same against every safe integer. Writing the result as an int64 throws, so
+ * it cannot leak back onto the wire as another value.
+ */
+export function int64ForComparison(v: Int64): number {
+  return typeof v === 'number' ? v : v > 0n ? Infinity : -Infinity;
+}
+
 /** The exact value at buf[pos..pos+8] as a decimal string (for error messages). */
 function int64Text(buf: Buffer, pos: number): string {
   return buf.readBigInt64BE(pos).toString();

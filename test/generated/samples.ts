@@ -132,7 +132,7 @@ export function sampleFetchRequestFetchPartition(version: number, variant = 0, k
   return {
     partition: s_int32(56, k),
     currentLeaderEpoch: (version >= 9 ? s_int32(57, k) : -1),
-    fetchOffset: s_int64(58, k),
+    fetchOffset: s_int64x(58, k),
     lastFetchedEpoch: (version >= 12 ? s_int32(59, k) : -1),
     logStartOffset: (version >= 5 ? s_int64(60, k) : -1),
     partitionMaxBytes: s_int32(61, k),
@@ -836,7 +836,7 @@ export function sampleDeleteRecordsRequestDeleteRecordsTopic(version: number, va
 export function sampleDeleteRecordsRequestDeleteRecordsPartition(version: number, variant = 0, k = 0): M.DeleteRecordsRequestDeleteRecordsPartition {
   return {
     partitionIndex: s_int32(404, k),
-    offset: s_int64(405, k),
+    offset: s_int64x(405, k),
   };
 }
 
@@ -1810,7 +1810,7 @@ export const INT64_LAYOUT: Record<string, Int64Slot[]> = {
     { field: 'partitions', lo: 0, hi: 32767, kind: 'structs', struct: 'FetchRequestFetchPartition' },
   ],
   FetchRequestFetchPartition: [
-    { field: 'fetchOffset', lo: 0, hi: 32767, kind: 'int64' },
+    { field: 'fetchOffset', lo: 0, hi: 32767, kind: 'int64Exact' },
     { field: 'logStartOffset', lo: 5, hi: 32767, kind: 'int64' },
   ],
   FetchResponse: [
@@ -1897,7 +1897,7 @@ export const INT64_LAYOUT: Record<string, Int64Slot[]> = {
     { field: 'partitions', lo: 0, hi: 32767, kind: 'structs', struct: 'DeleteRecordsRequestDeleteRecordsPartition' },
   ],
   DeleteRecordsRequestDeleteRecordsPartition: [
-    { field: 'offset', lo: 0, hi: 32767, kind: 'int64' },
+    { field: 'offset', lo: 0, hi: 32767, kind: 'int64Exact' },
   ],
   DeleteRecordsResponse: [
     { field: 'topics', lo: 0, hi: 32767, kind: 'structs', struct: 'DeleteRecordsResponseDeleteRecordsTopicResult' },
