@@ -1,8 +1,10 @@
 // int64 values round-trip exactly over the whole range [-2^63, 2^63-1], or are refused with a
 // clear error; never changed (issue 9: 2^63-1 read from the wire came back as -2^63). A seeded
 // property test over the primitive codecs, every int64 field of every generated message, the
-// group metadata records, the time index, and committed offsets and record timestamps over TCP
-// against a real broker. The seed is printed; replay a run with INT64_SEED=<seed>.
+// group metadata records and the time index; over TCP against a real broker: committed offsets
+// (our codecs and kafkajs, across a restart), record timestamps, and Fetch / DeleteRecords /
+// ListOffsets targets past ±(2^53-1), answered as Kafka does. The seed is printed; replay a run
+// with INT64_SEED=<seed>.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
