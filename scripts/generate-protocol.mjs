@@ -114,8 +114,27 @@ function stmtSel(ctx, range, ind, thenFn, elseFn) {
 // Model
 
 const PRIMS = new Set(['bool', 'int8', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'float64', 'string', 'bytes', 'records', 'uuid']);
-const NUMERIC = new Set(['int8', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'float64']);
-const FIXED_SIZE = { bool: 1, int8: 1, int16: 2, uint16: 2, int32: 4, uint32: 4, int64: 8, float64: 8, uuid: 16 };
+const FIXED_SIZE = { bool: 1, int8: 1, int16: 2, uint16: 2, int32: 4, uint32: 4, int64: 8, int64Exact: 8, float64: 8, uuid: 16 };
+
+/**
+ * int64 fields a client may legitimately fill with any value: committed offsets, which the
+ * broker only stores and hands back (OffsetFetch returns them exactly as committed), and
+ * targets Kafka answers for any value (a Fetch or DeleteRecords offset past the log is
+ * OFFSET_OUT_OF_RANGE; a ListOffsets timestamp of Long.MAX_VALUE finds nothing), so that a
+ * consumer whose committed offset is 2^63-1 gets Kafka's answer rather than a closed
+ * connection. They are typed `Int64` and decoded over the whole int64 range (a bigint beyond
+ * ±(2^53-1)); every other int64 is a `number` whose read refuses values beyond ±(2^53-1)
+ * (see primitives.ts). Message name -> field names.
+ */
+const EXACT_INT64 = {
+  DeleteRecordsRequest: ['Offset'],
+  FetchRequest: ['FetchOffset'],
+  ListOffsetsRequest: ['Timestamp'],
+  OffsetCommitRequest: ['CommittedOffset'],
+  OffsetFetchResponse: ['CommittedOffset'],
+  TxnOffsetCommitRequest: ['CommittedOffset'],
+};
+const exactInt64Seen = new Set();
 const RESERVED = new Set(('break case catch class const continue debugger default delete do else enum export extends false finally for function if ' +
   'import in instanceof new null return super switch this throw true try typeof var void while with yield let static implements interface ' +
   'package private protected public await arguments eval undefined version r w m').split(' '));
@@ -169,6 +188,9 @@ class MessageModel {
       desc = PRIMS.has(elem)
         ? { kind: 'array', elem: { kind: 'prim', prim: elem } }
         : { kind: 'array', elem: { kind: 'struct', struct: this.structFor(f, elem, present ?? parentCtx) } };
+    } else if (t === 'int64' && EXACT_INT64[this.name]?.includes(f.name)) {
+      desc = { kind: 'prim', prim: 'int64Exact' };
+      exactInt64Seen.add(`${this.name}.${f.name}`);
     } else if (PRIMS.has(t)) {
       desc = { kind: 'prim', prim: t };
     } else {
@@ -213,6 +235,8 @@ function elemTsType(desc) {
       return 'Buffer';
     case 'records':
       return 'Buffer | null';
+    case 'int64Exact':
+      return 'Int64';
     default:
       return 'number';
   }
@@ -585,6 +609,8 @@ function sampleValueExpr(desc, ctx, k) {
       return `s_uint32(${c}, ${k})`;
     case 'int64':
       return `s_int64(${c}, ${k})`;
+    case 'int64Exact':
+      return `s_int64x(${c}, ${k})`;
     case 'float64':
       return `s_float64(${c}, ${k})`;
     case 'string':
@@ -631,6 +657,43 @@ function genSample(model, struct) {
   ];
 }
 
+/**
+ * Where the int64 values of a struct are, for the int64 round-trip tests: int64 fields (and
+ * arrays of them), and struct fields that contain some, each with its version range. Structs
+ * without any int64 (transitively) are left out.
+ */
+function genInt64Layout(models) {
+  const layouts = new Map();
+  const has = (struct, seen = new Set()) => {
+    if (seen.has(struct)) return false;
+    seen.add(struct);
+    return struct.fields.some((f) => {
+      const d = f.desc.kind === 'array' ? f.desc.elem : f.desc;
+      return d.kind === 'struct' ? has(d.struct, seen) : d.prim === 'int64' || d.prim === 'int64Exact';
+    });
+  };
+  for (const m of models) {
+    for (const struct of m.structOrder) {
+      if (!has(struct)) continue;
+      const slots = [];
+      for (const f of struct.fields) {
+        if (!f.versions) continue;
+        const range = `lo: ${f.versions.lo}, hi: ${f.versions.hi === Infinity ? 0x7fff : f.versions.hi}`;
+        const d = f.desc;
+        const e = d.kind === 'array' ? d.elem : d;
+        const many = d.kind === 'array';
+        if (e.kind === 'struct') {
+          if (has(e.struct)) slots.push(`{ field: '${f.camel}', ${range}, kind: '${many ? 'structs' : 'struct'}', struct: '${e.struct.tsName}' }`);
+        } else if (e.prim === 'int64' || e.prim === 'int64Exact') {
+          slots.push(`{ field: '${f.camel}', ${range}, kind: '${e.prim}${many ? 's' : ''}' }`);
+        }
+      }
+      layouts.set(struct.tsName, `  ${struct.tsName}: [\n    ${slots.join(',\n    ')},\n  ],`);
+    }
+  }
+  return [...layouts.values()];
+}
+
 // ---------------------------------------------------------------------------------------------
 // Files
 
@@ -639,8 +702,8 @@ function header(desc) {
 }
 
 function imports(body) {
-  const names = ['Reader', 'Writer', 'ProtocolError', 'ZERO_UUID', 'EMPTY_BUFFER'].filter((n) => new RegExp(`\\b${n}\\b`).test(body));
-  const typeOnly = names.filter((n) => n === 'Reader' || (n === 'Writer' && !/new Writer\(/.test(body)));
+  const names = ['Reader', 'Writer', 'ProtocolError', 'ZERO_UUID', 'EMPTY_BUFFER', 'Int64'].filter((n) => new RegExp(`\\b${n}\\b`).test(body));
+  const typeOnly = names.filter((n) => n === 'Reader' || n === 'Int64' || (n === 'Writer' && !/new Writer\(/.test(body)));
   const values = names.filter((n) => !typeOnly.includes(n));
   const lines = [];
   if (values.length) lines.push(`import { ${values.join(', ')} } from '../primitives.js';`);
@@ -667,6 +730,7 @@ function main() {
   const modules = [];
   const samples = [];
   const sampleIndex = [];
+  const allModels = [];
 
   const emit = (moduleName, descr, models, extra) => {
     const body = [];
@@ -678,6 +742,7 @@ function main() {
     modules.push(moduleName);
     for (const m of models) {
       for (const s of m.structOrder) samples.push(...genSample(m, s), '');
+      allModels.push(m);
     }
   };
 
@@ -711,6 +776,10 @@ function main() {
     sampleIndex.push(
       `  { api: '${name}', kind: '${model.schema.type}', name: '${name}', min: ${model.valid.lo}, max: ${model.valid.hi}, sample: sample${name}, defaults: M.default${name}, decode: M.decode${name}, encode: M.encode${name} },`,
     );
+  }
+
+  for (const [msg, fields] of Object.entries(EXACT_INT64)) {
+    for (const f of fields) if (!exactInt64Seen.has(`${msg}.${f}`)) throw new Error(`EXACT_INT64: no int64 field ${msg}.${f}`);
   }
 
   // index.ts
@@ -774,6 +843,8 @@ function main() {
     'const s_int32 = (c: number, k: number): number => (c % 3 === 0 ? -1 : 1) * (100000 + c * 1009 + k * 7);',
     'const s_uint32 = (c: number, k: number): number => 3000000000 + c * 1000 + k;',
     'const s_int64 = (c: number, k: number): number => (c % 3 === 0 ? -1 : 1) * (2 ** 40 + c * 1000003 + k * 11) + (c % 5 === 0 ? 2 ** 52 : 0);',
+    '// exact int64 fields: alternately past ±2^53 (bigint) and the int64 bounds themselves',
+    "const s_int64x = (c: number, k: number): bigint => [0x7fffffffffffffffn, -0x8000000000000000n, 2n ** 53n + 1n, -(2n ** 53n) - BigInt(c + k)][(c + k) % 4]!;",
     'const s_float64 = (c: number, k: number): number => c + k + 0.25;',
     "const s_string = (c: number, k: number): string => (c % 4 === 0 ? `str-é${c}-${k}` : `s${c}-${k}`);",
     'const s_bytes = (c: number, k: number): Buffer => Buffer.from([c & 255, k & 255, 1, 2, 3]);',
@@ -795,6 +866,20 @@ function main() {
     'export const SAMPLE_CASES: SampleCase[] = [',
     ...sampleIndex,
     '];',
+    '',
+    '/** An int64 (int64: number; int64Exact: Int64; trailing s: array of them) or a struct holding some. */',
+    'export interface Int64Slot {',
+    '  field: string;',
+    '  lo: number;',
+    '  hi: number;',
+    "  kind: 'int64' | 'int64s' | 'int64Exact' | 'int64Exacts' | 'struct' | 'structs';",
+    '  struct?: string;',
+    '}',
+    '',
+    '/** Struct name -> where its int64 values are (structs without any are absent). */',
+    'export const INT64_LAYOUT: Record<string, Int64Slot[]> = {',
+    ...genInt64Layout(allModels),
+    '};',
     '',
   ];
   writeFile(SAMPLES_FILE, sampleText.join('\n'));

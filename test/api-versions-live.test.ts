@@ -79,7 +79,7 @@ async function commit(groupId: string, offset: number, version = 2, leaderEpoch 
   expect(res.topics[0]!.partitions[0]!.errorCode).toBe(0);
 }
 
-async function fetchCommitted(groupId: string): Promise<number> {
+async function fetchCommitted(groupId: string): Promise<number | bigint> {
   const res = await client.request(9, 1, M.encodeOffsetFetchRequest, M.decodeOffsetFetchResponse, {
     ...M.defaultOffsetFetchRequest(),
     groupId,

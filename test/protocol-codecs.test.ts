@@ -35,7 +35,7 @@ describe('primitives: varints', () => {
   });
 
   it('varlong edge values round-trip', () => {
-    const values = [0, -1, 1, 2 ** 31, -(2 ** 31) - 1, 2 ** 32, 2 ** 40 + 5, -(2 ** 40) - 5, 2 ** 53 - 1, -(2 ** 53 - 1), 2 ** 62, -(2 ** 62), 2 ** 63 - 2 ** 11, -(2 ** 63)];
+    const values = [0, -1, 1, 2 ** 31, -(2 ** 31) - 1, 2 ** 32, 2 ** 40 + 5, -(2 ** 40) - 5, 2 ** 53 - 1, -(2 ** 53 - 1)];
     for (const v of values) {
       const b = written((w) => w.varlong(v));
       const r = new Reader(b);
@@ -43,8 +43,22 @@ describe('primitives: varints', () => {
       expect(r.remaining()).toBe(0);
     }
     expect(hex(written((w) => w.varlong(2 ** 31)))).toBe('8080808010');
-    expect(hex(written((w) => w.varlong(-(2 ** 63))))).toBe('ffffffffffffffffff01');
-    expect(new Reader(bytes('ffffffffffffffffff01')).varlong()).toBe(-(2 ** 63));
+    expect(hex(written((w) => w.varlong(2 ** 53 - 1)))).toBe('feffffffffffff1f');
+    expect(hex(written((w) => w.varlong(-(2 ** 53 - 1))))).toBe('fdffffffffffff1f');
+  });
+
+  it('varlong refuses values a number cannot hold exactly, both ways (test/int64.test.ts covers the whole range)', () => {
+    for (const v of [2 ** 53, -(2 ** 53), 2 ** 62, -(2 ** 62), 2 ** 63 - 2 ** 11, -(2 ** 63), 2 ** 63, 0.5, NaN, Infinity]) {
+      const w = new Writer(8);
+      expect(() => w.varlong(v)).toThrow(RangeError);
+      expect(w.length).toBe(0);
+    }
+    // -2^63 and 2^53 on the wire: refused with the exact value, never rounded.
+    expect(() => new Reader(bytes('ffffffffffffffffff01')).varlong()).toThrow(/varlong value -9223372036854775808 is outside/);
+    expect(() => new Reader(bytes('8080808080808020')).varlong()).toThrow(/varlong value 9007199254740992 is outside/);
+    // a 10th byte carrying bits past 64 would be dropped (here leaving 0): refused instead
+    expect(() => new Reader(bytes('80808080808080808002')).varlong()).toThrow('varlong has bits beyond 64');
+    expect(new Reader(bytes('80808080808080808000')).varlong()).toBe(0); // padded, but exactly 0
   });
 
   it('uvarint values and sizes', () => {

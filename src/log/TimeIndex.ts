@@ -1,7 +1,11 @@
 // Sparse time index of a segment (Kafka's TimeIndex): entries of (timestamp int64, relative
 // offset int32), big-endian, 12 bytes each. An entry (T, O) says: the largest timestamp in the
 // segment up to and including the batch starting at offset O is T. Timestamps strictly increase.
+// Timestamps are held as numbers, so only safe integers (±(2^53-1)) are accepted: appending
+// another throws, and a file entry beyond that range is reported by sanityCheck (the index is
+// then rebuilt), never read back as a different value.
 
+import { isSafeInt64At, readInt64, writeInt64 } from '../protocol/primitives.js';
 import { AbstractIndex, withCapacity } from './AbstractIndex.js';
 
 export interface TimestampOffset {
@@ -9,21 +13,26 @@ export interface TimestampOffset {
   offset: number;
 }
 
-const TWO_32 = 4294967296;
-
 export class TimeIndex extends AbstractIndex {
   static readonly ENTRY_SIZE = 12;
   private ts = new Float64Array(16);
   private rel = new Int32Array(16);
   private readonly scratch = Buffer.allocUnsafe(12);
+  /** Set when the file held an entry this index cannot represent; reported by sanityCheck. */
+  private loadProblem: string | null = null;
 
   constructor(path: string | null, baseOffset: number, maxEntries: number) {
     super(path, baseOffset, maxEntries, TimeIndex.ENTRY_SIZE);
     const bytes = this.openFile();
-    const n = bytes.length / 12;
+    let n = bytes.length / 12;
     this.ensure(n);
     for (let i = 0; i < n; i++) {
-      this.ts[i] = bytes.readInt32BE(i * 12) * TWO_32 + bytes.readUInt32BE(i * 12 + 4);
+      if (!isSafeInt64At(bytes, i * 12)) {
+        this.loadProblem = `time index entry ${i} has timestamp ${bytes.readBigInt64BE(i * 12)}, outside ±(2^53-1)`;
+        n = i;
+        break;
+      }
+      this.ts[i] = readInt64(bytes, i * 12);
       this.rel[i] = bytes.readInt32BE(i * 12 + 8);
     }
     this._entries = n;
@@ -43,8 +52,12 @@ export class TimeIndex extends AbstractIndex {
     return this._entries === 0 ? { timestamp: -1, offset: this.baseOffset } : this.entry(this._entries - 1);
   }
 
-  /** Append (timestamp, offset) if timestamp is larger than the last entry's and the index is not full. */
+  /**
+   * Append (timestamp, offset) if timestamp is larger than the last entry's and the index is not
+   * full. A timestamp that is not a safe integer throws RangeError and leaves the index unchanged.
+   */
   maybeAppend(timestamp: number, offset: number): boolean {
+    if (!Number.isSafeInteger(timestamp)) throw new RangeError(`time index timestamp ${timestamp} is not an integer within ±(2^53-1)`);
     const relOffset = offset - this.baseOffset;
     if (this.isFull() || relOffset < 0 || relOffset > 0x7fffffff) return false;
     const n = this._entries;
@@ -52,9 +65,7 @@ export class TimeIndex extends AbstractIndex {
     this.ensure(n + 1);
     this.ts[n] = timestamp;
     this.rel[n] = relOffset;
-    const hi = Math.floor(timestamp / TWO_32);
-    this.scratch.writeInt32BE(hi | 0, 0);
-    this.scratch.writeUInt32BE(timestamp - hi * TWO_32, 4);
+    writeInt64(this.scratch, 0, timestamp);
     this.scratch.writeInt32BE(relOffset, 8);
     this.writeEntry(this.scratch);
     this._entries = n + 1;
@@ -91,11 +102,13 @@ export class TimeIndex extends AbstractIndex {
 
   reset(): void {
     this._entries = 0;
+    this.loadProblem = null;
     this.truncateFile(0);
   }
 
   /** Structural problems (null if fine): strictly increasing timestamps, non-decreasing offsets >= base, < nextOffset when given. */
   sanityCheck(nextOffset = Infinity): string | null {
+    if (this.loadProblem !== null) return this.loadProblem;
     for (let i = 0; i < this._entries; i++) {
       const r = this.rel[i]!;
       if (r < 0) return `time index entry ${i} has negative relative offset ${r}`;

@@ -11,6 +11,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { crc32c } from './crc32c.js';
 import { ErrorCode } from './errors.js';
 import {
+  isSafeInt64At,
   readInt64,
   readVarint,
   readVarlong,
@@ -247,6 +248,8 @@ export function validateProducedRecords(records: Buffer, maxMessageBytes: number
   }
   // UnifiedLog.analyzeAndValidateRecords
   if (size < BATCH_HEADER_SIZE) return fail(ErrorCode.CORRUPT_MESSAGE, `Record batch is corrupt (the size ${size} is smaller than the minimum allowed overhead ${BATCH_HEADER_SIZE})`, 1);
+  // int64 header fields are numbers, exact only within ±(2^53-1) (primitives.ts): refuse others here.
+  if (!isSafeInt64At(records, BASE_OFFSET_OFFSET)) return fail(ErrorCode.INVALID_RECORD, `The baseOffset of the record batch in the append should be 0, but it is ${records.readBigInt64BE(BASE_OFFSET_OFFSET)}`, 1);
   const bo = baseOffset(records, 0);
   if (bo !== 0) return fail(ErrorCode.INVALID_RECORD, `The baseOffset of the record batch in the append should be 0, but it is ${bo}`, 1);
   if (size > maxMessageBytes) return fail(ErrorCode.MESSAGE_TOO_LARGE, `The record batch size ${size} exceeds max.message.bytes ${maxMessageBytes}`, 1);
@@ -254,6 +257,9 @@ export function validateProducedRecords(records: Buffer, maxMessageBytes: number
   const computed = computeCrc(records, 0);
   if (stored !== computed) return fail(ErrorCode.CORRUPT_MESSAGE, `Record is corrupt (stored crc = ${stored}, computed crc = ${computed})`, 1);
   if (codec > Compression.ZSTD) return fail(ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, `Unknown compression type id: ${codec}`, 1);
+  if (!isSafeInt64At(records, BASE_TIMESTAMP_OFFSET)) return fail(ErrorCode.INVALID_TIMESTAMP, `Batch baseTimestamp ${records.readBigInt64BE(BASE_TIMESTAMP_OFFSET)} is outside ±(2^53-1), the range this broker holds exactly`, 1);
+  if (!isSafeInt64At(records, MAX_TIMESTAMP_OFFSET)) return fail(ErrorCode.INVALID_TIMESTAMP, `Batch maxTimestamp ${records.readBigInt64BE(MAX_TIMESTAMP_OFFSET)} is outside ±(2^53-1), the range this broker holds exactly`, 1);
+  if (!isSafeInt64At(records, PRODUCER_ID_OFFSET)) return fail(ErrorCode.INVALID_RECORD, `Batch producerId ${records.readBigInt64BE(PRODUCER_ID_OFFSET)} is outside ±(2^53-1), the range this broker holds exactly`, 1);
   // LogValidator.validateBatch (origin = client)
   const lod = lastOffsetDelta(records, 0);
   const count = recordCount(records, 0);

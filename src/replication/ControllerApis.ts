@@ -3,6 +3,7 @@
 // (CreateTopics, DeleteTopics, CreatePartitions; AlterConfigs with a topic's whole override set).
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import * as M from '../protocol/messages/index.js';
+import { int64ForComparison } from '../protocol/primitives.js';
 import { defineApi, type Api, type BaseContext } from '../server/apis/Api.js';
 import type { Controller } from './Controller.js';
 
@@ -118,7 +119,7 @@ const metadataFetch = defineApi<M.FetchRequest, M.FetchResponse, ControllerConte
     const topic = req.topics[0];
     const part = topic?.partitions[0];
     if (!topic || !part) return { ...M.defaultFetchResponse(), errorCode: ErrorCode.INVALID_REQUEST };
-    const r = await controller.readMetadata(part.fetchOffset, Math.min(req.maxBytes, part.partitionMaxBytes), req.maxWaitMs);
+    const r = await controller.readMetadata(int64ForComparison(part.fetchOffset), Math.min(req.maxBytes, part.partitionMaxBytes), req.maxWaitMs);
     return {
       ...M.defaultFetchResponse(),
       responses: [

@@ -15,6 +15,8 @@ const s_uint16 = (c: number, k: number): number => 40000 + ((c * 13 + k) % 20000
 const s_int32 = (c: number, k: number): number => (c % 3 === 0 ? -1 : 1) * (100000 + c * 1009 + k * 7);
 const s_uint32 = (c: number, k: number): number => 3000000000 + c * 1000 + k;
 const s_int64 = (c: number, k: number): number => (c % 3 === 0 ? -1 : 1) * (2 ** 40 + c * 1000003 + k * 11) + (c % 5 === 0 ? 2 ** 52 : 0);
+// exact int64 fields: alternately past ±2^53 (bigint) and the int64 bounds themselves
+const s_int64x = (c: number, k: number): bigint => [0x7fffffffffffffffn, -0x8000000000000000n, 2n ** 53n + 1n, -(2n ** 53n) - BigInt(c + k)][(c + k) % 4]!;
 const s_float64 = (c: number, k: number): number => c + k + 0.25;
 const s_string = (c: number, k: number): string => (c % 4 === 0 ? `str-é${c}-${k}` : `s${c}-${k}`);
 const s_bytes = (c: number, k: number): Buffer => Buffer.from([c & 255, k & 255, 1, 2, 3]);
@@ -130,7 +132,7 @@ export function sampleFetchRequestFetchPartition(version: number, variant = 0, k
   return {
     partition: s_int32(56, k),
     currentLeaderEpoch: (version >= 9 ? s_int32(57, k) : -1),
-    fetchOffset: s_int64(58, k),
+    fetchOffset: s_int64x(58, k),
     lastFetchedEpoch: (version >= 12 ? s_int32(59, k) : -1),
     logStartOffset: (version >= 5 ? s_int64(60, k) : -1),
     partitionMaxBytes: s_int32(61, k),
@@ -236,7 +238,7 @@ export function sampleListOffsetsRequestListOffsetsPartition(version: number, va
   return {
     partitionIndex: s_int32(109, k),
     currentLeaderEpoch: (version >= 4 ? s_int32(110, k) : -1),
-    timestamp: s_int64(111, k),
+    timestamp: s_int64x(111, k),
     maxNumOffsets: (version <= 0 ? s_int32(112, k) : 1),
   };
 }
@@ -346,7 +348,7 @@ export function sampleOffsetCommitRequestOffsetCommitRequestTopic(version: numbe
 export function sampleOffsetCommitRequestOffsetCommitRequestPartition(version: number, variant = 0, k = 0): M.OffsetCommitRequestOffsetCommitRequestPartition {
   return {
     partitionIndex: s_int32(168, k),
-    committedOffset: s_int64(169, k),
+    committedOffset: s_int64x(169, k),
     committedLeaderEpoch: (version >= 6 ? s_int32(170, k) : -1),
     commitTimestamp: (version === 1 ? s_int64(171, k) : -1),
     committedMetadata: (variant !== 0 ? null : s_string(172, k)),
@@ -425,7 +427,7 @@ export function sampleOffsetFetchResponseOffsetFetchResponseTopic(version: numbe
 export function sampleOffsetFetchResponseOffsetFetchResponsePartition(version: number, variant = 0, k = 0): M.OffsetFetchResponseOffsetFetchResponsePartition {
   return {
     partitionIndex: s_int32(206, k),
-    committedOffset: s_int64(207, k),
+    committedOffset: s_int64x(207, k),
     committedLeaderEpoch: (version >= 5 ? s_int32(208, k) : -1),
     metadata: (variant !== 0 ? null : s_string(209, k)),
     errorCode: s_int16(210, k),
@@ -450,7 +452,7 @@ export function sampleOffsetFetchResponseOffsetFetchResponseTopics(version: numb
 export function sampleOffsetFetchResponseOffsetFetchResponsePartitions(version: number, variant = 0, k = 0): M.OffsetFetchResponseOffsetFetchResponsePartitions {
   return {
     partitionIndex: s_int32(218, k),
-    committedOffset: s_int64(219, k),
+    committedOffset: s_int64x(219, k),
     committedLeaderEpoch: s_int32(220, k),
     metadata: (variant !== 0 ? null : s_string(221, k)),
     errorCode: s_int16(222, k),
@@ -834,7 +836,7 @@ export function sampleDeleteRecordsRequestDeleteRecordsTopic(version: number, va
 export function sampleDeleteRecordsRequestDeleteRecordsPartition(version: number, variant = 0, k = 0): M.DeleteRecordsRequestDeleteRecordsPartition {
   return {
     partitionIndex: s_int32(404, k),
-    offset: s_int64(405, k),
+    offset: s_int64x(405, k),
   };
 }
 
@@ -1085,7 +1087,7 @@ export function sampleTxnOffsetCommitRequestTxnOffsetCommitRequestTopic(version:
 export function sampleTxnOffsetCommitRequestTxnOffsetCommitRequestPartition(version: number, variant = 0, k = 0): M.TxnOffsetCommitRequestTxnOffsetCommitRequestPartition {
   return {
     partitionIndex: s_int32(514, k),
-    committedOffset: s_int64(515, k),
+    committedOffset: s_int64x(515, k),
     committedLeaderEpoch: (version >= 2 ? s_int32(516, k) : -1),
     committedMetadata: (variant !== 0 ? null : s_string(517, k)),
   };
@@ -1774,3 +1776,249 @@ export const SAMPLE_CASES: SampleCase[] = [
   { api: 'ConsumerProtocolSubscription', kind: 'data', name: 'ConsumerProtocolSubscription', min: 0, max: 3, sample: sampleConsumerProtocolSubscription, defaults: M.defaultConsumerProtocolSubscription, decode: M.decodeConsumerProtocolSubscription, encode: M.encodeConsumerProtocolSubscription },
   { api: 'ConsumerProtocolAssignment', kind: 'data', name: 'ConsumerProtocolAssignment', min: 0, max: 3, sample: sampleConsumerProtocolAssignment, defaults: M.defaultConsumerProtocolAssignment, decode: M.decodeConsumerProtocolAssignment, encode: M.encodeConsumerProtocolAssignment },
 ];
+
+/** An int64 (int64: number; int64Exact: Int64; trailing s: array of them) or a struct holding some. */
+export interface Int64Slot {
+  field: string;
+  lo: number;
+  hi: number;
+  kind: 'int64' | 'int64s' | 'int64Exact' | 'int64Exacts' | 'struct' | 'structs';
+  struct?: string;
+}
+
+/** Struct name -> where its int64 values are (structs without any are absent). */
+export const INT64_LAYOUT: Record<string, Int64Slot[]> = {
+  ProduceResponse: [
+    { field: 'responses', lo: 0, hi: 32767, kind: 'structs', struct: 'ProduceResponseTopicProduceResponse' },
+  ],
+  ProduceResponseTopicProduceResponse: [
+    { field: 'partitionResponses', lo: 0, hi: 32767, kind: 'structs', struct: 'ProduceResponsePartitionProduceResponse' },
+  ],
+  ProduceResponsePartitionProduceResponse: [
+    { field: 'baseOffset', lo: 0, hi: 32767, kind: 'int64' },
+    { field: 'logAppendTimeMs', lo: 2, hi: 32767, kind: 'int64' },
+    { field: 'logStartOffset', lo: 5, hi: 32767, kind: 'int64' },
+  ],
+  FetchRequest: [
+    { field: 'replicaState', lo: 15, hi: 32767, kind: 'struct', struct: 'FetchRequestReplicaState' },
+    { field: 'topics', lo: 0, hi: 32767, kind: 'structs', struct: 'FetchRequestFetchTopic' },
+  ],
+  FetchRequestReplicaState: [
+    { field: 'replicaEpoch', lo: 15, hi: 32767, kind: 'int64' },
+  ],
+  FetchRequestFetchTopic: [
+    { field: 'partitions', lo: 0, hi: 32767, kind: 'structs', struct: 'FetchRequestFetchPartition' },
+  ],
+  FetchRequestFetchPartition: [
+    { field: 'fetchOffset', lo: 0, hi: 32767, kind: 'int64Exact' },
+    { field: 'logStartOffset', lo: 5, hi: 32767, kind: 'int64' },
+  ],
+  FetchResponse: [
+    { field: 'responses', lo: 0, hi: 32767, kind: 'structs', struct: 'FetchResponseFetchableTopicResponse' },
+  ],
+  FetchResponseFetchableTopicResponse: [
+    { field: 'partitions', lo: 0, hi: 32767, kind: 'structs', struct: 'FetchResponsePartitionData' },
+  ],
+  FetchResponsePartitionData: [
+    { field: 'highWatermark', lo: 0, hi: 32767, kind: 'int64' },
+    { field: 'lastStableOffset', lo: 4, hi: 32767, kind: 'int64' },
+    { field: 'logStartOffset', lo: 5, hi: 32767, kind: 'int64' },
+    { field: 'divergingEpoch', lo: 12, hi: 32767, kind: 'struct', struct: 'FetchResponseEpochEndOffset' },
+    { field: 'snapshotId', lo: 12, hi: 32767, kind: 'struct', struct: 'FetchResponseSnapshotId' },
+    { field: 'abortedTransactions', lo: 4, hi: 32767, kind: 'structs', struct: 'FetchResponseAbortedTransaction' },
+  ],
+  FetchResponseEpochEndOffset: [
+    { field: 'endOffset', lo: 12, hi: 32767, kind: 'int64' },
+  ],
+  FetchResponseSnapshotId: [
+    { field: 'endOffset', lo: 0, hi: 32767, kind: 'int64' },
+  ],
+  FetchResponseAbortedTransaction: [
+    { field: 'producerId', lo: 4, hi: 32767, kind: 'int64' },
+    { field: 'firstOffset', lo: 4, hi: 32767, kind: 'int64' },
+  ],
+  ListOffsetsRequest: [
+    { field: 'topics', lo: 0, hi: 32767, kind: 'structs', struct: 'ListOffsetsRequestListOffsetsTopic' },
+  ],
+  ListOffsetsRequestListOffsetsTopic: [
+    { field: 'partitions', lo: 0, hi: 32767, kind: 'structs', struct: 'ListOffsetsRequestListOffsetsPartition' },
+  ],
+  ListOffsetsRequestListOffsetsPartition: [
+    { field: 'timestamp', lo: 0, hi: 32767, kind: 'int64Exact' },
+  ],
+  ListOffsetsResponse: [
+    { field: 'topics', lo: 0, hi: 32767, kind: 'structs', struct: 'ListOffsetsResponseListOffsetsTopicResponse' },
+  ],
+  ListOffsetsResponseListOffsetsTopicResponse: [
+    { field: 'partitions', lo: 0, hi: 32767, kind: 'structs', struct: 'ListOffsetsResponseListOffsetsPartitionResponse' },
+  ],
+  ListOffsetsResponseListOffsetsPartitionResponse: [
+    { field: 'oldStyleOffsets', lo: 0, hi: 0, kind: 'int64s' },
+    { field: 'timestamp', lo: 1, hi: 32767, kind: 'int64' },
+    { field: 'offset', lo: 1, hi: 32767, kind: 'int64' },
+  ],
+  OffsetCommitRequest: [
+    { field: 'retentionTimeMs', lo: 2, hi: 4, kind: 'int64' },
+    { field: 'topics', lo: 0, hi: 32767, kind: 'structs', struct: 'OffsetCommitRequestOffsetCommitRequestTopic' },
+  ],
+  OffsetCommitRequestOffsetCommitRequestTopic: [
+    { field: 'partitions', lo: 0, hi: 32767, kind: 'structs', struct: 'OffsetCommitRequestOffsetCommitRequestPartition' },
+  ],
+  OffsetCommitRequestOffsetCommitRequestPartition: [
+    { field: 'committedOffset', lo: 0, hi: 32767, kind: 'int64Exact' },
+    { field: 'commitTimestamp', lo: 1, hi: 1, kind: 'int64' },
+  ],
+  OffsetFetchResponse: [
+    { field: 'topics', lo: 0, hi: 7, kind: 'structs', struct: 'OffsetFetchResponseOffsetFetchResponseTopic' },
+    { field: 'groups', lo: 8, hi: 32767, kind: 'structs', struct: 'OffsetFetchResponseOffsetFetchResponseGroup' },
+  ],
+  OffsetFetchResponseOffsetFetchResponseTopic: [
+    { field: 'partitions', lo: 0, hi: 7, kind: 'structs', struct: 'OffsetFetchResponseOffsetFetchResponsePartition' },
+  ],
+  OffsetFetchResponseOffsetFetchResponsePartition: [
+    { field: 'committedOffset', lo: 0, hi: 7, kind: 'int64Exact' },
+  ],
+  OffsetFetchResponseOffsetFetchResponseGroup: [
+    { field: 'topics', lo: 8, hi: 32767, kind: 'structs', struct: 'OffsetFetchResponseOffsetFetchResponseTopics' },
+  ],
+  OffsetFetchResponseOffsetFetchResponseTopics: [
+    { field: 'partitions', lo: 8, hi: 32767, kind: 'structs', struct: 'OffsetFetchResponseOffsetFetchResponsePartitions' },
+  ],
+  OffsetFetchResponseOffsetFetchResponsePartitions: [
+    { field: 'committedOffset', lo: 8, hi: 32767, kind: 'int64Exact' },
+  ],
+  ApiVersionsResponse: [
+    { field: 'finalizedFeaturesEpoch', lo: 3, hi: 32767, kind: 'int64' },
+  ],
+  DeleteRecordsRequest: [
+    { field: 'topics', lo: 0, hi: 32767, kind: 'structs', struct: 'DeleteRecordsRequestDeleteRecordsTopic' },
+  ],
+  DeleteRecordsRequestDeleteRecordsTopic: [
+    { field: 'partitions', lo: 0, hi: 32767, kind: 'structs', struct: 'DeleteRecordsRequestDeleteRecordsPartition' },
+  ],
+  DeleteRecordsRequestDeleteRecordsPartition: [
+    { field: 'offset', lo: 0, hi: 32767, kind: 'int64Exact' },
+  ],
+  DeleteRecordsResponse: [
+    { field: 'topics', lo: 0, hi: 32767, kind: 'structs', struct: 'DeleteRecordsResponseDeleteRecordsTopicResult' },
+  ],
+  DeleteRecordsResponseDeleteRecordsTopicResult: [
+    { field: 'partitions', lo: 0, hi: 32767, kind: 'structs', struct: 'DeleteRecordsResponseDeleteRecordsPartitionResult' },
+  ],
+  DeleteRecordsResponseDeleteRecordsPartitionResult: [
+    { field: 'lowWatermark', lo: 0, hi: 32767, kind: 'int64' },
+  ],
+  InitProducerIdRequest: [
+    { field: 'producerId', lo: 3, hi: 32767, kind: 'int64' },
+  ],
+  InitProducerIdResponse: [
+    { field: 'producerId', lo: 0, hi: 32767, kind: 'int64' },
+  ],
+  OffsetForLeaderEpochResponse: [
+    { field: 'topics', lo: 0, hi: 32767, kind: 'structs', struct: 'OffsetForLeaderEpochResponseOffsetForLeaderTopicResult' },
+  ],
+  OffsetForLeaderEpochResponseOffsetForLeaderTopicResult: [
+    { field: 'partitions', lo: 0, hi: 32767, kind: 'structs', struct: 'OffsetForLeaderEpochResponseEpochEndOffset' },
+  ],
+  OffsetForLeaderEpochResponseEpochEndOffset: [
+    { field: 'endOffset', lo: 0, hi: 32767, kind: 'int64' },
+  ],
+  AddPartitionsToTxnRequest: [
+    { field: 'transactions', lo: 4, hi: 32767, kind: 'structs', struct: 'AddPartitionsToTxnRequestAddPartitionsToTxnTransaction' },
+    { field: 'v3AndBelowProducerId', lo: 0, hi: 3, kind: 'int64' },
+  ],
+  AddPartitionsToTxnRequestAddPartitionsToTxnTransaction: [
+    { field: 'producerId', lo: 4, hi: 32767, kind: 'int64' },
+  ],
+  AddOffsetsToTxnRequest: [
+    { field: 'producerId', lo: 0, hi: 32767, kind: 'int64' },
+  ],
+  EndTxnRequest: [
+    { field: 'producerId', lo: 0, hi: 32767, kind: 'int64' },
+  ],
+  WriteTxnMarkersRequest: [
+    { field: 'markers', lo: 0, hi: 32767, kind: 'structs', struct: 'WriteTxnMarkersRequestWritableTxnMarker' },
+  ],
+  WriteTxnMarkersRequestWritableTxnMarker: [
+    { field: 'producerId', lo: 0, hi: 32767, kind: 'int64' },
+  ],
+  WriteTxnMarkersResponse: [
+    { field: 'markers', lo: 0, hi: 32767, kind: 'structs', struct: 'WriteTxnMarkersResponseWritableTxnMarkerResult' },
+  ],
+  WriteTxnMarkersResponseWritableTxnMarkerResult: [
+    { field: 'producerId', lo: 0, hi: 32767, kind: 'int64' },
+  ],
+  TxnOffsetCommitRequest: [
+    { field: 'producerId', lo: 0, hi: 32767, kind: 'int64' },
+    { field: 'topics', lo: 0, hi: 32767, kind: 'structs', struct: 'TxnOffsetCommitRequestTxnOffsetCommitRequestTopic' },
+  ],
+  TxnOffsetCommitRequestTxnOffsetCommitRequestTopic: [
+    { field: 'partitions', lo: 0, hi: 32767, kind: 'structs', struct: 'TxnOffsetCommitRequestTxnOffsetCommitRequestPartition' },
+  ],
+  TxnOffsetCommitRequestTxnOffsetCommitRequestPartition: [
+    { field: 'committedOffset', lo: 0, hi: 32767, kind: 'int64Exact' },
+  ],
+  SaslAuthenticateResponse: [
+    { field: 'sessionLifetimeMs', lo: 1, hi: 32767, kind: 'int64' },
+  ],
+  DescribeProducersResponse: [
+    { field: 'topics', lo: 0, hi: 32767, kind: 'structs', struct: 'DescribeProducersResponseTopicResponse' },
+  ],
+  DescribeProducersResponseTopicResponse: [
+    { field: 'partitions', lo: 0, hi: 32767, kind: 'structs', struct: 'DescribeProducersResponsePartitionResponse' },
+  ],
+  DescribeProducersResponsePartitionResponse: [
+    { field: 'activeProducers', lo: 0, hi: 32767, kind: 'structs', struct: 'DescribeProducersResponseProducerState' },
+  ],
+  DescribeProducersResponseProducerState: [
+    { field: 'producerId', lo: 0, hi: 32767, kind: 'int64' },
+    { field: 'lastTimestamp', lo: 0, hi: 32767, kind: 'int64' },
+    { field: 'currentTxnStartOffset', lo: 0, hi: 32767, kind: 'int64' },
+  ],
+  DescribeTransactionsResponse: [
+    { field: 'transactionStates', lo: 0, hi: 32767, kind: 'structs', struct: 'DescribeTransactionsResponseTransactionState' },
+  ],
+  DescribeTransactionsResponseTransactionState: [
+    { field: 'transactionStartTimeMs', lo: 0, hi: 32767, kind: 'int64' },
+    { field: 'producerId', lo: 0, hi: 32767, kind: 'int64' },
+  ],
+  ListTransactionsRequest: [
+    { field: 'producerIdFilters', lo: 0, hi: 32767, kind: 'int64s' },
+    { field: 'durationFilter', lo: 1, hi: 32767, kind: 'int64' },
+  ],
+  ListTransactionsResponse: [
+    { field: 'transactionStates', lo: 0, hi: 32767, kind: 'structs', struct: 'ListTransactionsResponseTransactionState' },
+  ],
+  ListTransactionsResponseTransactionState: [
+    { field: 'producerId', lo: 0, hi: 32767, kind: 'int64' },
+  ],
+  BrokerRegistrationRequest: [
+    { field: 'previousBrokerEpoch', lo: 3, hi: 32767, kind: 'int64' },
+  ],
+  BrokerRegistrationResponse: [
+    { field: 'brokerEpoch', lo: 0, hi: 32767, kind: 'int64' },
+  ],
+  BrokerHeartbeatRequest: [
+    { field: 'brokerEpoch', lo: 0, hi: 32767, kind: 'int64' },
+    { field: 'currentMetadataOffset', lo: 0, hi: 32767, kind: 'int64' },
+  ],
+  AlterPartitionRequest: [
+    { field: 'brokerEpoch', lo: 0, hi: 32767, kind: 'int64' },
+    { field: 'topics', lo: 0, hi: 32767, kind: 'structs', struct: 'AlterPartitionRequestTopicData' },
+  ],
+  AlterPartitionRequestTopicData: [
+    { field: 'partitions', lo: 0, hi: 32767, kind: 'structs', struct: 'AlterPartitionRequestPartitionData' },
+  ],
+  AlterPartitionRequestPartitionData: [
+    { field: 'newIsrWithEpochs', lo: 3, hi: 32767, kind: 'structs', struct: 'AlterPartitionRequestBrokerState' },
+  ],
+  AlterPartitionRequestBrokerState: [
+    { field: 'brokerEpoch', lo: 3, hi: 32767, kind: 'int64' },
+  ],
+  AllocateProducerIdsRequest: [
+    { field: 'brokerEpoch', lo: 0, hi: 32767, kind: 'int64' },
+  ],
+  AllocateProducerIdsResponse: [
+    { field: 'producerIdStart', lo: 0, hi: 32767, kind: 'int64' },
+  ],
+};

@@ -11,6 +11,7 @@
 // answered in request order.
 import { ErrorCode } from '../../protocol/errors.js';
 import { decodeFetchRequest, encodeFetchResponse, FetchApi } from '../../protocol/messages/Fetch.js';
+import { int64ForComparison } from '../../protocol/primitives.js';
 import type { FetchResponse } from '../../protocol/messages/Fetch.js';
 import type { FetchPartitionRequest, FetchPartitionResult } from '../ReplicaManager.js';
 import { defineApi } from './Api.js';
@@ -36,7 +37,7 @@ export const fetchApi = defineApi(
         partitions.push({
           topic: name,
           partition: p.partition,
-          fetchOffset: p.fetchOffset,
+          fetchOffset: int64ForComparison(p.fetchOffset), // past ±(2^53-1): ±Infinity, out of range like Kafka
           partitionMaxBytes: p.partitionMaxBytes,
           currentLeaderEpoch: p.currentLeaderEpoch,
           lastFetchedEpoch: p.lastFetchedEpoch,

@@ -38,7 +38,8 @@ export const listOffsetsApi = defineApi(
             }
             default: {
               if (p.timestamp < 0) return result(ErrorCode.UNSUPPORTED_VERSION);
-              const found = partition.log.fetchOffsetByTimestamp(p.timestamp);
+              // A bigint target lies past 2^53-1, after every timestamp the log can hold: nothing found.
+              const found = typeof p.timestamp === 'bigint' ? null : partition.log.fetchOffsetByTimestamp(p.timestamp);
               return found && found.offset < partition.highWatermark
                 ? result(ErrorCode.NONE, found.offset, found.timestamp, epoch)
                 : result(ErrorCode.NONE);

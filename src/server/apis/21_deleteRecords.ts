@@ -5,6 +5,7 @@
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import { decodeDeleteRecordsRequest, DeleteRecordsApi, encodeDeleteRecordsResponse } from '../../protocol/messages/DeleteRecords.js';
 import type { DeleteRecordsResponse } from '../../protocol/messages/DeleteRecords.js';
+import { int64ForComparison } from '../../protocol/primitives.js';
 import { GROUP_METADATA_TOPIC } from '../group/GroupMetadataRecords.js';
 import { defineApi } from './Api.js';
 
@@ -20,7 +21,7 @@ export const deleteRecordsApi = defineApi(
         try {
           if (t.name === GROUP_METADATA_TOPIC) throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, `Cannot delete records of internal topic ${t.name}`);
           const partition = rm.leaderPartitionOrThrow(t.name, p.partitionIndex);
-          const target = p.offset === -1 ? partition.highWatermark : p.offset;
+          const target = p.offset === -1 ? partition.highWatermark : int64ForComparison(p.offset);
           if (target < 0 || target > partition.highWatermark) throw new KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE);
           const low = partition.log.deleteRecordsBefore(target);
           return { partitionIndex: p.partitionIndex, lowWatermark: low, errorCode: ErrorCode.NONE };

@@ -24,6 +24,7 @@
 import type { Socket } from 'node:net';
 import type { Logger } from '../../logger.js';
 import { ErrorCode, KafkaError, errorName } from '../../protocol/errors.js';
+import type { Int64 } from '../../protocol/primitives.js';
 import type { BrokerInfo, TopicImage } from '../../replication/MetadataImage.js';
 import type { KafkaConfig } from '../KafkaConfig.js';
 import type { Partition } from '../Partition.js';
@@ -123,7 +124,7 @@ export interface LeaveResult {
 
 export interface CommitPartition {
   partitionIndex: number;
-  committedOffset: number;
+  committedOffset: Int64;
   committedLeaderEpoch: number;
   commitTimestamp: number;
   committedMetadata: string | null;
@@ -159,7 +160,7 @@ export interface DeletedGroup {
 
 export interface FetchedPartition {
   partitionIndex: number;
-  committedOffset: number;
+  committedOffset: Int64;
   committedLeaderEpoch: number;
   metadata: string;
   errorCode: number;
@@ -1077,7 +1078,8 @@ export class GroupCoordinator {
       this.rescheduleHeartbeat(group, group.get(p.memberId));
     }
     const now = this.now();
-    const expireTimestamp = p.retentionTimeMs === -1 ? -1 : now + p.retentionTimeMs;
+    // Saturated: a retention reaching past 2^53-1 ms since the epoch never expires either way, and int64 writes refuse unsafe numbers.
+    const expireTimestamp = p.retentionTimeMs === -1 ? -1 : Math.min(now + p.retentionTimeMs, Number.MAX_SAFE_INTEGER);
     const records: GroupLogRecord[] = [];
     const results = p.topics.map((t) => ({
       name: t.name,

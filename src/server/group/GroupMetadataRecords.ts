@@ -14,7 +14,11 @@
 // A null value is a tombstone; replaying a partition's log from its start offset, the last
 // record of each key wins. A group lives in partition abs(groupId.hashCode()) % partitions,
 // with Java's String.hashCode and Kafka's Utils.abs, so a group lands where Kafka puts it.
-import { Reader, Writer } from '../../protocol/primitives.js';
+//
+// A committed offset is kept exactly over the whole int64 range (Int64: a bigint beyond
+// ±(2^53-1)), since OffsetFetch must hand back what was committed. The timestamps are numbers:
+// reading one beyond ±(2^53-1) throws, and so does writing one (never a wrapped value).
+import { Reader, Writer, type Int64 } from '../../protocol/primitives.js';
 import type { KafkaConfig } from '../KafkaConfig.js';
 
 export const GROUP_METADATA_TOPIC = '__consumer_offsets';
@@ -38,7 +42,8 @@ export function offsetsTopicConfigs(config: KafkaConfig): Record<string, string>
 }
 
 export interface OffsetAndMetadata {
-  offset: number;
+  /** Exactly as committed, over the whole int64 range. */
+  offset: Int64;
   leaderEpoch: number;
   metadata: string;
   commitTimestamp: number;
@@ -85,8 +90,8 @@ export function encodeValue(rec: GroupLogRecord): Buffer | null {
   const w = new Writer(128);
   if (rec.kind === 'offset') {
     const v = rec.value;
-    if (v.expireTimestamp >= 0) w.int16(1).int64(v.offset).string(v.metadata).int64(v.commitTimestamp).int64(v.expireTimestamp);
-    else w.int16(3).int64(v.offset).int32(v.leaderEpoch).string(v.metadata).int64(v.commitTimestamp);
+    if (v.expireTimestamp >= 0) w.int16(1).int64Exact(v.offset).string(v.metadata).int64(v.commitTimestamp).int64(v.expireTimestamp);
+    else w.int16(3).int64Exact(v.offset).int32(v.leaderEpoch).string(v.metadata).int64(v.commitTimestamp);
   } else {
     const g = rec.value;
     w.int16(3).string(g.protocolType).int32(g.generation).nullableString(g.protocol).nullableString(g.leader).int64(g.currentStateTimestamp);
@@ -110,7 +115,7 @@ export function decodeRecord(key: Buffer, value: Buffer | null): GroupLogRecord 
     if (value === null) return { kind: 'offset', group, topic, partition, value: null };
     const r = new Reader(value);
     const version = r.int16();
-    const offset = r.int64();
+    const offset = r.int64Exact();
     const leaderEpoch = version >= 3 ? r.int32() : -1;
     const metadata = r.string();
     const commitTimestamp = r.int64();
