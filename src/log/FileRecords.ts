@@ -1,7 +1,13 @@
 // The bytes of one segment's .log: either a file (synchronous I/O, page cache) or memory.
 // Both hold record batches exactly as on the wire, appended whole.
+//
+// A file's `size` is the truth: reads never go past it. A failed write (ENOSPC mid-batch) or a
+// failed cut leaves bytes past `size` in the file; they are cut before anything else is written
+// (`append` retries the cut first and fails while it cannot), so they can never turn into
+// records that a later append or a restart would find.
 
 import fs from 'node:fs';
+import { injectedFault, ioError, maybeFailWrite } from './LogIO.js';
 
 export interface RecordsStore {
   /** Bytes currently held. */
@@ -28,6 +34,8 @@ export class FileRecords implements RecordsStore {
   private fd: number;
   private _size: number;
   private closed = false;
+  /** The file may hold bytes past `_size` (a failed write or cut) that must go before the next write. */
+  private tailPending = false;
 
   constructor(readonly path: string) {
     this.fd = fs.openSync(path, fs.existsSync(path) ? 'r+' : 'w+');
@@ -38,10 +46,35 @@ export class FileRecords implements RecordsStore {
     return this._size;
   }
 
+  /** Append all of data or nothing: on failure the file is cut back (now, or before the next write). */
   append(data: Buffer): void {
+    if (this.tailPending) this.cutTail();
+    const fault = injectedFault('segment', this.path);
+    const limit = fault ? Math.min(fault.afterBytes ?? 0, data.length) : data.length;
     let off = 0;
-    while (off < data.length) off += fs.writeSync(this.fd, data, off, data.length - off, this._size + off);
+    try {
+      while (off < limit) off += fs.writeSync(this.fd, data, off, limit - off, this._size + off);
+      if (fault) throw ioError(fault, this.path);
+    } catch (err) {
+      this.tailPending = true;
+      try {
+        this.cutTail();
+      } catch {
+        /* still pending: the next append retries the cut before writing */
+      }
+      throw err;
+    }
     this._size += data.length;
+  }
+
+  /** Whether bytes of a failed write may still sit past `size` in the file. */
+  get hasPendingTail(): boolean {
+    return this.tailPending;
+  }
+
+  private cutTail(): void {
+    fs.ftruncateSync(this.fd, this._size);
+    this.tailPending = false;
   }
 
   readInto(target: Buffer, pos: number, targetPos = 0, length = target.length - targetPos): number {
@@ -64,13 +97,17 @@ export class FileRecords implements RecordsStore {
   }
 
   truncateTo(size: number): void {
-    if (size >= this._size) return;
-    fs.ftruncateSync(this.fd, size);
-    this._size = size;
+    if (size >= this._size && !this.tailPending) return;
+    // Readers stop at the new size at once, even if the cut itself fails (then it is retried).
+    this._size = Math.min(size, this._size);
+    this.tailPending = true;
+    this.cutTail();
   }
 
   flush(): void {
-    if (!this.closed) fs.fsyncSync(this.fd);
+    if (this.closed) return;
+    maybeFailWrite('fsync', this.path);
+    fs.fsyncSync(this.fd);
   }
 
   close(): void {

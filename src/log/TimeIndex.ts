@@ -3,6 +3,7 @@
 // segment up to and including the batch starting at offset O is T. Timestamps strictly increase.
 
 import { AbstractIndex, withCapacity } from './AbstractIndex.js';
+import type { WriteSite } from './LogIO.js';
 
 export interface TimestampOffset {
   timestamp: number;
@@ -12,6 +13,7 @@ export interface TimestampOffset {
 const TWO_32 = 4294967296;
 
 export class TimeIndex extends AbstractIndex {
+  protected readonly site: WriteSite = 'time-index';
   static readonly ENTRY_SIZE = 12;
   private ts = new Float64Array(16);
   private rel = new Int32Array(16);

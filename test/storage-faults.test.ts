@@ -1,0 +1,286 @@
+// Disk-full (ENOSPC) and I/O errors at every write site of a partition log (issue 10, points 1
+// and 4), injected with src/log/LogIO.ts. What must hold at each site: the failing append is
+// refused whole (nothing of it is ever readable, its offsets are not used up), earlier
+// acknowledged records stay readable, the next append gets the right offset once the disk has
+// room again, and a restart — clean or crash — brings back exactly the acknowledged records.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { LogConfig, type LogConfigValues } from '../src/log/LogConfig.js';
+import { clearWriteFaults, injectWriteFault, pendingWriteFaults, type WriteFault } from '../src/log/LogIO.js';
+import { UnifiedLog } from '../src/log/UnifiedLog.js';
+import * as RB from '../src/protocol/recordBatch.js';
+
+const T0 = 1_700_000_000_000;
+
+/** One batch of n records, tagged so the test can tell batches apart; idempotent when pid is given. */
+function batch(tag: string, n = 2, opts: { ts?: number; pid?: number; seq?: number; size?: number } = {}): Buffer {
+  const ts = opts.ts ?? T0;
+  return RB.encodeRecordBatch({
+    baseTimestamp: ts,
+    producerId: opts.pid ?? -1,
+    producerEpoch: opts.pid === undefined ? -1 : 0,
+    baseSequence: opts.seq ?? -1,
+    records: Array.from({ length: n }, (_, i) => ({ key: Buffer.from(`${tag}-${i}`), value: Buffer.alloc(opts.size ?? 30, 0x61), timestamp: ts + i })),
+  });
+}
+
+/** Every readable record as "offset:key". */
+function contents(log: UnifiedLog): string[] {
+  const out: string[] = [];
+  let offset = log.logStartOffset;
+  while (offset < log.logEndOffset) {
+    const { records } = log.read(offset, 1 << 20, Infinity, true);
+    if (!records) break;
+    for (const b of RB.decodeRecordBatches(records)) {
+      expect(b.crcValid).toBe(true);
+      for (const r of b.records) if (r.offset >= offset) out.push(`${r.offset}:${r.key!.toString()}`);
+      offset = b.lastOffset + 1;
+    }
+  }
+  return out;
+}
+
+const tmp: string[] = [];
+const logs: UnifiedLog[] = [];
+afterEach(() => {
+  clearWriteFaults();
+  for (const l of logs.splice(0)) l.abandon();
+  for (const d of tmp.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+
+function newDir(): string {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'minikafka-faults-'));
+  tmp.push(d);
+  return path.join(d, 'faulty-0');
+}
+
+function open(dir: string, config: Partial<LogConfigValues> = {}): UnifiedLog {
+  const log = UnifiedLog.open(dir, new LogConfig({ indexIntervalBytes: 1, ...config }));
+  logs.push(log);
+  return log;
+}
+
+function expectIoError(fn: () => unknown, code = 'ENOSPC'): void {
+  expect(fn).toThrow(expect.objectContaining({ code }));
+}
+
+/** The acknowledged records after a reopen, clean (close) or after a crash (abandon). */
+function reopened(log: UnifiedLog, how: 'close' | 'crash', config: Partial<LogConfigValues> = {}): UnifiedLog {
+  if (how === 'close') log.close();
+  else log.abandon();
+  logs.splice(logs.indexOf(log), 1);
+  return open(log.dir!, config);
+}
+
+const APPEND_SITES: WriteFault[] = [
+  { site: 'segment' },
+  { site: 'segment', afterBytes: 40 }, // part of the batch reached the file
+  { site: 'offset-index' },
+  { site: 'offset-index', afterBytes: 4 },
+  { site: 'time-index' },
+  { site: 'time-index', afterBytes: 6 },
+];
+
+describe('a failed append is all-or-nothing', () => {
+  for (const fault of APPEND_SITES) {
+    for (const how of ['close', 'crash'] as const) {
+      it(`${fault.site}${fault.afterBytes ? ` (partial write of ${fault.afterBytes} bytes)` : ''}, then ${how} and reopen`, () => {
+        const log = open(newDir());
+        log.appendAsLeader(batch('a', 2, { ts: T0 }), 0);
+        log.appendAsLeader(batch('b', 2, { ts: T0 + 10 }), 0);
+        injectWriteFault(fault);
+        expectIoError(() => log.appendAsLeader(batch('lost', 3, { ts: T0 + 20 }), 0));
+        expect(pendingWriteFaults()).toBe(0);
+        expect(log.logEndOffset).toBe(4);
+        expect(contents(log)).toEqual(['0:a-0', '1:a-1', '2:b-0', '3:b-1']);
+        // space is back: the next acknowledged batch takes the next offset
+        expect(log.appendAsLeader(batch('c', 2, { ts: T0 + 30 }), 0)).toMatchObject({ firstOffset: 4, lastOffset: 5 });
+        const acked = ['0:a-0', '1:a-1', '2:b-0', '3:b-1', '4:c-0', '5:c-1'];
+        expect(contents(log)).toEqual(acked);
+        expect(log.fetchOffsetByTimestamp(T0 + 21)).toEqual({ offset: 4, timestamp: T0 + 30 });
+
+        const again = reopened(log, how);
+        expect(contents(again)).toEqual(acked);
+        expect(again.logEndOffset).toBe(6);
+        expect(again.fetchOffsetByTimestamp(T0 + 21)).toEqual({ offset: 4, timestamp: T0 + 30 });
+        expect(again.appendAsLeader(batch('d', 1), 0).firstOffset).toBe(6);
+      });
+    }
+  }
+
+  it('an idempotent batch refused for a full disk is appended by its retry, once', () => {
+    const log = open(newDir());
+    expect(log.appendAsLeader(batch('p0', 2, { pid: 7, seq: 0 }), 0).firstOffset).toBe(0);
+    injectWriteFault({ site: 'segment', afterBytes: 10 });
+    expectIoError(() => log.appendAsLeader(batch('p1', 2, { pid: 7, seq: 2 }), 0));
+    // the producer state did not take the refused batch: its retry is new, not a duplicate, and not a gap
+    const retry = log.appendAsLeader(batch('p1', 2, { pid: 7, seq: 2 }), 0);
+    expect(retry).toMatchObject({ firstOffset: 2, lastOffset: 3 });
+    expect(retry.duplicate).toBeUndefined();
+    expect(log.appendAsLeader(batch('p1', 2, { pid: 7, seq: 2 }), 0)).toMatchObject({ firstOffset: 2, duplicate: true });
+    expect(contents(log)).toEqual(['0:p0-0', '1:p0-1', '2:p1-0', '3:p1-1']);
+  });
+
+  it('a follower append that fails leaves the log as it was, and the refetch appends it', () => {
+    const leader = UnifiedLog.open(null, new LogConfig());
+    leader.appendAsLeader(batch('x', 2), 3);
+    leader.appendAsLeader(batch('y', 2), 4);
+    const follower = open(newDir());
+    const fetched = () => Buffer.from(leader.read(follower.logEndOffset, 1 << 20, Infinity, true).records!);
+    injectWriteFault({ site: 'offset-index' });
+    expectIoError(() => follower.appendAsFollower(fetched()));
+    expect(follower.logEndOffset).toBe(0);
+    // only an entry at the log end may stay (as Kafka's new leader writes one); epoch 4 at offset 2 must not
+    expect(follower.leaderEpochCache.all()).toEqual([{ epoch: 3, startOffset: 0 }]);
+    follower.appendAsFollower(fetched());
+    expect(contents(follower)).toEqual(['0:x-0', '1:x-1', '2:y-0', '3:y-1']);
+    expect(follower.leaderEpochCache.all()).toEqual([
+      { epoch: 3, startOffset: 0 },
+      { epoch: 4, startOffset: 2 },
+    ]);
+  });
+});
+
+describe('rolls, checkpoints and snapshots on a full disk', () => {
+  for (const site of ['segment-create', 'producer-snapshot', 'time-index'] as const) {
+    it(`a roll that fails at ${site} refuses the append; the next one rolls and the idempotent state survives a restart`, () => {
+      const config = { segmentBytes: 400 };
+      const log = open(newDir(), config);
+      let seq = 0;
+      const acked: string[] = [];
+      const produce = (tag: string) => {
+        const info = log.appendAsLeader(batch(tag, 2, { pid: 11, seq, size: 60 }), 0);
+        seq += 2;
+        acked.push(`${info.firstOffset}:${tag}-0`, `${info.lastOffset}:${tag}-1`);
+      };
+      while (log.segmentCount() === 1) produce(`r${seq}`);
+      const segments = log.segmentCount();
+      // the next append after this one would roll again: fill the active segment first
+      const end = log.logEndOffset;
+      while (log.activeSegment.size + 250 <= 400) produce(`f${seq}`);
+      injectWriteFault({ site, pathIncludes: site === 'time-index' ? path.basename(log.dir!) : undefined });
+      expectIoError(() => log.appendAsLeader(batch('lost', 2, { pid: 11, seq, size: 60 }), 0));
+      expect(pendingWriteFaults()).toBe(0);
+      expect(contents(log)).toEqual(acked);
+      expect(log.logEndOffset).toBeGreaterThanOrEqual(end);
+      produce('after');
+      expect(log.segmentCount()).toBe(segments + 1);
+      expect(contents(log)).toEqual(acked);
+
+      const again = reopened(log, 'crash', config);
+      expect(contents(again)).toEqual(acked);
+      // the last batch is still known to the producer state: its retry is a duplicate
+      expect(again.appendAsLeader(batch('after', 2, { pid: 11, seq: seq - 2, size: 60 }), 0)).toMatchObject({ duplicate: true });
+      expect(again.appendAsLeader(batch('next', 2, { pid: 11, seq, size: 60 }), 0).firstOffset).toBe(again.logEndOffset - 2);
+    });
+  }
+
+  it('leader-epoch-checkpoint: a new epoch that cannot be recorded refuses the append', () => {
+    const log = open(newDir());
+    log.appendAsLeader(batch('a'), 1);
+    injectWriteFault({ site: 'leader-epoch-checkpoint' });
+    expectIoError(() => log.appendAsLeader(batch('lost'), 2));
+    expect(contents(log)).toEqual(['0:a-0', '1:a-1']);
+    expect(log.leaderEpochCache.all()).toEqual([{ epoch: 1, startOffset: 0 }]);
+    expect(log.appendAsLeader(batch('b'), 2).firstOffset).toBe(2);
+    const again = reopened(log, 'crash');
+    expect(contents(again)).toEqual(['0:a-0', '1:a-1', '2:b-0', '3:b-1']);
+    expect(again.leaderEpochCache.all()).toEqual([
+      { epoch: 1, startOffset: 0 },
+      { epoch: 2, startOffset: 2 },
+    ]);
+    expect(again.endOffsetForEpoch(1)).toEqual({ epoch: 1, endOffset: 2 });
+  });
+
+  it('leader-epoch-checkpoint: a truncation that cannot rewrite it is written before the next append', () => {
+    const log = open(newDir());
+    log.appendAsLeader(batch('a'), 1);
+    log.appendAsLeader(batch('b'), 2);
+    injectWriteFault({ site: 'leader-epoch-checkpoint' });
+    log.truncateTo(2); // a follower dropping a divergent suffix: the truncation itself happens
+    expect(contents(log)).toEqual(['0:a-0', '1:a-1']);
+    expect(log.leaderEpochCache.all()).toEqual([{ epoch: 1, startOffset: 0 }]);
+    injectWriteFault({ site: 'leader-epoch-checkpoint' });
+    // appending epoch-1 data past the stale (2, 2) entry on disk would make it a lie: refused until written
+    expectIoError(() => log.appendAsFollower(reEpoch(batch('c'), 2, 1)));
+    log.appendAsFollower(reEpoch(batch('c'), 2, 1));
+    const again = reopened(log, 'crash');
+    expect(again.leaderEpochCache.all()).toEqual([{ epoch: 1, startOffset: 0 }]);
+    expect(contents(again)).toEqual(['0:a-0', '1:a-1', '2:c-0', '3:c-1']);
+  });
+
+  for (const site of ['recovery-point', 'fsync'] as const) {
+    it(`${site}: with flush.messages=1 the append stands, the flush is retried, and a crash loses nothing`, () => {
+      const log = open(newDir(), { flushMessages: 1 });
+      log.appendAsLeader(batch('a'), 0);
+      injectWriteFault({ site });
+      expect(log.appendAsLeader(batch('b'), 0).firstOffset).toBe(2);
+      expect(log.recoveryPoint).toBe(site === 'fsync' ? 2 : 4);
+      expect(log.appendAsLeader(batch('c'), 0).firstOffset).toBe(4);
+      expect(log.recoveryPoint).toBe(6);
+      expect(fs.readFileSync(path.join(log.dir!, 'recovery-point'), 'utf8').trim()).toBe('6');
+      const again = reopened(log, 'crash');
+      expect(contents(again)).toEqual(['0:a-0', '1:a-1', '2:b-0', '3:b-1', '4:c-0', '5:c-1']);
+    });
+  }
+
+  it('log-start-offset: DeleteRecords that cannot record the new start changes nothing', () => {
+    const log = open(newDir());
+    log.appendAsLeader(batch('a'), 0);
+    log.appendAsLeader(batch('b'), 0);
+    log.deleteRecordsBefore(1);
+    injectWriteFault({ site: 'log-start-offset' });
+    expectIoError(() => log.deleteRecordsBefore(3));
+    expect(log.logStartOffset).toBe(1);
+    const again = reopened(log, 'crash');
+    expect(again.logStartOffset).toBe(1);
+    expect(again.deleteRecordsBefore(3)).toBe(3);
+  });
+
+  it('log-start-offset: retention still deletes, and the start offset follows the first segment after a restart', () => {
+    const config = { segmentBytes: 300, retentionBytes: 0 };
+    const log = open(newDir(), config);
+    for (let i = 0; i < 6; i++) log.appendAsLeader(batch(`s${i}`, 2, { size: 60 }), 0);
+    expect(log.segmentCount()).toBeGreaterThan(2);
+    injectWriteFault({ site: 'log-start-offset', times: 5 });
+    expect(log.applyRetention(T0, 8)).toBeGreaterThan(0);
+    const start = log.logStartOffset;
+    expect(start).toBeGreaterThan(0);
+    const again = reopened(log, 'crash', config);
+    expect(again.logStartOffset).toBe(start);
+    expect(contents(again)[0]).toBe(`${start}:${contents(again)[0]!.split(':')[1]}`);
+  });
+
+  it('close on a full disk closes the files without throwing, and the next open recovers everything', () => {
+    const log = open(newDir());
+    log.appendAsLeader(batch('a', 2, { pid: 5, seq: 0 }), 0);
+    injectWriteFault({ site: 'recovery-point' });
+    injectWriteFault({ site: 'producer-snapshot' });
+    expect(() => log.close()).not.toThrow();
+    logs.splice(logs.indexOf(log), 1);
+    const again = open(log.dir!);
+    expect(contents(again)).toEqual(['0:a-0', '1:a-1']);
+    expect(again.appendAsLeader(batch('a', 2, { pid: 5, seq: 0 }), 0)).toMatchObject({ firstOffset: 0, duplicate: true });
+  });
+
+  it('a restart while the disk is still full opens the log and serves reads', () => {
+    const log = open(newDir());
+    log.appendAsLeader(batch('a'), 1);
+    log.abandon();
+    logs.splice(logs.indexOf(log), 1);
+    for (const site of ['recovery-point', 'log-start-offset', 'leader-epoch-checkpoint', 'producer-snapshot', 'fsync'] as const) {
+      injectWriteFault({ site, times: 10 });
+    }
+    const again = open(log.dir!);
+    expect(contents(again)).toEqual(['0:a-0', '1:a-1']);
+  });
+});
+
+/** The batch with base offset and partition leader epoch set (CRC fixed), as a leader would send it. */
+function reEpoch(b: Buffer, baseOffset: number, epoch: number): Buffer {
+  RB.setBaseOffset(b, 0, baseOffset);
+  RB.setPartitionLeaderEpoch(b, 0, epoch);
+  return b;
+}
