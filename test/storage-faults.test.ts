@@ -6,11 +6,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { startCluster, type Cluster } from '../src/index.js';
 import { LogConfig, type LogConfigValues } from '../src/log/LogConfig.js';
 import { clearWriteFaults, injectWriteFault, pendingWriteFaults, type WriteFault } from '../src/log/LogIO.js';
 import { UnifiedLog } from '../src/log/UnifiedLog.js';
 import * as RB from '../src/protocol/recordBatch.js';
+import { readAll, type ReadRecord } from './support/fetchAll.js';
 
 const T0 = 1_700_000_000_000;
 
@@ -284,3 +287,74 @@ function reEpoch(b: Buffer, baseOffset: number, epoch: number): Buffer {
   RB.setPartitionLeaderEpoch(b, 0, epoch);
   return b;
 }
+
+// Over TCP against an in-process broker: what a producer and a consumer see.
+describe('a broker on a full disk', () => {
+  const clusters: Cluster[] = [];
+  afterEach(async () => {
+    clearWriteFaults();
+    for (const c of clusters.splice(0)) await c.close();
+  });
+
+  async function startOn(dataDir: string, port = 0): Promise<Cluster> {
+    const c = await startCluster({ dataDir, port, config: { 'group.initial.rebalance.delay.ms': 0 } });
+    clusters.push(c);
+    return c;
+  }
+
+  const offsetsAndValues = (records: ReadRecord[]) => records.map((r) => `${r.offset}:${r.value}`);
+
+  for (const fault of [{ site: 'segment', afterBytes: 30 }, { site: 'offset-index' }, { site: 'time-index' }] as const) {
+    it(`${fault.site}: the produce gets KAFKA_STORAGE_ERROR, reads keep working, the next produce gets the next offset, a crash restart keeps them all`, async () => {
+      const dataDir = newDir();
+      const cluster = await startOn(dataDir);
+      const bootstrap = cluster.bootstrapServers[0]!;
+      await cluster.createTopic('faulty', { partitions: 1, config: { 'index.interval.bytes': 1 } });
+      const kafka = new Kafka({ clientId: 'faults', brokers: cluster.bootstrapServers, logLevel: logLevel.NOTHING, retry: { retries: 0 } });
+      const producer = kafka.producer();
+      await producer.connect();
+      for (let i = 0; i < 3; i++) {
+        await producer.send({ topic: 'faulty', acks: -1, messages: [{ value: `a${i}` }, { value: `b${i}` }] });
+      }
+      injectWriteFault({ ...fault, pathIncludes: 'faulty-0' });
+      await expect(producer.send({ topic: 'faulty', acks: -1, messages: [{ value: 'lost' }] })).rejects.toMatchObject({
+        cause: { type: 'KAFKA_STORAGE_ERROR' },
+      });
+      expect(pendingWriteFaults()).toBe(0);
+      const acked = ['0:a0', '1:b0', '2:a1', '3:b1', '4:a2', '5:b2'];
+      expect(offsetsAndValues(await readAll(bootstrap, 'faulty'))).toEqual(acked);
+      const [meta] = await producer.send({ topic: 'faulty', acks: -1, messages: [{ value: 'next' }] });
+      expect(meta!.baseOffset).toBe('6');
+      acked.push('6:next');
+      expect(offsetsAndValues(await readAll(bootstrap, 'faulty'))).toEqual(acked);
+      await producer.disconnect();
+
+      await cluster.stopBroker(1, { crash: true });
+      await cluster.startBroker(1);
+      expect(offsetsAndValues(await readAll(bootstrap, 'faulty'))).toEqual(acked);
+    });
+  }
+
+  it('an idempotent producer retries through a transient ENOSPC and its records land once; a clean restart keeps them', async () => {
+    const dataDir = newDir();
+    let cluster = await startOn(dataDir);
+    const port = Number(cluster.bootstrapServers[0]!.split(':')[1]);
+    await cluster.createTopic('retried', { partitions: 1 });
+    const kafka = new Kafka({ clientId: 'faults', brokers: cluster.bootstrapServers, logLevel: logLevel.NOTHING, retry: { retries: 5, initialRetryTime: 20 } });
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    await producer.send({ topic: 'retried', acks: -1, messages: [{ value: 'first' }] });
+    injectWriteFault({ site: 'segment', afterBytes: 20, times: 2, pathIncludes: 'retried-0' });
+    const [meta] = await producer.send({ topic: 'retried', acks: -1, messages: [{ value: 'second' }, { value: 'third' }] });
+    expect(pendingWriteFaults()).toBe(0);
+    expect(meta!.baseOffset).toBe('1');
+    await producer.disconnect();
+    const expected = ['0:first', '1:second', '2:third'];
+    expect(offsetsAndValues(await readAll(cluster.bootstrapServers[0]!, 'retried'))).toEqual(expected);
+
+    await cluster.close();
+    clusters.splice(clusters.indexOf(cluster), 1);
+    cluster = await startOn(dataDir, port);
+    expect(offsetsAndValues(await readAll(cluster.bootstrapServers[0]!, 'retried'))).toEqual(expected);
+  });
+});
