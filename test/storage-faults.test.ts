@@ -358,3 +358,46 @@ describe('a broker on a full disk', () => {
     expect(offsetsAndValues(await readAll(cluster.bootstrapServers[0]!, 'retried'))).toEqual(expected);
   });
 });
+
+describe('high-watermark checkpoint on a full disk', () => {
+  const clusters: Cluster[] = [];
+  afterEach(async () => {
+    clearWriteFaults();
+    for (const c of clusters.splice(0)) await c.close();
+  });
+
+  async function setUp(): Promise<{ cluster: Cluster; port: number; dataDir: string }> {
+    const dataDir = newDir();
+    const cluster = await startCluster({ dataDir, port: 0 });
+    clusters.push(cluster);
+    await cluster.createTopic('hw', { partitions: 1 });
+    const kafka = new Kafka({ clientId: 'faults', brokers: cluster.bootstrapServers, logLevel: logLevel.NOTHING });
+    const producer = kafka.producer();
+    await producer.connect();
+    injectWriteFault({ site: 'high-watermark', times: 1000 });
+    for (let i = 0; i < 3; i++) await producer.send({ topic: 'hw', acks: -1, messages: [{ value: `v${i}` }] });
+    await producer.disconnect();
+    return { cluster, dataDir, port: Number(cluster.bootstrapServers[0]!.split(':')[1]) };
+  }
+  const values = (rs: ReadRecord[]) => rs.map((r) => `${r.offset}:${r.value}`);
+
+  it('a broker that cannot write it keeps serving, and a crash restart serves every record', async () => {
+    const { cluster } = await setUp();
+    const before = pendingWriteFaults();
+    expect(() => cluster.brokers[0]!.applyRetention()).not.toThrow(); // the maintenance pass writes the checkpoint
+    expect(pendingWriteFaults()).toBeLessThan(before);
+    expect(values(await readAll(cluster.bootstrapServers[0]!, 'hw'))).toEqual(['0:v0', '1:v1', '2:v2']);
+    await cluster.stopBroker(1, { crash: true });
+    await cluster.startBroker(1);
+    expect(values(await readAll(cluster.bootstrapServers[0]!, 'hw'))).toEqual(['0:v0', '1:v1', '2:v2']);
+  });
+
+  // KNOWN DEFECT, outside src/log: Partition.close() writes the high-watermark checkpoint before
+  // closing its log and lets the error escape, so a clean shutdown on a full disk rejects (and
+  // leaves the remaining logs unclosed). Flip to it() once Partition.close contains it.
+  it.fails('a clean shutdown on a full disk does not reject', async () => {
+    const { cluster } = await setUp();
+    clusters.splice(0);
+    await cluster.close();
+  });
+});
