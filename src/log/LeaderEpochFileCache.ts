@@ -72,12 +72,16 @@ export class LeaderEpochFileCache {
 
   /**
    * The largest epoch <= `epoch` and the offset where it ends (the next epoch's start, or the
-   * log end offset for the latest epoch); {-1, -1} when no such epoch is known.
+   * log end offset for the latest epoch, also for a newer epoch: minikafka records an epoch at
+   * its first append, not when leadership starts). An epoch below the first known one ends where
+   * that one starts (as in Kafka: its data is gone, the caller may keep what lies before);
+   * {-1, -1} for epoch -1 or an empty cache.
    */
   endOffsetFor(epoch: number, logEndOffset: number): { epoch: number; endOffset: number } {
+    if (epoch < 0 || this.entries.length === 0) return { epoch: -1, endOffset: -1 };
     let i = this.entries.length - 1;
     while (i >= 0 && this.entries[i]!.epoch > epoch) i--;
-    if (i < 0) return { epoch: -1, endOffset: -1 };
+    if (i < 0) return { epoch, endOffset: this.entries[0]!.startOffset };
     const next = this.entries[i + 1];
     return { epoch: this.entries[i]!.epoch, endOffset: next ? next.startOffset : logEndOffset };
   }
