@@ -203,3 +203,160 @@ describe('LeaderEpochFileCache', () => {
     expect(again.leaderEpochCache.all()).toEqual([{ epoch: 2, startOffset: again.logStartOffset }]);
   });
 });
+
+// ---------------------------------------------------------------------------------------------
+
+/** The dedup state of the given producers, as plain data. */
+function stateOf(log: UnifiedLog, pids: number[]): unknown {
+  return JSON.parse(JSON.stringify(pids.map((pid) => log.producerState.get(pid) ?? null)));
+}
+
+const PIDS = [101, 102, 103];
+
+/**
+ * A scripted idempotent history over several segments: three producers interleaved, one epoch
+ * bump, ending at various offsets. Returns the producer state after each append, keyed by the
+ * log end offset it left.
+ */
+function writeHistory(log: UnifiedLog, appends = 24): Map<number, unknown> {
+  const seqs = new Map<number, number>(PIDS.map((p) => [p, 0]));
+  const epochs = new Map<number, number>(PIDS.map((p) => [p, 0]));
+  const states = new Map<number, unknown>([[log.logEndOffset, stateOf(log, PIDS)]]);
+  for (let i = 0; i < appends; i++) {
+    const pid = PIDS[i % 3]!;
+    if (i === 10) {
+      epochs.set(pid, 1); // the producer bumps its epoch: sequences restart at 0
+      seqs.set(pid, 0);
+    }
+    const n = 1 + (i % 3);
+    log.appendAsLeader(batch({ pid, epoch: epochs.get(pid)!, seq: seqs.get(pid)!, n, ts: T0 + i * 1000 }), 0);
+    seqs.set(pid, seqs.get(pid)! + n);
+    states.set(log.logEndOffset, stateOf(log, PIDS));
+  }
+  return states;
+}
+
+const SMALL_SEGMENTS = { segmentBytes: 500 };
+
+describe('producer state recovery', () => {
+  it('a snapshot is taken at each roll and holds the state as of the new base offset', () => {
+    const log = open(newDir(), SMALL_SEGMENTS);
+    const states = writeHistory(log);
+    expect(log.segmentCount()).toBeGreaterThan(3);
+    const snapshots = log.producerState.snapshotOffsets();
+    expect(snapshots).toEqual(log.logSegments().slice(1).map((s) => s.baseOffset));
+    for (const offset of snapshots) {
+      const psm = new ProducerStateManager(log.dir);
+      expect(psm.loadLatestSnapshot(offset)).toBe(offset);
+      expect(PIDS.map((p) => JSON.parse(JSON.stringify(psm.get(p) ?? null)))).toEqual(states.get(offset));
+    }
+  });
+
+  it('a crash without any snapshot replays the whole log to the same state', () => {
+    const log = open(newDir());
+    const states = writeHistory(log, 12);
+    expect(log.producerState.snapshotOffsets()).toEqual([]);
+    const again = crashAndReopen(log);
+    expect(stateOf(again, PIDS)).toEqual(states.get(again.logEndOffset));
+  });
+
+  it('a crash after rolls replays the tail after the newest snapshot to the same state', () => {
+    const log = open(newDir(), SMALL_SEGMENTS);
+    const states = writeHistory(log);
+    const newest = log.producerState.snapshotOffsets().at(-1)!;
+    expect(newest).toBeLessThan(log.logEndOffset); // there is a tail to replay
+    const again = crashAndReopen(log, SMALL_SEGMENTS);
+    expect(stateOf(again, PIDS)).toEqual(states.get(again.logEndOffset));
+    // the snapshot is what recovery started from: a tampered one shows through
+    again.abandon();
+    logs.splice(0);
+    const file = path.join(log.dir!, `${String(newest).padStart(20, '0')}.snapshot`);
+    const snap = JSON.parse(fs.readFileSync(file, 'utf8'));
+    snap.producers.push({ producerId: 999, producerEpoch: 0, batches: [{ firstSeq: 0, lastSeq: 0, firstOffset: 0, lastOffset: 0, timestamp: T0 }], lastTimestamp: T0 });
+    fs.writeFileSync(file, JSON.stringify(snap));
+    expect(open(log.dir, SMALL_SEGMENTS).producerState.get(999)).toBeDefined();
+  });
+
+  it('the idempotence rules hold across the crash: duplicate, next sequence, gap, stale epoch', () => {
+    const log = open(newDir(), SMALL_SEGMENTS);
+    writeHistory(log);
+    const last = log.producerState.get(PIDS[1]!)!; // index 10 bumped PIDS[1] to epoch 1
+    const lastBatch = last.batches.at(-1)!;
+    const again = crashAndReopen(log, SMALL_SEGMENTS);
+    const n = lastBatch.lastSeq - lastBatch.firstSeq + 1;
+    expect(again.appendAsLeader(batch({ pid: PIDS[1], epoch: 1, seq: lastBatch.firstSeq, n }), 0)).toMatchObject({
+      firstOffset: lastBatch.firstOffset,
+      duplicate: true,
+    });
+    expect(() => again.appendAsLeader(batch({ pid: PIDS[1], epoch: 0, seq: lastBatch.lastSeq + 1 }), 0)).toThrow(
+      expect.objectContaining({ code: ErrorCode.INVALID_PRODUCER_EPOCH }),
+    );
+    expect(() => again.appendAsLeader(batch({ pid: PIDS[1], epoch: 1, seq: lastBatch.lastSeq + 2 }), 0)).toThrow(
+      expect.objectContaining({ code: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER }),
+    );
+    expect(again.appendAsLeader(batch({ pid: PIDS[1], epoch: 1, seq: lastBatch.lastSeq + 1 }), 0).firstOffset).toBe(again.logEndOffset - 2);
+  });
+
+  for (const mode of ['disk', 'memory'] as const) {
+    it(`truncation rebuilds exactly the state the kept records had (${mode})`, () => {
+      const reference = open(null, SMALL_SEGMENTS);
+      const states = writeHistory(reference);
+      const ends = [...states.keys()].sort((a, b) => b - a);
+      for (const end of ends.filter((_, i) => i % 4 === 1)) {
+        const log = open(mode === 'disk' ? newDir() : null, SMALL_SEGMENTS);
+        writeHistory(log);
+        log.truncateTo(end);
+        expect(log.logEndOffset).toBe(end);
+        expect(stateOf(log, PIDS)).toEqual(states.get(end));
+        if (mode === 'disk') {
+          expect(log.producerState.snapshotOffsets().every((o) => o <= end)).toBe(true);
+          expect(stateOf(crashAndReopen(log, SMALL_SEGMENTS), PIDS)).toEqual(states.get(end));
+        }
+      }
+    });
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+
+describe('retention is bounded by the high watermark', () => {
+  function segmentedLog(config: Partial<LogConfigValues>): UnifiedLog {
+    const log = open(null, { segmentBytes: 400, ...config }); // in memory: the same code paths, no fsyncs
+    for (let i = 0; i < 20; i++) log.appendAsLeader(batch({ n: 2, ts: T0 + i }), 0);
+    expect(log.segmentCount()).toBeGreaterThan(4);
+    return log;
+  }
+
+  for (const [name, config] of [
+    ['retention.ms', { retentionMs: 1 }],
+    ['retention.bytes', { retentionBytes: 0 }],
+  ] as const) {
+    it(`${name}: no segment holding an offset at or above the bound is deleted, for every bound`, () => {
+      const probe = segmentedLog(config);
+      const leo = probe.logEndOffset;
+      for (let hw = 0; hw <= leo; hw++) {
+        const log = segmentedLog(config);
+        const bases = log.logSegments().map((s) => s.baseOffset);
+        log.applyRetention(T0 + 1_000_000, hw);
+        // everything at or above the bound is still readable
+        expect(log.logStartOffset).toBeLessThanOrEqual(hw);
+        if (hw < leo) expect(log.read(hw, 1 << 20, Infinity, true).records).not.toBeNull();
+        // and exactly the segments wholly below the bound went
+        const wholly = bases.filter((b, i) => (bases[i + 1] ?? leo) <= hw);
+        const expectedStart = hw === leo ? leo : (bases.filter((b) => !wholly.includes(b))[0] ?? leo);
+        expect(log.logStartOffset).toBe(wholly.length === 0 ? 0 : expectedStart);
+        log.abandon();
+        logs.splice(logs.indexOf(log), 1);
+      }
+    });
+  }
+
+  it('with the bound at the log end everything may go: an empty active segment is rolled first', () => {
+    const log = segmentedLog({ retentionMs: 1 });
+    const leo = log.logEndOffset;
+    log.applyRetention(T0 + 1_000_000, leo);
+    expect(log.segmentCount()).toBe(1);
+    expect(log.logStartOffset).toBe(leo);
+    expect(log.appendAsLeader(batch(), 0).firstOffset).toBe(leo);
+  });
+});
