@@ -41,6 +41,11 @@ export function clearWriteFaults(): void {
   armed.length = 0;
 }
 
+/** Whether any fault is armed (lets a site skip even the work of naming its file). */
+export function writeFaultsArmed(): boolean {
+  return armed.length > 0;
+}
+
 /** Faults still armed (not yet consumed). */
 export function pendingWriteFaults(): number {
   return armed.reduce((n, f) => n + (f.times ?? 1), 0);

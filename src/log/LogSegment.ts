@@ -7,7 +7,7 @@ import * as RB from '../protocol/recordBatch.js';
 import type { RecordsStore } from './FileRecords.js';
 import { FileRecords, MemoryRecords } from './FileRecords.js';
 import type { LogConfig } from './LogConfig.js';
-import { maybeFailWrite } from './LogIO.js';
+import { maybeFailWrite, writeFaultsArmed } from './LogIO.js';
 import { OffsetIndex } from './OffsetIndex.js';
 import { TimeIndex } from './TimeIndex.js';
 
@@ -91,7 +91,7 @@ export class LogSegment {
     // Creating files can fail on a full disk (no inode or directory block): close what was opened.
     const opened: { close(): void }[] = [];
     try {
-      if (!fs.existsSync(prefix + LOG_FILE_SUFFIX)) maybeFailWrite('segment-create', prefix + LOG_FILE_SUFFIX);
+      if (writeFaultsArmed() && !fs.existsSync(prefix + LOG_FILE_SUFFIX)) maybeFailWrite('segment-create', prefix + LOG_FILE_SUFFIX);
       const log = new FileRecords(prefix + LOG_FILE_SUFFIX);
       opened.push(log);
       const oi = new OffsetIndex(prefix + INDEX_FILE_SUFFIX, baseOffset, config.maxOffsetIndexEntries);

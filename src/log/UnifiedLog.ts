@@ -1,6 +1,6 @@
-// A partition's log (Kafka's UnifiedLog + LocalLog + LogLoader): an ordered list of segments in
-// one directory (or in memory), offsets assigned in place on append, sparse indexes, rolling,
-// retention, DeleteRecords, flushing and crash recovery.
+// A partition's log (Kafka's UnifiedLog + LocalLog; LogLoader.ts loads it): an ordered list of
+// segments in one directory (or in memory), offsets assigned in place on append, sparse indexes,
+// rolling, retention, DeleteRecords, flushing and crash recovery.
 //
 // Files in the partition directory:
 //   <20-digit base offset>.log / .index / .timeindex   one segment
@@ -35,13 +35,12 @@ import * as RB from '../protocol/recordBatch.js';
 import type { LogConfig } from './LogConfig.js';
 import { INDEX_FILE_SUFFIX, LOG_FILE_SUFFIX, LogSegment, TIME_INDEX_FILE_SUFFIX } from './LogSegment.js';
 import { readNumberCheckpoint, writeNumberCheckpoint } from './CheckpointFile.js';
+import { epochsFromLog, loadSegments } from './LogLoader.js';
 import { LeaderEpochFileCache } from './LeaderEpochFileCache.js';
 import { lastSequence, ProducerStateManager, type BatchMetadata } from './ProducerStateManager.js';
 
 export const RECOVERY_POINT_FILE = 'recovery-point';
 export const LOG_START_OFFSET_FILE = 'log-start-offset';
-
-const SEGMENT_FILE_RE = /^(\d{20})\.(log|index|timeindex)$/;
 
 export interface AppendInfo {
   firstOffset: number;
@@ -113,68 +112,9 @@ export class UnifiedLog {
     const recoveryPoint = readNumberCheckpoint(path.join(dir, RECOVERY_POINT_FILE)) ?? 0;
     const checkpointedStart = readNumberCheckpoint(path.join(dir, LOG_START_OFFSET_FILE)) ?? 0;
 
-    const bases = new Set<number>();
-    const byBase = new Map<number, Set<string>>();
-    for (const name of fs.readdirSync(dir)) {
-      if (name.endsWith('.tmp')) {
-        fs.rmSync(path.join(dir, name), { force: true });
-        continue;
-      }
-      const m = SEGMENT_FILE_RE.exec(name);
-      if (!m) continue;
-      const base = Number(m[1]);
-      if (!byBase.has(base)) byBase.set(base, new Set());
-      byBase.get(base)!.add(m[2]!);
-      if (m[2] === 'log') bases.add(base);
-    }
-    for (const [base, kinds] of byBase) {
-      if (kinds.has('log')) continue;
-      const prefix = path.join(dir, String(base).padStart(20, '0'));
-      this.logger.warn(`deleting index files without a .log file for base offset ${base}`);
-      fs.rmSync(prefix + INDEX_FILE_SUFFIX, { force: true });
-      fs.rmSync(prefix + TIME_INDEX_FILE_SUFFIX, { force: true });
-    }
-    const sorted = [...bases].sort((a, b) => a - b);
-    for (const base of sorted) this.segments.push(LogSegment.open(dir, base, this.config, this.now));
-
-    for (let i = 0; i < this.segments.length; i++) {
-      const seg = this.segments[i]!;
-      const next = this.segments[i + 1];
-      const trusted = next !== undefined && next.baseOffset <= recoveryPoint;
-      const indexProblem = seg.offsetIndex.sanityCheck(seg.size) ?? seg.timeIndex.sanityCheck();
-      if (indexProblem) this.logger.warn(`rebuilding indexes of segment ${seg.baseOffset}: ${indexProblem}`);
-      const sizeBefore = seg.size;
-      let res;
-      if (trusted) {
-        res = seg.recover(indexProblem ? seg.baseOffset : seg.resumeOffset(), false);
-      } else {
-        res = seg.recover(indexProblem ? seg.baseOffset : Math.max(seg.baseOffset, recoveryPoint), true);
-        seg.dirty = true; // validated data of a possibly unclean shutdown: fsync it before trusting it
-      }
-      let problem = res.problem;
-      if (!problem && next !== undefined && seg.nextOffset > next.baseOffset) {
-        seg.truncateTo(next.baseOffset);
-        problem = `segment overlaps the next segment at offset ${next.baseOffset}`;
-      }
-      if (problem) {
-        const later = this.segments.length - 1 - i;
-        this.logger.warn(
-          `recovery of segment ${seg.baseOffset}: ${problem}; truncated ${sizeBefore - seg.size} bytes at position ${seg.size}` +
-            `${later > 0 ? ` and deleted ${later} later segment(s)` : ''}; log end offset ${seg.nextOffset}`,
-        );
-        for (const s of this.segments.splice(i + 1)) s.delete();
-        break;
-      }
-      if (next !== undefined) seg.onBecomeInactiveSegment();
-    }
-
-    if (this.segments.length === 0) this.segments.push(LogSegment.open(dir, checkpointedStart, this.config, this.now));
-    this._logStartOffset = Math.max(checkpointedStart, this.segments[0]!.baseOffset);
-    if (this._logStartOffset > this.logEndOffset) {
-      this.logger.warn(`log end offset ${this.logEndOffset} is below the log start offset ${this._logStartOffset}: deleting all segments`);
-      for (const s of this.segments.splice(0)) s.delete();
-      this.segments.push(LogSegment.open(dir, this._logStartOffset, this.config, this.now));
-    }
+    const loaded = loadSegments(dir, this.config, this.now, this.logger, recoveryPoint, checkpointedStart);
+    this.segments = loaded.segments;
+    this._logStartOffset = loaded.logStartOffset;
     this._recoveryPoint = Math.min(recoveryPoint, this.logEndOffset);
     this.writtenRecoveryPoint = recoveryPoint;
     this.bestEffort('flush after recovery', () => this.flush());
@@ -182,26 +122,11 @@ export class UnifiedLog {
     const epochs = this.leaderEpochCache;
     if (epochs.corrupt !== null) {
       this.logger.warn(`${epochs.corrupt} in the leader epoch checkpoint: rebuilding it from the log`);
-      epochs.reset(this.epochsFromLog());
+      epochs.reset(epochsFromLog(this.segments, this._logStartOffset));
     }
     epochs.truncateFromEnd(this.logEndOffset);
     epochs.truncateFromStart(this._logStartOffset);
     this.rebuildProducerState();
-  }
-
-  /** Leader epoch entries from the batches' partition leader epochs (the first batch of each larger epoch). */
-  private epochsFromLog(): { epoch: number; startOffset: number }[] {
-    const out: { epoch: number; startOffset: number }[] = [];
-    for (const seg of this.segments) {
-      seg.scan(0, false, (b) => {
-        const epoch = RB.partitionLeaderEpoch(b.buf, b.off);
-        if (b.lastOffset >= this._logStartOffset && epoch >= 0 && epoch > (out.at(-1)?.epoch ?? -1)) {
-          out.push({ epoch, startOffset: Math.max(b.baseOffset, this._logStartOffset) });
-        }
-        return true;
-      });
-    }
-    return out;
   }
 
   /** Run fn; a failure (a checkpoint or fsync on a full disk) is logged, not thrown. */
