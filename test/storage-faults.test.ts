@@ -3,9 +3,11 @@
 // refused whole (nothing of it is ever readable, its offsets are not used up), earlier
 // acknowledged records stay readable, the next append gets the right offset once the disk has
 // room again, and a restart — clean or crash — brings back exactly the acknowledged records.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../src/index.js';
@@ -399,5 +401,84 @@ describe('high-watermark checkpoint on a full disk', () => {
     const { cluster } = await setUp();
     clusters.splice(0);
     await cluster.close();
+  });
+});
+
+// A real full disk, not an injected one: the broker process runs under RLIMIT_FSIZE (prlimit), so
+// its writes past the limit really are cut short and then fail (EFBIG), exactly where a full
+// disk cuts them. Raising the limit on the running process is the disk getting room again.
+// Needs `npm run build` (spawns bin/minikafka.js) and Linux's prlimit.
+const BIN = fileURLToPath(new URL('../bin/minikafka.js', import.meta.url));
+const hasPrlimit = spawnSync('prlimit', ['--version']).status === 0;
+
+describe.skipIf(!hasPrlimit)('a broker process whose files cannot grow (RLIMIT_FSIZE)', () => {
+  const children: ChildProcess[] = [];
+  afterEach(() => {
+    for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
+  });
+
+  async function startBroker(dir: string, port: number, limitBytes?: number): Promise<{ child: ChildProcess; bootstrap: string; exited: Promise<unknown> }> {
+    const args = [BIN, '--port', String(port), '--data-dir', dir];
+    const child = limitBytes === undefined ? spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] }) : spawn('prlimit', [`--fsize=${limitBytes}:unlimited`, process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    let out = '';
+    let err = '';
+    child.stderr!.on('data', (d) => (err += d));
+    const bootstrap = await new Promise<string>((resolve, reject) => {
+      child.stdout!.on('data', (d) => {
+        out += d;
+        const m = /minikafka ready bootstrap=(\S+)/.exec(out);
+        if (m) resolve(m[1]!.split(',')[0]!);
+      });
+      child.on('exit', (code) => reject(new Error(`broker exited ${code}: ${err}`)));
+    });
+    return { child, bootstrap, exited };
+  }
+
+  it('produce answers KAFKA_STORAGE_ERROR, fetch serves every acknowledged record, writes resume when room comes back, kill -9 loses nothing', async () => {
+    const dir = newDir();
+    let broker = await startBroker(dir, 0, 256 * 1024);
+    const port = Number(broker.bootstrap.split(':')[1]);
+    const kafka = new Kafka({ clientId: 'fsize', brokers: [broker.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 0 } });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'full', numPartitions: 1 }] });
+    await admin.disconnect();
+    const producer = kafka.producer();
+    await producer.connect();
+    const acked: string[] = [];
+    let failure: unknown = null;
+    for (let i = 0; i < 200 && failure === null; i++) {
+      const value = `${i}:`.padEnd(4000, 'x');
+      try {
+        const [meta] = await producer.send({ topic: 'full', acks: -1, messages: [{ value }] });
+        acked.push(`${meta!.baseOffset}:${value}`);
+      } catch (err) {
+        failure = err;
+      }
+    }
+    expect(failure).toMatchObject({ cause: { type: 'KAFKA_STORAGE_ERROR' } });
+    expect(acked.length).toBeGreaterThan(20);
+    expect(acked.every((a, i) => a.startsWith(`${i}:${i}:`))).toBe(true);
+    const served = async () => (await readAll(broker.bootstrap, 'full')).map((r) => `${r.offset}:${r.value}`);
+    expect(await served()).toEqual(acked);
+    // the same batch again: still no room for it (a smaller one could fit in what is left, as on a real disk)
+    await expect(producer.send({ topic: 'full', acks: -1, messages: [{ value: 'again'.padEnd(4000, 'x') }] })).rejects.toMatchObject({
+      cause: { type: 'KAFKA_STORAGE_ERROR' },
+    });
+    expect(await served()).toEqual(acked);
+
+    expect(spawnSync('prlimit', ['--pid', String(broker.child.pid), '--fsize=unlimited']).status).toBe(0);
+    const [meta] = await producer.send({ topic: 'full', acks: -1, messages: [{ value: 'room again' }] });
+    expect(meta!.baseOffset).toBe(String(acked.length));
+    acked.push(`${acked.length}:room again`);
+    expect(await served()).toEqual(acked);
+    await producer.disconnect();
+
+    broker.child.kill('SIGKILL');
+    await broker.exited;
+    broker = await startBroker(dir, port);
+    expect(await served()).toEqual(acked);
   });
 });
