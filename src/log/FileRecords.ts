@@ -3,8 +3,11 @@
 //
 // A file's `size` is the truth: reads never go past it. A failed write (ENOSPC mid-batch) or a
 // failed cut leaves bytes past `size` in the file; they are cut before anything else is written
-// (`append` retries the cut first and fails while it cannot), so they can never turn into
-// records that a later append or a restart would find.
+// (`append` retries the cut first and fails while it cannot), so no later append can land
+// behind them and make them look like records. Only a crash while a cut is still pending (the
+// cut itself failed: shrinking a file needs no space, so a full disk alone does not do this)
+// could let recovery find a whole unacknowledged batch there, at offsets no acknowledged record
+// has; a partial one is cut by recovery.
 
 import fs from 'node:fs';
 import { injectedFault, ioError, maybeFailWrite } from './LogIO.js';
