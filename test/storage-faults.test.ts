@@ -400,7 +400,11 @@ describe('high-watermark checkpoint on a full disk', () => {
   it.fails('a clean shutdown on a full disk does not reject', async () => {
     const { cluster } = await setUp();
     clusters.splice(0);
-    await cluster.close();
+    try {
+      await cluster.close();
+    } finally {
+      await cluster.controller.stop(); // close() stopped the brokers' servers and timers but not this
+    }
   });
 });
 
