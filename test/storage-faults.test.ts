@@ -361,6 +361,41 @@ describe('a broker on a full disk', () => {
   });
 });
 
+describe('a follower on a full disk', () => {
+  const clusters: Cluster[] = [];
+  afterEach(async () => {
+    clearWriteFaults();
+    for (const c of clusters.splice(0)) await c.close();
+  });
+
+  it('its failed appends are refetched: acks=all completes once it has room, and both replicas hold the same bytes', async () => {
+    const cluster = await startCluster({ brokers: 2, dataDir: newDir(), config: { 'min.insync.replicas': 2 } });
+    clusters.push(cluster);
+    await cluster.createTopic('mirrored', { partitions: 1, replicationFactor: 2, config: { 'index.interval.bytes': 1 } });
+    const leader = cluster.leaderOf('mirrored', 0);
+    const follower = leader === 1 ? 2 : 1;
+    const kafka = new Kafka({ clientId: 'faults', brokers: cluster.bootstrapServers, logLevel: logLevel.NOTHING });
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: 'mirrored', acks: -1, messages: [{ value: 'before' }] });
+    for (const site of ['segment', 'offset-index', 'time-index'] as const) {
+      injectWriteFault({ site, afterBytes: 7, pathIncludes: `broker-${follower}${path.sep}mirrored-0` });
+    }
+    const [meta] = await producer.send({ topic: 'mirrored', acks: -1, timeout: 20_000, messages: [{ value: 'during' }, { value: 'faults' }] });
+    expect(meta!.baseOffset).toBe('1');
+    expect(pendingWriteFaults()).toBe(0);
+    await producer.send({ topic: 'mirrored', acks: -1, messages: [{ value: 'after' }] });
+    await producer.disconnect();
+    expect(cluster.isr('mirrored', 0).sort()).toEqual([1, 2]);
+    const bytesOf = (id: number) => {
+      const log = cluster.brokers.find((b) => b.nodeId === id)!.replicaManager.getPartition('mirrored', 0)!.log;
+      return log.read(0, 1 << 20, Infinity, true).records!.toString('hex');
+    };
+    expect(bytesOf(follower)).toBe(bytesOf(leader));
+    expect((await readAll(cluster.bootstrapServers[0]!, 'mirrored')).map((r) => `${r.offset}:${r.value}`)).toEqual(['0:before', '1:during', '2:faults', '3:after']);
+  });
+});
+
 describe('high-watermark checkpoint on a full disk', () => {
   const clusters: Cluster[] = [];
   afterEach(async () => {
