@@ -1,5 +1,5 @@
 // The controller applies a metadata change only once its metadata log holds it durably
-// (issue 10 item 2). A write or fsync that fails (a test hook on FileRecords stands in for a
+// (issue 10 item 2). A write or fsync that fails (the LogIO write-fault seam stands in for a
 // full or failing disk) is rolled back: the admin request gets KAFKA_STORAGE_ERROR, neither the
 // controller's image nor any broker ever sees the change, and a retry creates the topic once.
 import fs from 'node:fs';
@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../src/cluster.js';
-import { FileRecords } from '../src/log/FileRecords.js';
+import { clearWriteFaults, injectWriteFault } from '../src/log/LogIO.js';
 import { ErrorCode, KafkaError } from '../src/protocol/errors.js';
 import * as M from '../src/protocol/messages/index.js';
 import { decodeRecordBatches } from '../src/protocol/recordBatch.js';
@@ -21,7 +21,7 @@ const controllers: Controller[] = [];
 let cluster: Cluster | null = null;
 
 afterEach(async () => {
-  FileRecords.ioFault = null;
+  clearWriteFaults();
   await cluster?.close();
   cluster = null;
   for (const c of controllers.splice(0)) await c.stop();
@@ -42,8 +42,8 @@ function open(dataDir: string, time?: MockTime): Controller {
 
 /** Make `ops` on the metadata log's files fail as a full disk does. */
 function failMetadataLog(...ops: ('write' | 'fsync' | 'truncate')[]): void {
-  FileRecords.ioFault = (op, file) =>
-    ops.includes(op) && file.includes(`${METADATA_TOPIC}-0`) ? Object.assign(new Error(`ENOSPC: no space left on device, ${op}`), { code: 'ENOSPC' }) : null;
+  const site = { write: 'segment', fsync: 'fsync', truncate: 'segment-truncate' } as const;
+  for (const op of ops) injectWriteFault({ site: site[op], pathIncludes: `${METADATA_TOPIC}-0`, times: Infinity });
 }
 
 /** Every record a broker can fetch from the controller, from offset 0, with its offset. */
@@ -96,7 +96,7 @@ describe('a metadata change is applied only once durable', () => {
       expect((await c.readMetadata(end, 1 << 20, 0)).records).toBeNull();
       expect(await topicRecords(c, 'orders')).toEqual([]);
 
-      FileRecords.ioFault = null;
+      clearWriteFaults();
       const created = c.createTopic('orders', 3, 1, [], {}, false);
       expect(c.image.topics.get('orders')?.topicId).toBe(created.topicId);
       expect(await topicRecords(c, 'orders')).toEqual([created.topicId]);
@@ -120,7 +120,7 @@ describe('a metadata change is applied only once durable', () => {
     expect(c.logEndOffset).toBe(end);
     expect((await c.readMetadata(end, 1 << 20, 0)).records).toBeNull();
 
-    FileRecords.ioFault = null;
+    clearWriteFaults();
     c.createTopic('payments', 1, 1, [], {}, false);
     const records = await committedRecords(c);
     expect(records.filter(({ record }) => record.type === 'topic').map(({ offset, record }) => [offset, (record as { name: string }).name])).toEqual([[end, 'payments']]);
@@ -130,7 +130,7 @@ describe('a metadata change is applied only once durable', () => {
     failMetadataLog('fsync', 'truncate');
     expect(storageErrorOf(() => c.createTopic('orders', 1, 1, [], {}, false))).toBe(ErrorCode.KAFKA_STORAGE_ERROR);
     await c.stop();
-    FileRecords.ioFault = null;
+    clearWriteFaults();
     const again = open(dataDir);
     expect(again.logEndOffset).toBe(end2);
     expect(again.image.topics.has('orders')).toBe(false);
@@ -145,7 +145,7 @@ describe('a metadata change is applied only once durable', () => {
     expect(storageErrorOf(() => c.heartbeat(1, epoch, c.logEndOffset, false))).toBe(ErrorCode.KAFKA_STORAGE_ERROR);
     expect(c.image.isLive(1)).toBe(false);
     expect(storageErrorOf(() => c.allocateProducerIds())).toBe(ErrorCode.KAFKA_STORAGE_ERROR);
-    FileRecords.ioFault = null;
+    clearWriteFaults();
     expect(c.heartbeat(1, epoch, c.logEndOffset, false).fenced).toBe(false);
     expect(c.allocateProducerIds().start).toBe(0);
   });
@@ -163,7 +163,7 @@ describe('brokers waiting for metadata', () => {
     expect(storageErrorOf(() => c.createTopic('orders', 1, 1, [], {}, false))).toBe(ErrorCode.KAFKA_STORAGE_ERROR);
     await time.advance(100);
     expect(answered).toBe(false);
-    FileRecords.ioFault = null;
+    clearWriteFaults();
     const created = c.createTopic('orders', 1, 1, [], {}, false);
     const r = await parked;
     const records = decodeRecordBatches(r.records!).flatMap((b) => b.records.map((x) => JSON.parse(x.value!.toString('utf8')) as MetadataRecord));
@@ -193,7 +193,7 @@ describe('CreateTopics through a broker on a failing metadata disk', () => {
       expect(partitionDirs()).toEqual([]);
       expect(await topicRecords(c, 'orders')).toEqual([]);
 
-      FileRecords.ioFault = null;
+      clearWriteFaults();
       const created = await createOrders(); // the same connection: it was never closed
       expect(created.topics[0]).toMatchObject({ name: 'orders', errorCode: ErrorCode.NONE, numPartitions: 2 });
       const topicId = created.topics[0]!.topicId.toString('hex');

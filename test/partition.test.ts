@@ -357,13 +357,18 @@ describe('follower truncation on a diverging epoch (KIP-279)', () => {
     expect(diverging(leader, fLog)).toBeNull();
   });
 
-  it('a leader that knows no epoch at or below ours: the follower keeps only what is below its high watermark', () => {
+  it("a leader whose first epoch is newer than ours: the follower keeps nothing past that epoch's start (Kafka's endOffsetFor)", () => {
     const leader = logWith([[5, 3]]);
     const fLog = logWith([[1, 6]]);
     const f = follower(fLog);
+    expect(diverging(leader, fLog)).toEqual({ epoch: 1, endOffset: 0 });
+    expect(reconcile(leader, f)).toEqual([0]);
+    expect(fLog.logEndOffset).toBe(0);
+  });
+
+  it('a diverging answer with no epoch at all: the follower keeps what is below its high watermark', () => {
+    const f = follower(logWith([[1, 6]]));
     f.appendRecordsAsFollower(null, 2); // our high watermark is 2
-    const d = diverging(leader, fLog)!;
-    expect(d).toEqual({ epoch: -1, endOffset: -1 });
-    expect(truncationOffset(f, d)).toBe(2);
+    expect(truncationOffset(f, { epoch: -1, endOffset: -1 })).toBe(2);
   });
 });

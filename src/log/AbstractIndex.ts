@@ -1,8 +1,11 @@
 // Shared file handling for the sparse indexes: an append-only file of fixed-size entries,
 // mirrored in memory (typed arrays in the subclasses). No mmap: entries are written with
 // writeSync at entries * entrySize, the file is truncated with ftruncate.
+// As with FileRecords, the in-memory entry count is the truth: bytes that a failed write or cut
+// leaves past it are cut before the next entry is written.
 
 import fs from 'node:fs';
+import { injectedFault, ioError, maybeFailWrite, type WriteSite } from './LogIO.js';
 
 /** `a` with room for at least n entries (doubling), its first `used` entries kept. */
 export function withCapacity<T extends Int32Array | Float64Array>(a: T, n: number, used: number): T {
@@ -17,6 +20,10 @@ export function withCapacity<T extends Int32Array | Float64Array>(a: T, n: numbe
 export abstract class AbstractIndex {
   protected fd: number | null = null;
   protected _entries = 0;
+  /** The file may hold bytes past the entries (a failed write or cut): cut them before writing. */
+  private tailPending = false;
+  /** The write site name for fault injection. */
+  protected abstract readonly site: WriteSite;
 
   constructor(
     /** File path, or null for an in-memory index. */
@@ -59,9 +66,25 @@ export abstract class AbstractIndex {
     return buf.subarray(0, done);
   }
 
+  /** Write the entry after the current ones, whole or not at all (throws; the entry count is not changed here). */
   protected writeEntry(entry: Buffer): void {
     if (this.fd === null) return;
-    fs.writeSync(this.fd, entry, 0, entry.length, this._entries * this.entrySize);
+    if (this.tailPending) this.truncateFile(this._entries);
+    const fault = injectedFault(this.site, this.path!);
+    const at = this._entries * this.entrySize;
+    const limit = fault ? Math.min(fault.afterBytes ?? 0, entry.length) : entry.length;
+    try {
+      let done = 0;
+      while (done < limit) done += fs.writeSync(this.fd, entry, done, limit - done, at + done);
+      if (fault) throw ioError(fault, this.path!);
+    } catch (err) {
+      try {
+        this.truncateFile(this._entries);
+      } catch {
+        /* retried before the next write */
+      }
+      throw err;
+    }
   }
 
   /** Rewrite the whole file from memory (after a rebuild). */
@@ -73,11 +96,16 @@ export abstract class AbstractIndex {
   }
 
   protected truncateFile(entries: number): void {
-    if (this.fd !== null) fs.ftruncateSync(this.fd, entries * this.entrySize);
+    if (this.fd === null) return;
+    this.tailPending = true;
+    fs.ftruncateSync(this.fd, entries * this.entrySize);
+    this.tailPending = false;
   }
 
   flush(): void {
-    if (this.fd !== null) fs.fsyncSync(this.fd);
+    if (this.fd === null) return;
+    maybeFailWrite('fsync', this.path!);
+    fs.fsyncSync(this.fd);
   }
 
   close(): void {

@@ -1,18 +1,31 @@
 // Small state files written atomically (Kafka's CheckpointFile): the whole content goes to a
 // temp file, is fsynced, then renamed over the old one, so a crash leaves the old or the new
 // file, never a torn one. Readers of a missing or garbled file get null.
+// A failed write (disk full) leaves the old file in place and removes the temp file.
 import fs from 'node:fs';
+import { checkpointSite, injectedFault, ioError } from './LogIO.js';
 
 export function writeFileAtomically(file: string, content: string): void {
   const tmp = `${file}.tmp`;
-  const fd = fs.openSync(tmp, 'w');
+  const site = checkpointSite(file);
+  const fault = site === null ? null : injectedFault(site, file);
   try {
-    fs.writeSync(fd, content);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
+    const fd = fs.openSync(tmp, 'w');
+    try {
+      const bytes = Buffer.from(content);
+      const limit = fault ? Math.min(fault.afterBytes ?? 0, bytes.length) : bytes.length;
+      let done = 0;
+      while (done < limit) done += fs.writeSync(fd, bytes, done, limit - done);
+      if (fault) throw ioError(fault, tmp);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    fs.rmSync(tmp, { force: true });
+    throw err;
   }
-  fs.renameSync(tmp, file);
 }
 
 /** A checkpoint holding one non-negative number (recovery point, log start offset, high watermark). */

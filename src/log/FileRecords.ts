@@ -1,7 +1,16 @@
 // The bytes of one segment's .log: either a file (synchronous I/O, page cache) or memory.
 // Both hold record batches exactly as on the wire, appended whole.
+//
+// A file's `size` is the truth: reads never go past it. A failed write (ENOSPC mid-batch) or a
+// failed cut leaves bytes past `size` in the file; they are cut before anything else is written
+// (`append` retries the cut first and fails while it cannot), so no later append can land
+// behind them and make them look like records. Only a crash while a cut is still pending (the
+// cut itself failed: shrinking a file needs no space, so a full disk alone does not do this)
+// could let recovery find a whole unacknowledged batch there, at offsets no acknowledged record
+// has; a partial one is cut by recovery.
 
 import fs from 'node:fs';
+import { injectedFault, ioError, maybeFailWrite } from './LogIO.js';
 
 export interface RecordsStore {
   /** Bytes currently held. */
@@ -25,11 +34,11 @@ export interface RecordsStore {
 
 /** A segment's .log file. Writes go to the end with writeSync; reads use pread. */
 export class FileRecords implements RecordsStore {
-  /** Test hook: an I/O error to throw instead of doing op on the file at path (a full or failing disk). */
-  static ioFault: ((op: 'write' | 'fsync' | 'truncate', path: string) => Error | null) | null = null;
   private fd: number;
   private _size: number;
   private closed = false;
+  /** The file may hold bytes past `_size` (a failed write or cut) that must go before the next write. */
+  private tailPending = false;
 
   constructor(readonly path: string) {
     this.fd = fs.openSync(path, fs.existsSync(path) ? 'r+' : 'w+');
@@ -40,12 +49,36 @@ export class FileRecords implements RecordsStore {
     return this._size;
   }
 
+  /** Append all of data or nothing: on failure the file is cut back (now, or before the next write). */
   append(data: Buffer): void {
-    const fault = FileRecords.ioFault?.('write', this.path);
-    if (fault) throw fault;
+    if (this.tailPending) this.cutTail();
+    const fault = injectedFault('segment', this.path);
+    const limit = fault ? Math.min(fault.afterBytes ?? 0, data.length) : data.length;
     let off = 0;
-    while (off < data.length) off += fs.writeSync(this.fd, data, off, data.length - off, this._size + off);
+    try {
+      while (off < limit) off += fs.writeSync(this.fd, data, off, limit - off, this._size + off);
+      if (fault) throw ioError(fault, this.path);
+    } catch (err) {
+      this.tailPending = true;
+      try {
+        this.cutTail();
+      } catch {
+        /* still pending: the next append retries the cut before writing */
+      }
+      throw err;
+    }
     this._size += data.length;
+  }
+
+  /** Whether bytes of a failed write may still sit past `size` in the file. */
+  get hasPendingTail(): boolean {
+    return this.tailPending;
+  }
+
+  private cutTail(): void {
+    maybeFailWrite('segment-truncate', this.path);
+    fs.ftruncateSync(this.fd, this._size);
+    this.tailPending = false;
   }
 
   readInto(target: Buffer, pos: number, targetPos = 0, length = target.length - targetPos): number {
@@ -68,17 +101,21 @@ export class FileRecords implements RecordsStore {
   }
 
   truncateTo(size: number): void {
-    if (size >= this._size) return;
-    const fault = FileRecords.ioFault?.('truncate', this.path);
-    if (fault) throw fault;
-    fs.ftruncateSync(this.fd, size);
-    this._size = size;
+    if (size >= this._size && !this.tailPending) return;
+    // The new size holds at once for readers and the next write; if the cut itself fails it is
+    // retried before that write (and a crash meanwhile leaves bytes that recovery treats as above).
+    this._size = Math.min(size, this._size);
+    this.tailPending = true;
+    try {
+      this.cutTail();
+    } catch {
+      /* still pending */
+    }
   }
 
   flush(): void {
     if (this.closed) return;
-    const fault = FileRecords.ioFault?.('fsync', this.path);
-    if (fault) throw fault;
+    maybeFailWrite('fsync', this.path);
     fs.fsyncSync(this.fd);
   }
 

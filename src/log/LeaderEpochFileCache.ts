@@ -1,6 +1,15 @@
 // Kafka's LeaderEpochFileCache: for each leader epoch the first offset written in it, so a
 // replica can tell where its log diverges from a new leader's (KIP-101/KIP-279). Kept in the
 // partition directory as `leader-epoch-checkpoint` (one "epoch offset" line each), or in memory.
+//
+// Disk full: a new epoch is written to the file before it is used (`assign` throws and changes
+// nothing when it cannot be), so the file never lacks an epoch of the log. A truncation that
+// cannot rewrite the file still truncates in memory and leaves the rewrite pending; the log calls
+// `persistIfPending` before it appends again, so stale entries on disk can only point at or past
+// the log end, which loading cuts (`truncateFromEnd(logEndOffset)`).
+//
+// A file that does not parse as strictly increasing (epoch, offset) lines is reported by
+// `corrupt` and ignored; the log rebuilds the entries from its batches' partition leader epochs.
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomically } from './CheckpointFile.js';
@@ -15,15 +24,28 @@ export interface EpochEntry {
 export class LeaderEpochFileCache {
   private entries: EpochEntry[] = [];
   private readonly file: string | null;
+  private pending = false;
+  /** Why the checkpoint file was not usable when opened, or null. */
+  readonly corrupt: string | null = null;
 
   constructor(dir: string | null) {
     this.file = dir === null ? null : path.join(dir, LEADER_EPOCH_CHECKPOINT);
-    if (this.file && fs.existsSync(this.file)) {
-      for (const line of fs.readFileSync(this.file, 'utf8').split('\n')) {
-        const m = /^(\d+) (\d+)$/.exec(line.trim());
-        if (m) this.entries.push({ epoch: Number(m[1]), startOffset: Number(m[2]) });
+    if (this.file && fs.existsSync(this.file)) this.corrupt = this.load(fs.readFileSync(this.file, 'utf8'));
+  }
+
+  private load(text: string): string | null {
+    const lines = text.split('\n').filter((l) => l.trim() !== '');
+    for (const [i, line] of lines.entries()) {
+      const m = /^(\d+) (\d+)$/.exec(line.trim());
+      const prev = this.entries.at(-1);
+      const e = m ? { epoch: Number(m[1]), startOffset: Number(m[2]) } : null;
+      if (!e || (prev && (e.epoch <= prev.epoch || e.startOffset <= prev.startOffset))) {
+        this.entries = [];
+        return `malformed or out-of-order line ${i + 1}: ${JSON.stringify(line.slice(0, 40))}`;
       }
+      this.entries.push(e);
     }
+    return null;
   }
 
   get latestEpoch(): number {
@@ -34,43 +56,87 @@ export class LeaderEpochFileCache {
     return this.entries;
   }
 
-  /** Record that `epoch` starts at `startOffset` (ignored unless it is a new, larger epoch). */
+  /**
+   * Record that `epoch` starts at `startOffset` (ignored unless it is a new, larger epoch). The
+   * file is written first: if that fails this throws and nothing changed.
+   */
   assign(epoch: number, startOffset: number): void {
-    if (epoch < 0) return;
     const last = this.entries.at(-1);
-    if (last && epoch <= last.epoch) return;
+    if (epoch < 0 || (last && epoch <= last.epoch)) return;
     // An entry for a smaller epoch cannot start at or after a larger epoch's start.
-    while (this.entries.length > 0 && this.entries.at(-1)!.startOffset >= startOffset) this.entries.pop();
-    this.entries.push({ epoch, startOffset });
-    this.persist();
+    const next = this.entries.filter((e) => e.startOffset < startOffset);
+    next.push({ epoch, startOffset });
+    this.persist(next);
+    this.entries = next;
   }
 
   /**
    * The largest epoch <= `epoch` and the offset where it ends (the next epoch's start, or the
-   * log end offset for the latest epoch); {-1, -1} when no such epoch is known.
+   * log end offset for the latest epoch, also for a newer epoch: minikafka records an epoch at
+   * its first append, not when leadership starts). An epoch below the first known one ends where
+   * that one starts (as in Kafka: its data is gone, the caller may keep what lies before);
+   * {-1, -1} for epoch -1 or an empty cache.
    */
   endOffsetFor(epoch: number, logEndOffset: number): { epoch: number; endOffset: number } {
+    if (epoch < 0 || this.entries.length === 0) return { epoch: -1, endOffset: -1 };
     let i = this.entries.length - 1;
     while (i >= 0 && this.entries[i]!.epoch > epoch) i--;
-    if (i < 0) return { epoch: -1, endOffset: -1 };
+    if (i < 0) return { epoch, endOffset: this.entries[0]!.startOffset };
     const next = this.entries[i + 1];
     return { epoch: this.entries[i]!.epoch, endOffset: next ? next.startOffset : logEndOffset };
   }
 
-  /** The log was truncated to `offset`: forget epochs that start at or after it. */
+  /** The log was truncated to `offset`: forget epochs that start at or after it. Never throws (see the module comment). */
   truncateFromEnd(offset: number): void {
-    const before = this.entries.length;
-    this.entries = this.entries.filter((e) => e.startOffset < offset);
-    if (this.entries.length !== before) this.persist();
+    const kept = this.entries.filter((e) => e.startOffset < offset);
+    if (kept.length === this.entries.length) return;
+    this.entries = kept;
+    this.persistOrDefer();
+  }
+
+  /**
+   * The log start moved to `offset` (Kafka's truncateFromStart): entries ending at or below it
+   * go, and the newest of them, if any, is moved up to start at `offset`. Never throws.
+   */
+  truncateFromStart(offset: number): void {
+    let i = 0;
+    while (i + 1 < this.entries.length && this.entries[i + 1]!.startOffset <= offset) i++;
+    const first = this.entries[i];
+    if (!first || (i === 0 && first.startOffset >= offset)) return;
+    this.entries = [{ epoch: first.epoch, startOffset: Math.max(first.startOffset, offset) }, ...this.entries.slice(i + 1)];
+    this.persistOrDefer();
+  }
+
+  /** Replace every entry (rebuilt from the log). Never throws. */
+  reset(entries: EpochEntry[]): void {
+    this.entries = entries;
+    this.persistOrDefer();
   }
 
   clear(): void {
-    this.entries = [];
-    this.persist();
+    this.reset([]);
   }
 
-  private persist(): void {
+  /** Write the file if a truncation could not; throws while it still cannot. */
+  persistIfPending(): void {
+    if (this.pending) this.persist(this.entries);
+  }
+
+  get hasPendingWrite(): boolean {
+    return this.pending;
+  }
+
+  private persistOrDefer(): void {
+    try {
+      this.persist(this.entries);
+    } catch {
+      this.pending = true;
+    }
+  }
+
+  private persist(entries: EpochEntry[]): void {
     if (!this.file) return;
-    writeFileAtomically(this.file, this.entries.map((e) => `${e.epoch} ${e.startOffset}\n`).join(''));
+    writeFileAtomically(this.file, entries.map((e) => `${e.epoch} ${e.startOffset}\n`).join(''));
+    this.pending = false;
   }
 }

@@ -1,11 +1,13 @@
 // One segment of a partition log (Kafka's LogSegment): the .log bytes (batches as on the wire,
 // offsets assigned), a sparse OffsetIndex and a sparse TimeIndex. Works on files or in memory.
 
+import fs from 'node:fs';
 import path from 'node:path';
 import * as RB from '../protocol/recordBatch.js';
 import type { RecordsStore } from './FileRecords.js';
 import { FileRecords, MemoryRecords } from './FileRecords.js';
 import type { LogConfig } from './LogConfig.js';
+import { maybeFailWrite, writeFaultsArmed } from './LogIO.js';
 import { OffsetIndex } from './OffsetIndex.js';
 import { TimeIndex } from './TimeIndex.js';
 
@@ -83,10 +85,23 @@ export class LogSegment {
   /** Open or create the segment files `<dir>/<base>.log|.index|.timeindex` (dir null = memory). Does not scan; call recover(). */
   static open(dir: string | null, baseOffset: number, config: LogConfig, now: () => number): LogSegment {
     const prefix = dir === null ? null : path.join(dir, filenamePrefixFromOffset(baseOffset));
-    const log = prefix === null ? new MemoryRecords(now) : new FileRecords(prefix + LOG_FILE_SUFFIX);
-    const oi = new OffsetIndex(prefix === null ? null : prefix + INDEX_FILE_SUFFIX, baseOffset, config.maxOffsetIndexEntries);
-    const ti = new TimeIndex(prefix === null ? null : prefix + TIME_INDEX_FILE_SUFFIX, baseOffset, config.maxTimeIndexEntries);
-    return new LogSegment(baseOffset, log, oi, ti, config.indexIntervalBytes, now());
+    if (prefix === null) {
+      return new LogSegment(baseOffset, new MemoryRecords(now), new OffsetIndex(null, baseOffset, config.maxOffsetIndexEntries), new TimeIndex(null, baseOffset, config.maxTimeIndexEntries), config.indexIntervalBytes, now());
+    }
+    // Creating files can fail on a full disk (no inode or directory block): close what was opened.
+    const opened: { close(): void }[] = [];
+    try {
+      if (writeFaultsArmed() && !fs.existsSync(prefix + LOG_FILE_SUFFIX)) maybeFailWrite('segment-create', prefix + LOG_FILE_SUFFIX);
+      const log = new FileRecords(prefix + LOG_FILE_SUFFIX);
+      opened.push(log);
+      const oi = new OffsetIndex(prefix + INDEX_FILE_SUFFIX, baseOffset, config.maxOffsetIndexEntries);
+      opened.push(oi);
+      const ti = new TimeIndex(prefix + TIME_INDEX_FILE_SUFFIX, baseOffset, config.maxTimeIndexEntries);
+      return new LogSegment(baseOffset, log, oi, ti, config.indexIntervalBytes, now());
+    } catch (err) {
+      for (const f of opened) f.close();
+      throw err;
+    }
   }
 
   get size(): number {
@@ -240,16 +255,55 @@ export class LogSegment {
   // -------------------------------------------------------------------------------------------
   // Append / read
 
-  /** Append whole batches that already carry their final offsets (first >= nextOffset). */
+  /**
+   * Append whole batches that already carry their final offsets (first >= nextOffset), all or
+   * nothing: if writing the bytes or an index entry fails, the .log and both indexes are cut back
+   * to where they were and every field is restored before the error is rethrown, so the failed
+   * batches are never readable, their offsets are given again, and recovery never finds them.
+   */
   append(records: Buffer): void {
     const physStart = this.log.size;
-    this.log.append(records);
-    RB.forEachBatch(records, (p, s) => {
-      const base = RB.baseOffset(records, p);
-      this.indexBatch(base, RB.maxTimestamp(records, p), physStart + p, s);
-      this.nextOffset = base + RB.lastOffsetDelta(records, p) + 1;
-    });
-    this.dirty = true;
+    const before = {
+      nextOffset: this.nextOffset,
+      maxTimestampSoFar: this.maxTimestampSoFar,
+      offsetOfMaxTimestampSoFar: this.offsetOfMaxTimestampSoFar,
+      bytesSinceLastIndexEntry: this.bytesSinceLastIndexEntry,
+      firstBatchTimestamp: this.firstBatchTimestamp,
+      offsetEntries: this.offsetIndex.entries,
+      timeEntries: this.timeIndex.entries,
+    };
+    try {
+      this.log.append(records);
+      this.dirty = true;
+      RB.forEachBatch(records, (p, s) => {
+        const base = RB.baseOffset(records, p);
+        this.indexBatch(base, RB.maxTimestamp(records, p), physStart + p, s);
+        this.nextOffset = base + RB.lastOffsetDelta(records, p) + 1;
+      });
+    } catch (err) {
+      this.nextOffset = before.nextOffset;
+      this.maxTimestampSoFar = before.maxTimestampSoFar;
+      this.offsetOfMaxTimestampSoFar = before.offsetOfMaxTimestampSoFar;
+      this.bytesSinceLastIndexEntry = before.bytesSinceLastIndexEntry;
+      this.firstBatchTimestamp = before.firstBatchTimestamp;
+      // Memory first (readers stop at the old size at once); a failed cut is retried by the next write.
+      try {
+        this.log.truncateTo(physStart);
+      } catch {
+        /* FileRecords keeps the cut pending */
+      }
+      try {
+        this.offsetIndex.truncateToEntries(before.offsetEntries);
+      } catch {
+        /* pending in the index */
+      }
+      try {
+        this.timeIndex.truncateToEntries(before.timeEntries);
+      } catch {
+        /* pending in the index */
+      }
+      throw err;
+    }
   }
 
   /** Header of the first batch with lastOffset >= offset, or null. */

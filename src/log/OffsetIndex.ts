@@ -4,6 +4,7 @@
 // offset inside an indexed batch lands exactly on it.
 
 import { AbstractIndex, withCapacity } from './AbstractIndex.js';
+import type { WriteSite } from './LogIO.js';
 
 export interface OffsetPosition {
   offset: number;
@@ -11,6 +12,7 @@ export interface OffsetPosition {
 }
 
 export class OffsetIndex extends AbstractIndex {
+  protected readonly site: WriteSite = 'offset-index';
   static readonly ENTRY_SIZE = 8;
   private rel = new Int32Array(16);
   private pos = new Int32Array(16);

@@ -7,6 +7,7 @@
 
 import { isSafeInt64At, readInt64, writeInt64 } from '../protocol/primitives.js';
 import { AbstractIndex, withCapacity } from './AbstractIndex.js';
+import type { WriteSite } from './LogIO.js';
 
 export interface TimestampOffset {
   timestamp: number;
@@ -14,6 +15,7 @@ export interface TimestampOffset {
 }
 
 export class TimeIndex extends AbstractIndex {
+  protected readonly site: WriteSite = 'time-index';
   static readonly ENTRY_SIZE = 12;
   private ts = new Float64Array(16);
   private rel = new Int32Array(16);

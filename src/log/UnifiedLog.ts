@@ -1,6 +1,6 @@
-// A partition's log (Kafka's UnifiedLog + LocalLog + LogLoader): an ordered list of segments in
-// one directory (or in memory), offsets assigned in place on append, sparse indexes, rolling,
-// retention, DeleteRecords, flushing and crash recovery.
+// A partition's log (Kafka's UnifiedLog + LocalLog; LogLoader.ts loads it): an ordered list of
+// segments in one directory (or in memory), offsets assigned in place on append, sparse indexes,
+// rolling, retention, DeleteRecords, flushing and crash recovery.
 //
 // Files in the partition directory:
 //   <20-digit base offset>.log / .index / .timeindex   one segment
@@ -10,6 +10,22 @@
 //   leader-epoch-checkpoint  first offset of each leader epoch (LeaderEpochFileCache)
 //
 // All I/O is synchronous: the broker runs on one event loop, appends and reads hit the page cache.
+//
+// Disk full and I/O errors (issue 10; decided as the simpler of Kafka's two options): an append
+// is all or nothing. Everything that can refuse it — a pending checkpoint rewrite, a new leader
+// epoch's checkpoint, the roll (time index entry, producer snapshot, new segment files), the
+// batch bytes and its index entries — happens before the producer state, the epoch cache or the
+// log end offset change, and a failed segment write is cut back before anything else is written
+// (LogSegment.append). The error reaches the broker, which answers KAFKA_STORAGE_ERROR; the log
+// stays online: reads keep serving every acknowledged record, and appends succeed again as soon
+// as the disk has room (no restart needed). Kafka instead takes the whole log dir offline
+// (LogDirFailureChannel) until a restart; minikafka does not, because the failed append left
+// nothing behind. Work after a committed append (the flush.messages/flush.ms fsync and the
+// recovery-point checkpoint) cannot undo it: its failure is logged and retried by the next flush,
+// and the records stay below the recovery point, so a restart re-validates them. Checkpoints that
+// only summarise what the segments already say (log start offset after retention, a lowered
+// recovery point, epoch truncations) are retried when they fail, and rewritten before the next
+// append where a stale one could mislead recovery. A restart on a full disk opens and serves.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -19,13 +35,12 @@ import * as RB from '../protocol/recordBatch.js';
 import type { LogConfig } from './LogConfig.js';
 import { INDEX_FILE_SUFFIX, LOG_FILE_SUFFIX, LogSegment, TIME_INDEX_FILE_SUFFIX } from './LogSegment.js';
 import { readNumberCheckpoint, writeNumberCheckpoint } from './CheckpointFile.js';
+import { epochsFromLog, loadSegments } from './LogLoader.js';
 import { LeaderEpochFileCache } from './LeaderEpochFileCache.js';
 import { lastSequence, ProducerStateManager, type BatchMetadata } from './ProducerStateManager.js';
 
 export const RECOVERY_POINT_FILE = 'recovery-point';
 export const LOG_START_OFFSET_FILE = 'log-start-offset';
-
-const SEGMENT_FILE_RE = /^(\d{20})\.(log|index|timeindex)$/;
 
 export interface AppendInfo {
   firstOffset: number;
@@ -97,74 +112,30 @@ export class UnifiedLog {
     const recoveryPoint = readNumberCheckpoint(path.join(dir, RECOVERY_POINT_FILE)) ?? 0;
     const checkpointedStart = readNumberCheckpoint(path.join(dir, LOG_START_OFFSET_FILE)) ?? 0;
 
-    const bases = new Set<number>();
-    const byBase = new Map<number, Set<string>>();
-    for (const name of fs.readdirSync(dir)) {
-      if (name.endsWith('.tmp')) {
-        fs.rmSync(path.join(dir, name), { force: true });
-        continue;
-      }
-      const m = SEGMENT_FILE_RE.exec(name);
-      if (!m) continue;
-      const base = Number(m[1]);
-      if (!byBase.has(base)) byBase.set(base, new Set());
-      byBase.get(base)!.add(m[2]!);
-      if (m[2] === 'log') bases.add(base);
-    }
-    for (const [base, kinds] of byBase) {
-      if (kinds.has('log')) continue;
-      const prefix = path.join(dir, String(base).padStart(20, '0'));
-      this.logger.warn(`deleting index files without a .log file for base offset ${base}`);
-      fs.rmSync(prefix + INDEX_FILE_SUFFIX, { force: true });
-      fs.rmSync(prefix + TIME_INDEX_FILE_SUFFIX, { force: true });
-    }
-    const sorted = [...bases].sort((a, b) => a - b);
-    for (const base of sorted) this.segments.push(LogSegment.open(dir, base, this.config, this.now));
-
-    for (let i = 0; i < this.segments.length; i++) {
-      const seg = this.segments[i]!;
-      const next = this.segments[i + 1];
-      const trusted = next !== undefined && next.baseOffset <= recoveryPoint;
-      const indexProblem = seg.offsetIndex.sanityCheck(seg.size) ?? seg.timeIndex.sanityCheck();
-      if (indexProblem) this.logger.warn(`rebuilding indexes of segment ${seg.baseOffset}: ${indexProblem}`);
-      const sizeBefore = seg.size;
-      let res;
-      if (trusted) {
-        res = seg.recover(indexProblem ? seg.baseOffset : seg.resumeOffset(), false);
-      } else {
-        res = seg.recover(indexProblem ? seg.baseOffset : Math.max(seg.baseOffset, recoveryPoint), true);
-        seg.dirty = true; // validated data of a possibly unclean shutdown: fsync it before trusting it
-      }
-      let problem = res.problem;
-      if (!problem && next !== undefined && seg.nextOffset > next.baseOffset) {
-        seg.truncateTo(next.baseOffset);
-        problem = `segment overlaps the next segment at offset ${next.baseOffset}`;
-      }
-      if (problem) {
-        const later = this.segments.length - 1 - i;
-        this.logger.warn(
-          `recovery of segment ${seg.baseOffset}: ${problem}; truncated ${sizeBefore - seg.size} bytes at position ${seg.size}` +
-            `${later > 0 ? ` and deleted ${later} later segment(s)` : ''}; log end offset ${seg.nextOffset}`,
-        );
-        for (const s of this.segments.splice(i + 1)) s.delete();
-        break;
-      }
-      if (next !== undefined) seg.onBecomeInactiveSegment();
-    }
-
-    if (this.segments.length === 0) this.segments.push(LogSegment.open(dir, checkpointedStart, this.config, this.now));
-    this._logStartOffset = Math.max(checkpointedStart, this.segments[0]!.baseOffset);
-    if (this._logStartOffset > this.logEndOffset) {
-      this.logger.warn(`log end offset ${this.logEndOffset} is below the log start offset ${this._logStartOffset}: deleting all segments`);
-      for (const s of this.segments.splice(0)) s.delete();
-      this.segments.push(LogSegment.open(dir, this._logStartOffset, this.config, this.now));
-    }
+    const loaded = loadSegments(dir, this.config, this.now, this.logger, recoveryPoint, checkpointedStart);
+    this.segments = loaded.segments;
+    this._logStartOffset = loaded.logStartOffset;
     this._recoveryPoint = Math.min(recoveryPoint, this.logEndOffset);
     this.writtenRecoveryPoint = recoveryPoint;
-    this.flush();
-    if (checkpointedStart !== this._logStartOffset) this.writeLogStartOffset();
-    this.leaderEpochCache.truncateFromEnd(this.logEndOffset);
+    this.bestEffort('flush after recovery', () => this.flush());
+    if (checkpointedStart !== this._logStartOffset) this.bestEffort('log start offset checkpoint', () => this.writeLogStartOffset());
+    const epochs = this.leaderEpochCache;
+    if (epochs.corrupt !== null) {
+      this.logger.warn(`${epochs.corrupt} in the leader epoch checkpoint: rebuilding it from the log`);
+      epochs.reset(epochsFromLog(this.segments, this._logStartOffset));
+    }
+    epochs.truncateFromEnd(this.logEndOffset);
+    epochs.truncateFromStart(this._logStartOffset);
     this.rebuildProducerState();
+  }
+
+  /** Run fn; a failure (a checkpoint or fsync on a full disk) is logged, not thrown. */
+  private bestEffort(what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.logger.error(`${what} failed (will retry): ${(err as Error).message}`);
+    }
   }
 
   /**
@@ -311,9 +282,9 @@ export class UnifiedLog {
     });
     if (batchCount === 0) throw new KafkaError(ErrorCode.INVALID_RECORD, 'no record batch to append');
     if (validBytes !== records.length) throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, `${records.length - validBytes} trailing bytes are not a whole batch`);
-    this.appendValidated(records, firstOffset, offset - 1, maxTimestamp, recordCount);
+    this.appendValidated(records, firstOffset, offset - 1, maxTimestamp, recordCount, () => this.leaderEpochCache.assign(leaderEpoch, firstOffset));
     RB.forEachBatch(records, (p) => this.updateProducerState(records, p));
-    this.leaderEpochCache.assign(leaderEpoch, firstOffset);
+    this.maybeFlushAfterAppend();
     return { firstOffset, lastOffset: offset - 1, logAppendTime, maxTimestamp, offsetOfMaxTimestamp, recordCount, batchCount, validBytes };
   }
 
@@ -365,27 +336,51 @@ export class UnifiedLog {
     });
     if (batchCount === 0) return { firstOffset: this.logEndOffset, lastOffset: this.logEndOffset - 1, logAppendTime: -1, maxTimestamp: -1, offsetOfMaxTimestamp: -1, recordCount: 0, batchCount: 0, validBytes: 0 };
     const data = validBytes === records.length ? records : records.subarray(0, validBytes);
-    this.appendValidated(data, firstOffset, lastOffset, maxTimestamp, recordCount);
-    RB.forEachBatch(data, (p) => {
-      this.updateProducerState(data, p);
-      this.leaderEpochCache.assign(RB.partitionLeaderEpoch(data, p), RB.baseOffset(data, p));
-    });
+    this.appendValidated(data, firstOffset, lastOffset, maxTimestamp, recordCount, () =>
+      RB.forEachBatch(data, (p) => this.leaderEpochCache.assign(RB.partitionLeaderEpoch(data, p), RB.baseOffset(data, p))),
+    );
+    RB.forEachBatch(data, (p) => this.updateProducerState(data, p));
+    this.maybeFlushAfterAppend();
     return { firstOffset, lastOffset, logAppendTime: -1, maxTimestamp, offsetOfMaxTimestamp, recordCount, batchCount, validBytes };
   }
 
-  private appendValidated(records: Buffer, firstOffset: number, lastOffset: number, maxTimestamp: number, recordCount: number): void {
+  /**
+   * The all-or-nothing part of an append (see the module comment): pending checkpoints, the epoch
+   * entries (`assignEpochs`), the roll and the segment append. Throws with the log unchanged,
+   * except for epoch entries at or before the log end, which are harmless (Kafka writes the new
+   * leader's entry at the log end before any append, too).
+   */
+  private appendValidated(records: Buffer, firstOffset: number, lastOffset: number, maxTimestamp: number, recordCount: number, assignEpochs: () => void): void {
     if (records.length > this.config.segmentBytes) {
       throw new KafkaError(
         ErrorCode.RECORD_LIST_TOO_LARGE,
         `message batch size is ${records.length} bytes, exceeding the maximum configured segment size of ${this.config.segmentBytes}`,
       );
     }
-    const now = this.now();
-    let seg = this.activeSegment;
-    if (seg.shouldRoll(this.config, records.length, maxTimestamp, lastOffset, now)) seg = this.rollAt(firstOffset);
-    seg.append(records);
+    this.writePendingCheckpoints();
+    try {
+      assignEpochs();
+      const now = this.now();
+      let seg = this.activeSegment;
+      if (seg.shouldRoll(this.config, records.length, maxTimestamp, lastOffset, now)) seg = this.rollAt(firstOffset);
+      seg.append(records);
+    } catch (err) {
+      // a follower's later batches may have added epochs past the log end: they are not in the log
+      this.leaderEpochCache.truncateFromEnd(this.logEndOffset + 1);
+      throw err;
+    }
     this.unflushedMessages += recordCount;
-    this.maybeFlush(now);
+  }
+
+  /** Checkpoints whose stale content could mislead recovery once the log grows: written before any append. */
+  private writePendingCheckpoints(): void {
+    this.leaderEpochCache.persistIfPending();
+    if (this.writtenRecoveryPoint > this._recoveryPoint) this.writeRecoveryPoint();
+  }
+
+  /** flush.messages / flush.ms after a committed append: a failure cannot undo the append, so it is logged and retried. */
+  private maybeFlushAfterAppend(): void {
+    this.bestEffort('flush', () => this.maybeFlush());
   }
 
   // -------------------------------------------------------------------------------------------
@@ -456,24 +451,30 @@ export class UnifiedLog {
     this.rollAt(this.logEndOffset);
   }
 
+  /**
+   * Every step that can fail (the old segment's last time index entry, the producer snapshot, the
+   * new files) happens before the segment list changes; a failure leaves the old active segment
+   * active and the roll is retried by the next append.
+   */
   private rollAt(expectedNextOffset: number): LogSegment {
     const newBase = Math.max(expectedNextOffset, this.logEndOffset);
     const active = this.activeSegment;
-    if (active.size === 0) {
-      if (active.baseOffset === newBase) return active;
-      // an empty active segment at the wrong base (follower gap): replace it
-      this.segments.pop();
-      active.delete();
-    } else {
+    if (active.size === 0 && active.baseOffset === newBase) return active;
+    if (active.size > 0) {
       active.onBecomeInactiveSegment();
+      this.producerState.takeSnapshot(newBase);
     }
     if (this.dir !== null) {
       const prefix = path.join(this.dir, String(newBase).padStart(20, '0'));
       for (const suffix of [LOG_FILE_SUFFIX, INDEX_FILE_SUFFIX, TIME_INDEX_FILE_SUFFIX]) fs.rmSync(prefix + suffix, { force: true });
     }
     const seg = LogSegment.open(this.dir, newBase, this.config, this.now);
+    if (active.size === 0) {
+      // an empty active segment at the wrong base (follower gap): replace it
+      this.segments.pop();
+      active.delete();
+    }
     this.segments.push(seg);
-    if (active.size > 0) this.producerState.takeSnapshot(newBase);
     this.logger.debug(`rolled new segment at offset ${newBase}`);
     return seg;
   }
@@ -491,9 +492,10 @@ export class UnifiedLog {
       );
     }
     if (offset > this._logStartOffset) {
+      this.writeLogStartOffset(offset); // first: a DeleteRecords that cannot be recorded changes nothing
       this._logStartOffset = offset;
-      this.writeLogStartOffset();
       this.producerState.evictBelow(offset);
+      this.leaderEpochCache.truncateFromStart(offset);
     }
     this.deleteLogStartOffsetBreachedSegments();
     return this._logStartOffset;
@@ -564,14 +566,16 @@ export class UnifiedLog {
     const first = this.segments[0]!.baseOffset;
     if (first > this._logStartOffset) {
       this._logStartOffset = first;
-      this.writeLogStartOffset();
+      // the first segment's base offset says the same on the next load: a failure only delays the file
+      this.bestEffort('log start offset checkpoint', () => this.writeLogStartOffset());
       this.producerState.evictBelow(first);
+      this.leaderEpochCache.truncateFromStart(first);
     }
     this.producerState.deleteSnapshotsOutside(first, Number.MAX_SAFE_INTEGER);
   }
 
-  private writeLogStartOffset(): void {
-    if (this.dir !== null) writeNumberCheckpoint(path.join(this.dir, LOG_START_OFFSET_FILE), this._logStartOffset);
+  private writeLogStartOffset(offset = this._logStartOffset): void {
+    if (this.dir !== null) writeNumberCheckpoint(path.join(this.dir, LOG_START_OFFSET_FILE), offset);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -589,14 +593,14 @@ export class UnifiedLog {
       for (const s of this.segments.splice(0)) s.delete();
       this.segments.push(LogSegment.open(this.dir, Math.max(offset, 0), this.config, this.now));
       this._logStartOffset = Math.max(offset, 0);
-      this.writeLogStartOffset();
+      this.bestEffort('log start offset checkpoint', () => this.writeLogStartOffset());
     } else {
       while (this.activeSegment.baseOffset >= offset) this.segments.pop()!.delete();
       this.activeSegment.truncateTo(offset);
     }
     if (this._recoveryPoint > this.logEndOffset) {
       this._recoveryPoint = this.logEndOffset;
-      this.writeRecoveryPoint();
+      this.bestEffort('recovery point checkpoint', () => this.writeRecoveryPoint()); // else written before the next append
     }
     this.leaderEpochCache.truncateFromEnd(this.logEndOffset);
     this.rebuildProducerState();
@@ -608,9 +612,9 @@ export class UnifiedLog {
     for (const s of this.segments.splice(0)) s.delete();
     this.segments.push(LogSegment.open(this.dir, offset, this.config, this.now));
     this._logStartOffset = offset;
-    this.writeLogStartOffset();
+    this.bestEffort('log start offset checkpoint', () => this.writeLogStartOffset());
     this._recoveryPoint = offset;
-    this.writeRecoveryPoint();
+    this.bestEffort('recovery point checkpoint', () => this.writeRecoveryPoint());
     this.leaderEpochCache.clear();
     this.producerState.clear();
     this.producerState.deleteSnapshotsOutside(offset, offset);
@@ -641,12 +645,12 @@ export class UnifiedLog {
     this.writtenRecoveryPoint = this._recoveryPoint;
   }
 
-  /** Flush and close the files. */
+  /** Flush and close the files. Never throws: a flush or snapshot that fails (disk full) only means more recovery on the next open. */
   close(): void {
     if (this.closed) return;
-    this.flush();
-    this.producerState.takeSnapshot(this.logEndOffset);
-    for (const s of this.segments) s.close();
+    this.bestEffort('flush on close', () => this.flush());
+    this.bestEffort('producer snapshot on close', () => this.producerState.takeSnapshot(this.logEndOffset));
+    for (const s of this.segments) this.bestEffort(`closing segment ${s.baseOffset}`, () => s.close());
     this.closed = true;
   }
 

@@ -413,10 +413,20 @@ export class Partition {
     for (const fn of [...this.watchers]) fn();
   }
 
+  /**
+   * Flush and close. A high watermark checkpoint that cannot be written (a full disk) does not
+   * stop the log from closing: the next start derives the high watermark from the log as after a crash.
+   */
   close(): void {
     this.failWaiters(ErrorCode.NOT_LEADER_OR_FOLLOWER);
-    this.checkpointHighWatermark();
+    let checkpointError: unknown = null;
+    try {
+      this.checkpointHighWatermark();
+    } catch (err) {
+      checkpointError = err;
+    }
     this.log.close();
+    if (checkpointError) throw checkpointError;
   }
 
   /** A crash: parked acks=all produces fail, nothing is flushed or checkpointed. */

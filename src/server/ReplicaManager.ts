@@ -14,7 +14,7 @@ import { ReplicaFetcher } from '../replication/ReplicaFetcher.js';
 import { effectiveTopicConfigs, type KafkaConfig } from './KafkaConfig.js';
 import { Partition, type IsrProposal } from './Partition.js';
 import type { Time } from '../util/Time.js';
-import { detach } from '../util/CrashBoundary.js';
+import { contain, detach } from '../util/CrashBoundary.js';
 
 export interface FetchPartitionRequest {
   topic: string;
@@ -234,8 +234,8 @@ export class ReplicaManager {
     await Promise.all([...this.fetchers.values()].map((f) => f.stop()));
     this.fetchers.clear();
     for (const p of this.allPartitions()) {
-      if (crash) p.abandon();
-      else p.close();
+      // One partition that cannot close cleanly (a full disk) must not leave the others open.
+      contain(this.log, `closing ${p.name}`, () => (crash ? p.abandon() : p.close()));
     }
     this.topics.clear();
   }
