@@ -1,0 +1,193 @@
+// The codecs of src/protocol/compression against data written by real encoders (fixtures made
+// once by test/fixtures/compression/generate.py with libsnappy, liblz4, libzstd and zlib):
+// exact round trips, Kafka's framing rules (xerial and raw snappy; LZ4 frames with independent
+// blocks, descriptor and block checksums), the output bound (a bomb fails without inflating
+// past it) and truncated or garbage input (a CompressionError, never a crash or a hang).
+import { readFileSync } from 'node:fs';
+import { gzipSync, gunzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import {
+  CODEC_GZIP,
+  CODEC_LZ4,
+  CODEC_SNAPPY,
+  CODEC_ZSTD,
+  CompressionError,
+  decompress,
+  decompressionLimit,
+  isCodecSupported,
+  lz4Decompress,
+  snappyDecompress,
+  xxhash32,
+} from '../src/protocol/compression/index.js';
+
+const dir = new URL('./fixtures/compression/', import.meta.url);
+const fixture = (name: string): Buffer => readFileSync(new URL(name, dir));
+// node:zlib is itself a real gzip decoder: the original payload is the gzip fixture inflated.
+const payload = gunzipSync(fixture('payload.gz'));
+
+function errorOf(fn: () => unknown): CompressionError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(CompressionError);
+    return err as CompressionError;
+  }
+  throw new Error('expected a CompressionError');
+}
+
+describe('real encoders round trip', () => {
+  it('the fixture payload is what generate.py wrote', () => {
+    expect(payload.length).toBeGreaterThan(70_000);
+    expect(payload.toString('utf8', 0, 2)).toBe('0 ');
+  });
+
+  it.each([
+    ['payload.gz', CODEC_GZIP],
+    ['payload.snappy-raw', CODEC_SNAPPY],
+    ['payload.snappy-xerial', CODEC_SNAPPY],
+    ['payload.lz4', CODEC_LZ4],
+    ['payload-plain.lz4', CODEC_LZ4],
+  ])('%s decodes to the exact payload', (name, codec) => {
+    expect(decompress(codec, fixture(name), 1 << 20).equals(payload)).toBe(true);
+  });
+
+  it('an LZ4 block stored uncompressed (incompressible data) decodes', () => {
+    const noise = fixture('noise.lz4');
+    expect(noise[4]! & 0x08).not.toBe(0); // content size present: the first block size is at 4+2+8+1
+    expect(noise.readUInt32LE(15) & 0x80000000).not.toBe(0); // stored as-is
+    expect(lz4Decompress(noise, 4096).equals(fixture('noise.bin'))).toBe(true);
+  });
+
+  it('LZ4 frames with linked blocks are refused, as Kafka refuses them', () => {
+    expect(errorOf(() => lz4Decompress(fixture('payload-linked.lz4'), 1 << 20)).message).toMatch(/dependent block/);
+  });
+
+  it('xerial snappy streams concatenated (snappy-java appends headers) decode as one', () => {
+    const x = fixture('payload.snappy-xerial');
+    expect(snappyDecompress(Buffer.concat([x, x]), 1 << 20).equals(Buffer.concat([payload, payload]))).toBe(true);
+  });
+
+  it('zstd decodes where node:zlib has it, else is reported unsupported', () => {
+    const zst = fixture('payload.zst');
+    if (isCodecSupported(CODEC_ZSTD)) {
+      expect(decompress(CODEC_ZSTD, zst, 1 << 20).equals(payload)).toBe(true);
+    } else {
+      expect(errorOf(() => decompress(CODEC_ZSTD, zst, 1 << 20)).kind).toBe('unsupported');
+    }
+  });
+
+  it('xxHash32 matches the reference vectors', () => {
+    expect(xxhash32(Buffer.alloc(0))).toBe(0x02cc5d05);
+    expect(xxhash32(Buffer.from('a'))).toBe(0x550d7456);
+    expect(xxhash32(Buffer.from('abc'))).toBe(0x32d153ff);
+    expect(xxhash32(Buffer.from('Nobody inspects the spammish repetition'))).toBe(0xe2293b2f);
+  });
+});
+
+describe('the output bound', () => {
+  it.each([
+    ['payload.gz', CODEC_GZIP],
+    ['payload.snappy-raw', CODEC_SNAPPY],
+    ['payload.snappy-xerial', CODEC_SNAPPY],
+    ['payload.lz4', CODEC_LZ4],
+  ])('%s with a bound one byte short is too-large', (name, codec) => {
+    expect(errorOf(() => decompress(codec, fixture(name), payload.length - 1)).kind).toBe('too-large');
+    expect(decompress(codec, fixture(name), payload.length).length).toBe(payload.length);
+  });
+
+  it('a gzip bomb (1 GiB of zeros in ~1 MiB) fails at the bound, quickly and without holding 1 GiB', () => {
+    const chunk = gzipSync(Buffer.alloc(64 << 20)); // 64 MiB of zeros -> ~64 KiB
+    const bomb = Buffer.concat(Array.from({ length: 16 }, () => chunk)); // gzip members concatenate
+    const before = process.memoryUsage().arrayBuffers;
+    const start = Date.now();
+    expect(errorOf(() => decompress(CODEC_GZIP, bomb, 16 << 20)).kind).toBe('too-large');
+    expect(Date.now() - start).toBeLessThan(5_000);
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(256 << 20);
+  });
+
+  it('a raw snappy block announcing 4 GiB fails before allocating', () => {
+    const block = Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f, 0x00, 0x61]);
+    expect(errorOf(() => snappyDecompress(block, 1 << 20)).kind).toBe('too-large');
+  });
+
+  it('an LZ4 bomb (4 MB blocks of 16 KB each) fails at the bound', () => {
+    // one block: literal 'a', a match at offset 1 of 4 + 15 + 255 * 15686 + 51 bytes, five literals
+    const blockBody = Buffer.concat([
+      Buffer.from([0x1f, 0x61, 0x01, 0x00]),
+      Buffer.alloc(15686, 0xff),
+      Buffer.from([51, 0x50, 0x61, 0x61, 0x61, 0x61, 0x61]),
+    ]);
+    const desc = Buffer.from([0x60, 0x70]); // FLG: version 1, independent blocks; BD: 4 MiB blocks
+    const header = Buffer.concat([Buffer.from([0x04, 0x22, 0x4d, 0x18]), desc, Buffer.from([(xxhash32(desc) >>> 8) & 0xff])]);
+    const size = Buffer.alloc(4);
+    size.writeUInt32LE(blockBody.length);
+    const one = lz4Decompress(Buffer.concat([header, size, blockBody, Buffer.alloc(4)]), 8 << 20);
+    expect(one.length).toBe(4_000_006);
+    expect(one.every((b) => b === 0x61)).toBe(true);
+    const frame = Buffer.concat([header, ...Array.from({ length: 64 }, () => Buffer.concat([size, blockBody])), Buffer.alloc(4)]);
+    expect(frame.length).toBeLessThan(1.1e6); // would inflate to 256 MB
+    expect(errorOf(() => lz4Decompress(frame, 32 << 20)).kind).toBe('too-large');
+  });
+
+  it('the broker bound is 64 x max.message.bytes between 16 MiB and 512 MiB', () => {
+    expect(decompressionLimit(1048588)).toBe(64 * 1048588);
+    expect(decompressionLimit(1000)).toBe(16 << 20);
+    expect(decompressionLimit(100 << 20)).toBe(512 << 20);
+  });
+});
+
+describe('truncated and garbage input', () => {
+  const cases: [string, number, string][] = [
+    ['payload.gz', CODEC_GZIP, 'gzip'],
+    ['payload.snappy-raw', CODEC_SNAPPY, 'snappy raw'],
+    ['payload.snappy-xerial', CODEC_SNAPPY, 'snappy xerial'],
+    ['payload.lz4', CODEC_LZ4, 'lz4'],
+    ['payload-plain.lz4', CODEC_LZ4, 'lz4 without checksums'],
+  ];
+
+  it.each(cases)('%s cut at many points is corrupt', (name, codec) => {
+    const full = fixture(name);
+    for (const cut of [1, 5, 7, 17, 100, full.length >> 1, full.length - 1]) {
+      expect(errorOf(() => decompress(codec, full.subarray(0, cut), 1 << 20)).kind).toBe('corrupt');
+    }
+  });
+
+  it.each(cases)('%s with flipped bytes never crashes, hangs or exceeds the bound', (name, codec) => {
+    const full = fixture(name);
+    let seed = 7;
+    const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    for (let i = 0; i < 200; i++) {
+      const bad = Buffer.from(full);
+      for (let k = 0; k < 3; k++) bad[Math.floor(rand() * bad.length)] ^= 1 + Math.floor(rand() * 255);
+      try {
+        const out = decompress(codec, bad, 1 << 17);
+        expect(out.length).toBeLessThanOrEqual(1 << 17);
+      } catch (err) {
+        expect(err).toBeInstanceOf(CompressionError);
+      }
+    }
+  });
+
+  it('LZ4: a corrupted descriptor, block checksum or block size is corrupt', () => {
+    const good = fixture('payload.lz4');
+    const hc = Buffer.from(good);
+    hc[14] ^= 0xff; // FLG 0x7c: content size present, so the HC byte is at 4+2+8
+    expect(errorOf(() => lz4Decompress(hc, 1 << 20)).message).toMatch(/descriptor/);
+    const sum = Buffer.from(good);
+    const firstBlock = sum.readUInt32LE(15) & 0x7fffffff;
+    sum[19 + firstBlock] ^= 1;
+    expect(errorOf(() => lz4Decompress(sum, 1 << 20)).message).toMatch(/checksum/);
+    const big = Buffer.from(good);
+    big.writeUInt32LE(70_000, 15);
+    expect(errorOf(() => lz4Decompress(big, 1 << 20)).message).toMatch(/exceeded max/);
+  });
+
+  it('snappy: copies reaching before the output start are corrupt', () => {
+    expect(errorOf(() => snappyDecompress(Buffer.from([0x08, 0x01, 0x05, 0x61, 0x62]), 100)).kind).toBe('corrupt');
+    expect(errorOf(() => snappyDecompress(Buffer.from([0x08, 0x05, 0x09]), 100)).kind).toBe('corrupt');
+  });
+
+  it('unknown codec ids 5..7 are unsupported', () => {
+    for (const c of [5, 6, 7]) expect(errorOf(() => decompress(c, Buffer.from('x'), 10)).kind).toBe('unsupported');
+  });
+});
