@@ -6,7 +6,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateRecordsFromClient, RecordValidationError, type LogValidatorOptions } from '../src/log/LogValidator.js';
 import { startCluster, type Cluster } from '../src/index.js';
-import { CompressionError, isCodecSupported, xxhash32 } from '../src/protocol/compression/index.js';
+import { CompressionError, xxhash32 } from '../src/protocol/compression/index.js';
 import { ErrorCode } from '../src/protocol/errors.js';
 import {
   decodeListOffsetsResponse,
@@ -124,6 +124,12 @@ function lz4Stored(data: Buffer, badChecksum = false): Buffer {
   return Buffer.concat([header, size, data, sum, Buffer.alloc(4)]);
 }
 
+/** A zstd frame with one raw block (valid zstd, no encoder needed). */
+function zstdRaw(data: Buffer): Buffer {
+  const bh = (data.length << 3) | 1; // last block, raw
+  return Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x58, bh & 0xff, (bh >> 8) & 0xff, bh >> 16]), data]);
+}
+
 const OPTS: LogValidatorOptions = { maxMessageBytes: 1048588, timestampType: 'CreateTime', now: BASE_TS };
 
 function rejection(b: Buffer, opts: Partial<LogValidatorOptions> = {}): RecordValidationError {
@@ -145,6 +151,7 @@ describe('LogValidator: accepted batches', () => {
     ['gzip', 1, (b: Buffer) => gzipSync(b)],
     ['snappy', 2, snappyLiterals],
     ['lz4', 3, lz4Stored],
+    ['zstd', 4, zstdRaw],
   ] as const)('%s: well-formed records pass and the bytes are not re-encoded', (_name, codec, pack) => {
     const payload = pack(records(5, { headers: [['h', Buffer.from('x')], ['n', null]] }));
     const b = batch({ codec, payload, count: 5 });
@@ -178,6 +185,7 @@ describe('LogValidator: rejections with Kafka error codes', () => {
     ['gzip', 1, (b: Buffer) => gzipSync(b)],
     ['snappy', 2, snappyLiterals],
     ['lz4', 3, lz4Stored],
+    ['zstd', 4, zstdRaw],
   ] as const;
 
   it.each(packs)('%s: record count larger than the records present is INVALID_RECORD', (_n, codec, pack) => {
@@ -240,9 +248,15 @@ describe('LogValidator: rejections with Kafka error codes', () => {
     expect(codeOf(batch({ codec, payload, count: 1 }))).toBe(ErrorCode.UNKNOWN_SERVER_ERROR);
   });
 
-  it('zstd without a decoder in this runtime is UNSUPPORTED_COMPRESSION_TYPE', () => {
-    const b = batch({ codec: 4, payload: Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0, 0, 1, 0, 0]), count: 1 });
-    expect(codeOf(b)).toBe(isCodecSupported(4) ? ErrorCode.UNKNOWN_SERVER_ERROR : ErrorCode.UNSUPPORTED_COMPRESSION_TYPE);
+  it('zstd: a frame holding the records passes; garbage is UNKNOWN_SERVER_ERROR; an empty frame is INVALID_RECORD', () => {
+    const ok = batch({ codec: 4, payload: zstdRaw(records(3)), count: 3 });
+    validateRecordsFromClient(ok, OPTS);
+    expect(codeOf(batch({ codec: 4, payload: Buffer.from('no zstd frame here'), count: 1 }))).toBe(ErrorCode.UNKNOWN_SERVER_ERROR);
+    expect(codeOf(batch({ codec: 4, payload: zstdRaw(Buffer.alloc(0)), count: 1 }))).toBe(ErrorCode.INVALID_RECORD);
+  });
+
+  it('codec ids 5..7 are UNSUPPORTED_COMPRESSION_TYPE', () => {
+    expect(codeOf(batch({ codec: 6, payload: records(1), count: 1 }))).toBe(ErrorCode.UNSUPPORTED_COMPRESSION_TYPE);
   });
 
   it('a decompression bomb fails at 64 x max.message.bytes (floor 16 MiB) with MESSAGE_TOO_LARGE', () => {
@@ -338,6 +352,8 @@ describe('over TCP: rejected batches are not stored', () => {
     ['a gzip bomb of 128 MiB', () => batch({ codec: 1, payload: gzipSync(record({ offsetDelta: 0, value: Buffer.alloc(128 << 20) })), count: 1 }), ErrorCode.MESSAGE_TOO_LARGE],
     ['snappy garbage', () => batch({ codec: 2, payload: Buffer.from([0x10, 0x0d, 0xff, 0xff, 0xff, 0xff]), count: 1 }), ErrorCode.UNKNOWN_SERVER_ERROR],
     ['lz4 garbage', () => batch({ codec: 3, payload: Buffer.from('\x04\x22\x4d\x18garbage'), count: 1 }), ErrorCode.UNKNOWN_SERVER_ERROR],
+    ['zstd garbage', () => batch({ codec: 4, payload: Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), Buffer.from('garbage')]), count: 1 }), ErrorCode.UNKNOWN_SERVER_ERROR],
+    ['codec id 7', () => batch({ codec: 7, payload: records(1), count: 1 }), ErrorCode.UNSUPPORTED_COMPRESSION_TYPE],
     ['a control batch', () => batch({ payload: records(1), count: 1, attributes: RB.CONTROL_MASK }), ErrorCode.INVALID_RECORD],
     ['a transactional batch', () => batch({ payload: records(1), count: 1, attributes: RB.TRANSACTIONAL_MASK, producerId: 1, baseSequence: 0 }), ErrorCode.INVALID_TXN_STATE],
   ] as const)('%s: its error code, no offset, log end offset unchanged', async (_n, make, code) => {

@@ -15,7 +15,7 @@
 //  - timestamp out of range / LogAppendTime from a client → INVALID_TIMESTAMP with per-record errors
 //  - a payload that does not decompress → UNKNOWN_SERVER_ERROR (Kafka wraps the codec's IOException
 //    in a plain KafkaException, which Errors.forException maps to UNKNOWN_SERVER_ERROR)
-//  - codec ids 5..7, or zstd on a runtime without a zstd decoder → UNSUPPORTED_COMPRESSION_TYPE
+//  - codec ids 5..7 → UNSUPPORTED_COMPRESSION_TYPE (Kafka: an unmapped IllegalArgumentException)
 // Where Kafka has no answer we chose: a payload inflating past the bound (a decompression bomb;
 // Kafka would inflate it all) → MESSAGE_TOO_LARGE; offset deltas other than 0..n-1 (Kafka
 // silently re-encodes such compressed batches and stores uncompressed ones as they are) →

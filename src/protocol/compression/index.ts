@@ -1,18 +1,20 @@
 // Bounded decompression of record batch payloads for the codecs Kafka has (attribute bits 0-2):
 // gzip through node:zlib, snappy and lz4 with the pure-TS decoders beside this file, zstd
-// through node:zlib where the runtime has it (Node >= 22.15 / 23.8) — elsewhere a zstd payload
-// is CompressionError('unsupported'). Every call takes an output bound and fails past it without
-// allocating beyond it; decompressionLimit() is the bound the broker uses for one batch.
+// through node:zlib where the runtime has it (Node >= 22.15 / 23.8) and the pure-TS decoder
+// (zstd.ts) elsewhere. Every call takes an output bound and fails past it without allocating
+// beyond it; decompressionLimit() is the bound the broker uses for one batch.
 
 import * as zlib from 'node:zlib';
 import { CompressionError, corrupt, tooLarge } from './CompressionError.js';
 import { lz4Decompress } from './lz4.js';
 import { snappyDecompress } from './snappy.js';
+import { zstdDecompress } from './zstd.js';
 
 export { CompressionError } from './CompressionError.js';
 export type { CompressionErrorKind } from './CompressionError.js';
 export { lz4Decompress, xxhash32 } from './lz4.js';
 export { snappyDecompress } from './snappy.js';
+export { zstdDecompress } from './zstd.js';
 
 export const CODEC_NONE = 0;
 export const CODEC_GZIP = 1;
@@ -41,9 +43,9 @@ export const DEFAULT_DECOMPRESSION_LIMIT = decompressionLimit(1048588);
 type ZstdSync = (buf: Buffer, opts: { maxOutputLength: number }) => Buffer;
 const zstdSync: ZstdSync | undefined = (zlib as unknown as { zstdDecompressSync?: ZstdSync }).zstdDecompressSync;
 
-/** True when this runtime can decompress the codec. */
+/** True when the codec id is one this module decompresses (every codec Kafka has). */
 export function isCodecSupported(codec: number): boolean {
-  return codec >= CODEC_NONE && codec <= CODEC_LZ4 ? true : codec === CODEC_ZSTD && zstdSync !== undefined;
+  return codec >= CODEC_NONE && codec <= CODEC_ZSTD;
 }
 
 function viaZlib(name: string, fn: (buf: Buffer, opts: { maxOutputLength: number }) => Buffer, input: Buffer, limit: number): Buffer {
@@ -73,8 +75,7 @@ export function decompress(codec: number, input: Buffer, limit: number): Buffer 
     case CODEC_LZ4:
       return lz4Decompress(input, limit);
     case CODEC_ZSTD:
-      if (!zstdSync) throw new CompressionError('unsupported', `zstd needs Node.js >= 22.15 (node:zlib zstdDecompressSync); this is ${process.version}`);
-      return viaZlib('zstd', zstdSync, input, limit);
+      return zstdSync ? viaZlib('zstd', zstdSync, input, limit) : zstdDecompress(input, limit);
     default:
       throw new CompressionError('unsupported', `Unknown compression type id: ${codec}`);
   }
