@@ -291,6 +291,35 @@ describe('LogValidator: rejections with Kafka error codes', () => {
   });
 });
 
+describe('LogValidator on mutated batches', () => {
+  it.each([
+    ['uncompressed', 0, (b: Buffer) => b],
+    ['gzip', 1, (b: Buffer) => gzipSync(b)],
+    ['snappy', 2, snappyLiterals],
+    ['lz4', 3, lz4Stored],
+    ['zstd', 4, zstdRaw],
+  ] as const)('%s: a flipped byte (CRC recomputed) is accepted or a RecordValidationError, never another error', (_n, codec, pack) => {
+    const good = batch({ codec, payload: pack(records(4, { headers: [['h', Buffer.from('v')]] })), count: 4 });
+    let seed = 3;
+    const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    const outcomes = new Set<string>();
+    for (let i = 0; i < 400; i++) {
+      const b = Buffer.from(good);
+      const at = RB.ATTRIBUTES_OFFSET + 2 + Math.floor(rand() * (b.length - RB.ATTRIBUTES_OFFSET - 2));
+      b[at] ^= 1 + Math.floor(rand() * 255);
+      RB.writeCrc(b, 0);
+      try {
+        validateRecordsFromClient(b, OPTS);
+        outcomes.add('accepted');
+      } catch (err) {
+        expect(err).toBeInstanceOf(RecordValidationError);
+        outcomes.add(String((err as RecordValidationError).code));
+      }
+    }
+    expect(outcomes.size).toBeGreaterThan(1);
+  });
+});
+
 describe('stored batches inflate within a bound', () => {
   it('ListOffsets reads compressed stored records through a bounded inflate (a 1 GiB bomb stops at the bound)', () => {
     const head = record({ offsetDelta: 0, value: null, extra: Buffer.alloc(0) });

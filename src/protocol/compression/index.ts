@@ -64,6 +64,16 @@ function viaZlib(name: string, fn: (buf: Buffer, opts: { maxOutputLength: number
  * zstd on a runtime without it.
  */
 export function decompress(codec: number, input: Buffer, limit: number): Buffer {
+  try {
+    return decompressUnchecked(codec, input, limit);
+  } catch (err) {
+    if (err instanceof CompressionError) throw err;
+    // a decoder tripping over input it did not foresee (a read past the end): still corrupt input
+    return corrupt(`${(err as Error).message}`);
+  }
+}
+
+function decompressUnchecked(codec: number, input: Buffer, limit: number): Buffer {
   switch (codec) {
     case CODEC_NONE:
       if (input.length > limit) tooLarge(limit);
