@@ -248,7 +248,7 @@ describe('truncated and garbage input', () => {
 // exactly; and a real client, librdkafka (Debian's python3-confluent-kafka 2.0.2), producing
 // with compression.type=zstd (decoded by node:zlib or, on Node 20, the pure-TS decoder).
 //
-// librdkafka < 2.6 compresses gzip/snappy/lz4 only when the broker advertises Produce v0
+// librdkafka < 2.11.1 compresses gzip/snappy/lz4 only when the broker advertises Produce v0
 // (its compr_req table checks Produce 0..0); minikafka advertises Produce v3-9, so that
 // librdkafka sends those codecs uncompressed and only zstd (Produce >= 7) reaches the broker
 // compressed from it.
