@@ -356,8 +356,8 @@ describe('over TCP: rejected batches are not stored', () => {
 
   const partition = (topic: string) => cluster.brokers[0]!.replicaManager.getPartition(topic, 0)!;
 
-  async function produce(records: Buffer, topic = 'bad') {
-    const res = await client.request(0, 8, encodeProduceRequest, decodeProduceResponse, {
+  async function produce(records: Buffer, topic = 'bad', version = 8) {
+    const res = await client.request(0, version, encodeProduceRequest, decodeProduceResponse, {
       transactionalId: null,
       acks: -1,
       timeoutMs: 5000,
@@ -393,6 +393,24 @@ describe('over TCP: rejected batches are not stored', () => {
     expect(partition('bad').log.logEndOffset).toBe(before);
   });
 
+  it('zstd in Produce v3-v6 is UNSUPPORTED_COMPRESSION_TYPE (KIP-110), in v7+ it is stored', async () => {
+    const before = partition('bad').log.logEndOffset;
+    const zstd = () => batch({ codec: 4, payload: zstdRaw(records(2)), count: 2 });
+    expect((await produce(zstd(), 'bad', 6)).errorCode).toBe(ErrorCode.UNSUPPORTED_COMPRESSION_TYPE);
+    expect(partition('bad').log.logEndOffset).toBe(before);
+    expect((await produce(zstd(), 'bad', 7)).errorCode).toBe(0);
+    expect(partition('bad').log.logEndOffset).toBe(before + 2);
+  });
+
+  it('per-record errors reach the client (Produce v8): a keyless record on a compacted topic', async () => {
+    await cluster.createTopic('compacted', { partitions: 1, config: { 'cleanup.policy': 'compact' } });
+    const b = batch({ payload: Buffer.concat([record({ offsetDelta: 0 }), record({ offsetDelta: 1, key: null })]), count: 2 });
+    const res = await produce(b, 'compacted');
+    expect(res.errorCode).toBe(ErrorCode.INVALID_RECORD);
+    expect(res.recordErrors).toEqual([{ batchIndex: 1, batchIndexErrorMessage: 'Compacted topic cannot accept message without key' }]);
+    expect(partition('compacted').log.logEndOffset).toBe(0);
+  });
+
   it('the broker still takes good batches of every codec and reads them back exactly', async () => {
     const before = partition('bad').log.logEndOffset;
     for (const [codec, pack] of [
@@ -405,7 +423,7 @@ describe('over TCP: rejected batches are not stored', () => {
       expect(res.errorCode).toBe(0);
     }
     expect(partition('bad').log.logEndOffset).toBe(before + 12);
-    const values = (await readAll(cluster.bootstrapServers[0]!, 'bad')).map((r) => r.value);
+    const values = (await readAll(cluster.bootstrapServers[0]!, 'bad', 0, before)).map((r) => r.value);
     expect(values).toEqual(Array.from({ length: 4 }, () => ['v0', 'v1', 'v2']).flat());
   });
 
