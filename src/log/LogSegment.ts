@@ -330,8 +330,8 @@ export class LogSegment {
         return true;
       });
     } catch {
-      // a stored batch that does not decode within the bound (zstd without a decoder, a bomb):
-      // the batch's first eligible offset is acceptable
+      // a stored batch that does not decode within the bound (a bomb or a corrupt payload
+      // stored before produce validation existed): the batch's first eligible offset will do
       return { offset: Math.max(b.baseOffset, startingOffset), timestamp: b.maxTimestamp };
     }
     return found;

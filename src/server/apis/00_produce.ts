@@ -2,8 +2,8 @@
 // NOT_LEADER_OR_FOLLOWER). Each partition's records are checked as a whole (length, magic,
 // CRC), then record by record as Kafka's LogValidator does (src/log/LogValidator.ts; compressed
 // batches are decompressed within a bound to check them), then appended as sent: offsets, the
-// leader epoch and maxTimestamp are patched in place, compressed payloads are never re-encoded. acks=0 gets no response; acks=1 is
-// answered after the leader's append; acks=-1 needs an ISR of at least min.insync.replicas
+// leader epoch and maxTimestamp are patched in place, payloads are never re-encoded.
+// acks=0 gets no response; acks=1 is answered after the leader's append; acks=-1 needs an ISR of at least min.insync.replicas
 // before the append (NOT_ENOUGH_REPLICAS) and is answered once the high watermark passes the
 // batch (REQUEST_TIMED_OUT after timeout_ms; NOT_ENOUGH_REPLICAS_AFTER_APPEND if the ISR shrank
 // meanwhile). acks outside {-1,0,1} → INVALID_REQUIRED_ACKS for every partition.
