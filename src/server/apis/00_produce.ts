@@ -3,10 +3,11 @@
 // CRC), then record by record as Kafka's LogValidator does (src/log/LogValidator.ts; compressed
 // batches are decompressed within a bound to check them), then appended as sent: offsets, the
 // leader epoch and maxTimestamp are patched in place, payloads are never re-encoded.
-// acks=0 gets no response; acks=1 is answered after the leader's append; acks=-1 needs an ISR of at least min.insync.replicas
-// before the append (NOT_ENOUGH_REPLICAS) and is answered once the high watermark passes the
-// batch (REQUEST_TIMED_OUT after timeout_ms; NOT_ENOUGH_REPLICAS_AFTER_APPEND if the ISR shrank
-// meanwhile). acks outside {-1,0,1} → INVALID_REQUIRED_ACKS for every partition.
+// acks=0 gets no response; acks=1 is answered after the leader's append; acks=-1 needs an ISR
+// of at least min.insync.replicas before the append (NOT_ENOUGH_REPLICAS) and is answered once
+// the high watermark passes the batch (REQUEST_TIMED_OUT after timeout_ms;
+// NOT_ENOUGH_REPLICAS_AFTER_APPEND if the ISR shrank meanwhile). acks outside {-1,0,1} →
+// INVALID_REQUIRED_ACKS for every partition.
 // Idempotent batches go through the partition's producer state (UnifiedLog): a retry of a
 // cached batch answers NONE with its original offset; a stale epoch is INVALID_PRODUCER_EPOCH
 // and a sequence gap OUT_OF_ORDER_SEQUENCE_NUMBER (never PRODUCER_FENCED, as Kafka ≥2.7).
