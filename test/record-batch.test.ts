@@ -148,11 +148,14 @@ describe('encode/decode', () => {
     expect(got).toEqual([[100, 1_700_000_000_000], [101, 1_700_000_000_010], [102, 1_700_000_000_020], [103, 1_700_000_000_030]]);
   });
 
-  it('refuses codecs it cannot decompress', () => {
+  it('refuses payloads it cannot decompress and unknown codecs', () => {
     const b = sample(1);
-    b.writeInt16BE(2, RB.ATTRIBUTES_OFFSET);
+    b.writeInt16BE(2, RB.ATTRIBUTES_OFFSET); // plain records labelled snappy
     RB.writeCrc(b, 0);
-    expect(() => decodeRecordBatch(b)).toThrow(/unsupported compression: snappy/);
+    expect(() => decodeRecordBatch(b)).toThrow(/snappy/);
+    b.writeInt16BE(6, RB.ATTRIBUTES_OFFSET);
+    RB.writeCrc(b, 0);
+    expect(() => decodeRecordBatch(b)).toThrow(/Unknown compression type id: 6/);
   });
 });
 

@@ -373,19 +373,21 @@ export class LogSegment {
   }
 
   private firstRecordAtOrAfter(b: BatchPosition, ts: number, startingOffset: number): { offset: number; timestamp: number } | null {
-    if (b.compression !== RB.Compression.NONE && b.compression !== RB.Compression.GZIP) {
-      // cannot decompress here: the batch's first eligible offset is acceptable
-      return { offset: Math.max(b.baseOffset, startingOffset), timestamp: b.maxTimestamp };
-    }
     const batch = this.log.read(b.pos, b.size);
     let found: { offset: number; timestamp: number } | null = null;
-    RB.forEachRecordTimestamp(batch, 0, (offset, timestamp) => {
-      if (timestamp >= ts && offset >= startingOffset) {
-        found = { offset, timestamp };
-        return false;
-      }
-      return true;
-    });
+    try {
+      RB.forEachRecordTimestamp(batch, 0, (offset, timestamp) => {
+        if (timestamp >= ts && offset >= startingOffset) {
+          found = { offset, timestamp };
+          return false;
+        }
+        return true;
+      });
+    } catch {
+      // a stored batch that does not decode within the bound (a bomb or a corrupt payload
+      // stored before produce validation existed): the batch's first eligible offset will do
+      return { offset: Math.max(b.baseOffset, startingOffset), timestamp: b.maxTimestamp };
+    }
     return found;
   }
 

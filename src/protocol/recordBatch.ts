@@ -7,7 +7,8 @@
 //   27 baseTimestamp int64 | 35 maxTimestamp int64 | 43 producerId int64 | 51 producerEpoch int16
 //   53 baseSequence int32 | 57 recordCount int32 | 61 records...
 
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { gzipSync } from 'node:zlib';
+import { DEFAULT_DECOMPRESSION_LIMIT, decompress } from './compression/index.js';
 import { crc32c } from './crc32c.js';
 import { ErrorCode } from './errors.js';
 import {
@@ -414,27 +415,35 @@ export interface DecodedBatch {
   records: DecodedRecord[];
 }
 
-/** The uncompressed records section of the batch at pos (gunzips gzip; throws for other codecs). */
-export function recordsPayload(buf: Buffer, pos = 0): Buffer {
+/**
+ * The uncompressed records section of the batch at pos, decompressed (any codec this runtime
+ * has) into at most `limit` bytes; throws CompressionError past the bound or on a bad payload.
+ */
+export function recordsPayload(buf: Buffer, pos = 0, limit = DEFAULT_DECOMPRESSION_LIMIT): Buffer {
   const size = batchSize(buf, pos);
   const payload = buf.subarray(pos + RECORDS_OFFSET, pos + size);
   const codec = compression(buf, pos);
   if (codec === Compression.NONE) return payload;
-  if (codec === Compression.GZIP) return gunzipSync(payload);
-  throw new Error(`unsupported compression: ${COMPRESSION_NAMES[codec] ?? codec}`);
+  return decompress(codec, payload, limit);
 }
 
 /**
  * Calls fn(offset, timestamp) for each record of the batch at pos, reading only the fields
- * needed. fn may return false to stop. Used by the log for timestamp lookups.
+ * needed. fn may return false to stop. Used by the log for timestamp lookups; a compressed
+ * batch inflates into at most `limit` bytes (CompressionError past it).
  */
-export function forEachRecordTimestamp(buf: Buffer, pos: number, fn: (offset: number, timestamp: number) => boolean | void): void {
+export function forEachRecordTimestamp(
+  buf: Buffer,
+  pos: number,
+  fn: (offset: number, timestamp: number) => boolean | void,
+  limit = DEFAULT_DECOMPRESSION_LIMIT,
+): void {
   const bo = baseOffset(buf, pos);
   const logAppend = isLogAppendTime(buf, pos);
   const bts = baseTimestamp(buf, pos);
   const mts = maxTimestamp(buf, pos);
   const count = recordCount(buf, pos);
-  const data = recordsPayload(buf, pos);
+  const data = recordsPayload(buf, pos, limit);
   let p = 0;
   for (let i = 0; i < count && p < data.length; i++) {
     const len = readVarint(data, p);

@@ -1,11 +1,13 @@
 // Produce v3–9 (magic 2 record batches only), to partition leaders (else
-// NOT_LEADER_OR_FOLLOWER). Each partition's records are validated without decoding them
-// (length, magic, CRC, counts), then appended as sent: offsets and the leader epoch are
-// patched in place, compressed batches stay opaque. acks=0 gets no response; acks=1 is
-// answered after the leader's append; acks=-1 needs an ISR of at least min.insync.replicas
-// before the append (NOT_ENOUGH_REPLICAS) and is answered once the high watermark passes the
-// batch (REQUEST_TIMED_OUT after timeout_ms; NOT_ENOUGH_REPLICAS_AFTER_APPEND if the ISR shrank
-// meanwhile). acks outside {-1,0,1} → INVALID_REQUIRED_ACKS for every partition.
+// NOT_LEADER_OR_FOLLOWER). Each partition's records are checked as a whole (length, magic,
+// CRC), then record by record as Kafka's LogValidator does (src/log/LogValidator.ts; compressed
+// batches are decompressed within a bound to check them), then appended as sent: offsets, the
+// leader epoch and maxTimestamp are patched in place, payloads are never re-encoded.
+// acks=0 gets no response; acks=1 is answered after the leader's append; acks=-1 needs an ISR
+// of at least min.insync.replicas before the append (NOT_ENOUGH_REPLICAS) and is answered once
+// the high watermark passes the batch (REQUEST_TIMED_OUT after timeout_ms;
+// NOT_ENOUGH_REPLICAS_AFTER_APPEND if the ISR shrank meanwhile). acks outside {-1,0,1} →
+// INVALID_REQUIRED_ACKS for every partition.
 // Idempotent batches go through the partition's producer state (UnifiedLog): a retry of a
 // cached batch answers NONE with its original offset; a stale epoch is INVALID_PRODUCER_EPOCH
 // and a sequence gap OUT_OF_ORDER_SEQUENCE_NUMBER (never PRODUCER_FENCED, as Kafka ≥2.7).
@@ -14,6 +16,7 @@ import { ErrorCode, KafkaError, errorName } from '../../protocol/errors.js';
 import { decodeProduceRequest, encodeProduceResponse, ProduceApi } from '../../protocol/messages/Produce.js';
 import type { ProduceResponse } from '../../protocol/messages/Produce.js';
 import { isTransactional, validateProducedRecords } from '../../protocol/recordBatch.js';
+import { RecordValidationError, validateRecordsFromClient } from '../../log/LogValidator.js';
 import { GROUP_METADATA_TOPIC } from '../group/GroupMetadataRecords.js';
 import { defineApi, NO_RESPONSE } from './Api.js';
 
@@ -55,7 +58,8 @@ export const produceApi = defineApi(
         }
         const records = pd.records;
         if (!records || records.length === 0) return partitionResponse(pd.index, ErrorCode.CORRUPT_MESSAGE, 'empty records');
-        const check = validateProducedRecords(records, partition.log.config.maxMessageBytes);
+        const config = partition.log.config;
+        const check = validateProducedRecords(records, config.maxMessageBytes, ctx.apiVersion);
         if (check.errorCode !== ErrorCode.NONE) {
           broker.log.debug(`rejected produce to ${partition.name}: ${errorName(check.errorCode)} ${check.message ?? ''}`);
           return partitionResponse(pd.index, check.errorCode, check.message ?? null);
@@ -63,6 +67,18 @@ export const produceApi = defineApi(
         if (isTransactional(records)) {
           // No transaction coordinator yet: no partition can have been added with AddPartitionsToTxn.
           return partitionResponse(pd.index, ErrorCode.INVALID_TXN_STATE, 'transactional produce is not supported yet');
+        }
+        try {
+          validateRecordsFromClient(records, {
+            maxMessageBytes: config.maxMessageBytes,
+            timestampType: config.messageTimestampType,
+            now: Date.now(),
+            compacted: config.cleanupPolicy.includes('compact'),
+          });
+        } catch (err) {
+          if (!(err instanceof RecordValidationError)) throw err;
+          broker.log.debug(`rejected produce to ${partition.name}: ${errorName(err.code)} ${err.message}`);
+          return { ...partitionResponse(pd.index, err.code, err.message), recordErrors: err.recordErrors };
         }
         try {
           const info = partition.appendRecordsToLeader(records, req.acks);
