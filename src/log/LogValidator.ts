@@ -24,7 +24,7 @@
 import { CompressionError, decompress, decompressionLimit } from '../protocol/compression/index.js';
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import * as RB from '../protocol/recordBatch.js';
-import { readVarint, readVarlong, varintEnd } from '../protocol/primitives.js';
+import { ProtocolError, readVarint, readVarlong, varintEnd } from '../protocol/primitives.js';
 
 export interface LogValidatorOptions {
   /** max.message.bytes: sets the decompressed-size bound. */
@@ -78,6 +78,16 @@ export function validateRecordsFromClient(records: Buffer, opts: LogValidatorOpt
 
 /** LogValidator.validateBatch and the record checks for the batch at [pos, pos + size). */
 export function validateBatch(buf: Buffer, pos: number, size: number, opts: LogValidatorOptions): void {
+  try {
+    checkBatch(buf, pos, size, opts);
+  } catch (err) {
+    // A header int64 the broker cannot represent exactly (beyond ±(2^53-1)) is refused, never changed.
+    if (err instanceof ProtocolError) invalid(`Invalid record batch header: ${err.message}`);
+    throw err;
+  }
+}
+
+function checkBatch(buf: Buffer, pos: number, size: number, opts: LogValidatorOptions): void {
   const magic = RB.magic(buf, pos);
   if (magic !== RB.CURRENT_MAGIC) invalid(`Batch magic ${magic} is not supported: produce requests only carry magic 2`);
   const lod = RB.lastOffsetDelta(buf, pos);
