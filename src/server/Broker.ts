@@ -22,6 +22,7 @@ import type { Partition } from './Partition.js';
 import { ProducerIdManager } from './ProducerIdManager.js';
 import { ReplicaManager } from './ReplicaManager.js';
 import { RequestDispatcher } from './RequestDispatcher.js';
+import type { Time } from '../util/Time.js';
 
 export interface BrokerOptions {
   host?: string;
@@ -38,6 +39,8 @@ export interface BrokerOptions {
   faults?: FaultInjector;
   /** Whether this broker can reach node `to` (-1 = the controller); isolate/heal flip it. */
   canReach?: (to: number) => boolean;
+  /** The group coordinator's clock and timers (tests pass a MockTime); default the system clock. */
+  groupCoordinatorTime?: Time;
 }
 
 const MAINTENANCE_INTERVAL_MS = 1000;
@@ -100,7 +103,7 @@ export class Broker {
       },
       this.log.child('replicas'),
     );
-    this.groupCoordinator = new GroupCoordinator(settingsFrom(this.config), this, this.log.child('group'));
+    this.groupCoordinator = new GroupCoordinator(settingsFrom(this.config), this, this.log.child('group'), opts.groupCoordinatorTime);
     this.apis = new RequestDispatcher<RequestContext>({
       apis: API_LIST,
       makeContext: (base) => ({ ...base, broker: this }),

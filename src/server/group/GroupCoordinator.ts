@@ -23,6 +23,8 @@
 // re-created) are dropped when the metadata shows it.
 import type { Socket } from 'node:net';
 import type { Logger } from '../../logger.js';
+import { contain, crashPoint, detach, guarded } from '../../util/CrashBoundary.js';
+import { SYSTEM_TIME, type Time, type TimerHandle } from '../../util/Time.js';
 import { ErrorCode, KafkaError, errorName } from '../../protocol/errors.js';
 import type { BrokerInfo, TopicImage } from '../../replication/MetadataImage.js';
 import type { KafkaConfig } from '../KafkaConfig.js';
@@ -187,25 +189,57 @@ export interface ListedGroup {
   groupType: string;
 }
 
-/** Keyed timers (Kafka's coordinator timer): scheduling a key again replaces its timer. */
-class Timers {
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+/** How long after a failed load of a __consumer_offsets partition it is loaded again. */
+export const LOAD_RETRY_BACKOFF_MS = 1000;
+/** Kafka's retry backoff for a coordinator timer whose operation failed. */
+export const TIMER_RETRY_BACKOFF_MS = 500;
+/** Retries of a failing group timer before it is given up (the group is then left to its next event). */
+export const TIMER_MAX_RETRIES = 3;
 
-  schedule(key: string, ms: number, fn: () => void): void {
+/**
+ * Keyed timers (Kafka's coordinator timer): scheduling a key again replaces its timer. Every
+ * operation runs through the crash boundary: a throw is logged at ERROR with its stack and the
+ * operation is retried after TIMER_RETRY_BACKOFF_MS (as Kafka's CoordinatorTimer does for
+ * operations scheduled with retry), unless it scheduled its key again itself; after
+ * TIMER_MAX_RETRIES failures it is given up, as Kafka gives up its classic group timers.
+ */
+class Timers {
+  private readonly timers = new Map<string, TimerHandle>();
+
+  constructor(
+    private readonly time: Time,
+    private readonly log: Logger,
+  ) {}
+
+  schedule(key: string, ms: number, fn: () => void, attempt = 0): void {
     this.cancel(key);
-    const t = setTimeout(() => {
+    const t = this.time.setTimeout(() => {
       if (this.timers.get(key) !== t) return;
       this.timers.delete(key);
-      fn();
+      const run = () => {
+        crashPoint('group.timer');
+        fn();
+      };
+      contain(this.log, `group timer ${describeKey(key)}`, run, () => this.retry(key, fn, attempt));
     }, Math.max(0, ms));
     t.unref();
     this.timers.set(key, t);
   }
 
+  private retry(key: string, fn: () => void, attempt: number): void {
+    if (this.timers.has(key)) return; // the operation scheduled its key again before it threw: that timer stands
+    if (attempt >= TIMER_MAX_RETRIES) {
+      this.log.error(`group timer ${describeKey(key)} failed ${attempt + 1} times; giving it up (the group is left to its next event)`);
+      return;
+    }
+    this.log.warn(`retrying group timer ${describeKey(key)} in ${TIMER_RETRY_BACKOFF_MS} ms`);
+    this.schedule(key, TIMER_RETRY_BACKOFF_MS, fn, attempt + 1);
+  }
+
   cancel(key: string): void {
     const t = this.timers.get(key);
     if (t) {
-      clearTimeout(t);
+      this.time.clear(t);
       this.timers.delete(key);
     }
   }
@@ -221,7 +255,7 @@ class Timers {
   }
 
   clear(): void {
-    for (const t of this.timers.values()) clearTimeout(t);
+    for (const t of this.timers.values()) this.time.clear(t);
     this.timers.clear();
   }
 }
@@ -229,6 +263,8 @@ class Timers {
 const joinKey = (g: string) => `join\0${g}`;
 const syncKey = (g: string) => `sync\0${g}`;
 const heartbeatKey = (g: string, m: string) => `hb\0${g}\0${m}`;
+/** A timer key as logs show it: "join/group", "hb/group/member". */
+const describeKey = (key: string) => key.split('\0').join('/');
 
 const codeOf = (err: unknown): number => (err instanceof KafkaError ? err.code : ErrorCode.KAFKA_STORAGE_ERROR);
 
@@ -270,16 +306,23 @@ export class GroupCoordinator {
   private readonly shards = new Map<number, OffsetsPartition>();
   /** Partition count of __consumer_offsets when each shard was loaded (placement of its groups). */
   private readonly shardPartitionCounts = new WeakMap<OffsetsPartition, number>();
-  private readonly timers = new Timers();
-  private cleanupTimer: NodeJS.Timeout | null = null;
+  private readonly timers: Timers;
+  private cleanupTimer: TimerHandle | null = null;
   private active = false;
 
   constructor(
     readonly settings: GroupCoordinatorSettings,
     private readonly host: CoordinatorHost,
     private readonly log: Logger,
-    private readonly now: () => number = Date.now,
-  ) {}
+    /** The clock of sessions, rebalance delays, commit waits and the cleanup cycle (tests pass a MockTime). */
+    readonly time: Time = SYSTEM_TIME,
+  ) {
+    this.timers = new Timers(time, log);
+  }
+
+  private now(): number {
+    return this.time.now();
+  }
 
   // -------------------------------------------------------------------------------------------
   // Lifecycle
@@ -288,19 +331,24 @@ export class GroupCoordinator {
   start(): void {
     this.active = true;
     const interval = Math.max(1, Math.min(this.settings.offsetsRetentionCheckIntervalMs, 2 ** 31 - 1));
-    this.cleanupTimer = setInterval(() => this.cleanupGroupMetadata(), interval);
+    // A cleanup that throws is logged and contained; the next interval runs it again.
+    const cleanup = () => {
+      crashPoint('group.cleanup');
+      this.cleanupGroupMetadata();
+    };
+    this.cleanupTimer = this.time.setInterval(guarded(this.log, 'group metadata cleanup', cleanup), interval);
     this.cleanupTimer.unref();
   }
 
-  /** Periodic work driven by the broker: drop offsets of deleted topics. */
+  /** Periodic work driven by the broker: drop offsets of deleted topics (a failure waits for the next pass). */
   maintain(_now: number): void {
-    if (this.active) this.removeOffsetsOfDeletedTopics();
+    if (this.active) contain(this.log, 'removing offsets of deleted topics', () => this.removeOffsetsOfDeletedTopics());
   }
 
   /** Stop timers, drop every loaded partition (parked requests get NOT_COORDINATOR). */
   close(): void {
     this.active = false;
-    if (this.cleanupTimer) clearInterval(this.cleanupTimer);
+    this.time.clear(this.cleanupTimer);
     this.cleanupTimer = null;
     for (const index of [...this.shards.keys()]) this.unloadPartition(index, 'the broker is stopping');
     this.timers.clear();
@@ -370,7 +418,7 @@ export class GroupCoordinator {
 
   private loadPartition(p: Partition): void {
     this.unloadPartition(p.index, `a new leader epoch ${p.leaderEpoch}`);
-    const shard = new OffsetsPartition(p, { commitTimeoutMs: this.settings.commitTimeoutMs, loadBufferSize: this.settings.loadBufferSize }, this.log.child(p.name));
+    const shard = new OffsetsPartition(p, { commitTimeoutMs: this.settings.commitTimeoutMs, loadBufferSize: this.settings.loadBufferSize }, this.log.child(p.name), this.time);
     const count = this.offsetsPartitionCount();
     this.shards.set(p.index, shard);
     this.shardPartitionCounts.set(shard, count);
@@ -397,6 +445,18 @@ export class GroupCoordinator {
         if (records > 0) this.log.info(line);
         else this.log.debug(line);
         shard.maybeCompact();
+      },
+      () => {
+        // Contained and logged by the shard. Its groups are dropped (NOT_COORDINATOR) and the
+        // load is tried again while this broker still leads the partition at that epoch.
+        if (this.shards.get(p.index) !== shard) return;
+        this.unloadPartition(p.index, 'its load failed');
+        const epoch = shard.leaderEpoch;
+        const retry = () => {
+          if (this.active && !this.shards.has(p.index) && p.isLeader && p.leaderEpoch === epoch) this.loadPartition(p);
+        };
+        this.log.warn(`loading ${p.name} again in ${LOAD_RETRY_BACKOFF_MS} ms`);
+        this.time.setTimeout(guarded(this.log, `reloading ${p.name}`, retry), LOAD_RETRY_BACKOFF_MS).unref();
       },
     );
   }
@@ -725,7 +785,7 @@ export class GroupCoordinator {
         } catch (err) {
           return revert(member, writeErrorCode(codeOf(err), 'group'), (err as Error).message);
         }
-        void committed.then((code) => {
+        const persisted = committed.then((code) => {
           // Unloaded meanwhile (the parked JoinGroup got NOT_COORDINATOR), or replaced again.
           if (this.groups.get(group.groupId) !== group || !group.has(newMemberId)) return;
           const current = group.get(newMemberId);
@@ -741,6 +801,7 @@ export class GroupCoordinator {
             group.completeJoin(current, this.currentJoinResult(group, newMemberId, false, currentLeader));
           }
         });
+        detach(this.log, `answering rejoined static member ${instanceId} of group ${group.groupId}`, persisted);
         return;
       }
       case 'CompletingRebalance':
@@ -826,7 +887,8 @@ export class GroupCoordinator {
       this.log.info(`group ${groupId} with generation ${group.generationId} is now empty`);
       const failed = (why: string) => this.log.warn(`failed to write empty metadata for group ${groupId}: ${why}`);
       try {
-        void this.writeGroup(group, new Map()).then((code) => code !== ErrorCode.NONE && failed(errorName(code)));
+        const written = this.writeGroup(group, new Map()).then((code) => code !== ErrorCode.NONE && failed(errorName(code)));
+        detach(this.log, `writing empty metadata of group ${groupId}`, written);
       } catch (err) {
         failed((err as Error).message);
       }
@@ -958,12 +1020,17 @@ export class GroupCoordinator {
       return failed(writeErrorCode(codeOf(err), 'group'), (err as Error).message);
     }
     // The members get their assignment once it is replicated (offsets.commit.required.acks=-1).
-    void committed.then((code) => {
-      if (this.groups.get(group.groupId) !== group || !group.is('CompletingRebalance') || group.generationId !== generation) return;
+    const current = () => this.groups.get(group.groupId) === group && group.is('CompletingRebalance') && group.generationId === generation;
+    const stored = committed.then((code) => {
+      if (!current()) return;
       if (code !== ErrorCode.NONE) return failed(writeErrorCode(code, 'group'), errorName(code));
       for (const m of group.members.values()) m.assignment = assignment.get(m.memberId) ?? EMPTY;
       this.propagateAssignment(group, ErrorCode.NONE);
       group.transitionTo('Stable', this.now());
+    });
+    // Should completing the generation throw, the members parked in SyncGroup are not left hanging: they rejoin.
+    detach(this.log, `completing generation ${generation} of group ${group.groupId}`, stored, () => {
+      if (current()) failed(ErrorCode.UNKNOWN_SERVER_ERROR, 'completing the generation failed');
     });
   }
 
@@ -1339,42 +1406,45 @@ export class GroupCoordinator {
   /** Kafka's cleanupGroupMetadata: expire old offsets, then drop empty groups left without offsets. */
   cleanupGroupMetadata(now = this.now()): void {
     if (!this.active) return;
+    // One group's failure is contained there; the others are still cleaned up.
+    for (const group of [...this.groups.values()]) contain(this.log, `expiring offsets of group ${group.groupId}`, () => this.cleanupGroup(group, now));
+  }
+
+  private cleanupGroup(group: ClassicGroup, now: number): void {
     const retention = this.settings.offsetsRetentionMs;
-    for (const group of [...this.groups.values()]) {
-      const groupId = group.groupId;
-      if (this.unavailable(groupId) !== ErrorCode.NONE) continue;
-      const topics = this.offsets.get(groupId);
-      const expired: GroupLogRecord[] = [];
-      let allExpired = true;
-      if (topics) {
-        // Offsets of a group with members never expire; an empty group's age from when it became empty.
-        const base: ((o: OffsetAndMetadata) => number) | null = group.isSimple
-          ? (o) => o.commitTimestamp
-          : group.is('Empty')
-            ? () => group.currentStateTimestamp
-            : null;
-        for (const [topic, parts] of topics) {
-          if (base === null || group.isSubscribedToTopic(topic)) {
-            allExpired = false;
-            continue;
-          }
-          for (const [partition, o] of parts) {
-            const isExpired = o.expireTimestamp >= 0 ? now >= o.expireTimestamp : now - base(o) >= retention;
-            if (isExpired) expired.push({ kind: 'offset', group: groupId, topic, partition, value: null });
-            else allExpired = false;
-          }
+    const groupId = group.groupId;
+    if (this.unavailable(groupId) !== ErrorCode.NONE) return;
+    const topics = this.offsets.get(groupId);
+    const expired: GroupLogRecord[] = [];
+    let allExpired = true;
+    if (topics) {
+      // Offsets of a group with members never expire; an empty group's age from when it became empty.
+      const base: ((o: OffsetAndMetadata) => number) | null = group.isSimple
+        ? (o) => o.commitTimestamp
+        : group.is('Empty')
+          ? () => group.currentStateTimestamp
+          : null;
+      for (const [topic, parts] of topics) {
+        if (base === null || group.isSubscribedToTopic(topic)) {
+          allExpired = false;
+          continue;
+        }
+        for (const [partition, o] of parts) {
+          const isExpired = o.expireTimestamp >= 0 ? now >= o.expireTimestamp : now - base(o) >= retention;
+          if (isExpired) expired.push({ kind: 'offset', group: groupId, topic, partition, value: null });
+          else allExpired = false;
         }
       }
-      if (expired.length > 0) {
-        if (typeof this.removeOffsets(groupId, expired) === 'number') continue;
-        this.log.info(`expired ${expired.length} committed offsets of group ${groupId}`);
-      }
-      if (allExpired && group.is('Empty')) {
-        try {
-          void this.deleteGroup(group);
-        } catch (err) {
-          this.log.error(`deleting expired group ${groupId} failed: ${(err as Error).message}`);
-        }
+    }
+    if (expired.length > 0) {
+      if (typeof this.removeOffsets(groupId, expired) === 'number') return;
+      this.log.info(`expired ${expired.length} committed offsets of group ${groupId}`);
+    }
+    if (allExpired && group.is('Empty')) {
+      try {
+        detach(this.log, `deleting expired group ${groupId}`, this.deleteGroup(group));
+      } catch (err) {
+        this.log.error(`deleting expired group ${groupId} failed: ${(err as Error).message}`);
       }
     }
   }
