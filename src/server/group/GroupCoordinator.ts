@@ -1453,4 +1453,9 @@ export class GroupCoordinator {
   groupState(groupId: string): GroupState | undefined {
     return this.groups.get(groupId)?.state;
   }
+
+  /** For tests and tools: a group's state machine (members, parked requests), or undefined. Do not modify it. */
+  classicGroup(groupId: string): ClassicGroup | undefined {
+    return this.groups.get(groupId);
+  }
 }
