@@ -122,6 +122,8 @@ export class ClassicGroup {
   newMemberAdded = false;
   /** Topics the members subscribe to (consumer protocol only), null when unknown. */
   subscribedTopics: Set<string> | null = null;
+  /** Offset commits appended but not yet replicated (the high watermark has not passed them). */
+  pendingOffsetCommits = 0;
 
   readonly members = new Map<string, ClassicGroupMember>();
   private readonly staticMembers = new Map<string, string>();

@@ -1177,8 +1177,10 @@ export class GroupCoordinator {
     };
     const committedGroup = group;
     let committed: Promise<number>;
+    committedGroup.pendingOffsetCommits++;
     try {
       committed = this.append(p.groupId, records, (shard, first) => {
+        committedGroup.pendingOffsetCommits--;
         // Visible once replicated, unless the group was deleted or a later record replaced it.
         if (this.groups.get(p.groupId) !== committedGroup || committedGroup.is('Dead')) return;
         records.forEach((r, i) => {
@@ -1189,6 +1191,7 @@ export class GroupCoordinator {
         });
       });
     } catch (err) {
+      committedGroup.pendingOffsetCommits--;
       return failed(codeOf(err), (err as Error).message);
     }
     return committed.then((code) => (code === ErrorCode.NONE ? results : failed(code, errorName(code))));
@@ -1440,7 +1443,8 @@ export class GroupCoordinator {
       if (typeof this.removeOffsets(groupId, expired) === 'number') return;
       this.log.info(`expired ${expired.length} committed offsets of group ${groupId}`);
     }
-    if (allExpired && group.is('Empty')) {
+    // Commits still waiting for the high watermark count as offsets (Kafka's hasOffsets).
+    if (allExpired && group.is('Empty') && group.pendingOffsetCommits === 0) {
       try {
         detach(this.log, `deleting expired group ${groupId}`, this.deleteGroup(group));
       } catch (err) {
