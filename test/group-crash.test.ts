@@ -11,7 +11,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi, type MockInstance } from 'vitest';
 import { startCluster, type Cluster } from '../src/index.js';
 import * as M from '../src/protocol/messages/index.js';
-import { TIMER_MAX_RETRIES, TIMER_RETRY_BACKOFF_MS } from '../src/server/group/GroupCoordinator.js';
+import { TIMER_MAX_RETRIES, TIMER_RETRY_BACKOFF_MS } from '../src/server/group/CoordinatorTimer.js';
 import { partitionForGroup } from '../src/server/group/GroupMetadataRecords.js';
 import { armCrashPoint, disarmCrashPoints } from '../src/util/CrashBoundary.js';
 import { MockTime } from '../src/util/Time.js';

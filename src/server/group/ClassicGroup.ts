@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { ErrorCode } from '../../protocol/errors.js';
 import { Reader } from '../../protocol/primitives.js';
+import type { StoredGroup } from './GroupMetadataRecords.js';
 
 export type GroupState = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable' | 'Dead';
 
@@ -139,6 +140,53 @@ export class ClassicGroup {
   ) {
     this.state = state;
     this.currentStateTimestamp = now;
+  }
+
+  /** The group a group metadata record describes (Stable with members, else Empty). */
+  static fromStored(groupId: string, v: StoredGroup, now: number): ClassicGroup {
+    const group = new ClassicGroup(groupId, v.currentStateTimestamp >= 0 ? v.currentStateTimestamp : now, v.members.length > 0 ? 'Stable' : 'Empty');
+    group.generationId = v.generation;
+    group.protocolType = v.protocolType === '' ? null : v.protocolType;
+    group.protocolName = v.protocol;
+    for (const sm of v.members) {
+      const m = new ClassicGroupMember(
+        sm.memberId,
+        sm.groupInstanceId,
+        sm.clientId,
+        sm.clientHost,
+        sm.rebalanceTimeoutMs,
+        sm.sessionTimeoutMs,
+        v.protocolType,
+        [{ name: v.protocol ?? '', metadata: sm.subscription }],
+      );
+      m.assignment = sm.assignment;
+      group.add(m, null);
+    }
+    if (v.leader !== null && group.has(v.leader)) group.leaderId = v.leader;
+    group.subscribedTopics = group.computeSubscribedTopics();
+    return group;
+  }
+
+  /** The group metadata record of the current generation with this assignment. */
+  toStored(assignment: Map<string, Buffer>): StoredGroup {
+    const protocol = this.protocolName;
+    return {
+      protocolType: this.protocolType ?? '',
+      generation: this.generationId,
+      protocol,
+      leader: this.leaderId,
+      currentStateTimestamp: this.currentStateTimestamp,
+      members: [...this.members.values()].map((m) => ({
+        memberId: m.memberId,
+        groupInstanceId: m.groupInstanceId,
+        clientId: m.clientId,
+        clientHost: m.clientHost,
+        rebalanceTimeoutMs: m.rebalanceTimeoutMs,
+        sessionTimeoutMs: m.sessionTimeoutMs,
+        subscription: protocol === null ? EMPTY : m.metadata(protocol),
+        assignment: assignment.get(m.memberId) ?? EMPTY,
+      })),
+    };
   }
 
   is(state: GroupState): boolean {
