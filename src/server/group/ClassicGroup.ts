@@ -4,7 +4,8 @@
 // leader, static members (group.instance.id → member id), members that were handed a member
 // id but have not joined yet (MEMBER_ID_REQUIRED), members that still owe a SyncGroup, and the
 // parked JoinGroup/SyncGroup answers of each member. This module only keeps the data
-// consistent; GroupCoordinator decides when to move between states.
+// consistent (and converts it to and from its group metadata record); GroupMetadataManager
+// decides when to move between states.
 import { randomUUID } from 'node:crypto';
 import { ErrorCode } from '../../protocol/errors.js';
 import { Reader } from '../../protocol/primitives.js';
