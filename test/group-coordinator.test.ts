@@ -10,12 +10,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../src/index.js';
 import * as M from '../src/protocol/messages/index.js';
 import { MockTime } from '../src/util/Time.js';
-import { startSimulatedGroupBroker, until, waitForCoordinator, type SimulatedGroupBroker } from './support/coordinator.js';
+import { settled, startSimulatedGroupBroker, until, waitForCoordinator, type SimulatedGroupBroker } from './support/coordinator.js';
 import { RawClient } from './support/RawClient.js';
 
 const E = {
   NONE: 0,
   UNKNOWN_TOPIC_OR_PARTITION: 3,
+  REQUEST_TIMED_OUT: 7,
   OFFSET_METADATA_TOO_LARGE: 12,
   ILLEGAL_GENERATION: 22,
   INCONSISTENT_GROUP_PROTOCOL: 23,
@@ -607,6 +608,42 @@ describe('OffsetCommit / OffsetFetch', () => {
     expect(await m.fetch(null)).toEqual([]);
     // A group with members keeps its offsets.
     expect(await keep.fetch([{ name: TOPIC, partitionIndexes: [0] }])).toEqual([[TOPIC, [[0, 1, '']]]]);
+  });
+});
+
+describe('acks=all writes', () => {
+  it('a commit the followers do not replicate is answered REQUEST_TIMED_OUT after offsets.commit.timeout.ms of the coordinator clock; it becomes visible once replicated', async () => {
+    const trioTime = new MockTime(Date.now());
+    const trio = await startSimulatedGroupBroker(trioTime, { 'offsets.topic.num.partitions': 3, 'offsets.commit.timeout.ms': 5000 }, 3);
+    const probe = await RawClient.connect(trio.bootstrapServers[0]!);
+    try {
+      await trio.createTopic(TOPIC, 2);
+      const groupId = 'stalled';
+      const leaderId = await waitForCoordinator(probe, groupId);
+      const atLeader = { bootstrapServers: [trio.bootstrapServers[leaderId - 1]!] };
+      const m = await member(groupId, atLeader);
+      const coordinator = trio.brokers[leaderId - 1]!.groupCoordinator;
+      for (const b of [1, 2, 3]) if (b !== leaderId) trio.isolate(b);
+      const committing = m.commit([{ offset: 9 }], { generationId: -1, memberId: '' });
+      await until(() => coordinator.classicGroup(groupId)?.pendingOffsetCommits === 1, 'the commit waits for the followers');
+      await trioTime.advance(4999);
+      // A round trip on another connection: not visible yet, and the commit is still unanswered.
+      const other = await member(groupId, atLeader);
+      expect(await other.fetch()).toEqual([[TOPIC, [[0, -1, ''], [1, -1, '']]]]);
+      expect(await settled(committing)).toBe(false);
+      await trioTime.advance(1);
+      await other.fetch(); // a round trip: the answer is out by then
+      expect(await settled(committing)).toBe(true);
+      expect(await committing).toEqual([E.REQUEST_TIMED_OUT]);
+      // The record is in the log: once the followers have it, the commit is applied (as a new leader would load it).
+      trio.heal();
+      await until(() => coordinator.classicGroup(groupId)?.pendingOffsetCommits === 0, 'the commit is replicated');
+      expect(await other.fetch()).toEqual([[TOPIC, [[0, 9, ''], [1, -1, '']]]]);
+    } finally {
+      probe.close();
+      trio.heal();
+      await trio.close();
+    }
   });
 });
 

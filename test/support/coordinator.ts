@@ -1,9 +1,9 @@
 // Group coordinator test support. FindCoordinator over a raw connection, and waiting until it
 // names a coordinator: the first request creates __consumer_offsets, and until its partition
 // has a leader the answer is COORDINATOR_NOT_AVAILABLE (clients retry; raw tests call this
-// first). And a single broker whose group coordinator runs on a MockTime, so that tests of
-// sessions, rebalance delays and offset expiration advance a simulated clock instead of
-// sleeping (everything else in the broker keeps the system clock).
+// first). And brokers whose group coordinators run on a MockTime, so that tests of sessions,
+// rebalance delays, commit timeouts and offset expiration advance a simulated clock instead of
+// sleeping (everything else in the brokers keeps the system clock).
 import { Controller } from '../../src/replication/Controller.js';
 import * as M from '../../src/protocol/messages/index.js';
 import { Broker } from '../../src/server/Broker.js';
@@ -33,9 +33,10 @@ export async function waitForCoordinator(client: RawClient, key: string, timeout
  */
 export async function until(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
+  for (let turns = 0; !cond(); turns++) {
     if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setImmediate(r));
+    // A request round trip takes a few turns; a longer wait (replication) need not spin.
+    await new Promise((r) => (turns < 200 ? setImmediate(r) : setTimeout(r, 5)));
   }
 }
 
@@ -52,41 +53,62 @@ export async function settled(p: Promise<unknown>): Promise<boolean> {
 
 export interface SimulatedGroupBroker {
   readonly bootstrapServers: string[];
+  /** Broker 1. */
   readonly broker: Broker;
+  /** Brokers 1..N. */
+  readonly brokers: Broker[];
   readonly time: MockTime;
   createTopic(name: string, partitions: number): Promise<void>;
+  /** Cut a broker's replication and controller traffic (clients still reach it); heal() restores it. */
+  isolate(id: number): void;
+  heal(): void;
   close(): Promise<void>;
 }
 
-/** A controller and one in-memory broker whose group coordinator runs on `time`. */
-export async function startSimulatedGroupBroker(time: MockTime, config: Properties = {}): Promise<SimulatedGroupBroker> {
-  const base: Properties = { 'default.replication.factor': 1, ...config };
+/** A controller and N in-memory brokers (ids 1..N) whose group coordinators run on `time`. */
+export async function startSimulatedGroupBroker(time: MockTime, config: Properties = {}, count = 1): Promise<SimulatedGroupBroker> {
+  const base: Properties = { 'default.replication.factor': Math.min(3, count), ...config };
   const controller = new Controller({ host: '127.0.0.1', dataDir: null, config: base });
   await controller.start();
-  const broker = new Broker({
-    host: '127.0.0.1',
-    port: 0,
-    inMemory: true,
-    config: { ...base, 'node.id': 1 },
-    controller: `127.0.0.1:${controller.port}`,
-    groupCoordinatorTime: time,
-  });
+  const isolated = new Set<number>();
+  const brokers: Broker[] = [];
   try {
-    await broker.start();
+    for (let id = 1; id <= count; id++) {
+      brokers.push(
+        new Broker({
+          host: '127.0.0.1',
+          port: 0,
+          inMemory: true,
+          config: { ...base, 'node.id': id },
+          controller: `127.0.0.1:${controller.port}`,
+          canReach: (to) => !isolated.has(id) && !isolated.has(to),
+          groupCoordinatorTime: time,
+        }),
+      );
+    }
+    await Promise.all(brokers.map((b) => b.start()));
   } catch (err) {
+    await Promise.all(brokers.map((b) => b.stop()));
     await controller.stop();
     throw err;
   }
+  const served = (name: string) => {
+    const t = controller.image.topics.get(name);
+    return t !== undefined && t.partitions.every((p) => p.leader >= 0 && p.isr.length === p.replicas.length) && brokers.every((b) => b.image.offset >= controller.logEndOffset);
+  };
   return {
-    bootstrapServers: [`127.0.0.1:${broker.port}`],
-    broker,
+    bootstrapServers: brokers.map((b) => `127.0.0.1:${b.port}`),
+    broker: brokers[0]!,
+    brokers,
     time,
     async createTopic(name, partitions) {
       controller.createTopic(name, partitions, -1, [], {}, false);
-      await until(() => broker.image.offset >= controller.logEndOffset && (broker.image.topics.get(name)?.partitions.every((p) => p.leader === 1) ?? false), `topic ${name} is served`);
+      await until(() => served(name), `topic ${name} is served`);
     },
+    isolate: (id) => void isolated.add(id),
+    heal: () => isolated.clear(),
     async close() {
-      await broker.stop();
+      await Promise.all(brokers.map((b) => b.stop()));
       await controller.stop();
     },
   };
