@@ -168,7 +168,7 @@ export class OffsetsPartition {
       };
       const timer = this.time.setTimeout(() => settle(ErrorCode.REQUEST_TIMED_OUT), timeoutMs);
       timer.unref();
-      void this.partition.waitForHighWatermark(offset, timeoutMs).then(settle);
+      detach(this.log, `waiting for the high watermark of ${this.partition.name}`, this.partition.waitForHighWatermark(offset, timeoutMs).then(settle));
     });
   }
 
