@@ -466,6 +466,22 @@ describe('rebalances', () => {
       const [ra, rb] = await joins;
       expect([ra.generationId, rb.generationId]).toEqual([1, 1]);
       expect(ra.leader).toBe(rb.leader);
+
+      // The extensions stop at the rebalance timeout (500 ms here): a member arriving during the
+      // last one does not extend it again.
+      const capped = () => delayed.broker.groupCoordinator.classicGroup('capped');
+      const [x, y, z] = await Promise.all([member('capped', delayed), member('capped', delayed), member('capped', delayed)]);
+      const early = Promise.all([x.joined({ version: 3, rebalanceTimeoutMs: 500 }), y.joined({ version: 3, rebalanceTimeoutMs: 500 })]);
+      await until(() => capped()?.numAwaitingJoinResponse === 2, 'two JoinGroups are parked');
+      await delayedTime.advance(300);
+      expect(capped()!.state).toBe('PreparingRebalance');
+      const late = z.joined({ version: 3, rebalanceTimeoutMs: 500 });
+      await until(() => capped()?.numAwaitingJoinResponse === 3, 'the third JoinGroup is parked');
+      await delayedTime.advance(199);
+      expect(capped()!.state).toBe('PreparingRebalance');
+      await delayedTime.advance(1);
+      const [[rx, ry], rz] = await Promise.all([early, late]);
+      expect([rx.generationId, ry.generationId, rz.generationId, rz.members.length + rx.members.length + ry.members.length]).toEqual([1, 1, 1, 3]);
     } finally {
       await delayed.close();
     }
