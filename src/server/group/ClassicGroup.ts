@@ -462,6 +462,34 @@ export class ClassicGroup {
     this.clearPendingSyncMembers();
   }
 
+  /** Kafka's acceptJoiningMember: whether group.max.size leaves room for this member to join. */
+  canAcceptJoiningMember(memberId: string, maxGroupSize: number): boolean {
+    switch (this.state) {
+      case 'Empty':
+      case 'Dead':
+        return true;
+      case 'PreparingRebalance':
+        return (this.has(memberId) && this.get(memberId).isAwaitingJoin) || this.numAwaitingJoin < maxGroupSize;
+      case 'CompletingRebalance':
+      case 'Stable':
+        return this.has(memberId) || this.size < maxGroupSize;
+    }
+  }
+
+  /** A successful JoinGroup answer for the current generation (the member list for the leader). */
+  joinResult(memberId: string, withMembers: boolean, leader = this.leaderId ?? '', skipAssignment = false): JoinResult {
+    return {
+      errorCode: ErrorCode.NONE,
+      memberId,
+      generationId: this.generationId,
+      protocolType: this.protocolType,
+      protocolName: this.protocolName,
+      leader,
+      skipAssignment,
+      members: withMembers ? this.currentMemberMetadata() : [],
+    };
+  }
+
   /** Members as the leader's JoinGroup answer lists them (metadata of the selected protocol). */
   currentMemberMetadata(): JoinResult['members'] {
     const name = this.protocolName ?? '';

@@ -16,6 +16,7 @@
 // injected `Time` (tests pass a MockTime); timers, the periodic cleanup, loads and detached
 // writes run through the crash boundary: a throw is logged at ERROR with its stack and
 // contained (see CoordinatorTimer, CoordinatorRuntime).
+import type { Socket } from 'node:net';
 import type { Logger } from '../../logger.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { contain, crashPoint, detach, guarded } from '../../util/CrashBoundary.js';
@@ -30,9 +31,14 @@ import { OffsetMetadataManager } from './OffsetMetadataManager.js';
 
 export type { JoinResult, SyncResult } from './ClassicGroup.js';
 export type { CoordinatorHost, CoordinatorNode } from './CoordinatorRuntime.js';
-export { clientHostOf } from './GroupMetadataManager.js';
 
 const EMPTY = Buffer.alloc(0);
+
+/** A member's host as Kafka reports it (InetAddress.toString(): "/127.0.0.1"). */
+export function clientHostOf(socket: Socket): string {
+  const addr = socket.remoteAddress ?? '';
+  return `/${addr.startsWith('::ffff:') ? addr.slice(7) : addr}`;
+}
 
 export interface GroupCoordinatorSettings {
   initialRebalanceDelayMs: number;
@@ -391,7 +397,7 @@ export class GroupCoordinator {
 
   /** For tests and tools: the state of a group, or undefined. */
   groupState(groupId: string): GroupState | undefined {
-    return this.groups.groupState(groupId);
+    return this.groups.group(groupId)?.state;
   }
 
   /** For tests and tools: a group's state machine (members, parked requests), or undefined. Do not modify it. */

@@ -11,22 +11,15 @@
 // members (group.instance.id) keep their place across restarts and fence older incarnations
 // (FENCED_INSTANCE_ID). Time is the coordinator's injected clock; every timer goes through the
 // CoordinatorTimer (and so through the crash boundary).
-import type { Socket } from 'node:net';
 import type { Logger } from '../../logger.js';
 import { ErrorCode, errorName } from '../../protocol/errors.js';
 import { detach } from '../../util/CrashBoundary.js';
 import type { Time } from '../../util/Time.js';
-import { ClassicGroup, ClassicGroupMember, joinError, syncError, type GroupState, type JoinResult, type SyncResult } from './ClassicGroup.js';
+import { ClassicGroup, ClassicGroupMember, joinError, syncError, type JoinResult, type SyncResult } from './ClassicGroup.js';
 import { CoordinatorTimer, heartbeatKey, joinKey, syncKey } from './CoordinatorTimer.js';
 import { codeOf, writeErrorCode, type CoordinatorRuntime } from './CoordinatorRuntime.js';
 import type { GroupCoordinatorSettings, JoinGroupParams, LeaveResult, MemberIdentity, SyncGroupParams } from './GroupCoordinator.js';
 import { partitionForGroup, type GroupLogRecord, type StoredGroup } from './GroupMetadataRecords.js';
-
-/** A member's host as Kafka reports it (InetAddress.toString(): "/127.0.0.1"). */
-export function clientHostOf(socket: Socket): string {
-  const addr = socket.remoteAddress ?? '';
-  return `/${addr.startsWith('::ffff:') ? addr.slice(7) : addr}`;
-}
 
 /** Kafka's group.classic.new.member.join.timeout.ms: a brand-new member's JoinGroup is not held longer. */
 const NEW_MEMBER_JOIN_TIMEOUT_MS = 5 * 60_000;
@@ -143,7 +136,7 @@ export class GroupMetadataManager {
       else answer = r;
     };
     try {
-      if (!this.acceptJoiningMember(group, p.memberId)) {
+      if (!group.canAcceptJoiningMember(p.memberId, this.settings.maxGroupSize)) {
         group.remove(p.memberId);
         respond(joinError('', ErrorCode.GROUP_MAX_SIZE_REACHED));
       } else if (isUnknownMember) {
@@ -160,19 +153,6 @@ export class GroupMetadataManager {
       if (answer) r(answer);
       else resolve = r;
     });
-  }
-
-  private acceptJoiningMember(group: ClassicGroup, memberId: string): boolean {
-    switch (group.state) {
-      case 'Empty':
-      case 'Dead':
-        return true;
-      case 'PreparingRebalance':
-        return (group.has(memberId) && group.get(memberId).isAwaitingJoin) || group.numAwaitingJoinResponse < this.settings.maxGroupSize;
-      case 'CompletingRebalance':
-      case 'Stable':
-        return group.has(memberId) || group.size < this.settings.maxGroupSize;
-    }
   }
 
   private joinNewMember(group: ClassicGroup, p: JoinGroupParams, respond: (r: JoinResult) => void): void {
@@ -219,7 +199,7 @@ export class GroupMetadataManager {
       case 'CompletingRebalance':
         if (member.matches(p.protocols)) {
           // The member probably missed the JoinGroup answer: give it the current generation again.
-          return respond(this.currentJoinResult(group, memberId, group.isLeader(memberId)));
+          return respond(group.joinResult(memberId, group.isLeader(memberId)));
         }
         return this.updateMemberThenRebalanceOrCompleteJoin(group, member, p, respond, `member ${memberId} changed its metadata during CompletingRebalance; client reason: ${reason}`);
       case 'Stable':
@@ -230,24 +210,11 @@ export class GroupMetadataManager {
         if (!member.matches(p.protocols)) {
           return this.updateMemberThenRebalanceOrCompleteJoin(group, member, p, respond, `member ${memberId} changed its metadata during Stable; client reason: ${reason}`);
         }
-        return respond(this.currentJoinResult(group, memberId, false));
+        return respond(group.joinResult(memberId, false));
       default:
         this.log.warn(`member ${memberId} of group ${group.groupId} rejoins in unexpected state ${group.state}`);
         return respond(joinError(memberId, ErrorCode.UNKNOWN_MEMBER_ID));
     }
-  }
-
-  private currentJoinResult(group: ClassicGroup, memberId: string, withMembers: boolean, leader = group.leaderId ?? '', skipAssignment = false): JoinResult {
-    return {
-      errorCode: ErrorCode.NONE,
-      memberId,
-      generationId: group.generationId,
-      protocolType: group.protocolType,
-      protocolName: group.protocolName,
-      leader,
-      skipAssignment,
-      members: withMembers ? group.currentMemberMetadata() : [],
-    };
   }
 
   private addMemberThenRebalanceOrCompleteJoin(group: ClassicGroup, p: JoinGroupParams, memberId: string, respond: (r: JoinResult) => void): void {
@@ -311,7 +278,7 @@ export class GroupMetadataManager {
           const restored = group.replaceStaticMember(instanceId, newMemberId, oldMemberId, ErrorCode.FENCED_INSTANCE_ID);
           this.timers.cancel(heartbeatKey(group.groupId, newMemberId));
           this.rescheduleHeartbeat(group, restored);
-          respond({ ...this.currentJoinResult(group, '', false, currentLeader), errorCode: code });
+          respond({ ...group.joinResult('', false, currentLeader), errorCode: code });
         };
         let committed: Promise<number>;
         try {
@@ -329,10 +296,10 @@ export class GroupMetadataManager {
           if (p.apiVersion >= 9) {
             // KIP-814: the static leader learns it leads but skips the assignment of a stable group.
             const isLeader = group.isLeader(newMemberId);
-            group.completeJoin(current, this.currentJoinResult(group, newMemberId, isLeader, group.leaderId ?? '', isLeader));
+            group.completeJoin(current, group.joinResult(newMemberId, isLeader, group.leaderId ?? '', isLeader));
           } else {
             // Older clients get the old leader id, so that a rejoining leader does not reassign.
-            group.completeJoin(current, this.currentJoinResult(group, newMemberId, false, currentLeader));
+            group.completeJoin(current, group.joinResult(newMemberId, false, currentLeader));
           }
         });
         detach(this.log, `answering rejoined static member ${instanceId} of group ${group.groupId}`, persisted);
@@ -430,7 +397,7 @@ export class GroupMetadataManager {
     }
     this.log.info(`stabilized group ${groupId} generation ${group.generationId} (${group.protocolType}/${group.protocolName}) with ${group.size} members`);
     for (const m of [...group.members.values()]) {
-      group.completeJoin(m, this.currentJoinResult(group, m.memberId, group.isLeader(m.memberId)));
+      group.completeJoin(m, group.joinResult(m.memberId, group.isLeader(m.memberId)));
       this.rescheduleHeartbeat(group, m);
       m.isNew = false;
       group.addPendingSyncMember(m.memberId);
@@ -651,10 +618,5 @@ export class GroupMetadataManager {
     this.log.info(`member ${memberId} left group ${group.groupId}; client reason: ${reason}`);
     group.completeJoin(member, joinError('', ErrorCode.UNKNOWN_MEMBER_ID));
     group.remove(memberId);
-  }
-
-  /** For tests and tools: the state of a group, or undefined. */
-  groupState(groupId: string): GroupState | undefined {
-    return this.groups.get(groupId)?.state;
   }
 }
