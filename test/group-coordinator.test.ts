@@ -1,18 +1,22 @@
 // The group coordinator through raw requests: Kafka's error codes for bad input (and the
 // group staying usable afterwards), the rebalance rules (initial delay, rebalance timeout,
-// session expiry, static members), and the durability of offsets and group metadata.
+// session expiry, static members), offset expiration, and the durability of offsets and group
+// metadata. Rules about time run against a broker whose group coordinator has a MockTime: the
+// test advances the clock to just before and just after each deadline, never sleeps.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../src/index.js';
 import * as M from '../src/protocol/messages/index.js';
-import { waitForCoordinator } from './support/coordinator.js';
+import { MockTime } from '../src/util/Time.js';
+import { settled, startSimulatedGroupBroker, until, waitForCoordinator, type SimulatedGroupBroker } from './support/coordinator.js';
 import { RawClient } from './support/RawClient.js';
 
 const E = {
   NONE: 0,
   UNKNOWN_TOPIC_OR_PARTITION: 3,
+  REQUEST_TIMED_OUT: 7,
   OFFSET_METADATA_TOO_LARGE: 12,
   ILLEGAL_GENERATION: 22,
   INCONSISTENT_GROUP_PROTOCOL: 23,
@@ -50,7 +54,7 @@ class Member {
     readonly groupId: string,
   ) {}
 
-  static async connect(cluster: Cluster, groupId: string): Promise<Member> {
+  static async connect(cluster: { bootstrapServers: string[] }, groupId: string): Promise<Member> {
     const client = await RawClient.connect(cluster.bootstrapServers[0]!);
     await waitForCoordinator(client, groupId);
     return new Member(client, groupId);
@@ -147,9 +151,12 @@ class Member {
 }
 
 let cluster: Cluster;
+/** Sessions, rebalance delays and offset expiration in simulated time. */
+let sim: SimulatedGroupBroker;
+let time: MockTime;
 const members: Member[] = [];
 
-async function member(groupId: string, on: Cluster = cluster): Promise<Member> {
+async function member(groupId: string, on: { bootstrapServers: string[] } = cluster): Promise<Member> {
   const m = await Member.connect(on, groupId);
   members.push(m);
   return m;
@@ -164,16 +171,49 @@ async function stableGroup(groupId: string, o: JoinOpts = {}): Promise<Member> {
   return m;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** A group of the simulated broker, as its coordinator holds it. */
+const simGroup = (groupId: string) => sim.broker.groupCoordinator.classicGroup(groupId);
+const realGroup = (groupId: string) => cluster.brokers[0]!.groupCoordinator.classicGroup(groupId);
+
+/** Until n JoinGroups of the simulated broker's group are parked (they went over TCP). */
+async function parkedJoins(groupId: string, n: number): Promise<void> {
+  await until(() => (simGroup(groupId)?.numAwaitingJoinResponse ?? 0) >= n, `${n} JoinGroup(s) of ${groupId} are parked`);
+}
+
+/** The first member of a group of the simulated broker: the initial rebalance delay (0 ms here) is a timer too. */
+async function simJoined(m: Member, o: JoinOpts = {}) {
+  const joined = m.joined(o);
+  await parkedJoins(m.groupId, 1);
+  await time.advance(0);
+  return joined;
+}
+
+/** A one-member Stable group of the simulated broker. */
+async function simStableGroup(groupId: string, o: JoinOpts = {}): Promise<Member> {
+  const m = await member(groupId, sim);
+  await simJoined(m, o);
+  const sync = await m.sync([{ memberId: m.memberId, assignment: Buffer.from('mine') }], { groupInstanceId: o.groupInstanceId ?? null });
+  expect(sync.errorCode).toBe(E.NONE);
+  return m;
+}
 
 beforeAll(async () => {
-  // Sessions down to 100 ms so that expiry tests are quick; Kafka's 6 s floor is tested below on its own broker.
+  // Sessions down to 100 ms; Kafka's 6 s floor is tested below on its own broker.
   cluster = await startCluster({ config: { 'group.initial.rebalance.delay.ms': 0, 'group.min.session.timeout.ms': 100 } });
   await cluster.createTopic(TOPIC, { partitions: 2 });
+  time = new MockTime(Date.now());
+  sim = await startSimulatedGroupBroker(time, {
+    'group.initial.rebalance.delay.ms': 0,
+    'group.min.session.timeout.ms': 100,
+    'offsets.retention.minutes': 1,
+    'offsets.retention.check.interval.ms': 1000,
+  });
+  await sim.createTopic(TOPIC, 2);
 });
 afterAll(async () => {
   for (const m of members) m.close();
   await cluster?.close();
+  await sim?.close();
 });
 
 describe('JoinGroup', () => {
@@ -231,17 +271,18 @@ describe('JoinGroup', () => {
   });
 
   it('the protocol with the most votes among those every member supports is selected', async () => {
-    const a = await member('votes');
-    const b = await member('votes');
-    const c = await member('votes');
+    const a = await member('votes', sim);
+    const b = await member('votes', sim);
+    const c = await member('votes', sim);
     const protos = (...names: string[]) => names.map((name) => ({ name, metadata: Buffer.from(name) }));
-    const ja = a.joined({ version: 3, protocols: protos('sticky', 'range', 'roundrobin'), rebalanceTimeoutMs: 2000 });
-    await sleep(20);
+    // a gets generation 1 alone.
+    const ra1 = await simJoined(a, { version: 3, protocols: protos('sticky', 'range', 'roundrobin'), rebalanceTimeoutMs: 2000 });
+    expect(ra1.generationId).toBe(1);
     // b and c prefer roundrobin; sticky is not supported by c.
     const jb = b.joined({ version: 3, protocols: protos('roundrobin', 'sticky', 'range') });
     const jc = c.joined({ version: 3, protocols: protos('roundrobin', 'range') });
-    await ja;
-    // a got generation 1 alone; it rejoins for the rebalance that b and c started.
+    await parkedJoins('votes', 2);
+    // a rejoins for the rebalance that b and c started.
     const ja2 = a.joined({ version: 3, memberId: a.memberId, protocols: protos('sticky', 'range', 'roundrobin') });
     const [ra, rb, rc] = await Promise.all([ja2, jb, jc]);
     expect(new Set([ra.generationId, rb.generationId, rc.generationId]).size).toBe(1);
@@ -253,32 +294,40 @@ describe('JoinGroup', () => {
 
 describe('rebalances', () => {
   it('members that do not rejoin within the rebalance timeout are removed', async () => {
-    const a = await member('slow-rejoin');
-    await a.joined({ rebalanceTimeoutMs: 300 });
+    const a = await member('slow-rejoin', sim);
+    await simJoined(a, { rebalanceTimeoutMs: 300 });
     expect((await a.sync([{ memberId: a.memberId, assignment: Buffer.from('a') }])).errorCode).toBe(E.NONE);
-    const b = await member('slow-rejoin');
-    const started = Date.now();
-    const jb = await b.joined({ rebalanceTimeoutMs: 300 }); // a never rejoins
-    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
-    expect([jb.generationId, jb.leader, jb.members.map((m) => m.memberId)]).toEqual([2, b.memberId, [b.memberId]]);
+    const b = await member('slow-rejoin', sim);
+    const jb = b.joined({ rebalanceTimeoutMs: 300 }); // a never rejoins
+    await parkedJoins('slow-rejoin', 1);
+    await time.advance(299);
+    expect([simGroup('slow-rejoin')!.state, simGroup('slow-rejoin')!.has(a.memberId)]).toEqual(['PreparingRebalance', true]);
+    await time.advance(1);
+    const rb = await jb;
+    expect([rb.generationId, rb.leader, rb.members.map((m) => m.memberId)]).toEqual([2, b.memberId, [b.memberId]]);
     expect(await a.heartbeat()).toBe(E.UNKNOWN_MEMBER_ID);
   });
 
   it('a member whose session expires is removed and the group rebalances', async () => {
-    const a = await stableGroup('expiry', { sessionTimeoutMs: 400 });
-    const b = await member('expiry');
+    const a = await simStableGroup('expiry', { sessionTimeoutMs: 400 });
+    const b = await member('expiry', sim);
     const jb = b.joined({ sessionTimeoutMs: 10_000 });
-    await sleep(50);
-    expect(await a.heartbeat()).toBe(E.REBALANCE_IN_PROGRESS);
+    await parkedJoins('expiry', 1);
+    expect(await a.heartbeat()).toBe(E.REBALANCE_IN_PROGRESS); // restarts a's session
     // a stops heartbeating and never rejoins: once its session runs out, b's join completes.
+    await time.advance(399);
+    expect([simGroup('expiry')!.state, simGroup('expiry')!.has(a.memberId)]).toEqual(['PreparingRebalance', true]);
+    await time.advance(1);
     const res = await jb;
     expect(res.members.map((m) => m.memberId)).toEqual([b.memberId]);
     expect(await a.heartbeat({ generationId: res.generationId })).toBe(E.UNKNOWN_MEMBER_ID);
     // b's own session: silent for longer than it, b is gone too and the group is empty.
     await b.sync([{ memberId: b.memberId, assignment: Buffer.alloc(0) }]);
     expect(await b.heartbeat()).toBe(E.NONE);
-    const lonely = await stableGroup('expiry-alone', { sessionTimeoutMs: 200 });
-    await sleep(500);
+    const lonely = await simStableGroup('expiry-alone', { sessionTimeoutMs: 200 });
+    await time.advance(199);
+    expect((await lonely.describe()).groupState).toBe('Stable');
+    await time.advance(1);
     expect((await lonely.describe()).groupState).toBe('Empty');
     expect(await lonely.heartbeat()).toBe(E.UNKNOWN_MEMBER_ID);
   });
@@ -300,7 +349,7 @@ describe('rebalances', () => {
     // A second member starts a rebalance: heartbeats and syncs of the old generation are told so.
     const b = await member('sync-errors');
     const jb = b.joined();
-    await sleep(50);
+    await until(() => realGroup('sync-errors')?.state === 'PreparingRebalance', 'b started a rebalance');
     expect(await a.heartbeat()).toBe(E.REBALANCE_IN_PROGRESS);
     expect((await a.sync([])).errorCode).toBe(E.REBALANCE_IN_PROGRESS);
     expect((await a.commit([{ offset: 1 }])).every((c) => c === E.NONE)).toBe(true); // commits are still allowed
@@ -311,7 +360,7 @@ describe('rebalances', () => {
     const leader = ra.leader === a.memberId ? a : b;
     const follower = leader === a ? b : a;
     const parked = follower.sync();
-    await sleep(30);
+    await until(() => realGroup('sync-errors')?.members.get(follower.memberId)?.isAwaitingSync === true, "the follower's SyncGroup is parked");
     const done = await leader.sync([
       { memberId: a.memberId, assignment: Buffer.from('for-a') },
       { memberId: b.memberId, assignment: Buffer.from('for-b') },
@@ -334,12 +383,12 @@ describe('rebalances', () => {
   });
 
   it('a member that gets its JoinGroup answer but never syncs is dropped after the rebalance timeout', async () => {
-    const a = await member('no-sync');
-    const b = await member('no-sync');
-    await a.joined({ version: 3, rebalanceTimeoutMs: 300 });
+    const a = await member('no-sync', sim);
+    const b = await member('no-sync', sim);
+    await simJoined(a, { version: 3, rebalanceTimeoutMs: 300 });
     await a.sync([{ memberId: a.memberId, assignment: Buffer.from('a') }]);
     const jb = b.joined({ version: 3, rebalanceTimeoutMs: 300 });
-    await sleep(20);
+    await parkedJoins('no-sync', 1);
     const ja = await a.joined({ version: 3, memberId: a.memberId, rebalanceTimeoutMs: 300 });
     await jb;
     // Only the leader syncs; the follower never does, so after 300 ms it is removed and the
@@ -347,7 +396,9 @@ describe('rebalances', () => {
     const leader = ja.leader === a.memberId ? a : b;
     const follower = leader === a ? b : a;
     expect((await leader.sync([{ memberId: leader.memberId, assignment: Buffer.from('x') }])).errorCode).toBe(E.NONE);
-    await sleep(450);
+    await time.advance(299);
+    expect(await leader.heartbeat()).toBe(E.NONE);
+    await time.advance(1);
     expect(await leader.heartbeat()).toBe(E.REBALANCE_IN_PROGRESS);
     expect(await follower.heartbeat()).toBe(E.UNKNOWN_MEMBER_ID);
     const again = await leader.joined({ version: 3, memberId: leader.memberId, rebalanceTimeoutMs: 300 });
@@ -355,11 +406,21 @@ describe('rebalances', () => {
   });
 
   it('a member id handed out with MEMBER_ID_REQUIRED expires if the client does not rejoin with it', async () => {
-    const m = await member('pending');
+    const m = await member('pending', sim);
     const first = await m.join({ sessionTimeoutMs: 200 });
     expect(first.errorCode).toBe(E.MEMBER_ID_REQUIRED);
-    await sleep(350);
+    await time.advance(199);
+    // Another member's id, handed out just before the first one expires, lives its own session.
+    const other = await member('pending', sim);
+    const second = await other.join({ sessionTimeoutMs: 200 });
+    expect(second.errorCode).toBe(E.MEMBER_ID_REQUIRED);
+    expect(simGroup('pending')!.isPendingMember(first.memberId)).toBe(true);
+    await time.advance(1);
     expect((await m.join({ memberId: first.memberId, sessionTimeoutMs: 200 })).errorCode).toBe(E.UNKNOWN_MEMBER_ID);
+    const joined = other.join({ memberId: second.memberId, sessionTimeoutMs: 200 });
+    await parkedJoins('pending', 1);
+    await time.advance(0);
+    expect((await joined).errorCode).toBe(E.NONE);
   });
 
   it('group.max.size: GROUP_MAX_SIZE_REACHED for members beyond it', async () => {
@@ -386,15 +447,41 @@ describe('rebalances', () => {
   });
 
   it('the initial rebalance waits group.initial.rebalance.delay.ms, so early members share generation 1', async () => {
-    const delayed = await startCluster({ inMemory: true, config: { 'group.initial.rebalance.delay.ms': 300 } });
+    const delayedTime = new MockTime(Date.now());
+    const delayed = await startSimulatedGroupBroker(delayedTime, { 'group.initial.rebalance.delay.ms': 300 });
     try {
       const a = await member('delayed', delayed);
       const b = await member('delayed', delayed);
-      const started = Date.now();
-      const [ra, rb] = await Promise.all([a.joined({ version: 3 }), b.joined({ version: 3 })]);
-      expect(Date.now() - started).toBeGreaterThanOrEqual(280);
+      const joins = Promise.all([a.joined({ version: 3 }), b.joined({ version: 3 })]);
+      const group = () => delayed.broker.groupCoordinator.classicGroup('delayed');
+      await until(() => group()?.numAwaitingJoinResponse === 2, 'both JoinGroups are parked');
+      await delayedTime.advance(299);
+      expect(group()!.state).toBe('PreparingRebalance');
+      // b arrived during the delay, so it is extended once more (up to the rebalance timeout).
+      await delayedTime.advance(1);
+      expect(group()!.state).toBe('PreparingRebalance');
+      await delayedTime.advance(299);
+      expect(group()!.state).toBe('PreparingRebalance');
+      await delayedTime.advance(1);
+      const [ra, rb] = await joins;
       expect([ra.generationId, rb.generationId]).toEqual([1, 1]);
       expect(ra.leader).toBe(rb.leader);
+
+      // The extensions stop at the rebalance timeout (500 ms here): a member arriving during the
+      // last one does not extend it again.
+      const capped = () => delayed.broker.groupCoordinator.classicGroup('capped');
+      const [x, y, z] = await Promise.all([member('capped', delayed), member('capped', delayed), member('capped', delayed)]);
+      const early = Promise.all([x.joined({ version: 3, rebalanceTimeoutMs: 500 }), y.joined({ version: 3, rebalanceTimeoutMs: 500 })]);
+      await until(() => capped()?.numAwaitingJoinResponse === 2, 'two JoinGroups are parked');
+      await delayedTime.advance(300);
+      expect(capped()!.state).toBe('PreparingRebalance');
+      const late = z.joined({ version: 3, rebalanceTimeoutMs: 500 });
+      await until(() => capped()?.numAwaitingJoinResponse === 3, 'the third JoinGroup is parked');
+      await delayedTime.advance(199);
+      expect(capped()!.state).toBe('PreparingRebalance');
+      await delayedTime.advance(1);
+      const [[rx, ry], rz] = await Promise.all([early, late]);
+      expect([rx.generationId, ry.generationId, rz.generationId, rz.members.length + rx.members.length + ry.members.length]).toEqual([1, 1, 1, 3]);
     } finally {
       await delayed.close();
     }
@@ -522,15 +609,57 @@ describe('OffsetCommit / OffsetFetch', () => {
   });
 
   it('expired offsets of empty groups go, and so do the groups (offsets.retention.minutes)', async () => {
-    const coordinator = cluster.brokers[0]!.groupCoordinator;
-    const m = await member('expiring');
+    // The simulated broker keeps offsets 1 minute and looks for expired ones every second.
+    const m = await member('expiring', sim);
     expect(await m.commit([{ offset: 1 }], { generationId: -1 })).toEqual([E.NONE]);
-    const keep = await stableGroup('not-expiring');
+    const keep = await simStableGroup('not-expiring', { sessionTimeoutMs: 120_000 });
     expect(await keep.commit([{ offset: 1 }])).toEqual([E.NONE]);
-    coordinator.cleanupGroupMetadata(Date.now() + coordinator.settings.offsetsRetentionMs + 1);
+    const coordinator = sim.broker.groupCoordinator;
+    await time.advance(59_000);
+    expect(coordinator.groupState('expiring')).toBe('Empty');
+    expect(await m.fetch(null)).toEqual([[TOPIC, [[0, 1, '']]]]);
+    // Expired at 60 s; the next cleanup (within a second) removes the offsets and the group.
+    await time.advance(2_000);
     expect(coordinator.groupState('expiring')).toBeUndefined();
     expect(await m.fetch(null)).toEqual([]);
+    // A group with members keeps its offsets.
     expect(await keep.fetch([{ name: TOPIC, partitionIndexes: [0] }])).toEqual([[TOPIC, [[0, 1, '']]]]);
+  });
+});
+
+describe('acks=all writes', () => {
+  it('a commit the followers do not replicate is answered REQUEST_TIMED_OUT after offsets.commit.timeout.ms of the coordinator clock; it becomes visible once replicated', async () => {
+    const trioTime = new MockTime(Date.now());
+    const trio = await startSimulatedGroupBroker(trioTime, { 'offsets.topic.num.partitions': 3, 'offsets.commit.timeout.ms': 5000 }, 3);
+    const probe = await RawClient.connect(trio.bootstrapServers[0]!);
+    try {
+      await trio.createTopic(TOPIC, 2);
+      const groupId = 'stalled';
+      const leaderId = await waitForCoordinator(probe, groupId);
+      const atLeader = { bootstrapServers: [trio.bootstrapServers[leaderId - 1]!] };
+      const m = await member(groupId, atLeader);
+      const coordinator = trio.brokers[leaderId - 1]!.groupCoordinator;
+      for (const b of [1, 2, 3]) if (b !== leaderId) trio.isolate(b);
+      const committing = m.commit([{ offset: 9 }], { generationId: -1, memberId: '' });
+      await until(() => coordinator.classicGroup(groupId)?.pendingOffsetCommits === 1, 'the commit waits for the followers');
+      await trioTime.advance(4999);
+      // A round trip on another connection: not visible yet, and the commit is still unanswered.
+      const other = await member(groupId, atLeader);
+      expect(await other.fetch()).toEqual([[TOPIC, [[0, -1, ''], [1, -1, '']]]]);
+      expect(await settled(committing)).toBe(false);
+      await trioTime.advance(1);
+      await other.fetch(); // a round trip: the answer is out by then
+      expect(await settled(committing)).toBe(true);
+      expect(await committing).toEqual([E.REQUEST_TIMED_OUT]);
+      // The record is in the log: once the followers have it, the commit is applied (as a new leader would load it).
+      trio.heal();
+      await until(() => coordinator.classicGroup(groupId)?.pendingOffsetCommits === 0, 'the commit is replicated');
+      expect(await other.fetch()).toEqual([[TOPIC, [[0, 9, ''], [1, -1, '']]]]);
+    } finally {
+      probe.close();
+      trio.heal();
+      await trio.close();
+    }
   });
 });
 

@@ -41,6 +41,8 @@ export interface BrokerOptions {
   canReach?: (to: number) => boolean;
   /** Clock and timers (tests inject a MockTime). */
   time?: Time;
+  /** The group coordinator's clock and timers, when tests drive it apart from the rest; default `time`. */
+  groupCoordinatorTime?: Time;
 }
 
 const MAINTENANCE_INTERVAL_MS = 1000;
@@ -109,7 +111,7 @@ export class Broker {
       },
       this.log.child('replicas'),
     );
-    this.groupCoordinator = new GroupCoordinator(settingsFrom(this.config), this, this.log.child('group'));
+    this.groupCoordinator = new GroupCoordinator(settingsFrom(this.config), this, this.log.child('group'), opts.groupCoordinatorTime);
     this.apis = new RequestDispatcher<RequestContext>({
       apis: API_LIST,
       makeContext: (base) => ({ ...base, broker: this }),

@@ -12,6 +12,7 @@ export type CrashPoint =
   | 'fetch.expire' // a parked Fetch's max.wait.ms timer
   | 'group.timer' // a group coordinator timer (heartbeat expiry, join/rebalance delays)
   | 'group.cleanup' // the group coordinator's periodic offset/group expiration
+  | 'group.load' // the group coordinator loading a __consumer_offsets partition
   | 'controller.sessions' // the controller's broker-session check
   | 'broker.maintenance' // the broker's periodic ISR-shrink / flush / retention pass
   | 'metadata.apply' // a broker applying a metadata batch

@@ -4,10 +4,12 @@
 // leader, static members (group.instance.id → member id), members that were handed a member
 // id but have not joined yet (MEMBER_ID_REQUIRED), members that still owe a SyncGroup, and the
 // parked JoinGroup/SyncGroup answers of each member. This module only keeps the data
-// consistent; GroupCoordinator decides when to move between states.
+// consistent (and converts it to and from its group metadata record); GroupMetadataManager
+// decides when to move between states.
 import { randomUUID } from 'node:crypto';
 import { ErrorCode } from '../../protocol/errors.js';
 import { Reader } from '../../protocol/primitives.js';
+import type { StoredGroup } from './GroupMetadataRecords.js';
 
 export type GroupState = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable' | 'Dead';
 
@@ -122,6 +124,8 @@ export class ClassicGroup {
   newMemberAdded = false;
   /** Topics the members subscribe to (consumer protocol only), null when unknown. */
   subscribedTopics: Set<string> | null = null;
+  /** Offset commits appended but not yet replicated (the high watermark has not passed them). */
+  pendingOffsetCommits = 0;
 
   readonly members = new Map<string, ClassicGroupMember>();
   private readonly staticMembers = new Map<string, string>();
@@ -137,6 +141,53 @@ export class ClassicGroup {
   ) {
     this.state = state;
     this.currentStateTimestamp = now;
+  }
+
+  /** The group a group metadata record describes (Stable with members, else Empty). */
+  static fromStored(groupId: string, v: StoredGroup, now: number): ClassicGroup {
+    const group = new ClassicGroup(groupId, v.currentStateTimestamp >= 0 ? v.currentStateTimestamp : now, v.members.length > 0 ? 'Stable' : 'Empty');
+    group.generationId = v.generation;
+    group.protocolType = v.protocolType === '' ? null : v.protocolType;
+    group.protocolName = v.protocol;
+    for (const sm of v.members) {
+      const m = new ClassicGroupMember(
+        sm.memberId,
+        sm.groupInstanceId,
+        sm.clientId,
+        sm.clientHost,
+        sm.rebalanceTimeoutMs,
+        sm.sessionTimeoutMs,
+        v.protocolType,
+        [{ name: v.protocol ?? '', metadata: sm.subscription }],
+      );
+      m.assignment = sm.assignment;
+      group.add(m, null);
+    }
+    if (v.leader !== null && group.has(v.leader)) group.leaderId = v.leader;
+    group.subscribedTopics = group.computeSubscribedTopics();
+    return group;
+  }
+
+  /** The group metadata record of the current generation with this assignment. */
+  toStored(assignment: Map<string, Buffer>): StoredGroup {
+    const protocol = this.protocolName;
+    return {
+      protocolType: this.protocolType ?? '',
+      generation: this.generationId,
+      protocol,
+      leader: this.leaderId,
+      currentStateTimestamp: this.currentStateTimestamp,
+      members: [...this.members.values()].map((m) => ({
+        memberId: m.memberId,
+        groupInstanceId: m.groupInstanceId,
+        clientId: m.clientId,
+        clientHost: m.clientHost,
+        rebalanceTimeoutMs: m.rebalanceTimeoutMs,
+        sessionTimeoutMs: m.sessionTimeoutMs,
+        subscription: protocol === null ? EMPTY : m.metadata(protocol),
+        assignment: assignment.get(m.memberId) ?? EMPTY,
+      })),
+    };
   }
 
   is(state: GroupState): boolean {
@@ -409,6 +460,34 @@ export class ClassicGroup {
       this.transitionTo('Empty', now);
     }
     this.clearPendingSyncMembers();
+  }
+
+  /** Kafka's acceptJoiningMember: whether group.max.size leaves room for this member to join. */
+  canAcceptJoiningMember(memberId: string, maxGroupSize: number): boolean {
+    switch (this.state) {
+      case 'Empty':
+      case 'Dead':
+        return true;
+      case 'PreparingRebalance':
+        return (this.has(memberId) && this.get(memberId).isAwaitingJoin) || this.numAwaitingJoin < maxGroupSize;
+      case 'CompletingRebalance':
+      case 'Stable':
+        return this.has(memberId) || this.size < maxGroupSize;
+    }
+  }
+
+  /** A successful JoinGroup answer for the current generation (the member list for the leader). */
+  joinResult(memberId: string, withMembers: boolean, leader = this.leaderId ?? '', skipAssignment = false): JoinResult {
+    return {
+      errorCode: ErrorCode.NONE,
+      memberId,
+      generationId: this.generationId,
+      protocolType: this.protocolType,
+      protocolName: this.protocolName,
+      leader,
+      skipAssignment,
+      members: withMembers ? this.currentMemberMetadata() : [],
+    };
   }
 
   /** Members as the leader's JoinGroup answer lists them (metadata of the selected protocol). */

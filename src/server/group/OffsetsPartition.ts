@@ -7,7 +7,7 @@
 // - Writing: records are appended like an acks=all produce (Partition.appendRecordsToLeader
 //   with acks -1: NOT_ENOUGH_REPLICAS when the ISR is below min.insync.replicas), as one
 //   append, and the caller is answered once the high watermark passes them
-//   (offsets.commit.timeout.ms, then REQUEST_TIMED_OUT). A write's onCommit runs when the
+//   (offsets.commit.timeout.ms on the coordinator's clock, then REQUEST_TIMED_OUT). A write's onCommit runs when the
 //   high watermark passes it, in log order, even if its caller already timed out, so state
 //   built from committed records matches what a new leader would load.
 // - Compaction: Kafka's log cleaner is not implemented; instead, once the log holds far more
@@ -16,9 +16,12 @@
 //   watermark passes that copy, and then moves the log start offset to it. Every ISR replica
 //   then holds the copy, followers follow the leader's log start offset from Fetch responses,
 //   and replaying from the new start gives the same state: nothing committed is lost.
+import { performance } from 'node:perf_hooks';
 import type { Logger } from '../../logger.js';
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import { decodeRecordBatches, encodeRecordBatch } from '../../protocol/recordBatch.js';
+import { contain, crashPoint, detach } from '../../util/CrashBoundary.js';
+import type { Time } from '../../util/Time.js';
 import type { Partition } from '../Partition.js';
 import { decodeRecord, encodeKey, encodeValue, recordKey, type GroupLogRecord } from './GroupMetadataRecords.js';
 
@@ -57,6 +60,7 @@ export class OffsetsPartition {
     readonly partition: Partition,
     private readonly settings: OffsetsPartitionSettings,
     private readonly log: Logger,
+    private readonly time: Time,
   ) {
     this.leaderEpoch = partition.leaderEpoch;
     this.unwatch = partition.watch(() => this.drain());
@@ -69,16 +73,22 @@ export class OffsetsPartition {
 
   /**
    * Replay the log from its start offset, calling visit for each record in order, then done().
-   * The first slice runs synchronously; the rest (if any) on later turns of the event loop.
+   * The first slice runs synchronously; the rest (if any) on later turns of the event loop. A
+   * throw (from the log, visit or done) is logged and contained, ends the load and goes to failed.
    */
-  load(visit: (rec: GroupLogRecord, offset: number) => void, done: (records: number, ms: number) => void): void {
-    const started = Date.now();
+  load(visit: (rec: GroupLogRecord, offset: number) => void, done: (records: number, ms: number) => void, failed: (err: unknown) => void): void {
+    // Slices are a budget of real CPU time, not of the coordinator's clock.
+    const started = performance.now();
     const log = this.partition.log;
     let offset = log.logStartOffset;
     let count = 0;
+    const onLoadError = (err: unknown) => {
+      if (!this.closed) failed(err);
+    };
     const step = () => {
       if (this.closed) return;
-      const sliceEnd = Date.now() + LOAD_SLICE_MS;
+      crashPoint('group.load');
+      const sliceEnd = performance.now() + LOAD_SLICE_MS;
       while (offset < log.logEndOffset) {
         const { records } = log.read(offset, this.settings.loadBufferSize, log.logEndOffset, true);
         const batches = records ? decodeRecordBatches(records) : [];
@@ -102,15 +112,15 @@ export class OffsetsPartition {
           }
           offset = b.lastOffset + 1;
         }
-        if (offset < log.logEndOffset && Date.now() >= sliceEnd) {
-          setImmediate(step);
+        if (offset < log.logEndOffset && performance.now() >= sliceEnd) {
+          setImmediate(() => contain(this.log, `loading ${this.partition.name}`, step, onLoadError));
           return;
         }
       }
       this.loading = false;
-      done(count, Date.now() - started);
+      done(count, Math.round(performance.now() - started));
     };
-    step();
+    contain(this.log, `loading ${this.partition.name}`, step, onLoadError);
   }
 
   private track(rec: GroupLogRecord, offset: number): void {
@@ -136,14 +146,35 @@ export class OffsetsPartition {
       this.pending.push({ firstOffset: info.firstOffset, lastOffset: info.lastOffset, onCommit });
       this.drain();
     }
-    const committed = this.partition.waitForHighWatermark(info.lastOffset, this.settings.commitTimeoutMs);
+    const committed = this.waitForCommit(info.lastOffset);
     this.maybeCompact();
     return committed;
   }
 
+  /**
+   * NONE once the high watermark passes `offset` (or the partition's error), REQUEST_TIMED_OUT
+   * after offsets.commit.timeout.ms on the coordinator's clock. The partition's own wait has the
+   * same timeout on the system clock; whichever ends first answers.
+   */
+  private waitForCommit(offset: number): Promise<number> {
+    const timeoutMs = this.settings.commitTimeoutMs;
+    return new Promise<number>((resolve) => {
+      let settled = false;
+      const settle = (code: number) => {
+        if (settled) return;
+        settled = true;
+        this.time.clear(timer);
+        resolve(code);
+      };
+      const timer = this.time.setTimeout(() => settle(ErrorCode.REQUEST_TIMED_OUT), timeoutMs);
+      timer.unref();
+      detach(this.log, `waiting for the high watermark of ${this.partition.name}`, this.partition.waitForHighWatermark(offset, timeoutMs).then(settle));
+    });
+  }
+
   private appendToLog(records: GroupLogRecord[]): { firstOffset: number; lastOffset: number } {
     if (this.closed) throw new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `${this.partition.name} is no longer loaded`);
-    const now = Date.now();
+    const now = this.time.now();
     const batches: Buffer[] = [];
     for (let i = 0; i < records.length; i += RECORDS_PER_BATCH) {
       const chunk = records.slice(i, i + RECORDS_PER_BATCH);
@@ -158,11 +189,7 @@ export class OffsetsPartition {
     const hw = this.partition.highWatermark;
     while (this.pending.length > 0 && this.pending[0]!.lastOffset < hw && this.current) {
       const w = this.pending.shift()!;
-      try {
-        w.onCommit(w.firstOffset);
-      } catch (err) {
-        this.log.error(`applying committed records at offset ${w.firstOffset} failed: ${(err as Error).stack ?? err}`);
-      }
+      contain(this.log, `applying committed records at offset ${w.firstOffset}`, () => w.onCommit(w.firstOffset));
     }
   }
 
@@ -187,13 +214,13 @@ export class OffsetsPartition {
       // The copy is not tracked: `live` keeps the offsets of the writes themselves, so that a
       // write still waiting for the high watermark remains the latest of its key.
       const last = copy.length === 0 ? start - 1 : this.appendToLog(copy).lastOffset;
-      committed = last < 0 ? Promise.resolve(ErrorCode.NONE) : this.partition.waitForHighWatermark(last, this.settings.commitTimeoutMs);
+      committed = last < 0 ? Promise.resolve(ErrorCode.NONE) : this.waitForCommit(last);
     } catch (err) {
       this.compacting = false;
       this.log.info(`compaction of ${this.partition.name} postponed: ${(err as Error).message}`);
       return;
     }
-    void committed.then((code) => {
+    const compacted = committed.then((code) => {
       this.compacting = false;
       if (code !== ErrorCode.NONE || !this.current) {
         // Not again before as many more records: a slow ISR must not get a new copy per write.
@@ -205,6 +232,7 @@ export class OffsetsPartition {
       log.deleteRecordsBefore(start);
       this.log.info(`compacted ${this.partition.name}: ${before} records → ${copy.length} (log start offset ${start})`);
     });
+    detach(this.log, `compacting ${this.partition.name}`, compacted, () => (this.compacting = false));
   }
 
   /** Stop: pending onCommits are dropped (the partition's groups are unloaded). */
