@@ -1,0 +1,156 @@
+// The nemesis (issue 9): the same seed gives the same schedule with at most one faulty broker
+// in phase 1 and two in phase 2; the checker catches planted violations of every kind and
+// tells client-side anomalies apart; short seeded campaigns over an in-process cluster end
+// with no violation at acks=all.
+import { describe, expect, it } from 'vitest';
+import { checkHistory, countByKind } from '../src/nemesis/checker.js';
+import { payload, type History, type SendOutcome } from '../src/nemesis/history.js';
+import { runNemesis } from '../src/nemesis/runner.js';
+import { generateSchedule, maxConcurrentFaults } from '../src/nemesis/schedule.js';
+
+describe('nemesis schedule', () => {
+  it('the same seed gives the same schedule; another seed another one', () => {
+    const a = generateSchedule({ seed: 42, durationMs: 60_000, brokers: 3 });
+    const b = generateSchedule({ seed: 42, durationMs: 60_000, brokers: 3 });
+    const c = generateSchedule({ seed: 43, durationMs: 60_000, brokers: 3 });
+    expect(a.length).toBeGreaterThan(10);
+    expect(b).toEqual(a);
+    expect(c).not.toEqual(a);
+  });
+
+  it('phase 1 has at most one faulty broker at a time, phase 2 at most two, and some seed reaches two', () => {
+    let reachedTwo = 0;
+    for (let seed = 1; seed <= 50; seed++) {
+      const s = generateSchedule({ seed, durationMs: 60_000, brokers: 3 });
+      expect(maxConcurrentFaults(s, 0, 30_000)).toBeLessThanOrEqual(1);
+      expect(maxConcurrentFaults(s, 30_000, 60_000)).toBeLessThanOrEqual(2);
+      if (maxConcurrentFaults(s, 30_000, 60_000) === 2) reachedTwo++;
+      for (const w of s) {
+        expect(w.end).toBeLessThanOrEqual(60_000);
+        expect(w.start).toBeLessThan(w.end);
+        // one fault per broker at a time
+        expect(s.filter((x) => x.broker === w.broker && x !== w && x.start < w.end && w.start < x.end)).toEqual([]);
+      }
+      expect(new Set(s.map((w) => w.kind)).size).toBeGreaterThan(3);
+    }
+    expect(reachedTwo).toBeGreaterThan(10);
+  });
+});
+
+/** A clean history: two producers, 10 records each over 2 partitions, a group that consumed and committed all. */
+function cleanHistory(): History {
+  const sends: SendOutcome[] = [];
+  const stored = new Map<number, { offset: number; value: string | null }[]>([
+    [0, []],
+    [1, []],
+  ]);
+  for (const client of ['a', 'b']) {
+    for (let seq = 0; seq < 10; seq++) {
+      const partition = seq % 2;
+      const records = stored.get(partition)!;
+      const offset = records.length;
+      records.push({ offset, value: payload(client, seq) });
+      sends.push({ client, clientKind: 'minikafka', seq, value: payload(client, seq), partition, status: 'acked', offset });
+    }
+  }
+  const consumed = [...stored].flatMap(([partition, rs]) => rs.map((r) => ({ group: 'g', partition, offset: r.offset, value: r.value })));
+  const commits = [
+    { group: 'g', partition: 0, offset: 5, at: 1, kind: 'acked' as const },
+    { group: 'g', partition: 0, offset: 10, at: 2, kind: 'acked' as const },
+    { group: 'g', partition: 0, offset: 10, at: 3, kind: 'observed' as const },
+    { group: 'g', partition: 1, offset: 10, at: 2, kind: 'acked' as const },
+  ];
+  return { topic: 't', partitions: 2, acks: 'all', sends, commits, consumed, stored, replicaDivergences: [] };
+}
+
+describe('nemesis checker', () => {
+  it('passes a clean history', () => {
+    const r = checkHistory(cleanHistory());
+    expect(r.violations).toEqual([]);
+    expect(r.stats).toMatchObject({ sent: 20, acked: 20, stored: 20, commits: 3, consumed: 20 });
+  });
+
+  it('detects a lost acknowledged record (a violation at acks=all, a count at acks=1)', () => {
+    const h = cleanHistory();
+    h.stored.set(0, h.stored.get(0)!.filter((r) => r.value !== 'a:4'));
+    h.consumed = h.consumed.filter((c) => c.value !== 'a:4');
+    expect(countByKind(checkHistory(h).violations)).toEqual({ lost: 1 });
+    const at1 = checkHistory({ ...h, acks: 1 });
+    expect(at1.violations).toEqual([]);
+    expect(at1.stats.lostAtAcks1).toBe(1);
+  });
+
+  it('detects a duplicate, a reorder, an offset mismatch and a phantom', () => {
+    const dup = cleanHistory();
+    dup.stored.get(1)!.push({ offset: 10, value: 'a:1' });
+    expect(countByKind(checkHistory(dup).violations)).toEqual({ duplicated: 1 });
+
+    const reorder = cleanHistory();
+    const p0 = reorder.stored.get(0)!;
+    [p0[1]!.value, p0[2]!.value] = [p0[2]!.value, p0[1]!.value]; // a:4 stored before a:2 (each at the other's acknowledged offset)
+    const kinds = countByKind(checkHistory(reorder).violations);
+    expect(kinds.reordered).toBe(1);
+    expect(kinds['offset-mismatch']).toBe(2);
+
+    const shifted = cleanHistory();
+    shifted.sends.find((s) => s.value === 'b:3')!.offset = 2;
+    expect(countByKind(checkHistory(shifted).violations)).toEqual({ 'offset-mismatch': 1 });
+
+    const phantom = cleanHistory();
+    phantom.stored.get(1)!.push({ offset: 10, value: 'nobody:1' });
+    expect(countByKind(checkHistory(phantom).violations)).toEqual({ phantom: 1 });
+  });
+
+  it('detects a commit going backwards, a commit skipping records, a consumed record the log lost, replica divergence', () => {
+    const back = cleanHistory();
+    back.commits.push({ group: 'g', partition: 0, offset: 7, at: 4, kind: 'observed' });
+    expect(countByKind(checkHistory(back).violations)).toEqual({ 'commit-backwards': 1 });
+
+    const skip = cleanHistory();
+    skip.consumed = skip.consumed.filter((c) => !(c.partition === 1 && c.offset === 3));
+    expect(countByKind(checkHistory(skip).violations)).toEqual({ 'commit-skip': 1 });
+
+    const divergent = cleanHistory();
+    divergent.consumed.push({ group: 'g', partition: 1, offset: 11, value: 'b:9' });
+    expect(countByKind(checkHistory(divergent).violations)).toEqual({ 'consumed-divergent': 1 });
+
+    const replicas = cleanHistory();
+    replicas.replicaDivergences.push({ partition: 0, broker: 2, detail: 'batch #3 differs' });
+    expect(countByKind(checkHistory(replicas).violations)).toEqual({ 'replica-divergence': 1 });
+  });
+
+  it('classifies the kafkajs anomalies as client-side, but not for our own producer', () => {
+    const h = cleanHistory();
+    for (const s of h.sends) s.clientKind = 'kafkajs';
+    // not-sent: send() resolved without any answer for the record's partition
+    h.sends.push({ client: 'a', clientKind: 'kafkajs', seq: 10, value: 'a:10', partition: 0, status: 'acked', offset: -1, ackWithoutPartition: true });
+    // sequence-reuse: acknowledged at the offset of the same producer's earlier record, never stored
+    h.sends.push({ client: 'a', clientKind: 'kafkajs', seq: 11, value: 'a:11', partition: 1, status: 'acked', offset: 2 });
+    const r = checkHistory(h);
+    expect(r.violations).toEqual([]);
+    expect(countByKind(r.clientAnomalies)).toEqual({ 'not-sent': 1, 'sequence-reuse': 1 });
+
+    for (const s of h.sends) s.clientKind = 'minikafka';
+    expect(countByKind(checkHistory(h).violations)).toEqual({ 'own-client-anomaly': 2 });
+    // an acknowledged record whose offset holds another producer's record is a plain loss
+    h.sends.push({ client: 'a', clientKind: 'kafkajs', seq: 12, value: 'a:12', partition: 1, status: 'acked', offset: 3 });
+    h.stored.get(1)![3]!.value = 'b:1';
+    expect(countByKind(checkHistory(h).violations).lost).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('nemesis campaign (in-process, short)', () => {
+  for (const seed of [1, 2]) {
+    it(`seed ${seed}: no violation at acks=all`, async () => {
+      const lines: string[] = [];
+      const r = await runNemesis({ seed, durationMs: 6000, brokers: 3, acks: 'all', print: (l) => lines.push(l) });
+      if (!r.ok) console.log(lines.join('\n'));
+      expect(lines[0]).toContain(`seed=${seed}`);
+      expect(r.check.violations).toEqual([]);
+      expect(r.check.clientAnomalies).toEqual([]);
+      expect(r.check.stats.acked).toBeGreaterThan(500);
+      expect(r.check.stats.commits).toBeGreaterThan(0);
+      expect(r.events.filter((e) => e.outcome === 'applied').length).toBeGreaterThan(2);
+    }, 60_000);
+  }
+});
