@@ -59,14 +59,15 @@ function describe(b: BatchSummary | undefined): string {
 }
 
 /** Differences between `replicas` (broker ids) of one partition below its high watermark; the first replica is the reference. */
-export function compareReplicas(dataDir: string, topic: string, partition: number, replicas: number[], highWatermark: number): ReplicaDivergence[] {
+export function compareReplicas(dataDir: string, topic: string, partition: number, replicas: number[], highWatermark: number): { divergences: ReplicaDivergence[]; comparedBatches: number } {
   const out: ReplicaDivergence[] = [];
   const logs = replicas.map((broker) => {
     const dir = path.join(dataDir, `broker-${broker}`, `${topic}-${partition}`);
     return { broker, batches: fs.existsSync(dir) ? readReplicaBatches(dir, highWatermark) : null };
   });
   const ref = logs[0]!;
-  if (ref.batches === null) return [{ partition, broker: ref.broker, detail: 'no log directory' }];
+  if (ref.batches === null) return { divergences: [{ partition, broker: ref.broker, detail: 'no log directory' }], comparedBatches: 0 };
+  let comparedBatches = 0;
   const refEnd = ref.batches.at(-1)?.lastOffset ?? -1;
   if (refEnd + 1 < highWatermark) out.push({ partition, broker: ref.broker, detail: `log ends at ${refEnd + 1}, below the high watermark ${highWatermark}` });
   for (const other of logs.slice(1)) {
@@ -78,10 +79,13 @@ export function compareReplicas(dataDir: string, topic: string, partition: numbe
     for (let i = 0; i < n; i++) {
       const a = ref.batches[i];
       const b = other.batches[i];
-      if (a && b && a.bytes.equals(b.bytes)) continue;
+      if (a && b && a.bytes.equals(b.bytes)) {
+        comparedBatches++;
+        continue;
+      }
       out.push({ partition, broker: other.broker, detail: `batch #${i} differs from broker ${ref.broker}'s: ${describe(b)} vs ${describe(a)}` });
       break;
     }
   }
-  return out;
+  return { divergences: out, comparedBatches };
 }

@@ -22,6 +22,8 @@ export interface NemesisReport {
   schedule: FaultWindow[];
   events: AppliedEvent[];
   check: CheckResult;
+  /** Batches found identical on every replica below the high watermark. */
+  replicaBatchesCompared: number;
   /** Wall-clock ms of the whole run, healing and checking included. */
   elapsedMs: number;
   /** No broker violation (at acks=1 losses are reported, not failed). */
@@ -41,6 +43,7 @@ export function formatReport(r: NemesisReport): string {
     ['failed / unresolved', `${s.failed} / ${s.pending}`],
     ['stored (read back)', String(s.stored)],
     ['consumed / commits', `${s.consumed} / ${s.commits}`],
+    ['replica batches equal', String(r.replicaBatchesCompared)],
   ];
   if (r.acks === 1) rows.push(['lost at acks=1 (Kafka)', String(s.lostAtAcks1)], ['duplicated at acks=1', String(s.duplicatedAtAcks1)]);
   const anomalies = countByKind(r.check.clientAnomalies);

@@ -30,7 +30,7 @@ export interface NemesisOptions {
   committer?: boolean;
   /** More workload clients through the same nemesis and checker (the test suite's kafkajs ones). */
   drivers?: (ctx: DriverContext) => Driver[];
-  /** Where to write the JSON report (none by default). */
+  /** Where to write the JSON report, `{seed}` replaced by the seed (none by default). */
   json?: string | null;
   /** Where lines go (default stdout). */
   print?: (line: string) => void;
@@ -85,7 +85,7 @@ export async function runNemesis(opts: NemesisOptions = {}): Promise<NemesisRepo
     await Promise.all([...consumers, ...extra.filter(isConsumer)].map((d) => d.stop()));
     await cluster.waitForReplication(TOPIC, 60_000).catch((e: Error) => log.warn(e.message));
 
-    const { stored, divergences } = await readBack(cluster, partitions);
+    const { stored, divergences, comparedBatches } = await readBack(cluster, partitions);
     const history: History = { topic: TOPIC, partitions, acks, sends: recorder.sends, commits: recorder.commits, consumed: recorder.consumed, stored, replicaDivergences: divergences };
     const check = checkHistory(history);
     const report: NemesisReport = {
@@ -97,13 +97,15 @@ export async function runNemesis(opts: NemesisOptions = {}): Promise<NemesisRepo
       schedule,
       events,
       check,
+      replicaBatchesCompared: comparedBatches,
       elapsedMs: Date.now() - started,
       ok: check.violations.length === 0,
     };
     print(formatReport(report));
     if (opts.json) {
-      writeJsonReport(opts.json, report);
-      print(`  report: ${path.resolve(opts.json)}`);
+      const file = opts.json.replaceAll('{seed}', String(seed));
+      writeJsonReport(file, report);
+      print(`  report: ${path.resolve(file)}`);
     }
     return report;
   } finally {
@@ -195,10 +197,11 @@ async function healAll(cluster: Cluster, schedule: FaultWindow[], processPerBrok
 }
 
 /** Every partition read back over the wire to its high watermark, and the replicas compared on disk below it. */
-async function readBack(cluster: Cluster, partitions: number): Promise<{ stored: Map<number, StoredRecord[]>; divergences: ReplicaDivergence[] }> {
+async function readBack(cluster: Cluster, partitions: number): Promise<{ stored: Map<number, StoredRecord[]>; divergences: ReplicaDivergence[]; comparedBatches: number }> {
   const client = new WireClient(cluster.bootstrapServers, 'nemesis-reader', 5000);
   const stored = new Map<number, StoredRecord[]>();
   const divergences: ReplicaDivergence[] = [];
+  let comparedBatches = 0;
   try {
     for (let p = 0; p < partitions; p++) {
       const { records, highWatermark } = await client.readPartition(TOPIC, p, 60_000);
@@ -206,10 +209,14 @@ async function readBack(cluster: Cluster, partitions: number): Promise<{ stored:
       const replicas = [...(cluster.controller.image.topics.get(TOPIC)?.partitions[p]?.replicas ?? [])];
       const leader = cluster.leaderOf(TOPIC, p);
       const ordered = [leader, ...replicas.filter((r) => r !== leader)].filter((r) => r > 0);
-      if (cluster.dataDir && ordered.length > 1) divergences.push(...compareReplicas(cluster.dataDir, TOPIC, p, ordered, highWatermark));
+      if (cluster.dataDir && ordered.length > 1) {
+        const c = compareReplicas(cluster.dataDir, TOPIC, p, ordered, highWatermark);
+        divergences.push(...c.divergences);
+        comparedBatches += c.comparedBatches;
+      }
     }
   } finally {
     client.close();
   }
-  return { stored, divergences };
+  return { stored, divergences, comparedBatches };
 }
