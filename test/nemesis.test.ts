@@ -130,12 +130,26 @@ describe('nemesis checker', () => {
     expect(r.violations).toEqual([]);
     expect(countByKind(r.clientAnomalies)).toEqual({ 'not-sent': 1, 'sequence-reuse': 1 });
 
+    // resent: the same record written twice under two sequences of one producer id
+    const p0 = h.stored.get(0)!;
+    for (const rec of p0) Object.assign(rec, { producerId: 7, producerEpoch: 0, sequence: rec.offset });
+    p0.push({ offset: 10, value: 'a:8', producerId: 7, producerEpoch: 0, sequence: 10 });
+    expect(countByKind(checkHistory(h).clientAnomalies)).toEqual({ 'not-sent': 1, 'sequence-reuse': 1, resent: 1 });
+    expect(checkHistory(h).violations).toEqual([]);
+
     for (const s of h.sends) s.clientKind = 'minikafka';
-    expect(countByKind(checkHistory(h).violations)).toEqual({ 'own-client-anomaly': 2 });
+    expect(countByKind(checkHistory(h).violations)).toEqual({ 'own-client-anomaly': 3 });
+
+    // the same write (producer id, epoch, sequence) stored twice is the broker's duplicate, whoever the client
+    for (const s of h.sends) s.clientKind = 'kafkajs';
+    p0[10]!.sequence = p0.find((x) => x.value === 'a:8')!.sequence;
+    expect(countByKind(checkHistory(h).violations)).toEqual({ duplicated: 1 });
+    for (const s of h.sends) s.clientKind = 'minikafka';
     // an acknowledged record whose offset holds another producer's record is a plain loss
-    h.sends.push({ client: 'a', clientKind: 'kafkajs', seq: 12, value: 'a:12', partition: 1, status: 'acked', offset: 3 });
-    h.stored.get(1)![3]!.value = 'b:1';
-    expect(countByKind(checkHistory(h).violations).lost).toBeGreaterThanOrEqual(1);
+    const other = cleanHistory();
+    other.sends.push({ client: 'b', clientKind: 'kafkajs', seq: 12, value: 'b:12', partition: 1, status: 'acked', offset: 3 });
+    expect(other.stored.get(1)![3]!.value).toBe('a:7');
+    expect(countByKind(checkHistory(other).violations)).toEqual({ lost: 1 });
   });
 });
 

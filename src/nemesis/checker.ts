@@ -5,11 +5,14 @@
 // commit that skips records the group never consumed.
 //
 // Client-side anomalies are told apart by evidence, not by client: a send the client resolved
-// without any answer for the record's partition (not-sent), or an acknowledgement that points
-// at offsets holding the same producer's earlier records (sequence-reuse: the client reused a
+// without any answer for the record's partition (not-sent); an acknowledgement that points at
+// offsets holding the same producer's earlier records (sequence-reuse: the client reused a
 // sequence and the broker, as Kafka does, answered it as a duplicate of the batch it had
-// written). Those are counted apart from broker violations, except for our own producer, which
-// must show none of them. At acks=1 lost records (and, with idempotence impossible there,
+// written); a record stored twice under two different (producer id, epoch, sequence) — the
+// client sent it again as new records, which no broker can tell from new data (resent). The
+// same record stored twice under one producer id and sequence is the broker's fault. Client
+// anomalies are counted apart from broker violations, except for our own producer, which must
+// show none of them. At acks=1 lost records (and, with idempotence impossible there,
 // records stored twice by a retry) are Kafka's documented behaviour: counted, not failed.
 import { parsePayload, type History, type SendOutcome } from './history.js';
 
@@ -32,7 +35,7 @@ export interface Violation {
 }
 
 export interface ClientAnomaly {
-  kind: 'not-sent' | 'sequence-reuse';
+  kind: 'not-sent' | 'sequence-reuse' | 'resent';
   client: string;
   seq: number;
   partition: number;
@@ -72,7 +75,7 @@ export function checkHistory(h: History): CheckResult {
   for (const s of h.sends) sendByValue.set(s.value, s);
 
   // Where each payload is stored; duplicates and phantoms.
-  const storedAt = new Map<string, { partition: number; offset: number }[]>();
+  const storedAt = new Map<string, { partition: number; offset: number; writer: string | null }[]>();
   const valueAt = new Map<number, Map<number, string | null>>();
   let storedCount = 0;
   let duplicatedAtAcks1 = 0;
@@ -89,12 +92,17 @@ export function checkHistory(h: History): CheckResult {
         continue;
       }
       const places = storedAt.get(r.value) ?? [];
-      places.push({ partition, offset: r.offset });
+      const writer = r.producerId !== undefined && r.producerId >= 0 && r.sequence !== undefined && r.sequence >= 0 ? `${r.producerId}/${r.producerEpoch}/${r.sequence}` : null;
+      places.push({ partition, offset: r.offset, writer });
       storedAt.set(r.value, places);
       if (places.length > 1) {
-        // Without idempotence (Kafka refuses it below acks=all) a retry may store a record twice.
-        if (h.acks === 1) duplicatedAtAcks1++;
-        else violations.push({ kind: 'duplicated', partition, detail: `${r.value} stored at ${places.map((x) => `${x.partition}@${x.offset}`).join(' and ')}` });
+        const where = places.map((x) => `${x.partition}@${x.offset}${x.writer ? ` (pid/epoch/seq ${x.writer})` : ''}`).join(' and ');
+        const sender = sendByValue.get(r.value)!;
+        // Two different writes of one record: the client sent it again as new records.
+        const resent = places[0]!.writer !== null && writer !== null && places[0]!.writer !== writer;
+        if (h.acks === 1) duplicatedAtAcks1++; // without idempotence (Kafka refuses it below acks=all) a retry may store a record twice
+        else if (resent && sender.clientKind !== 'minikafka') anomalies.push({ kind: 'resent', client: sender.client, seq: sender.seq, partition });
+        else violations.push({ kind: resent ? 'own-client-anomaly' : 'duplicated', partition, detail: `${r.value} stored at ${where}` });
         continue;
       }
       const before = lastSeq.get(id.client);

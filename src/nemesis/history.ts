@@ -41,6 +41,10 @@ export interface ConsumedRecord {
 export interface StoredRecord {
   offset: number;
   value: string | null;
+  /** Who wrote it: the batch's producer id and epoch and the record's sequence (when known; -1 without idempotence). */
+  producerId?: number;
+  producerEpoch?: number;
+  sequence?: number;
 }
 
 export interface ReplicaDivergence {

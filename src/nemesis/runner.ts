@@ -32,6 +32,8 @@ export interface NemesisOptions {
   drivers?: (ctx: DriverContext) => Driver[];
   /** Where to write the JSON report, `{seed}` replaced by the seed (none by default). */
   json?: string | null;
+  /** Keep the cluster's logs here (default: a temporary directory, removed afterwards). */
+  dataDir?: string;
   /** Where lines go (default stdout). */
   print?: (line: string) => void;
 }
@@ -55,6 +57,7 @@ export async function runNemesis(opts: NemesisOptions = {}): Promise<NemesisRepo
   const cluster = await startCluster({
     brokers,
     processPerBroker,
+    dataDir: opts.dataDir,
     config: {
       'broker.session.timeout.ms': 2000,
       'broker.heartbeat.interval.ms': 200,

@@ -16,6 +16,10 @@ const OFFSET_FETCH = 9;
 export interface FetchedRecord {
   offset: number;
   value: string | null;
+  /** The batch's producer id and epoch, and the record's sequence (-1 without idempotence). */
+  producerId: number;
+  producerEpoch: number;
+  sequence: number;
 }
 
 export interface PartitionRead {
@@ -130,7 +134,13 @@ export class WireClient {
       for (const b of decodeRecordBatches(p.records)) {
         for (const r of b.records) {
           if (r.offset < offset || r.offset >= p.highWatermark) continue;
-          records.push({ offset: r.offset, value: r.value === null ? null : r.value.toString() });
+          records.push({
+            offset: r.offset,
+            value: r.value === null ? null : r.value.toString(),
+            producerId: b.producerId,
+            producerEpoch: b.producerEpoch,
+            sequence: b.baseSequence < 0 ? -1 : b.baseSequence + (r.offset - b.baseOffset),
+          });
           next = r.offset + 1;
         }
         if (b.baseOffset + b.lastOffsetDelta < p.highWatermark) next = Math.max(next, b.baseOffset + b.lastOffsetDelta + 1);
