@@ -27,10 +27,11 @@ Prints "minikafka ready bootstrap=HOST:PORT[,HOST:PORT…]" on stdout once it ac
 Logs go to stderr (MINIKAFKA_LOG=debug|info|warn|error).
 
 minikafka nemesis [--seed N] [--duration 60s] [--brokers 3] [--acks all|1]
-                  [--process-per-broker] [--json FILE]
+                  [--process-per-broker] [--json FILE] [--data-dir DIR]
   A seeded fault campaign against a fresh cluster: producers and a committing group under
   crashes, stops, isolation, pauses and dropped/delayed responses, then a check of the
-  history. Exits 1 on any violation. The JSON report goes to nemesis-SEED.json by default.`;
+  history. Exits 1 on any violation. The JSON report goes to nemesis-SEED.json by default;
+  --data-dir keeps the cluster's logs for inspection (default: a temp dir, removed).`;
 
 const log = createLogger('cli');
 
@@ -51,6 +52,7 @@ async function nemesis(args: string[]): Promise<void> {
         acks: { type: 'string' },
         'process-per-broker': { type: 'boolean' },
         json: { type: 'string' },
+        'data-dir': { type: 'string' },
       },
       strict: true,
     }));
@@ -75,6 +77,7 @@ async function nemesis(args: string[]): Promise<void> {
     acks: values.acks === '1' ? 1 : 'all',
     processPerBroker: values['process-per-broker'] ?? false,
     json: values.json ?? 'nemesis-{seed}.json',
+    dataDir: values['data-dir'],
   });
   process.exit(report.ok ? 0 : 1);
 }

@@ -1,14 +1,15 @@
 // The history checker. Broker violations: an acknowledged record lost, a record stored twice,
 // a producer's records stored out of send order, a record stored at another offset than the
-// one acknowledged, replicas differing on disk below the high watermark, a record the group
-// consumed that the final log does not hold, a group's committed offset going backwards, a
-// commit that skips records the group never consumed.
+// one acknowledged, in-sync replicas differing on disk below the high watermark, a replica not
+// back in the ISR long after every fault was healed, a record the group consumed that the
+// final log does not hold, a group's committed offset going backwards, a commit that skips
+// records the group never consumed.
 //
 // Client-side anomalies are told apart by evidence, not by client: a send the client resolved
 // without any answer for the record's partition (not-sent); an acknowledgement that points at
-// offsets holding the same producer's earlier records (sequence-reuse: the client reused a
-// sequence and the broker, as Kafka does, answered it as a duplicate of the batch it had
-// written); a record stored twice under two different (producer id, epoch, sequence) — the
+// offsets holding the same producer's earlier records, or carries no offset at all
+// (sequence-reuse: the client reused a sequence and the broker, as Kafka does, answered it as a
+// duplicate of the batch it had written); a record stored twice under two different (producer id, epoch, sequence) — the
 // client sent it again as new records, which no broker can tell from new data (resent). The
 // same record stored twice under one producer id and sequence is the broker's fault. Client
 // anomalies are counted apart from broker violations, except for our own producer, which must
@@ -23,6 +24,7 @@ export type ViolationKind =
   | 'offset-mismatch'
   | 'phantom'
   | 'replica-divergence'
+  | 'not-healed'
   | 'consumed-divergent'
   | 'commit-backwards'
   | 'commit-skip'
@@ -138,6 +140,7 @@ export function checkHistory(h: History): CheckResult {
   checkConsumed(h, valueAt, violations);
   checkCommits(h, valueAt, violations);
   for (const d of h.replicaDivergences) violations.push({ kind: 'replica-divergence', partition: d.partition, detail: `broker ${d.broker}: ${d.detail}` });
+  for (const d of h.notHealed ?? []) violations.push({ kind: 'not-healed', partition: d.partition, detail: `broker ${d.broker}: ${d.detail}` });
 
   return {
     violations,
@@ -159,7 +162,9 @@ export function checkHistory(h: History): CheckResult {
 /** Why an acknowledged record is missing, when the evidence points at the client. */
 function clientAnomaly(s: SendOutcome, valueAt: Map<number, Map<number, string | null>>): ClientAnomaly['kind'] | null {
   if (s.ackWithoutPartition) return 'not-sent';
-  if (s.offset < 0 || s.partition < 0) return null;
+  // At acks=all only a duplicate is acknowledged without an offset (one the broker no longer had the offset of).
+  if (s.offset < 0 && s.partition >= 0) return 'sequence-reuse';
+  if (s.partition < 0) return null;
   const there = parsePayload(valueAt.get(s.partition)?.get(s.offset) ?? null);
   if (there !== null && there.client === s.client && there.seq < s.seq) return 'sequence-reuse';
   return null;

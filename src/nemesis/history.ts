@@ -63,6 +63,8 @@ export interface History {
   /** Partition → its records below the high watermark, by offset. */
   stored: Map<number, StoredRecord[]>;
   replicaDivergences: ReplicaDivergence[];
+  /** Replicas still out of the ISR after healing (with how their logs differ). */
+  notHealed?: ReplicaDivergence[];
 }
 
 export function payload(client: string, seq: number): string {

@@ -13,6 +13,14 @@ export interface AppliedEvent {
   note?: string;
 }
 
+export interface PartitionState {
+  partition: number;
+  leader: number;
+  replicas: number[];
+  isr: number[];
+  highWatermark: number;
+}
+
 export interface NemesisReport {
   seed: number;
   durationMs: number;
@@ -24,6 +32,10 @@ export interface NemesisReport {
   check: CheckResult;
   /** Batches found identical on every replica below the high watermark. */
   replicaBatchesCompared: number;
+  /** Ms from healing until every replica was back in the ISR; null when that did not happen in time. */
+  healMs: number | null;
+  /** Each partition's leader, replicas, ISR and high watermark when read back. */
+  partitionStates: PartitionState[];
   /** Wall-clock ms of the whole run, healing and checking included. */
   elapsedMs: number;
   /** No broker violation (at acks=1 losses are reported, not failed). */
@@ -44,6 +56,7 @@ export function formatReport(r: NemesisReport): string {
     ['stored (read back)', String(s.stored)],
     ['consumed / commits', `${s.consumed} / ${s.commits}`],
     ['replica batches equal', String(r.replicaBatchesCompared)],
+    ['ISR full again after', r.healMs === null ? 'NOT within the heal timeout' : `${(r.healMs / 1000).toFixed(1)} s`],
   ];
   if (r.acks === 1) rows.push(['lost at acks=1 (Kafka)', String(s.lostAtAcks1)], ['duplicated at acks=1', String(s.duplicatedAtAcks1)]);
   const anomalies = countByKind(r.check.clientAnomalies);

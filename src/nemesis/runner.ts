@@ -9,7 +9,7 @@ import { checkHistory } from './checker.js';
 import { HistoryRecorder, type History, type ReplicaDivergence, type StoredRecord } from './history.js';
 import { randomSeed } from './prng.js';
 import { compareReplicas } from './replicas.js';
-import { formatReport, writeJsonReport, type AppliedEvent, type NemesisReport } from './report.js';
+import { formatReport, writeJsonReport, type AppliedEvent, type NemesisReport, type PartitionState } from './report.js';
 import { generateSchedule, scheduleEvents, type FaultWindow } from './schedule.js';
 import { WireClient } from './wire.js';
 import { CommitterDriver, ProducerDriver, type Driver, type DriverContext } from './workload.js';
@@ -40,6 +40,8 @@ export interface NemesisOptions {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const TOPIC = 'nemesis';
+/** How long every replica gets to be back in the ISR once all faults are healed. */
+const HEAL_TIMEOUT_MS = 60_000;
 
 export async function runNemesis(opts: NemesisOptions = {}): Promise<NemesisReport> {
   const seed = opts.seed ?? randomSeed();
@@ -81,15 +83,30 @@ export async function runNemesis(opts: NemesisOptions = {}): Promise<NemesisRepo
 
     const events = await applySchedule(cluster, schedule, processPerBroker, log);
     await healAll(cluster, schedule, processPerBroker, log);
-    await cluster.waitForReplication(TOPIC, 60_000).catch((e: Error) => log.warn(e.message));
+    const healStart = Date.now();
+    let healMs: number | null = null;
+    await cluster.waitForReplication(TOPIC, HEAL_TIMEOUT_MS).then(
+      () => (healMs = Date.now() - healStart),
+      (e: Error) => log.warn(e.message),
+    );
     // Producers settle first (every send acknowledged or failed), then the groups catch up.
     await Promise.all([...producers, ...extra.filter((d) => !isConsumer(d))].map((d) => d.stop()));
     await sleep(2000);
     await Promise.all([...consumers, ...extra.filter(isConsumer)].map((d) => d.stop()));
-    await cluster.waitForReplication(TOPIC, 60_000).catch((e: Error) => log.warn(e.message));
+    await cluster.waitForReplication(TOPIC, healMs === null ? 5000 : HEAL_TIMEOUT_MS).catch((e: Error) => log.warn(e.message));
 
-    const { stored, divergences, comparedBatches } = await readBack(cluster, partitions);
-    const history: History = { topic: TOPIC, partitions, acks, sends: recorder.sends, commits: recorder.commits, consumed: recorder.consumed, stored, replicaDivergences: divergences };
+    const { stored, divergences, notHealed, comparedBatches, partitionStates } = await readBack(cluster, partitions);
+    const history: History = {
+      topic: TOPIC,
+      partitions,
+      acks,
+      sends: recorder.sends,
+      commits: recorder.commits,
+      consumed: recorder.consumed,
+      stored,
+      replicaDivergences: divergences,
+      notHealed,
+    };
     const check = checkHistory(history);
     const report: NemesisReport = {
       seed,
@@ -101,6 +118,8 @@ export async function runNemesis(opts: NemesisOptions = {}): Promise<NemesisRepo
       events,
       check,
       replicaBatchesCompared: comparedBatches,
+      healMs,
+      partitionStates,
       elapsedMs: Date.now() - started,
       ok: check.violations.length === 0,
     };
@@ -199,11 +218,17 @@ async function healAll(cluster: Cluster, schedule: FaultWindow[], processPerBrok
   }
 }
 
-/** Every partition read back over the wire to its high watermark, and the replicas compared on disk below it. */
-async function readBack(cluster: Cluster, partitions: number): Promise<{ stored: Map<number, StoredRecord[]>; divergences: ReplicaDivergence[]; comparedBatches: number }> {
+/**
+ * Every partition read back over the wire to its high watermark, and its replicas compared on
+ * disk below it: in-sync replicas must match the leader (replica-divergence); a replica still
+ * out of the ISR after healing is reported as not healed, with how its log differs.
+ */
+async function readBack(cluster: Cluster, partitions: number) {
   const client = new WireClient(cluster.bootstrapServers, 'nemesis-reader', 5000);
   const stored = new Map<number, StoredRecord[]>();
   const divergences: ReplicaDivergence[] = [];
+  const notHealed: ReplicaDivergence[] = [];
+  const partitionStates: PartitionState[] = [];
   let comparedBatches = 0;
   try {
     for (let p = 0; p < partitions; p++) {
@@ -211,15 +236,24 @@ async function readBack(cluster: Cluster, partitions: number): Promise<{ stored:
       stored.set(p, records);
       const replicas = [...(cluster.controller.image.topics.get(TOPIC)?.partitions[p]?.replicas ?? [])];
       const leader = cluster.leaderOf(TOPIC, p);
-      const ordered = [leader, ...replicas.filter((r) => r !== leader)].filter((r) => r > 0);
-      if (cluster.dataDir && ordered.length > 1) {
-        const c = compareReplicas(cluster.dataDir, TOPIC, p, ordered, highWatermark);
-        divergences.push(...c.divergences);
+      const isr = cluster.isr(TOPIC, p);
+      partitionStates.push({ partition: p, leader, replicas, isr, highWatermark });
+      if (!cluster.dataDir || leader < 0) continue;
+      for (const r of replicas) {
+        if (r === leader) continue;
+        const c = compareReplicas(cluster.dataDir, TOPIC, p, [leader, r], highWatermark);
         comparedBatches += c.comparedBatches;
+        const own = c.divergences.filter((d) => d.broker === r);
+        if (r === replicas.find((x) => x !== leader)) divergences.push(...c.divergences.filter((d) => d.broker === leader)); // the leader's own log, once
+        if (isr.includes(r)) divergences.push(...own);
+        else {
+          const how = own.map((d) => d.detail).join('; ') || 'its log matches below the high watermark';
+          notHealed.push({ partition: p, broker: r, detail: `not back in the ISR ${HEAL_TIMEOUT_MS / 1000} s after healing (leader ${leader}, ISR [${isr}]): ${how}` });
+        }
       }
     }
   } finally {
     client.close();
   }
-  return { stored, divergences, comparedBatches };
+  return { stored, divergences, notHealed, comparedBatches, partitionStates };
 }
