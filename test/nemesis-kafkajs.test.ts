@@ -65,7 +65,7 @@ class KafkajsProducerDriver implements Driver {
           index.set(o.partition, i + 1);
           o.status = 'acked';
           if (!meta || meta.errorCode !== 0) o.ackWithoutPartition = true;
-          else o.offset = Number(meta.baseOffset) + i;
+          else o.offset = Number(meta.baseOffset) < 0 ? -1 : Number(meta.baseOffset) + i;
         }
       } catch (err) {
         for (const o of outcomes) {

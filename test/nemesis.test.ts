@@ -2,6 +2,11 @@
 // in phase 1 and two in phase 2; the checker catches planted violations of every kind and
 // tells client-side anomalies apart; short seeded campaigns over an in-process cluster end
 // with no violation at acks=all.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { checkHistory, countByKind } from '../src/nemesis/checker.js';
 import { payload, type History, type SendOutcome } from '../src/nemesis/history.js';
@@ -117,6 +122,10 @@ describe('nemesis checker', () => {
     const replicas = cleanHistory();
     replicas.replicaDivergences.push({ partition: 0, broker: 2, detail: 'batch #3 differs' });
     expect(countByKind(checkHistory(replicas).violations)).toEqual({ 'replica-divergence': 1 });
+
+    const stuck = cleanHistory();
+    stuck.notHealed = [{ partition: 1, broker: 3, detail: 'not back in the ISR' }];
+    expect(countByKind(checkHistory(stuck).violations)).toEqual({ 'not-healed': 1 });
   });
 
   it('classifies the kafkajs anomalies as client-side, but not for our own producer', () => {
@@ -126,19 +135,21 @@ describe('nemesis checker', () => {
     h.sends.push({ client: 'a', clientKind: 'kafkajs', seq: 10, value: 'a:10', partition: 0, status: 'acked', offset: -1, ackWithoutPartition: true });
     // sequence-reuse: acknowledged at the offset of the same producer's earlier record, never stored
     h.sends.push({ client: 'a', clientKind: 'kafkajs', seq: 11, value: 'a:11', partition: 1, status: 'acked', offset: 2 });
+    // … or answered as a duplicate whose offset the broker no longer had (offset -1)
+    h.sends.push({ client: 'b', clientKind: 'kafkajs', seq: 10, value: 'b:10', partition: 0, status: 'acked', offset: -1 });
     const r = checkHistory(h);
     expect(r.violations).toEqual([]);
-    expect(countByKind(r.clientAnomalies)).toEqual({ 'not-sent': 1, 'sequence-reuse': 1 });
+    expect(countByKind(r.clientAnomalies)).toEqual({ 'not-sent': 1, 'sequence-reuse': 2 });
 
     // resent: the same record written twice under two sequences of one producer id
     const p0 = h.stored.get(0)!;
     for (const rec of p0) Object.assign(rec, { producerId: 7, producerEpoch: 0, sequence: rec.offset });
     p0.push({ offset: 10, value: 'a:8', producerId: 7, producerEpoch: 0, sequence: 10 });
-    expect(countByKind(checkHistory(h).clientAnomalies)).toEqual({ 'not-sent': 1, 'sequence-reuse': 1, resent: 1 });
+    expect(countByKind(checkHistory(h).clientAnomalies)).toEqual({ 'not-sent': 1, 'sequence-reuse': 2, resent: 1 });
     expect(checkHistory(h).violations).toEqual([]);
 
     for (const s of h.sends) s.clientKind = 'minikafka';
-    expect(countByKind(checkHistory(h).violations)).toEqual({ 'own-client-anomaly': 3 });
+    expect(countByKind(checkHistory(h).violations)).toEqual({ 'own-client-anomaly': 4 });
 
     // the same write (producer id, epoch, sequence) stored twice is the broker's duplicate, whoever the client
     for (const s of h.sends) s.clientKind = 'kafkajs';
@@ -155,9 +166,10 @@ describe('nemesis checker', () => {
 
 describe('nemesis campaign (in-process, short)', () => {
   for (const seed of [1, 2]) {
+    // 5 s of faults each: the long campaign (scripts/nemesis-long.sh) runs 60 s seeds.
     it(`seed ${seed}: no violation at acks=all`, async () => {
       const lines: string[] = [];
-      const r = await runNemesis({ seed, durationMs: 6000, brokers: 3, acks: 'all', print: (l) => lines.push(l) });
+      const r = await runNemesis({ seed, durationMs: 5000, brokers: 3, acks: 'all', print: (l) => lines.push(l) });
       if (!r.ok) console.log(lines.join('\n'));
       expect(lines[0]).toContain(`seed=${seed}`);
       expect(r.check.violations).toEqual([]);
@@ -167,4 +179,33 @@ describe('nemesis campaign (in-process, short)', () => {
       expect(r.events.filter((e) => e.outcome === 'applied').length).toBeGreaterThan(2);
     }, 60_000);
   }
+});
+
+describe('minikafka nemesis (the shipped command)', () => {
+  const BIN = fileURLToPath(new URL('../bin/minikafka.js', import.meta.url));
+
+  it('prints the seed first and a table last, writes the JSON report, exits 0 without violations', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nemesis-cli-'));
+    try {
+      const json = path.join(dir, 'r-{seed}.json');
+      const run = spawnSync(process.execPath, [BIN, 'nemesis', '--seed', '9', '--duration', '3s', '--brokers', '3', '--json', json], { encoding: 'utf8', timeout: 60_000 });
+      expect(run.status).toBe(0);
+      const lines = run.stdout.trim().split('\n');
+      expect(lines[0]).toMatch(/^nemesis seed=9 duration=3000ms brokers=3 acks=all/);
+      expect(run.stdout).toMatch(/BROKER VIOLATIONS\s+0/);
+      expect(run.stdout).toContain('result: OK');
+      const report = JSON.parse(fs.readFileSync(path.join(dir, 'r-9.json'), 'utf8'));
+      expect(report).toMatchObject({ seed: 9, durationMs: 3000, brokers: 3, acks: 'all', ok: true });
+      expect(report.check.stats.acked).toBeGreaterThan(0);
+      expect(report.schedule).toEqual(generateSchedule({ seed: 9, durationMs: 3000, brokers: 3 }));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('refuses bad options with exit code 2', () => {
+    const run = spawnSync(process.execPath, [BIN, 'nemesis', '--acks', '2'], { encoding: 'utf8', timeout: 20_000 });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('--acks must be all or 1');
+  });
 });
