@@ -10,7 +10,9 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { checkHistory, countByKind } from '../src/nemesis/checker.js';
 import { payload, type History, type SendOutcome } from '../src/nemesis/history.js';
+import { compareReplicas } from '../src/nemesis/replicas.js';
 import { runNemesis } from '../src/nemesis/runner.js';
+import { encodeRecordBatch } from '../src/protocol/recordBatch.js';
 import { generateSchedule, maxConcurrentFaults } from '../src/nemesis/schedule.js';
 
 describe('nemesis schedule', () => {
@@ -161,6 +163,38 @@ describe('nemesis checker', () => {
     other.sends.push({ client: 'b', clientKind: 'kafkajs', seq: 12, value: 'b:12', partition: 1, status: 'acked', offset: 3 });
     expect(other.stored.get(1)![3]!.value).toBe('a:7');
     expect(countByKind(checkHistory(other).violations)).toEqual({ lost: 1 });
+  });
+});
+
+describe('nemesis replica comparison (log files on disk)', () => {
+  const batch = (baseOffset: number, epoch: number, seq: number, value = `v${seq}`) =>
+    encodeRecordBatch({ baseOffset, partitionLeaderEpoch: epoch, producerId: 5, producerEpoch: 0, baseSequence: seq, baseTimestamp: 1000, records: [{ key: null, value: Buffer.from(value) }] });
+  function writeLog(dir: string, broker: number, batches: Buffer[]): void {
+    const d = path.join(dir, `broker-${broker}`, 't-0');
+    fs.mkdirSync(d, { recursive: true });
+    fs.writeFileSync(path.join(d, '00000000000000000000.log'), Buffer.concat(batches.slice(0, 2)));
+    if (batches.length > 2) fs.writeFileSync(path.join(d, '00000000000000000002.log'), Buffer.concat(batches.slice(2)));
+  }
+
+  it('finds identical replicas equal across segments, and a differing epoch, record or missing batch below the high watermark', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nemesis-replicas-'));
+    try {
+      const common = [batch(0, 0, 0), batch(1, 0, 1), batch(2, 1, 2)];
+      writeLog(dir, 1, [...common, batch(3, 1, 3)]);
+      writeLog(dir, 2, [...common, batch(3, 1, 3)]);
+      writeLog(dir, 3, [...common, batch(3, 2, 3)]); // same records, another leader epoch
+      writeLog(dir, 4, [...common, batch(3, 1, 3, 'other')]);
+      writeLog(dir, 5, common);
+      expect(compareReplicas(dir, 't', 0, [1, 2], 4)).toEqual({ divergences: [], comparedBatches: 4 });
+      // above the high watermark replicas may differ
+      expect(compareReplicas(dir, 't', 0, [1, 3, 4, 5], 3).divergences).toEqual([]);
+      const found = compareReplicas(dir, 't', 0, [1, 3, 4, 5], 4).divergences;
+      expect(found.map((d) => d.broker)).toEqual([3, 4, 5]);
+      expect(found[0]!.detail).toContain('epoch 2');
+      expect(found[2]!.detail).toContain('no batch');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
