@@ -153,9 +153,10 @@ describe('nemesis campaign with kafkajs clients (in-process, short)', () => {
     const lines: string[] = [];
     const r = await runNemesis({
       seed: 5,
-      durationMs: 8000,
+      durationMs: 6000,
       brokers: 3,
       acks: 'all',
+      healTimeoutMs: 20_000,
       producers: 0,
       committer: false,
       drivers: (ctx) => [
@@ -173,5 +174,5 @@ describe('nemesis campaign with kafkajs clients (in-process, short)', () => {
     expect(r.check.stats.commits).toBeGreaterThan(0);
     expect(r.check.stats.consumed).toBeGreaterThan(0);
     for (const a of r.check.clientAnomalies) expect(a.client).toMatch(/^kafkajs-/);
-  }, 90_000);
+  }, 150_000);
 });

@@ -32,6 +32,8 @@ export interface NemesisOptions {
   drivers?: (ctx: DriverContext) => Driver[];
   /** Where to write the JSON report, `{seed}` replaced by the seed (none by default). */
   json?: string | null;
+  /** How long every replica gets to be back in the ISR once all faults are healed (default 60 s). */
+  healTimeoutMs?: number;
   /** Keep the cluster's logs here (default: a temporary directory, removed afterwards). */
   dataDir?: string;
   /** Where lines go (default stdout). */
@@ -40,7 +42,6 @@ export interface NemesisOptions {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const TOPIC = 'nemesis';
-/** How long every replica gets to be back in the ISR once all faults are healed. */
 const HEAL_TIMEOUT_MS = 60_000;
 
 export async function runNemesis(opts: NemesisOptions = {}): Promise<NemesisReport> {
@@ -50,6 +51,7 @@ export async function runNemesis(opts: NemesisOptions = {}): Promise<NemesisRepo
   const acks = opts.acks ?? 'all';
   const processPerBroker = opts.processPerBroker ?? false;
   const partitions = opts.partitions ?? 6;
+  const healTimeoutMs = opts.healTimeoutMs ?? HEAL_TIMEOUT_MS;
   const print = opts.print ?? ((l: string) => process.stdout.write(`${l}\n`));
   const log = createLogger('nemesis');
   print(`nemesis seed=${seed} duration=${durationMs}ms brokers=${brokers} acks=${acks}${processPerBroker ? ' process-per-broker' : ''}`);
@@ -85,7 +87,7 @@ export async function runNemesis(opts: NemesisOptions = {}): Promise<NemesisRepo
     await healAll(cluster, schedule, processPerBroker, log);
     const healStart = Date.now();
     let healMs: number | null = null;
-    await cluster.waitForReplication(TOPIC, HEAL_TIMEOUT_MS).then(
+    await cluster.waitForReplication(TOPIC, healTimeoutMs).then(
       () => (healMs = Date.now() - healStart),
       (e: Error) => log.warn(e.message),
     );
@@ -93,9 +95,9 @@ export async function runNemesis(opts: NemesisOptions = {}): Promise<NemesisRepo
     await Promise.all([...producers, ...extra.filter((d) => !isConsumer(d))].map((d) => d.stop()));
     await sleep(2000);
     await Promise.all([...consumers, ...extra.filter(isConsumer)].map((d) => d.stop()));
-    await cluster.waitForReplication(TOPIC, healMs === null ? 5000 : HEAL_TIMEOUT_MS).catch((e: Error) => log.warn(e.message));
+    await cluster.waitForReplication(TOPIC, healMs === null ? 5000 : healTimeoutMs).catch((e: Error) => log.warn(e.message));
 
-    const { stored, divergences, notHealed, comparedBatches, partitionStates } = await readBack(cluster, partitions);
+    const { stored, divergences, notHealed, comparedBatches, partitionStates } = await readBack(cluster, partitions, healTimeoutMs);
     const history: History = {
       topic: TOPIC,
       partitions,
@@ -223,7 +225,7 @@ async function healAll(cluster: Cluster, schedule: FaultWindow[], processPerBrok
  * disk below it: in-sync replicas must match the leader (replica-divergence); a replica still
  * out of the ISR after healing is reported as not healed, with how its log differs.
  */
-async function readBack(cluster: Cluster, partitions: number) {
+async function readBack(cluster: Cluster, partitions: number, healTimeoutMs: number) {
   const client = new WireClient(cluster.bootstrapServers, 'nemesis-reader', 5000);
   const stored = new Map<number, StoredRecord[]>();
   const divergences: ReplicaDivergence[] = [];
@@ -248,7 +250,7 @@ async function readBack(cluster: Cluster, partitions: number) {
         if (isr.includes(r)) divergences.push(...own);
         else {
           const how = own.map((d) => d.detail).join('; ') || 'its log matches below the high watermark';
-          notHealed.push({ partition: p, broker: r, detail: `not back in the ISR ${HEAL_TIMEOUT_MS / 1000} s after healing (leader ${leader}, ISR [${isr}]): ${how}` });
+          notHealed.push({ partition: p, broker: r, detail: `not back in the ISR ${healTimeoutMs / 1000} s after healing (leader ${leader}, ISR [${isr}]): ${how}` });
         }
       }
     }
