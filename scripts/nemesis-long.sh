@@ -23,16 +23,17 @@ node -e '
 const fs = require("fs");
 const dir = process.argv[1];
 const files = fs.readdirSync(dir).filter((f) => /^seed-\d+\.json$/.test(f));
-let acked = 0, sent = 0, events = 0, violations = 0, anomalies = 0, lost1 = 0, seeds = 0, secs = 0;
+let acked = 0, sent = 0, events = 0, faults = 0, violations = 0, anomalies = 0, lost1 = 0, seeds = 0, secs = 0;
 const bad = [];
 for (const f of files) {
   const r = JSON.parse(fs.readFileSync(`${dir}/${f}`, "utf8"));
   seeds++; secs += r.durationMs / 1000;
   acked += r.check.stats.acked; sent += r.check.stats.sent; lost1 += r.check.stats.lostAtAcks1;
   events += r.events.filter((e) => e.outcome === "applied").length;
+  faults += r.events.filter((e) => e.outcome === "applied" && e.action === "begin").length;
   violations += r.check.violations.length; anomalies += r.check.clientAnomalies.length;
   if (r.check.violations.length) bad.push(r.seed);
 }
-console.log(`summary: ${seeds} seeds, ${secs} s of faults, ${sent} records sent, ${acked} acknowledged, ${events} fault events applied, ${violations} violations${bad.length ? ` (seeds ${bad.join(",")})` : ""}, ${anomalies} client-side anomalies, ${lost1} lost at acks=1`);
+console.log(`summary: ${seeds} seeds, ${secs} s of faults, ${sent} records sent, ${acked} acknowledged, ${faults} faults injected (${events} begin/end events applied), ${violations} violations${bad.length ? ` (seeds ${bad.join(",")})` : ""}, ${anomalies} client-side anomalies, ${lost1} lost at acks=1`);
 ' "$out"
 exit $failed

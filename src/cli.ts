@@ -53,11 +53,16 @@ async function nemesis(args: string[]): Promise<void> {
         'process-per-broker': { type: 'boolean' },
         json: { type: 'string' },
         'data-dir': { type: 'string' },
+        help: { type: 'boolean' },
       },
       strict: true,
     }));
   } catch (err) {
     fail((err as Error).message);
+  }
+  if (values.help) {
+    process.stdout.write(`${HELP}\n`);
+    return;
   }
   const seed = values.seed === undefined ? undefined : Number(values.seed);
   if (seed !== undefined && !(Number.isInteger(seed) && seed >= 0 && seed < 2 ** 32)) fail(`invalid --seed '${values.seed}'`);
