@@ -1,7 +1,8 @@
 // `npx minikafka`: a broker (or several) on 127.0.0.1:9092 with data in ./minikafka-data.
 import { parseArgs } from 'node:util';
 import { startCluster, type Cluster } from './cluster.js';
-import { createLogger } from './logger.js';
+import { createLogger, setLogLevel } from './logger.js';
+import { parseDuration, runNemesis } from './nemesis/index.js';
 import { ConfigError, KafkaConfig, type Properties } from './server/KafkaConfig.js';
 
 const HELP = `Usage: minikafka [options]
@@ -23,7 +24,14 @@ Options:
   --help                show this help
 
 Prints "minikafka ready bootstrap=HOST:PORT[,HOST:PORT…]" on stdout once it accepts connections.
-Logs go to stderr (MINIKAFKA_LOG=debug|info|warn|error).`;
+Logs go to stderr (MINIKAFKA_LOG=debug|info|warn|error).
+
+minikafka nemesis [--seed N] [--duration 60s] [--brokers 3] [--acks all|1]
+                  [--process-per-broker] [--json FILE] [--data-dir DIR]
+  A seeded fault campaign against a fresh cluster: producers and a committing group under
+  crashes, stops, isolation, pauses and dropped/delayed responses, then a check of the
+  history. Exits 1 on any violation. The JSON report goes to nemesis-SEED.json by default;
+  --data-dir keeps the cluster's logs for inspection (default: a temp dir, removed).`;
 
 const log = createLogger('cli');
 
@@ -32,7 +40,55 @@ function fail(message: string): never {
   process.exit(2);
 }
 
+async function nemesis(args: string[]): Promise<void> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        seed: { type: 'string' },
+        duration: { type: 'string' },
+        brokers: { type: 'string' },
+        acks: { type: 'string' },
+        'process-per-broker': { type: 'boolean' },
+        json: { type: 'string' },
+        'data-dir': { type: 'string' },
+        help: { type: 'boolean' },
+      },
+      strict: true,
+    }));
+  } catch (err) {
+    fail((err as Error).message);
+  }
+  if (values.help) {
+    process.stdout.write(`${HELP}\n`);
+    return;
+  }
+  const seed = values.seed === undefined ? undefined : Number(values.seed);
+  if (seed !== undefined && !(Number.isInteger(seed) && seed >= 0 && seed < 2 ** 32)) fail(`invalid --seed '${values.seed}'`);
+  const durationMs = parseDuration(values.duration ?? '60s');
+  if (!(durationMs >= 1000)) fail(`invalid --duration '${values.duration}' (e.g. 60s, 2m)`);
+  const brokers = Number(values.brokers ?? 3);
+  if (!Number.isInteger(brokers) || brokers < 1 || brokers > 9) fail(`invalid --brokers '${values.brokers}'`);
+  if (values.acks !== undefined && values.acks !== 'all' && values.acks !== '1') fail(`--acks must be all or 1`);
+  if (!process.env.MINIKAFKA_LOG) {
+    process.env.MINIKAFKA_LOG = 'error'; // broker child processes read it too
+    setLogLevel('error');
+  }
+  const report = await runNemesis({
+    seed,
+    durationMs,
+    brokers,
+    acks: values.acks === '1' ? 1 : 'all',
+    processPerBroker: values['process-per-broker'] ?? false,
+    json: values.json ?? 'nemesis-{seed}.json',
+    dataDir: values['data-dir'],
+  });
+  process.exit(report.ok ? 0 : 1);
+}
+
 async function main(): Promise<void> {
+  if (process.argv[2] === 'nemesis') return nemesis(process.argv.slice(3));
   let values;
   try {
     ({ values } = parseArgs({

@@ -6,3 +6,5 @@ export type { BrokerOptions } from './server/Broker.js';
 export type { FaultAction, FaultRule } from './server/FaultInjector.js';
 export { ErrorCode } from './protocol/errors.js';
 export * from './producer/index.js';
+export { runNemesis } from './nemesis/index.js';
+export type { NemesisOptions, NemesisReport } from './nemesis/index.js';
