@@ -1,7 +1,9 @@
 // One client TCP connection: length-prefixed frames in, responses out in request order.
 //
 // Frames are `int32 size` + `size` bytes. A size below the smallest header or above
-// `socket.request.max.bytes` closes the connection with one logged line, as Kafka does.
+// `socket.request.max.bytes` closes the connection with one logged line, as Kafka does, but
+// only after every earlier request has been answered (a client's acknowledged Produce must
+// not look lost and be retried because a later frame was bad).
 // Requests are handed to the dispatcher as they arrive (so appends happen in arrival
 // order), may complete out of order, and are answered strictly in arrival order.
 import type { Socket } from 'node:net';
@@ -22,6 +24,8 @@ export interface FrameHandler {
 const MIN_FRAME = 8; // api key + version + correlation id
 /** Pause reading once this many requests are waiting for their turn to be answered. */
 const MAX_QUEUED = 1000;
+/** How long a closing connection may take to flush its last answers to a peer. */
+const CLOSE_GRACE_MS = 5000;
 
 interface Slot {
   reply: Reply | undefined;
@@ -32,6 +36,8 @@ export class Connection {
   private readonly frames: FrameDecoder;
   private queue: Slot[] = [];
   private closed = false;
+  /** No more requests are read (a bad frame, or a close reply): answer what is queued, then close. */
+  private closing = false;
   private paused = false;
 
   constructor(
@@ -56,20 +62,37 @@ export class Connection {
     return this.closed;
   }
 
+  /** Close now: whatever was written is flushed (end), then the socket is destroyed. */
   close(reason: string): void {
     if (this.closed) return;
     this.closed = true;
+    this.closing = true;
     this.log.warn(`closing connection ${this.id}: ${reason}`);
-    this.socket.destroy();
+    this.socket.uncork();
+    // end() sends what is written, then FIN; a peer that never reads must not hold the socket.
+    this.socket.end();
+    const t = setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS);
+    t.unref();
+    this.socket.once('close', () => clearTimeout(t));
+  }
+
+  /** Stop reading; close once every request read before this point is answered. */
+  private closeAfterPending(reason: string): void {
+    if (this.closing) return;
+    this.closing = true;
+    this.socket.pause();
+    const slot: Slot = { reply: undefined };
+    this.queue.push(slot);
+    this.complete(slot, { kind: 'close', reason });
   }
 
   private onData(data: Buffer): void {
-    if (this.closed) return;
+    if (this.closing) return;
     const problem = this.frames.push(data, (frame) => {
       this.dispatch(frame);
-      return !this.closed;
+      return !this.closing;
     });
-    if (problem) this.close(problem.replace('the limit of', 'socket.request.max.bytes'));
+    if (problem) this.closeAfterPending(problem.replace('the limit of', 'socket.request.max.bytes'));
   }
 
   private dispatch(frame: Buffer): void {
@@ -91,6 +114,11 @@ export class Connection {
         this.socket.pause();
       }
     } else {
+      if (result.kind === 'close' && !this.closing) {
+        // Later frames of the same write are not served (Kafka reads no further either).
+        this.closing = true;
+        this.socket.pause();
+      }
       this.complete(slot, result);
     }
   }
@@ -102,6 +130,8 @@ export class Connection {
     while (this.queue.length > 0 && this.queue[0]!.reply !== undefined && !this.closed) {
       const r = this.queue.shift()!.reply!;
       if (r.kind === 'close') {
+        if (corked) this.socket.uncork(); // earlier answers go out before the FIN
+        corked = false;
         this.close(r.reason);
         break;
       }
@@ -113,7 +143,7 @@ export class Connection {
       for (const c of r.chunks) this.socket.write(c);
     }
     if (corked) this.socket.uncork();
-    if (this.paused && this.queue.length < MAX_QUEUED / 2 && !this.closed) {
+    if (this.paused && this.queue.length < MAX_QUEUED / 2 && !this.closing) {
       this.paused = false;
       this.socket.resume();
     }
