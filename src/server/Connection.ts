@@ -6,6 +6,7 @@
 // not look lost and be retried because a later frame was bad).
 // Requests are handed to the dispatcher as they arrive (so appends happen in arrival
 // order), may complete out of order, and are answered strictly in arrival order.
+import { setMaxListeners } from 'node:events';
 import type { Socket } from 'node:net';
 import type { Logger } from '../logger.js';
 import { FrameDecoder } from '../protocol/FrameDecoder.js';
@@ -39,6 +40,7 @@ export class Connection {
   /** No more requests are read (a bad frame, or a close reply): answer what is queued, then close. */
   private closing = false;
   private paused = false;
+  private readonly closeController = new AbortController();
 
   constructor(
     readonly socket: Socket,
@@ -49,13 +51,21 @@ export class Connection {
   ) {
     this.id = `${socket.remoteAddress}:${socket.remotePort}`;
     this.frames = new FrameDecoder(MIN_FRAME, maxRequestBytes);
+    setMaxListeners(0, this.closeController.signal); // one listener per parked request
     socket.setNoDelay(true);
     socket.on('data', (d) => this.onData(d));
     socket.on('error', (e) => this.log.debug(`connection ${this.id} error: ${e.message}`));
     socket.on('close', () => {
       this.closed = true;
+      this.closing = true;
+      this.closeController.abort();
       this.onClose(this);
     });
+  }
+
+  /** Aborts when the socket has closed (parked requests give up then). */
+  get closeSignal(): AbortSignal {
+    return this.closeController.signal;
   }
 
   get isClosed(): boolean {

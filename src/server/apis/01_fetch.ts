@@ -49,6 +49,7 @@ export const fetchApi = defineApi(
       minBytes: req.minBytes,
       maxBytes: req.maxBytes,
       partitions,
+      signal: ctx.conn.closeSignal,
     });
     let i = 0;
     const responses: FetchResponse['responses'] = req.topics.map((t, ti) => ({
