@@ -1,5 +1,7 @@
 // The connection layer under overload: parked fetches that fail or lose their connection, bounded
 // memory per connection and per broker, fetch caps, connection limits. Real sockets, a real broker.
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startCluster, type Cluster } from '../src/index.js';
 import { ErrorCode } from '../src/protocol/errors.js';
@@ -7,6 +9,9 @@ import { decodeFetchResponse, defaultFetchRequest, encodeFetchRequest, type Fetc
 import { decodeProduceResponse, encodeProduceRequest } from '../src/protocol/messages/index.js';
 import { encodeRecordBatch } from '../src/protocol/recordBatch.js';
 import type { Broker } from '../src/server/Broker.js';
+import { createLogger } from '../src/logger.js';
+import { decodeApiVersionsResponse, encodeApiVersionsRequest } from '../src/protocol/messages/index.js';
+import { NetworkError, NodeClient } from '../src/replication/NodeClient.js';
 import { armCrashPoint, disarmCrashPoints } from '../src/util/CrashBoundary.js';
 import { RawClient } from './support/RawClient.js';
 
@@ -99,5 +104,47 @@ describe('parked fetches', () => {
     await cluster.stopBroker(broker.nodeId);
     expect(broker.replicaManager.parkedFetchCount).toBe(0);
     c.close();
+  });
+});
+
+describe('NodeClient (the broker internal client) against a peer that accepts nothing', () => {
+  // A listener whose process never runs its event loop again: the kernel completes as many
+  // handshakes as the backlog holds, then drops every further SYN, so a connect hangs.
+  let child: ChildProcess;
+  let port: number;
+  const fillers: net.Socket[] = [];
+  beforeAll(async () => {
+    const script = `const s=require('net').createServer();s.listen({port:0,host:'127.0.0.1',backlog:1},()=>{console.log(s.address().port);for(;;){}})`;
+    child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    port = await new Promise<number>((resolve) => child.stdout!.once('data', (d) => resolve(Number(String(d).trim()))));
+    for (let i = 0; i < 3; i++) {
+      const s = net.connect({ host: '127.0.0.1', port });
+      s.on('error', () => {});
+      fillers.push(s);
+    }
+    await new Promise((r) => setTimeout(r, 200)); // let the backlog fill
+  });
+  afterAll(() => {
+    for (const s of fillers) s.destroy();
+    child?.kill('SIGKILL');
+  });
+
+  const apiVersions = (client: NodeClient, timeoutMs: number) =>
+    client.request(18, 3, encodeApiVersionsRequest, decodeApiVersionsResponse, { clientSoftwareName: 't', clientSoftwareVersion: '1' }, timeoutMs);
+
+  it('a request fails after its own timeout while connecting', async () => {
+    const client = new NodeClient('127.0.0.1', port, 'test', createLogger('test'));
+    const started = Date.now();
+    await expect(apiVersions(client, 300)).rejects.toBeInstanceOf(NetworkError);
+    expect(Date.now() - started).toBeLessThan(5000);
+    client.close();
+  });
+
+  it('a connection attempt gives up after connectTimeoutMs even when the request allows longer', async () => {
+    const client = new NodeClient('127.0.0.1', port, 'test', createLogger('test'), () => true, { connectTimeoutMs: 300 });
+    const started = Date.now();
+    await expect(apiVersions(client, 60_000)).rejects.toThrow(/cannot connect .*no connection after 300 ms/);
+    expect(Date.now() - started).toBeLessThan(5000);
+    client.close();
   });
 });
