@@ -9,6 +9,7 @@ import { decodeFetchResponse, defaultFetchRequest, encodeFetchRequest, type Fetc
 import { decodeProduceResponse, encodeProduceRequest } from '../src/protocol/messages/index.js';
 import { encodeRecordBatch } from '../src/protocol/recordBatch.js';
 import type { Broker } from '../src/server/Broker.js';
+import type { Connection } from '../src/server/Connection.js';
 import { createLogger } from '../src/logger.js';
 import { decodeApiVersionsResponse, encodeApiVersionsRequest } from '../src/protocol/messages/index.js';
 import { NetworkError, NodeClient } from '../src/replication/NodeClient.js';
@@ -146,5 +147,66 @@ describe('NodeClient (the broker internal client) against a peer that accepts no
     await expect(apiVersions(client, 60_000)).rejects.toThrow(/cannot connect .*no connection after 300 ms/);
     expect(Date.now() - started).toBeLessThan(5000);
     client.close();
+  });
+});
+
+/** The broker's side of a client's connection. */
+function serverSide(broker: Broker, c: RawClient): Connection {
+  const conn = [...broker.clientConnections].find((x) => x.socket.remotePort === c.socket.localPort);
+  if (!conn) throw new Error('connection not found on the broker');
+  return conn;
+}
+
+const MiB = 1024 * 1024;
+
+describe('per-connection backpressure', () => {
+  let cluster: Cluster;
+  let broker: Broker;
+  const TOPIC_BYTES = 4 * MiB;
+  beforeAll(async () => {
+    cluster = await startCluster({ config: { 'fetch.max.bytes': 64 * MiB } });
+    broker = cluster.brokers[0]!;
+    await cluster.createTopic('big', { partitions: 1 });
+    const p = await RawClient.connect(cluster.bootstrapServers[0]!);
+    const value = Buffer.alloc(64 * 1024, 7);
+    for (let i = 0; i < TOPIC_BYTES / value.length; i++) await produce(p, 'big', [value]);
+    p.close();
+  });
+  afterAll(async () => {
+    await cluster?.close();
+  });
+
+  it('a client pipelining Fetch and never reading holds at most 16 MiB + one answer of broker memory; reading again gets every answer (in order, each with at least one batch)', async () => {
+    const REQUESTS = 40; // 160 MiB of answers if nothing bounded them
+    const BOUND = 16 * MiB + TOPIC_BYTES + 64 * 1024; // the pending-response bound, plus the answer that crossed it
+    const c = await RawClient.connect(cluster.bootstrapServers[0]!);
+    c.socket.pause(); // never read
+    const frames: Buffer[] = [];
+    for (let i = 0; i < REQUESTS; i++) frames.push(c.encodeRequest(FETCH, FETCH_VERSION, encodeFetchRequest, fetchRequest('big', 0)));
+    c.writeRaw(Buffer.concat(frames));
+    const conn = serverSide(broker, c);
+    let peak = 0;
+    let stableSince = Date.now();
+    let last = -1;
+    // Sample until the broker's pending bytes stop moving for 300 ms.
+    while (Date.now() - stableSince < 300) {
+      const now = conn.pendingResponseBytes;
+      peak = Math.max(peak, now);
+      if (now !== last) stableSince = Date.now();
+      last = now;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(peak).toBeGreaterThan(TOPIC_BYTES); // the client really is holding answers back
+    expect(peak).toBeLessThanOrEqual(BOUND);
+    expect(conn.isReadPaused).toBe(true);
+    // The client reads again: every answer arrives, whole and in order.
+    const answers: Promise<Buffer>[] = [];
+    for (let i = 0; i < REQUESTS; i++) answers.push(c.nextFrame());
+    c.socket.resume();
+    const got = await Promise.all(answers);
+    expect(got).toHaveLength(REQUESTS);
+    for (const f of got) expect(f.length).toBeGreaterThan(64 * 1024); // at least one batch each
+    expect(got.map((f) => f.readInt32BE(0))).toEqual(Array.from({ length: REQUESTS }, (_, i) => i + 1));
+    c.close();
   });
 });

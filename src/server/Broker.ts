@@ -12,7 +12,7 @@ import { ControllerChannel } from '../replication/ControllerChannel.js';
 import { MetadataImage } from '../replication/MetadataImage.js';
 import { NodeClient } from '../replication/NodeClient.js';
 import { API_LIST, encodeUnsupportedApiVersions, type RequestContext } from './apis/index.js';
-import { Connection } from './Connection.js';
+import { Connection, connectionLimits } from './Connection.js';
 import { FaultInjector } from './FaultInjector.js';
 import { GroupCoordinator, settingsFrom } from './group/GroupCoordinator.js';
 import { GROUP_METADATA_TOPIC, offsetsTopicConfigs } from './group/GroupMetadataRecords.js';
@@ -111,6 +111,11 @@ export class Broker {
     });
   }
 
+  /** The open client connections (gauges for tests). */
+  get clientConnections(): ReadonlySet<Connection> {
+    return this.connections;
+  }
+
   get port(): number {
     return this.boundPort;
   }
@@ -137,9 +142,9 @@ export class Broker {
 
   /** Listen, register with the controller, catch up with the metadata; resolves once serving unfenced. */
   async start(): Promise<void> {
-    const maxRequest = this.config.int('socket.request.max.bytes');
+    const limits = connectionLimits(this.config);
     const server = net.createServer((socket) => {
-      const conn = new Connection(socket, this.apis, maxRequest, this.log.child('net'), (c) => this.connections.delete(c));
+      const conn = new Connection(socket, this.apis, limits, this.log.child('net'), (c) => this.connections.delete(c));
       this.connections.add(conn);
     });
     await new Promise<void>((resolve, reject) => {

@@ -4,12 +4,19 @@
 // `socket.request.max.bytes` closes the connection with one logged line, as Kafka does, but
 // only after every earlier request has been answered (a client's acknowledged Produce must
 // not look lost and be retried because a later frame was bad).
-// Requests are handed to the dispatcher as they arrive (so appends happen in arrival
-// order), may complete out of order, and are answered strictly in arrival order.
+//
+// Requests are handed to the dispatcher one by one in arrival order (so appends happen in
+// arrival order), may complete out of order, and are answered strictly in arrival order.
+// Memory per connection is bounded whatever the client does: reading stops while the requests
+// read but not answered exceed `queued.max.request.bytes` or `queued.max.requests`, or while
+// the answers not yet taken by the peer (waiting for their turn, or in the socket's write
+// buffer) exceed `maxPendingResponseBytes`; it resumes on 'drain'. Requests read while over
+// the response bound wait undispatched.
 import { setMaxListeners } from 'node:events';
 import type { Socket } from 'node:net';
 import type { Logger } from '../logger.js';
 import { FrameDecoder } from '../protocol/FrameDecoder.js';
+import type { KafkaConfig } from './KafkaConfig.js';
 
 /** What the dispatcher returns for one request frame. */
 export type Reply =
@@ -22,42 +29,92 @@ export interface FrameHandler {
   handleFrame(frame: Buffer, conn: Connection): Reply | Promise<Reply>;
 }
 
+export interface ConnectionLimits {
+  /** socket.request.max.bytes: the largest frame accepted. */
+  maxRequestBytes: number;
+  /** queued.max.request.bytes (per connection): request bytes read but not yet answered. */
+  maxQueuedRequestBytes?: number;
+  /** queued.max.requests (per connection): requests read but not yet answered. */
+  maxQueuedRequests?: number;
+  /** Answers not yet taken by the peer (waiting for their turn or in the write buffer). */
+  maxPendingResponseBytes?: number;
+  /** Requests handed to the dispatcher and not yet complete. */
+  maxInFlight?: number;
+}
+
+/** A broker's connection limits from its config. */
+export function connectionLimits(config: KafkaConfig): ConnectionLimits {
+  return {
+    maxRequestBytes: config.int('socket.request.max.bytes'),
+    maxQueuedRequestBytes: config.int('queued.max.request.bytes') < 0 ? Infinity : config.int('queued.max.request.bytes'),
+    maxQueuedRequests: config.int('queued.max.requests'),
+  };
+}
+
 const MIN_FRAME = 8; // api key + version + correlation id
-/** Pause reading once this many requests are waiting for their turn to be answered. */
-const MAX_QUEUED = 1000;
 /** How long a closing connection may take to flush its last answers to a peer. */
 const CLOSE_GRACE_MS = 5000;
+export const DEFAULT_MAX_PENDING_RESPONSE_BYTES = 16 * 1024 * 1024;
+const DEFAULT_MAX_QUEUED_REQUESTS = 500;
+const DEFAULT_MAX_IN_FLIGHT = 64;
 
 interface Slot {
   reply: Reply | undefined;
+  /** The request's frame size, counted until it is answered. */
+  requestBytes: number;
+  /** Bytes of the answer while it waits for earlier answers. */
+  responseBytes: number;
+  /** Answer bytes the handler reserved (reserveResponseBytes) until it completes. */
+  reservedBytes: number;
 }
 
 export class Connection {
   readonly id: string;
   private readonly frames: FrameDecoder;
+  private readonly limits: Required<ConnectionLimits>;
+  /** Requests read, not yet handed to the dispatcher. */
+  private inbox: (Buffer | { close: string })[] = [];
+  /** Requests handed to the dispatcher, in arrival order, until their answer is written. */
   private queue: Slot[] = [];
+  private inFlight = 0;
+  private queuedRequestBytes = 0;
+  private waitingResponseBytes = 0;
+  private reservedResponseBytes = 0;
+  /** The request whose handler is running synchronously (for reserveResponseBytes). */
+  private current: Slot | null = null;
   private closed = false;
   /** No more requests are read (a bad frame, or a close reply): answer what is queued, then close. */
   private closing = false;
-  private paused = false;
+  private readPaused = false;
+  private pumping = false;
   private readonly closeController = new AbortController();
 
   constructor(
     readonly socket: Socket,
     private readonly handler: FrameHandler,
-    private readonly maxRequestBytes: number,
+    limits: number | ConnectionLimits,
     private readonly log: Logger,
     private readonly onClose: (c: Connection) => void,
   ) {
+    const l = typeof limits === 'number' ? { maxRequestBytes: limits } : limits;
+    this.limits = {
+      maxRequestBytes: l.maxRequestBytes,
+      maxQueuedRequestBytes: l.maxQueuedRequestBytes ?? Infinity,
+      maxQueuedRequests: l.maxQueuedRequests ?? DEFAULT_MAX_QUEUED_REQUESTS,
+      maxPendingResponseBytes: l.maxPendingResponseBytes ?? DEFAULT_MAX_PENDING_RESPONSE_BYTES,
+      maxInFlight: l.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT,
+    };
     this.id = `${socket.remoteAddress}:${socket.remotePort}`;
-    this.frames = new FrameDecoder(MIN_FRAME, maxRequestBytes);
+    this.frames = new FrameDecoder(MIN_FRAME, this.limits.maxRequestBytes);
     setMaxListeners(0, this.closeController.signal); // one listener per parked request
     socket.setNoDelay(true);
     socket.on('data', (d) => this.onData(d));
+    socket.on('drain', () => this.pump());
     socket.on('error', (e) => this.log.debug(`connection ${this.id} error: ${e.message}`));
     socket.on('close', () => {
       this.closed = true;
       this.closing = true;
+      this.dropInbox();
       this.closeController.abort();
       this.onClose(this);
     });
@@ -72,11 +129,42 @@ export class Connection {
     return this.closed;
   }
 
+  /** Answer bytes the peer has not taken yet: waiting for their turn plus the socket's write buffer. */
+  get pendingResponseBytes(): number {
+    return this.waitingResponseBytes + this.socket.writableLength;
+  }
+
+  /**
+   * For a handler whose answer size it chooses (Fetch): how many of `wanted` bytes the connection
+   * can still take (at least 0), reserved until the request completes. Several pipelined Fetch
+   * requests in flight together thus share the pending-response bound instead of each taking it.
+   */
+  reserveResponseBytes(wanted: number): number {
+    const slot = this.current;
+    if (!slot) return wanted;
+    const free = Math.max(0, this.limits.maxPendingResponseBytes - this.pendingResponseBytes - this.reservedResponseBytes);
+    const granted = Math.min(wanted, free);
+    slot.reservedBytes += granted;
+    this.reservedResponseBytes += granted;
+    return granted;
+  }
+
+  /** Bytes of the requests read and not yet answered. */
+  get pendingRequestBytes(): number {
+    return this.queuedRequestBytes;
+  }
+
+  /** Whether reading from the socket is paused by a bound. */
+  get isReadPaused(): boolean {
+    return this.readPaused;
+  }
+
   /** Close now: whatever was written is flushed (end), then the socket is destroyed. */
   close(reason: string): void {
     if (this.closed) return;
     this.closed = true;
     this.closing = true;
+    this.dropInbox();
     this.log.warn(`closing connection ${this.id}: ${reason}`);
     this.socket.uncork();
     // end() sends what is written, then FIN; a peer that never reads must not hold the socket.
@@ -90,44 +178,98 @@ export class Connection {
   private closeAfterPending(reason: string): void {
     if (this.closing) return;
     this.closing = true;
-    this.socket.pause();
-    const slot: Slot = { reply: undefined };
-    this.queue.push(slot);
-    this.complete(slot, { kind: 'close', reason });
+    this.updateReading();
+    this.inbox.push({ close: reason });
+    this.pump();
   }
 
   private onData(data: Buffer): void {
     if (this.closing) return;
     const problem = this.frames.push(data, (frame) => {
-      this.dispatch(frame);
-      return !this.closing;
+      this.inbox.push(frame);
+      this.queuedRequestBytes += frame.length;
+      return true;
     });
     if (problem) this.closeAfterPending(problem.replace('the limit of', 'socket.request.max.bytes'));
+    else this.pump();
+  }
+
+  /** Hand queued requests to the dispatcher while the bounds allow, then pause or resume reading. */
+  private pump(): void {
+    if (this.pumping) return; // a synchronous answer completing inside the loop below
+    this.pumping = true;
+    try {
+      this.dispatchQueued();
+    } finally {
+      this.pumping = false;
+    }
+    this.updateReading();
+  }
+
+  private dispatchQueued(): void {
+    while (
+      this.inbox.length > 0 &&
+      !this.closed &&
+      this.inFlight < this.limits.maxInFlight &&
+      this.pendingResponseBytes + this.reservedResponseBytes < this.limits.maxPendingResponseBytes
+    ) {
+      const item = this.inbox.shift()!;
+      if (Buffer.isBuffer(item)) {
+        this.dispatch(item);
+      } else {
+        const slot: Slot = { reply: undefined, requestBytes: 0, responseBytes: 0, reservedBytes: 0 };
+        this.queue.push(slot);
+        this.complete(slot, { kind: 'close', reason: item.close });
+      }
+    }
+  }
+
+  /** Forget the requests not yet dispatched (the connection is closing). */
+  private dropInbox(): void {
+    for (const item of this.inbox) if (Buffer.isBuffer(item)) this.queuedRequestBytes -= item.length;
+    this.inbox = [];
+  }
+
+  private updateReading(): void {
+    if (this.closed) return;
+    const l = this.limits;
+    const over =
+      this.closing ||
+      this.queuedRequestBytes >= l.maxQueuedRequestBytes ||
+      this.inbox.length + this.queue.length >= l.maxQueuedRequests ||
+      this.pendingResponseBytes >= l.maxPendingResponseBytes;
+    if (over && !this.readPaused) {
+      this.readPaused = true;
+      this.socket.pause();
+    } else if (!over && this.readPaused) {
+      this.readPaused = false;
+      this.socket.resume();
+    }
   }
 
   private dispatch(frame: Buffer): void {
-    const slot: Slot = { reply: undefined };
+    const slot: Slot = { reply: undefined, requestBytes: frame.length, responseBytes: 0, reservedBytes: 0 };
     this.queue.push(slot);
+    this.inFlight++;
     let result: Reply | Promise<Reply>;
+    this.current = slot;
     try {
       result = this.handler.handleFrame(frame, this);
     } catch (err) {
       result = { kind: 'close', reason: `handler failed: ${(err as Error).message}` };
+    } finally {
+      this.current = null;
     }
     if (result instanceof Promise) {
       result.then(
         (r) => this.complete(slot, r),
         (err: Error) => this.complete(slot, { kind: 'close', reason: `handler failed: ${err.message}` }),
       );
-      if (!this.paused && this.queue.length >= MAX_QUEUED) {
-        this.paused = true;
-        this.socket.pause();
-      }
     } else {
       if (result.kind === 'close' && !this.closing) {
         // Later frames of the same write are not served (Kafka reads no further either).
         this.closing = true;
-        this.socket.pause();
+        this.dropInbox();
       }
       this.complete(slot, result);
     }
@@ -135,10 +277,28 @@ export class Connection {
 
   private complete(slot: Slot, reply: Reply): void {
     slot.reply = reply;
-    if (this.queue[0] !== slot) return;
+    if (slot.requestBytes > 0) {
+      this.inFlight--;
+      this.queuedRequestBytes -= slot.requestBytes;
+      slot.requestBytes = 0;
+    }
+    this.reservedResponseBytes -= slot.reservedBytes;
+    slot.reservedBytes = 0;
+    if (reply.kind === 'response') {
+      slot.responseBytes = reply.chunks.reduce((n, c) => n + c.length, 0);
+      this.waitingResponseBytes += slot.responseBytes;
+    }
+    if (this.queue[0] === slot) this.writeReady();
+    this.pump();
+  }
+
+  /** Write every answer at the head of the queue that is ready, in order. */
+  private writeReady(): void {
     let corked = false;
     while (this.queue.length > 0 && this.queue[0]!.reply !== undefined && !this.closed) {
-      const r = this.queue.shift()!.reply!;
+      const slot = this.queue.shift()!;
+      const r = slot.reply!;
+      this.waitingResponseBytes -= slot.responseBytes;
       if (r.kind === 'close') {
         if (corked) this.socket.uncork(); // earlier answers go out before the FIN
         corked = false;
@@ -153,9 +313,5 @@ export class Connection {
       for (const c of r.chunks) this.socket.write(c);
     }
     if (corked) this.socket.uncork();
-    if (this.paused && this.queue.length < MAX_QUEUED / 2 && !this.closing) {
-      this.paused = false;
-      this.socket.resume();
-    }
   }
 }

@@ -47,7 +47,9 @@ export const fetchApi = defineApi(
       replicaId: req.replicaId,
       maxWaitMs: Math.min(Math.max(req.maxWaitMs, 0), MAX_WAIT_CAP_MS),
       minBytes: req.minBytes,
-      maxBytes: req.maxBytes,
+      // Pipelined fetches on one connection share its bound on answers not yet read (at least
+      // one batch each still goes out, as Kafka's first-batch rule wants).
+      maxBytes: ctx.conn.reserveResponseBytes(Math.max(0, req.maxBytes)),
       partitions,
       signal: ctx.conn.closeSignal,
     });
