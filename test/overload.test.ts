@@ -2,6 +2,8 @@
 // memory per connection and per broker, fetch caps, connection limits. Real sockets, a real broker.
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
+import v8 from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startCluster, type Cluster } from '../src/index.js';
 import { ErrorCode } from '../src/protocol/errors.js';
@@ -11,6 +13,7 @@ import { encodeRecordBatch } from '../src/protocol/recordBatch.js';
 import type { Broker } from '../src/server/Broker.js';
 import type { Connection } from '../src/server/Connection.js';
 import { createLogger } from '../src/logger.js';
+import { FrameDecoder } from '../src/protocol/FrameDecoder.js';
 import { decodeApiVersionsResponse, encodeApiVersionsRequest } from '../src/protocol/messages/index.js';
 import { NetworkError, NodeClient } from '../src/replication/NodeClient.js';
 import { armCrashPoint, disarmCrashPoints } from '../src/util/CrashBoundary.js';
@@ -208,5 +211,123 @@ describe('per-connection backpressure', () => {
     for (const f of got) expect(f.length).toBeGreaterThan(64 * 1024); // at least one batch each
     expect(got.map((f) => f.readInt32BE(0))).toEqual(Array.from({ length: REQUESTS }, (_, i) => i + 1));
     c.close();
+  });
+});
+
+describe('frame assembly', () => {
+  v8.setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const memory = () => {
+    gc();
+    const m = process.memoryUsage();
+    return m.heapUsed + m.arrayBuffers;
+  };
+
+  it('a frame sent one byte per read costs about its own size, not hundreds of bytes per byte', () => {
+    const SIZE = 1 * MiB;
+    const decoder = new FrameDecoder(8, 100 * MiB);
+    const frames: Buffer[] = [];
+    const prefix = Buffer.alloc(4);
+    prefix.writeInt32BE(SIZE);
+    const before = memory();
+    for (const b of prefix) decoder.push(Buffer.from([b]), (f) => void frames.push(f));
+    // All but the last byte, each in its own buffer as a socket read would hand it over.
+    for (let i = 0; i < SIZE - 1; i++) {
+      const chunk = Buffer.allocUnsafeSlow(1);
+      chunk[0] = i & 0xff;
+      decoder.push(chunk, (f) => void frames.push(f));
+    }
+    const held = memory() - before;
+    expect(frames).toHaveLength(0);
+    expect(held).toBeLessThan(SIZE + 512 * 1024); // the frame's own buffer and little else
+    decoder.push(Buffer.from([(SIZE - 1) & 0xff]), (f) => void frames.push(f));
+    expect(frames).toHaveLength(1);
+    expect(frames[0]!.length).toBe(SIZE);
+    expect(frames[0]![SIZE - 1]).toBe((SIZE - 1) & 0xff);
+    expect(frames[0]![12345]).toBe(12345 & 0xff);
+  });
+
+  it('frames are cut right whatever the chunking', () => {
+    const sizes = [8, 9, 100, 5000, 8];
+    const stream = Buffer.concat(
+      sizes.map((n, k) => {
+        const f = Buffer.alloc(4 + n, k + 1);
+        f.writeInt32BE(n);
+        return f;
+      }),
+    );
+    for (const step of [1, 3, 7, 4096, stream.length]) {
+      const decoder = new FrameDecoder(8, 10_000);
+      const out: Buffer[] = [];
+      for (let i = 0; i < stream.length; i += step) expect(decoder.push(stream.subarray(i, i + step), (f) => void out.push(Buffer.from(f)))).toBeNull();
+      expect(out.map((f) => f.length)).toEqual(sizes);
+      out.forEach((f, k) => expect(f.every((b) => b === k + 1)).toBe(true));
+    }
+  });
+});
+
+describe('the broker-wide request memory pool (queued.max.request.bytes)', () => {
+  let cluster: Cluster;
+  let broker: Broker;
+  beforeAll(async () => {
+    cluster = await startCluster({ inMemory: true, config: { 'queued.max.request.bytes': MiB, 'message.max.bytes': 2 * MiB } });
+    broker = cluster.brokers[0]!;
+    await cluster.createTopic('pool', { partitions: 1 });
+  });
+  afterAll(async () => {
+    await cluster?.close();
+  });
+
+  it('a frame that does not fit waits (its connection reads nothing) until memory is given back', async () => {
+    const a = await RawClient.connect(cluster.bootstrapServers[0]!);
+    const b = await RawClient.connect(cluster.bootstrapServers[0]!);
+    // a announces 900 KiB and sends half of it: the pool holds 900 KiB for it.
+    const announced = Buffer.alloc(4 + 10);
+    announced.writeInt32BE(900 * 1024);
+    a.writeRaw(announced);
+    await vi.waitFor(() => expect(broker.requestPool.reserved).toBe(900 * 1024));
+    // b sends a 200 KiB Produce: 1100 KiB would not fit.
+    const answer = produce(b, 'pool', [Buffer.alloc(200 * 1024, 1)]);
+    await vi.waitFor(() => expect(serverSide(broker, b).isReadPaused).toBe(true));
+    expect(broker.requestPool.reserved).toBe(900 * 1024);
+    a.close(); // gives back its 900 KiB
+    expect(await answer).toBe(0);
+    await vi.waitFor(() => expect(broker.requestPool.reserved).toBe(0));
+    b.close();
+  });
+});
+
+describe('connections.max.idle.ms', () => {
+  let cluster: Cluster;
+  let broker: Broker;
+  beforeAll(async () => {
+    cluster = await startCluster({ inMemory: true, config: { 'connections.max.idle.ms': 300 } });
+    broker = cluster.brokers[0]!;
+    await cluster.createTopic('idle', { partitions: 1 });
+  });
+  afterAll(async () => {
+    await cluster?.close();
+  });
+
+  it('a connection that stalls mid-frame is closed and its reserved memory given back', async () => {
+    const c = await RawClient.connect(cluster.bootstrapServers[0]!);
+    const partial = Buffer.alloc(4 + 10);
+    partial.writeInt32BE(50 * MiB);
+    c.writeRaw(partial);
+    await vi.waitFor(() => expect(broker.requestPool.reserved).toBe(50 * MiB));
+    await c.closed;
+    await vi.waitFor(() => expect(broker.requestPool.reserved).toBe(0));
+  });
+
+  it('an idle connection is closed; one waiting on a parked fetch is not', async () => {
+    const idle = await RawClient.connect(cluster.bootstrapServers[0]!);
+    const busy = await RawClient.connect(cluster.bootstrapServers[0]!);
+    const started = Date.now();
+    const parked = fetch(busy, 'idle', 0, { maxWaitMs: 1000 });
+    await idle.closed;
+    expect(Date.now() - started).toBeLessThan(1000);
+    const res = await parked; // answered at max wait, on a connection still open
+    expect(res.responses[0]!.partitions[0]!.errorCode).toBe(ErrorCode.NONE);
+    busy.close();
   });
 });

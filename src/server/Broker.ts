@@ -17,6 +17,7 @@ import { FaultInjector } from './FaultInjector.js';
 import { GroupCoordinator, settingsFrom } from './group/GroupCoordinator.js';
 import { GROUP_METADATA_TOPIC, offsetsTopicConfigs } from './group/GroupMetadataRecords.js';
 import { KafkaConfig, type Properties } from './KafkaConfig.js';
+import { MemoryPool } from './MemoryPool.js';
 import { MetadataCache } from './MetadataCache.js';
 import type { Partition } from './Partition.js';
 import { ProducerIdManager } from './ProducerIdManager.js';
@@ -67,6 +68,8 @@ export class Broker {
   private loops: Promise<void>[] = [];
   private server: net.Server | null = null;
   private readonly connections = new Set<Connection>();
+  /** Kafka's memory pool for request bytes (queued.max.request.bytes), shared by all connections. */
+  requestPool = new MemoryPool(Number.POSITIVE_INFINITY);
   private readonly apis: RequestDispatcher<RequestContext>;
   private requestedPort: number;
   private boundPort = -1;
@@ -142,7 +145,9 @@ export class Broker {
 
   /** Listen, register with the controller, catch up with the metadata; resolves once serving unfenced. */
   async start(): Promise<void> {
-    const limits = connectionLimits(this.config);
+    const poolBytes = this.config.int('queued.max.request.bytes');
+    this.requestPool = new MemoryPool(poolBytes < 0 ? Number.POSITIVE_INFINITY : poolBytes);
+    const limits = connectionLimits(this.config, this.requestPool);
     const server = net.createServer((socket) => {
       const conn = new Connection(socket, this.apis, limits, this.log.child('net'), (c) => this.connections.delete(c));
       this.connections.add(conn);

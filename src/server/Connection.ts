@@ -11,12 +11,16 @@
 // read but not answered exceed `queued.max.request.bytes` or `queued.max.requests`, or while
 // the answers not yet taken by the peer (waiting for their turn, or in the socket's write
 // buffer) exceed `maxPendingResponseBytes`; it resumes on 'drain'. Requests read while over
-// the response bound wait undispatched.
+// the response bound wait undispatched. Across connections, every announced frame reserves its
+// size in the broker's MemoryPool (queued.max.request.bytes) until it is answered; while the pool
+// is exhausted the connection reads nothing. A connection that sends nothing (also one that
+// stalls mid-frame) and has nothing in progress for `connections.max.idle.ms` is closed.
 import { setMaxListeners } from 'node:events';
 import type { Socket } from 'node:net';
 import type { Logger } from '../logger.js';
 import { FrameDecoder } from '../protocol/FrameDecoder.js';
 import type { KafkaConfig } from './KafkaConfig.js';
+import { MemoryPool, UNBOUNDED_POOL } from './MemoryPool.js';
 
 /** What the dispatcher returns for one request frame. */
 export type Reply =
@@ -40,17 +44,24 @@ export interface ConnectionLimits {
   maxPendingResponseBytes?: number;
   /** Requests handed to the dispatcher and not yet complete. */
   maxInFlight?: number;
+  /** connections.max.idle.ms: close a connection silent this long (0 or less: never). */
+  idleMs?: number;
+  /** The broker-wide budget for request bytes (queued.max.request.bytes). */
+  pool?: MemoryPool;
 }
 
 /** A broker's connection limits from its config. */
-export function connectionLimits(config: KafkaConfig): ConnectionLimits {
+export function connectionLimits(config: KafkaConfig, pool: MemoryPool): ConnectionLimits {
   return {
+    pool,
+    idleMs: config.int('connections.max.idle.ms'),
     maxRequestBytes: config.int('socket.request.max.bytes'),
     maxQueuedRequestBytes: config.int('queued.max.request.bytes') < 0 ? Infinity : config.int('queued.max.request.bytes'),
     maxQueuedRequests: config.int('queued.max.requests'),
   };
 }
 
+const EMPTY = Buffer.alloc(0);
 const MIN_FRAME = 8; // api key + version + correlation id
 /** How long a closing connection may take to flush its last answers to a peer. */
 const CLOSE_GRACE_MS = 5000;
@@ -88,6 +99,9 @@ export class Connection {
   private readPaused = false;
   private pumping = false;
   private readonly closeController = new AbortController();
+  private readonly pool: MemoryPool;
+  /** Cancels the wait for pool memory, while the decoder is blocked. */
+  private cancelPoolWait: (() => void) | null = null;
 
   constructor(
     readonly socket: Socket,
@@ -103,18 +117,26 @@ export class Connection {
       maxQueuedRequests: l.maxQueuedRequests ?? DEFAULT_MAX_QUEUED_REQUESTS,
       maxPendingResponseBytes: l.maxPendingResponseBytes ?? DEFAULT_MAX_PENDING_RESPONSE_BYTES,
       maxInFlight: l.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT,
+      idleMs: l.idleMs ?? 0,
+      pool: l.pool ?? UNBOUNDED_POOL,
     };
+    this.pool = this.limits.pool;
     this.id = `${socket.remoteAddress}:${socket.remotePort}`;
-    this.frames = new FrameDecoder(MIN_FRAME, this.limits.maxRequestBytes);
+    this.frames = new FrameDecoder(MIN_FRAME, this.limits.maxRequestBytes, (n) => this.pool.tryReserve(n));
     setMaxListeners(0, this.closeController.signal); // one listener per parked request
     socket.setNoDelay(true);
     socket.on('data', (d) => this.onData(d));
     socket.on('drain', () => this.pump());
     socket.on('error', (e) => this.log.debug(`connection ${this.id} error: ${e.message}`));
+    if (this.limits.idleMs > 0 && Number.isFinite(this.limits.idleMs)) {
+      socket.setTimeout(this.limits.idleMs);
+      socket.on('timeout', () => this.onIdle());
+    }
     socket.on('close', () => {
       this.closed = true;
       this.closing = true;
       this.dropInbox();
+      this.releaseDecoder();
       this.closeController.abort();
       this.onClose(this);
     });
@@ -190,8 +212,38 @@ export class Connection {
       this.queuedRequestBytes += frame.length;
       return true;
     });
-    if (problem) this.closeAfterPending(problem.replace('the limit of', 'socket.request.max.bytes'));
-    else this.pump();
+    if (problem) {
+      this.closeAfterPending(problem.replace('the limit of', 'socket.request.max.bytes'));
+      return;
+    }
+    if (this.frames.blocked && !this.cancelPoolWait) {
+      // The pool is exhausted: read nothing more until memory is given back.
+      this.cancelPoolWait = this.pool.whenAvailable(() => {
+        this.cancelPoolWait = null;
+        this.onData(EMPTY);
+      });
+    }
+    this.pump();
+  }
+
+  /** No traffic for connections.max.idle.ms. */
+  private onIdle(): void {
+    if (this.closed) return;
+    const midFrame = this.frames.heldBytes > 0 || this.frames.reservedBytes > 0;
+    if (!midFrame && this.inFlight > 0 && this.socket.writableLength === 0) {
+      this.socket.setTimeout(this.limits.idleMs); // our own work in progress (a parked fetch)
+      return;
+    }
+    this.socket.destroy();
+    this.log.info(`closed connection ${this.id}: ${midFrame ? 'stalled mid-frame' : 'idle'} for connections.max.idle.ms (${this.limits.idleMs} ms)`);
+  }
+
+  /** Give back what the decoder holds (the connection is gone). */
+  private releaseDecoder(): void {
+    this.cancelPoolWait?.();
+    this.cancelPoolWait = null;
+    this.pool.release(this.frames.reservedBytes);
+    this.frames.reset();
   }
 
   /** Hand queued requests to the dispatcher while the bounds allow, then pause or resume reading. */
@@ -226,7 +278,11 @@ export class Connection {
 
   /** Forget the requests not yet dispatched (the connection is closing). */
   private dropInbox(): void {
-    for (const item of this.inbox) if (Buffer.isBuffer(item)) this.queuedRequestBytes -= item.length;
+    for (const item of this.inbox) {
+      if (!Buffer.isBuffer(item)) continue;
+      this.queuedRequestBytes -= item.length;
+      this.pool.release(item.length);
+    }
     this.inbox = [];
   }
 
@@ -235,6 +291,7 @@ export class Connection {
     const l = this.limits;
     const over =
       this.closing ||
+      this.frames.blocked ||
       this.queuedRequestBytes >= l.maxQueuedRequestBytes ||
       this.inbox.length + this.queue.length >= l.maxQueuedRequests ||
       this.pendingResponseBytes >= l.maxPendingResponseBytes;
@@ -280,6 +337,7 @@ export class Connection {
     if (slot.requestBytes > 0) {
       this.inFlight--;
       this.queuedRequestBytes -= slot.requestBytes;
+      this.pool.release(slot.requestBytes);
       slot.requestBytes = 0;
     }
     this.reservedResponseBytes -= slot.reservedBytes;
