@@ -331,3 +331,40 @@ describe('connections.max.idle.ms', () => {
     busy.close();
   });
 });
+
+describe('fetch caps', () => {
+  let cluster: Cluster;
+  const CAP = MiB;
+  beforeAll(async () => {
+    cluster = await startCluster({ config: { 'fetch.max.bytes': CAP, 'message.max.bytes': 2 * MiB } });
+    await cluster.createTopic('capped', { partitions: 1 });
+    const p = await RawClient.connect(cluster.bootstrapServers[0]!);
+    const value = Buffer.alloc(100 * 1024, 3);
+    for (let i = 0; i < 40; i++) await produce(p, 'capped', [value]); // ~4 MiB
+    await produce(p, 'capped', [Buffer.alloc(1500 * 1024, 4)]); // one batch larger than the cap
+    p.close();
+  });
+  afterAll(async () => {
+    await cluster?.close();
+  });
+
+  it('four consumers asking for 2^31-1 bytes each get at most fetch.max.bytes', async () => {
+    const clients = await Promise.all([0, 1, 2, 3].map(() => RawClient.connect(cluster.bootstrapServers[0]!)));
+    const answers = await Promise.all(clients.map((c) => fetch(c, 'capped', 0, { maxBytes: 2147483647, partitionMaxBytes: 2147483647 })));
+    for (const a of answers) {
+      const records = a.responses[0]!.partitions[0]!.records!;
+      expect(records.length).toBeGreaterThan(CAP - 110 * 1024); // as many whole batches as fit
+      expect(records.length).toBeLessThanOrEqual(CAP);
+    }
+    for (const c of clients) c.close();
+  });
+
+  it('a batch larger than the cap still comes whole when it is the first one (Kafka\'s first-batch rule)', async () => {
+    const c = await RawClient.connect(cluster.bootstrapServers[0]!);
+    const a = await fetch(c, 'capped', 40, { maxBytes: 2147483647 });
+    const records = a.responses[0]!.partitions[0]!.records!;
+    expect(records.length).toBeGreaterThan(1500 * 1024);
+    expect(records.length).toBeLessThan(1600 * 1024);
+    c.close();
+  });
+});

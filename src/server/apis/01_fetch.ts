@@ -4,7 +4,10 @@
 // session". Consumers get whole batches from the fetch offset up to the high watermark;
 // followers up to the log end offset, their fetch offset advancing the high watermark, or
 // the diverging epoch when their last fetched epoch ends before their fetch offset.
-// At least one batch even past max_bytes, partition_max_bytes per partition.
+// At least one batch even past max_bytes, partition_max_bytes per partition. Whatever a client
+// asks, a response holds at most the broker's fetch.max.bytes (consumers) or
+// replica.fetch.response.max.bytes with replica.fetch.max.bytes per partition (followers), and
+// only what is actually read is allocated.
 // If fewer than min_bytes are available the request waits up to max_wait_ms for appends.
 // last_stable_offset = high watermark and no aborted transactions (no transactions yet).
 // A topic may appear several times in one request (kafkajs does that); each entry is
@@ -28,6 +31,10 @@ export const fetchApi = defineApi(
   async (ctx, req) => {
     // v13+ names topics by id; an id we do not know is UNKNOWN_TOPIC_ID.
     const names = req.topics.map((t) => (ctx.apiVersion >= 13 ? (ctx.broker.metadata.getById(t.topicId.toString('hex'))?.name ?? null) : t.topic));
+    const follower = req.replicaId >= 0;
+    const config = ctx.broker.config;
+    const partitionCap = follower ? config.int('replica.fetch.max.bytes') : Number.POSITIVE_INFINITY;
+    const responseCap = follower ? config.int('replica.fetch.response.max.bytes') : config.int('fetch.max.bytes');
     const partitions: FetchPartitionRequest[] = [];
     req.topics.forEach((t, ti) => {
       const name = names[ti];
@@ -37,7 +44,7 @@ export const fetchApi = defineApi(
           topic: name,
           partition: p.partition,
           fetchOffset: p.fetchOffset,
-          partitionMaxBytes: p.partitionMaxBytes,
+          partitionMaxBytes: Math.min(p.partitionMaxBytes, partitionCap),
           currentLeaderEpoch: p.currentLeaderEpoch,
           lastFetchedEpoch: p.lastFetchedEpoch,
         });
@@ -49,7 +56,7 @@ export const fetchApi = defineApi(
       minBytes: req.minBytes,
       // Pipelined fetches on one connection share its bound on answers not yet read (at least
       // one batch each still goes out, as Kafka's first-batch rule wants).
-      maxBytes: ctx.conn.reserveResponseBytes(Math.max(0, req.maxBytes)),
+      maxBytes: ctx.conn.reserveResponseBytes(Math.max(0, Math.min(req.maxBytes, responseCap))),
       partitions,
       signal: ctx.conn.closeSignal,
     });
