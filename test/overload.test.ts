@@ -368,3 +368,50 @@ describe('fetch caps', () => {
     c.close();
   });
 });
+
+describe('connection limits', () => {
+  /** Whether the broker serves this connection (ApiVersions answered) or closes it. */
+  async function served(c: RawClient): Promise<boolean> {
+    try {
+      const res = await c.request(18, 3, encodeApiVersionsRequest, decodeApiVersionsResponse, { clientSoftwareName: 't', clientSoftwareVersion: '1' });
+      return res.errorCode === ErrorCode.NONE;
+    } catch {
+      return false;
+    }
+  }
+
+  it('max.connections.per.ip: a connection over the limit is closed; one frees a place when it closes', async () => {
+    const cluster = await startCluster({ inMemory: true, config: { 'max.connections.per.ip': 2 } });
+    try {
+      const bootstrap = cluster.bootstrapServers[0]!;
+      const a = await RawClient.connect(bootstrap);
+      const b = await RawClient.connect(bootstrap);
+      const c = await RawClient.connect(bootstrap);
+      expect(await served(a)).toBe(true);
+      expect(await served(b)).toBe(true);
+      await c.closed; // refused: closed by the broker without an answer
+      expect(await served(c)).toBe(false);
+      a.close();
+      await vi.waitFor(() => expect(cluster.brokers[0]!.clientConnections.size).toBe(1));
+      const d = await RawClient.connect(bootstrap);
+      expect(await served(d)).toBe(true);
+      b.close();
+      d.close();
+    } finally {
+      await cluster.close();
+    }
+  });
+
+  it('max.connections: the broker-wide limit holds too', async () => {
+    const cluster = await startCluster({ inMemory: true, config: { 'max.connections': 3 } });
+    try {
+      const bootstrap = cluster.bootstrapServers[0]!;
+      const clients = await Promise.all([0, 1, 2, 3].map(() => RawClient.connect(bootstrap)));
+      const results = await Promise.all(clients.map(served));
+      expect(results.filter(Boolean)).toHaveLength(3);
+      for (const c of clients) c.close();
+    } finally {
+      await cluster.close();
+    }
+  });
+});

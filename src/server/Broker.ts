@@ -13,6 +13,7 @@ import { MetadataImage } from '../replication/MetadataImage.js';
 import { NodeClient } from '../replication/NodeClient.js';
 import { API_LIST, encodeUnsupportedApiVersions, type RequestContext } from './apis/index.js';
 import { Connection, connectionLimits } from './Connection.js';
+import { ConnectionQuotas } from './ConnectionQuotas.js';
 import { FaultInjector } from './FaultInjector.js';
 import { GroupCoordinator, settingsFrom } from './group/GroupCoordinator.js';
 import { GROUP_METADATA_TOPIC, offsetsTopicConfigs } from './group/GroupMetadataRecords.js';
@@ -148,8 +149,14 @@ export class Broker {
     const poolBytes = this.config.int('queued.max.request.bytes');
     this.requestPool = new MemoryPool(poolBytes < 0 ? Number.POSITIVE_INFINITY : poolBytes);
     const limits = connectionLimits(this.config, this.requestPool);
+    const netLog = this.log.child('net');
+    const quotas = new ConnectionQuotas(this.config.int('max.connections'), this.config.int('max.connections.per.ip'), netLog);
     const server = net.createServer((socket) => {
-      const conn = new Connection(socket, this.apis, limits, this.log.child('net'), (c) => this.connections.delete(c));
+      if (!quotas.admit(socket)) return;
+      const conn = new Connection(socket, this.apis, limits, netLog, (c) => {
+        quotas.release(c.socket);
+        this.connections.delete(c);
+      });
       this.connections.add(conn);
     });
     await new Promise<void>((resolve, reject) => {
@@ -159,6 +166,8 @@ export class Broker {
         resolve();
       });
     });
+    // EMFILE/ENFILE on accept arrive here: that connection is refused (libuv closes it), the
+    // listener and every other connection go on.
     server.on('error', (err) => this.log.error(`listener error: ${err.message}`));
     this.server = server;
     this.boundPort = (server.address() as net.AddressInfo).port;
