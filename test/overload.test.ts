@@ -2,6 +2,7 @@
 // memory per connection and per broker, fetch caps, connection limits. Real sockets, a real broker.
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
+import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -412,6 +413,50 @@ describe('connection limits', () => {
       for (const c of clients) c.close();
     } finally {
       await cluster.close();
+    }
+  });
+});
+
+describe('running out of file descriptors', () => {
+  const BIN = fileURLToPath(new URL('../bin/minikafka.js', import.meta.url));
+
+  it('connections past the fd limit are refused; the process lives on and serves the next client', async () => {
+    // A broker process allowed 160 descriptors (needs `npm run build`), sent 250 connections at once.
+    const child = spawn('sh', ['-c', `ulimit -n 160 && exec "${process.execPath}" "${BIN}" --port 0 --in-memory`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      let out = '';
+      child.stdout!.on('data', (d) => (out += d));
+      child.stderr!.resume();
+      await vi.waitFor(() => expect(out).toMatch(/minikafka ready bootstrap=/), { timeout: 20_000, interval: 50 });
+      const bootstrap = /bootstrap=(\S+)/.exec(out)![1]!;
+      const [host, port] = bootstrap.split(':');
+      const sockets: net.Socket[] = [];
+      let refused = 0;
+      for (let i = 0; i < 250; i++) {
+        const s = net.connect({ host, port: Number(port) });
+        s.on('error', () => {});
+        s.on('close', () => refused++);
+        sockets.push(s);
+      }
+      await vi.waitFor(() => expect(refused).toBeGreaterThan(0), { timeout: 10_000 });
+      expect(child.exitCode).toBeNull();
+      for (const s of sockets) s.destroy();
+      // Descriptors are free again: a new client is served by the same process.
+      await vi.waitFor(
+        async () => {
+          const c = await RawClient.connect(bootstrap);
+          try {
+            const res = await c.request(18, 3, encodeApiVersionsRequest, decodeApiVersionsResponse, { clientSoftwareName: 't', clientSoftwareVersion: '1' });
+            expect(res.errorCode).toBe(ErrorCode.NONE);
+          } finally {
+            c.close();
+          }
+        },
+        { timeout: 10_000, interval: 200 },
+      );
+      expect(child.exitCode).toBeNull();
+    } finally {
+      child.kill('SIGKILL');
     }
   });
 });
