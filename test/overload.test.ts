@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { startCluster, type Cluster } from '../src/index.js';
 import { ErrorCode } from '../src/protocol/errors.js';
 import { decodeFetchResponse, defaultFetchRequest, encodeFetchRequest, type FetchResponse } from '../src/protocol/messages/Fetch.js';
-import { decodeProduceResponse, encodeProduceRequest } from '../src/protocol/messages/index.js';
+import { decodeProduceResponse, encodeMetadataRequest, encodeProduceRequest } from '../src/protocol/messages/index.js';
 import { encodeRecordBatch } from '../src/protocol/recordBatch.js';
 import type { Broker } from '../src/server/Broker.js';
 import type { Connection } from '../src/server/Connection.js';
@@ -211,6 +211,44 @@ describe('per-connection backpressure', () => {
     expect(got).toHaveLength(REQUESTS);
     for (const f of got) expect(f.length).toBeGreaterThan(64 * 1024); // at least one batch each
     expect(got.map((f) => f.readInt32BE(0))).toEqual(Array.from({ length: REQUESTS }, (_, i) => i + 1));
+    c.close();
+  });
+});
+
+describe('per-connection backpressure on answers computed at once (Metadata)', () => {
+  let cluster: Cluster;
+  let broker: Broker;
+  beforeAll(async () => {
+    cluster = await startCluster({ inMemory: true });
+    broker = cluster.brokers[0]!;
+    await cluster.createTopic('wide', { partitions: 200 }); // a Metadata answer of several KiB
+  });
+  afterAll(async () => {
+    await cluster?.close();
+  });
+
+  it('pipelined Metadata never read: the broker holds at most 16 MiB (+ the answers in flight) and reads no further', async () => {
+    const REQUESTS = 10_000;
+    const c = await RawClient.connect(cluster.bootstrapServers[0]!);
+    const body = { topics: null, allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false };
+    const next = c.nextFrame();
+    c.writeRaw(c.encodeRequest(3, 1, encodeMetadataRequest, body));
+    const answerBytes = 4 + (await next).length;
+    expect(answerBytes).toBeGreaterThan(4096);
+    // 16 MiB, plus up to 64 requests handed to the dispatcher before their answers are counted.
+    const BOUND = 16 * MiB + 64 * answerBytes;
+    c.socket.pause();
+    const frames: Buffer[] = [];
+    for (let i = 0; i < REQUESTS; i++) frames.push(c.encodeRequest(3, 1, encodeMetadataRequest, body));
+    c.writeRaw(Buffer.concat(frames)); // > 40 MiB of answers if nothing bounded them
+    const conn = serverSide(broker, c);
+    await vi.waitFor(() => expect(conn.isReadPaused && conn.pendingResponseBytes > 8 * MiB).toBe(true), { timeout: 10_000 });
+    let peak = 0;
+    for (let i = 0; i < 30; i++) {
+      peak = Math.max(peak, conn.pendingResponseBytes);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(peak).toBeLessThanOrEqual(BOUND);
     c.close();
   });
 });
