@@ -101,6 +101,33 @@ describe('parked fetches', () => {
     p.close();
   });
 
+  it('a pipelined fetch left no room for its answer still waits for data instead of returning at once', async () => {
+    const c = await RawClient.connect(cluster.bootstrapServers[0]!);
+    const end = (await fetch(c, 'parked', 0)).responses[0]!.partitions[0]!.highWatermark;
+    // The first takes the connection's whole answer budget (2^31-1 asked), the second gets none.
+    const first = fetch(c, 'parked', end, { maxWaitMs: 60_000 }).catch(() => null);
+    const second = fetch(c, 'parked', end, { maxWaitMs: 60_000 }).catch(() => null);
+    await vi.waitFor(() => expect(broker.replicaManager.parkedFetchCount).toBe(2));
+    c.close();
+    await Promise.all([first, second]);
+    await vi.waitFor(() => expect(broker.replicaManager.parkedFetchCount).toBe(0));
+  });
+
+  it('a parked fetch holding the answer budget does not hold back the requests behind it (they are applied at once)', async () => {
+    const c = await RawClient.connect(cluster.bootstrapServers[0]!);
+    const other = await RawClient.connect(cluster.bootstrapServers[0]!);
+    const end = (await fetch(other, 'parked', 0)).responses[0]!.partitions[0]!.highWatermark;
+    await cluster.createTopic('parked-side', { partitions: 1 });
+    const parked = fetch(c, 'parked', end, { maxWaitMs: 60_000 }).catch(() => null);
+    await vi.waitFor(() => expect(broker.replicaManager.parkedFetchCount).toBe(1));
+    const appended = produce(c, 'parked-side', [Buffer.from('behind a parked fetch')]).catch(() => null);
+    // Its answer waits for the fetch's (answers go in order), but the append is done now.
+    await vi.waitFor(async () => expect((await fetch(other, 'parked-side', 0)).responses[0]!.partitions[0]!.highWatermark).toBe(1));
+    c.close();
+    other.close();
+    await Promise.all([parked, appended]);
+  });
+
   it('stopping the broker cancels its parked fetches', async () => {
     const c = await RawClient.connect(cluster.bootstrapServers[0]!);
     void fetch(c, 'parked', 1_000_000, { maxWaitMs: 60_000 }).catch(() => {});
@@ -181,7 +208,7 @@ describe('per-connection backpressure', () => {
   });
 
   it('a client pipelining Fetch and never reading holds at most 16 MiB + one answer of broker memory; reading again gets every answer (in order, each with at least one batch)', async () => {
-    const REQUESTS = 40; // 160 MiB of answers if nothing bounded them
+    const REQUESTS = 400; // 1.6 GiB of answers if nothing bounded them; > 25 MiB even at one batch each
     const BOUND = 16 * MiB + TOPIC_BYTES + 64 * 1024; // the pending-response bound, plus the answer that crossed it
     const c = await RawClient.connect(cluster.bootstrapServers[0]!);
     c.socket.pause(); // never read
@@ -200,7 +227,7 @@ describe('per-connection backpressure', () => {
       last = now;
       await new Promise((r) => setTimeout(r, 10));
     }
-    expect(peak).toBeGreaterThan(TOPIC_BYTES); // the client really is holding answers back
+    expect(peak).toBeGreaterThan(8 * MiB); // the client really is holding answers back
     expect(peak).toBeLessThanOrEqual(BOUND);
     expect(conn.isReadPaused).toBe(true);
     // The client reads again: every answer arrives, whole and in order.

@@ -263,7 +263,7 @@ export class Connection {
       this.inbox.length > 0 &&
       !this.closed &&
       this.inFlight < this.limits.maxInFlight &&
-      this.pendingResponseBytes + this.reservedResponseBytes < this.limits.maxPendingResponseBytes
+      this.pendingResponseBytes < this.limits.maxPendingResponseBytes
     ) {
       const item = this.inbox.shift()!;
       if (Buffer.isBuffer(item)) {

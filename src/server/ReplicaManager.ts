@@ -339,7 +339,8 @@ export class ReplicaManager {
       }
       return { errorCode: ErrorCode.NONE, ...base, records };
     });
-    return { results, satisfied: anyError || bytes >= params.minBytes || bytes >= params.maxBytes };
+    // (bytes > 0: a fetch granted no room at all still waits for data rather than spinning.)
+    return { results, satisfied: anyError || bytes >= params.minBytes || (bytes > 0 && bytes >= params.maxBytes) };
   }
 }
 
