@@ -40,6 +40,8 @@ export interface FetchParams {
   minBytes: number;
   maxBytes: number;
   partitions: FetchPartitionRequest[];
+  /** false: no first batch past maxBytes (the connection has no room for more answers). */
+  minOneBatch?: boolean;
   /** Aborts when the request's connection closes: a parked fetch is then cancelled. */
   signal?: AbortSignal;
 }
@@ -330,7 +332,7 @@ export class ReplicaManager {
       const maxOffset = follower ? p.log.logEndOffset : p.highWatermark;
       const limit = Math.max(0, Math.min(req.partitionMaxBytes, remaining));
       // Kafka returns at least one whole batch for the first partition with data, even past max.bytes.
-      const minOneMessage = bytes === 0;
+      const minOneMessage = bytes === 0 && params.minOneBatch !== false;
       if (limit === 0 && !minOneMessage) return { errorCode: ErrorCode.NONE, ...base, records: null };
       const { records } = p.log.read(req.fetchOffset, limit, maxOffset, minOneMessage);
       if (records) {

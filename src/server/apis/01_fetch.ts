@@ -50,13 +50,16 @@ export const fetchApi = defineApi(
         });
       }
     });
+    // Pipelined fetches on one connection share its bound on answers not yet read: one granted
+    // no room at all gets no records (not even Kafka's first batch) until the client reads.
+    const wanted = Math.max(0, Math.min(req.maxBytes, responseCap));
+    const maxBytes = ctx.conn.reserveResponseBytes(wanted);
     const results = await ctx.broker.replicaManager.fetchMessages({
       replicaId: req.replicaId,
       maxWaitMs: Math.min(Math.max(req.maxWaitMs, 0), MAX_WAIT_CAP_MS),
       minBytes: req.minBytes,
-      // Pipelined fetches on one connection share its bound on answers not yet read (at least
-      // one batch each still goes out, as Kafka's first-batch rule wants).
-      maxBytes: ctx.conn.reserveResponseBytes(Math.max(0, Math.min(req.maxBytes, responseCap))),
+      maxBytes,
+      minOneBatch: maxBytes > 0 || wanted === 0,
       partitions,
       signal: ctx.conn.closeSignal,
     });
