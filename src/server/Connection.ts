@@ -18,6 +18,7 @@
 import { setMaxListeners } from 'node:events';
 import type { Socket } from 'node:net';
 import type { Logger } from '../logger.js';
+import { contain, guarded } from '../util/CrashBoundary.js';
 import { FrameDecoder } from '../protocol/FrameDecoder.js';
 import type { KafkaConfig } from './KafkaConfig.js';
 import { MemoryPool, UNBOUNDED_POOL } from './MemoryPool.js';
@@ -125,12 +126,14 @@ export class Connection {
     this.frames = new FrameDecoder(MIN_FRAME, this.limits.maxRequestBytes, (n) => this.pool.tryReserve(n));
     setMaxListeners(0, this.closeController.signal); // one listener per parked request
     socket.setNoDelay(true);
-    socket.on('data', (d) => this.onData(d));
-    socket.on('drain', () => this.pump());
+    // A bug in here closes this connection, never the process.
+    const fail = (err: unknown) => this.socket.destroy(err instanceof Error ? err : new Error(String(err)));
+    socket.on('data', guarded(this.log, `connection ${this.id} read`, (d: Buffer) => this.onData(d), fail));
+    socket.on('drain', guarded(this.log, `connection ${this.id} drain`, () => this.pump(), fail));
     socket.on('error', (e) => this.log.debug(`connection ${this.id} error: ${e.message}`));
     if (this.limits.idleMs > 0 && Number.isFinite(this.limits.idleMs)) {
       socket.setTimeout(this.limits.idleMs);
-      socket.on('timeout', () => this.onIdle());
+      socket.on('timeout', guarded(this.log, `connection ${this.id} idle check`, () => this.onIdle(), fail));
     }
     socket.on('close', () => {
       this.closed = true;
@@ -220,7 +223,7 @@ export class Connection {
       // The pool is exhausted: read nothing more until memory is given back.
       this.cancelPoolWait = this.pool.whenAvailable(() => {
         this.cancelPoolWait = null;
-        this.onData(EMPTY);
+        contain(this.log, `connection ${this.id} read`, () => this.onData(EMPTY), () => this.socket.destroy());
       });
     }
     this.pump();
@@ -318,10 +321,8 @@ export class Connection {
       this.current = null;
     }
     if (result instanceof Promise) {
-      result.then(
-        (r) => this.complete(slot, r),
-        (err: Error) => this.complete(slot, { kind: 'close', reason: `handler failed: ${err.message}` }),
-      );
+      const settle = (r: Reply) => contain(this.log, `connection ${this.id} answer`, () => this.complete(slot, r), () => this.socket.destroy());
+      result.then(settle, (err: Error) => settle({ kind: 'close', reason: `handler failed: ${err.message}` }));
     } else {
       if (result.kind === 'close' && !this.closing) {
         // Later frames of the same write are not served (Kafka reads no further either).

@@ -6,6 +6,7 @@
 export class MemoryPool {
   private used = 0;
   private readonly waiters = new Set<() => void>();
+  private waking = false;
 
   constructor(readonly capacity: number) {}
 
@@ -23,13 +24,22 @@ export class MemoryPool {
   release(bytes: number): void {
     if (bytes <= 0) return;
     this.used = Math.max(0, this.used - bytes);
-    if (this.waiters.size === 0) return;
-    // Wake the waiters in turn; each retries and may take what was freed.
-    for (const w of [...this.waiters]) {
-      if (this.used >= this.capacity) break;
-      this.waiters.delete(w);
-      w();
-    }
+    if (this.waiters.size === 0 || this.waking) return;
+    // Wake the waiters on the next turn (not inside the releasing connection's own call stack);
+    // each retries and may take what was freed.
+    this.waking = true;
+    setImmediate(() => {
+      this.waking = false;
+      for (const w of [...this.waiters]) {
+        if (this.used >= this.capacity) break;
+        this.waiters.delete(w);
+        try {
+          w();
+        } catch {
+          // a waiter's failure is its own (connections contain their errors)
+        }
+      }
+    });
   }
 
   /** Call `fn` (once) when memory is given back. Returns a cancel function. */
