@@ -15,6 +15,7 @@ import type { Broker } from '../src/server/Broker.js';
 import type { Connection } from '../src/server/Connection.js';
 import { createLogger } from '../src/logger.js';
 import { FrameDecoder } from '../src/protocol/FrameDecoder.js';
+import { decodeInitProducerIdResponse, encodeInitProducerIdRequest } from '../src/protocol/messages/InitProducerId.js';
 import { decodeApiVersionsResponse, encodeApiVersionsRequest } from '../src/protocol/messages/index.js';
 import { NetworkError, NodeClient } from '../src/replication/NodeClient.js';
 import { armCrashPoint, disarmCrashPoints } from '../src/util/CrashBoundary.js';
@@ -540,6 +541,27 @@ describe('running out of file descriptors', () => {
       expect(child.exitCode).toBeNull();
     } finally {
       child.kill('SIGKILL');
+    }
+  });
+});
+
+describe('a request that fails inside the broker', () => {
+  it('is answered with the API error code (the controller cannot be reached), not a closed connection', async () => {
+    const cluster = await startCluster({ inMemory: true });
+    try {
+      const c = await RawClient.connect(cluster.bootstrapServers[0]!);
+      const init = () =>
+        c.request(22, 4, encodeInitProducerIdRequest, decodeInitProducerIdResponse, { transactionalId: null, transactionTimeoutMs: 60_000, producerId: -1, producerEpoch: -1 });
+      cluster.isolate(1); // no producer id block can be had from the controller
+      const refused = await init();
+      expect(refused.errorCode).toBe(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+      cluster.heal();
+      const ok = await init(); // same connection
+      expect(ok.errorCode).toBe(ErrorCode.NONE);
+      expect(ok.producerId).toBeGreaterThanOrEqual(0);
+      c.close();
+    } finally {
+      await cluster.close();
     }
   });
 });
