@@ -130,6 +130,19 @@ describe('parked fetches', () => {
     await Promise.all([parked, appended]);
   });
 
+  it('pipelined parked fetches: at most 64 are handed to the broker at once, reading stops at queued.max.requests (500)', async () => {
+    const c = await RawClient.connect(cluster.bootstrapServers[0]!);
+    const end = (await fetch(c, 'parked', 0)).responses[0]!.partitions[0]!.highWatermark;
+    const frames: Buffer[] = [];
+    for (let i = 0; i < 600; i++) frames.push(c.encodeRequest(FETCH, FETCH_VERSION, encodeFetchRequest, fetchRequest('parked', end, { maxWaitMs: 60_000 })));
+    c.writeRaw(Buffer.concat(frames));
+    const conn = serverSide(broker, c);
+    await vi.waitFor(() => expect(conn.isReadPaused).toBe(true));
+    expect(broker.replicaManager.parkedFetchCount).toBe(64);
+    c.close();
+    await vi.waitFor(() => expect(broker.replicaManager.parkedFetchCount).toBe(0));
+  });
+
   it('stopping the broker cancels its parked fetches', async () => {
     const c = await RawClient.connect(cluster.bootstrapServers[0]!);
     void fetch(c, 'parked', 1_000_000, { maxWaitMs: 60_000 }).catch(() => {});
