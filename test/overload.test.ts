@@ -467,6 +467,28 @@ describe('fetch caps', () => {
   });
 });
 
+describe('follower fetch caps', () => {
+  it('a follower asking for 2^31-1 bytes gets at most replica.fetch.max.bytes of a partition', async () => {
+    const CAP = 256 * 1024;
+    const cluster = await startCluster({ brokers: 2, inMemory: true, config: { 'replica.fetch.max.bytes': CAP } });
+    try {
+      await cluster.createTopic('replicated', { partitions: 1, replicationFactor: 2 });
+      const leader = cluster.leaderOf('replicated', 0);
+      const follower = leader === 1 ? 2 : 1;
+      const c = await RawClient.connect(cluster.bootstrapServers[leader - 1]!);
+      for (let i = 0; i < 16; i++) await produce(c, 'replicated', [Buffer.alloc(64 * 1024, i)]); // 1 MiB
+      const req = { ...fetchRequest('replicated', 0), replicaId: follower };
+      const res = await c.request(FETCH, FETCH_VERSION, encodeFetchRequest, decodeFetchResponse, req);
+      const records = res.responses[0]!.partitions[0]!.records!;
+      expect(records.length).toBeGreaterThan(CAP - 70 * 1024);
+      expect(records.length).toBeLessThanOrEqual(CAP);
+      c.close();
+    } finally {
+      await cluster.close();
+    }
+  });
+});
+
 describe('connection limits', () => {
   /** Whether the broker serves this connection (ApiVersions answered) or closes it. */
   async function served(c: RawClient): Promise<boolean> {
