@@ -143,6 +143,31 @@ describe('bad input', () => {
     expect(ok.errorCode).toBe(0);
   });
 
+  it('a good acks=-1 Produce followed by garbage in the same write is answered before the connection closes', async () => {
+    const before = segmentBytes().length;
+    const c = await RawClient.connect(bootstrap);
+    const frames: Buffer[] = [];
+    let closedAfter = -1;
+    const reply = c.nextFrame().then((f) => frames.push(f));
+    void c.closed.then(() => (closedAfter = frames.length));
+    const good = c.encodeRequest(0, 7, encodeProduceRequest, {
+      transactionalId: null,
+      acks: -1,
+      timeoutMs: 1000,
+      topicData: [{ name: 'victim', partitionData: [{ index: 0, records: batch(['before-garbage']) }] }],
+    });
+    c.writeRaw(Buffer.concat([good, Buffer.from([0xff, 0xff, 0xff, 0xf0, 1, 2, 3])]));
+    await c.closed;
+    await reply.catch(() => {});
+    expect(frames).toHaveLength(1);
+    expect(closedAfter).toBe(1);
+    const r = new Reader(frames[0]!);
+    expect(r.int32()).toBeGreaterThan(0); // correlation id
+    const res = decodeProduceResponse(r, 7);
+    expect(res.responses[0]!.partitionResponses[0]!.errorCode).toBe(0);
+    expect(segmentBytes().length).toBeGreaterThan(before); // stored once
+  });
+
   const closing: [string, (c: RawClient) => Buffer][] = [
     ['a frame larger than socket.request.max.bytes', () => Buffer.from([0x00, 0x10, 0x00, 0x01])],
     ['a negative frame size', () => Buffer.from([0xff, 0xff, 0xff, 0xf0])],

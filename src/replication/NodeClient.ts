@@ -1,7 +1,8 @@
 // A broker's own outbound Kafka-protocol connection to one node (the controller, or a leader it
 // replicates from): pipelined requests, responses matched in order, per-request timeouts, lazy
 // reconnects. `canReach` lets the cluster cut the link (isolate/heal) without closing sockets
-// from the outside.
+// from the outside. Connecting is bounded too (Kafka's socket.connection.setup.timeout.ms, and
+// the request's own timeout): a peer that accepts nothing fails the request, never hangs it.
 import net from 'node:net';
 import type { Logger } from '../logger.js';
 import { decodeResponseHeader, encodeRequestHeader, requestHeaderVersion, responseHeaderVersion } from '../protocol/messages/index.js';
@@ -22,10 +23,18 @@ interface Pending {
 
 /** Largest response we accept from a peer (a Fetch of many partitions stays well below). */
 const MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
+/** Kafka's socket.connection.setup.timeout.ms default. */
+const CONNECT_TIMEOUT_MS = 10_000;
+
+export interface NodeClientOptions {
+  /** Give up a connection attempt after this long (default 10 s). */
+  connectTimeoutMs?: number;
+}
 
 export class NodeClient {
   private socket: net.Socket | null = null;
   private connecting: Promise<net.Socket> | null = null;
+  private connectingSocket: net.Socket | null = null;
   private pending: Pending[] = [];
   private readonly frames = new FrameDecoder(4, MAX_RESPONSE_BYTES);
   private nextCorrelationId = 1;
@@ -37,6 +46,7 @@ export class NodeClient {
     private readonly clientId: string,
     private readonly log: Logger,
     private readonly canReach: () => boolean = () => true,
+    private readonly options: NodeClientOptions = {},
   ) {}
 
   async request<Req, Res>(
@@ -52,7 +62,7 @@ export class NodeClient {
       this.dropConnection(new NetworkError(`${this.host}:${this.port} is unreachable (isolated)`));
       throw new NetworkError(`${this.host}:${this.port} is unreachable (isolated)`);
     }
-    const socket = await this.connect();
+    const socket = await this.connectWithin(timeoutMs);
     if (this.closed || this.socket !== socket) throw new NetworkError(`connection to ${this.host}:${this.port} closed`);
     const correlationId = this.nextCorrelationId++;
     const w = new Writer(256);
@@ -71,19 +81,53 @@ export class NodeClient {
     });
   }
 
+  /** connect(), failing after timeoutMs (the attempt itself goes on for the next request). */
+  private connectWithin(timeoutMs: number): Promise<net.Socket> {
+    if (this.socket) return Promise.resolve(this.socket);
+    return new Promise<net.Socket>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new NetworkError(`connecting to ${this.host}:${this.port} timed out after ${timeoutMs} ms`)), timeoutMs);
+      this.connect().then(
+        (s) => {
+          clearTimeout(timer);
+          resolve(s);
+        },
+        (err: Error) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      );
+    });
+  }
+
   private connect(): Promise<net.Socket> {
     if (this.socket) return Promise.resolve(this.socket);
     if (this.connecting) return this.connecting;
-    this.connecting = new Promise<net.Socket>((resolve, reject) => {
+    const attempt: Promise<net.Socket> = new Promise<net.Socket>((resolve, reject) => {
       const s = net.connect({ host: this.host, port: this.port });
+      this.connectingSocket = s;
       s.setNoDelay(true);
+      const connectTimeoutMs = this.options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
+      const timer = setTimeout(() => {
+        s.destroy();
+        fail(new Error(`no connection after ${connectTimeoutMs} ms`));
+      }, connectTimeoutMs);
+      timer.unref();
       const fail = (err: Error) => {
-        this.connecting = null;
+        clearTimeout(timer);
+        if (this.connectingSocket === s) this.connectingSocket = null;
+        if (this.connecting === attempt) this.connecting = null;
         reject(new NetworkError(`cannot connect to ${this.host}:${this.port}: ${err.message}`));
       };
       s.once('error', fail);
       s.once('connect', () => {
+        clearTimeout(timer);
+        if (this.connectingSocket === s) this.connectingSocket = null;
         s.off('error', fail);
+        if (this.closed) {
+          s.destroy();
+          fail(new Error('client closed'));
+          return;
+        }
         this.connecting = null;
         this.socket = s;
         s.on('data', (d) => {
@@ -98,7 +142,8 @@ export class NodeClient {
         resolve(s);
       });
     });
-    return this.connecting;
+    this.connecting = attempt;
+    return attempt;
   }
 
   private onData(d: Buffer): void {
@@ -152,6 +197,7 @@ export class NodeClient {
 
   close(): void {
     this.closed = true;
+    this.connectingSocket?.destroy(new NetworkError('client closed'));
     this.dropConnection(new NetworkError('client closed'));
   }
 }

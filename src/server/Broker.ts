@@ -11,11 +11,13 @@ import { ControllerChannel } from '../replication/ControllerChannel.js';
 import { MetadataImage } from '../replication/MetadataImage.js';
 import { NodeClient } from '../replication/NodeClient.js';
 import { API_LIST, encodeUnsupportedApiVersions, type RequestContext } from './apis/index.js';
-import { Connection } from './Connection.js';
+import { Connection, connectionLimits } from './Connection.js';
+import { ConnectionQuotas } from './ConnectionQuotas.js';
 import { FaultInjector } from './FaultInjector.js';
 import { GroupCoordinator, settingsFrom } from './group/GroupCoordinator.js';
 import { GROUP_METADATA_TOPIC, offsetsTopicConfigs } from './group/GroupMetadataRecords.js';
 import { KafkaConfig, type Properties } from './KafkaConfig.js';
+import { MemoryPool } from './MemoryPool.js';
 import { MetadataCache } from './MetadataCache.js';
 import type { IsrProposal, Partition } from './Partition.js';
 import { ProducerIdManager } from './ProducerIdManager.js';
@@ -74,6 +76,8 @@ export class Broker {
   private loops: Promise<void>[] = [];
   private server: net.Server | null = null;
   private readonly connections = new Set<Connection>();
+  /** Kafka's memory pool for request bytes (queued.max.request.bytes), shared by all connections. */
+  requestPool = new MemoryPool(Number.POSITIVE_INFINITY);
   private readonly apis: RequestDispatcher<RequestContext>;
   private requestedPort: number;
   private boundPort = -1;
@@ -122,6 +126,11 @@ export class Broker {
     });
   }
 
+  /** The open client connections (gauges for tests). */
+  get clientConnections(): ReadonlySet<Connection> {
+    return this.connections;
+  }
+
   get port(): number {
     return this.boundPort;
   }
@@ -148,9 +157,17 @@ export class Broker {
 
   /** Listen, register with the controller, catch up with the metadata; resolves once serving unfenced. */
   async start(): Promise<void> {
-    const maxRequest = this.config.int('socket.request.max.bytes');
+    const poolBytes = this.config.int('queued.max.request.bytes');
+    this.requestPool = new MemoryPool(poolBytes < 0 ? Number.POSITIVE_INFINITY : poolBytes);
+    const limits = connectionLimits(this.config, this.requestPool);
+    const netLog = this.log.child('net');
+    const quotas = new ConnectionQuotas(this.config.int('max.connections'), this.config.int('max.connections.per.ip'), netLog);
     const server = net.createServer((socket) => {
-      const conn = new Connection(socket, this.apis, maxRequest, this.log.child('net'), (c) => this.connections.delete(c));
+      if (!quotas.admit(socket)) return;
+      const conn = new Connection(socket, this.apis, limits, netLog, (c) => {
+        quotas.release(c.socket);
+        this.connections.delete(c);
+      });
       this.connections.add(conn);
     });
     await new Promise<void>((resolve, reject) => {
@@ -160,6 +177,8 @@ export class Broker {
         resolve();
       });
     });
+    // EMFILE/ENFILE on accept arrive here: that connection is refused (libuv closes it), the
+    // listener and every other connection go on.
     server.on('error', (err) => this.log.error(`listener error: ${err.message}`));
     this.server = server;
     this.boundPort = (server.address() as net.AddressInfo).port;

@@ -22,6 +22,17 @@ const BROKER_CONFIGS: Record<string, BrokerConfigDef> = {
   'default.replication.factor': { kind: 'int', default: '1' },
   'min.insync.replicas': { kind: 'int', default: '1' },
   'socket.request.max.bytes': { kind: 'int', default: String(100 * 1024 * 1024) },
+  // Kafka: -1 (unbounded). minikafka bounds request memory by default: per connection and, as
+  // Kafka's memory pool, across all connections (a frame is admitted alone when the pool is empty).
+  'queued.max.request.bytes': { kind: 'long', default: String(200 * 1024 * 1024) },
+  // Kafka's broker-wide request queue length, applied per connection here.
+  'queued.max.requests': { kind: 'int', default: '500' },
+  'connections.max.idle.ms': { kind: 'long', default: '600000' },
+  'max.connections': { kind: 'int', default: '2147483647' },
+  'max.connections.per.ip': { kind: 'int', default: '2147483647' },
+  'fetch.max.bytes': { kind: 'int', default: String(55 * 1024 * 1024) },
+  'replica.fetch.max.bytes': { kind: 'int', default: String(1024 * 1024) },
+  'replica.fetch.response.max.bytes': { kind: 'int', default: String(10 * 1024 * 1024) },
   'message.max.bytes': { kind: 'int', default: '1048588' },
   'log.segment.bytes': { kind: 'int', default: String(1024 * 1024 * 1024) },
   'log.roll.ms': { kind: 'long', default: '' },

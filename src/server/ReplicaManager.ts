@@ -11,6 +11,7 @@ import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import type { MetadataImage, TopicImage } from '../replication/MetadataImage.js';
 import type { NodeClient } from '../replication/NodeClient.js';
 import { ReplicaFetcher } from '../replication/ReplicaFetcher.js';
+import { crashPoint, guarded } from '../util/CrashBoundary.js';
 import { effectiveTopicConfigs, type KafkaConfig } from './KafkaConfig.js';
 import { Partition, type IsrProposal } from './Partition.js';
 import type { Time } from '../util/Time.js';
@@ -41,6 +42,10 @@ export interface FetchParams {
   minBytes: number;
   maxBytes: number;
   partitions: FetchPartitionRequest[];
+  /** false: no first batch past maxBytes (the connection has no room for more answers). */
+  minOneBatch?: boolean;
+  /** Aborts when the request's connection closes: a parked fetch is then cancelled. */
+  signal?: AbortSignal;
 }
 
 export interface ReplicaManagerHost {
@@ -67,6 +72,8 @@ export class ReplicaManager {
   private readonly fetchers = new Map<number, ReplicaFetcher>();
   private cleanedOrphans = false;
   private image: MetadataImage | null = null;
+  /** Cancel functions of the parked fetches. */
+  private readonly parkedFetches = new Set<() => void>();
 
   /** One proposer for every partition (a closure per partition would keep its creating scope alive). */
   private readonly proposeIsr = (p: Partition, proposal: IsrProposal): void => this.host.proposeIsr(p, proposal);
@@ -231,6 +238,7 @@ export class ReplicaManager {
 
   /** Stop replicating and close every log (flushing unless `crash`). */
   async close(crash = false): Promise<void> {
+    for (const cancel of [...this.parkedFetches]) cancel();
     await Promise.all([...this.fetchers.values()].map((f) => f.stop()));
     this.fetchers.clear();
     for (const p of this.allPartitions()) {
@@ -243,10 +251,14 @@ export class ReplicaManager {
   /**
    * Kafka's fetchMessages: read what is there; if it is less than minBytes, park until an
    * append (or a high watermark move) on one of the partitions brings enough, or maxWaitMs passes.
+   * A parked fetch's timer and rechecks run in the crash boundary: a throw answers that fetch
+   * with UNKNOWN_SERVER_ERROR. It is cancelled (answered with no records) when `params.signal`
+   * aborts (its connection closed) or the broker stops, so no timer outlives it.
    */
   fetchMessages(params: FetchParams): Promise<FetchPartitionResult[]> | FetchPartitionResult[] {
     const first = this.readFromLocalLogs(params, true);
     if (params.maxWaitMs <= 0 || first.satisfied) return first.results;
+    if (params.signal?.aborted) return first.results;
     return new Promise((resolve) => {
       const unwatch: (() => void)[] = [];
       let done = false;
@@ -255,22 +267,38 @@ export class ReplicaManager {
         done = true;
         clearTimeout(timer);
         for (const u of unwatch) u();
+        this.parkedFetches.delete(cancel);
+        params.signal?.removeEventListener('abort', cancel);
         resolve(results);
       };
-      const timer = setTimeout(() => finish(this.readFromLocalLogs(params).results), params.maxWaitMs);
-      const recheck = () => {
-        // Defer so that one produce request appending to several partitions is seen whole.
-        setImmediate(() => {
-          if (done) return;
-          const again = this.readFromLocalLogs(params);
-          if (again.satisfied) finish(again.results);
-        });
-      };
+      const cancel = () => finish(first.results);
+      const failed = () => finish(errorResults(params, ErrorCode.UNKNOWN_SERVER_ERROR));
+      const timer = setTimeout(
+        guarded(this.log, 'parked fetch expiry', () => {
+          crashPoint('fetch.expire');
+          finish(this.readFromLocalLogs(params).results);
+        }, failed),
+        params.maxWaitMs,
+      );
+      const recheck = guarded(this.log, 'parked fetch recheck', () => {
+        if (done) return;
+        const again = this.readFromLocalLogs(params);
+        if (again.satisfied) finish(again.results);
+      }, failed);
+      // Defer so that one produce request appending to several partitions is seen whole.
+      const onAppend = () => void setImmediate(recheck);
       for (const req of params.partitions) {
         const p = this.getPartition(req.topic, req.partition);
-        if (p) unwatch.push(p.watch(recheck));
+        if (p) unwatch.push(p.watch(onAppend));
       }
+      this.parkedFetches.add(cancel);
+      params.signal?.addEventListener('abort', cancel, { once: true });
     });
+  }
+
+  /** Fetches waiting for data (a gauge for tests and overload checks). */
+  get parkedFetchCount(): number {
+    return this.parkedFetches.size;
   }
 
   /** One pass over the partitions; `firstPass` records a follower's fetch offsets (once per request). */
@@ -310,7 +338,7 @@ export class ReplicaManager {
       const maxOffset = follower ? p.log.logEndOffset : p.highWatermark;
       const limit = Math.max(0, Math.min(req.partitionMaxBytes, remaining));
       // Kafka returns at least one whole batch for the first partition with data, even past max.bytes.
-      const minOneMessage = bytes === 0;
+      const minOneMessage = bytes === 0 && params.minOneBatch !== false;
       if (limit === 0 && !minOneMessage) return { errorCode: ErrorCode.NONE, ...base, records: null };
       const { records } = p.log.read(req.fetchOffset, limit, maxOffset, minOneMessage);
       if (records) {
@@ -319,6 +347,11 @@ export class ReplicaManager {
       }
       return { errorCode: ErrorCode.NONE, ...base, records };
     });
-    return { results, satisfied: anyError || bytes >= params.minBytes || bytes >= params.maxBytes };
+    // (bytes > 0: a fetch granted no room at all still waits for data rather than spinning.)
+    return { results, satisfied: anyError || bytes >= params.minBytes || (bytes > 0 && bytes >= params.maxBytes) };
   }
+}
+
+function errorResults(params: FetchParams, errorCode: number): FetchPartitionResult[] {
+  return params.partitions.map(() => ({ errorCode, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, records: null }));
 }

@@ -4,9 +4,12 @@
 // closes the connection with a logged reason, except ApiVersions, which answers any version
 // it does not know with a v0-shaped UNSUPPORTED_VERSION reply (so clients can fall back).
 // A body that does not decode closes the connection too (Kafka's InvalidRequestException).
+// A handler that fails is answered with the API's error code where the API has an error shape
+// (`errorResponse`), and closes the connection only where it has none.
 // Brokers and the controller each run one over their own list of APIs.
 import type { Logger } from '../logger.js';
-import { KafkaError, errorName } from '../protocol/errors.js';
+import { ErrorCode, KafkaError, errorName } from '../protocol/errors.js';
+import { NetworkError } from '../replication/NodeClient.js';
 import { decodeRequestHeader, encodeResponseHeader } from '../protocol/messages/index.js';
 import { Reader, Writer } from '../protocol/primitives.js';
 import { NO_RESPONSE, type Api, type BaseContext } from './apis/Api.js';
@@ -62,11 +65,23 @@ export class RequestDispatcher<Ctx extends BaseContext> implements FrameHandler 
       return { kind: 'response', chunks: this.encode(api, apiVersion, correlationId, flexible, res) };
     };
     const fail = (err: unknown): Reply => {
-      if (err instanceof KafkaError) {
-        return { kind: 'close', reason: `${api.name} v${apiVersion} failed with ${errorName(err.code)}: ${err.message}` };
+      // Kafka answers a failed request with the API's error code wherever the API has one:
+      // its own KafkaError code, REQUEST_TIMED_OUT when a broker-to-broker request failed,
+      // UNKNOWN_SERVER_ERROR for anything else. Only an API without an error shape closes.
+      const code =
+        err instanceof KafkaError ? err.code : err instanceof NetworkError ? ErrorCode.REQUEST_TIMED_OUT : ErrorCode.UNKNOWN_SERVER_ERROR;
+      if (!(err instanceof KafkaError) && !(err instanceof NetworkError)) {
+        log.error(`${api.name} v${apiVersion} handler crashed: ${(err as Error).stack ?? String(err)}`);
       }
-      log.error(`${api.name} v${apiVersion} handler crashed: ${(err as Error).stack ?? String(err)}`);
-      return { kind: 'close', reason: `${api.name} v${apiVersion} internal error: ${(err as Error).message}` };
+      if (api.errorResponse) {
+        log.info(`${api.name} v${apiVersion} #${correlationId} answered ${errorName(code)}: ${(err as Error).message}`);
+        try {
+          return finish(api.errorResponse(request, code, apiVersion));
+        } catch (again) {
+          log.error(`${api.name} v${apiVersion} error response failed: ${(again as Error).message}`);
+        }
+      }
+      return { kind: 'close', reason: `${api.name} v${apiVersion} failed with ${errorName(code)}: ${(err as Error).message}` };
     };
     log.debug(`${api.name} v${apiVersion} #${correlationId} from ${ctx.clientId ?? '-'} on ${conn.id}`);
     const faults = this.opts.faults;

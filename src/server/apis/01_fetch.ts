@@ -4,7 +4,10 @@
 // session". Consumers get whole batches from the fetch offset up to the high watermark;
 // followers up to the log end offset, their fetch offset advancing the high watermark, or
 // the diverging epoch when their last fetched epoch ends before their fetch offset.
-// At least one batch even past max_bytes, partition_max_bytes per partition.
+// At least one batch even past max_bytes, partition_max_bytes per partition. Whatever a client
+// asks, a response holds at most the broker's fetch.max.bytes (consumers) or
+// replica.fetch.response.max.bytes with replica.fetch.max.bytes per partition (followers), and
+// only what is actually read is allocated.
 // If fewer than min_bytes are available the request waits up to max_wait_ms for appends.
 // last_stable_offset = high watermark and no aborted transactions (no transactions yet).
 // A topic may appear several times in one request (kafkajs does that); each entry is
@@ -29,6 +32,10 @@ export const fetchApi = defineApi(
   async (ctx, req) => {
     // v13+ names topics by id; an id we do not know is UNKNOWN_TOPIC_ID.
     const names = req.topics.map((t) => (ctx.apiVersion >= 13 ? (ctx.broker.metadata.getById(t.topicId.toString('hex'))?.name ?? null) : t.topic));
+    const follower = req.replicaId >= 0;
+    const config = ctx.broker.config;
+    const partitionCap = follower ? config.int('replica.fetch.max.bytes') : Number.POSITIVE_INFINITY;
+    const responseCap = follower ? config.int('replica.fetch.response.max.bytes') : config.int('fetch.max.bytes');
     const partitions: FetchPartitionRequest[] = [];
     req.topics.forEach((t, ti) => {
       const name = names[ti];
@@ -38,18 +45,24 @@ export const fetchApi = defineApi(
           topic: name,
           partition: p.partition,
           fetchOffset: int64ForComparison(p.fetchOffset), // past ±(2^53-1): ±Infinity, out of range like Kafka
-          partitionMaxBytes: p.partitionMaxBytes,
+          partitionMaxBytes: Math.min(p.partitionMaxBytes, partitionCap),
           currentLeaderEpoch: p.currentLeaderEpoch,
           lastFetchedEpoch: p.lastFetchedEpoch,
         });
       }
     });
+    // Pipelined fetches on one connection share its bound on answers not yet read: one granted
+    // no room at all gets no records (not even Kafka's first batch) until the client reads.
+    const wanted = Math.max(0, Math.min(req.maxBytes, responseCap));
+    const maxBytes = ctx.conn.reserveResponseBytes(wanted);
     const results = await ctx.broker.replicaManager.fetchMessages({
       replicaId: req.replicaId,
       maxWaitMs: Math.min(Math.max(req.maxWaitMs, 0), MAX_WAIT_CAP_MS),
       minBytes: req.minBytes,
-      maxBytes: req.maxBytes,
+      maxBytes,
+      minOneBatch: maxBytes > 0 || wanted === 0,
       partitions,
+      signal: ctx.conn.closeSignal,
     });
     let i = 0;
     const responses: FetchResponse['responses'] = req.topics.map((t, ti) => ({
