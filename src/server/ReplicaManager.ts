@@ -14,7 +14,7 @@ import { ReplicaFetcher } from '../replication/ReplicaFetcher.js';
 import { crashPoint, guarded } from '../util/CrashBoundary.js';
 import { effectiveTopicConfigs, type KafkaConfig } from './KafkaConfig.js';
 import { Partition, type IsrProposal } from './Partition.js';
-import type { Time } from '../util/Time.js';
+import { SYSTEM_TIME, type Time } from '../util/Time.js';
 import { contain, detach } from '../util/CrashBoundary.js';
 
 export interface FetchPartitionRequest {
@@ -78,6 +78,10 @@ export class ReplicaManager {
   /** One proposer for every partition (a closure per partition would keep its creating scope alive). */
   private readonly proposeIsr = (p: Partition, proposal: IsrProposal): void => this.host.proposeIsr(p, proposal);
 
+  private get time(): Time {
+    return this.host.time ?? SYSTEM_TIME;
+  }
+
   constructor(
     private readonly host: ReplicaManagerHost,
     private readonly log: Logger,
@@ -99,7 +103,7 @@ export class ReplicaManager {
    */
   applyMetadata(image: MetadataImage, caughtUp: boolean): void {
     this.image = image;
-    const now = Date.now();
+    const now = this.time.now();
     const local = this.host.nodeId;
     const wanted = new Set<string>();
     for (const t of image.topics.values()) {
@@ -265,7 +269,7 @@ export class ReplicaManager {
       const finish = (results: FetchPartitionResult[]) => {
         if (done) return;
         done = true;
-        clearTimeout(timer);
+        this.time.clear(timer);
         for (const u of unwatch) u();
         this.parkedFetches.delete(cancel);
         params.signal?.removeEventListener('abort', cancel);
@@ -273,7 +277,7 @@ export class ReplicaManager {
       };
       const cancel = () => finish(first.results);
       const failed = () => finish(errorResults(params, ErrorCode.UNKNOWN_SERVER_ERROR));
-      const timer = setTimeout(
+      const timer = this.time.setTimeout(
         guarded(this.log, 'parked fetch expiry', () => {
           crashPoint('fetch.expire');
           finish(this.readFromLocalLogs(params).results);
@@ -304,7 +308,7 @@ export class ReplicaManager {
   /** One pass over the partitions; `firstPass` records a follower's fetch offsets (once per request). */
   private readFromLocalLogs(params: FetchParams, firstPass = false): { results: FetchPartitionResult[]; satisfied: boolean } {
     const follower = params.replicaId >= 0;
-    const now = Date.now();
+    const now = this.time.now();
     let remaining = params.maxBytes;
     let bytes = 0;
     let anyError = false;
