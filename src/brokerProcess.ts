@@ -2,7 +2,7 @@
 // `minikafka --process-per-broker`): options as JSON in argv[2], control over the IPC channel.
 import { createLogger } from './logger.js';
 import { Broker, type BrokerOptions } from './server/Broker.js';
-import { FaultInjector, type FaultRule } from './server/FaultInjector.js';
+import { FaultInjector, type FaultRule } from './network/FaultInjector.js';
 
 export type BrokerProcessOptions = Omit<BrokerOptions, 'faults' | 'canReach'>;
 

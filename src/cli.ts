@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { startCluster, type Cluster } from './cluster.js';
 import { createLogger, setLogLevel } from './logger.js';
 import { parseDuration, runNemesis } from './nemesis/index.js';
-import { ConfigError, KafkaConfig, type Properties } from './server/KafkaConfig.js';
+import { ConfigError, KafkaConfig, type Properties } from './common/KafkaConfig.js';
 
 const HELP = `Usage: minikafka [options]
 

@@ -10,8 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { createLogger } from './logger.js';
 import { Controller } from './replication/Controller.js';
 import { Broker } from './server/Broker.js';
-import { FaultInjector, type FaultRule } from './server/FaultInjector.js';
-import type { Properties } from './server/KafkaConfig.js';
+import { FaultInjector, type FaultRule } from './network/FaultInjector.js';
+import type { Properties } from './common/KafkaConfig.js';
 import type { BrokerProcessCommand, BrokerProcessEvent, BrokerProcessOptions } from './brokerProcess.js';
 
 export interface ClusterOptions {

@@ -3,7 +3,7 @@ export { startCluster } from './cluster.js';
 export type { Cluster, ClusterOptions, CreateTopicOptions } from './cluster.js';
 export { Broker } from './server/Broker.js';
 export type { BrokerOptions } from './server/Broker.js';
-export type { FaultAction, FaultRule } from './server/FaultInjector.js';
+export type { FaultAction, FaultRule } from './network/FaultInjector.js';
 export { ErrorCode } from './protocol/errors.js';
 export * from './producer/index.js';
 export { runNemesis } from './nemesis/index.js';

@@ -12,12 +12,12 @@ import { decodeFetchResponse, defaultFetchRequest, encodeFetchRequest, type Fetc
 import { decodeProduceResponse, decodeResponseHeader, encodeMetadataRequest, encodeProduceRequest } from '../src/protocol/messages/index.js';
 import { encodeRecordBatch } from '../src/protocol/recordBatch.js';
 import type { Broker } from '../src/server/Broker.js';
-import type { Connection } from '../src/server/Connection.js';
+import type { Connection } from '../src/network/Connection.js';
 import { createLogger } from '../src/logger.js';
-import { FrameDecoder } from '../src/protocol/FrameDecoder.js';
+import { FrameDecoder } from '../src/network/FrameDecoder.js';
 import { decodeInitProducerIdResponse, encodeInitProducerIdRequest } from '../src/protocol/messages/InitProducerId.js';
 import { decodeApiVersionsResponse, encodeApiVersionsRequest } from '../src/protocol/messages/index.js';
-import { NetworkError, NodeClient } from '../src/replication/NodeClient.js';
+import { NetworkError, NodeClient } from '../src/network/NodeClient.js';
 import { armCrashPoint, disarmCrashPoints } from '../src/util/CrashBoundary.js';
 import { Reader } from '../src/protocol/primitives.js';
 import { RawClient } from './support/RawClient.js';

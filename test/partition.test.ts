@@ -7,7 +7,7 @@ import { UnifiedLog } from '../src/log/UnifiedLog.js';
 import { ErrorCode } from '../src/protocol/errors.js';
 import * as RB from '../src/protocol/recordBatch.js';
 import type { PartitionState } from '../src/replication/MetadataImage.js';
-import { truncationOffset } from '../src/replication/ReplicaFetcher.js';
+import { truncationOffset } from '../src/server/ReplicaFetcher.js';
 import { Partition, type IsrProposal } from '../src/server/Partition.js';
 import { MockTime } from '../src/util/Time.js';
 

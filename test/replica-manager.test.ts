@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../src/protocol/errors.js';
 import * as RB from '../src/protocol/recordBatch.js';
 import { MetadataImage } from '../src/replication/MetadataImage.js';
-import { KafkaConfig } from '../src/server/KafkaConfig.js';
+import { KafkaConfig } from '../src/common/KafkaConfig.js';
 import type { IsrProposal } from '../src/server/Partition.js';
 import { ReplicaManager, type FetchPartitionResult } from '../src/server/ReplicaManager.js';
 import { MockTime } from '../src/util/Time.js';

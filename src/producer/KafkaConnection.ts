@@ -1,7 +1,7 @@
 // One TCP connection to one broker: connect, ApiVersions v3 handshake (falling back to the
 // version the broker's UNSUPPORTED_VERSION answer names), correlation ids, pipelined requests
 // answered in order, a request timeout per request, requests written corked from Writer chunks.
-import { FrameDecoder } from '../protocol/FrameDecoder.js';
+import { FrameDecoder } from '../network/FrameDecoder.js';
 import net from 'node:net';
 import { decodeApiVersionsResponse, encodeApiVersionsRequest } from '../protocol/messages/ApiVersions.js';
 import { encodeRequestHeader, requestHeaderVersion, responseHeaderVersion } from '../protocol/messages/index.js';

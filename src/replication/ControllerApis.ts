@@ -4,7 +4,7 @@
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import * as M from '../protocol/messages/index.js';
 import { int64ForComparison } from '../protocol/primitives.js';
-import { defineApi, type Api, type BaseContext } from '../server/apis/Api.js';
+import { defineApi, type Api, type BaseContext } from '../network/Api.js';
 import type { Controller } from './Controller.js';
 
 export interface ControllerContext extends BaseContext {

@@ -3,7 +3,7 @@
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import * as M from '../protocol/messages/index.js';
 import { METADATA_TOPIC } from './Controller.js';
-import type { NodeClient } from './NodeClient.js';
+import type { NodeClient } from '../network/NodeClient.js';
 
 const TIMEOUT_MS = 10_000;
 

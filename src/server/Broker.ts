@@ -7,22 +7,23 @@ import net from 'node:net';
 import { createLogger, type Logger } from '../logger.js';
 import { ErrorCode, errorName, KafkaError } from '../protocol/errors.js';
 import type * as M from '../protocol/messages/index.js';
+import type { BrokerToController } from '../replication/BrokerToController.js';
 import { ControllerChannel } from '../replication/ControllerChannel.js';
 import { MetadataImage } from '../replication/MetadataImage.js';
-import { NodeClient } from '../replication/NodeClient.js';
+import { NodeClient } from '../network/NodeClient.js';
 import { API_LIST, encodeUnsupportedApiVersions, type RequestContext } from './apis/index.js';
-import { Connection, connectionLimits } from './Connection.js';
-import { ConnectionQuotas } from './ConnectionQuotas.js';
-import { FaultInjector } from './FaultInjector.js';
+import { Connection, connectionLimits } from '../network/Connection.js';
+import { ConnectionQuotas } from '../network/ConnectionQuotas.js';
+import { FaultInjector } from '../network/FaultInjector.js';
 import { GroupCoordinator, settingsFrom } from './group/GroupCoordinator.js';
 import { GROUP_METADATA_TOPIC, offsetsTopicConfigs } from './group/GroupMetadataRecords.js';
-import { KafkaConfig, type Properties } from './KafkaConfig.js';
-import { MemoryPool } from './MemoryPool.js';
+import { KafkaConfig, type Properties } from '../common/KafkaConfig.js';
+import { MemoryPool } from '../network/MemoryPool.js';
 import { MetadataCache } from './MetadataCache.js';
 import type { IsrProposal, Partition } from './Partition.js';
 import { ProducerIdManager } from './ProducerIdManager.js';
 import { ReplicaManager } from './ReplicaManager.js';
-import { RequestDispatcher } from './RequestDispatcher.js';
+import { RequestDispatcher } from '../network/RequestDispatcher.js';
 import { contain, crashPoint, detach, guarded } from '../util/CrashBoundary.js';
 import { SYSTEM_TIME, type Time, type TimerHandle } from '../util/Time.js';
 
@@ -68,7 +69,7 @@ export class Broker {
   readonly time: Time;
   private readonly canReach: (to: number) => boolean;
   private readonly controllerAddress: { host: string; port: number };
-  private controller: ControllerChannel | null = null;
+  private controller: BrokerToController | null = null;
   private brokerEpoch = -1;
   private fenced = true;
   private running = false;
@@ -143,7 +144,7 @@ export class Broker {
     return this.fenced;
   }
 
-  private controllerChannel(): ControllerChannel {
+  private controllerChannel(): BrokerToController {
     if (!this.controller) throw new KafkaError(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'broker is not running');
     return this.controller;
   }

@@ -1,6 +1,5 @@
 // A broker's read-only view of the cluster metadata (Kafka's MetadataCache), over the image it
 // replays from the controller's metadata log.
-import { randomUUID } from 'node:crypto';
 import type { MetadataImage, PartitionState, TopicImage } from '../replication/MetadataImage.js';
 
 export interface TopicMetadata {
@@ -9,21 +8,6 @@ export interface TopicMetadata {
   topicId: string;
   partitions: number;
   configs: Record<string, string>;
-}
-
-const LEGAL_TOPIC = /^[a-zA-Z0-9._-]+$/;
-
-/** Kafka's topic name rules; returns a reason or null. */
-export function invalidTopicName(name: string): string | null {
-  if (name.length === 0) return 'topic name is empty';
-  if (name === '.' || name === '..') return `topic name cannot be '.' or '..'`;
-  if (name.length > 249) return 'topic name is longer than 249 characters';
-  if (!LEGAL_TOPIC.test(name)) return `topic name '${name}' has characters other than ASCII alphanumerics, '.', '_' and '-'`;
-  return null;
-}
-
-export function newTopicId(): string {
-  return randomUUID().replaceAll('-', '');
 }
 
 function view(t: TopicImage): TopicMetadata {

@@ -7,7 +7,7 @@
 import { Controller } from '../../src/replication/Controller.js';
 import * as M from '../../src/protocol/messages/index.js';
 import { Broker } from '../../src/server/Broker.js';
-import type { Properties } from '../../src/server/KafkaConfig.js';
+import type { Properties } from '../../src/common/KafkaConfig.js';
 import type { MockTime } from '../../src/util/Time.js';
 import type { RawClient } from './RawClient.js';
 

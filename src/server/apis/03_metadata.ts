@@ -10,7 +10,8 @@ import { decodeMetadataRequest, encodeMetadataResponse, MetadataApi } from '../.
 import type { MetadataResponse } from '../../protocol/messages/Metadata.js';
 import type { Broker } from '../Broker.js';
 import { GROUP_METADATA_TOPIC } from '../group/GroupMetadataRecords.js';
-import { invalidTopicName, type TopicMetadata } from '../MetadataCache.js';
+import { invalidTopicName } from '../../common/Topic.js';
+import type { TopicMetadata } from '../MetadataCache.js';
 import { defineApi } from './Api.js';
 
 type TopicResult = MetadataResponse['topics'][number];

@@ -9,7 +9,7 @@ import { Writer } from '../../protocol/primitives.js';
 import { defineApi } from './Api.js';
 import { API_LIST } from './index.js';
 
-import { API_VERSIONS_KEY } from '../RequestDispatcher.js';
+import { API_VERSIONS_KEY } from '../../network/RequestDispatcher.js';
 const MIN = 0;
 const MAX = 3;
 

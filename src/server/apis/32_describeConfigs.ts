@@ -4,7 +4,7 @@
 import { ErrorCode } from '../../protocol/errors.js';
 import { decodeDescribeConfigsRequest, DescribeConfigsApi, encodeDescribeConfigsResponse } from '../../protocol/messages/DescribeConfigs.js';
 import type { DescribeConfigsResponse } from '../../protocol/messages/DescribeConfigs.js';
-import { configTypeCode } from '../KafkaConfig.js';
+import { configTypeCode } from '../../common/KafkaConfig.js';
 import { defineApi } from './Api.js';
 import { ConfigResourceType, ConfigSource, topicConfigEntries } from './configSources.js';
 

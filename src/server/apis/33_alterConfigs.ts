@@ -3,7 +3,7 @@
 // not supported (INVALID_REQUEST). validate_only checks without applying.
 import { AlterConfigsApi, decodeAlterConfigsRequest, encodeAlterConfigsResponse } from '../../protocol/messages/AlterConfigs.js';
 import type { AlterConfigsResponse } from '../../protocol/messages/AlterConfigs.js';
-import { validateTopicConfig } from '../KafkaConfig.js';
+import { validateTopicConfig } from '../../common/KafkaConfig.js';
 import { defineApi } from './Api.js';
 import { alterTopicConfigs } from './configSources.js';
 

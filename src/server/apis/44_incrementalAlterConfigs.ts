@@ -6,7 +6,7 @@ import {
   IncrementalAlterConfigsApi,
 } from '../../protocol/messages/IncrementalAlterConfigs.js';
 import type { IncrementalAlterConfigsResponse } from '../../protocol/messages/IncrementalAlterConfigs.js';
-import { applyConfigOp, validateTopicConfig } from '../KafkaConfig.js';
+import { applyConfigOp, validateTopicConfig } from '../../common/KafkaConfig.js';
 import { defineApi } from './Api.js';
 import { alterTopicConfigs } from './configSources.js';
 

@@ -1,6 +1,6 @@
 // Shared by the config APIs: Kafka's ConfigSource codes and resource types.
 import { ErrorCode } from '../../protocol/errors.js';
-import { effectiveTopicConfigs } from '../KafkaConfig.js';
+import { effectiveTopicConfigs } from '../../common/KafkaConfig.js';
 import type { Broker } from '../Broker.js';
 import type { TopicMetadata } from '../MetadataCache.js';
 

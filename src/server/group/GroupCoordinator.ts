@@ -22,7 +22,7 @@ import type { Int64 } from '../../protocol/primitives.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { contain, crashPoint, detach, guarded } from '../../util/CrashBoundary.js';
 import { SYSTEM_TIME, type Time, type TimerHandle } from '../../util/Time.js';
-import type { KafkaConfig } from '../KafkaConfig.js';
+import type { KafkaConfig } from '../../common/KafkaConfig.js';
 import type { Partition } from '../Partition.js';
 import type { ClassicGroup, GroupState, JoinResult, Protocol, SyncResult } from './ClassicGroup.js';
 import { CoordinatorRuntime, codeOf, writeErrorCode, type CoordinatorHost, type CoordinatorNode, type CoordinatorShardHandler } from './CoordinatorRuntime.js';

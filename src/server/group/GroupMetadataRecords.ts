@@ -19,7 +19,7 @@
 // ±(2^53-1)), since OffsetFetch must hand back what was committed. The timestamps are numbers:
 // reading one beyond ±(2^53-1) throws, and so does writing one (never a wrapped value).
 import { Reader, Writer, type Int64 } from '../../protocol/primitives.js';
-import type { KafkaConfig } from '../KafkaConfig.js';
+import type { KafkaConfig } from '../../common/KafkaConfig.js';
 
 export const GROUP_METADATA_TOPIC = '__consumer_offsets';
 

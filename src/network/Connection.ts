@@ -19,8 +19,7 @@ import { setMaxListeners } from 'node:events';
 import type { Socket } from 'node:net';
 import type { Logger } from '../logger.js';
 import { contain, guarded } from '../util/CrashBoundary.js';
-import { FrameDecoder } from '../protocol/FrameDecoder.js';
-import type { KafkaConfig } from './KafkaConfig.js';
+import { FrameDecoder } from './FrameDecoder.js';
 import { MemoryPool, UNBOUNDED_POOL } from './MemoryPool.js';
 
 /** What the dispatcher returns for one request frame. */
@@ -51,8 +50,8 @@ export interface ConnectionLimits {
   pool?: MemoryPool;
 }
 
-/** A broker's connection limits from its config. */
-export function connectionLimits(config: KafkaConfig, pool: MemoryPool): ConnectionLimits {
+/** A broker's connection limits from its config (a KafkaConfig: network/ does not import common/). */
+export function connectionLimits(config: { int(name: string): number }, pool: MemoryPool): ConnectionLimits {
   return {
     pool,
     idleMs: config.int('connections.max.idle.ms'),

@@ -6,8 +6,8 @@
 import type { Logger } from '../logger.js';
 import { ErrorCode, errorName } from '../protocol/errors.js';
 import * as M from '../protocol/messages/index.js';
-import type { Partition } from '../server/Partition.js';
-import type { NodeClient } from './NodeClient.js';
+import type { Partition } from './Partition.js';
+import type { NodeClient } from '../network/NodeClient.js';
 import { crashPoint } from '../util/CrashBoundary.js';
 
 /**

@@ -9,10 +9,10 @@
 // Brokers and the controller each run one over their own list of APIs.
 import type { Logger } from '../logger.js';
 import { ErrorCode, KafkaError, errorName } from '../protocol/errors.js';
-import { NetworkError } from '../replication/NodeClient.js';
+import { NetworkError } from './NodeClient.js';
 import { decodeRequestHeader, encodeResponseHeader } from '../protocol/messages/index.js';
 import { Reader, Writer } from '../protocol/primitives.js';
-import { NO_RESPONSE, type Api, type BaseContext } from './apis/Api.js';
+import { NO_RESPONSE, type Api, type BaseContext } from './Api.js';
 import type { Connection, FrameHandler, Reply } from './Connection.js';
 import { requestTargets, type FaultInjector } from './FaultInjector.js';
 

@@ -6,7 +6,7 @@
 import net from 'node:net';
 import type { Logger } from '../logger.js';
 import { decodeResponseHeader, encodeRequestHeader, requestHeaderVersion, responseHeaderVersion } from '../protocol/messages/index.js';
-import { FrameDecoder } from '../protocol/FrameDecoder.js';
+import { FrameDecoder } from './FrameDecoder.js';
 import { Reader, Writer } from '../protocol/primitives.js';
 
 export class NetworkError extends Error {}
