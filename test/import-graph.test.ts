@@ -6,6 +6,11 @@
 // node). Edges come from every relative `import … from`, `export … from`, side-effect `import '…'`
 // and type-position `import('…')` in src/**/*.ts; the generated codecs in src/protocol/messages/
 // are skipped as importers (they import only protocol/primitives).
+//
+// Each folder says in its README.md what lives there and, on a `May import:` line, which nodes
+// it may import (backticked names, up to a "—"); an import outside that list fails here too, so
+// the notes cannot drift from the code. Files directly in src/ are entry points: only the cycle
+// check applies to them.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -140,6 +145,22 @@ function describeCycle(cycle: string[], edges: Edge[]): string {
   return `${cycle.join(' → ')}\n${hops.join('\n')}`;
 }
 
+/** The nodes a folder's README.md allows it to import, or a reason it cannot be read. */
+export function allowedImports(readme: string): Set<string> | string {
+  const at = readme.indexOf('May import:');
+  if (at < 0) return 'no "May import:" line';
+  const paragraph = readme.slice(at + 'May import:'.length).split(/\n\s*\n/)[0]!;
+  return new Set([...paragraph.split('—')[0]!.matchAll(/`([^`]+)`/g)].map((m) => m[1]!));
+}
+
+function folders(): string[] {
+  return fs
+    .readdirSync(SRC, { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
+}
+
 describe('import graph between src/ folders', () => {
   const edges = importEdges();
 
@@ -167,6 +188,29 @@ describe('import graph between src/ folders', () => {
     expect(cycles(g)).toEqual([['a', 'b', 'c', 'a']]);
     g.get('c')!.delete('a');
     expect(cycles(g)).toEqual([]);
+  });
+
+  it('reads a folder note', () => {
+    const note = allowedImports('# x\n\nStuff.\n\nMay import: `protocol`, `util`,\n`logger.ts` — never `server`.\n\nMore.');
+    expect(note).toEqual(new Set(['protocol', 'util', 'logger.ts']));
+    expect(allowedImports('May import: nothing outside this folder.')).toEqual(new Set());
+    expect(allowedImports('# x')).toBe('no "May import:" line');
+  });
+
+  it('each folder imports only what its README.md allows', () => {
+    const problems: string[] = [];
+    for (const folder of folders()) {
+      const file = path.join(SRC, folder, 'README.md');
+      const allowed = fs.existsSync(file) ? allowedImports(fs.readFileSync(file, 'utf8')) : 'no README.md';
+      if (typeof allowed === 'string') {
+        problems.push(`src/${folder}/: ${allowed}`);
+        continue;
+      }
+      for (const e of edges.filter((e) => e.from === folder && !allowed.has(e.to))) {
+        problems.push(`${e.file} imports ${e.specifier}, but src/${folder}/README.md does not allow \`${e.to}\``);
+      }
+    }
+    expect(problems).toEqual([]);
   });
 
   it('has no cycle between folders', () => {
