@@ -25,6 +25,8 @@ interface Edge {
   to: string;
   file: string;
   specifier: string;
+  /** The imported file, relative to src/, with its .ts name. */
+  target: string;
 }
 
 function sourceFiles(dir: string): string[] {
@@ -62,7 +64,7 @@ function importEdges(): Edge[] {
       if (path.relative(SRC, target).startsWith('..')) continue;
       const from = nodeOf(file);
       const to = nodeOf(target);
-      if (from !== to) edges.push({ from, to, file: path.relative(SRC, file), specifier });
+      if (from !== to) edges.push({ from, to, file: path.relative(SRC, file), specifier, target: path.relative(SRC, target).replace(/\.js$/, '.ts') });
     }
   }
   return edges;
@@ -211,6 +213,13 @@ describe('import graph between src/ folders', () => {
       }
     }
     expect(problems).toEqual([]);
+  });
+
+  it('the broker reaches the controller only through replication/BrokerToController', () => {
+    const controllerClasses = ['replication/Controller.ts', 'replication/ControllerApis.ts'].map((f) => f.split('/').join(path.sep));
+    const direct = edges.filter((e) => e.from === 'server' && controllerClasses.includes(e.target)).map((e) => `${e.file} → ${e.specifier}`);
+    expect(edges.some((e) => e.from === 'server' && e.target === path.join('replication', 'BrokerToController.ts'))).toBe(true);
+    expect(direct).toEqual([]);
   });
 
   it('has no cycle between folders', () => {
