@@ -8,7 +8,7 @@ import { createLogger, type Logger } from '../logger.js';
 import { ErrorCode, errorName, KafkaError } from '../protocol/errors.js';
 import type * as M from '../protocol/messages/index.js';
 import { ControllerChannel } from '../replication/ControllerChannel.js';
-import { MetadataImage } from '../replication/MetadataImage.js';
+import { MetadataDelta, MetadataImage } from '../replication/MetadataImage.js';
 import { NodeClient } from '../replication/NodeClient.js';
 import { API_LIST, encodeUnsupportedApiVersions, type RequestContext } from './apis/index.js';
 import { Connection } from './Connection.js';
@@ -21,7 +21,7 @@ import type { IsrProposal, Partition } from './Partition.js';
 import { ProducerIdManager } from './ProducerIdManager.js';
 import { ReplicaManager } from './ReplicaManager.js';
 import { RequestDispatcher } from './RequestDispatcher.js';
-import { contain, crashPoint, detach, guarded } from '../util/CrashBoundary.js';
+import { crashPoint, detach, guarded } from '../util/CrashBoundary.js';
 import { SYSTEM_TIME, type Time, type TimerHandle } from '../util/Time.js';
 
 export interface BrokerOptions {
@@ -76,8 +76,8 @@ export class Broker {
   private requestedPort: number;
   private boundPort = -1;
   private timer: TimerHandle | null = null;
-  /** The image moved but applying it to the partitions failed: retried before the next fetch. */
-  private metadataApplyPending = false;
+  /** What the image has that the partitions do not yet (deltas merged until one pass applies them all). */
+  private pendingDelta: MetadataDelta | null = null;
   private lastRetentionCheck = 0;
   private readonly metadataWaiters = new Set<() => void>();
   private offsetsTopicCreation: Promise<number> | null = null;
@@ -198,10 +198,12 @@ export class Broker {
         if (!this.running) return;
         if (errorCode !== ErrorCode.NONE) throw new KafkaError(errorCode, 'metadata fetch failed');
         if (records && records.length > 0) {
-          this.image.applyBatches(records);
-          this.metadataApplyPending = true;
+          const delta = new MetadataDelta();
+          this.image.applyBatches(records, delta);
+          if (this.pendingDelta) this.pendingDelta.merge(delta);
+          else this.pendingDelta = delta;
         }
-        if (this.metadataApplyPending) this.applyMetadataToPartitions(this.image.offset >= highWatermark);
+        if (this.pendingDelta) await this.applyMetadataToPartitions(this.image.offset >= highWatermark);
       } catch (err) {
         if (!this.running) return;
         this.log.debug(`metadata fetch: ${(err as Error).message}`);
@@ -211,16 +213,23 @@ export class Broker {
   }
 
   /**
-   * Bring the hosted partitions in line with the image. A failure is logged at ERROR with its
-   * stack and retried on the next pass of the metadata loop (the image itself has moved on).
+   * Bring the hosted partitions in line with the image: apply what changed since the last pass
+   * that succeeded. A failure is logged at ERROR with its stack and the same delta (merged with
+   * what arrives meanwhile) is applied again on the next pass of the metadata loop (the image
+   * itself has moved on). A long pass yields to the event loop between slices.
    */
-  private applyMetadataToPartitions(caughtUp: boolean): void {
-    contain(this.log, 'applying metadata to the partitions', () => {
+  private async applyMetadataToPartitions(caughtUp: boolean): Promise<void> {
+    const delta = this.pendingDelta;
+    try {
       crashPoint('metadata.apply');
-      this.replicaManager.applyMetadata(this.image, caughtUp);
-      this.metadataApplyPending = false;
-    });
-    if (!this.metadataApplyPending) for (const w of [...this.metadataWaiters]) w();
+      await this.replicaManager.applyMetadata(this.image, delta, caughtUp, () => !this.running);
+      this.pendingDelta = null;
+    } catch (err) {
+      if (!this.running) return;
+      this.log.error(`applying metadata to the partitions failed (contained): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      return;
+    }
+    for (const w of [...this.metadataWaiters]) w();
   }
 
   private async heartbeatLoop(): Promise<void> {
