@@ -7,7 +7,10 @@ import vm from 'node:vm';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startCluster, type Cluster } from '../src/index.js';
 import { createLogger } from '../src/logger.js';
+import { Controller } from '../src/replication/Controller.js';
+import { ControllerChannel } from '../src/replication/ControllerChannel.js';
 import { MetadataDelta, MetadataImage, type MetadataRecord, type PartitionState } from '../src/replication/MetadataImage.js';
+import { ErrorCode } from '../src/protocol/errors.js';
 import { NodeClient } from '../src/replication/NodeClient.js';
 import { KafkaConfig } from '../src/server/KafkaConfig.js';
 import { Partition } from '../src/server/Partition.js';
@@ -255,4 +258,44 @@ describe('one broker on disk', () => {
     log.info(`500 partitions on disk: longest event loop block ${longestMs.toFixed(0)} ms`);
     expect(longestMs).toBeLessThan(1000);
   }, 180_000);
+});
+
+describe('AlterPartition as Kafka 3.9 brokers send it (v3: topic id, ISR members with broker epochs)', () => {
+  let controller: Controller;
+  beforeAll(async () => {
+    controller = new Controller({ dataDir: null });
+    await controller.start();
+  });
+  afterAll(async () => {
+    await controller?.stop();
+  });
+
+  const unfenced = (id: number) => {
+    const epoch = controller.registerBroker(id, '127.0.0.1', 1, null);
+    controller.heartbeat(id, epoch, controller.logEndOffset, false);
+    return epoch;
+  };
+
+  it('an ISR member known at an older broker epoch is INELIGIBLE_REPLICA; at its current one, the ISR grows; a deleted topic is UNKNOWN_TOPIC_OR_PARTITION', async () => {
+    const e1 = unfenced(1);
+    const e2 = unfenced(2);
+    const topic = controller.createTopic('v3', -1, -1, [[1, 2]], {}, false);
+    controller.alterPartition({ brokerId: 1, brokerEpoch: e1, topic: 'v3', partition: 0, leaderEpoch: 0, partitionEpoch: 0, newIsr: [1] });
+    const e2again = unfenced(2); // broker 2 restarted: a new broker epoch
+    // Broker 1's image has not seen broker 2's new registration yet.
+    const image = new MetadataImage();
+    image.apply({ type: 'broker', broker: { nodeId: 1, host: '127.0.0.1', port: 1, rack: null, epoch: e1, fenced: false } });
+    image.apply({ type: 'broker', broker: { nodeId: 2, host: '127.0.0.1', port: 1, rack: null, epoch: e2, fenced: false } });
+    image.apply({ type: 'topic', name: 'v3', topicId: topic.topicId, configs: {} });
+    const channel = new ControllerChannel(new NodeClient(controller.host, controller.port, 'alter-partition-test', log), 1, image);
+    try {
+      expect(await channel.alterPartition('v3', 0, 0, 1, [1, 2], e1)).toMatchObject({ errorCode: ErrorCode.INELIGIBLE_REPLICA });
+      image.apply({ type: 'broker', broker: { nodeId: 2, host: '127.0.0.1', port: 1, rack: null, epoch: e2again, fenced: false } });
+      expect(await channel.alterPartition('v3', 0, 0, 1, [1, 2], e1)).toMatchObject({ errorCode: ErrorCode.NONE, isr: [1, 2], partitionEpoch: 2 });
+      controller.deleteTopic('v3');
+      expect(await channel.alterPartition('v3', 0, 0, 2, [1], e1)).toMatchObject({ errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION });
+    } finally {
+      channel.close();
+    }
+  });
 });

@@ -167,6 +167,7 @@ export class Broker {
     this.controller = new ControllerChannel(
       new NodeClient(this.controllerAddress.host, this.controllerAddress.port, `minikafka-broker-${this.nodeId}`, this.log.child('controller'), () => this.canReach(-1)),
       this.nodeId,
+      this.image,
     );
     await this.register();
     this.loops = [this.metadataLoop(), this.heartbeatLoop()];
