@@ -260,6 +260,27 @@ describe('one broker on disk', () => {
   }, 180_000);
 });
 
+describe('a restarting broker', () => {
+  let cluster: Cluster;
+  beforeAll(async () => {
+    cluster = await startCluster({ inMemory: true, config: { 'broker.heartbeat.interval.ms': 100 } });
+  });
+  afterAll(async () => {
+    disarmCrashPoints();
+    await cluster?.close();
+  });
+
+  it('reports itself caught up (and is unfenced) only once its partitions reflect the metadata, though applying it failed at first', async () => {
+    cluster.controller.createTopic('hosted-before-serving', 3, 1, [], {}, false);
+    await until(() => cluster.brokers[0]!.replicaManager.getPartition('hosted-before-serving', 2) !== undefined, 'the topic to be hosted');
+    await cluster.stopBroker(1);
+    armCrashPoint('metadata.apply', 3);
+    await cluster.startBroker(1); // resolves once unfenced
+    expect(armedCrashes('metadata.apply')).toBe(0);
+    for (let i = 0; i < 3; i++) expect(cluster.brokers[0]!.replicaManager.getPartition('hosted-before-serving', i)?.isLeader).toBe(true);
+  });
+});
+
 describe('AlterPartition as Kafka 3.9 brokers send it (v3: topic id, ISR members with broker epochs)', () => {
   let controller: Controller;
   beforeAll(async () => {

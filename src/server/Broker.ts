@@ -78,6 +78,8 @@ export class Broker {
   private timer: TimerHandle | null = null;
   /** What the image has that the partitions do not yet (deltas merged until one pass applies them all). */
   private pendingDelta: MetadataDelta | null = null;
+  /** The metadata offset the hosted partitions reflect (heartbeats report it: unfenced once they do). */
+  private appliedMetadataOffset = 0;
   private lastRetentionCheck = 0;
   private readonly metadataWaiters = new Set<() => void>();
   private offsetsTopicCreation: Promise<number> | null = null;
@@ -221,10 +223,12 @@ export class Broker {
    */
   private async applyMetadataToPartitions(caughtUp: boolean): Promise<void> {
     const delta = this.pendingDelta;
+    const offset = this.image.offset;
     try {
       crashPoint('metadata.apply');
       await this.replicaManager.applyMetadata(this.image, delta, caughtUp, () => !this.running);
       this.pendingDelta = null;
+      this.appliedMetadataOffset = offset;
     } catch (err) {
       if (!this.running) return;
       this.log.error(`applying metadata to the partitions failed (contained): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
@@ -237,7 +241,7 @@ export class Broker {
     const interval = this.config.int('broker.heartbeat.interval.ms');
     while (this.running) {
       try {
-        const res = await this.controllerChannel().heartbeat(this.brokerEpoch, this.image.offset, false);
+        const res = await this.controllerChannel().heartbeat(this.brokerEpoch, this.appliedMetadataOffset, false);
         if (!this.running) return;
         if (res.errorCode === ErrorCode.STALE_BROKER_EPOCH) {
           this.log.warn('the controller no longer knows this registration: registering again');
