@@ -250,13 +250,24 @@ describe('one broker on disk', () => {
     await cluster?.close();
   });
 
+  const onDisk = () => cluster.brokers[0]!.replicaManager.allPartitions().filter((p) => p.topic === 'on-disk').length;
+
   it('creating 500 partitions (3 files each) never blocks the event loop for more than a second', async () => {
     const longestMs = await longestBlockMs(async () => {
       cluster.controller.createTopic('on-disk', 500, 1, [], {}, false);
-      await until(() => cluster.brokers[0]!.replicaManager.allPartitions().filter((p) => p.topic === 'on-disk').length === 500, '500 partitions on disk', 120_000);
+      await until(() => onDisk() === 500, '500 partitions on disk', 120_000);
     });
     log.info(`500 partitions on disk: longest event loop block ${longestMs.toFixed(0)} ms`);
     expect(longestMs).toBeLessThan(1000);
+  }, 180_000);
+
+  it('deleting them never blocks the event loop for more than 500 ms', async () => {
+    const longestMs = await longestBlockMs(async () => {
+      cluster.controller.deleteTopic('on-disk');
+      await until(() => onDisk() === 0, '500 partitions deleted', 120_000);
+    });
+    log.info(`deleting 500 partitions on disk: longest event loop block ${longestMs.toFixed(0)} ms`);
+    expect(longestMs).toBeLessThan(500);
   }, 180_000);
 });
 

@@ -148,7 +148,7 @@ export class ReplicaManager {
   private async applyWholeImage(image: MetadataImage, slice: Slicer): Promise<void> {
     const now = Date.now();
     for (const t of image.topics.values()) {
-      this.dropIfRecreated(t.name, image);
+      await this.dropIfRecreated(t.name, image, slice);
       const config = this.logConfigFor(t);
       for (let i = 0; i < t.partitions.length; i++) {
         if (slice.due()) await slice.yield();
@@ -158,7 +158,7 @@ export class ReplicaManager {
     for (const [name, hosted] of [...this.topics]) {
       const t = image.topics.get(name);
       if (!t || t.topicId !== hosted.topicId) {
-        this.removeTopic(name);
+        await this.removeTopic(name, slice);
         continue;
       }
       for (const [i, p] of [...hosted.partitions]) if (!t.partitions[i]?.replicas.includes(this.host.nodeId)) this.removePartition(name, i, p);
@@ -167,8 +167,8 @@ export class ReplicaManager {
 
   private async applyDelta(image: MetadataImage, delta: MetadataDelta, slice: Slicer): Promise<void> {
     const now = Date.now();
-    for (const name of delta.removedTopics.keys()) this.dropIfRecreated(name, image);
-    for (const name of delta.createdTopics.keys()) this.dropIfRecreated(name, image);
+    for (const name of delta.removedTopics.keys()) await this.dropIfRecreated(name, image, slice);
+    for (const name of delta.createdTopics.keys()) await this.dropIfRecreated(name, image, slice);
     for (const name of delta.changedTopicConfigs) {
       const t = image.topics.get(name);
       const hosted = this.topics.get(name);
@@ -190,9 +190,9 @@ export class ReplicaManager {
   }
 
   /** A hosted topic deleted, or deleted and created again under the same name, goes as a whole. */
-  private dropIfRecreated(name: string, image: MetadataImage): void {
+  private async dropIfRecreated(name: string, image: MetadataImage, slice: Slicer): Promise<void> {
     const hosted = this.topics.get(name);
-    if (hosted && image.topics.get(name)?.topicId !== hosted.topicId) this.removeTopic(name);
+    if (hosted && image.topics.get(name)?.topicId !== hosted.topicId) await this.removeTopic(name, slice);
   }
 
   /** Bring one partition in line with the image: create it here, change its role, or let it go (`refreshConfig`: the topic's configs may have changed too). */
@@ -222,7 +222,7 @@ export class ReplicaManager {
     if (change) this.host.roleChanged?.(p, change);
   }
 
-  private removePartition(topic: string, index: number, p: Partition): void {
+  private removePartition(topic: string, index: number, p: Partition, say = true): void {
     const hosted = this.topics.get(topic);
     this.detachFetcher(p);
     hosted?.partitions.delete(index);
@@ -230,7 +230,7 @@ export class ReplicaManager {
     this.host.roleChanged?.(p, 'removed');
     p.log.delete();
     p.notifyWatchers();
-    this.log.info(`${p.name}: no longer hosted here, log deleted`);
+    if (say) this.log.info(`${p.name}: no longer hosted here, log deleted`);
   }
 
   /** Partition directories of topics deleted while this broker was down. */
@@ -284,16 +284,16 @@ export class ReplicaManager {
     for (const f of this.fetchers.values()) f.remove(p);
   }
 
-  private removeTopic(name: string): void {
+  /** Delete every hosted partition of a topic, in slices (a partition still here when a pass is aborted is closed with the others). */
+  private async removeTopic(name: string, slice: Slicer): Promise<void> {
     const hosted = this.topics.get(name);
     if (!hosted) return;
-    this.topics.delete(name);
-    for (const p of hosted.partitions.values()) {
-      this.detachFetcher(p);
-      this.host.roleChanged?.(p, 'removed');
-      p.log.delete();
-      p.notifyWatchers();
+    const count = hosted.partitions.size;
+    for (const [i, p] of [...hosted.partitions]) {
+      if (slice.due()) await slice.yield();
+      this.removePartition(name, i, p, false);
     }
+    this.log.info(`topic ${name}: ${count} partition(s) no longer hosted here, logs deleted`);
   }
 
   /** The leader whose replica fetcher holds p, or -1 when none does. */
