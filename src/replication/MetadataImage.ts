@@ -175,15 +175,35 @@ export class MetadataImage {
    * What the records changed is noted in `delta` if given.
    */
   applyBatches(records: Buffer, delta?: MetadataDelta): number {
-    for (const batch of decodeRecordBatches(records)) {
-      for (const r of batch.records) {
-        if (r.offset < this.offset) continue;
-        this.apply(JSON.parse(r.value!.toString('utf8')) as MetadataRecord, delta);
-        this.offset = r.offset + 1;
-      }
+    return this.applyRecords(decodeMetadataRecords(records, this.offset), delta);
+  }
+
+  /** Apply decoded records (those below `offset` are skipped); returns the offset after the last one. */
+  applyRecords(records: readonly OffsetRecord[], delta?: MetadataDelta): number {
+    for (const r of records) {
+      if (r.offset < this.offset) continue;
+      this.apply(r.record, delta);
+      this.offset = r.offset + 1;
     }
     return this.offset;
   }
+}
+
+/** A metadata record and its offset in the metadata log. */
+export interface OffsetRecord {
+  offset: number;
+  record: MetadataRecord;
+}
+
+/** The records of a buffer of record batches from offset `from` on, decoded once (to replay into more than one image). */
+export function decodeMetadataRecords(records: Buffer, from = 0): OffsetRecord[] {
+  const out: OffsetRecord[] = [];
+  for (const batch of decodeRecordBatches(records)) {
+    for (const r of batch.records) {
+      if (r.offset >= from) out.push({ offset: r.offset, record: JSON.parse(r.value!.toString('utf8')) as MetadataRecord });
+    }
+  }
+  return out;
 }
 
 /** One record batch holding the records of one controller change (applied atomically). */

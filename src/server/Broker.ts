@@ -8,7 +8,7 @@ import { createLogger, type Logger } from '../logger.js';
 import { ErrorCode, errorName, KafkaError } from '../protocol/errors.js';
 import type * as M from '../protocol/messages/index.js';
 import { ControllerChannel } from '../replication/ControllerChannel.js';
-import { MetadataDelta, MetadataImage } from '../replication/MetadataImage.js';
+import { decodeMetadataRecords, MetadataDelta, MetadataImage, type OffsetRecord } from '../replication/MetadataImage.js';
 import { NodeClient } from '../replication/NodeClient.js';
 import { API_LIST, encodeUnsupportedApiVersions, type RequestContext } from './apis/index.js';
 import { Connection } from './Connection.js';
@@ -54,7 +54,10 @@ export class Broker {
   readonly host: string;
   readonly advertisedHost: string;
   readonly dataDir: string | null;
+  /** The metadata as clients see it: what the hosted partitions reflect (published once applied to them). */
   readonly image = new MetadataImage();
+  /** The metadata log replayed as far as fetched: the partitions are brought to it, then `image` follows. */
+  private readonly nextImage = new MetadataImage();
   readonly metadata = new MetadataCache(this.image);
   readonly replicaManager: ReplicaManager;
   readonly producerIds: ProducerIdManager;
@@ -76,10 +79,10 @@ export class Broker {
   private requestedPort: number;
   private boundPort = -1;
   private timer: TimerHandle | null = null;
-  /** What the image has that the partitions do not yet (deltas merged until one pass applies them all). */
+  /** What nextImage has that the partitions do not yet (deltas merged until one pass applies them all). */
   private pendingDelta: MetadataDelta | null = null;
-  /** The metadata offset the hosted partitions reflect (heartbeats report it: unfenced once they do). */
-  private appliedMetadataOffset = 0;
+  /** The records of pendingDelta, published to `image` once applied. */
+  private unpublished: OffsetRecord[] = [];
   private lastRetentionCheck = 0;
   private readonly metadataWaiters = new Set<() => void>();
   private offsetsTopicCreation: Promise<number> | null = null;
@@ -141,7 +144,7 @@ export class Broker {
 
   /** A connection for replicating from another broker. */
   private clientFor(nodeId: number): NodeClient | null {
-    const b = this.image.brokers.get(nodeId);
+    const b = this.nextImage.brokers.get(nodeId);
     if (!b) return null;
     return new NodeClient(b.host, b.port, `minikafka-replica-${this.nodeId}`, this.log.child(`to-${nodeId}`), () => this.canReach(nodeId));
   }
@@ -169,7 +172,7 @@ export class Broker {
     this.controller = new ControllerChannel(
       new NodeClient(this.controllerAddress.host, this.controllerAddress.port, `minikafka-broker-${this.nodeId}`, this.log.child('controller'), () => this.canReach(-1)),
       this.nodeId,
-      this.image,
+      this.nextImage,
     );
     await this.register();
     this.loops = [this.metadataLoop(), this.heartbeatLoop()];
@@ -197,16 +200,18 @@ export class Broker {
   private async metadataLoop(): Promise<void> {
     while (this.running) {
       try {
-        const { records, errorCode, highWatermark } = await this.controllerChannel().fetchMetadata(this.image.offset, METADATA_WAIT_MS);
+        const { records, errorCode, highWatermark } = await this.controllerChannel().fetchMetadata(this.nextImage.offset, METADATA_WAIT_MS);
         if (!this.running) return;
         if (errorCode !== ErrorCode.NONE) throw new KafkaError(errorCode, 'metadata fetch failed');
         if (records && records.length > 0) {
+          const decoded = decodeMetadataRecords(records, this.nextImage.offset);
           const delta = new MetadataDelta();
-          this.image.applyBatches(records, delta);
+          this.nextImage.applyRecords(decoded, delta);
+          for (const r of decoded) this.unpublished.push(r);
           if (this.pendingDelta) this.pendingDelta.merge(delta);
           else this.pendingDelta = delta;
         }
-        if (this.pendingDelta) await this.applyMetadataToPartitions(this.image.offset >= highWatermark);
+        if (this.pendingDelta) await this.applyMetadataToPartitions(this.nextImage.offset >= highWatermark);
       } catch (err) {
         if (!this.running) return;
         this.log.debug(`metadata fetch: ${(err as Error).message}`);
@@ -216,19 +221,20 @@ export class Broker {
   }
 
   /**
-   * Bring the hosted partitions in line with the image: apply what changed since the last pass
-   * that succeeded. A failure is logged at ERROR with its stack and the same delta (merged with
-   * what arrives meanwhile) is applied again on the next pass of the metadata loop (the image
-   * itself has moved on). A long pass yields to the event loop between slices.
+   * Bring the hosted partitions in line with nextImage: apply what changed since the last pass
+   * that succeeded, then publish those records to `image`, so that clients (Metadata,
+   * FindCoordinator) and heartbeats never get ahead of the partitions. A failure is logged at
+   * ERROR with its stack and the same delta (merged with what arrives meanwhile) is applied again
+   * on the next pass of the metadata loop. A long pass yields to the event loop between slices.
    */
   private async applyMetadataToPartitions(caughtUp: boolean): Promise<void> {
     const delta = this.pendingDelta;
-    const offset = this.image.offset;
     try {
       crashPoint('metadata.apply');
-      await this.replicaManager.applyMetadata(this.image, delta, caughtUp, () => !this.running);
+      await this.replicaManager.applyMetadata(this.nextImage, delta, caughtUp, () => !this.running);
       this.pendingDelta = null;
-      this.appliedMetadataOffset = offset;
+      this.image.applyRecords(this.unpublished);
+      this.unpublished = [];
     } catch (err) {
       if (!this.running) return;
       this.log.error(`applying metadata to the partitions failed (contained): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
@@ -241,7 +247,7 @@ export class Broker {
     const interval = this.config.int('broker.heartbeat.interval.ms');
     while (this.running) {
       try {
-        const res = await this.controllerChannel().heartbeat(this.brokerEpoch, this.appliedMetadataOffset, false);
+        const res = await this.controllerChannel().heartbeat(this.brokerEpoch, this.image.offset, false);
         if (!this.running) return;
         if (res.errorCode === ErrorCode.STALE_BROKER_EPOCH) {
           this.log.warn('the controller no longer knows this registration: registering again');
