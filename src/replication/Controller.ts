@@ -29,13 +29,13 @@ export const METADATA_TOPIC = '__cluster_metadata';
 const PRODUCER_ID_BLOCK = 1000;
 /**
  * Partition limits (issue 10: one request for 65,535 partitions used to exhaust file descriptors
- * and stall the process). Kafka has no hard cap; these are KIP-578's configs, which Kafka never
- * shipped: `max.broker.partitions` (replicas one broker may host, default 4000 here, Kafka's
- * long-standing guidance; 3 files each on disk) and `max.partitions` (partitions in the cluster,
- * unbounded by default), refused with POLICY_VIOLATION as a CreateTopicPolicy refuses. And at
- * most MAX_PARTITIONS_PER_REQUEST partitions are created by one topic of a CreateTopics or
- * CreatePartitions request (KRaft's bound on the records of one user operation), refused with
- * INVALID_PARTITIONS. Auto-created topics and __consumer_offsets obey the same limits.
+ * and stall the process). As KRaft's controller does, one CreateTopics or CreatePartitions
+ * request creates at most MAX_PARTITIONS_PER_REQUEST partitions in all (POLICY_VIOLATION,
+ * "Excessively large number of partitions per request."). Beyond that Kafka has no cap; these
+ * are KIP-578's configs, which Kafka never shipped: `max.broker.partitions` (replicas one broker
+ * may host, default 4000 here, Kafka's long-standing guidance; 3 files each on disk) and
+ * `max.partitions` (in the cluster, unbounded by default), refused with POLICY_VIOLATION as a
+ * CreateTopicPolicy refuses. Auto-created topics and __consumer_offsets obey them too.
  */
 export const MAX_PARTITIONS_PER_REQUEST = 10_000;
 /** How often broker sessions are checked for expiry. */
@@ -538,6 +538,14 @@ export class Controller {
     }
   }
 
+  /** The partitions a whole CreateTopics (numPartitions -1: num.partitions) or CreatePartitions request would create. */
+  partitionsRequested(req: { create?: { numPartitions: number; assignments: number }[]; grow?: { name: string; count: number }[] }): number {
+    let total = 0;
+    for (const t of req.create ?? []) total += t.assignments > 0 ? t.assignments : t.numPartitions === -1 ? this.config.int('num.partitions') : Math.max(0, t.numPartitions);
+    for (const t of req.grow ?? []) total += Math.max(0, t.count - (this.image.topics.get(t.name)?.partitions.length ?? t.count));
+    return total;
+  }
+
   deleteTopic(name: string): void {
     if (!this.config.bool('delete.topic.enable')) throw new KafkaError(ErrorCode.TOPIC_DELETION_DISABLED);
     if (!this.image.topics.has(name)) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
@@ -555,7 +563,7 @@ export class Controller {
         total === current ? `Topic already has ${current} partitions.` : `Topic currently has ${current} partitions, which is higher than the requested ${total}.`,
       );
     }
-    checkRequestSize(total - current);
+    checkRequestSize(Math.max(0, total - current));
     const rf = t.partitions[0]!.replicas.length;
     const live = this.image.liveBrokers().map((b) => b.nodeId);
     let lists: number[][];
@@ -591,11 +599,9 @@ export class Controller {
   }
 }
 
-/** At most MAX_PARTITIONS_PER_REQUEST partitions created at once (INVALID_PARTITIONS). */
-function checkRequestSize(count: number): void {
-  if (count > MAX_PARTITIONS_PER_REQUEST) {
-    throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `Unable to create ${count} partitions in one request: at most ${MAX_PARTITIONS_PER_REQUEST} can be created at once.`);
-  }
+/** At most MAX_PARTITIONS_PER_REQUEST partitions created by one request (Kafka's validateTotalNumberOfPartitions). */
+export function checkRequestSize(count: number): void {
+  if (count > MAX_PARTITIONS_PER_REQUEST) throw new KafkaError(ErrorCode.POLICY_VIOLATION, 'Excessively large number of partitions per request.');
 }
 
 function sameList(a: readonly number[], b: readonly number[]): boolean {
