@@ -519,22 +519,13 @@ export class Controller {
       total += t.partitions.length;
       for (const p of t.partitions) for (const r of p.replicas) perBroker.set(r, (perBroker.get(r) ?? 0) + 1);
     }
-    if (total + replicaLists.length > maxPartitions) {
-      throw new KafkaError(
-        ErrorCode.POLICY_VIOLATION,
-        `Creating ${replicaLists.length} partition(s) would make ${total + replicaLists.length} partitions in the cluster, above max.partitions=${maxPartitions}.`,
-      );
-    }
+    const policy = (why: string) => new KafkaError(ErrorCode.POLICY_VIOLATION, `Creating ${replicaLists.length} partition(s) would ${why}.`);
+    if (total + replicaLists.length > maxPartitions) throw policy(`make ${total + replicaLists.length} partitions in the cluster, above max.partitions=${maxPartitions}`);
     const added = new Map<number, number>();
     for (const replicas of replicaLists) for (const r of replicas) added.set(r, (added.get(r) ?? 0) + 1);
     for (const [broker, n] of [...added].sort((a, b) => a[0] - b[0])) {
       const after = (perBroker.get(broker) ?? 0) + n;
-      if (after > maxBrokerPartitions) {
-        throw new KafkaError(
-          ErrorCode.POLICY_VIOLATION,
-          `Creating ${replicaLists.length} partition(s) would put ${after} partition replicas on broker ${broker}, above max.broker.partitions=${maxBrokerPartitions}.`,
-        );
-      }
+      if (after > maxBrokerPartitions) throw policy(`put ${after} partition replicas on broker ${broker}, above max.broker.partitions=${maxBrokerPartitions}`);
     }
   }
 
