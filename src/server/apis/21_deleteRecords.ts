@@ -33,4 +33,8 @@ export const deleteRecordsApi = defineApi(
     }));
     return { throttleTimeMs: 0, topics };
   },
+  (req, code) => ({
+    throttleTimeMs: 0,
+    topics: req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, lowWatermark: -1, errorCode: code })) })),
+  }),
 );
