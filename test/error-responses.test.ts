@@ -184,3 +184,89 @@ describe('an injected error fault on every API and version', () => {
     await stillOpen(client);
   });
 });
+
+describe('admin requests whose controller is unreachable', () => {
+  // Kafka's forwarding broker answers a forwarded request that timed out with the request's
+  // error response for a TimeoutException: REQUEST_TIMED_OUT on every entry, connection open.
+  let isolated: Cluster;
+  const TIMED_OUT = ErrorCode.REQUEST_TIMED_OUT;
+
+  beforeAll(async () => {
+    isolated = await startCluster({ config: { 'auto.create.topics.enable': false } });
+    await isolated.createTopic('kept', { partitions: 1 });
+    isolated.isolate(isolated.brokers[0]!.nodeId);
+  });
+  afterAll(async () => {
+    isolated?.heal();
+    await isolated?.close();
+  });
+
+  async function connect(): Promise<RawClient> {
+    const raw = await RawClient.connect(isolated.bootstrapServers[0]!);
+    onTestFinished(() => raw.close());
+    return raw;
+  }
+
+  it('CreateTopics answers REQUEST_TIMED_OUT with the reason on every topic', async () => {
+    const raw = await connect();
+    const res = await raw.request(19, 7, M.encodeCreateTopicsRequest, M.decodeCreateTopicsResponse, {
+      ...M.defaultCreateTopicsRequest(),
+      topics: ['a', 'b'].map((name) => ({ name, numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] })),
+    });
+    expect(res.topics.map((t) => [t.name, t.errorCode])).toEqual([
+      ['a', TIMED_OUT],
+      ['b', TIMED_OUT],
+    ]);
+    expect(res.topics[0]!.errorMessage).toMatch(/unreachable/);
+    await stillOpen(raw);
+  });
+
+  it('DeleteTopics, CreatePartitions, AlterConfigs and IncrementalAlterConfigs do the same', async () => {
+    const raw = await connect();
+    const del = await raw.request(20, 6, M.encodeDeleteTopicsRequest, M.decodeDeleteTopicsResponse, {
+      ...M.defaultDeleteTopicsRequest(),
+      topics: [{ name: 'kept', topicId: Buffer.alloc(16) }],
+      timeoutMs: 1000,
+    });
+    expect(del.responses.map((r) => [r.name, r.errorCode])).toEqual([['kept', TIMED_OUT]]);
+    const grow = await raw.request(37, 3, M.encodeCreatePartitionsRequest, M.decodeCreatePartitionsResponse, {
+      ...M.defaultCreatePartitionsRequest(),
+      topics: [{ name: 'kept', count: 2, assignments: null }],
+    });
+    expect(grow.results.map((r) => [r.name, r.errorCode])).toEqual([['kept', TIMED_OUT]]);
+    const alter = await raw.request(33, 2, M.encodeAlterConfigsRequest, M.decodeAlterConfigsResponse, {
+      ...M.defaultAlterConfigsRequest(),
+      resources: [{ resourceType: 2, resourceName: 'kept', configs: [{ name: 'retention.ms', value: '1000' }] }],
+    });
+    expect(alter.responses.map((r) => [r.resourceName, r.errorCode])).toEqual([['kept', TIMED_OUT]]);
+    const incremental = await raw.request(44, 1, M.encodeIncrementalAlterConfigsRequest, M.decodeIncrementalAlterConfigsResponse, {
+      ...M.defaultIncrementalAlterConfigsRequest(),
+      resources: [{ resourceType: 2, resourceName: 'kept', configs: [{ name: 'retention.ms', configOperation: 0, value: '1000' }] }],
+    });
+    expect(incremental.responses.map((r) => [r.resourceName, r.errorCode])).toEqual([['kept', TIMED_OUT]]);
+    await stillOpen(raw);
+    // Nothing was applied.
+    expect(isolated.brokers[0]!.metadata.get('kept')!.partitions).toBe(1);
+  });
+
+  it('kafkajs admin surfaces it as a protocol error, not a connection error', async () => {
+    const kafka = new Kafka({ clientId: 'errors-admin', brokers: isolated.bootstrapServers, logLevel: logLevel.NOTHING, retry: { retries: 0 } });
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const err = await admin.createTopics({ topics: [{ topic: 'from-kafkajs', numPartitions: 1 }] }).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(KafkaJSAggregateError);
+      expect(err).not.toBeInstanceOf(KafkaJSConnectionError);
+      const [first] = (err as KafkaJSAggregateError).errors;
+      expect(first).toBeInstanceOf(KafkaJSProtocolError);
+      expect((first as KafkaJSProtocolError).type).toBe('REQUEST_TIMED_OUT');
+      // And the admin keeps working.
+      expect(await admin.listTopics()).toContain('kept');
+    } finally {
+      await admin.disconnect();
+    }
+  });
+});
