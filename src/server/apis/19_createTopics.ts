@@ -56,7 +56,7 @@ export const createTopicsApi = defineApi(
       topicConfigErrorCode: 0,
       numPartitions: -1,
       replicationFactor: -1,
-      configs: null,
+      configs: [],
     })),
   }),
 );
