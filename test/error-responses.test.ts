@@ -12,6 +12,8 @@ import { startCluster, type Cluster } from '../src/index.js';
 import { ErrorCode, errorName } from '../src/protocol/errors.js';
 import * as M from '../src/protocol/messages/index.js';
 import { API_LIST } from '../src/server/apis/index.js';
+import { clearWriteFaults, injectWriteFault } from '../src/log/LogIO.js';
+import { encodeRecordBatch } from '../src/protocol/recordBatch.js';
 import { SAMPLE_CASES } from './generated/samples.js';
 import { RawClient } from './support/RawClient.js';
 
@@ -270,5 +272,43 @@ describe('admin requests whose controller is unreachable', () => {
     } finally {
       await admin.disconnect();
     }
+  });
+});
+
+describe('an admin request that hits a storage error', () => {
+  // Kafka's log layer turns an I/O error into KafkaStorageException: the partition answers
+  // KAFKA_STORAGE_ERROR, the others of the request are served, the connection stays open.
+  afterAll(() => clearWriteFaults());
+
+  it('DeleteRecords whose log start offset cannot be written answers KAFKA_STORAGE_ERROR for that partition', async () => {
+    await cluster.createTopic('dr-storage', { partitions: 2 });
+    const raw = await RawClient.connect(cluster.bootstrapServers[0]!);
+    onTestFinished(() => raw.close());
+    for (const index of [0, 1]) {
+      const records = encodeRecordBatch({ records: [0, 1, 2].map((i) => ({ key: null, value: Buffer.from(`r${i}`) })) });
+      const res = await raw.request(0, 9, M.encodeProduceRequest, M.decodeProduceResponse, {
+        ...M.defaultProduceRequest(),
+        acks: -1,
+        timeoutMs: 5000,
+        topicData: [{ name: 'dr-storage', partitionData: [{ index, records }] }],
+      });
+      expect(res.responses[0]!.partitionResponses[0]!.errorCode).toBe(ErrorCode.NONE);
+    }
+    injectWriteFault({ site: 'log-start-offset', pathIncludes: 'dr-storage-0', code: 'EIO' });
+    const res = await raw.request(21, 2, M.encodeDeleteRecordsRequest, M.decodeDeleteRecordsResponse, {
+      topics: [{ name: 'dr-storage', partitions: [{ partitionIndex: 0, offset: 2 }, { partitionIndex: 1, offset: 2 }] }],
+      timeoutMs: 5000,
+    });
+    expect(res.topics[0]!.partitions).toEqual([
+      { partitionIndex: 0, lowWatermark: -1, errorCode: ErrorCode.KAFKA_STORAGE_ERROR },
+      { partitionIndex: 1, lowWatermark: 2, errorCode: ErrorCode.NONE },
+    ]);
+    await stillOpen(raw);
+    // Nothing changed on the failed partition: the next attempt (the disk healed) moves it.
+    const again = await raw.request(21, 2, M.encodeDeleteRecordsRequest, M.decodeDeleteRecordsResponse, {
+      topics: [{ name: 'dr-storage', partitions: [{ partitionIndex: 0, offset: 1 }] }],
+      timeoutMs: 5000,
+    });
+    expect(again.topics[0]!.partitions).toEqual([{ partitionIndex: 0, lowWatermark: 1, errorCode: ErrorCode.NONE }]);
   });
 });
