@@ -11,7 +11,7 @@ import type { IsrProposal } from '../src/server/Partition.js';
 import { ReplicaManager, type FetchPartitionResult } from '../src/server/ReplicaManager.js';
 import { MockTime } from '../src/util/Time.js';
 
-function setup() {
+async function setup() {
   const time = new MockTime();
   const proposals: IsrProposal[] = [];
   const rm = new ReplicaManager(
@@ -22,7 +22,7 @@ function setup() {
   for (const id of [1, 2]) image.apply({ type: 'broker', broker: { nodeId: id, host: '127.0.0.1', port: 9000 + id, rack: null, epoch: id, fenced: false } });
   image.apply({ type: 'topic', name: 't', topicId: '00'.repeat(16), configs: {} });
   image.apply({ type: 'partition', topic: 't', partition: 0, state: { replicas: [1, 2], isr: [1, 2], leader: 1, leaderEpoch: 0, partitionEpoch: 0 } });
-  rm.applyMetadata(image, true);
+  await rm.applyMetadata(image, null, true);
   return { time, rm, proposals, partition: rm.getPartition('t', 0)! };
 }
 
@@ -31,7 +31,7 @@ const consumerFetch = (maxWaitMs: number) => ({ replicaId: -1, maxWaitMs, minByt
 
 describe('ReplicaManager in simulated time', () => {
   it('a parked consumer fetch is answered (empty) exactly at max.wait.ms', async () => {
-    const { time, rm } = setup();
+    const { time, rm } = await setup();
     let answer: FetchPartitionResult[] | undefined;
     void Promise.resolve(rm.fetchMessages(consumerFetch(500))).then((r) => (answer = r));
     await time.advance(499);
@@ -41,7 +41,7 @@ describe('ReplicaManager in simulated time', () => {
   });
 
   it('a parked follower fetch is woken by an append before max.wait.ms', async () => {
-    const { time, rm, partition } = setup();
+    const { time, rm, partition } = await setup();
     let answer: FetchPartitionResult[] | undefined;
     const fetch = { ...consumerFetch(10_000), replicaId: 2 };
     void Promise.resolve(rm.fetchMessages(fetch)).then((r) => (answer = r));
@@ -55,7 +55,7 @@ describe('ReplicaManager in simulated time', () => {
   });
 
   it('a follower that stops fetching is proposed out of the ISR after replica.lag.time.max.ms', async () => {
-    const { time, rm, proposals, partition } = setup();
+    const { time, rm, proposals, partition } = await setup();
     partition.appendRecordsToLeader(batch(), 1);
     await time.advance(1000);
     rm.maintain(time.now(), false);

@@ -69,6 +69,9 @@ const BROKER_CONFIGS: Record<string, BrokerConfigDef> = {
   'broker.session.timeout.ms': { kind: 'int', default: '9000' },
   'broker.heartbeat.interval.ms': { kind: 'int', default: '2000' },
   'advertised.listeners': { kind: 'string', default: '' },
+  // KIP-578's partition limits (see Controller.ts)
+  'max.partitions': { kind: 'int', default: '2147483647' },
+  'max.broker.partitions': { kind: 'int', default: '4000' },
 };
 
 export class ConfigError extends Error {}

@@ -2,6 +2,7 @@
 // so an ApiVersions table is read off the code that serves it. The broker's APIs
 // (server/apis/) and the controller's (replication/ControllerApis.ts) are both defined with
 // `defineApi`, each over its own handler context.
+import { ErrorCode, errorName } from '../protocol/errors.js';
 import type { Reader, Writer } from '../protocol/primitives.js';
 import type { Connection } from './Connection.js';
 
@@ -27,8 +28,12 @@ export interface Api<Req = any, Res = any, Ctx extends BaseContext = any> {
   decodeRequest(r: Reader, version: number): Req;
   encodeResponse(w: Writer, version: number, res: Res): void;
   handle(ctx: Ctx, req: Req): Res | typeof NO_RESPONSE | Promise<Res | typeof NO_RESPONSE>;
-  /** The response that answers `req` with one error code everywhere (for injected `error` faults). */
-  errorResponse?(req: Req, code: number, version: number): Res;
+  /**
+   * The response that answers `req` with one error code everywhere Kafka's
+   * `AbstractRequest.getErrorResponse` puts it (a failed handler, an injected `error` fault);
+   * `message` goes where the version has an error message field and Kafka fills it.
+   */
+  errorResponse?(req: Req, code: number, version: number, message?: string | null): Res;
 }
 
 export interface GeneratedApi {
@@ -52,4 +57,13 @@ export function defineApi<Req, Res, Ctx extends BaseContext = BaseContext>(
     throw new Error(`${schema.name}: versions ${minVersion}-${maxVersion} outside the schema's ${schema.minVersion}-${schema.maxVersion}`);
   }
   return { key: schema.key, name: schema.name, minVersion, maxVersion, flexibleFrom: schema.flexibleFrom, ...codecs, handle, errorResponse };
+}
+
+/**
+ * The message Kafka's ApiError.fromThrowable sends with a failure: the exception's own, except
+ * for UNKNOWN_SERVER_ERROR (never leak internals) and when it is only the code's default text.
+ */
+export function apiErrorMessage(code: number, message: string | null | undefined): string | null {
+  if (code === ErrorCode.UNKNOWN_SERVER_ERROR || !message || message === errorName(code)) return null;
+  return message;
 }

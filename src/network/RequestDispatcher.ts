@@ -12,7 +12,7 @@ import { ErrorCode, KafkaError, errorName } from '../protocol/errors.js';
 import { NetworkError } from './NodeClient.js';
 import { decodeRequestHeader, encodeResponseHeader } from '../protocol/messages/index.js';
 import { Reader, Writer } from '../protocol/primitives.js';
-import { NO_RESPONSE, type Api, type BaseContext } from './Api.js';
+import { apiErrorMessage, NO_RESPONSE, type Api, type BaseContext } from './Api.js';
 import type { Connection, FrameHandler, Reply } from './Connection.js';
 import { requestTargets, type FaultInjector } from './FaultInjector.js';
 
@@ -76,7 +76,7 @@ export class RequestDispatcher<Ctx extends BaseContext> implements FrameHandler 
       if (api.errorResponse) {
         log.info(`${api.name} v${apiVersion} #${correlationId} answered ${errorName(code)}: ${(err as Error).message}`);
         try {
-          return finish(api.errorResponse(request, code, apiVersion));
+          return finish(api.errorResponse(request, code, apiVersion, apiErrorMessage(code, (err as Error).message)));
         } catch (again) {
           log.error(`${api.name} v${apiVersion} error response failed: ${(again as Error).message}`);
         }
@@ -91,7 +91,8 @@ export class RequestDispatcher<Ctx extends BaseContext> implements FrameHandler 
       if (action === 'disconnect') return { kind: 'close', reason: `fault #${fault.id}: disconnect` };
       if (action === 'error') {
         if (!api.errorResponse) return { kind: 'close', reason: `fault #${fault.id}: ${api.name} cannot answer with an error code; closing instead` };
-        const reply = finish(api.errorResponse(request, fault.rule.code!, apiVersion));
+        const code = fault.rule.code!;
+        const reply = finish(api.errorResponse(request, code, apiVersion, apiErrorMessage(code, `injected by fault #${fault.id}`)));
         const ms = fault.rule.ms ?? 0;
         return ms > 0 ? new Promise<Reply>((resolve) => setTimeout(() => resolve(reply), ms)) : reply;
       }

@@ -27,7 +27,17 @@ import { encodeMetadataRecords, MetadataImage, type MetadataRecord, type Partiti
 
 export const METADATA_TOPIC = '__cluster_metadata';
 const PRODUCER_ID_BLOCK = 1000;
-const MAX_PARTITIONS = 100_000;
+/**
+ * Partition limits (issue 10: one request for 65,535 partitions used to exhaust file descriptors
+ * and stall the process). As KRaft's controller does, one CreateTopics or CreatePartitions
+ * request creates at most MAX_PARTITIONS_PER_REQUEST partitions in all (POLICY_VIOLATION,
+ * "Excessively large number of partitions per request."). Beyond that Kafka has no cap; these
+ * are KIP-578's configs, which Kafka never shipped: `max.broker.partitions` (replicas one broker
+ * may host, default 4000 here, Kafka's long-standing guidance; 3 files each on disk) and
+ * `max.partitions` (in the cluster, unbounded by default), refused with POLICY_VIOLATION as a
+ * CreateTopicPolicy refuses. Auto-created topics and __consumer_offsets obey them too.
+ */
+export const MAX_PARTITIONS_PER_REQUEST = 10_000;
 /** How often broker sessions are checked for expiry. */
 export const SESSION_CHECK_INTERVAL_MS = 100;
 /** Kafka's unclean.leader.election.interval.ms (internal, 5 minutes): how often leaderless partitions get an unclean election where enabled. */
@@ -439,19 +449,21 @@ export class Controller {
     if (assignments.length > 0) {
       if (replicationFactor !== -1) throw new KafkaError(ErrorCode.INVALID_REQUEST, 'A manual partition assignment was specified, but replication factor was not set to -1.');
       if (numPartitions !== -1) throw new KafkaError(ErrorCode.INVALID_REQUEST, 'A manual partition assignment was specified, but numPartitions was not set to -1.');
+      checkRequestSize(assignments.length);
       assignments.forEach((a, i) => this.validateManualAssignment(a, i, assignments[0]!.length));
       replicaLists = assignments;
     } else {
       const count = numPartitions === -1 ? this.config.int('num.partitions') : numPartitions;
       const rf = replicationFactor === -1 ? Math.min(this.config.int('default.replication.factor'), Math.max(live.length, 1)) : replicationFactor;
       if (!Number.isInteger(count) || count < 1) throw new KafkaError(ErrorCode.INVALID_PARTITIONS, 'Number of partitions must be larger than 0.');
-      if (count > MAX_PARTITIONS) throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `Number of partitions is above ${MAX_PARTITIONS}.`);
+      checkRequestSize(count);
       if (rf < 1) throw new KafkaError(ErrorCode.INVALID_REPLICATION_FACTOR, 'Replication factor must be larger than 0.');
       if (rf > live.length) {
         throw new KafkaError(ErrorCode.INVALID_REPLICATION_FACTOR, `Unable to replicate the partition ${rf} time(s): The target replication factor of ${rf} cannot be reached because only ${live.length} broker(s) are registered.`);
       }
       replicaLists = this.assignReplicas(live, count, rf);
     }
+    this.checkPartitionLimits(replicaLists);
     const topic: TopicImage = {
       name,
       topicId: validateOnly ? '' : newTopicId(),
@@ -494,6 +506,37 @@ export class Controller {
     return out;
   }
 
+  /**
+   * KIP-578's limits for new partitions with these replica lists: max.partitions over the
+   * cluster, max.broker.partitions replicas on any one broker (POLICY_VIOLATION).
+   */
+  private checkPartitionLimits(replicaLists: number[][]): void {
+    const maxPartitions = this.config.int('max.partitions');
+    const maxBrokerPartitions = this.config.int('max.broker.partitions');
+    const perBroker = new Map<number, number>();
+    let total = 0;
+    for (const t of this.image.topics.values()) {
+      total += t.partitions.length;
+      for (const p of t.partitions) for (const r of p.replicas) perBroker.set(r, (perBroker.get(r) ?? 0) + 1);
+    }
+    const policy = (why: string) => new KafkaError(ErrorCode.POLICY_VIOLATION, `Creating ${replicaLists.length} partition(s) would ${why}.`);
+    if (total + replicaLists.length > maxPartitions) throw policy(`make ${total + replicaLists.length} partitions in the cluster, above max.partitions=${maxPartitions}`);
+    const added = new Map<number, number>();
+    for (const replicas of replicaLists) for (const r of replicas) added.set(r, (added.get(r) ?? 0) + 1);
+    for (const [broker, n] of [...added].sort((a, b) => a[0] - b[0])) {
+      const after = (perBroker.get(broker) ?? 0) + n;
+      if (after > maxBrokerPartitions) throw policy(`put ${after} partition replicas on broker ${broker}, above max.broker.partitions=${maxBrokerPartitions}`);
+    }
+  }
+
+  /** The partitions a whole CreateTopics (numPartitions -1: num.partitions) or CreatePartitions request would create. */
+  partitionsRequested(req: { create?: { numPartitions: number; assignments: number }[]; grow?: { name: string; count: number }[] }): number {
+    let total = 0;
+    for (const t of req.create ?? []) total += t.assignments > 0 ? t.assignments : t.numPartitions === -1 ? this.config.int('num.partitions') : Math.max(0, t.numPartitions);
+    for (const t of req.grow ?? []) total += Math.max(0, t.count - (this.image.topics.get(t.name)?.partitions.length ?? t.count));
+    return total;
+  }
+
   deleteTopic(name: string): void {
     if (!this.config.bool('delete.topic.enable')) throw new KafkaError(ErrorCode.TOPIC_DELETION_DISABLED);
     if (!this.image.topics.has(name)) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
@@ -511,7 +554,7 @@ export class Controller {
         total === current ? `Topic already has ${current} partitions.` : `Topic currently has ${current} partitions, which is higher than the requested ${total}.`,
       );
     }
-    if (total > MAX_PARTITIONS) throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `Number of partitions is above ${MAX_PARTITIONS}.`);
+    checkRequestSize(Math.max(0, total - current));
     const rf = t.partitions[0]!.replicas.length;
     const live = this.image.liveBrokers().map((b) => b.nodeId);
     let lists: number[][];
@@ -525,6 +568,7 @@ export class Controller {
       if (rf > live.length) throw new KafkaError(ErrorCode.INVALID_REPLICATION_FACTOR, `Replication factor ${rf} larger than the ${live.length} live broker(s)`);
       lists = this.assignReplicas(live, total - current, rf);
     }
+    this.checkPartitionLimits(lists);
     if (validateOnly) return;
     this.append(
       lists.map((replicas, i): MetadataRecord => {
@@ -544,6 +588,11 @@ export class Controller {
     this.append([{ type: 'topicConfig', name, configs }]);
     this.log.info(`topic ${name} configs now ${JSON.stringify(configs)}`);
   }
+}
+
+/** At most MAX_PARTITIONS_PER_REQUEST partitions created by one request (Kafka's validateTotalNumberOfPartitions). */
+export function checkRequestSize(count: number): void {
+  if (count > MAX_PARTITIONS_PER_REQUEST) throw new KafkaError(ErrorCode.POLICY_VIOLATION, 'Excessively large number of partitions per request.');
 }
 
 function sameList(a: readonly number[], b: readonly number[]): boolean {

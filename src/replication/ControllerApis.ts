@@ -5,7 +5,7 @@ import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import * as M from '../protocol/messages/index.js';
 import { int64ForComparison } from '../protocol/primitives.js';
 import { defineApi, type Api, type BaseContext } from '../network/Api.js';
-import type { Controller } from './Controller.js';
+import { checkRequestSize, type Controller } from './Controller.js';
 
 export interface ControllerContext extends BaseContext {
   controller: Controller;
@@ -167,6 +167,7 @@ const createTopics = defineApi<M.CreateTopicsRequest, M.CreateTopicsResponse, Co
     topics: req.topics.map((t) => {
       const result = { ...M.defaultCreateTopicsResponseCreatableTopicResult(), name: t.name, configs: null };
       try {
+        checkRequestSize(controller.partitionsRequested({ create: req.topics.map((c) => ({ numPartitions: c.numPartitions, assignments: c.assignments.length })) }));
         const configs: Record<string, string> = {};
         for (const c of t.configs) {
           if (c.value === null) throw new KafkaError(ErrorCode.INVALID_CONFIG, `Null value not supported for topic configs: ${c.name}`);
@@ -213,6 +214,7 @@ const createPartitions = defineApi<M.CreatePartitionsRequest, M.CreatePartitions
     throttleTimeMs: 0,
     results: req.topics.map((t) => {
       try {
+        checkRequestSize(controller.partitionsRequested({ grow: req.topics }));
         controller.createPartitions(t.name, t.count, t.assignments ? t.assignments.map((a) => a.brokerIds) : null, req.validateOnly);
         return { name: t.name, errorCode: ErrorCode.NONE, errorMessage: null };
       } catch (err) {

@@ -1,9 +1,13 @@
 // A broker's typed link to the controller: the Kafka requests of ControllerApis.ts over one
-// NodeClient connection.
+// NodeClient connection. AlterPartition goes out as Kafka 3.9 brokers send it: v3, the topic by
+// id and each proposed ISR member with the broker epoch this broker's image knows (KIP-903).
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import * as M from '../protocol/messages/index.js';
 import { METADATA_TOPIC } from './Controller.js';
+import type { MetadataImage } from './MetadataImage.js';
 import type { NodeClient } from '../network/NodeClient.js';
+
+const ALTER_PARTITION_VERSION = 3;
 
 const TIMEOUT_MS = 10_000;
 
@@ -11,6 +15,8 @@ export class ControllerChannel {
   constructor(
     private readonly client: NodeClient,
     private readonly brokerId: number,
+    /** The broker's metadata image: topic ids and broker epochs for AlterPartition v3. */
+    private readonly image?: MetadataImage,
   ) {}
 
   close(): void {
@@ -57,12 +63,22 @@ export class ControllerChannel {
     return { records: p?.records ?? null, errorCode: p?.errorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR, highWatermark: p?.highWatermark ?? -1 };
   }
 
+  /**
+   * Propose an ISR. v3 (topic id, ISR members with their broker epochs) when the image knows the
+   * topic, else v1 by name. The answer is this partition's; a request-level error is reported as
+   * its error, and UNKNOWN_TOPIC_ID as UNKNOWN_TOPIC_OR_PARTITION (the topic is gone either way).
+   */
   alterPartition(topic: string, partition: number, leaderEpoch: number, partitionEpoch: number, newIsr: number[], brokerEpoch: number) {
+    const topicId = this.image?.topics.get(topic)?.topicId;
+    const version = topicId ? ALTER_PARTITION_VERSION : 1;
+    const data: M.AlterPartitionRequestPartitionData = { ...M.defaultAlterPartitionRequestPartitionData(), partitionIndex: partition, leaderEpoch, partitionEpoch };
+    if (version >= 3) data.newIsrWithEpochs = newIsr.map((id) => ({ brokerId: id, brokerEpoch: this.image?.brokers.get(id)?.epoch ?? -1 }));
+    else data.newIsr = newIsr;
     return this.client
-      .request(M.AlterPartitionApi.key, 1, M.encodeAlterPartitionRequest, M.decodeAlterPartitionResponse, {
+      .request(M.AlterPartitionApi.key, version, M.encodeAlterPartitionRequest, M.decodeAlterPartitionResponse, {
         brokerId: this.brokerId,
         brokerEpoch,
-        topics: [{ topicName: topic, topicId: Buffer.alloc(16), partitions: [{ ...M.defaultAlterPartitionRequestPartitionData(), partitionIndex: partition, leaderEpoch, newIsr, partitionEpoch }] }],
+        topics: [{ topicName: topic, topicId: topicId ? Buffer.from(topicId, 'hex') : Buffer.alloc(16), partitions: [data] }],
       }, TIMEOUT_MS)
       .then((res): M.AlterPartitionResponsePartitionData => {
         const p = res.topics[0]?.partitions[0];
@@ -70,7 +86,7 @@ export class ControllerChannel {
           // A request-level error (STALE_BROKER_EPOCH) answers no partition: report it as this one's.
           return { partitionIndex: partition, errorCode: res.errorCode !== ErrorCode.NONE ? res.errorCode : ErrorCode.UNKNOWN_SERVER_ERROR, leaderId: -1, leaderEpoch: -1, isr: [], leaderRecoveryState: 0, partitionEpoch: -1 };
         }
-        return p;
+        return p.errorCode === ErrorCode.UNKNOWN_TOPIC_ID ? { ...p, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION } : p;
       });
   }
 

@@ -1,5 +1,6 @@
 // The cluster metadata as a log of records (like KRaft's __cluster_metadata): the controller
 // appends records, every broker replays them into the same image. One record type per change.
+// Replaying also notes what changed (KRaft's MetadataDelta), so a broker applies only that.
 import { decodeRecordBatches, encodeRecordBatch } from '../protocol/recordBatch.js';
 
 export interface BrokerInfo {
@@ -39,6 +40,61 @@ export type MetadataRecord =
   | { type: 'removeTopic'; name: string }
   | { type: 'producerIds'; nextBlockStart: number };
 
+/**
+ * What a run of metadata records changed (KRaft's MetadataDelta): brokers apply only this to
+ * their partitions, so a change costs O(what changed), not O(every partition). Deltas merge, so
+ * one whose application failed is applied again together with the next.
+ */
+export class MetadataDelta {
+  /** Topics created, name → topic id. */
+  readonly createdTopics = new Map<string, string>();
+  /** Topics removed, name → topic id (the last one removed under that name). */
+  readonly removedTopics = new Map<string, string>();
+  /** Partitions created or changed, topic name → partition indexes (of the topic the image now holds). */
+  readonly changedPartitions = new Map<string, Set<number>>();
+  /** Brokers registered, fenced or unfenced. */
+  readonly changedBrokers = new Set<number>();
+  /** Topics whose config overrides changed. */
+  readonly changedTopicConfigs = new Set<string>();
+
+  get isEmpty(): boolean {
+    return (
+      this.createdTopics.size === 0 &&
+      this.removedTopics.size === 0 &&
+      this.changedPartitions.size === 0 &&
+      this.changedBrokers.size === 0 &&
+      this.changedTopicConfigs.size === 0
+    );
+  }
+
+  topicCreated(name: string, topicId: string): void {
+    this.createdTopics.set(name, topicId);
+  }
+
+  topicRemoved(name: string, topicId: string): void {
+    // What was noted about the topic under this name is moot: it is gone as a whole.
+    this.createdTopics.delete(name);
+    this.changedPartitions.delete(name);
+    this.changedTopicConfigs.delete(name);
+    this.removedTopics.set(name, topicId);
+  }
+
+  partitionChanged(topic: string, partition: number): void {
+    let set = this.changedPartitions.get(topic);
+    if (!set) this.changedPartitions.set(topic, (set = new Set()));
+    set.add(partition);
+  }
+
+  /** Fold a later delta into this one (as if its records had been replayed after ours). */
+  merge(later: MetadataDelta): void {
+    for (const [name, id] of later.removedTopics) this.topicRemoved(name, id);
+    for (const [name, id] of later.createdTopics) this.topicCreated(name, id);
+    for (const [name, set] of later.changedPartitions) for (const i of set) this.partitionChanged(name, i);
+    for (const b of later.changedBrokers) this.changedBrokers.add(b);
+    for (const t of later.changedTopicConfigs) this.changedTopicConfigs.add(t);
+  }
+}
+
 export class MetadataImage {
   clusterId = '';
   readonly brokers = new Map<number, BrokerInfo>();
@@ -48,28 +104,42 @@ export class MetadataImage {
   /** Offset of the next record to apply (records below it are in the image). */
   offset = 0;
 
-  apply(rec: MetadataRecord): void {
+  /** Apply one record, noting what it changed in `delta` if given. */
+  apply(rec: MetadataRecord, delta?: MetadataDelta): void {
     switch (rec.type) {
       case 'cluster':
         this.clusterId = rec.clusterId;
         break;
       case 'broker':
         this.brokers.set(rec.broker.nodeId, { ...rec.broker });
+        delta?.changedBrokers.add(rec.broker.nodeId);
         break;
       case 'topic': {
+        const old = this.topics.get(rec.name);
+        if (old) {
+          this.byId.delete(old.topicId);
+          delta?.topicRemoved(old.name, old.topicId);
+        }
         const t: TopicImage = { name: rec.name, topicId: rec.topicId, configs: { ...rec.configs }, partitions: [] };
         this.topics.set(rec.name, t);
         this.byId.set(rec.topicId, t);
+        delta?.topicCreated(rec.name, rec.topicId);
         break;
       }
       case 'partition': {
         const t = this.topics.get(rec.topic);
-        if (t) t.partitions[rec.partition] = { ...rec.state, replicas: [...rec.state.replicas], isr: [...rec.state.isr] };
+        if (t) {
+          t.partitions[rec.partition] = { ...rec.state, replicas: [...rec.state.replicas], isr: [...rec.state.isr] };
+          delta?.partitionChanged(rec.topic, rec.partition);
+        }
         break;
       }
       case 'topicConfig': {
         const t = this.topics.get(rec.name);
-        if (t) t.configs = { ...rec.configs };
+        if (t) {
+          t.configs = { ...rec.configs };
+          delta?.changedTopicConfigs.add(rec.name);
+        }
         break;
       }
       case 'removeTopic': {
@@ -77,6 +147,7 @@ export class MetadataImage {
         if (t) {
           this.topics.delete(rec.name);
           this.byId.delete(t.topicId);
+          delta?.topicRemoved(t.name, t.topicId);
         }
         break;
       }
@@ -99,17 +170,40 @@ export class MetadataImage {
     return b !== undefined && !b.fenced;
   }
 
-  /** Apply every record of a buffer of record batches; returns the offset after the last one. */
-  applyBatches(records: Buffer): number {
-    for (const batch of decodeRecordBatches(records)) {
-      for (const r of batch.records) {
-        if (r.offset < this.offset) continue;
-        this.apply(JSON.parse(r.value!.toString('utf8')) as MetadataRecord);
-        this.offset = r.offset + 1;
-      }
+  /**
+   * Apply every record of a buffer of record batches; returns the offset after the last one.
+   * What the records changed is noted in `delta` if given.
+   */
+  applyBatches(records: Buffer, delta?: MetadataDelta): number {
+    return this.applyRecords(decodeMetadataRecords(records, this.offset), delta);
+  }
+
+  /** Apply decoded records (those below `offset` are skipped); returns the offset after the last one. */
+  applyRecords(records: readonly OffsetRecord[], delta?: MetadataDelta): number {
+    for (const r of records) {
+      if (r.offset < this.offset) continue;
+      this.apply(r.record, delta);
+      this.offset = r.offset + 1;
     }
     return this.offset;
   }
+}
+
+/** A metadata record and its offset in the metadata log. */
+export interface OffsetRecord {
+  offset: number;
+  record: MetadataRecord;
+}
+
+/** The records of a buffer of record batches from offset `from` on, decoded once (to replay into more than one image). */
+export function decodeMetadataRecords(records: Buffer, from = 0): OffsetRecord[] {
+  const out: OffsetRecord[] = [];
+  for (const batch of decodeRecordBatches(records)) {
+    for (const r of batch.records) {
+      if (r.offset >= from) out.push({ offset: r.offset, record: JSON.parse(r.value!.toString('utf8')) as MetadataRecord });
+    }
+  }
+  return out;
 }
 
 /** One record batch holding the records of one controller change (applied atomically). */

@@ -9,7 +9,7 @@ import { ErrorCode, errorName, KafkaError } from '../protocol/errors.js';
 import type * as M from '../protocol/messages/index.js';
 import type { BrokerToController } from '../replication/BrokerToController.js';
 import { ControllerChannel } from '../replication/ControllerChannel.js';
-import { MetadataImage } from '../replication/MetadataImage.js';
+import { decodeMetadataRecords, MetadataDelta, MetadataImage, type OffsetRecord } from '../replication/MetadataImage.js';
 import { NodeClient } from '../network/NodeClient.js';
 import { API_LIST, encodeUnsupportedApiVersions, type RequestContext } from './apis/index.js';
 import { Connection, connectionLimits } from '../network/Connection.js';
@@ -24,7 +24,7 @@ import type { IsrProposal, Partition } from './Partition.js';
 import { ProducerIdManager } from './ProducerIdManager.js';
 import { ReplicaManager } from './ReplicaManager.js';
 import { RequestDispatcher } from '../network/RequestDispatcher.js';
-import { contain, crashPoint, detach, guarded } from '../util/CrashBoundary.js';
+import { crashPoint, detach, guarded } from '../util/CrashBoundary.js';
 import { SYSTEM_TIME, type Time, type TimerHandle } from '../util/Time.js';
 
 export interface BrokerOptions {
@@ -59,7 +59,10 @@ export class Broker {
   readonly host: string;
   readonly advertisedHost: string;
   readonly dataDir: string | null;
+  /** The metadata as clients see it: what the hosted partitions reflect (published once applied to them). */
   readonly image = new MetadataImage();
+  /** The metadata log replayed as far as fetched: the partitions are brought to it, then `image` follows. */
+  private readonly nextImage = new MetadataImage();
   readonly metadata = new MetadataCache(this.image);
   readonly replicaManager: ReplicaManager;
   readonly producerIds: ProducerIdManager;
@@ -83,8 +86,10 @@ export class Broker {
   private requestedPort: number;
   private boundPort = -1;
   private timer: TimerHandle | null = null;
-  /** The image moved but applying it to the partitions failed: retried before the next fetch. */
-  private metadataApplyPending = false;
+  /** What nextImage has that the partitions do not yet (deltas merged until one pass applies them all). */
+  private pendingDelta: MetadataDelta | null = null;
+  /** The records of pendingDelta, published to `image` once applied. */
+  private unpublished: OffsetRecord[] = [];
   private lastRetentionCheck = 0;
   private readonly metadataWaiters = new Set<() => void>();
   private offsetsTopicCreation: Promise<number> | null = null;
@@ -151,7 +156,7 @@ export class Broker {
 
   /** A connection for replicating from another broker. */
   private clientFor(nodeId: number): NodeClient | null {
-    const b = this.image.brokers.get(nodeId);
+    const b = this.nextImage.brokers.get(nodeId);
     if (!b) return null;
     return new NodeClient(b.host, b.port, `minikafka-replica-${this.nodeId}`, this.log.child(`to-${nodeId}`), () => this.canReach(nodeId));
   }
@@ -189,6 +194,7 @@ export class Broker {
     this.controller = new ControllerChannel(
       new NodeClient(this.controllerAddress.host, this.controllerAddress.port, `minikafka-broker-${this.nodeId}`, this.log.child('controller'), () => this.canReach(-1)),
       this.nodeId,
+      this.nextImage,
     );
     await this.register();
     this.loops = [this.metadataLoop(), this.heartbeatLoop()];
@@ -216,14 +222,18 @@ export class Broker {
   private async metadataLoop(): Promise<void> {
     while (this.running) {
       try {
-        const { records, errorCode, highWatermark } = await this.controllerChannel().fetchMetadata(this.image.offset, METADATA_WAIT_MS);
+        const { records, errorCode, highWatermark } = await this.controllerChannel().fetchMetadata(this.nextImage.offset, METADATA_WAIT_MS);
         if (!this.running) return;
         if (errorCode !== ErrorCode.NONE) throw new KafkaError(errorCode, 'metadata fetch failed');
         if (records && records.length > 0) {
-          this.image.applyBatches(records);
-          this.metadataApplyPending = true;
+          const decoded = decodeMetadataRecords(records, this.nextImage.offset);
+          const delta = new MetadataDelta();
+          this.nextImage.applyRecords(decoded, delta);
+          for (const r of decoded) this.unpublished.push(r);
+          if (this.pendingDelta) this.pendingDelta.merge(delta);
+          else this.pendingDelta = delta;
         }
-        if (this.metadataApplyPending) this.applyMetadataToPartitions(this.image.offset >= highWatermark);
+        if (this.pendingDelta) await this.applyMetadataToPartitions(this.nextImage.offset >= highWatermark);
       } catch (err) {
         if (!this.running) return;
         this.log.debug(`metadata fetch: ${(err as Error).message}`);
@@ -233,16 +243,26 @@ export class Broker {
   }
 
   /**
-   * Bring the hosted partitions in line with the image. A failure is logged at ERROR with its
-   * stack and retried on the next pass of the metadata loop (the image itself has moved on).
+   * Bring the hosted partitions in line with nextImage: apply what changed since the last pass
+   * that succeeded, then publish those records to `image`, so that clients (Metadata,
+   * FindCoordinator) and heartbeats never get ahead of the partitions. A failure is logged at
+   * ERROR with its stack and the same delta (merged with what arrives meanwhile) is applied again
+   * on the next pass of the metadata loop. A long pass yields to the event loop between slices.
    */
-  private applyMetadataToPartitions(caughtUp: boolean): void {
-    contain(this.log, 'applying metadata to the partitions', () => {
+  private async applyMetadataToPartitions(caughtUp: boolean): Promise<void> {
+    const delta = this.pendingDelta;
+    try {
       crashPoint('metadata.apply');
-      this.replicaManager.applyMetadata(this.image, caughtUp);
-      this.metadataApplyPending = false;
-    });
-    if (!this.metadataApplyPending) for (const w of [...this.metadataWaiters]) w();
+      await this.replicaManager.applyMetadata(this.nextImage, delta, caughtUp, () => !this.running);
+      this.pendingDelta = null;
+      this.image.applyRecords(this.unpublished);
+      this.unpublished = [];
+    } catch (err) {
+      if (!this.running) return;
+      this.log.error(`applying metadata to the partitions failed (contained): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      return;
+    }
+    for (const w of [...this.metadataWaiters]) w();
   }
 
   private async heartbeatLoop(): Promise<void> {

@@ -8,7 +8,7 @@ import { LogConfig } from '../log/LogConfig.js';
 import { UnifiedLog } from '../log/UnifiedLog.js';
 import type { Logger } from '../logger.js';
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
-import type { MetadataImage, TopicImage } from '../replication/MetadataImage.js';
+import type { MetadataDelta, MetadataImage, TopicImage } from '../replication/MetadataImage.js';
 import type { NodeClient } from '../network/NodeClient.js';
 import { ReplicaFetcher } from './ReplicaFetcher.js';
 import { crashPoint, guarded } from '../util/CrashBoundary.js';
@@ -67,13 +67,40 @@ interface HostedTopic {
 
 const PARTITION_DIR = /^(.+)-(\d+)$/;
 
+/** The longest synchronous stretch of applying metadata before yielding to the event loop. */
+export const APPLY_SLICE_MS = 20;
+
+/** Ends a metadata pass that yielded while its broker stopped. */
+export class MetadataApplyAborted extends Error {}
+
+/** Time slices of one metadata pass: due() after APPLY_SLICE_MS of work, then yield() lets the event loop run. */
+class Slicer {
+  private start = performance.now();
+  constructor(private readonly aborted: () => boolean) {}
+
+  due(): boolean {
+    return performance.now() - this.start >= APPLY_SLICE_MS;
+  }
+
+  async yield(): Promise<void> {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (this.aborted()) throw new MetadataApplyAborted('the broker is stopping');
+    this.start = performance.now();
+  }
+}
+
 export class ReplicaManager {
   private readonly topics = new Map<string, HostedTopic>();
   private readonly fetchers = new Map<number, ReplicaFetcher>();
   private cleanedOrphans = false;
+  /** Until a whole-image pass succeeds (after start), deltas are not enough. */
+  private needsFullPass = true;
   private image: MetadataImage | null = null;
   /** Cancel functions of the parked fetches. */
   private readonly parkedFetches = new Set<() => void>();
+  /** Hosted followers by the leader they follow, so a change of that broker re-checks only them. */
+  private readonly followersOf = new Map<number, Set<Partition>>();
+  private readonly leaderFollowed = new Map<Partition, number>();
 
   /** One proposer for every partition (a closure per partition would keep its creating scope alive). */
   private readonly proposeIsr = (p: Partition, proposal: IsrProposal): void => this.host.proposeIsr(p, proposal);
@@ -98,57 +125,28 @@ export class ReplicaManager {
   }
 
   /**
-   * Make the hosted partitions match the controller's metadata. `caughtUp`: the image holds the
-   * whole metadata log, so directories it does not know are really orphans.
+   * Make the hosted partitions match the controller's metadata. The first pass after start (or
+   * `delta` null) walks the whole image; later ones apply only what `delta` says changed, so a
+   * metadata change costs O(changed partitions). Long passes yield to the event loop every
+   * APPLY_SLICE_MS (the controller's heartbeat handling may share it); `aborted` ends such a pass
+   * early (the broker is stopping) by throwing. A pass that throws may be repeated with the same
+   * delta: applying a change twice is harmless. `caughtUp`: the image holds the whole metadata
+   * log, so directories it does not know are really orphans.
    */
-  applyMetadata(image: MetadataImage, caughtUp: boolean): void {
+  async applyMetadata(image: MetadataImage, delta: MetadataDelta | null, caughtUp: boolean, aborted: () => boolean = () => false): Promise<void> {
     this.image = image;
-    const now = this.time.now();
-    const local = this.host.nodeId;
-    const wanted = new Set<string>();
-    for (const t of image.topics.values()) {
-      let hosted = this.topics.get(t.name);
-      if (hosted && hosted.topicId !== t.topicId) {
-        this.removeTopic(t.name); // deleted and created again under the same name
-        hosted = undefined;
-      }
-      const config = this.logConfigFor(t);
-      t.partitions.forEach((state, i) => {
-        if (!state.replicas.includes(local)) return;
-        wanted.add(`${t.name}-${i}`);
-        if (!hosted) {
-          hosted = { topicId: t.topicId, partitions: new Map() };
-          this.topics.set(t.name, hosted);
-        }
-        let p = hosted.partitions.get(i);
-        if (!p) {
-          const dir = this.partitionDir(t.name, i);
-          p = new Partition(t.name, i, UnifiedLog.open(dir, config), local, this.proposeIsr, this.host.time);
-          hosted.partitions.set(i, p);
-        } else {
-          p.log.updateConfig(config);
-        }
-        const change = p.applyState(state, now);
-        if (change) this.log.info(`${p.name}: ${change} at epoch ${state.leaderEpoch} (leader ${state.leader}, ISR [${state.isr.join(',')}], log end ${p.log.logEndOffset})`);
-        this.assignFetcher(p, image);
-        if (change) this.host.roleChanged?.(p, change);
-      });
-    }
-    for (const [name, hosted] of this.topics) {
-      for (const [i, p] of hosted.partitions) {
-        if (wanted.has(`${name}-${i}`)) continue;
-        this.detachFetcher(p);
-        hosted.partitions.delete(i);
-        this.host.roleChanged?.(p, 'removed');
-        p.log.delete();
-        p.notifyWatchers();
-        this.log.info(`${p.name}: no longer hosted here, log deleted`);
-      }
-      if (hosted.partitions.size === 0) this.topics.delete(name);
+    const slice = new Slicer(aborted);
+    if (this.needsFullPass || delta === null) {
+      await this.applyWholeImage(image, slice);
+      this.needsFullPass = false;
+    } else {
+      await this.applyDelta(image, delta, slice);
     }
     if (caughtUp && !this.cleanedOrphans) {
       this.cleanedOrphans = true;
-      this.deleteOrphanDirs(wanted);
+      const hosted = new Set<string>();
+      for (const [name, t] of this.topics) for (const i of t.partitions.keys()) hosted.add(`${name}-${i}`);
+      this.deleteOrphanDirs(hosted);
     }
     for (const [leader, f] of this.fetchers) {
       if (f.size === 0) {
@@ -156,6 +154,94 @@ export class ReplicaManager {
         detach(this.log, `stopping the fetcher from ${leader}`, f.stop());
       }
     }
+  }
+
+  private async applyWholeImage(image: MetadataImage, slice: Slicer): Promise<void> {
+    const now = this.time.now();
+    for (const t of image.topics.values()) {
+      await this.dropIfRecreated(t.name, image, slice);
+      const config = this.logConfigFor(t);
+      for (let i = 0; i < t.partitions.length; i++) {
+        if (slice.due()) await slice.yield();
+        this.applyPartition(t, i, config, image, now, true);
+      }
+    }
+    for (const [name, hosted] of [...this.topics]) {
+      const t = image.topics.get(name);
+      if (!t || t.topicId !== hosted.topicId) {
+        await this.removeTopic(name, slice);
+        continue;
+      }
+      for (const [i, p] of [...hosted.partitions]) if (!t.partitions[i]?.replicas.includes(this.host.nodeId)) this.removePartition(name, i, p);
+    }
+  }
+
+  private async applyDelta(image: MetadataImage, delta: MetadataDelta, slice: Slicer): Promise<void> {
+    const now = this.time.now();
+    for (const name of delta.removedTopics.keys()) await this.dropIfRecreated(name, image, slice);
+    for (const name of delta.createdTopics.keys()) await this.dropIfRecreated(name, image, slice);
+    for (const name of delta.changedTopicConfigs) {
+      const t = image.topics.get(name);
+      const hosted = this.topics.get(name);
+      if (!t || !hosted) continue;
+      const config = this.logConfigFor(t);
+      for (const p of hosted.partitions.values()) p.log.updateConfig(config);
+    }
+    for (const [name, indexes] of delta.changedPartitions) {
+      const t = image.topics.get(name);
+      if (!t) continue;
+      const config = this.logConfigFor(t);
+      for (const i of indexes) {
+        if (slice.due()) await slice.yield();
+        this.applyPartition(t, i, config, image, now, false);
+      }
+    }
+    // A broker fenced, unfenced or registered again: the partitions following it re-check their fetcher.
+    for (const id of delta.changedBrokers) for (const p of [...(this.followersOf.get(id) ?? [])]) this.assignFetcher(p, image);
+  }
+
+  /** A hosted topic deleted, or deleted and created again under the same name, goes as a whole. */
+  private async dropIfRecreated(name: string, image: MetadataImage, slice: Slicer): Promise<void> {
+    const hosted = this.topics.get(name);
+    if (hosted && image.topics.get(name)?.topicId !== hosted.topicId) await this.removeTopic(name, slice);
+  }
+
+  /** Bring one partition in line with the image: create it here, change its role, or let it go (`refreshConfig`: the topic's configs may have changed too). */
+  private applyPartition(t: TopicImage, i: number, config: LogConfig, image: MetadataImage, now: number, refreshConfig: boolean): void {
+    const state = t.partitions[i];
+    if (!state) return;
+    const local = this.host.nodeId;
+    let hosted = this.topics.get(t.name);
+    let p = hosted?.partitions.get(i);
+    if (!state.replicas.includes(local)) {
+      if (p) this.removePartition(t.name, i, p);
+      return;
+    }
+    if (!hosted) {
+      hosted = { topicId: t.topicId, partitions: new Map() };
+      this.topics.set(t.name, hosted);
+    }
+    if (!p) {
+      p = new Partition(t.name, i, UnifiedLog.open(this.partitionDir(t.name, i), config), local, this.proposeIsr, this.host.time);
+      hosted.partitions.set(i, p);
+    } else if (refreshConfig) {
+      p.log.updateConfig(config);
+    }
+    const change = p.applyState(state, now);
+    if (change) this.log.info(`${p.name}: ${change} at epoch ${state.leaderEpoch} (leader ${state.leader}, ISR [${state.isr.join(',')}], log end ${p.log.logEndOffset})`);
+    this.assignFetcher(p, image);
+    if (change) this.host.roleChanged?.(p, change);
+  }
+
+  private removePartition(topic: string, index: number, p: Partition, say = true): void {
+    const hosted = this.topics.get(topic);
+    this.detachFetcher(p);
+    hosted?.partitions.delete(index);
+    if (hosted?.partitions.size === 0) this.topics.delete(topic);
+    this.host.roleChanged?.(p, 'removed');
+    p.log.delete();
+    p.notifyWatchers();
+    if (say) this.log.info(`${p.name}: no longer hosted here, log deleted`);
   }
 
   /** Partition directories of topics deleted while this broker was down. */
@@ -172,6 +258,7 @@ export class ReplicaManager {
 
   private assignFetcher(p: Partition, image: MetadataImage): void {
     const leader = p.leaderId;
+    this.indexFollower(p, p.isLeader || leader < 0 ? -1 : leader);
     for (const [id, f] of this.fetchers) if (id !== leader || p.isLeader) f.remove(p);
     if (p.isLeader || leader < 0 || !image.isLive(leader)) return;
     let f = this.fetchers.get(leader);
@@ -184,20 +271,46 @@ export class ReplicaManager {
     if (!f.has(p)) f.add(p);
   }
 
+  /** Keep `followersOf` current: p follows `leader` (-1: nobody). */
+  private indexFollower(p: Partition, leader: number): void {
+    const before = this.leaderFollowed.get(p) ?? -1;
+    if (before === leader) return;
+    if (before >= 0) {
+      const set = this.followersOf.get(before);
+      set?.delete(p);
+      if (set?.size === 0) this.followersOf.delete(before);
+    }
+    if (leader < 0) {
+      this.leaderFollowed.delete(p);
+      return;
+    }
+    this.leaderFollowed.set(p, leader);
+    let set = this.followersOf.get(leader);
+    if (!set) this.followersOf.set(leader, (set = new Set()));
+    set.add(p);
+  }
+
   private detachFetcher(p: Partition): void {
+    this.indexFollower(p, -1);
     for (const f of this.fetchers.values()) f.remove(p);
   }
 
-  private removeTopic(name: string): void {
+  /** Delete every hosted partition of a topic, in slices (a partition still here when a pass is aborted is closed with the others). */
+  private async removeTopic(name: string, slice: Slicer): Promise<void> {
     const hosted = this.topics.get(name);
     if (!hosted) return;
-    this.topics.delete(name);
-    for (const p of hosted.partitions.values()) {
-      this.detachFetcher(p);
-      this.host.roleChanged?.(p, 'removed');
-      p.log.delete();
-      p.notifyWatchers();
+    const count = hosted.partitions.size;
+    for (const [i, p] of [...hosted.partitions]) {
+      if (slice.due()) await slice.yield();
+      this.removePartition(name, i, p, false);
     }
+    this.log.info(`topic ${name}: ${count} partition(s) no longer hosted here, logs deleted`);
+  }
+
+  /** The leader whose replica fetcher holds p, or -1 when none does. */
+  fetchingFrom(p: Partition): number {
+    for (const [id, f] of this.fetchers) if (f.has(p)) return id;
+    return -1;
   }
 
   getPartition(topic: string, index: number): Partition | undefined {
@@ -250,6 +363,11 @@ export class ReplicaManager {
       contain(this.log, `closing ${p.name}`, () => (crash ? p.abandon() : p.close()));
     }
     this.topics.clear();
+    this.followersOf.clear();
+    this.leaderFollowed.clear();
+    // A restart starts from the whole image again, and looks for topics deleted meanwhile.
+    this.needsFullPass = true;
+    this.cleanedOrphans = false;
   }
 
   /**

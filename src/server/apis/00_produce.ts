@@ -107,8 +107,8 @@ export const produceApi = defineApi(
     const response: ProduceResponse = { responses, throttleTimeMs: 0, nodeEndpoints: [] };
     return pending.length === 0 ? response : Promise.all(pending).then(() => response);
   },
-  (req, code) => ({
-    responses: req.topicData.map((t) => ({ name: t.name, partitionResponses: t.partitionData.map((p) => partitionResponse(p.index, code)) })),
+  (req, code, _v, message = null) => ({
+    responses: req.topicData.map((t) => ({ name: t.name, partitionResponses: t.partitionData.map((p) => partitionResponse(p.index, code, message)) })),
     throttleTimeMs: 0,
     nodeEndpoints: [],
   }),

@@ -74,11 +74,13 @@ export const fetchApi = defineApi(
     }));
     return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses, nodeEndpoints: [] } satisfies FetchResponse;
   },
-  (req, code) => ({
+  // As Kafka: the top-level code (v7+), and below v13 the same code on every partition too
+  // (older clients only read those); v13+ answers no partitions.
+  (req, code, v) => ({
     throttleTimeMs: 0,
-    errorCode: ErrorCode.NONE,
+    errorCode: code,
     sessionId: 0,
-    responses: req.topics.map((t) => ({
+    responses: (v >= 13 ? [] : req.topics).map((t) => ({
       topic: t.topic,
       topicId: t.topicId,
       partitions: t.partitions.map((p) =>

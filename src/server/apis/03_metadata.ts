@@ -97,7 +97,7 @@ export const metadataApi = defineApi(
     brokers: [],
     clusterId: null,
     controllerId: -1,
-    topics: (req.topics ?? []).map((t) => topicError(t.name ?? '', code)),
+    topics: (req.topics ?? []).map((t) => ({ ...topicError(t.name ?? '', code), topicId: t.topicId })),
     clusterAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
   }),
 );

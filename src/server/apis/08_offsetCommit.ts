@@ -66,4 +66,8 @@ export const offsetCommitApi = defineApi(
     });
     return results instanceof Promise ? results.then(respond) : respond(results);
   },
+  (req, code) => ({
+    throttleTimeMs: 0,
+    topics: req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: code })) })),
+  }),
 );

@@ -39,4 +39,17 @@ export const offsetFetchApi = defineApi(
       })),
     };
   },
+  // v8+: every group gets the code; v2–7: the top-level code and no partitions; v0–1 have no
+  // top-level code, so every requested partition carries it.
+  (req, code, v) => {
+    if (v >= 8) return { throttleTimeMs: 0, errorCode: 0, topics: [], groups: req.groups.map((g) => ({ groupId: g.groupId, errorCode: code, topics: [] })) };
+    const topics =
+      v >= 2
+        ? []
+        : (req.topics ?? []).map((t) => ({
+            name: t.name,
+            partitions: t.partitionIndexes.map((partitionIndex) => ({ partitionIndex, committedOffset: -1, committedLeaderEpoch: -1, metadata: '', errorCode: code })),
+          }));
+    return { throttleTimeMs: 0, errorCode: code, groups: [], topics };
+  },
 );

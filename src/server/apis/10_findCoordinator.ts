@@ -45,4 +45,10 @@ export const findCoordinatorApi = defineApi(
       coordinators: [],
     };
   },
+  // Kafka sends the code's fixed message here (Errors.message()), not the exception's; no node.
+  (req, code, v) => {
+    const noNode = { errorCode: code, errorMessage: errorName(code), nodeId: -1, host: '', port: -1 };
+    if (v >= 4) return { throttleTimeMs: 0, ...noNode, errorCode: ErrorCode.NONE, errorMessage: null, coordinators: req.coordinatorKeys.map((key) => ({ key, ...noNode })) };
+    return { throttleTimeMs: 0, ...noNode, coordinators: [] };
+  },
 );

@@ -4,7 +4,7 @@
 // to rejoin with (never below v4); v5+ carry group.instance.id (static membership); v7+
 // answer the protocol type and a nullable protocol name; v9+ may tell a rejoining static
 // leader to skip the assignment.
-import { decodeJoinGroupRequest, encodeJoinGroupResponse, JoinGroupApi } from '../../protocol/messages/JoinGroup.js';
+import { decodeJoinGroupRequest, defaultJoinGroupResponse, encodeJoinGroupResponse, JoinGroupApi } from '../../protocol/messages/JoinGroup.js';
 import type { JoinGroupResponse } from '../../protocol/messages/JoinGroup.js';
 import { clientHostOf } from '../group/GroupCoordinator.js';
 import type { JoinResult } from '../group/GroupCoordinator.js';
@@ -47,4 +47,5 @@ export const joinGroupApi = defineApi(
     });
     return out instanceof Promise ? out.then((r) => toResponse(r, v)) : toResponse(out, v);
   },
+  (_req, code, v) => ({ ...defaultJoinGroupResponse(), errorCode: code, protocolName: v >= 7 ? null : '' }),
 );

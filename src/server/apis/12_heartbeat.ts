@@ -13,4 +13,5 @@ export const heartbeatApi = defineApi(
     throttleTimeMs: 0,
     errorCode: ctx.broker.groupCoordinator.heartbeat(req.groupId, req.memberId, ctx.apiVersion >= 3 ? req.groupInstanceId : null, req.generationId),
   }),
+  (_req, code) => ({ throttleTimeMs: 0, errorCode: code }),
 );

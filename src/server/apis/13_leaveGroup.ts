@@ -17,4 +17,5 @@ export const leaveGroupApi = defineApi(
     if (v >= 3) return { throttleTimeMs: 0, errorCode: r.errorCode, members: r.members };
     return { throttleTimeMs: 0, errorCode: r.errorCode !== 0 ? r.errorCode : (r.members[0]?.errorCode ?? 0), members: [] };
   },
+  (_req, code) => ({ throttleTimeMs: 0, errorCode: code, members: [] }),
 );

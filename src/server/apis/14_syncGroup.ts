@@ -36,4 +36,5 @@ export const syncGroupApi = defineApi(
     });
     return out instanceof Promise ? out.then(toResponse) : toResponse(out);
   },
+  (_req, code) => toResponse({ errorCode: code, protocolType: null, protocolName: null, assignment: Buffer.alloc(0) }),
 );

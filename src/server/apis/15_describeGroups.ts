@@ -24,4 +24,16 @@ export const describeGroupsApi = defineApi(
       })),
     };
   },
+  (req, code) => ({
+    throttleTimeMs: 0,
+    groups: req.groups.map((groupId) => ({
+      errorCode: code,
+      groupId,
+      groupState: '',
+      protocolType: '',
+      protocolData: '',
+      members: [],
+      authorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
+    })),
+  }),
 );

@@ -15,4 +15,5 @@ export const listGroupsApi = defineApi(
     const r = ctx.broker.groupCoordinator.listGroups(v >= 4 ? req.statesFilter : [], v >= 5 ? req.typesFilter : []);
     return { throttleTimeMs: 0, errorCode: r.errorCode, groups: r.groups };
   },
+  (_req, code) => ({ throttleTimeMs: 0, errorCode: code, groups: [] }),
 );

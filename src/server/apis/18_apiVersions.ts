@@ -3,7 +3,7 @@
 // UNSUPPORTED_VERSION reply holding our own range, so clients fall back (see KafkaApis).
 // v3's client software name and version must match Kafka's pattern, else INVALID_REQUEST.
 import { ErrorCode } from '../../protocol/errors.js';
-import { ApiVersionsApi, decodeApiVersionsRequest, encodeApiVersionsResponse } from '../../protocol/messages/ApiVersions.js';
+import { ApiVersionsApi, decodeApiVersionsRequest, defaultApiVersionsResponse, encodeApiVersionsResponse } from '../../protocol/messages/ApiVersions.js';
 import type { ApiVersionsResponse } from '../../protocol/messages/ApiVersions.js';
 import { Writer } from '../../protocol/primitives.js';
 import { defineApi } from './Api.js';
@@ -36,6 +36,13 @@ export const apiVersionsApi = defineApi(
       zkMigrationReady: false,
     };
   },
+  // Kafka's own shape: the code and no API table, except that UNSUPPORTED_VERSION lists
+  // ApiVersions' own range (KIP-511) so the client can pick a version it shares.
+  (_req, code) => ({
+    ...defaultApiVersionsResponse(),
+    errorCode: code,
+    apiKeys: code === ErrorCode.UNSUPPORTED_VERSION ? [{ apiKey: API_VERSIONS_KEY, minVersion: MIN, maxVersion: MAX }] : [],
+  }),
 );
 
 /** The v0-shaped reply to an ApiVersions version we do not serve (response header v0). */

@@ -46,4 +46,17 @@ export const createTopicsApi = defineApi(
     });
     return { throttleTimeMs: 0, topics };
   },
+  (req, code, _v, message = null) => ({
+    throttleTimeMs: 0,
+    topics: req.topics.map((t) => ({
+      name: t.name,
+      topicId: Buffer.alloc(16),
+      errorCode: code,
+      errorMessage: message,
+      topicConfigErrorCode: 0,
+      numPartitions: -1,
+      replicationFactor: -1,
+      configs: [],
+    })),
+  }),
 );

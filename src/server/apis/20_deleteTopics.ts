@@ -32,4 +32,14 @@ export const deleteTopicsApi = defineApi(
     });
     return { throttleTimeMs: 0, responses };
   },
+  // Kafka leaves error_message (v5+) null here.
+  (req, code, v) => ({
+    throttleTimeMs: 0,
+    responses: (v >= 6 ? req.topics : req.topicNames.map((name) => ({ name, topicId: Buffer.alloc(16) }))).map((t) => ({
+      name: t.name,
+      topicId: t.topicId,
+      errorCode: code,
+      errorMessage: null,
+    })),
+  }),
 );

@@ -1,7 +1,7 @@
 // DeleteRecords v0–2: move a partition's log start offset forward (offset -1 means the
 // high watermark); whole segments below it are deleted. Answers the new low watermark.
 // An offset past the high watermark is OFFSET_OUT_OF_RANGE. The internal __consumer_offsets
-// is INVALID_TOPIC_EXCEPTION, as in Kafka.
+// is INVALID_TOPIC_EXCEPTION, as in Kafka; a partition whose log cannot be written KAFKA_STORAGE_ERROR.
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import { decodeDeleteRecordsRequest, DeleteRecordsApi, encodeDeleteRecordsResponse } from '../../protocol/messages/DeleteRecords.js';
 import type { DeleteRecordsResponse } from '../../protocol/messages/DeleteRecords.js';
@@ -27,10 +27,16 @@ export const deleteRecordsApi = defineApi(
           return { partitionIndex: p.partitionIndex, lowWatermark: low, errorCode: ErrorCode.NONE };
         } catch (err) {
           if (err instanceof KafkaError) return { partitionIndex: p.partitionIndex, lowWatermark: -1, errorCode: err.code };
-          throw err;
+          // An I/O error: KAFKA_STORAGE_ERROR for this partition, as Kafka's log layer wraps it.
+          ctx.broker.log.error(`DeleteRecords on ${t.name}-${p.partitionIndex} failed: ${(err as Error).message}`);
+          return { partitionIndex: p.partitionIndex, lowWatermark: -1, errorCode: ErrorCode.KAFKA_STORAGE_ERROR };
         }
       }),
     }));
     return { throttleTimeMs: 0, topics };
   },
+  (req, code) => ({
+    throttleTimeMs: 0,
+    topics: req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, lowWatermark: -1, errorCode: code })) })),
+  }),
 );

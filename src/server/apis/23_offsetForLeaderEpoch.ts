@@ -33,4 +33,8 @@ export const offsetForLeaderEpochApi = defineApi(
       }),
     })),
   }),
+  (req, code) => ({
+    throttleTimeMs: 0,
+    topics: req.topics.map((t) => ({ topic: t.topic, partitions: t.partitions.map((p) => ({ errorCode: code, partition: p.partition, leaderEpoch: -1, endOffset: -1 })) })),
+  }),
 );

@@ -1,12 +1,12 @@
 // DescribeConfigs v0–4 for topics (every topic config with its effective value and
 // source: topic override, static broker config or Kafka's default) and for this broker
 // (its honoured properties). Logger resources answer with no entries.
-import { ErrorCode } from '../../protocol/errors.js';
+import { ErrorCode, errorName } from '../../protocol/errors.js';
 import { decodeDescribeConfigsRequest, DescribeConfigsApi, encodeDescribeConfigsResponse } from '../../protocol/messages/DescribeConfigs.js';
 import type { DescribeConfigsResponse } from '../../protocol/messages/DescribeConfigs.js';
 import { configTypeCode } from '../../common/KafkaConfig.js';
 import { defineApi } from './Api.js';
-import { ConfigResourceType, ConfigSource, topicConfigEntries } from './configSources.js';
+import { ConfigResourceType, ConfigSource, resourceErrors, topicConfigEntries } from './configSources.js';
 
 type Result = DescribeConfigsResponse['results'][number];
 type Entry = Result['configs'][number];
@@ -67,4 +67,6 @@ export const describeConfigsApi = defineApi(
     });
     return { throttleTimeMs: 0, results };
   },
+  // Kafka sends the code's fixed message here (Errors.message()), not the exception's.
+  (req, code) => ({ throttleTimeMs: 0, results: resourceErrors(req.resources, code, errorName(code)).map((r) => ({ ...r, configs: [] })) }),
 );

@@ -5,7 +5,7 @@ import { AlterConfigsApi, decodeAlterConfigsRequest, encodeAlterConfigsResponse 
 import type { AlterConfigsResponse } from '../../protocol/messages/AlterConfigs.js';
 import { validateTopicConfig } from '../../common/KafkaConfig.js';
 import { defineApi } from './Api.js';
-import { alterTopicConfigs } from './configSources.js';
+import { alterTopicConfigs, resourceErrors } from './configSources.js';
 
 export const alterConfigsApi = defineApi(
   AlterConfigsApi,
@@ -27,4 +27,5 @@ export const alterConfigsApi = defineApi(
       ),
     ),
   }),
+  (req, code, _v, message = null) => ({ throttleTimeMs: 0, responses: resourceErrors(req.resources, code, message) }),
 );

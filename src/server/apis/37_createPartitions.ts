@@ -9,4 +9,5 @@ export const createPartitionsApi = defineApi(
   [0, 3],
   { decodeRequest: decodeCreatePartitionsRequest, encodeResponse: encodeCreatePartitionsResponse },
   (ctx, req): Promise<CreatePartitionsResponse> => ctx.broker.createPartitions(req),
+  (req, code, _v, message = null) => ({ throttleTimeMs: 0, results: req.topics.map((t) => ({ name: t.name, errorCode: code, errorMessage: message })) }),
 );

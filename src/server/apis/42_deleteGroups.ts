@@ -14,4 +14,5 @@ export const deleteGroupsApi = defineApi(
     const respond = (r: DeleteGroupsResponse['results']): DeleteGroupsResponse => ({ throttleTimeMs: 0, results: r });
     return results instanceof Promise ? results.then(respond) : respond(results);
   },
+  (req, code) => ({ throttleTimeMs: 0, results: req.groupsNames.map((groupId) => ({ groupId, errorCode: code })) }),
 );

@@ -8,7 +8,7 @@ import {
 import type { IncrementalAlterConfigsResponse } from '../../protocol/messages/IncrementalAlterConfigs.js';
 import { applyConfigOp, validateTopicConfig } from '../../common/KafkaConfig.js';
 import { defineApi } from './Api.js';
-import { alterTopicConfigs } from './configSources.js';
+import { alterTopicConfigs, resourceErrors } from './configSources.js';
 
 export const incrementalAlterConfigsApi = defineApi(
   IncrementalAlterConfigsApi,
@@ -30,4 +30,5 @@ export const incrementalAlterConfigsApi = defineApi(
       ),
     ),
   }),
+  (req, code, _v, message = null) => ({ throttleTimeMs: 0, responses: resourceErrors(req.resources, code, message) }),
 );

@@ -28,4 +28,5 @@ export const offsetDeleteApi = defineApi(
     const respond = (d: DeletedOffsets): OffsetDeleteResponse => ({ errorCode: d.errorCode, throttleTimeMs: 0, topics: [...unknown, ...d.topics] });
     return r instanceof Promise ? r.then(respond) : respond(r);
   },
+  (_req, code) => ({ errorCode: code, throttleTimeMs: 0, topics: [] }),
 );

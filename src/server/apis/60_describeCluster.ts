@@ -1,6 +1,6 @@
 // DescribeCluster v0–1 (admin clients): cluster id, controller and brokers, as Metadata.
 import { ErrorCode } from '../../protocol/errors.js';
-import { decodeDescribeClusterRequest, DescribeClusterApi, encodeDescribeClusterResponse } from '../../protocol/messages/DescribeCluster.js';
+import { decodeDescribeClusterRequest, defaultDescribeClusterResponse, DescribeClusterApi, encodeDescribeClusterResponse } from '../../protocol/messages/DescribeCluster.js';
 import type { DescribeClusterResponse } from '../../protocol/messages/DescribeCluster.js';
 import { defineApi } from './Api.js';
 
@@ -35,4 +35,5 @@ export const describeClusterApi = defineApi(
       clusterAuthorizedOperations: -2147483648,
     };
   },
+  (_req, code, _v, message = null) => ({ ...defaultDescribeClusterResponse(), errorCode: code, errorMessage: message }),
 );

@@ -3,7 +3,7 @@
 import { defineApi as defineAnyApi, type Api, type BaseContext } from '../../network/Api.js';
 import type { Broker } from '../Broker.js';
 
-export { NO_RESPONSE, type Api, type BaseContext } from '../../network/Api.js';
+export { apiErrorMessage, NO_RESPONSE, type Api, type BaseContext } from '../../network/Api.js';
 
 /** A broker API handler's context. */
 export interface RequestContext extends BaseContext {

@@ -52,3 +52,8 @@ export async function alterTopicConfigs(
   const r = await broker.setTopicConfigs(res.resourceName, configs);
   return result(r.errorCode, r.errorMessage);
 }
+
+/** Every resource of a config request answered with one error (the config APIs' error responses). */
+export function resourceErrors(resources: { resourceType: number; resourceName: string }[], errorCode: number, errorMessage: string | null): ConfigResourceResult[] {
+  return resources.map((r) => ({ errorCode, errorMessage, resourceType: r.resourceType, resourceName: r.resourceName }));
+}
