@@ -362,6 +362,25 @@ describe('frame assembly', () => {
       out.forEach((f, k) => expect(f.every((b) => b === k + 1)).toBe(true));
     }
   });
+
+  it('a reset from inside the frame callback (the connection dropped) discards the rest of that input', () => {
+    const frame = (n: number, fill: number) => {
+      const f = Buffer.alloc(4 + n, fill);
+      f.writeInt32BE(n);
+      return f;
+    };
+    const decoder = new FrameDecoder(1, 10_000);
+    const out: number[] = [];
+    // Frames 1 and 2 arrive in one chunk; handling 1 drops the connection (reset) and stops.
+    decoder.push(Buffer.concat([frame(8, 1), frame(8, 2)]), (f) => {
+      out.push(f[0]!);
+      decoder.reset();
+      return false;
+    });
+    // The next connection's first frame must not be preceded by the old connection's frame 2.
+    decoder.push(frame(8, 3), (f) => void out.push(f[0]!));
+    expect(out).toEqual([1, 3]);
+  });
 });
 
 describe('the broker-wide request memory pool (queued.max.request.bytes)', () => {

@@ -44,6 +44,9 @@ export class FrameDecoder {
    * to stop (the rest is kept for the next push). Returns a reason when the stream claims an
    * impossible size (the caller closes).
    */
+  /** Bumped by reset(), so a reset from inside onFrame drops the rest of the input being pushed. */
+  private generation = 0;
+
   push(data: Buffer, onFrame: (frame: Buffer) => boolean | void): string | null {
     let input = data;
     if (this.stash) {
@@ -100,15 +103,20 @@ export class FrameDecoder {
       }
       this.size = -1;
       this.reserved = false;
+      const generation = this.generation;
       if (onFrame(frame) === false) {
-        if (pos < input.length) this.stash = input.subarray(pos);
+        // Keep the rest for later, unless the callback reset the decoder (its connection is
+        // gone): those bytes belong to no future frame.
+        if (pos < input.length && this.generation === generation) this.stash = input.subarray(pos);
         return null;
       }
+      if (this.generation !== generation) return null;
     }
   }
 
   /** Forget everything held (a reserved frame's bytes are the caller's to give back first). */
   reset(): void {
+    this.generation++;
     this.headerFill = 0;
     this.size = -1;
     this.reserved = false;
