@@ -1,7 +1,10 @@
 // Kafka's KafkaProducer for Node: send() partitions a record and encodes it straight into its
 // partition's open batch; the Sender (on the event loop) ships batches per leader. When the
 // topic's metadata is not known yet or buffer.memory is used up, the send waits in a FIFO (so
-// records keep their order) for at most max.block.ms.
+// records keep their order) for at most max.block.ms; `needsDrain` and the 'drain' event let a
+// caller stop sending meanwhile (backpressure, as stream.Writable's write()/'drain').
+import { EventEmitter } from 'node:events';
+import { contain } from '../util/CrashBoundary.js';
 import { createLogger, type Logger } from '../logger.js';
 import { BATCH_HEADER_SIZE, sizeOfRecordBody, sizeOfRecordHeaders, sizeOfRecordInBatch, type RecordHeaderInput } from '../protocol/recordBatch.js';
 import { BuiltInPartitioner } from './BuiltInPartitioner.js';
@@ -25,6 +28,7 @@ import type { ProducerRecord, RecordMetadata, SendCallback } from './ProducerRec
 import { RecordAccumulator } from './RecordAccumulator.js';
 import { Sender } from './Sender.js';
 import { TransactionManager } from './TransactionManager.js';
+import { WaitingSends } from './WaitingSends.js';
 
 const APPENDED = 0;
 const WAIT_METADATA = 1;
@@ -32,15 +36,6 @@ const WAIT_MEMORY = 2;
 
 /** Topic errors in metadata that fail a send at once instead of waiting (Java: InvalidTopicException, TopicAuthorizationException). */
 const FATAL_TOPIC_ERRORS = new Set([17, 29]);
-
-interface PendingSend {
-  record: ProducerRecord;
-  timestamp: number;
-  future: FutureRecordMetadata | null;
-  callback: SendCallback | null;
-  deadline: number;
-  waitingFor: 'metadata' | 'memory';
-}
 
 function normalizeHeaders(h: ProducerRecord['headers']): readonly RecordHeaderInput[] | null {
   if (h === undefined || h === null) return null;
@@ -54,7 +49,7 @@ function isBytes(v: unknown): v is Uint8Array | string | null {
   return v === null || typeof v === 'string' || v instanceof Uint8Array;
 }
 
-export class Producer {
+export class Producer extends EventEmitter {
   /** Every setting as resolved (defaults applied, idempotence decided). */
   readonly config: ProducerConfig;
   /** Which settings were explicit, why idempotence was switched off (if it was), warnings. */
@@ -68,7 +63,11 @@ export class Producer {
   private readonly txn: TransactionManager | null;
   private readonly stats = new ProducerMetrics();
   private readonly partitioner = new BuiltInPartitioner();
-  private readonly pending: PendingSend[] = [];
+  /** Sends waiting for metadata or memory: record, send time, future, callback. */
+  private readonly waiting = new WaitingSends();
+  /** What the oldest waiting send waits for. */
+  private headWaitsFor: 'metadata' | 'memory' = 'memory';
+  private drainScheduled = false;
   private pendingTimer: NodeJS.Timeout | null = null;
   private pendingWaiters: (() => void)[] = [];
   private draining = false;
@@ -83,6 +82,7 @@ export class Producer {
   private readonly ignoreKeys: boolean;
 
   constructor(options: ProducerOptions, warnings: string[] = []) {
+    super();
     this.configResolution = resolveConfig(options, warnings);
     const config = (this.config = this.configResolution.config);
     this.log = createLogger(`producer ${config.clientId}`);
@@ -103,13 +103,13 @@ export class Producer {
       this.metadata.requestUpdate();
     };
     this.metadata.onUpdate = () => {
-      if (this.pending.length > 0) this.drainPending();
+      if (this.waiting.length > 0) this.drainPending();
     };
     this.accumulator.pool.onAvailable = () => {
-      if (this.pending.length > 0) this.drainPending();
+      if (this.waiting.length > 0) this.drainPending();
     };
     this.sender.onFatalError = () => {
-      if (this.pending.length > 0) this.drainPending();
+      if (this.waiting.length > 0) this.drainPending();
     };
     setCallbackErrorHandler((err) => this.log.error(`send callback threw: ${(err as Error)?.stack ?? String(err)}`));
   }
@@ -142,7 +142,7 @@ export class Producer {
       this.failSend(future, cb, new SerializationError(`Invalid timestamp: ${String(ts)}. Timestamp should always be non-negative or null.`, { record: { topic: record.topic, key: record.key ?? null } }));
       return future ?? undefined;
     }
-    if (this.pending.length === 0) {
+    if (this.waiting.length === 0) {
       let r: number | ProducerError;
       try {
         r = this.tryAppend(record, ts, future, cb, now);
@@ -154,10 +154,12 @@ export class Producer {
         this.failSend(future, cb, r);
         return future ?? undefined;
       }
-      this.enqueuePending(record, ts, future, cb, now, r === WAIT_METADATA ? 'metadata' : 'memory');
+      this.headWaitsFor = r === WAIT_METADATA ? 'metadata' : 'memory';
+      this.enqueuePending(record, now, future, cb);
     } else {
-      this.enqueuePending(record, ts, future, cb, now, 'memory');
-      this.drainPending();
+      // Behind sends already waiting (order is kept): they are retried when memory or
+      // metadata comes back, not on every send.
+      this.enqueuePending(record, now, future, cb);
     }
     return future ?? undefined;
   }
@@ -275,9 +277,9 @@ export class Producer {
     }
   }
 
-  private enqueuePending(record: ProducerRecord, timestamp: number, future: FutureRecordMetadata | null, callback: SendCallback | null, now: number, waitingFor: PendingSend['waitingFor']): void {
-    this.pending.push({ record, timestamp, future, callback, deadline: now + this.config.maxBlockMs, waitingFor });
-    if (waitingFor === 'memory') {
+  private enqueuePending(record: ProducerRecord, now: number, future: FutureRecordMetadata | null, callback: SendCallback | null): void {
+    this.waiting.push(record, now, future, callback, null);
+    if (this.waiting.length === 1 && this.headWaitsFor === 'memory') {
       this.accumulator.exhausted = true;
       this.sender.wakeup();
     }
@@ -285,8 +287,8 @@ export class Producer {
   }
 
   private armPendingTimer(): void {
-    if (this.pendingTimer !== null || this.pending.length === 0) return;
-    const wait = Math.max(this.pending[0]!.deadline - Date.now(), 0);
+    if (this.pendingTimer !== null || this.waiting.length === 0) return;
+    const wait = Math.max(this.waiting.time + this.config.maxBlockMs - Date.now(), 0);
     this.pendingTimer = setTimeout(() => {
       this.pendingTimer = null;
       this.expirePending();
@@ -296,15 +298,19 @@ export class Producer {
   /** Fail sends that waited max.block.ms (Kafka's TimeoutException / BufferExhaustedException). */
   private expirePending(): void {
     const now = Date.now();
-    while (this.pending.length > 0 && this.pending[0]!.deadline <= now) {
-      const p = this.pending.shift()!;
-      const max = this.config.maxBlockMs;
-      const ctx = { record: { topic: p.record.topic, key: p.record.key ?? null, partition: p.record.partition } };
+    const w = this.waiting;
+    const max = this.config.maxBlockMs;
+    while (w.length > 0 && w.time + max <= now) {
+      const record = w.record;
+      const future = w.a as FutureRecordMetadata | null;
+      const callback = w.b as SendCallback | null;
+      w.shift();
+      const ctx = { record: { topic: record.topic, key: record.key ?? null, partition: record.partition } };
       const err =
-        p.waitingFor === 'metadata'
-          ? new TimeoutError(`Topic ${p.record.topic} not present in metadata after ${max} ms.`, ctx)
+        this.headWaitsFor === 'metadata'
+          ? new TimeoutError(`Topic ${record.topic} not present in metadata after ${max} ms.`, ctx)
           : new BufferExhaustedError(`Failed to allocate memory within the configured max blocking time ${max} ms. (buffer.memory = ${this.config.bufferMemory})`, ctx);
-      this.failSend(p.future, p.callback, err);
+      this.failSend(future, callback, err);
     }
     this.drainPending();
   }
@@ -315,38 +321,42 @@ export class Producer {
     this.draining = true;
     try {
       const now = Date.now();
-      while (this.pending.length > 0) {
-        const p = this.pending[0]!;
+      const w = this.waiting;
+      while (w.length > 0) {
+        const record = w.record;
+        const future = w.a as FutureRecordMetadata | null;
+        const callback = w.b as SendCallback | null;
         if (this.forced || (this.txn !== null && this.txn.hasFatalError())) {
-          this.pending.shift();
-          const record = { topic: p.record.topic, key: p.record.key ?? null };
-          this.failSend(p.future, p.callback, this.forced ? new ProducerClosedError('Producer closed while send in progress', { record }) : this.txn!.lastError!.forRecord(record));
+          w.shift();
+          const ctx = { topic: record.topic, key: record.key ?? null };
+          this.failSend(future, callback, this.forced ? new ProducerClosedError('Producer closed while send in progress', { record: ctx }) : this.txn!.lastError!.forRecord(ctx));
           continue;
         }
         let r: number | ProducerError;
         try {
-          r = this.tryAppend(p.record, p.timestamp, p.future, p.callback, now);
+          r = this.tryAppend(record, record.timestamp ?? w.time, future, callback, now);
         } catch (err) {
-          r = new SerializationError(`Cannot send this record: ${(err as Error)?.message ?? String(err)}`, { cause: err, record: { topic: String(p.record.topic) } });
+          r = new SerializationError(`Cannot send this record: ${(err as Error)?.message ?? String(err)}`, { cause: err, record: { topic: String(record.topic) } });
         }
         if (r === WAIT_METADATA || r === WAIT_MEMORY) {
-          p.waitingFor = r === WAIT_METADATA ? 'metadata' : 'memory';
+          this.headWaitsFor = r === WAIT_METADATA ? 'metadata' : 'memory';
           break;
         }
-        this.pending.shift();
-        if (r !== APPENDED) this.failSend(p.future, p.callback, r as ProducerError);
+        w.shift();
+        if (r !== APPENDED) this.failSend(future, callback, r as ProducerError);
       }
     } finally {
       this.draining = false;
     }
-    const head = this.pending[0];
-    this.accumulator.exhausted = head !== undefined && head.waitingFor === 'memory';
-    if (head === undefined) {
+    const empty = this.waiting.length === 0;
+    this.accumulator.exhausted = !empty && this.headWaitsFor === 'memory';
+    if (empty) {
       if (this.pendingTimer !== null) clearTimeout(this.pendingTimer);
       this.pendingTimer = null;
       const w = this.pendingWaiters;
       this.pendingWaiters = [];
       for (const f of w) f();
+      this.scheduleDrainEvent();
     } else {
       if (this.pendingTimer !== null) clearTimeout(this.pendingTimer);
       this.pendingTimer = null;
@@ -355,8 +365,27 @@ export class Producer {
     }
   }
 
+  /**
+   * True while sends are waiting for buffer memory or metadata (send() still accepts records,
+   * but they queue in memory): stop sending and wait for 'drain', as with stream.Writable's
+   * write() returning false.
+   */
+  get needsDrain(): boolean {
+    return this.waiting.length > 0;
+  }
+
+  /** 'drain' is emitted on a later tick once no send is waiting (and still none is). */
+  private scheduleDrainEvent(): void {
+    if (this.drainScheduled || this.listenerCount('drain') === 0) return;
+    this.drainScheduled = true;
+    process.nextTick(() => {
+      this.drainScheduled = false;
+      if (this.waiting.length === 0) contain(this.log, "a 'drain' listener", () => this.emit('drain'));
+    });
+  }
+
   private pendingDrained(): Promise<void> {
-    if (this.pending.length === 0) return Promise.resolve();
+    if (this.waiting.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.pendingWaiters.push(resolve));
   }
 
@@ -395,7 +424,7 @@ export class Producer {
       await this.pendingDrained();
       while (this.accumulator.incomplete.size > 0) await Promise.all([...this.accumulator.incomplete].map((b) => b.whenDone()));
     })();
-    if (timeoutMs > 0 && (this.pending.length > 0 || this.accumulator.incomplete.size > 0)) {
+    if (timeoutMs > 0 && (this.waiting.length > 0 || this.accumulator.incomplete.size > 0)) {
       let timer: NodeJS.Timeout | undefined;
       const timedOut = Number.isFinite(timeoutMs) ? new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))) : new Promise<void>(() => {});
       await Promise.race([allDone, timedOut]);
@@ -455,7 +484,7 @@ export class Producer {
       requestsInFlight: this.client.inFlightRequests(),
       bufferTotalBytes: this.config.bufferMemory,
       bufferAvailableBytes: this.accumulator.pool.availableMemory,
-      waitingSends: this.pending.length,
+      waitingSends: this.waiting.length,
       incompleteBatches: this.accumulator.incomplete.size,
       metadataRefreshes: this.metadata.updates,
       connectionsCreated: this.client.connectionsCreated,
