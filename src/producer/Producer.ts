@@ -19,7 +19,7 @@ import {
   TimeoutError,
 } from './errors.js';
 import { NetworkClient } from './NetworkClient.js';
-import { FutureRecordMetadata } from './FutureRecordMetadata.js';
+import { lastReject, lastResolve, newRecordPromise, rejectRecord, type RejectRecord, type ResolveRecord } from './FutureRecordMetadata.js';
 import { setCallbackErrorHandler } from './ProducerBatch.js';
 import { optionsFromProperties, resolveConfig, type ConfigResolution, type ProducerConfig, type ProducerOptions } from './ProducerConfig.js';
 import { ProducerMetadata, type PartitionMeta, type TopicState } from './ProducerMetadata.js';
@@ -63,7 +63,7 @@ export class Producer extends EventEmitter {
   private readonly txn: TransactionManager | null;
   private readonly stats = new ProducerMetrics();
   private readonly partitioner = new BuiltInPartitioner();
-  /** Sends waiting for metadata or memory: record, send time, future, callback. */
+  /** Sends waiting for metadata or memory: record, send time, then callback, null, null or promise, resolve, reject. */
   private readonly waiting = new WaitingSends();
   /** What the oldest waiting send waits for. */
   private headWaitsFor: 'metadata' | 'memory' = 'memory';
@@ -121,47 +121,52 @@ export class Producer extends EventEmitter {
   }
 
   /**
-   * Send a record: resolves with its offset once acknowledged (per acks), rejects with a typed
-   * ProducerError that names the record. With a callback, nothing is returned and no Promise is
-   * made (the fastest form, like Java's send(record, callback)).
+   * Send a record: the returned (native) Promise resolves with its offset once acknowledged
+   * (per acks), or rejects with a typed ProducerError that names the record. With a callback,
+   * nothing is returned and no Promise is made (like Java's send(record, callback)).
    */
   send(record: ProducerRecord): Promise<RecordMetadata>;
   send(record: ProducerRecord, callback: SendCallback): void;
   send(record: ProducerRecord, callback?: SendCallback): Promise<RecordMetadata> | void {
-    let future: FutureRecordMetadata | null = null;
     let cb: SendCallback | null = null;
-    if (callback === undefined) future = new FutureRecordMetadata();
-    else cb = callback;
+    let promise: Promise<RecordMetadata> | null = null;
+    let resolve: ResolveRecord | null = null;
+    let reject: RejectRecord | null = null;
+    if (callback === undefined) {
+      promise = newRecordPromise();
+      resolve = lastResolve();
+      reject = lastReject();
+    } else cb = callback;
     const now = Date.now();
     if (this.closing || (this.txn !== null && this.txn.hasFatalError()) || record === null || typeof record !== 'object') {
-      this.failSend(future, cb, this.precheckError(record));
-      return future ?? undefined;
+      this.failSend(cb, promise, reject, this.precheckError(record));
+      return promise ?? undefined;
     }
     const ts = record.timestamp ?? now;
     if (typeof ts !== 'number' || !(ts >= 0)) {
-      this.failSend(future, cb, new SerializationError(`Invalid timestamp: ${String(ts)}. Timestamp should always be non-negative or null.`, { record: { topic: record.topic, key: record.key ?? null } }));
-      return future ?? undefined;
+      this.failSend(cb, promise, reject, new SerializationError(`Invalid timestamp: ${String(ts)}. Timestamp should always be non-negative or null.`, { record: { topic: record.topic, key: record.key ?? null } }));
+      return promise ?? undefined;
     }
     if (this.waiting.length === 0) {
       let r: number | ProducerError;
       try {
-        r = this.tryAppend(record, ts, future, cb, now);
+        r = this.tryAppend(record, ts, cb, promise, resolve, reject, now);
       } catch (err) {
         r = new SerializationError(`Cannot send this record: ${(err as Error)?.message ?? String(err)}`, { cause: err, record: { topic: String(record.topic) } });
       }
-      if (r === APPENDED) return future ?? undefined;
+      if (r === APPENDED) return promise ?? undefined;
       if (typeof r !== 'number') {
-        this.failSend(future, cb, r);
-        return future ?? undefined;
+        this.failSend(cb, promise, reject, r);
+        return promise ?? undefined;
       }
       this.headWaitsFor = r === WAIT_METADATA ? 'metadata' : 'memory';
-      this.enqueuePending(record, now, future, cb);
+      this.enqueuePending(record, now, cb, promise, resolve, reject);
     } else {
       // Behind sends already waiting (order is kept): they are retried when memory or
       // metadata comes back, not on every send.
-      this.enqueuePending(record, now, future, cb);
+      this.enqueuePending(record, now, cb, promise, resolve, reject);
     }
-    return future ?? undefined;
+    return promise ?? undefined;
   }
 
   private precheckError(record: ProducerRecord): ProducerError {
@@ -175,7 +180,15 @@ export class Producer extends EventEmitter {
   }
 
   /** Partition the record and encode it into its partition's open batch (or a new one). */
-  private tryAppend(record: ProducerRecord, ts: number, future: FutureRecordMetadata | null, cb: SendCallback | null, now: number): number | ProducerError {
+  private tryAppend(
+    record: ProducerRecord,
+    ts: number,
+    cb: SendCallback | null,
+    promise: Promise<RecordMetadata> | null,
+    resolve: ResolveRecord | null,
+    reject: RejectRecord | null,
+    now: number,
+  ): number | ProducerError {
     const topic = record.topic;
     let t: TopicState | undefined = this.metadata.topics.get(topic);
     if (t === undefined || t.idle) {
@@ -232,7 +245,7 @@ export class Producer extends EventEmitter {
     let pq = acc.queue(t, partition);
     let q = pq.batches;
     let last = q.length > 0 ? q[q.length - 1]! : undefined;
-    if (last !== undefined && last.tryAppend(ts, key, keyLen, value, valueLen, headers, headersBytes, future, cb)) {
+    if (last !== undefined && last.tryAppend(ts, key, keyLen, value, valueLen, headers, headersBytes, cb, promise, resolve, reject)) {
       if (last.isFull) this.sender.wakeup();
       return APPENDED;
     }
@@ -244,7 +257,7 @@ export class Producer extends EventEmitter {
         pq = acc.queue(t, partition);
         q = pq.batches;
         last = q.length > 0 ? q[q.length - 1]! : undefined;
-        if (last !== undefined && last.tryAppend(ts, key, keyLen, value, valueLen, headers, headersBytes, future, cb)) {
+        if (last !== undefined && last.tryAppend(ts, key, keyLen, value, valueLen, headers, headersBytes, cb, promise, resolve, reject)) {
           if (last.isFull) this.sender.wakeup();
           return APPENDED;
         }
@@ -252,7 +265,7 @@ export class Producer extends EventEmitter {
     }
     const batch = acc.newBatch(pq, this.exactBatchBytes(keyLen, valueLen, headers, headersBytes), now);
     if (batch === null) return WAIT_MEMORY;
-    if (!batch.tryAppend(ts, key, keyLen, value, valueLen, headers, headersBytes, future, cb)) {
+    if (!batch.tryAppend(ts, key, keyLen, value, valueLen, headers, headersBytes, cb, promise, resolve, reject)) {
       return new RecordTooLargeError('Record does not fit in a batch sized for it', { record: { topic, partition, key } });
     }
     this.sender.wakeup();
@@ -264,7 +277,7 @@ export class Producer extends EventEmitter {
     return BATCH_HEADER_SIZE + sizeOfRecordInBatch(sizeOfRecordBody(0, 0, keyLen, valueLen, headers === null ? 0 : headers.length, headersBytes)) + 8;
   }
 
-  private failSend(future: FutureRecordMetadata | null, cb: SendCallback | null, err: ProducerError): void {
+  private failSend(cb: SendCallback | null, promise: Promise<RecordMetadata> | null, reject: RejectRecord | null, err: ProducerError): void {
     this.stats.recordErrors++;
     if (cb !== null) {
       try {
@@ -273,12 +286,19 @@ export class Producer extends EventEmitter {
         this.log.error(`send callback threw: ${(e as Error)?.stack ?? String(e)}`);
       }
     } else {
-      future!.fail(err);
+      rejectRecord(promise!, reject!, err);
     }
   }
 
-  private enqueuePending(record: ProducerRecord, now: number, future: FutureRecordMetadata | null, callback: SendCallback | null): void {
-    this.waiting.push(record, now, future, callback, null);
+  private enqueuePending(
+    record: ProducerRecord,
+    now: number,
+    cb: SendCallback | null,
+    promise: Promise<RecordMetadata> | null,
+    resolve: ResolveRecord | null,
+    reject: RejectRecord | null,
+  ): void {
+    this.waiting.push(record, now, cb ?? promise, resolve, reject);
     if (this.waiting.length === 1 && this.headWaitsFor === 'memory') {
       this.accumulator.exhausted = true;
       this.sender.wakeup();
@@ -302,15 +322,16 @@ export class Producer extends EventEmitter {
     const max = this.config.maxBlockMs;
     while (w.length > 0 && w.time + max <= now) {
       const record = w.record;
-      const future = w.a as FutureRecordMetadata | null;
-      const callback = w.b as SendCallback | null;
+      const reject = w.c as RejectRecord | null;
+      const cb = reject === null ? (w.a as SendCallback) : null;
+      const promise = reject === null ? null : (w.a as Promise<RecordMetadata>);
       w.shift();
       const ctx = { record: { topic: record.topic, key: record.key ?? null, partition: record.partition } };
       const err =
         this.headWaitsFor === 'metadata'
           ? new TimeoutError(`Topic ${record.topic} not present in metadata after ${max} ms.`, ctx)
           : new BufferExhaustedError(`Failed to allocate memory within the configured max blocking time ${max} ms. (buffer.memory = ${this.config.bufferMemory})`, ctx);
-      this.failSend(future, callback, err);
+      this.failSend(cb, promise, reject, err);
     }
     this.drainPending();
   }
@@ -324,17 +345,19 @@ export class Producer extends EventEmitter {
       const w = this.waiting;
       while (w.length > 0) {
         const record = w.record;
-        const future = w.a as FutureRecordMetadata | null;
-        const callback = w.b as SendCallback | null;
+        const resolve = w.b as ResolveRecord | null;
+        const reject = w.c as RejectRecord | null;
+        const cb = reject === null ? (w.a as SendCallback) : null;
+        const promise = reject === null ? null : (w.a as Promise<RecordMetadata>);
         if (this.forced || (this.txn !== null && this.txn.hasFatalError())) {
           w.shift();
           const ctx = { topic: record.topic, key: record.key ?? null };
-          this.failSend(future, callback, this.forced ? new ProducerClosedError('Producer closed while send in progress', { record: ctx }) : this.txn!.lastError!.forRecord(ctx));
+          this.failSend(cb, promise, reject, this.forced ? new ProducerClosedError('Producer closed while send in progress', { record: ctx }) : this.txn!.lastError!.forRecord(ctx));
           continue;
         }
         let r: number | ProducerError;
         try {
-          r = this.tryAppend(record, record.timestamp ?? w.time, future, callback, now);
+          r = this.tryAppend(record, record.timestamp ?? w.time, cb, promise, resolve, reject, now);
         } catch (err) {
           r = new SerializationError(`Cannot send this record: ${(err as Error)?.message ?? String(err)}`, { cause: err, record: { topic: String(record.topic) } });
         }
@@ -343,7 +366,7 @@ export class Producer extends EventEmitter {
           break;
         }
         w.shift();
-        if (r !== APPENDED) this.failSend(future, callback, r as ProducerError);
+        if (r !== APPENDED) this.failSend(cb, promise, reject, r as ProducerError);
       }
     } finally {
       this.draining = false;

@@ -1,7 +1,8 @@
 // One partition batch (Kafka's ProducerBatch + MemoryRecordsBuilder): records are encoded
 // straight into a pooled buffer as they are appended; the header, the producer state and the
 // CRC are written once when the batch is closed for sending. It also holds the per-record
-// completions (a Promise's resolve/reject, or a callback) and timestamps.
+// completions (a callback, or a promise and its settle functions) and timestamps, and settles
+// them all in one pass when the batch completes.
 import { gzipSync } from 'node:zlib';
 import {
   BATCH_HEADER_SIZE,
@@ -23,7 +24,7 @@ import {
   type RecordHeaderInput,
 } from '../protocol/recordBatch.js';
 import type { ProducerError } from './errors.js';
-import type { FutureRecordMetadata } from './FutureRecordMetadata.js';
+import { rejectRecord, type RejectRecord, type ResolveRecord } from './FutureRecordMetadata.js';
 import type { RecordMetadata, SendCallback } from './ProducerRecord.js';
 import type { PartitionQueue } from './RecordAccumulator.js';
 
@@ -54,16 +55,13 @@ export class ProducerBatch {
   readonly timestamps: number[] = [];
   /** Callbacks of records sent with one, by record index (null until the first such record). */
   callbacks: (SendCallback | null)[] | null = null;
-  /** Futures someone waits on (only those: an unobserved send leaves nothing here). */
-  private waiters: FutureRecordMetadata[] | null = null;
+  /** Record promises, by record index: [promise, resolve, reject] at 3 * index (null until the first such record). */
+  promises: unknown[] | null = null;
   /** Outcome, once done. */
   resultBaseOffset = -1;
   resultLogAppendTime = -1;
   resultError: ProducerError | null = null;
   private failedKeys: (Buffer | null)[] | null = null;
-  /** Set when the batch was split: its records live on in these batches. */
-  splitParts: ProducerBatch[] | null = null;
-  splitAt = 0;
 
   attempts = 0;
   lastAttemptMs: number;
@@ -152,8 +150,10 @@ export class ProducerBatch {
     valueLen: number,
     headers: readonly RecordHeaderInput[] | null,
     headersBytes: number,
-    future: FutureRecordMetadata | null,
     callback: SendCallback | null,
+    promise: Promise<RecordMetadata> | null,
+    resolve: ResolveRecord | null,
+    reject: RejectRecord | null,
   ): boolean {
     if (this.wire !== null) return false;
     const n = this.count;
@@ -172,7 +172,13 @@ export class ProducerBatch {
     } else if (this.callbacks !== null) {
       this.callbacks.push(null);
     }
-    if (future !== null) future.placed(this, n);
+    let ps = this.promises;
+    if (promise !== null) {
+      if (ps === null) ps = this.promises = new Array<unknown>(3 * n).fill(null);
+      ps.push(promise, resolve, reject);
+    } else if (ps !== null) {
+      ps.push(null, null, null);
+    }
     return true;
   }
 
@@ -241,6 +247,13 @@ export class ProducerBatch {
         }
       }
     }
+    const ps = this.promises;
+    if (ps !== null) {
+      for (let k = 0, i = 0; k < ps.length; k += 3, i++) {
+        const resolve = ps[k + 1] as ResolveRecord | null;
+        if (resolve !== null) resolve(this.metadataFor(i));
+      }
+    }
     this.release();
     return true;
   }
@@ -263,6 +276,13 @@ export class ProducerBatch {
         }
       }
     }
+    const ps = this.promises;
+    if (ps !== null) {
+      for (let k = 0, i = 0; k < ps.length; k += 3, i++) {
+        const p = ps[k] as Promise<RecordMetadata> | null;
+        if (p !== null) rejectRecord(p, ps[k + 2] as RejectRecord, this.errorFor(i));
+      }
+    }
     this.release();
     return true;
   }
@@ -279,32 +299,11 @@ export class ProducerBatch {
     return e.forRecord({ topic: this.pq.topic, partition: this.pq.partition, batchIndex: i, batchSize: this.count, key: this.failedKeys?.[i] ?? null });
   }
 
-  addWaiter(f: FutureRecordMetadata): void {
-    (this.waiters ??= []).push(f);
-  }
-
-  /** Where record i lives after splits: [batch, index]. */
-  resolveSplit(i: number): [ProducerBatch, number] {
-    // eslint-disable-next-line @typescript-eslint/no-this-alias
-    let b: ProducerBatch = this;
-    while (b.splitParts !== null) {
-      if (i < b.splitAt) b = b.splitParts[0]!;
-      else {
-        i -= b.splitAt;
-        b = b.splitParts[1]!;
-      }
-    }
-    return [b, i];
-  }
-
-  /** This batch was split into `parts` (records [0, at) in the first): move waiting futures there. */
-  markSplit(parts: ProducerBatch[], at: number): void {
-    this.splitParts = parts;
-    this.splitAt = at;
+  /** This batch was split: its records (and their completions) moved to new batches. */
+  markSplit(): void {
     this.done = true;
-    const w = this.waiters;
-    this.waiters = null;
-    if (w) for (const f of w) f.attach();
+    this.callbacks = null;
+    this.promises = null;
   }
 
   /** Resolves when the batch is done (flush). */
@@ -322,9 +321,7 @@ export class ProducerBatch {
 
   private release(): void {
     this.callbacks = null;
-    const ws = this.waiters;
-    this.waiters = null;
-    if (ws !== null) for (const f of ws) f.settle();
+    this.promises = null;
     const w = this.doneWaiters;
     this.doneWaiters = null;
     if (w) for (const f of w) f();

@@ -7,6 +7,8 @@ import { Compression, RECORDS_OFFSET } from '../protocol/recordBatch.js';
 import { BufferPool } from './BufferPool.js';
 import { ExponentialBackoff } from './ExponentialBackoff.js';
 import { ProducerBatch } from './ProducerBatch.js';
+import type { RejectRecord, ResolveRecord } from './FutureRecordMetadata.js';
+import type { RecordMetadata } from './ProducerRecord.js';
 import type { ProducerConfig } from './ProducerConfig.js';
 import type { TopicState } from './ProducerMetadata.js';
 import type { TransactionManager } from './TransactionManager.js';
@@ -235,14 +237,26 @@ export class RecordAccumulator {
       nb.lastAttemptMs = big.lastAttemptMs;
       for (let i = from; i < to; i++) {
         const r = decoded[i]!;
-        nb.tryAppend(big.timestamps[i]!, r.key, r.key === null ? -1 : r.key.length, r.value, r.value === null ? -1 : r.value.length, r.headers, r.headersBytes, null, big.callbacks?.[i] ?? null);
+        const ps = big.promises;
+        nb.tryAppend(
+          big.timestamps[i]!,
+          r.key,
+          r.key === null ? -1 : r.key.length,
+          r.value,
+          r.value === null ? -1 : r.value.length,
+          r.headers,
+          r.headersBytes,
+          big.callbacks?.[i] ?? null,
+          ps === null ? null : (ps[3 * i] as Promise<RecordMetadata> | null),
+          ps === null ? null : (ps[3 * i + 1] as ResolveRecord | null),
+          ps === null ? null : (ps[3 * i + 2] as RejectRecord | null),
+        );
       }
       parts.push(nb);
     }
     this.incomplete.delete(big);
     this.pool.deallocate(big.buf, big.allocSize, !big.inFlight);
-    big.callbacks = null;
-    big.markSplit(parts, half);
+    big.markSplit();
     const q = big.pq.batches;
     if (this.txn !== null && big.hasSequence) {
       this.txn.replaceWithSplit(big, parts);
