@@ -20,7 +20,7 @@ import {
 } from './errors.js';
 import { NetworkClient } from './NetworkClient.js';
 import { lastReject, lastResolve, newRecordPromise, rejectRecord, type RejectRecord, type ResolveRecord } from './FutureRecordMetadata.js';
-import { setCallbackErrorHandler } from './ProducerBatch.js';
+import { setCallbackErrorHandler, type ProducerBatch } from './ProducerBatch.js';
 import { optionsFromProperties, resolveConfig, type ConfigResolution, type ProducerConfig, type ProducerOptions } from './ProducerConfig.js';
 import { ProducerMetadata, type PartitionMeta, type TopicState } from './ProducerMetadata.js';
 import { ProducerMetrics, type ProducerMetricsSnapshot } from './ProducerMetrics.js';
@@ -80,6 +80,8 @@ export class Producer extends EventEmitter {
   /** min(max.request.size, buffer.memory): no record batch may be larger. */
   private readonly sizeLimit: number;
   private readonly ignoreKeys: boolean;
+  /** The batch the last APPENDED record went to. */
+  private appendedTo: ProducerBatch | null = null;
 
   constructor(options: ProducerOptions, warnings: string[] = []) {
     super();
@@ -128,42 +130,42 @@ export class Producer extends EventEmitter {
   send(record: ProducerRecord): Promise<RecordMetadata>;
   send(record: ProducerRecord, callback: SendCallback): void;
   send(record: ProducerRecord, callback?: SendCallback): Promise<RecordMetadata> | void {
-    let cb: SendCallback | null = null;
+    const cb = callback === undefined ? null : callback;
+    const now = Date.now();
+    let r: number | ProducerError;
+    if (this.closing || (this.txn !== null && this.txn.hasFatalError()) || record === null || typeof record !== 'object') {
+      r = this.precheckError(record);
+    } else {
+      const ts = record.timestamp ?? now;
+      if (typeof ts !== 'number' || !(ts >= 0)) {
+        r = new SerializationError(`Invalid timestamp: ${String(ts)}. Timestamp should always be non-negative or null.`, { record: { topic: record.topic, key: record.key ?? null } });
+      } else if (this.waiting.length > 0) {
+        r = WAIT_MEMORY;
+      } else {
+        try {
+          r = this.tryAppend(record, ts, cb, null, null, null, now);
+        } catch (err) {
+          r = new SerializationError(`Cannot send this record: ${(err as Error)?.message ?? String(err)}`, { cause: err, record: { topic: String(record.topic) } });
+        }
+        // The fast path: a promise derived from the batch's own (no settle functions per record).
+        if (r === APPENDED) return cb === null ? this.appendedTo!.derivePromise() : undefined;
+        if (typeof r === 'number') this.headWaitsFor = r === WAIT_METADATA ? 'metadata' : 'memory';
+      }
+    }
+    // Failed, or it waits: a promise with its own settle functions.
     let promise: Promise<RecordMetadata> | null = null;
     let resolve: ResolveRecord | null = null;
     let reject: RejectRecord | null = null;
-    if (callback === undefined) {
+    if (cb === null) {
       promise = newRecordPromise();
       resolve = lastResolve();
       reject = lastReject();
-    } else cb = callback;
-    const now = Date.now();
-    if (this.closing || (this.txn !== null && this.txn.hasFatalError()) || record === null || typeof record !== 'object') {
-      this.failSend(cb, promise, reject, this.precheckError(record));
-      return promise ?? undefined;
     }
-    const ts = record.timestamp ?? now;
-    if (typeof ts !== 'number' || !(ts >= 0)) {
-      this.failSend(cb, promise, reject, new SerializationError(`Invalid timestamp: ${String(ts)}. Timestamp should always be non-negative or null.`, { record: { topic: record.topic, key: record.key ?? null } }));
-      return promise ?? undefined;
-    }
-    if (this.waiting.length === 0) {
-      let r: number | ProducerError;
-      try {
-        r = this.tryAppend(record, ts, cb, promise, resolve, reject, now);
-      } catch (err) {
-        r = new SerializationError(`Cannot send this record: ${(err as Error)?.message ?? String(err)}`, { cause: err, record: { topic: String(record.topic) } });
-      }
-      if (r === APPENDED) return promise ?? undefined;
-      if (typeof r !== 'number') {
-        this.failSend(cb, promise, reject, r);
-        return promise ?? undefined;
-      }
-      this.headWaitsFor = r === WAIT_METADATA ? 'metadata' : 'memory';
-      this.enqueuePending(record, now, cb, promise, resolve, reject);
+    if (typeof r !== 'number') {
+      this.failSend(cb, promise, reject, r);
     } else {
-      // Behind sends already waiting (order is kept): they are retried when memory or
-      // metadata comes back, not on every send.
+      // It waits, behind any send already waiting (order is kept); the queue is retried when
+      // memory or metadata comes back, not on every send.
       this.enqueuePending(record, now, cb, promise, resolve, reject);
     }
     return promise ?? undefined;
@@ -247,6 +249,7 @@ export class Producer extends EventEmitter {
     let last = q.length > 0 ? q[q.length - 1]! : undefined;
     if (last !== undefined && last.tryAppend(ts, key, keyLen, value, valueLen, headers, headersBytes, cb, promise, resolve, reject)) {
       if (last.isFull) this.sender.wakeup();
+      this.appendedTo = last;
       return APPENDED;
     }
     if (sticky) {
@@ -259,6 +262,7 @@ export class Producer extends EventEmitter {
         last = q.length > 0 ? q[q.length - 1]! : undefined;
         if (last !== undefined && last.tryAppend(ts, key, keyLen, value, valueLen, headers, headersBytes, cb, promise, resolve, reject)) {
           if (last.isFull) this.sender.wakeup();
+          this.appendedTo = last;
           return APPENDED;
         }
       }
@@ -269,6 +273,7 @@ export class Producer extends EventEmitter {
       return new RecordTooLargeError('Record does not fit in a batch sized for it', { record: { topic, partition, key } });
     }
     this.sender.wakeup();
+    this.appendedTo = batch;
     return APPENDED;
   }
 

@@ -39,6 +39,12 @@ export interface DecodedProducerRecord {
 
 
 
+let capturedVoid: (() => void) | null = null;
+function captureVoid(resolve: () => void): void {
+  capturedVoid = resolve;
+}
+function ignore(): void {}
+
 /** Reports exceptions thrown by user callbacks (set by the Producer). */
 export let onCallbackError: (err: unknown) => void = () => {};
 export function setCallbackErrorHandler(fn: (err: unknown) => void): void {
@@ -55,8 +61,24 @@ export class ProducerBatch {
   readonly timestamps: number[] = [];
   /** Callbacks of records sent with one, by record index (null until the first such record). */
   callbacks: (SendCallback | null)[] | null = null;
-  /** Record promises, by record index: [promise, resolve, reject] at 3 * index (null until the first such record). */
+  /** Record promises made before the record reached a batch (it waited), by record index: [promise, resolve, reject] at 3 * index (null until the first such record). */
   promises: unknown[] | null = null;
+  /**
+   * The fast path: one promise per batch, resolved once its outcome is final; each record
+   * promise made at append is `settled.then(pick)`, a derived promise with no settle functions
+   * of its own. Reactions run in the order they were added, so `pick` hands out the records'
+   * outcomes in append order.
+   */
+  private settled: Promise<void> | null = null;
+  private settleAll: (() => void) | null = null;
+  private pick: (() => RecordMetadata) | null = null;
+  /** The derived record promises (to mark failures handled) and, once other records are mixed in, their record indexes. */
+  private derived: Promise<RecordMetadata>[] | null = null;
+  private derivedAt: number[] | null = null;
+  private picked = 0;
+  /** Set when the batch was split: its records live on in these batches. */
+  private splitParts: ProducerBatch[] | null = null;
+  private splitAt = 0;
   /** Outcome, once done. */
   resultBaseOffset = -1;
   resultLogAppendTime = -1;
@@ -182,6 +204,54 @@ export class ProducerBatch {
     return true;
   }
 
+  /** A promise for the record just appended (the fast path of send() without a callback). */
+  derivePromise(): Promise<RecordMetadata> {
+    let d = this.settled;
+    if (d === null) {
+      d = this.settled = new Promise<void>(captureVoid);
+      this.settleAll = capturedVoid;
+      this.pick = () => this.outcome();
+    }
+    const p = d.then(this.pick);
+    const index = this.count - 1;
+    let list = this.derived;
+    if (list === null) list = this.derived = [];
+    if (this.derivedAt !== null) this.derivedAt.push(index);
+    else if (list.length !== index) {
+      this.derivedAt = Array.from({ length: list.length }, (_, k) => k);
+      this.derivedAt.push(index);
+    }
+    list.push(p);
+    return p;
+  }
+
+  /** The next derived record's outcome (called by its reaction, in append order); throws its error. */
+  private outcome(): RecordMetadata {
+    const k = this.picked++;
+    let i = this.derivedAt === null ? k : this.derivedAt[k]!;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    let b: ProducerBatch = this;
+    while (b.splitParts !== null) {
+      if (i < b.splitAt) b = b.splitParts[0]!;
+      else {
+        i -= b.splitAt;
+        b = b.splitParts[1]!;
+      }
+    }
+    const err = b.errorFor(i);
+    if (err !== null) throw err;
+    return b.metadataFor(i);
+  }
+
+  /** Settle the derived record promises (marking them handled first if any may fail). */
+  private settleDerived(mayFail: boolean): void {
+    const list = this.derived;
+    if (list === null) return;
+    this.derived = null;
+    if (mayFail) for (const p of list) p.then(undefined, ignore);
+    this.settleAll!();
+  }
+
   /** Producer id, epoch and base sequence for an idempotent batch (before close, or rewriting a closed one). */
   setProducerState(producerId: number, producerEpoch: number, baseSequence: number): void {
     this.producerId = producerId;
@@ -254,6 +324,7 @@ export class ProducerBatch {
         if (resolve !== null) resolve(this.metadataFor(i));
       }
     }
+    this.settleDerived(false);
     this.release();
     return true;
   }
@@ -283,6 +354,7 @@ export class ProducerBatch {
         if (p !== null) rejectRecord(p, ps[k + 2] as RejectRecord, this.errorFor(i));
       }
     }
+    this.settleDerived(true);
     this.release();
     return true;
   }
@@ -299,8 +371,10 @@ export class ProducerBatch {
     return e.forRecord({ topic: this.pq.topic, partition: this.pq.partition, batchIndex: i, batchSize: this.count, key: this.failedKeys?.[i] ?? null });
   }
 
-  /** This batch was split: its records (and their completions) moved to new batches. */
-  markSplit(): void {
+  /** This batch was split into `parts` (records [0, at) in the first): callbacks and early promises moved there; derived promises settle when both are done (finishSplit). */
+  markSplit(parts: ProducerBatch[], at: number): void {
+    this.splitParts = parts;
+    this.splitAt = at;
     this.done = true;
     this.callbacks = null;
     this.promises = null;
@@ -314,6 +388,7 @@ export class ProducerBatch {
 
   /** The halves of a split batch are done: release whoever waits on this one (flush). */
   finishSplit(): void {
+    this.settleDerived(true);
     const w = this.doneWaiters;
     this.doneWaiters = null;
     if (w) for (const f of w) f();

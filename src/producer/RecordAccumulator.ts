@@ -256,7 +256,7 @@ export class RecordAccumulator {
     }
     this.incomplete.delete(big);
     this.pool.deallocate(big.buf, big.allocSize, !big.inFlight);
-    big.markSplit();
+    big.markSplit(parts, half);
     const q = big.pq.batches;
     if (this.txn !== null && big.hasSequence) {
       this.txn.replaceWithSplit(big, parts);
