@@ -197,7 +197,7 @@ describe('producer under load', () => {
     await expectStoredOnceInOrder(topic, N + 1, base - 1, value);
   }, 180_000);
 
-  it("max.block.ms still applies: a send waiting for memory fails with BufferExhaustedError, then 'drain' is emitted", async () => {
+  it("max.block.ms still applies: a send waiting for memory fails with BufferExhaustedError, then 'drain' is emitted (a throwing listener is contained)", async () => {
     const topic = 'load-block';
     await cluster.createTopic(topic, { partitions: 1 });
     const p = producer({ bufferMemory: 8192, batchSize: 4096, acks: 1, enableIdempotence: false, maxBlockMs: 300 });
@@ -208,11 +208,20 @@ describe('producer under load', () => {
     const blocked = p.send({ topic, key: 'blocked', value });
     expect(p.needsDrain).toBe(true);
     const drained = once(p, 'drain');
+    let thrown = 0;
+    p.on('drain', () => {
+      thrown++;
+      throw new Error('a faulty drain listener'); // contained and logged: the producer carries on
+    });
     const err = await blocked.catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BufferExhaustedError);
     await drained;
+    expect(thrown).toBe(1);
     expect(p.needsDrain).toBe(false);
     cluster.faults.clear();
     expect((await Promise.all(held)).map((m) => m.offset)).toEqual([1, 2, 3, 4, 5, 6]);
+    await p.close();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(thrown).toBe(1); // once per time sends had to wait, not on close
   }, 30_000);
 });

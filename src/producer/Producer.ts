@@ -68,6 +68,8 @@ export class Producer extends EventEmitter {
   /** What the oldest waiting send waits for. */
   private headWaitsFor: 'metadata' | 'memory' = 'memory';
   private drainScheduled = false;
+  /** A send waited since the last 'drain': one is due once none waits. */
+  private drainOwed = false;
   private pendingTimer: NodeJS.Timeout | null = null;
   private pendingWaiters: (() => void)[] = [];
   private draining = false;
@@ -304,6 +306,7 @@ export class Producer extends EventEmitter {
     reject: RejectRecord | null,
   ): void {
     this.waiting.push(record, now, cb ?? promise, resolve, reject);
+    this.drainOwed = true;
     if (this.waiting.length === 1 && this.headWaitsFor === 'memory') {
       this.accumulator.exhausted = true;
       this.sender.wakeup();
@@ -404,6 +407,8 @@ export class Producer extends EventEmitter {
 
   /** 'drain' is emitted on a later tick once no send is waiting (and still none is). */
   private scheduleDrainEvent(): void {
+    if (!this.drainOwed) return;
+    this.drainOwed = false;
     if (this.drainScheduled || this.listenerCount('drain') === 0) return;
     this.drainScheduled = true;
     process.nextTick(() => {
