@@ -112,4 +112,54 @@ describe('send() promises', () => {
     cluster.faults.clear();
     expect((await all).at(-1)!.offset).toBe(N);
   }, 30_000);
+
+  it("sends that wait share their group's promise: ~150 bytes per waiting send, settled in order once they reach batches", async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const p = producer({ acks: 1, enableIdempotence: false, maxBlockMs: 20_000 });
+    const N = 20_000;
+    const records = Array.from({ length: N }, (_, i) => ({ topic: 'pr-waiting', value: `w${i}` }));
+    const sends = new Array<Promise<RecordMetadata>>(N);
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    for (let i = 0; i < N; i++) sends[i] = p.send(records[i]!); // the topic does not exist yet: all wait for metadata
+    gc();
+    const perSend = (process.memoryUsage().heapUsed - before) / N;
+    expect(p.metrics().waitingSends).toBe(N);
+    // Measured 150 B (a promise derived from the group's and its reaction, two group slots, the
+    // queue's 40 B); 241 B with a promise and settle functions per waiting send.
+    expect(perSend, `${perSend.toFixed(0)} bytes per waiting send`).toBeLessThan(200);
+    await cluster.createTopic('pr-waiting', { partitions: 1 });
+    const metas = await Promise.all(sends);
+    expect(metas.map((m) => m.offset)).toEqual(Array.from({ length: N }, (_, i) => i));
+  }, 30_000);
+
+  it('waiting sends that fail, in the queue or later in their batch, never become unhandled rejections', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      // Waiting for metadata that never comes: fail after max.block.ms.
+      const p1 = producer({ acks: 1, enableIdempotence: false, maxBlockMs: 100, allowAutoCreateTopics: false });
+      const never = Array.from({ length: 3000 }, () => p1.send({ topic: 'pr-nowhere', value: 'x' }));
+      // Waited for memory, reached a batch, and that batch fails (closed with records in flight).
+      await cluster.createTopic('pr-waited', { partitions: 1 });
+      const p2 = producer({ acks: 1, enableIdempotence: false, bufferMemory: 16384, batchSize: 4096 });
+      await p2.send({ topic: 'pr-waited', value: 'warm-up' });
+      cluster.faults.add({ api: 'Produce', topic: 'pr-waited', action: 'delay-response', ms: 5000, times: Infinity });
+      const value = Buffer.alloc(1000, 'w');
+      const waited = Array.from({ length: 40 }, () => p2.send({ topic: 'pr-waited', value }));
+      expect(p2.metrics().waitingSends).toBeGreaterThan(0);
+      await ticks(300);
+      await p2.close({ timeoutMs: 0 });
+      await ticks(50);
+      expect(unhandled).toEqual([]);
+      expect(p1.metrics().recordErrors).toBe(3000);
+      expect(p2.metrics().recordErrors).toBe(40);
+      await expect(never[2999]).rejects.toThrow(/not present in metadata/);
+      await expect(waited[39]).rejects.toBeInstanceOf(ProducerClosedError);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
 });

@@ -28,7 +28,7 @@ import type { ProducerRecord, RecordMetadata, SendCallback } from './ProducerRec
 import { RecordAccumulator } from './RecordAccumulator.js';
 import { Sender } from './Sender.js';
 import { TransactionManager } from './TransactionManager.js';
-import { WaitingSends } from './WaitingSends.js';
+import { WaitingGroup, WaitingSends } from './WaitingSends.js';
 
 const APPENDED = 0;
 const WAIT_METADATA = 1;
@@ -63,7 +63,7 @@ export class Producer extends EventEmitter {
   private readonly txn: TransactionManager | null;
   private readonly stats = new ProducerMetrics();
   private readonly partitioner = new BuiltInPartitioner();
-  /** Sends waiting for metadata or memory: record, send time, then callback, null, null or promise, resolve, reject. */
+  /** Sends waiting for metadata or memory: record, send time, its callback or WaitingGroup, its index in the group. */
   private readonly waiting = new WaitingSends();
   /** What the oldest waiting send waits for. */
   private headWaitsFor: 'metadata' | 'memory' = 'memory';
@@ -82,6 +82,8 @@ export class Producer extends EventEmitter {
   /** min(max.request.size, buffer.memory): no record batch may be larger. */
   private readonly sizeLimit: number;
   private readonly ignoreKeys: boolean;
+  /** The group that waiting sends without a callback join (a new one once it is sealed). */
+  private waitingGroup: WaitingGroup | null = null;
   /** The batch the last APPENDED record went to. */
   private appendedTo: ProducerBatch | null = null;
 
@@ -154,23 +156,24 @@ export class Producer extends EventEmitter {
         if (typeof r === 'number') this.headWaitsFor = r === WAIT_METADATA ? 'metadata' : 'memory';
       }
     }
-    // Failed, or it waits: a promise with its own settle functions.
-    let promise: Promise<RecordMetadata> | null = null;
-    let resolve: ResolveRecord | null = null;
-    let reject: RejectRecord | null = null;
-    if (cb === null) {
-      promise = newRecordPromise();
-      resolve = lastResolve();
-      reject = lastReject();
-    }
     if (typeof r !== 'number') {
-      this.failSend(cb, promise, reject, r);
-    } else {
-      // It waits, behind any send already waiting (order is kept); the queue is retried when
-      // memory or metadata comes back, not on every send.
-      this.enqueuePending(record, now, cb, promise, resolve, reject);
+      // Failed at once: a promise with its own settle functions (or the callback).
+      const promise = cb === null ? newRecordPromise() : null;
+      this.failSend(cb, promise, cb === null ? lastReject() : null, r);
+      return promise ?? undefined;
     }
-    return promise ?? undefined;
+    // It waits, behind any send already waiting (order is kept); the queue is retried when
+    // memory or metadata comes back, not on every send.
+    if (cb !== null) {
+      this.enqueuePending(record, now, cb, 0);
+      return undefined;
+    }
+    let g = this.waitingGroup;
+    if (g === null || g.sealed) g = this.waitingGroup = new WaitingGroup();
+    const index = g.size;
+    const promise = g.join();
+    this.enqueuePending(record, now, g, index);
+    return promise;
   }
 
   private precheckError(record: ProducerRecord): ProducerError {
@@ -284,6 +287,14 @@ export class Producer extends EventEmitter {
     return BATCH_HEADER_SIZE + sizeOfRecordInBatch(sizeOfRecordBody(0, 0, keyLen, valueLen, headers === null ? 0 : headers.length, headersBytes)) + 8;
   }
 
+  /** A waiting send failed: its callback, or its group member. */
+  private failWaiting(completion: SendCallback | WaitingGroup, index: number, err: ProducerError): void {
+    if (completion instanceof WaitingGroup) {
+      this.stats.recordErrors++;
+      completion.failed(index, err);
+    } else this.failSend(completion, null, null, err);
+  }
+
   private failSend(cb: SendCallback | null, promise: Promise<RecordMetadata> | null, reject: RejectRecord | null, err: ProducerError): void {
     this.stats.recordErrors++;
     if (cb !== null) {
@@ -297,15 +308,9 @@ export class Producer extends EventEmitter {
     }
   }
 
-  private enqueuePending(
-    record: ProducerRecord,
-    now: number,
-    cb: SendCallback | null,
-    promise: Promise<RecordMetadata> | null,
-    resolve: ResolveRecord | null,
-    reject: RejectRecord | null,
-  ): void {
-    this.waiting.push(record, now, cb ?? promise, resolve, reject);
+  /** Queue a send: its callback, or its group and index in it. */
+  private enqueuePending(record: ProducerRecord, now: number, completion: SendCallback | WaitingGroup, index: number): void {
+    this.waiting.push(record, now, completion, index, null);
     this.drainOwed = true;
     if (this.waiting.length === 1 && this.headWaitsFor === 'memory') {
       this.accumulator.exhausted = true;
@@ -330,16 +335,15 @@ export class Producer extends EventEmitter {
     const max = this.config.maxBlockMs;
     while (w.length > 0 && w.time + max <= now) {
       const record = w.record;
-      const reject = w.c as RejectRecord | null;
-      const cb = reject === null ? (w.a as SendCallback) : null;
-      const promise = reject === null ? null : (w.a as Promise<RecordMetadata>);
+      const completion = w.a as SendCallback | WaitingGroup;
+      const index = w.b as number;
       w.shift();
       const ctx = { record: { topic: record.topic, key: record.key ?? null, partition: record.partition } };
       const err =
         this.headWaitsFor === 'metadata'
           ? new TimeoutError(`Topic ${record.topic} not present in metadata after ${max} ms.`, ctx)
           : new BufferExhaustedError(`Failed to allocate memory within the configured max blocking time ${max} ms. (buffer.memory = ${this.config.bufferMemory})`, ctx);
-      this.failSend(cb, promise, reject, err);
+      this.failWaiting(completion, index, err);
     }
     this.drainPending();
   }
@@ -353,19 +357,18 @@ export class Producer extends EventEmitter {
       const w = this.waiting;
       while (w.length > 0) {
         const record = w.record;
-        const resolve = w.b as ResolveRecord | null;
-        const reject = w.c as RejectRecord | null;
-        const cb = reject === null ? (w.a as SendCallback) : null;
-        const promise = reject === null ? null : (w.a as Promise<RecordMetadata>);
+        const completion = w.a as SendCallback | WaitingGroup;
+        const index = w.b as number;
+        const cb = completion instanceof WaitingGroup ? null : completion;
         if (this.forced || (this.txn !== null && this.txn.hasFatalError())) {
           w.shift();
           const ctx = { topic: record.topic, key: record.key ?? null };
-          this.failSend(cb, promise, reject, this.forced ? new ProducerClosedError('Producer closed while send in progress', { record: ctx }) : this.txn!.lastError!.forRecord(ctx));
+          this.failWaiting(completion, index, this.forced ? new ProducerClosedError('Producer closed while send in progress', { record: ctx }) : this.txn!.lastError!.forRecord(ctx));
           continue;
         }
         let r: number | ProducerError;
         try {
-          r = this.tryAppend(record, record.timestamp ?? w.time, cb, promise, resolve, reject, now);
+          r = this.tryAppend(record, record.timestamp ?? w.time, cb, null, null, null, now);
         } catch (err) {
           r = new SerializationError(`Cannot send this record: ${(err as Error)?.message ?? String(err)}`, { cause: err, record: { topic: String(record.topic) } });
         }
@@ -374,7 +377,8 @@ export class Producer extends EventEmitter {
           break;
         }
         w.shift();
-        if (r !== APPENDED) this.failSend(cb, promise, reject, r as ProducerError);
+        if (r !== APPENDED) this.failWaiting(completion, index, r as ProducerError);
+        else if (cb === null) (completion as WaitingGroup).appended(index, this.appendedTo!);
       }
     } finally {
       this.draining = false;

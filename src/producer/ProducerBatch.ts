@@ -75,6 +75,7 @@ export class ProducerBatch {
   /** The derived record promises (to mark failures handled) and, once other records are mixed in, their record indexes. */
   private derived: Promise<RecordMetadata>[] | null = null;
   private derivedAt: number[] | null = null;
+  private followers: Promise<RecordMetadata>[] | null = null;
   private picked = 0;
   /** Set when the batch was split: its records live on in these batches. */
   private splitParts: ProducerBatch[] | null = null;
@@ -204,8 +205,11 @@ export class ProducerBatch {
     return true;
   }
 
-  /** A promise for the record just appended (the fast path of send() without a callback). */
-  derivePromise(): Promise<RecordMetadata> {
+  /**
+   * A promise for the record just appended (send() without a callback). `follower` is a
+   * promise that will follow it (a waiting send's), to be marked handled too if it fails.
+   */
+  derivePromise(follower: Promise<RecordMetadata> | null = null): Promise<RecordMetadata> {
     let d = this.settled;
     if (d === null) {
       d = this.settled = new Promise<void>(captureVoid);
@@ -222,6 +226,7 @@ export class ProducerBatch {
       this.derivedAt.push(index);
     }
     list.push(p);
+    if (follower !== null) (this.followers ??= []).push(follower);
     return p;
   }
 
@@ -248,7 +253,11 @@ export class ProducerBatch {
     const list = this.derived;
     if (list === null) return;
     this.derived = null;
-    if (mayFail) for (const p of list) p.then(undefined, ignore);
+    if (mayFail) {
+      for (const p of list) p.then(undefined, ignore);
+      if (this.followers !== null) for (const p of this.followers) p.then(undefined, ignore);
+    }
+    this.followers = null;
     this.settleAll!();
   }
 

@@ -3,8 +3,11 @@
 // FIFO of fixed-size chunks laid out as parallel arrays: push and shift are O(1) at any length
 // (an Array used as a queue degrades to an O(n) copy per shift once it is large), a waiting
 // send costs a few words, and a consumed chunk is kept as the one spare or left to the GC, so
-// the queue's memory follows its length.
-import type { ProducerRecord } from './ProducerRecord.js';
+// the queue's memory follows its length. Waiting sends without a callback share one promise per
+// WaitingGroup.
+import type { ProducerError } from './errors.js';
+import type { ProducerBatch } from './ProducerBatch.js';
+import type { ProducerRecord, RecordMetadata } from './ProducerRecord.js';
 
 /** Sends per chunk. */
 export const WAITING_CHUNK = 1024;
@@ -90,5 +93,70 @@ export class WaitingSends {
       this.spare = h;
       this.headAt = 0;
     } else this.headAt = i + 1;
+  }
+}
+
+function ignore(): void {}
+
+/**
+ * Up to WAITING_CHUNK consecutive waiting sends without a callback. Their promises derive from
+ * the group's one promise (no settle functions per send: ~100 bytes less per waiting send),
+ * which is resolved once every member has left the queue; each member's promise then follows
+ * the promise its batch gave it, or rejects with the error that made it leave.
+ */
+export class WaitingGroup {
+  private readonly settled: Promise<void>;
+  private readonly settleAll: () => void;
+  /** Per member: its batch's promise for it, or the error it failed with. */
+  private readonly outcomes: (Promise<RecordMetadata> | ProducerError | null)[] = [];
+  /** The members' promises (a failure is marked handled before it happens). */
+  private readonly members: Promise<RecordMetadata>[] = [];
+  private left = 0;
+  private picked = 0;
+  /** No member may join any more (the group is full or has been settled). */
+  sealed = false;
+  private readonly pick = (): Promise<RecordMetadata> => {
+    const o = this.outcomes[this.picked]!;
+    this.outcomes[this.picked++] = null;
+    if (o instanceof Promise) return o;
+    throw o;
+  };
+
+  constructor() {
+    let settle: (() => void) | null = null;
+    this.settled = new Promise<void>((r) => (settle = r));
+    this.settleAll = settle!;
+  }
+
+  /** A new member: its promise, and its index in `appended`/`failed`. */
+  join(): Promise<RecordMetadata> {
+    const p = this.settled.then(this.pick);
+    this.members.push(p);
+    this.outcomes.push(null);
+    if (this.members.length === WAITING_CHUNK) this.sealed = true;
+    return p;
+  }
+
+  get size(): number {
+    return this.members.length;
+  }
+
+  /** Member i reached a batch, which gave it `promise`. */
+  appended(i: number, batch: ProducerBatch): void {
+    this.outcomes[i] = batch.derivePromise(this.members[i]!);
+    this.leave();
+  }
+
+  failed(i: number, error: ProducerError): void {
+    this.members[i]!.then(undefined, ignore);
+    this.outcomes[i] = error;
+    this.leave();
+  }
+
+  private leave(): void {
+    if (++this.left < this.members.length) return;
+    this.sealed = true;
+    this.members.length = 0;
+    this.settleAll();
   }
 }
