@@ -19,7 +19,7 @@ import {
   TimeoutError,
 } from './errors.js';
 import { NetworkClient } from './NetworkClient.js';
-import { lastReject, lastResolve, newRecordPromise, rejectRecord, type RejectRecord, type ResolveRecord } from './FutureRecordMetadata.js';
+import { failedRecordPromise } from './FutureRecordMetadata.js';
 import { setCallbackErrorHandler, type ProducerBatch } from './ProducerBatch.js';
 import { optionsFromProperties, resolveConfig, type ConfigResolution, type ProducerConfig, type ProducerOptions } from './ProducerConfig.js';
 import { ProducerMetadata, type PartitionMeta, type TopicState } from './ProducerMetadata.js';
@@ -147,7 +147,7 @@ export class Producer extends EventEmitter {
         r = WAIT_MEMORY;
       } else {
         try {
-          r = this.tryAppend(record, ts, cb, null, null, null, now);
+          r = this.tryAppend(record, ts, cb, now);
         } catch (err) {
           r = new SerializationError(`Cannot send this record: ${(err as Error)?.message ?? String(err)}`, { cause: err, record: { topic: String(record.topic) } });
         }
@@ -157,10 +157,13 @@ export class Producer extends EventEmitter {
       }
     }
     if (typeof r !== 'number') {
-      // Failed at once: a promise with its own settle functions (or the callback).
-      const promise = cb === null ? newRecordPromise() : null;
-      this.failSend(cb, promise, cb === null ? lastReject() : null, r);
-      return promise ?? undefined;
+      // Failed at once.
+      if (cb !== null) {
+        this.failSend(cb, r);
+        return undefined;
+      }
+      this.stats.recordErrors++;
+      return failedRecordPromise(r);
     }
     // It waits, behind any send already waiting (order is kept); the queue is retried when
     // memory or metadata comes back, not on every send.
@@ -187,15 +190,7 @@ export class Producer extends EventEmitter {
   }
 
   /** Partition the record and encode it into its partition's open batch (or a new one). */
-  private tryAppend(
-    record: ProducerRecord,
-    ts: number,
-    cb: SendCallback | null,
-    promise: Promise<RecordMetadata> | null,
-    resolve: ResolveRecord | null,
-    reject: RejectRecord | null,
-    now: number,
-  ): number | ProducerError {
+  private tryAppend(record: ProducerRecord, ts: number, cb: SendCallback | null, now: number): number | ProducerError {
     const topic = record.topic;
     let t: TopicState | undefined = this.metadata.topics.get(topic);
     if (t === undefined || t.idle) {
@@ -252,7 +247,7 @@ export class Producer extends EventEmitter {
     let pq = acc.queue(t, partition);
     let q = pq.batches;
     let last = q.length > 0 ? q[q.length - 1]! : undefined;
-    if (last !== undefined && last.tryAppend(ts, key, keyLen, value, valueLen, headers, headersBytes, cb, promise, resolve, reject)) {
+    if (last !== undefined && last.tryAppend(ts, key, keyLen, value, valueLen, headers, headersBytes, cb)) {
       if (last.isFull) this.sender.wakeup();
       this.appendedTo = last;
       return APPENDED;
@@ -265,7 +260,7 @@ export class Producer extends EventEmitter {
         pq = acc.queue(t, partition);
         q = pq.batches;
         last = q.length > 0 ? q[q.length - 1]! : undefined;
-        if (last !== undefined && last.tryAppend(ts, key, keyLen, value, valueLen, headers, headersBytes, cb, promise, resolve, reject)) {
+        if (last !== undefined && last.tryAppend(ts, key, keyLen, value, valueLen, headers, headersBytes, cb)) {
           if (last.isFull) this.sender.wakeup();
           this.appendedTo = last;
           return APPENDED;
@@ -274,7 +269,7 @@ export class Producer extends EventEmitter {
     }
     const batch = acc.newBatch(pq, this.exactBatchBytes(keyLen, valueLen, headers, headersBytes), now);
     if (batch === null) return WAIT_MEMORY;
-    if (!batch.tryAppend(ts, key, keyLen, value, valueLen, headers, headersBytes, cb, promise, resolve, reject)) {
+    if (!batch.tryAppend(ts, key, keyLen, value, valueLen, headers, headersBytes, cb)) {
       return new RecordTooLargeError('Record does not fit in a batch sized for it', { record: { topic, partition, key } });
     }
     this.sender.wakeup();
@@ -292,19 +287,15 @@ export class Producer extends EventEmitter {
     if (completion instanceof WaitingGroup) {
       this.stats.recordErrors++;
       completion.failed(index, err);
-    } else this.failSend(completion, null, null, err);
+    } else this.failSend(completion, err);
   }
 
-  private failSend(cb: SendCallback | null, promise: Promise<RecordMetadata> | null, reject: RejectRecord | null, err: ProducerError): void {
+  private failSend(cb: SendCallback, err: ProducerError): void {
     this.stats.recordErrors++;
-    if (cb !== null) {
-      try {
-        cb(err, null);
-      } catch (e) {
-        this.log.error(`send callback threw: ${(e as Error)?.stack ?? String(e)}`);
-      }
-    } else {
-      rejectRecord(promise!, reject!, err);
+    try {
+      cb(err, null);
+    } catch (e) {
+      this.log.error(`send callback threw: ${(e as Error)?.stack ?? String(e)}`);
     }
   }
 
@@ -368,7 +359,7 @@ export class Producer extends EventEmitter {
         }
         let r: number | ProducerError;
         try {
-          r = this.tryAppend(record, record.timestamp ?? w.time, cb, null, null, null, now);
+          r = this.tryAppend(record, record.timestamp ?? w.time, cb, now);
         } catch (err) {
           r = new SerializationError(`Cannot send this record: ${(err as Error)?.message ?? String(err)}`, { cause: err, record: { topic: String(record.topic) } });
         }

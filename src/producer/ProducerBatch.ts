@@ -1,8 +1,8 @@
 // One partition batch (Kafka's ProducerBatch + MemoryRecordsBuilder): records are encoded
 // straight into a pooled buffer as they are appended; the header, the producer state and the
-// CRC are written once when the batch is closed for sending. It also holds the per-record
-// completions (a callback, or a promise and its settle functions) and timestamps, and settles
-// them all in one pass when the batch completes.
+// CRC are written once when the batch is closed for sending. It also holds the records'
+// callbacks and timestamps, and one promise its records' promises derive from; it completes
+// them all in one pass.
 import { gzipSync } from 'node:zlib';
 import {
   BATCH_HEADER_SIZE,
@@ -24,7 +24,7 @@ import {
   type RecordHeaderInput,
 } from '../protocol/recordBatch.js';
 import type { ProducerError } from './errors.js';
-import { rejectRecord, type RejectRecord, type ResolveRecord } from './FutureRecordMetadata.js';
+import { markHandled } from './FutureRecordMetadata.js';
 import type { RecordMetadata, SendCallback } from './ProducerRecord.js';
 import type { PartitionQueue } from './RecordAccumulator.js';
 
@@ -43,7 +43,6 @@ let capturedVoid: (() => void) | null = null;
 function captureVoid(resolve: () => void): void {
   capturedVoid = resolve;
 }
-function ignore(): void {}
 
 /** Reports exceptions thrown by user callbacks (set by the Producer). */
 export let onCallbackError: (err: unknown) => void = () => {};
@@ -61,8 +60,6 @@ export class ProducerBatch {
   readonly timestamps: number[] = [];
   /** Callbacks of records sent with one, by record index (null until the first such record). */
   callbacks: (SendCallback | null)[] | null = null;
-  /** Record promises made before the record reached a batch (it waited), by record index: [promise, resolve, reject] at 3 * index (null until the first such record). */
-  promises: unknown[] | null = null;
   /**
    * The fast path: one promise per batch, resolved once its outcome is final; each record
    * promise made at append is `settled.then(pick)`, a derived promise with no settle functions
@@ -174,9 +171,6 @@ export class ProducerBatch {
     headers: readonly RecordHeaderInput[] | null,
     headersBytes: number,
     callback: SendCallback | null,
-    promise: Promise<RecordMetadata> | null,
-    resolve: ResolveRecord | null,
-    reject: RejectRecord | null,
   ): boolean {
     if (this.wire !== null) return false;
     const n = this.count;
@@ -194,13 +188,6 @@ export class ProducerBatch {
       this.callbacks.push(callback);
     } else if (this.callbacks !== null) {
       this.callbacks.push(null);
-    }
-    let ps = this.promises;
-    if (promise !== null) {
-      if (ps === null) ps = this.promises = new Array<unknown>(3 * n).fill(null);
-      ps.push(promise, resolve, reject);
-    } else if (ps !== null) {
-      ps.push(null, null, null);
     }
     return true;
   }
@@ -254,8 +241,8 @@ export class ProducerBatch {
     if (list === null) return;
     this.derived = null;
     if (mayFail) {
-      for (const p of list) p.then(undefined, ignore);
-      if (this.followers !== null) for (const p of this.followers) p.then(undefined, ignore);
+      for (const p of list) markHandled(p);
+      if (this.followers !== null) for (const p of this.followers) markHandled(p);
     }
     this.followers = null;
     this.settleAll!();
@@ -326,13 +313,6 @@ export class ProducerBatch {
         }
       }
     }
-    const ps = this.promises;
-    if (ps !== null) {
-      for (let k = 0, i = 0; k < ps.length; k += 3, i++) {
-        const resolve = ps[k + 1] as ResolveRecord | null;
-        if (resolve !== null) resolve(this.metadataFor(i));
-      }
-    }
     this.settleDerived(false);
     this.release();
     return true;
@@ -356,13 +336,6 @@ export class ProducerBatch {
         }
       }
     }
-    const ps = this.promises;
-    if (ps !== null) {
-      for (let k = 0, i = 0; k < ps.length; k += 3, i++) {
-        const p = ps[k] as Promise<RecordMetadata> | null;
-        if (p !== null) rejectRecord(p, ps[k + 2] as RejectRecord, this.errorFor(i));
-      }
-    }
     this.settleDerived(true);
     this.release();
     return true;
@@ -380,13 +353,12 @@ export class ProducerBatch {
     return e.forRecord({ topic: this.pq.topic, partition: this.pq.partition, batchIndex: i, batchSize: this.count, key: this.failedKeys?.[i] ?? null });
   }
 
-  /** This batch was split into `parts` (records [0, at) in the first): callbacks and early promises moved there; derived promises settle when both are done (finishSplit). */
+  /** This batch was split into `parts` (records [0, at) in the first): callbacks moved there; its promises settle when both are done (finishSplit). */
   markSplit(parts: ProducerBatch[], at: number): void {
     this.splitParts = parts;
     this.splitAt = at;
     this.done = true;
     this.callbacks = null;
-    this.promises = null;
   }
 
   /** Resolves when the batch is done (flush). */
@@ -405,7 +377,6 @@ export class ProducerBatch {
 
   private release(): void {
     this.callbacks = null;
-    this.promises = null;
     const w = this.doneWaiters;
     this.doneWaiters = null;
     if (w) for (const f of w) f();

@@ -7,8 +7,6 @@ import { Compression, RECORDS_OFFSET } from '../protocol/recordBatch.js';
 import { BufferPool } from './BufferPool.js';
 import { ExponentialBackoff } from './ExponentialBackoff.js';
 import { ProducerBatch } from './ProducerBatch.js';
-import type { RejectRecord, ResolveRecord } from './FutureRecordMetadata.js';
-import type { RecordMetadata } from './ProducerRecord.js';
 import type { ProducerConfig } from './ProducerConfig.js';
 import type { TopicState } from './ProducerMetadata.js';
 import type { TransactionManager } from './TransactionManager.js';
@@ -237,20 +235,7 @@ export class RecordAccumulator {
       nb.lastAttemptMs = big.lastAttemptMs;
       for (let i = from; i < to; i++) {
         const r = decoded[i]!;
-        const ps = big.promises;
-        nb.tryAppend(
-          big.timestamps[i]!,
-          r.key,
-          r.key === null ? -1 : r.key.length,
-          r.value,
-          r.value === null ? -1 : r.value.length,
-          r.headers,
-          r.headersBytes,
-          big.callbacks?.[i] ?? null,
-          ps === null ? null : (ps[3 * i] as Promise<RecordMetadata> | null),
-          ps === null ? null : (ps[3 * i + 1] as ResolveRecord | null),
-          ps === null ? null : (ps[3 * i + 2] as RejectRecord | null),
-        );
+        nb.tryAppend(big.timestamps[i]!, r.key, r.key === null ? -1 : r.key.length, r.value, r.value === null ? -1 : r.value.length, r.headers, r.headersBytes, big.callbacks?.[i] ?? null);
       }
       parts.push(nb);
     }

@@ -6,6 +6,7 @@
 // the queue's memory follows its length. Waiting sends without a callback share one promise per
 // WaitingGroup.
 import type { ProducerError } from './errors.js';
+import { markHandled } from './FutureRecordMetadata.js';
 import type { ProducerBatch } from './ProducerBatch.js';
 import type { ProducerRecord, RecordMetadata } from './ProducerRecord.js';
 
@@ -96,8 +97,6 @@ export class WaitingSends {
   }
 }
 
-function ignore(): void {}
-
 /**
  * Up to WAITING_CHUNK consecutive waiting sends without a callback. Their promises derive from
  * the group's one promise (no settle functions per send: ~100 bytes less per waiting send),
@@ -148,7 +147,7 @@ export class WaitingGroup {
   }
 
   failed(i: number, error: ProducerError): void {
-    this.members[i]!.then(undefined, ignore);
+    markHandled(this.members[i]!);
     this.outcomes[i] = error;
     this.leave();
   }
