@@ -67,6 +67,8 @@ export class Producer extends EventEmitter {
   private readonly waiting = new WaitingSends();
   /** What the oldest waiting send waits for. */
   private headWaitsFor: 'metadata' | 'memory' = 'memory';
+  /** When the oldest waiting send became the oldest (its max.block.ms for memory counts from then). */
+  private headSince = 0;
   private drainScheduled = false;
   /** A send waited since the last 'drain': one is due once none waits. */
   private drainOwed = false;
@@ -303,6 +305,7 @@ export class Producer extends EventEmitter {
   private enqueuePending(record: ProducerRecord, now: number, completion: SendCallback | WaitingGroup, index: number): void {
     this.waiting.push(record, now, completion, index, null);
     this.drainOwed = true;
+    if (this.waiting.length === 1) this.headSince = now;
     if (this.waiting.length === 1 && this.headWaitsFor === 'memory') {
       this.accumulator.exhausted = true;
       this.sender.wakeup();
@@ -310,9 +313,22 @@ export class Producer extends EventEmitter {
     this.armPendingTimer();
   }
 
+  /**
+   * When the oldest waiting send fails. Java's send() blocks its caller, so the next send's
+   * max.block.ms starts when that one returns: a send waiting for memory has max.block.ms from
+   * when it became the oldest (sends queued behind it are the ones a Java caller had not made
+   * yet), so a long queue keeps draining while memory keeps coming back. Metadata waits count
+   * from send(): every send to a topic that never appears fails max.block.ms after it was made.
+   */
+  private headDeadline(): number {
+    const w = this.waiting;
+    const since = this.headWaitsFor === 'memory' ? Math.max(w.time, this.headSince) : w.time;
+    return since + this.config.maxBlockMs;
+  }
+
   private armPendingTimer(): void {
     if (this.pendingTimer !== null || this.waiting.length === 0) return;
-    const wait = Math.max(this.waiting.time + this.config.maxBlockMs - Date.now(), 0);
+    const wait = Math.max(this.headDeadline() - Date.now(), 0);
     this.pendingTimer = setTimeout(() => {
       this.pendingTimer = null;
       this.expirePending();
@@ -324,17 +340,19 @@ export class Producer extends EventEmitter {
     const now = Date.now();
     const w = this.waiting;
     const max = this.config.maxBlockMs;
-    while (w.length > 0 && w.time + max <= now) {
+    while (w.length > 0 && this.headDeadline() <= now) {
       const record = w.record;
       const completion = w.a as SendCallback | WaitingGroup;
       const index = w.b as number;
       w.shift();
+      this.headSince = now;
       const ctx = { record: { topic: record.topic, key: record.key ?? null, partition: record.partition } };
       const err =
         this.headWaitsFor === 'metadata'
           ? new TimeoutError(`Topic ${record.topic} not present in metadata after ${max} ms.`, ctx)
           : new BufferExhaustedError(`Failed to allocate memory within the configured max blocking time ${max} ms. (buffer.memory = ${this.config.bufferMemory})`, ctx);
       this.failWaiting(completion, index, err);
+      this.drainPending(); // the next send may go through now; if not, what it waits for
     }
     this.drainPending();
   }
@@ -368,6 +386,7 @@ export class Producer extends EventEmitter {
           break;
         }
         w.shift();
+        this.headSince = now;
         if (r !== APPENDED) this.failWaiting(completion, index, r as ProducerError);
         else if (cb === null) (completion as WaitingGroup).appended(index, this.appendedTo!);
       }
