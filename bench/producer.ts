@@ -8,7 +8,8 @@
 // on every 100th record. kafkajs: 1000 messages per send() call, 4 calls in flight (its
 // documented batching); latency is per call (all its messages are acknowledged together).
 // Each figure is the median of RUNS runs (by records/s) on a fresh topic: the bench machine
-// is shared, single runs are noisy.
+// is shared, single runs are noisy. Then the three ways to learn outcomes (callback,
+// Promise.all, Promise.allSettled) on the same workload (sendFormsBench).
 import { Kafka, logLevel } from 'kafkajs';
 import { Producer } from '../src/producer/index.js';
 
@@ -148,7 +149,102 @@ export async function producerBench(bootstrap: string, quick: boolean): Promise<
   }
   const d = await median(bootstrap, 'bench-ours-defaults', 1, (t) => ours(bootstrap, t, 100, 1, quick ? 200_000 : 1_000_000, 16_384));
   rows.push({ name: 'producer ours    100 B, 1 partition, acks=1, batch.size 16384', value: Math.round(d.rps), unit: 'records/s', detail: fmt(d) });
+  rows.push(...(await sendFormsBench(bootstrap, quick)));
   return rows;
 }
 
 export const PRODUCER_BENCH_SETTINGS = { window: WINDOW, batchSize: BATCH_SIZE };
+
+/** How the caller learns each record's outcome (issue 14: a Promise per send should cost little more than a callback). */
+export type SendForm = 'callback' | 'Promise.all' | 'Promise.allSettled';
+export const SEND_FORMS: readonly SendForm[] = ['callback', 'Promise.all', 'Promise.allSettled'];
+/** Sends per window; at most two windows are unacknowledged at a time in every form. */
+const FORM_WINDOW = 16_384;
+
+/**
+ * 100 B records to one partition, acks=1, in windows of FORM_WINDOW sends: the callback form
+ * counts acknowledgements; the Promise forms collect each window's futures into Promise.all /
+ * Promise.allSettled. A new window starts once the one before the previous is settled.
+ * Returns records/s and this process's CPU time per record (user + system, µs: on a shared
+ * machine a steadier measure of the client's cost than the rate).
+ */
+export async function sendFormRun(bootstrap: string, topic: string, form: SendForm, total: number, batchSize = BATCH_SIZE): Promise<{ rps: number; cpuUs: number }> {
+  const p = new Producer({ bootstrapServers: [bootstrap], acks: 1, enableIdempotence: false, batchSize, clientId: 'bench-forms' });
+  const value = Buffer.alloc(100, 'x');
+  await p.send({ topic, value });
+  await p.flush();
+  const started = performance.now();
+  const cpu0 = process.cpuUsage();
+  let errors = 0;
+  if (form === 'callback') {
+    let acked = 0;
+    let waitFor = 0;
+    let wake: (() => void) | null = null;
+    const cb = (err: Error | null) => {
+      if (err !== null) errors++;
+      acked++;
+      if (wake !== null && acked >= waitFor) {
+        const w = wake;
+        wake = null;
+        w();
+      }
+    };
+    for (let sent = 0; sent < total; ) {
+      const end = Math.min(sent + FORM_WINDOW, total);
+      for (; sent < end; sent++) p.send({ topic, value }, cb);
+      if (sent - acked > FORM_WINDOW) {
+        waitFor = sent - FORM_WINDOW;
+        await new Promise<void>((r) => (wake = r));
+      }
+    }
+    await p.flush();
+  } else {
+    const windows: Promise<unknown>[] = [];
+    for (let sent = 0; sent < total; ) {
+      const end = Math.min(sent + FORM_WINDOW, total);
+      const win = new Array<Promise<unknown>>(end - sent);
+      for (let i = 0; sent < end; sent++, i++) win[i] = p.send({ topic, value });
+      windows.push(form === 'Promise.all' ? Promise.all(win) : Promise.allSettled(win));
+      if (windows.length > 1) await windows.shift();
+    }
+    for (const w of windows) {
+      const r = await w;
+      if (form === 'Promise.allSettled') errors += (r as PromiseSettledResult<unknown>[]).filter((s) => s.status === 'rejected').length;
+    }
+  }
+  const secs = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  errors += p.metrics().recordErrors;
+  await p.close();
+  if (errors > 0) throw new Error(`our producer (${form}): ${errors} record errors`);
+  return { rps: total / secs, cpuUs: (cpu.user + cpu.system) / total };
+}
+
+/** Rows for the three forms: median of RUNS runs each, runs of the forms interleaved (so machine noise hits all alike). */
+export async function sendFormsBench(bootstrap: string, quick: boolean): Promise<BenchRow[]> {
+  const total = quick ? 200_000 : 1_000_000;
+  const rates = new Map<SendForm, number[]>(SEND_FORMS.map((f) => [f, []]));
+  const cpus = new Map<SendForm, number[]>(SEND_FORMS.map((f) => [f, []]));
+  for (let run = 0; run < RUNS; run++) {
+    for (const form of SEND_FORMS) {
+      const topic = `bench-forms-${topicSeq++}`;
+      await createTopic(bootstrap, topic, 1);
+      const r = await sendFormRun(bootstrap, topic, form, total);
+      rates.get(form)!.push(r.rps);
+      cpus.get(form)!.push(r.cpuUs);
+      await deleteTopic(bootstrap, topic);
+    }
+  }
+  return SEND_FORMS.map((form) => {
+    const r = rates.get(form)!.sort((a, b) => a - b);
+    const c = cpus.get(form)!.sort((a, b) => a - b);
+    return {
+      name: `producer ours    100 B, 1 partition, acks=1, ${form}`,
+      value: Math.round(r[Math.floor(r.length / 2)]!),
+      unit: 'records/s',
+      detail: `windows of ${FORM_WINDOW} sends, 2 unacknowledged; ${total} records, median of ${RUNS} (runs ${r.map((x) => Math.round(x / 1000) + 'k').join(', ')}); client CPU ${c[Math.floor(c.length / 2)]!.toFixed(2)} µs/record`,
+    };
+  });
+}
+
+export { createTopic, deleteTopic };

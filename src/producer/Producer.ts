@@ -1,7 +1,10 @@
 // Kafka's KafkaProducer for Node: send() partitions a record and encodes it straight into its
 // partition's open batch; the Sender (on the event loop) ships batches per leader. When the
 // topic's metadata is not known yet or buffer.memory is used up, the send waits in a FIFO (so
-// records keep their order) for at most max.block.ms.
+// records keep their order) for at most max.block.ms; `needsDrain` and the 'drain' event let a
+// caller stop sending meanwhile (backpressure, as stream.Writable's write()/'drain').
+import { EventEmitter } from 'node:events';
+import { contain } from '../util/CrashBoundary.js';
 import { createLogger, type Logger } from '../logger.js';
 import { BATCH_HEADER_SIZE, sizeOfRecordBody, sizeOfRecordHeaders, sizeOfRecordInBatch, type RecordHeaderInput } from '../protocol/recordBatch.js';
 import { BuiltInPartitioner } from './BuiltInPartitioner.js';
@@ -16,8 +19,8 @@ import {
   TimeoutError,
 } from './errors.js';
 import { NetworkClient } from './NetworkClient.js';
-import { FutureRecordMetadata } from './FutureRecordMetadata.js';
-import { setCallbackErrorHandler } from './ProducerBatch.js';
+import { failedRecordPromise } from './FutureRecordMetadata.js';
+import { setCallbackErrorHandler, type ProducerBatch } from './ProducerBatch.js';
 import { optionsFromProperties, resolveConfig, type ConfigResolution, type ProducerConfig, type ProducerOptions } from './ProducerConfig.js';
 import { ProducerMetadata, type PartitionMeta, type TopicState } from './ProducerMetadata.js';
 import { ProducerMetrics, type ProducerMetricsSnapshot } from './ProducerMetrics.js';
@@ -25,6 +28,7 @@ import type { ProducerRecord, RecordMetadata, SendCallback } from './ProducerRec
 import { RecordAccumulator } from './RecordAccumulator.js';
 import { Sender } from './Sender.js';
 import { TransactionManager } from './TransactionManager.js';
+import { WaitingGroup, WaitingSends } from './WaitingSends.js';
 
 const APPENDED = 0;
 const WAIT_METADATA = 1;
@@ -32,15 +36,6 @@ const WAIT_MEMORY = 2;
 
 /** Topic errors in metadata that fail a send at once instead of waiting (Java: InvalidTopicException, TopicAuthorizationException). */
 const FATAL_TOPIC_ERRORS = new Set([17, 29]);
-
-interface PendingSend {
-  record: ProducerRecord;
-  timestamp: number;
-  future: FutureRecordMetadata | null;
-  callback: SendCallback | null;
-  deadline: number;
-  waitingFor: 'metadata' | 'memory';
-}
 
 function normalizeHeaders(h: ProducerRecord['headers']): readonly RecordHeaderInput[] | null {
   if (h === undefined || h === null) return null;
@@ -54,7 +49,7 @@ function isBytes(v: unknown): v is Uint8Array | string | null {
   return v === null || typeof v === 'string' || v instanceof Uint8Array;
 }
 
-export class Producer {
+export class Producer extends EventEmitter {
   /** Every setting as resolved (defaults applied, idempotence decided). */
   readonly config: ProducerConfig;
   /** Which settings were explicit, why idempotence was switched off (if it was), warnings. */
@@ -68,7 +63,15 @@ export class Producer {
   private readonly txn: TransactionManager | null;
   private readonly stats = new ProducerMetrics();
   private readonly partitioner = new BuiltInPartitioner();
-  private readonly pending: PendingSend[] = [];
+  /** Sends waiting for metadata or memory: record, send time, its callback or WaitingGroup, its index in the group. */
+  private readonly waiting = new WaitingSends();
+  /** What the oldest waiting send waits for. */
+  private headWaitsFor: 'metadata' | 'memory' = 'memory';
+  /** When the oldest waiting send became the oldest (its max.block.ms for memory counts from then). */
+  private headSince = 0;
+  private drainScheduled = false;
+  /** A send waited since the last 'drain': one is due once none waits. */
+  private drainOwed = false;
   private pendingTimer: NodeJS.Timeout | null = null;
   private pendingWaiters: (() => void)[] = [];
   private draining = false;
@@ -81,8 +84,13 @@ export class Producer {
   /** min(max.request.size, buffer.memory): no record batch may be larger. */
   private readonly sizeLimit: number;
   private readonly ignoreKeys: boolean;
+  /** The group that waiting sends without a callback join (a new one once it is sealed). */
+  private waitingGroup: WaitingGroup | null = null;
+  /** The batch the last APPENDED record went to. */
+  private appendedTo: ProducerBatch | null = null;
 
   constructor(options: ProducerOptions, warnings: string[] = []) {
+    super();
     this.configResolution = resolveConfig(options, warnings);
     const config = (this.config = this.configResolution.config);
     this.log = createLogger(`producer ${config.clientId}`);
@@ -103,13 +111,13 @@ export class Producer {
       this.metadata.requestUpdate();
     };
     this.metadata.onUpdate = () => {
-      if (this.pending.length > 0) this.drainPending();
+      if (this.waiting.length > 0) this.drainPending();
     };
     this.accumulator.pool.onAvailable = () => {
-      if (this.pending.length > 0) this.drainPending();
+      if (this.waiting.length > 0) this.drainPending();
     };
     this.sender.onFatalError = () => {
-      if (this.pending.length > 0) this.drainPending();
+      if (this.waiting.length > 0) this.drainPending();
     };
     setCallbackErrorHandler((err) => this.log.error(`send callback threw: ${(err as Error)?.stack ?? String(err)}`));
   }
@@ -121,45 +129,56 @@ export class Producer {
   }
 
   /**
-   * Send a record: resolves with its offset once acknowledged (per acks), rejects with a typed
-   * ProducerError that names the record. With a callback, nothing is returned and no Promise is
-   * made (the fastest form, like Java's send(record, callback)).
+   * Send a record: the returned (native) Promise resolves with its offset once acknowledged
+   * (per acks), or rejects with a typed ProducerError that names the record. With a callback,
+   * nothing is returned and no Promise is made (like Java's send(record, callback)).
    */
   send(record: ProducerRecord): Promise<RecordMetadata>;
   send(record: ProducerRecord, callback: SendCallback): void;
   send(record: ProducerRecord, callback?: SendCallback): Promise<RecordMetadata> | void {
-    let future: FutureRecordMetadata | null = null;
-    let cb: SendCallback | null = null;
-    if (callback === undefined) future = new FutureRecordMetadata();
-    else cb = callback;
+    const cb = callback === undefined ? null : callback;
     const now = Date.now();
+    let r: number | ProducerError;
     if (this.closing || (this.txn !== null && this.txn.hasFatalError()) || record === null || typeof record !== 'object') {
-      this.failSend(future, cb, this.precheckError(record));
-      return future ?? undefined;
-    }
-    const ts = record.timestamp ?? now;
-    if (typeof ts !== 'number' || !(ts >= 0)) {
-      this.failSend(future, cb, new SerializationError(`Invalid timestamp: ${String(ts)}. Timestamp should always be non-negative or null.`, { record: { topic: record.topic, key: record.key ?? null } }));
-      return future ?? undefined;
-    }
-    if (this.pending.length === 0) {
-      let r: number | ProducerError;
-      try {
-        r = this.tryAppend(record, ts, future, cb, now);
-      } catch (err) {
-        r = new SerializationError(`Cannot send this record: ${(err as Error)?.message ?? String(err)}`, { cause: err, record: { topic: String(record.topic) } });
-      }
-      if (r === APPENDED) return future ?? undefined;
-      if (typeof r !== 'number') {
-        this.failSend(future, cb, r);
-        return future ?? undefined;
-      }
-      this.enqueuePending(record, ts, future, cb, now, r === WAIT_METADATA ? 'metadata' : 'memory');
+      r = this.precheckError(record);
     } else {
-      this.enqueuePending(record, ts, future, cb, now, 'memory');
-      this.drainPending();
+      const ts = record.timestamp ?? now;
+      if (typeof ts !== 'number' || !(ts >= 0)) {
+        r = new SerializationError(`Invalid timestamp: ${String(ts)}. Timestamp should always be non-negative or null.`, { record: { topic: record.topic, key: record.key ?? null } });
+      } else if (this.waiting.length > 0) {
+        r = WAIT_MEMORY;
+      } else {
+        try {
+          r = this.tryAppend(record, ts, cb, now);
+        } catch (err) {
+          r = new SerializationError(`Cannot send this record: ${(err as Error)?.message ?? String(err)}`, { cause: err, record: { topic: String(record.topic) } });
+        }
+        // The fast path: a promise derived from the batch's own (no settle functions per record).
+        if (r === APPENDED) return cb === null ? this.appendedTo!.derivePromise() : undefined;
+        if (typeof r === 'number') this.headWaitsFor = r === WAIT_METADATA ? 'metadata' : 'memory';
+      }
     }
-    return future ?? undefined;
+    if (typeof r !== 'number') {
+      // Failed at once.
+      if (cb !== null) {
+        this.failSend(cb, r);
+        return undefined;
+      }
+      this.stats.recordErrors++;
+      return failedRecordPromise(r);
+    }
+    // It waits, behind any send already waiting (order is kept); the queue is retried when
+    // memory or metadata comes back, not on every send.
+    if (cb !== null) {
+      this.enqueuePending(record, now, cb, 0);
+      return undefined;
+    }
+    let g = this.waitingGroup;
+    if (g === null || g.sealed) g = this.waitingGroup = new WaitingGroup();
+    const index = g.size;
+    const promise = g.join();
+    this.enqueuePending(record, now, g, index);
+    return promise;
   }
 
   private precheckError(record: ProducerRecord): ProducerError {
@@ -173,7 +192,7 @@ export class Producer {
   }
 
   /** Partition the record and encode it into its partition's open batch (or a new one). */
-  private tryAppend(record: ProducerRecord, ts: number, future: FutureRecordMetadata | null, cb: SendCallback | null, now: number): number | ProducerError {
+  private tryAppend(record: ProducerRecord, ts: number, cb: SendCallback | null, now: number): number | ProducerError {
     const topic = record.topic;
     let t: TopicState | undefined = this.metadata.topics.get(topic);
     if (t === undefined || t.idle) {
@@ -230,8 +249,9 @@ export class Producer {
     let pq = acc.queue(t, partition);
     let q = pq.batches;
     let last = q.length > 0 ? q[q.length - 1]! : undefined;
-    if (last !== undefined && last.tryAppend(ts, key, keyLen, value, valueLen, headers, headersBytes, future, cb)) {
+    if (last !== undefined && last.tryAppend(ts, key, keyLen, value, valueLen, headers, headersBytes, cb)) {
       if (last.isFull) this.sender.wakeup();
+      this.appendedTo = last;
       return APPENDED;
     }
     if (sticky) {
@@ -242,18 +262,20 @@ export class Producer {
         pq = acc.queue(t, partition);
         q = pq.batches;
         last = q.length > 0 ? q[q.length - 1]! : undefined;
-        if (last !== undefined && last.tryAppend(ts, key, keyLen, value, valueLen, headers, headersBytes, future, cb)) {
+        if (last !== undefined && last.tryAppend(ts, key, keyLen, value, valueLen, headers, headersBytes, cb)) {
           if (last.isFull) this.sender.wakeup();
+          this.appendedTo = last;
           return APPENDED;
         }
       }
     }
     const batch = acc.newBatch(pq, this.exactBatchBytes(keyLen, valueLen, headers, headersBytes), now);
     if (batch === null) return WAIT_MEMORY;
-    if (!batch.tryAppend(ts, key, keyLen, value, valueLen, headers, headersBytes, future, cb)) {
+    if (!batch.tryAppend(ts, key, keyLen, value, valueLen, headers, headersBytes, cb)) {
       return new RecordTooLargeError('Record does not fit in a batch sized for it', { record: { topic, partition, key } });
     }
     this.sender.wakeup();
+    this.appendedTo = batch;
     return APPENDED;
   }
 
@@ -262,31 +284,51 @@ export class Producer {
     return BATCH_HEADER_SIZE + sizeOfRecordInBatch(sizeOfRecordBody(0, 0, keyLen, valueLen, headers === null ? 0 : headers.length, headersBytes)) + 8;
   }
 
-  private failSend(future: FutureRecordMetadata | null, cb: SendCallback | null, err: ProducerError): void {
+  /** A waiting send failed: its callback, or its group member. */
+  private failWaiting(completion: SendCallback | WaitingGroup, index: number, err: ProducerError): void {
+    if (completion instanceof WaitingGroup) {
+      this.stats.recordErrors++;
+      completion.failed(index, err);
+    } else this.failSend(completion, err);
+  }
+
+  private failSend(cb: SendCallback, err: ProducerError): void {
     this.stats.recordErrors++;
-    if (cb !== null) {
-      try {
-        cb(err, null);
-      } catch (e) {
-        this.log.error(`send callback threw: ${(e as Error)?.stack ?? String(e)}`);
-      }
-    } else {
-      future!.fail(err);
+    try {
+      cb(err, null);
+    } catch (e) {
+      this.log.error(`send callback threw: ${(e as Error)?.stack ?? String(e)}`);
     }
   }
 
-  private enqueuePending(record: ProducerRecord, timestamp: number, future: FutureRecordMetadata | null, callback: SendCallback | null, now: number, waitingFor: PendingSend['waitingFor']): void {
-    this.pending.push({ record, timestamp, future, callback, deadline: now + this.config.maxBlockMs, waitingFor });
-    if (waitingFor === 'memory') {
+  /** Queue a send: its callback, or its group and index in it. */
+  private enqueuePending(record: ProducerRecord, now: number, completion: SendCallback | WaitingGroup, index: number): void {
+    this.waiting.push(record, now, completion, index, null);
+    this.drainOwed = true;
+    if (this.waiting.length === 1) this.headSince = now;
+    if (this.waiting.length === 1 && this.headWaitsFor === 'memory') {
       this.accumulator.exhausted = true;
       this.sender.wakeup();
     }
     this.armPendingTimer();
   }
 
+  /**
+   * When the oldest waiting send fails. Java's send() blocks its caller, so the next send's
+   * max.block.ms starts when that one returns: a send waiting for memory has max.block.ms from
+   * when it became the oldest (sends queued behind it are the ones a Java caller had not made
+   * yet), so a long queue keeps draining while memory keeps coming back. Metadata waits count
+   * from send(): every send to a topic that never appears fails max.block.ms after it was made.
+   */
+  private headDeadline(): number {
+    const w = this.waiting;
+    const since = this.headWaitsFor === 'memory' ? Math.max(w.time, this.headSince) : w.time;
+    return since + this.config.maxBlockMs;
+  }
+
   private armPendingTimer(): void {
-    if (this.pendingTimer !== null || this.pending.length === 0) return;
-    const wait = Math.max(this.pending[0]!.deadline - Date.now(), 0);
+    if (this.pendingTimer !== null || this.waiting.length === 0) return;
+    const wait = Math.max(this.headDeadline() - Date.now(), 0);
     this.pendingTimer = setTimeout(() => {
       this.pendingTimer = null;
       this.expirePending();
@@ -296,15 +338,21 @@ export class Producer {
   /** Fail sends that waited max.block.ms (Kafka's TimeoutException / BufferExhaustedException). */
   private expirePending(): void {
     const now = Date.now();
-    while (this.pending.length > 0 && this.pending[0]!.deadline <= now) {
-      const p = this.pending.shift()!;
-      const max = this.config.maxBlockMs;
-      const ctx = { record: { topic: p.record.topic, key: p.record.key ?? null, partition: p.record.partition } };
+    const w = this.waiting;
+    const max = this.config.maxBlockMs;
+    while (w.length > 0 && this.headDeadline() <= now) {
+      const record = w.record;
+      const completion = w.a as SendCallback | WaitingGroup;
+      const index = w.b as number;
+      w.shift();
+      this.headSince = now;
+      const ctx = { record: { topic: record.topic, key: record.key ?? null, partition: record.partition } };
       const err =
-        p.waitingFor === 'metadata'
-          ? new TimeoutError(`Topic ${p.record.topic} not present in metadata after ${max} ms.`, ctx)
+        this.headWaitsFor === 'metadata'
+          ? new TimeoutError(`Topic ${record.topic} not present in metadata after ${max} ms.`, ctx)
           : new BufferExhaustedError(`Failed to allocate memory within the configured max blocking time ${max} ms. (buffer.memory = ${this.config.bufferMemory})`, ctx);
-      this.failSend(p.future, p.callback, err);
+      this.failWaiting(completion, index, err);
+      this.drainPending(); // the next send may go through now; if not, what it waits for
     }
     this.drainPending();
   }
@@ -315,38 +363,45 @@ export class Producer {
     this.draining = true;
     try {
       const now = Date.now();
-      while (this.pending.length > 0) {
-        const p = this.pending[0]!;
+      const w = this.waiting;
+      while (w.length > 0) {
+        const record = w.record;
+        const completion = w.a as SendCallback | WaitingGroup;
+        const index = w.b as number;
+        const cb = completion instanceof WaitingGroup ? null : completion;
         if (this.forced || (this.txn !== null && this.txn.hasFatalError())) {
-          this.pending.shift();
-          const record = { topic: p.record.topic, key: p.record.key ?? null };
-          this.failSend(p.future, p.callback, this.forced ? new ProducerClosedError('Producer closed while send in progress', { record }) : this.txn!.lastError!.forRecord(record));
+          w.shift();
+          const ctx = { topic: record.topic, key: record.key ?? null };
+          this.failWaiting(completion, index, this.forced ? new ProducerClosedError('Producer closed while send in progress', { record: ctx }) : this.txn!.lastError!.forRecord(ctx));
           continue;
         }
         let r: number | ProducerError;
         try {
-          r = this.tryAppend(p.record, p.timestamp, p.future, p.callback, now);
+          r = this.tryAppend(record, record.timestamp ?? w.time, cb, now);
         } catch (err) {
-          r = new SerializationError(`Cannot send this record: ${(err as Error)?.message ?? String(err)}`, { cause: err, record: { topic: String(p.record.topic) } });
+          r = new SerializationError(`Cannot send this record: ${(err as Error)?.message ?? String(err)}`, { cause: err, record: { topic: String(record.topic) } });
         }
         if (r === WAIT_METADATA || r === WAIT_MEMORY) {
-          p.waitingFor = r === WAIT_METADATA ? 'metadata' : 'memory';
+          this.headWaitsFor = r === WAIT_METADATA ? 'metadata' : 'memory';
           break;
         }
-        this.pending.shift();
-        if (r !== APPENDED) this.failSend(p.future, p.callback, r as ProducerError);
+        w.shift();
+        this.headSince = now;
+        if (r !== APPENDED) this.failWaiting(completion, index, r as ProducerError);
+        else if (cb === null) (completion as WaitingGroup).appended(index, this.appendedTo!);
       }
     } finally {
       this.draining = false;
     }
-    const head = this.pending[0];
-    this.accumulator.exhausted = head !== undefined && head.waitingFor === 'memory';
-    if (head === undefined) {
+    const empty = this.waiting.length === 0;
+    this.accumulator.exhausted = !empty && this.headWaitsFor === 'memory';
+    if (empty) {
       if (this.pendingTimer !== null) clearTimeout(this.pendingTimer);
       this.pendingTimer = null;
       const w = this.pendingWaiters;
       this.pendingWaiters = [];
       for (const f of w) f();
+      this.scheduleDrainEvent();
     } else {
       if (this.pendingTimer !== null) clearTimeout(this.pendingTimer);
       this.pendingTimer = null;
@@ -355,8 +410,29 @@ export class Producer {
     }
   }
 
+  /**
+   * True while sends are waiting for buffer memory or metadata (send() still accepts records,
+   * but they queue in memory): stop sending and wait for 'drain', as with stream.Writable's
+   * write() returning false.
+   */
+  get needsDrain(): boolean {
+    return this.waiting.length > 0;
+  }
+
+  /** 'drain' is emitted on a later tick once no send is waiting (and still none is). */
+  private scheduleDrainEvent(): void {
+    if (!this.drainOwed) return;
+    this.drainOwed = false;
+    if (this.drainScheduled || this.listenerCount('drain') === 0) return;
+    this.drainScheduled = true;
+    process.nextTick(() => {
+      this.drainScheduled = false;
+      if (this.waiting.length === 0) contain(this.log, "a 'drain' listener", () => this.emit('drain'));
+    });
+  }
+
   private pendingDrained(): Promise<void> {
-    if (this.pending.length === 0) return Promise.resolve();
+    if (this.waiting.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.pendingWaiters.push(resolve));
   }
 
@@ -395,7 +471,7 @@ export class Producer {
       await this.pendingDrained();
       while (this.accumulator.incomplete.size > 0) await Promise.all([...this.accumulator.incomplete].map((b) => b.whenDone()));
     })();
-    if (timeoutMs > 0 && (this.pending.length > 0 || this.accumulator.incomplete.size > 0)) {
+    if (timeoutMs > 0 && (this.waiting.length > 0 || this.accumulator.incomplete.size > 0)) {
       let timer: NodeJS.Timeout | undefined;
       const timedOut = Number.isFinite(timeoutMs) ? new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))) : new Promise<void>(() => {});
       await Promise.race([allDone, timedOut]);
@@ -455,7 +531,7 @@ export class Producer {
       requestsInFlight: this.client.inFlightRequests(),
       bufferTotalBytes: this.config.bufferMemory,
       bufferAvailableBytes: this.accumulator.pool.availableMemory,
-      waitingSends: this.pending.length,
+      waitingSends: this.waiting.length,
       incompleteBatches: this.accumulator.incomplete.size,
       metadataRefreshes: this.metadata.updates,
       connectionsCreated: this.client.connectionsCreated,

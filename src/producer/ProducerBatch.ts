@@ -1,7 +1,8 @@
 // One partition batch (Kafka's ProducerBatch + MemoryRecordsBuilder): records are encoded
 // straight into a pooled buffer as they are appended; the header, the producer state and the
-// CRC are written once when the batch is closed for sending. It also holds the per-record
-// completions (a Promise's resolve/reject, or a callback) and timestamps.
+// CRC are written once when the batch is closed for sending. It also holds the records'
+// callbacks and timestamps, and one promise its records' promises derive from; it completes
+// them all in one pass.
 import { gzipSync } from 'node:zlib';
 import {
   BATCH_HEADER_SIZE,
@@ -23,7 +24,7 @@ import {
   type RecordHeaderInput,
 } from '../protocol/recordBatch.js';
 import type { ProducerError } from './errors.js';
-import type { FutureRecordMetadata } from './FutureRecordMetadata.js';
+import { markHandled } from './FutureRecordMetadata.js';
 import type { RecordMetadata, SendCallback } from './ProducerRecord.js';
 import type { PartitionQueue } from './RecordAccumulator.js';
 
@@ -37,6 +38,11 @@ export interface DecodedProducerRecord {
 }
 
 
+
+let capturedVoid: (() => void) | null = null;
+function captureVoid(resolve: () => void): void {
+  capturedVoid = resolve;
+}
 
 /** Reports exceptions thrown by user callbacks (set by the Producer). */
 export let onCallbackError: (err: unknown) => void = () => {};
@@ -54,16 +60,28 @@ export class ProducerBatch {
   readonly timestamps: number[] = [];
   /** Callbacks of records sent with one, by record index (null until the first such record). */
   callbacks: (SendCallback | null)[] | null = null;
-  /** Futures someone waits on (only those: an unobserved send leaves nothing here). */
-  private waiters: FutureRecordMetadata[] | null = null;
+  /**
+   * The fast path: one promise per batch, resolved once its outcome is final; each record
+   * promise made at append is `settled.then(pick)`, a derived promise with no settle functions
+   * of its own. Reactions run in the order they were added, so `pick` hands out the records'
+   * outcomes in append order.
+   */
+  private settled: Promise<void> | null = null;
+  private settleAll: (() => void) | null = null;
+  private pick: (() => RecordMetadata) | null = null;
+  /** The derived record promises (to mark failures handled) and, once other records are mixed in, their record indexes. */
+  private derived: Promise<RecordMetadata>[] | null = null;
+  private derivedAt: number[] | null = null;
+  private followers: Promise<RecordMetadata>[] | null = null;
+  private picked = 0;
+  /** Set when the batch was split: its records live on in these batches. */
+  private splitParts: ProducerBatch[] | null = null;
+  private splitAt = 0;
   /** Outcome, once done. */
   resultBaseOffset = -1;
   resultLogAppendTime = -1;
   resultError: ProducerError | null = null;
   private failedKeys: (Buffer | null)[] | null = null;
-  /** Set when the batch was split: its records live on in these batches. */
-  splitParts: ProducerBatch[] | null = null;
-  splitAt = 0;
 
   attempts = 0;
   lastAttemptMs: number;
@@ -152,7 +170,6 @@ export class ProducerBatch {
     valueLen: number,
     headers: readonly RecordHeaderInput[] | null,
     headersBytes: number,
-    future: FutureRecordMetadata | null,
     callback: SendCallback | null,
   ): boolean {
     if (this.wire !== null) return false;
@@ -172,8 +189,63 @@ export class ProducerBatch {
     } else if (this.callbacks !== null) {
       this.callbacks.push(null);
     }
-    if (future !== null) future.placed(this, n);
     return true;
+  }
+
+  /**
+   * A promise for the record just appended (send() without a callback). `follower` is a
+   * promise that will follow it (a waiting send's), to be marked handled too if it fails.
+   */
+  derivePromise(follower: Promise<RecordMetadata> | null = null): Promise<RecordMetadata> {
+    let d = this.settled;
+    if (d === null) {
+      d = this.settled = new Promise<void>(captureVoid);
+      this.settleAll = capturedVoid;
+      this.pick = () => this.outcome();
+    }
+    const p = d.then(this.pick);
+    const index = this.count - 1;
+    let list = this.derived;
+    if (list === null) list = this.derived = [];
+    if (this.derivedAt !== null) this.derivedAt.push(index);
+    else if (list.length !== index) {
+      this.derivedAt = Array.from({ length: list.length }, (_, k) => k);
+      this.derivedAt.push(index);
+    }
+    list.push(p);
+    if (follower !== null) (this.followers ??= []).push(follower);
+    return p;
+  }
+
+  /** The next derived record's outcome (called by its reaction, in append order); throws its error. */
+  private outcome(): RecordMetadata {
+    const k = this.picked++;
+    let i = this.derivedAt === null ? k : this.derivedAt[k]!;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    let b: ProducerBatch = this;
+    while (b.splitParts !== null) {
+      if (i < b.splitAt) b = b.splitParts[0]!;
+      else {
+        i -= b.splitAt;
+        b = b.splitParts[1]!;
+      }
+    }
+    const err = b.errorFor(i);
+    if (err !== null) throw err;
+    return b.metadataFor(i);
+  }
+
+  /** Settle the derived record promises (marking them handled first if any may fail). */
+  private settleDerived(mayFail: boolean): void {
+    const list = this.derived;
+    if (list === null) return;
+    this.derived = null;
+    if (mayFail) {
+      for (const p of list) markHandled(p);
+      if (this.followers !== null) for (const p of this.followers) markHandled(p);
+    }
+    this.followers = null;
+    this.settleAll!();
   }
 
   /** Producer id, epoch and base sequence for an idempotent batch (before close, or rewriting a closed one). */
@@ -241,6 +313,7 @@ export class ProducerBatch {
         }
       }
     }
+    this.settleDerived(false);
     this.release();
     return true;
   }
@@ -263,6 +336,7 @@ export class ProducerBatch {
         }
       }
     }
+    this.settleDerived(true);
     this.release();
     return true;
   }
@@ -279,32 +353,12 @@ export class ProducerBatch {
     return e.forRecord({ topic: this.pq.topic, partition: this.pq.partition, batchIndex: i, batchSize: this.count, key: this.failedKeys?.[i] ?? null });
   }
 
-  addWaiter(f: FutureRecordMetadata): void {
-    (this.waiters ??= []).push(f);
-  }
-
-  /** Where record i lives after splits: [batch, index]. */
-  resolveSplit(i: number): [ProducerBatch, number] {
-    // eslint-disable-next-line @typescript-eslint/no-this-alias
-    let b: ProducerBatch = this;
-    while (b.splitParts !== null) {
-      if (i < b.splitAt) b = b.splitParts[0]!;
-      else {
-        i -= b.splitAt;
-        b = b.splitParts[1]!;
-      }
-    }
-    return [b, i];
-  }
-
-  /** This batch was split into `parts` (records [0, at) in the first): move waiting futures there. */
+  /** This batch was split into `parts` (records [0, at) in the first): callbacks moved there; its promises settle when both are done (finishSplit). */
   markSplit(parts: ProducerBatch[], at: number): void {
     this.splitParts = parts;
     this.splitAt = at;
     this.done = true;
-    const w = this.waiters;
-    this.waiters = null;
-    if (w) for (const f of w) f.attach();
+    this.callbacks = null;
   }
 
   /** Resolves when the batch is done (flush). */
@@ -315,6 +369,7 @@ export class ProducerBatch {
 
   /** The halves of a split batch are done: release whoever waits on this one (flush). */
   finishSplit(): void {
+    this.settleDerived(true);
     const w = this.doneWaiters;
     this.doneWaiters = null;
     if (w) for (const f of w) f();
@@ -322,9 +377,6 @@ export class ProducerBatch {
 
   private release(): void {
     this.callbacks = null;
-    const ws = this.waiters;
-    this.waiters = null;
-    if (ws !== null) for (const f of ws) f.settle();
     const w = this.doneWaiters;
     this.doneWaiters = null;
     if (w) for (const f of w) f();

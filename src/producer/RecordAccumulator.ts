@@ -235,13 +235,12 @@ export class RecordAccumulator {
       nb.lastAttemptMs = big.lastAttemptMs;
       for (let i = from; i < to; i++) {
         const r = decoded[i]!;
-        nb.tryAppend(big.timestamps[i]!, r.key, r.key === null ? -1 : r.key.length, r.value, r.value === null ? -1 : r.value.length, r.headers, r.headersBytes, null, big.callbacks?.[i] ?? null);
+        nb.tryAppend(big.timestamps[i]!, r.key, r.key === null ? -1 : r.key.length, r.value, r.value === null ? -1 : r.value.length, r.headers, r.headersBytes, big.callbacks?.[i] ?? null);
       }
       parts.push(nb);
     }
     this.incomplete.delete(big);
     this.pool.deallocate(big.buf, big.allocSize, !big.inFlight);
-    big.callbacks = null;
     big.markSplit(parts, half);
     const q = big.pq.batches;
     if (this.txn !== null && big.hasSequence) {
