@@ -390,6 +390,10 @@ describe('through the broker', () => {
     const report = await rdkProduce(bootstrap, topic, N, { 'compression.type': 'zstd', 'batch.num.messages': 1000, 'linger.ms': 50 });
     expect(report.reports.filter((r) => r.error)).toEqual([]);
     expect((await readAll(bootstrap, topic)).map((r) => r.value)).toEqual(Array.from({ length: N }, (_, i) => `m${i}`));
-    expect(new Set(await storedCodecs(bootstrap, topic))).toEqual(new Set([CODEC_ZSTD]));
+    // librdkafka sends a batch uncompressed when zstd would not make it smaller (a small tail
+    // batch, depending on timing): zstd must be there, and nothing but zstd or none.
+    const codecs = new Set(await storedCodecs(bootstrap, topic));
+    expect(codecs.has(CODEC_ZSTD)).toBe(true);
+    expect([...codecs].every((c) => c === CODEC_ZSTD || c === 0)).toBe(true);
   });
 });
