@@ -5,9 +5,25 @@
 // ERROR; its RSS stays under 400 MiB; and the data set produced before the run reads back
 // byte-for-byte identical. Replay a failure with FUZZ_SEED=<printed seed>.
 // Needs `npm run build` (the broker runs from bin/minikafka.js).
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultApiVersionsResponse, encodeApiVersionsResponse } from '../src/protocol/messages/index.js';
+import { Writer } from '../src/protocol/primitives.js';
 import { captureCorpus, codecCorpus, type CorpusEntry } from './support/fuzz-corpus.js';
-import { BrokerProcess, FUZZ_MAX_REQUEST_BYTES, formatSummary, fuzzSeed, produceDataSet, runFuzz, snapshotDataSet, type PartitionSnapshot } from './support/fuzz.js';
+import {
+  BrokerProcess,
+  buildCase,
+  diffSnapshots,
+  formatSummary,
+  frameStream,
+  FUZZ_MAX_REQUEST_BYTES,
+  fuzzSeed,
+  produceDataSet,
+  runFuzz,
+  runStream,
+  snapshotDataSet,
+  type PartitionSnapshot,
+} from './support/fuzz.js';
 
 const CASES = Number(process.env.FUZZ_CASES ?? 20_000);
 const RSS_LIMIT_MB = 400;
@@ -49,4 +65,79 @@ describe('wire-protocol fuzzer', () => {
     expect(s.outcomes.answered).toBeGreaterThan(CASES / 10);
     expect(s.outcomes.closed).toBeGreaterThan(CASES / 10);
   }, 300_000);
+});
+
+// The judge itself, against fake brokers that misbehave in each way a case must catch.
+describe('the fuzz judge', () => {
+  const good = buildCase(1, 0, [], FUZZ_MAX_REQUEST_BYTES); // no corpus: just the good request and the sentinel
+  function answer(correlationId: number): Buffer {
+    const w = new Writer();
+    const size = w.reserveInt32();
+    w.int32(correlationId);
+    encodeApiVersionsResponse(w, 3, { ...defaultApiVersionsResponse(), apiKeys: [{ apiKey: 18, minVersion: 0, maxVersion: 3 }] });
+    w.patchInt32(size, w.length - 4);
+    return w.toBuffer();
+  }
+  /** A server that reacts to each request frame's correlation id as `react` says. */
+  async function fake(react: (socket: net.Socket, correlationId: number, index: number) => void): Promise<{ bootstrap: string; close: () => void }> {
+    const server = net.createServer((socket) => {
+      let buf = Buffer.alloc(0);
+      let index = 0;
+      socket.on('error', () => {});
+      socket.on('data', (d) => {
+        buf = Buffer.concat([buf, d]);
+        while (buf.length >= 4 && buf.length >= 4 + buf.readInt32BE(0)) {
+          const frame = buf.subarray(4, 4 + buf.readInt32BE(0));
+          buf = buf.subarray(4 + frame.length);
+          if (!socket.destroyed) react(socket, frame.readInt32BE(4), index++);
+        }
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    return { bootstrap: `127.0.0.1:${(server.address() as net.AddressInfo).port}`, close: () => server.close() };
+  }
+  async function judge(react: Parameters<typeof fake>[0], stream = good.stream) {
+    const f = await fake(react);
+    try {
+      return (await runStream(f.bootstrap, stream, [], FUZZ_MAX_REQUEST_BYTES, 500)).outcome;
+    } finally {
+      f.close();
+    }
+  }
+
+  it('answers in order: answered; silence: hang; a close before the first answer: lost-answer', async () => {
+    expect(await judge((s, id) => s.write(answer(id)))).toBe('answered');
+    expect(await judge(() => {})).toBe('hang');
+    expect(await judge((s) => s.end())).toBe('lost-answer');
+  });
+
+  it('a wrong correlation id or an undecodable body: bad-response; a close after the first answer: closed', async () => {
+    expect(await judge((s, id) => s.write(answer(id + 1)))).toBe('bad-response');
+    const short = (id: number) => {
+      const a = Buffer.from(answer(id).subarray(0, 12)); // correlation id and 4 bytes of body
+      a.writeInt32BE(8, 0);
+      return a;
+    };
+    expect(await judge((s, id) => s.write(short(id)))).toBe('bad-response');
+    const long = (id: number) => {
+      const a = Buffer.concat([answer(id), Buffer.from([1, 2])]); // two bytes past the body
+      a.writeInt32BE(a.length - 4, 0);
+      return a;
+    };
+    expect(await judge((s, id) => s.write(long(id)))).toBe('bad-response');
+    expect(await judge((s, id, i) => (i === 0 ? s.write(answer(id)) : s.end()))).toBe('closed');
+  });
+
+  it('a frame announcing more bytes than sent is partial once every whole frame is answered', async () => {
+    const lying = Buffer.concat([good.stream.subarray(0, good.stream.length / 2), Buffer.from([0, 0, 0, 100, 0, 18])]);
+    expect(frameStream(lying, FUZZ_MAX_REQUEST_BYTES).end).toBe('partial');
+    expect(await judge((s, id) => s.write(answer(id)), lying)).toBe('partial');
+  });
+
+  it('one changed byte in the data set is reported', () => {
+    const a = new Map([['t-0', { records: Buffer.from('abc'), highWatermark: 3, logStartOffset: 0 }]]);
+    const b = new Map([['t-0', { records: Buffer.from('abd'), highWatermark: 3, logStartOffset: 0 }]]);
+    expect(diffSnapshots(a, a)).toEqual([]);
+    expect(diffSnapshots(a, b)).toHaveLength(1);
+  });
 });

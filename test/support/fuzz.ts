@@ -412,7 +412,7 @@ export function buildCase(seed: number, caseNo: number, corpus: CorpusEntry[], m
   const parts: Buffer[] = [GOOD];
   const apis: string[] = [];
   const mutators: string[] = [];
-  for (let n = r.chance(0.8) ? 1 : r.int(2, 3); n > 0; n--) {
+  for (let n = corpus.length === 0 ? 0 : r.chance(0.8) ? 1 : r.int(2, 3); n > 0; n--) {
     const e = r.pick(corpus);
     const m = mutate(r, e, maxBytes, onlyMutator);
     parts.push(m.bytes);
