@@ -3,9 +3,11 @@
 // every served API key × every advertised version encoded by our codecs from the generated
 // samples. Each frame comes with a field map (where each primitive the broker's decoder reads
 // lies), so mutators can aim at lengths, counts, varints, tagged fields and record batches.
+import fs from 'node:fs';
 import net from 'node:net';
 import { Kafka, CompressionTypes, logLevel } from 'kafkajs';
 import { Producer } from '../../src/producer/index.js';
+import { crc32c } from '../../src/protocol/crc32c.js';
 import * as M from '../../src/protocol/messages/index.js';
 import { Reader, Writer } from '../../src/protocol/primitives.js';
 import { encodeRecordBatch } from '../../src/protocol/recordBatch.js';
@@ -124,7 +126,32 @@ export function codecCorpus(): CorpusEntry[] {
       }
     }
   }
-  return out;
+  return [...out, ...compressedCorpus(correlationId)];
+}
+
+const FIXTURES = new URL('../fixtures/compression/', import.meta.url.replace('/dist/test/', '/test/'));
+
+/**
+ * Produce v9 frames whose batches carry payloads made by the real snappy/lz4/zstd/gzip encoders
+ * (test/fixtures/compression): our producer and kafkajs only send gzip, and mutating these is
+ * what reaches each decompressor (the record contents are not records: the broker must refuse).
+ */
+function compressedCorpus(firstCorrelationId: number): CorpusEntry[] {
+  const files: [string, number][] = [['payload.gz', 1], ['payload.snappy-xerial', 2], ['payload.snappy-raw', 2], ['payload.lz4', 3], ['noise.lz4', 3], ['payload.zst', 4], ['noise.zst', 4]];
+  return files.map(([file, codec], i) => {
+    const template = encodeRecordBatch({ records: [{ key: null, value: Buffer.from('x') }] });
+    const batch = Buffer.concat([template.subarray(0, 61), fs.readFileSync(new URL(file, FIXTURES))]);
+    batch.writeInt32BE(batch.length - 12, 8);
+    batch.writeInt16BE(codec, 21);
+    batch.writeInt32BE(10, 57);
+    batch.writeUInt32BE(crc32c(batch, 21), 17);
+    const w = new Writer();
+    const size = w.reserveInt32();
+    M.encodeRequestHeader(w, M.requestHeaderVersion(0, 9), { requestApiKey: 0, requestApiVersion: 9, correlationId: firstCorrelationId + i, clientId: 'fz-codec' });
+    M.encodeProduceRequest(w, 9, { transactionalId: null, acks: -1, timeoutMs: 1000, topicData: [{ name: SCRATCH_TOPIC, partitionData: [{ index: 0, records: batch }] }] });
+    w.patchInt32(size, w.length - 4);
+    return entry('codec', w.toBuffer());
+  });
 }
 
 /** Split one socket's written byte stream into frames (size prefix included). */
