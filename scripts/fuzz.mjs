@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // Long runs of the seeded wire-protocol fuzzer (test/support/fuzz.ts) against a broker child
-// process: `npm run fuzz -- [cases] [--seed N] [--concurrency N] [--rss-limit MiB] [--mutator name] [--case N]`
-// (default 1,000,000 cases; FUZZ_SEED also sets the seed). Needs `npm run build` (npm run fuzz does it).
+// process: `npm run fuzz -- [cases] [--seed N] [--corpus file] [--concurrency N] [--rss-limit MiB] [--mutator name] [--case N]`
+// (default 1,000,000 cases; FUZZ_SEED also sets the seed; --corpus saves this run's corpus to the
+// file, or replays with the one saved there). Needs `npm run build` (npm run fuzz does it).
 // Prints the seed first, progress every check, and a summary: cases, outcomes, per-API and
 // per-mutator counts, close reasons, max RSS, failures with their bytes. Exit code 1 on any failure.
 import { parseArgs } from 'node:util';
-import { captureCorpus, codecCorpus } from '../dist/test/support/fuzz-corpus.js';
+import { buildCorpus } from '../dist/test/support/fuzz-corpus.js';
 import { BrokerProcess, FUZZ_MAX_REQUEST_BYTES, formatSummary, fuzzSeed, produceDataSet, runFuzz, snapshotDataSet } from '../dist/test/support/fuzz.js';
 
 const { values, positionals } = parseArgs({
@@ -16,6 +17,7 @@ const { values, positionals } = parseArgs({
     'rss-limit': { type: 'string', default: '400' },
     'check-every': { type: 'string', default: '20000' },
     mutator: { type: 'string' },
+    corpus: { type: 'string' },
     case: { type: 'string', multiple: true },
   },
 });
@@ -28,7 +30,7 @@ let summary;
 try {
   await produceDataSet(broker.bootstrap);
   const baseline = await snapshotDataSet(broker.bootstrap);
-  const corpus = [...(await captureCorpus(broker.bootstrap)), ...codecCorpus()];
+  const corpus = await buildCorpus(broker.bootstrap, values.corpus);
   const bySource = {};
   for (const e of corpus) bySource[e.source] = (bySource[e.source] ?? 0) + 1;
   console.log(`broker pid ${broker.pid} at ${broker.bootstrap}; corpus ${corpus.length} frames ${JSON.stringify(bySource)}; start RSS ${broker.rssMb().toFixed(0)} MiB`);

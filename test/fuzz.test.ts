@@ -3,13 +3,14 @@
 // every case gets well-formed answers in order or a closed connection within 5 s (never a
 // crash, a hang, or a lost answer to the good request sent before it); the broker logs no
 // ERROR; its RSS stays under 400 MiB; and the data set produced before the run reads back
-// byte-for-byte identical. Replay a failure with FUZZ_SEED=<printed seed>.
+// byte-for-byte identical. A failure prints the case's bytes; replay a whole run with
+// FUZZ_SEED=<printed seed> (and FUZZ_CORPUS=<file> to save, then reuse, the exact corpus).
 // Needs `npm run build` (the broker runs from bin/minikafka.js).
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultApiVersionsResponse, encodeApiVersionsResponse } from '../src/protocol/messages/index.js';
 import { Writer } from '../src/protocol/primitives.js';
-import { captureCorpus, codecCorpus, type CorpusEntry } from './support/fuzz-corpus.js';
+import { buildCorpus, type CorpusEntry } from './support/fuzz-corpus.js';
 import {
   BrokerProcess,
   buildCase,
@@ -35,7 +36,7 @@ beforeAll(async () => {
   broker = await BrokerProcess.start({ 'socket.request.max.bytes': FUZZ_MAX_REQUEST_BYTES, 'group.initial.rebalance.delay.ms': 0 });
   await produceDataSet(broker.bootstrap);
   baseline = await snapshotDataSet(broker.bootstrap);
-  corpus = [...(await captureCorpus(broker.bootstrap)), ...codecCorpus()];
+  corpus = await buildCorpus(broker.bootstrap, process.env.FUZZ_CORPUS);
 }, 60_000);
 afterAll(async () => {
   await broker?.stop();

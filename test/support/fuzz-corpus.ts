@@ -235,5 +235,39 @@ export async function captureCorpus(bootstrap: string): Promise<CorpusEntry[]> {
     for (let i = 0; i < 4; i++) await p.send({ topic: SCRATCH_TOPIC, key: `pk${i}`, value: `pv${i}`, headers: [{ key: 'h', value: Buffer.from('x') }] });
     await p.close();
   });
-  return [...kafkajsFrames.map((f) => entry('kafkajs', f)), ...ourFrames.map((f) => entry('producer', f))];
+  // Heartbeats and fetches repeat as timing allows: keep the first few of each kind, so the
+  // corpus is much the same from run to run (a saved corpus makes a seed replay exact).
+  const seen = new Map<string, number>();
+  const unique = new Set<string>();
+  return [...kafkajsFrames.map((f) => entry('kafkajs', f)), ...ourFrames.map((f) => entry('producer', f))].filter((e) => {
+    const kind = `${e.source}/${e.apiKey}/${e.apiVersion}`;
+    const hex = e.frame.toString('hex');
+    if (unique.has(hex) || (seen.get(kind) ?? 0) >= 4) return false;
+    unique.add(hex);
+    seen.set(kind, (seen.get(kind) ?? 0) + 1);
+    return true;
+  });
+}
+
+/** Write a corpus to a file (hex frames), for exact replays of a seed. */
+export function saveCorpus(file: string, corpus: CorpusEntry[]): void {
+  fs.writeFileSync(file, JSON.stringify(corpus.map((e) => ({ source: e.source, frame: e.frame.toString('hex') }))));
+}
+
+export function loadCorpus(file: string): CorpusEntry[] {
+  const raw = JSON.parse(fs.readFileSync(file, 'utf8')) as { source: CorpusEntry['source']; frame: string }[];
+  return raw.map((e) => entry(e.source, Buffer.from(e.frame, 'hex')));
+}
+
+/**
+ * The session's captures plus the codec corpus; with `file`, the corpus saved there is used
+ * instead (the session still runs: it creates the scratch topics and group) or, when there is
+ * none yet, this run's is saved there.
+ */
+export async function buildCorpus(bootstrap: string, file?: string): Promise<CorpusEntry[]> {
+  const fresh = [...(await captureCorpus(bootstrap)), ...codecCorpus()];
+  if (!file) return fresh;
+  if (fs.existsSync(file)) return loadCorpus(file);
+  saveCorpus(file, fresh);
+  return fresh;
 }
