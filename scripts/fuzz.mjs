@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Long runs of the seeded wire-protocol fuzzer (test/support/fuzz.ts) against a broker child
-// process: `npm run fuzz -- [cases] [--seed N] [--corpus file] [--concurrency N] [--rss-limit MiB] [--mutator name] [--case N]`
+// process: `npm run fuzz -- [cases] [--seed N] [--corpus file] [--good apiVersions|metadata|mixed] [--concurrency N] [--rss-limit MiB] [--mutator name] [--case N]`
 // (default 1,000,000 cases; FUZZ_SEED also sets the seed; --corpus saves this run's corpus to the
 // file, or replays with the one saved there). Needs `npm run build` (npm run fuzz does it).
 // Prints the seed first, progress every check, and a summary: cases, outcomes, per-API and
@@ -18,6 +18,7 @@ const { values, positionals } = parseArgs({
     'check-every': { type: 'string', default: '20000' },
     mutator: { type: 'string' },
     corpus: { type: 'string' },
+    good: { type: 'string', default: 'apiVersions' },
     case: { type: 'string', multiple: true },
   },
 });
@@ -44,6 +45,7 @@ try {
     checkEvery: Number(values['check-every']),
     rssLimitMb: Number(values['rss-limit']),
     onlyMutator: values.mutator,
+    good: values.good,
     only: values.case?.map(Number),
     onProgress: (s) => {
       const o = s.outcomes;

@@ -248,6 +248,21 @@ function apiVersionsFrame(correlationId: number): Buffer {
   return w.toBuffer();
 }
 const GOOD = apiVersionsFrame(GOOD_ID);
+/** A good request whose handler completes asynchronously (its answer is queued behind the event loop). */
+const GOOD_ASYNC = (() => {
+  const w = new Writer();
+  const size = w.reserveInt32();
+  M.encodeRequestHeader(w, 1, { requestApiKey: 3, requestApiVersion: 1, correlationId: GOOD_ID, clientId: 'fz-good' });
+  M.encodeMetadataRequest(w, 1, { topics: [], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
+  w.patchInt32(size, w.length - 4);
+  return w.toBuffer();
+})();
+
+/**
+ * The good request before the mutated frames: ApiVersions (answered synchronously), Metadata
+ * (answered asynchronously, so a close decided meanwhile must wait for it), or either by case.
+ */
+export type GoodRequest = 'apiVersions' | 'metadata' | 'mixed';
 const SENTINEL = apiVersionsFrame(SENTINEL_ID);
 
 interface ExpectedFrame {
@@ -375,6 +390,8 @@ export interface FuzzOptions {
   caseTimeoutMs?: number;
   checkEvery?: number;
   rssLimitMb: number;
+  /** Default 'apiVersions'; see GoodRequest. */
+  good?: GoodRequest;
   /** Use only this mutator (to study one). */
   onlyMutator?: string;
   /** Only these case numbers (replay). */
@@ -407,9 +424,10 @@ export interface FuzzSummary {
 }
 
 /** The stream for case `caseNo`: deterministic from (seed, caseNo). */
-export function buildCase(seed: number, caseNo: number, corpus: CorpusEntry[], maxBytes: number, onlyMutator?: string) {
+export function buildCase(seed: number, caseNo: number, corpus: CorpusEntry[], maxBytes: number, onlyMutator?: string, good: GoodRequest = 'apiVersions') {
   const r = new Prng(seed, caseNo + 1);
-  const parts: Buffer[] = [GOOD];
+  const asyncGood = r.chance(0.5); // drawn in every mode, so modes share the mutations of a seed
+  const parts: Buffer[] = [good === 'metadata' || (good === 'mixed' && asyncGood) ? GOOD_ASYNC : GOOD];
   const apis: string[] = [];
   const mutators: string[] = [];
   for (let n = corpus.length === 0 ? 0 : r.chance(0.8) ? 1 : r.int(2, 3); n > 0; n--) {
@@ -468,7 +486,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
   const worker = async () => {
     while (!fatal && nextIndex < list.length) {
       const caseNo = list[nextIndex++]!;
-      const c = buildCase(o.seed, caseNo, o.corpus, FUZZ_MAX_REQUEST_BYTES, o.onlyMutator);
+      const c = buildCase(o.seed, caseNo, o.corpus, FUZZ_MAX_REQUEST_BYTES, o.onlyMutator, o.good);
       const { outcome, detail } = await runStream(o.broker.bootstrap, c.stream, c.chunks, FUZZ_MAX_REQUEST_BYTES, o.caseTimeoutMs ?? 5000);
       s.cases++;
       s.outcomes[outcome]++;
