@@ -27,6 +27,14 @@ const seed = values.seed !== undefined ? Number(values.seed) >>> 0 : fuzzSeed();
 console.log(`fuzz seed ${seed} (replay with --seed ${seed} or FUZZ_SEED=${seed}); ${cases} cases`);
 
 const broker = await BrokerProcess.start({ 'socket.request.max.bytes': FUZZ_MAX_REQUEST_BYTES, 'group.initial.rebalance.delay.ms': 0 });
+// Never leave the broker behind, whatever ends this process.
+for (const event of ['uncaughtException', 'unhandledRejection']) {
+  process.on(event, (err) => {
+    console.error(`fuzz harness failed: ${err?.stack ?? err}`);
+    broker.stop().finally(() => process.exit(2));
+  });
+}
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => broker.stop().finally(() => process.exit(130)));
 let summary;
 try {
   await produceDataSet(broker.bootstrap);
