@@ -8,7 +8,8 @@
 // Needs `npm run build` (the broker runs from bin/minikafka.js).
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultApiVersionsResponse, encodeApiVersionsResponse } from '../src/protocol/messages/index.js';
+import { defaultApiVersionsResponse, encodeApiVersionsResponse, encodeFetchRequest, encodeRequestHeader } from '../src/protocol/messages/index.js';
+import { sampleFetchRequest } from './generated/samples.js';
 import { Writer } from '../src/protocol/primitives.js';
 import { buildCorpus, type CorpusEntry } from './support/fuzz-corpus.js';
 import {
@@ -127,6 +128,20 @@ describe('the fuzz judge', () => {
     };
     expect(await judge((s, id) => s.write(long(id)))).toBe('bad-response');
     expect(await judge((s, id, i) => (i === 0 ? s.write(answer(id)) : s.end()))).toBe('closed');
+  });
+
+  it('an unanswered Fetch is parked only when it asked to wait that long; otherwise a hang', async () => {
+    const fetchWaiting = (maxWaitMs: number) => {
+      const w = new Writer();
+      const size = w.reserveInt32();
+      encodeRequestHeader(w, 1, { requestApiKey: 1, requestApiVersion: 4, correlationId: 5, clientId: 'x' });
+      encodeFetchRequest(w, 4, { ...sampleFetchRequest(4), maxWaitMs });
+      w.patchInt32(size, w.length - 4);
+      return Buffer.concat([good.stream.subarray(0, good.stream.length / 2), w.toBuffer(), good.stream.subarray(good.stream.length / 2)]);
+    };
+    const onlyTheFirst = (s: net.Socket, id: number, i: number) => i === 0 && s.write(answer(id));
+    expect(await judge(onlyTheFirst, fetchWaiting(60_000))).toBe('parked');
+    expect(await judge(onlyTheFirst, fetchWaiting(0))).toBe('hang');
   });
 
   it('a frame announcing more bytes than sent is partial once every whole frame is answered', async () => {

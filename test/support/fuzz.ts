@@ -21,7 +21,9 @@ import { ErrorCode } from '../../src/protocol/errors.js';
 import { encodeRecordBatch } from '../../src/protocol/recordBatch.js';
 import { API_LIST } from '../../src/server/apis/index.js';
 import { fetchBatches } from './fetchAll.js';
-import type { CorpusEntry } from './fuzz-corpus.js';
+import { SCRATCH_GZIP_TOPIC, SCRATCH_TOPIC, type CorpusEntry } from './fuzz-corpus.js';
+
+const SCRATCH_TOPICS: [string, number][] = [[SCRATCH_TOPIC, 2], [SCRATCH_GZIP_TOPIC, 1]];
 import { mutate, Prng } from './fuzz-mutators.js';
 import { RawClient } from './RawClient.js';
 
@@ -177,18 +179,19 @@ export async function verifyStoredBatches(bootstrap: string, verified: Map<strin
   const problems: string[] = [];
   const c = await RawClient.connect(bootstrap);
   try {
-    const meta = await c.request(3, 1, M.encodeMetadataRequest, M.decodeMetadataResponse, {
-      topics: null,
-      allowAutoTopicCreation: false,
-      includeClusterAuthorizedOperations: false,
-      includeTopicAuthorizedOperations: false,
+    const topics = (await allTopics(c)).filter((t) => !t.name.startsWith('golden') && !t.name.startsWith('__'));
+    // One ListOffsets for every partition: only those that grew since the last check are read.
+    const ends = await c.request(2, 1, M.encodeListOffsetsRequest, M.decodeListOffsetsResponse, {
+      replicaId: -1,
+      isolationLevel: 0,
+      topics: topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p, currentLeaderEpoch: -1, timestamp: -1, maxNumOffsets: 1 })) })),
     });
-    for (const t of meta.topics) {
-      if (!t.name || t.name.startsWith('golden') || t.name.startsWith('__')) continue;
+    for (const t of ends.topics) {
       for (const part of t.partitions) {
         const key = `${t.name}-${part.partitionIndex}`;
         let offset = verified.get(key) ?? 0;
-        for (let round = 0; round < 1000; round++) {
+        if (part.errorCode !== 0 || part.offset <= offset) continue;
+        for (let round = 0; round < 1000 && offset < part.offset; round++) {
           let res;
           try {
             res = await fetchBatches(c, t.name, part.partitionIndex, offset, 8 << 20);
@@ -219,6 +222,43 @@ export async function verifyStoredBatches(bootstrap: string, verified: Map<strin
     c.close();
   }
   return problems;
+}
+
+async function allTopics(c: RawClient): Promise<{ name: string; partitions: number[] }[]> {
+  const meta = await c.request(3, 1, M.encodeMetadataRequest, M.decodeMetadataResponse, {
+    topics: null,
+    allowAutoTopicCreation: false,
+    includeClusterAuthorizedOperations: false,
+    includeTopicAuthorizedOperations: false,
+  });
+  return meta.topics.filter((t) => t.name).map((t) => ({ name: t.name!, partitions: t.partitions.map((p) => p.partitionIndex) }));
+}
+
+/**
+ * Valid fuzz cases may grow a scratch topic, or create one, with up to the broker's 100,000
+ * partitions (a bit flip in a count is enough). That is Kafka's behaviour, not bad input, but it
+ * turns the run into a partition-count stress test: such topics (over 64 partitions) are deleted
+ * at each check, and the corpus's own scratch topics recreated. Returns how many were deleted.
+ */
+export async function housekeep(bootstrap: string, verified: Map<string, number>): Promise<number> {
+  const c = await RawClient.connect(bootstrap);
+  try {
+    const big = (await allTopics(c)).filter((t) => t.partitions.length > 64 && !t.name.startsWith('golden') && !t.name.startsWith('__')).map((t) => t.name);
+    if (big.length === 0) return 0;
+    await c.request(20, 4, M.encodeDeleteTopicsRequest, M.decodeDeleteTopicsResponse, { topics: [], topicNames: big, timeoutMs: 10_000 });
+    for (const key of [...verified.keys()]) if (big.some((t) => key.startsWith(`${t}-`))) verified.delete(key);
+    const recreate = SCRATCH_TOPICS.filter(([name]) => big.includes(name));
+    if (recreate.length > 0) {
+      await c.request(19, 5, M.encodeCreateTopicsRequest, M.decodeCreateTopicsResponse, {
+        topics: recreate.map(([name, numPartitions]) => ({ name, numPartitions, replicationFactor: 1, assignments: [], configs: [] })),
+        timeoutMs: 10_000,
+        validateOnly: false,
+      });
+    }
+    return big.length;
+  } finally {
+    c.close();
+  }
 }
 
 /** Differences between two snapshots (empty when byte-for-byte identical). */
@@ -272,6 +312,8 @@ interface ExpectedFrame {
   apiVersion: number;
   /** acks=0 produce may legitimately get no answer. */
   maySkip: boolean;
+  /** The frame without its size prefix. */
+  body: Buffer;
 }
 
 /** Frame the stream as the broker will: its frames, and how it ends. */
@@ -284,7 +326,7 @@ export function frameStream(stream: Buffer, maxBytes: number): { frames: Expecte
     if (size < 8 || size > maxBytes) return { frames, end: 'bad-size' };
     if (p + 4 + size > stream.length) return { frames, end: 'partial' };
     const apiKey = stream.readInt16BE(p + 4);
-    frames.push({ apiKey, apiVersion: stream.readInt16BE(p + 6), correlationId: stream.readInt32BE(p + 8), maySkip: apiKey === 0 });
+    frames.push({ apiKey, apiVersion: stream.readInt16BE(p + 6), correlationId: stream.readInt32BE(p + 8), maySkip: apiKey === 0, body: stream.subarray(p + 4, p + 4 + size) });
     p += 4 + size;
   }
   return { frames, end: 'clean' };
@@ -313,7 +355,22 @@ function checkResponse(frame: Buffer, e: ExpectedFrame): string | null {
 
 export type Outcome = 'answered' | 'closed' | 'reset' | 'partial' | 'parked' | 'hang' | 'lost-answer' | 'bad-response';
 export const FAILURES: ReadonlySet<Outcome> = new Set(['hang', 'lost-answer', 'bad-response']);
-const PARKING_APIS = new Set([1, 11, 14]);
+/**
+ * May the broker hold this request longer than `timeoutMs` by design? A Fetch asking to wait
+ * that long for data (judged by decoding it as the broker does), and JoinGroup/SyncGroup, which
+ * wait for the rest of their group.
+ */
+function mayPark(e: ExpectedFrame, timeoutMs: number): boolean {
+  if (e.apiKey === 11 || e.apiKey === 14) return true;
+  if (e.apiKey !== 1) return false;
+  try {
+    const r = new Reader(e.body);
+    M.decodeRequestHeader(r, M.requestHeaderVersion(1, e.apiVersion));
+    return M.decodeFetchRequest(r, e.apiVersion).maxWaitMs >= timeoutMs / 2;
+  } catch {
+    return false;
+  }
+}
 
 /** Send one stream on a fresh connection and judge what comes back. */
 export function runStream(bootstrap: string, stream: Buffer, chunks: number[], maxBytes: number, timeoutMs: number): Promise<{ outcome: Outcome; detail: string }> {
@@ -337,7 +394,8 @@ export function runStream(bootstrap: string, stream: Buffer, chunks: number[], m
       const waiting = frames.slice(next);
       if (next === 0) return finish('hang', 'the good request was not answered');
       if (end === 'partial' && !pendingMustAnswer()) return finish('partial');
-      if (waiting.some((f) => PARKING_APIS.has(f.apiKey))) return finish('parked', waiting.map((f) => f.apiKey).join(','));
+      const head = waiting.find((f) => !f.maySkip);
+      if (head && mayPark(head, timeoutMs)) return finish('parked', waiting.map((f) => f.apiKey).join(','));
       finish('hang', `no answer to ${waiting.map((f) => `key ${f.apiKey} v${f.apiVersion} #${f.correlationId}`).join(', ')}`);
     }, timeoutMs);
     // A write that fails (the broker closed and reset while we still sent) makes Node destroy
@@ -421,6 +479,8 @@ export interface FuzzSummary {
   closesLogged: number;
   closeReasons: Record<string, number>;
   checks: number;
+  /** Topics grown past 64 partitions by valid cases, deleted at checks (see housekeep). */
+  topicsHousekept: number;
   wallMs: number;
 }
 
@@ -458,6 +518,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
     closesLogged: 0,
     closeReasons: {},
     checks: 0,
+    topicsHousekept: 0,
     wallMs: 0,
   };
   const fail = (caseNo: number, kind: string, detail: string, mutators = '', stream?: Buffer) => {
@@ -480,6 +541,11 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
       if (diff.length > 0) fail(caseNo, 'data-changed', diff.join('; '));
     } catch (err) {
       fail(caseNo, 'data-changed', `the data set does not read back: ${(err as Error).message}`);
+    }
+    try {
+      s.topicsHousekept += await housekeep(o.broker.bootstrap, verified);
+    } catch (err) {
+      fail(caseNo, 'housekeeping', (err as Error).message);
     }
     try {
       for (const p of await verifyStoredBatches(o.broker.bootstrap, verified)) fail(caseNo, 'stored-garbage', p);
@@ -535,7 +601,7 @@ export function fuzzSeed(): number {
 export function formatSummary(s: FuzzSummary): string {
   const kv = (o: Record<string, number>) => Object.entries(o).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k}=${v}`).join(' ');
   return [
-    `seed=${s.seed} cases=${s.cases} wall=${(s.wallMs / 1000).toFixed(1)}s maxRss=${s.maxRssMb.toFixed(0)}MiB checks=${s.checks} closesLogged=${s.closesLogged}`,
+    `seed=${s.seed} cases=${s.cases} wall=${(s.wallMs / 1000).toFixed(1)}s maxRss=${s.maxRssMb.toFixed(0)}MiB checks=${s.checks} topicsHousekept=${s.topicsHousekept} closesLogged=${s.closesLogged}`,
     `outcomes: ${kv(s.outcomes)}`,
     `per API: ${kv(s.perApi)}`,
     `per mutator (answered): ${Object.entries(s.perMutator).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k}=${v}(${s.answeredPerMutator[k] ?? 0})`).join(' ')}`,
