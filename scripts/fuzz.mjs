@@ -18,7 +18,7 @@ const { values, positionals } = parseArgs({
     'check-every': { type: 'string', default: '20000' },
     mutator: { type: 'string' },
     corpus: { type: 'string' },
-    good: { type: 'string', default: 'apiVersions' },
+    good: { type: 'string', default: 'mixed' },
     case: { type: 'string', multiple: true },
   },
 });
