@@ -23,9 +23,9 @@ import {
   writeInt64,
   writeVarint,
   writeVarlong,
-} from './primitives.js';
+} from './byteUtils.js';
 
-// The varint and int64 codecs live in primitives.ts; record code uses them by position.
+// The varint and int64 codecs live in byteUtils.ts; record code uses them by position.
 export { readInt64, readVarint, readVarlong, sizeOfVarint, sizeOfVarlong, varintEnd, writeInt64, writeVarint, writeVarlong };
 
 export const BASE_OFFSET_OFFSET = 0;
@@ -250,7 +250,7 @@ export function validateProducedRecords(records: Buffer, maxMessageBytes: number
   }
   // UnifiedLog.analyzeAndValidateRecords
   if (size < BATCH_HEADER_SIZE) return fail(ErrorCode.CORRUPT_MESSAGE, `Record batch is corrupt (the size ${size} is smaller than the minimum allowed overhead ${BATCH_HEADER_SIZE})`, 1);
-  // int64 header fields are numbers, exact only within ±(2^53-1) (primitives.ts): refuse others here.
+  // int64 header fields are numbers, exact only within ±(2^53-1) (byteUtils.ts): refuse others here.
   if (!isSafeInt64At(records, BASE_OFFSET_OFFSET)) return fail(ErrorCode.INVALID_RECORD, `The baseOffset of the record batch in the append should be 0, but it is ${records.readBigInt64BE(BASE_OFFSET_OFFSET)}`, 1);
   const bo = baseOffset(records, 0);
   if (bo !== 0) return fail(ErrorCode.INVALID_RECORD, `The baseOffset of the record batch in the append should be 0, but it is ${bo}`, 1);
