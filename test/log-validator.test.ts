@@ -15,6 +15,7 @@ import {
   encodeProduceRequest,
 } from '../src/protocol/messages/index.js';
 import * as RB from '../src/protocol/recordBatch.js';
+import { writeBatchHeader } from '../src/protocol/recordBatchBuilder.js';
 import { readAll } from './support/fetchAll.js';
 import { RawClient } from './support/RawClient.js';
 
@@ -80,7 +81,7 @@ const BASE_TS = 1_700_000_000_000;
 
 function batch(s: BatchSpec): Buffer {
   const buf = Buffer.alloc(RB.BATCH_HEADER_SIZE + s.payload.length);
-  RB.writeBatchHeader(buf, 0, {
+  writeBatchHeader(buf, 0, {
     size: buf.length,
     attributes: (s.attributes ?? 0) | (s.codec ?? 0),
     recordCount: s.count,

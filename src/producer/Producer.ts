@@ -6,7 +6,8 @@
 import { EventEmitter } from 'node:events';
 import { contain } from '../util/CrashBoundary.js';
 import { createLogger, type Logger } from '../logger.js';
-import { BATCH_HEADER_SIZE, sizeOfRecordBody, sizeOfRecordHeaders, sizeOfRecordInBatch, type RecordHeaderInput } from '../protocol/recordBatch.js';
+import { BATCH_HEADER_SIZE } from '../protocol/recordBatch.js';
+import { sizeOfRecordBody, sizeOfRecordHeaders, sizeOfRecordInBatch, type RecordHeaderInput } from '../protocol/recordBatchBuilder.js';
 import { BuiltInPartitioner } from './BuiltInPartitioner.js';
 import {
   BufferExhaustedError,

@@ -4,25 +4,18 @@
 // callbacks and timestamps, and one promise its records' promises derive from; it completes
 // them all in one pass.
 import { gzipSync } from 'node:zlib';
+import { BATCH_HEADER_SIZE, Compression, RECORDS_OFFSET, readRecordField, readVarint, readVarlong, recordFieldEnd, varintEnd } from '../protocol/recordBatch.js';
 import {
-  BATCH_HEADER_SIZE,
-  Compression,
-  RECORDS_OFFSET,
   forEachRecordSpan,
-  readRecordField,
-  readVarint,
-  readVarlong,
-  recordFieldEnd,
   setProducerState,
   sizeOfRecordBody,
   sizeOfRecordHeaders,
   sizeOfRecordInBatch,
-  varintEnd,
   writeBatchHeader,
   writeRecordInPlace,
   type RecordBytes,
   type RecordHeaderInput,
-} from '../protocol/recordBatch.js';
+} from '../protocol/recordBatchBuilder.js';
 import type { ProducerError } from './errors.js';
 import { markHandled } from './FutureRecordMetadata.js';
 import type { RecordMetadata, SendCallback } from './ProducerRecord.js';

@@ -1,5 +1,5 @@
 // What send() takes and what it answers (Kafka's ProducerRecord and RecordMetadata).
-import type { RecordBytes, RecordHeaderInput } from '../protocol/recordBatch.js';
+import type { RecordBytes, RecordHeaderInput } from '../protocol/recordBatchBuilder.js';
 
 export type { RecordBytes, RecordHeaderInput };
 

@@ -11,6 +11,11 @@
 // members (group.instance.id) keep their place across restarts and fence older incarnations
 // (FENCED_INSTANCE_ID). Time is the coordinator's injected clock; every timer goes through the
 // CoordinatorTimer (and so through the crash boundary).
+//
+// It stays one module a little past ~600 lines: it is a single state machine (Kafka's is one
+// class too) whose transitions share the group map, the timers and the runtime's writes; the
+// per-group state already lives in ClassicGroup.ts, the timers in CoordinatorTimer.ts, the
+// records in GroupMetadataRecords.ts and offsets in OffsetMetadataManager.ts.
 import type { Logger } from '../../logger.js';
 import { ErrorCode, errorName } from '../../protocol/errors.js';
 import { detach } from '../../util/CrashBoundary.js';
