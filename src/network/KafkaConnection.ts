@@ -298,6 +298,8 @@ export class KafkaConnection {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
     this.socket.destroy();
+    // Called from inside the frame callback too: the rest of that chunk is dropped with the socket.
+    this.frames.reset();
     const failed = this.inFlight.slice(this.head);
     this.inFlight.length = 0;
     this.head = 0;
