@@ -15,9 +15,9 @@ import { NetworkError, NetworkTimeoutError, UnsupportedApiVersionError } from '.
 
 const API_VERSIONS = 18;
 const CLIENT_SOFTWARE_NAME = 'minikafka-producer';
+const CLIENT_SOFTWARE_VERSION = '0.1.0';
 /** Responses larger than this are refused (a Fetch of many partitions stays well below). */
 const MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
-const CLIENT_SOFTWARE_VERSION = '0.1.0';
 
 /** Gets the response body (positioned after the response header), or the error that ended the request. */
 export type ResponseHandler = (error: NetworkError | null, body: Reader | null) => void;
@@ -59,7 +59,6 @@ export class KafkaConnection {
   private readonly inFlight: InFlightRequest[] = [];
   private head = 0;
   private nextCorrelationId = 1;
-  /** Responses larger than this are refused (a broker never sends one to a producer). */
   private readonly frames = new FrameDecoder(4, MAX_RESPONSE_BYTES);
   private timer: NodeJS.Timeout | null = null;
   private timerAt = 0;
