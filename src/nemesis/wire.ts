@@ -1,8 +1,8 @@
 // A small promise-based Kafka client for the nemesis' built-in reader and committer, over the
-// producer's KafkaConnection (handshake, framing, request timeouts) and our own codecs:
+// network layer's KafkaConnection (handshake, framing, request timeouts) and our own codecs:
 // Metadata for leaders, Fetch to read a partition up to its high watermark, FindCoordinator,
 // OffsetCommit and OffsetFetch for a group. No retries of its own: callers decide.
-import { KafkaConnection } from '../producer/KafkaConnection.js';
+import { KafkaConnection } from '../network/KafkaConnection.js';
 import * as M from '../protocol/messages/index.js';
 import type { Reader, Writer } from '../protocol/primitives.js';
 import { decodeRecordBatches } from '../protocol/recordBatch.js';

@@ -9,7 +9,7 @@
 // Brokers and the controller each run one over their own list of APIs.
 import type { Logger } from '../logger.js';
 import { ErrorCode, KafkaError, errorName } from '../protocol/errors.js';
-import { NetworkError } from './NodeClient.js';
+import { NetworkError } from './errors.js';
 import { decodeRequestHeader, encodeResponseHeader } from '../protocol/messages/index.js';
 import { Reader, Writer } from '../protocol/primitives.js';
 import { apiErrorMessage, NO_RESPONSE, type Api, type BaseContext } from './Api.js';

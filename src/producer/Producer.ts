@@ -19,7 +19,7 @@ import {
   SerializationError,
   TimeoutError,
 } from './errors.js';
-import { NetworkClient } from './NetworkClient.js';
+import { NetworkClient } from '../network/NetworkClient.js';
 import { failedRecordPromise } from './FutureRecordMetadata.js';
 import { setCallbackErrorHandler, type ProducerBatch } from './ProducerBatch.js';
 import { optionsFromProperties, resolveConfig, type ConfigResolution, type ProducerConfig, type ProducerOptions } from './ProducerConfig.js';

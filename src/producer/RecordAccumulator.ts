@@ -5,7 +5,7 @@
 // when idempotent).
 import { Compression, RECORDS_OFFSET } from '../protocol/recordBatch.js';
 import { BufferPool } from './BufferPool.js';
-import { ExponentialBackoff } from './ExponentialBackoff.js';
+import { ExponentialBackoff } from '../network/ExponentialBackoff.js';
 import { ProducerBatch } from './ProducerBatch.js';
 import type { ProducerConfig } from './ProducerConfig.js';
 import type { TopicState } from './ProducerMetadata.js';

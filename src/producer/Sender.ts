@@ -10,8 +10,8 @@ import { decodeInitProducerIdResponse, encodeInitProducerIdRequest } from '../pr
 import { decodeMetadataResponse, encodeMetadataRequest } from '../protocol/messages/Metadata.js';
 import { decodeProduceResponse, encodeProduceRequest, type ProduceRequest, type ProduceResponse } from '../protocol/messages/Produce.js';
 import { ZERO_UUID, type Reader } from '../protocol/primitives.js';
-import { KafkaApiError, ProducerError, TimeoutError, UnsupportedVersionError, isInvalidMetadata, isRetriable, produceError } from './errors.js';
-import type { NetworkClient } from './NetworkClient.js';
+import { KafkaApiError, ProducerError, TimeoutError, UnsupportedVersionError, isInvalidMetadata, isRetriable, produceError, producerErrorOf } from './errors.js';
+import type { NetworkClient } from '../network/NetworkClient.js';
 import type { ProducerBatch } from './ProducerBatch.js';
 import type { ProducerConfig } from './ProducerConfig.js';
 import type { ProducerMetadata } from './ProducerMetadata.js';
@@ -213,7 +213,7 @@ export class Sender {
       encode,
       (err, body) => {
         metrics.recordLatency(performance.now() - sentAt);
-        this.handleProduceResponse(batches, version, err, body);
+        this.handleProduceResponse(batches, version, err === null ? null : producerErrorOf(err), body);
       },
       undefined,
       sizeHint,

@@ -1,6 +1,7 @@
 // Typed producer errors, named after the Java client's exceptions. Every error that concerns a
 // record says which one: topic-partition, its position in its batch (and the send order), its
 // key, and why.
+import { NetworkTimeoutError, UnsupportedApiVersionError, type NetworkError as ConnectionError } from '../network/errors.js';
 import { errorName } from '../protocol/errors.js';
 
 /** Where a failed record was going and which one it was. */
@@ -111,6 +112,17 @@ export class NetworkError extends ProducerError {
 
 /** The broker does not support an API version the producer needs (Kafka's UnsupportedVersionException). */
 export class UnsupportedVersionError extends ProducerError {}
+
+/**
+ * The public error for a failure of the network layer: a timed-out connection or request is a
+ * TimeoutError, a version the broker lacks an UnsupportedVersionError, anything else (refused,
+ * closed, cut, malformed) a NetworkError; same message, the original as cause.
+ */
+export function producerErrorOf(error: ConnectionError): ProducerError {
+  if (error instanceof NetworkTimeoutError) return new TimeoutError(error.message, { cause: error });
+  if (error instanceof UnsupportedApiVersionError) return new UnsupportedVersionError(error.message, { cause: error });
+  return new NetworkError(error.message, { cause: error });
+}
 
 /** An error code returned by a broker (Kafka's ApiException subclasses). */
 export class KafkaApiError extends ProducerError {

@@ -1,25 +1,33 @@
-// One TCP connection to one broker: connect, ApiVersions v3 handshake (falling back to the
-// version the broker's UNSUPPORTED_VERSION answer names), correlation ids, pipelined requests
-// answered in order, a request timeout per request, requests written corked from Writer chunks.
-import { FrameDecoder } from '../network/FrameDecoder.js';
+// One TCP connection to one Kafka node, the one client connection everything uses (producer,
+// replica fetchers, the broker→controller channel, the nemesis): connect bounded by a connect
+// timeout, an optional ApiVersions v3 handshake (falling back to the version the peer's
+// UNSUPPORTED_VERSION answer names), correlation ids, pipelined requests answered in order, a
+// deadline per request (one timer for all), requests written corked from Writer chunks, and an
+// optional `canReach` hook that cuts the link (isolate/heal) without touching the socket from
+// outside. One socket per object: once closed it stays closed (NetworkClient / NodeClient make
+// a new one), so its frame decoder never sees another socket's bytes.
+import { FrameDecoder } from './FrameDecoder.js';
 import net from 'node:net';
 import { decodeApiVersionsResponse, encodeApiVersionsRequest } from '../protocol/messages/ApiVersions.js';
 import { encodeRequestHeader, requestHeaderVersion, responseHeaderVersion } from '../protocol/messages/index.js';
 import { Reader, Writer } from '../protocol/primitives.js';
-import { NetworkError, ProducerError, TimeoutError, UnsupportedVersionError } from './errors.js';
+import { NetworkError, NetworkTimeoutError, UnsupportedApiVersionError } from './errors.js';
 
 const API_VERSIONS = 18;
 const CLIENT_SOFTWARE_NAME = 'minikafka-producer';
 const CLIENT_SOFTWARE_VERSION = '0.1.0';
+/** Responses larger than this are refused (a Fetch of many partitions stays well below). */
+const MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
 
 /** Gets the response body (positioned after the response header), or the error that ended the request. */
-export type ResponseHandler = (error: ProducerError | null, body: Reader | null) => void;
+export type ResponseHandler = (error: NetworkError | null, body: Reader | null) => void;
 
 interface InFlightRequest {
   correlationId: number;
   apiKey: number;
   apiVersion: number;
   deadline: number;
+  timeoutMs: number;
   handler: ResponseHandler;
 }
 
@@ -27,8 +35,14 @@ export type ConnectionState = 'connecting' | 'ready' | 'closed';
 
 export interface ConnectionOptions {
   clientId: string;
+  /** Default timeout of a request (sendRequest may give its own). */
   requestTimeoutMs: number;
+  /** Give up when not ready (connected, and handshaken) within this (socket.connection.setup.timeout.ms). */
   connectTimeoutMs: number;
+  /** Send ApiVersions first and learn the peer's versions (default true; our controller serves none). */
+  handshake?: boolean;
+  /** Checked before each response is taken: false cuts the link (the response is lost). */
+  canReach?: () => boolean;
 }
 
 export class KafkaConnection {
@@ -37,7 +51,7 @@ export class KafkaConnection {
   readonly apiVersions = new Map<number, { min: number; max: number }>();
   readonly ready: Promise<void>;
   /** Called once when the connection closes (after failing its in-flight requests). */
-  onClose: ((conn: KafkaConnection, error: ProducerError) => void) | null = null;
+  onClose: ((conn: KafkaConnection, error: NetworkError) => void) | null = null;
   bytesSent = 0;
   bytesReceived = 0;
 
@@ -45,11 +59,11 @@ export class KafkaConnection {
   private readonly inFlight: InFlightRequest[] = [];
   private head = 0;
   private nextCorrelationId = 1;
-  /** Responses larger than this are refused (a broker never sends one to a producer). */
-  private readonly frames = new FrameDecoder(4, 256 * 1024 * 1024);
+  private readonly frames = new FrameDecoder(4, MAX_RESPONSE_BYTES);
   private timer: NodeJS.Timeout | null = null;
   private timerAt = 0;
-  private closeError: ProducerError | null = null;
+  private closeError: NetworkError | null = null;
+  private readonly canReach: (() => boolean) | null;
 
   constructor(
     public nodeId: number,
@@ -57,18 +71,34 @@ export class KafkaConnection {
     readonly port: number,
     private readonly opts: ConnectionOptions,
   ) {
+    this.canReach = opts.canReach ?? null;
     this.socket = net.connect({ host, port });
     this.socket.setNoDelay(true);
     this.socket.on('data', (d: Buffer) => this.onData(d));
     this.socket.on('error', (e) => this.close(new NetworkError(`Connection to node ${this.nodeId} (${host}:${port}) failed: ${e.message}`, { cause: e })));
     this.socket.on('close', () => this.close(new NetworkError(`Connection to node ${this.nodeId} (${host}:${port}) was closed`)));
+    let connected = false;
     const connectTimer = setTimeout(
-      () => this.close(new TimeoutError(`Connection to node ${this.nodeId} (${host}:${port}) not ready within socket.connection.setup.timeout.ms (${opts.connectTimeoutMs} ms)`)),
+      () =>
+        this.close(
+          new NetworkTimeoutError(
+            connected
+              ? `Connection to node ${this.nodeId} (${host}:${port}) not ready after ${opts.connectTimeoutMs} ms (socket.connection.setup.timeout.ms): no ApiVersions answer`
+              : `Connection to node ${this.nodeId} (${host}:${port}): no connection after ${opts.connectTimeoutMs} ms (socket.connection.setup.timeout.ms)`,
+          ),
+        ),
       opts.connectTimeoutMs,
     );
     connectTimer.unref();
     this.ready = new Promise<void>((resolve, reject) => {
       this.socket.once('connect', () => {
+        connected = true;
+        if (opts.handshake === false) {
+          clearTimeout(connectTimer);
+          this.state = 'ready';
+          resolve();
+          return;
+        }
         this.handshake(3, (err) => {
           clearTimeout(connectTimer);
           if (err) {
@@ -88,7 +118,7 @@ export class KafkaConnection {
     this.ready.catch(() => {});
   }
 
-  private onCloseInternal: ((err: ProducerError) => void) | null = null;
+  private onCloseInternal: ((err: NetworkError) => void) | null = null;
 
   get inFlightCount(): number {
     return this.inFlight.length - this.head;
@@ -106,7 +136,7 @@ export class KafkaConnection {
     return v >= Math.max(min, r.min) ? v : -1;
   }
 
-  private handshake(version: number, done: (err: ProducerError | null) => void): void {
+  private handshake(version: number, done: (err: NetworkError | null) => void): void {
     this.sendRequest(
       API_VERSIONS,
       version,
@@ -125,10 +155,10 @@ export class KafkaConnection {
         if (res.errorCode === 35) {
           const own = res.apiKeys.find((k) => k.apiKey === API_VERSIONS);
           const next = own ? Math.min(own.maxVersion, version - 1) : version - 1;
-          if (next < 0 || next >= version) return done(new UnsupportedVersionError(`Node ${this.nodeId} supports no ApiVersions version this client can send`));
+          if (next < 0 || next >= version) return done(new UnsupportedApiVersionError(`Node ${this.nodeId} supports no ApiVersions version this client can send`));
           return this.handshake(next, done);
         }
-        if (res.errorCode !== 0) return done(new UnsupportedVersionError(`ApiVersions v${version} to node ${this.nodeId} failed with error code ${res.errorCode}`));
+        if (res.errorCode !== 0) return done(new UnsupportedApiVersionError(`ApiVersions v${version} to node ${this.nodeId} failed with error code ${res.errorCode}`));
         for (const k of res.apiKeys) this.apiVersions.set(k.apiKey, { min: k.minVersion, max: k.maxVersion });
         done(null);
       },
@@ -137,9 +167,18 @@ export class KafkaConnection {
 
   /**
    * Write one request. `handler` null means the broker sends no response (Produce acks=0):
-   * `onWritten` is then called once the bytes are handed to the socket.
+   * `onWritten` is then called once the bytes are handed to the socket. No answer within
+   * `timeoutMs` (default requestTimeoutMs) closes the connection, failing all in flight.
    */
-  sendRequest(apiKey: number, apiVersion: number, body: (w: Writer) => void, handler: ResponseHandler | null, onWritten?: () => void, sizeHint = 256): void {
+  sendRequest(
+    apiKey: number,
+    apiVersion: number,
+    body: (w: Writer) => void,
+    handler: ResponseHandler | null,
+    onWritten?: () => void,
+    sizeHint = 256,
+    timeoutMs = this.opts.requestTimeoutMs,
+  ): void {
     if (this.state === 'closed') {
       const err = this.closeError ?? new NetworkError(`Connection to node ${this.nodeId} is closed`);
       if (handler) handler(err, null);
@@ -154,8 +193,8 @@ export class KafkaConnection {
     w.patchInt32(size, w.length - 4);
     const chunks = w.chunks();
     if (handler !== null) {
-      const deadline = Date.now() + this.opts.requestTimeoutMs;
-      this.inFlight.push({ correlationId, apiKey, apiVersion, deadline, handler });
+      const deadline = Date.now() + timeoutMs;
+      this.inFlight.push({ correlationId, apiKey, apiVersion, deadline, timeoutMs, handler });
       this.armTimer(deadline);
     }
     const s = this.socket;
@@ -181,16 +220,26 @@ export class KafkaConnection {
   private onTimer(): void {
     this.timer = null;
     if (this.state === 'closed' || this.inFlightCount === 0) return;
-    const first = this.inFlight[this.head]!;
+    // Requests may carry different timeouts: the earliest deadline is not always the oldest's.
     const now = Date.now();
-    if (first.deadline <= now) {
-      this.close(new TimeoutError(`Disconnecting from node ${this.nodeId} due to request timeout (no response within request.timeout.ms = ${this.opts.requestTimeoutMs} ms)`));
+    let next = this.inFlight[this.head]!;
+    for (let i = this.head; i < this.inFlight.length; i++) {
+      const req = this.inFlight[i]!;
+      if (req.deadline < next.deadline) next = req;
+    }
+    if (next.deadline <= now) {
+      this.close(
+        new NetworkTimeoutError(
+          `Disconnecting from node ${this.nodeId} (${this.host}:${this.port}) due to request timeout: API ${next.apiKey} v${next.apiVersion} timed out after ${next.timeoutMs} ms (request.timeout.ms)`,
+        ),
+      );
       return;
     }
-    this.armTimer(first.deadline);
+    this.armTimer(next.deadline);
   }
 
   private onData(data: Buffer): void {
+    if (this.state === 'closed') return;
     this.bytesReceived += data.length;
     const problem = this.frames.push(data, (frame) => {
       this.onFrame(frame);
@@ -200,6 +249,11 @@ export class KafkaConnection {
   }
 
   private onFrame(frame: Buffer): void {
+    if (this.canReach !== null && !this.canReach()) {
+      // Cut off while the request was out: the answer is lost, like the link.
+      this.close(new NetworkError(`${this.host}:${this.port} is unreachable (isolated)`));
+      return;
+    }
     if (this.inFlightCount === 0) {
       this.close(new NetworkError(`Unexpected response from node ${this.nodeId} (no request in flight)`));
       return;
@@ -231,18 +285,20 @@ export class KafkaConnection {
       req.handler(null, r);
     } catch (err) {
       // A bug in a response handler must not take the socket's 'data' event (and the process) down.
-      process.emitWarning(`minikafka producer: response handler for API ${req.apiKey} failed: ${(err as Error)?.stack ?? String(err)}`);
+      process.emitWarning(`minikafka client: response handler for API ${req.apiKey} failed: ${(err as Error)?.stack ?? String(err)}`);
     }
   }
 
   /** Close and fail every in-flight request with `error` (retriable for the Sender). */
-  close(error: ProducerError = new NetworkError(`Connection to node ${this.nodeId} closed by the client`)): void {
+  close(error: NetworkError = new NetworkError(`Connection to node ${this.nodeId} closed by the client`)): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
     this.closeError = error;
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
     this.socket.destroy();
+    // Called from inside the frame callback too: the rest of that chunk is dropped with the socket.
+    this.frames.reset();
     const failed = this.inFlight.slice(this.head);
     this.inFlight.length = 0;
     this.head = 0;

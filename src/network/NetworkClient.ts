@@ -3,11 +3,27 @@
 // and the least loaded node for metadata and InitProducerId. Bootstrap addresses get negative
 // ids until metadata names the brokers; a bootstrap connection whose address a broker turns out
 // to have is kept under that broker's id.
+import type { NetworkError } from './errors.js';
 import { ExponentialBackoff } from './ExponentialBackoff.js';
-import type { ProducerError } from './errors.js';
 import { KafkaConnection } from './KafkaConnection.js';
-import type { ProducerConfig } from './ProducerConfig.js';
-import type { BrokerNode } from './ProducerMetadata.js';
+
+/** A broker's address as metadata names it. */
+export interface BrokerNode {
+  nodeId: number;
+  host: string;
+  port: number;
+}
+
+/** The client settings NetworkClient uses (Kafka's names; the producer's config has them all). */
+export interface NetworkClientConfig {
+  bootstrapServers: string[];
+  clientId: string;
+  requestTimeoutMs: number;
+  socketConnectionSetupTimeoutMs: number;
+  reconnectBackoffMs: number;
+  reconnectBackoffMaxMs: number;
+  maxInFlightRequestsPerConnection: number;
+}
 
 interface NodeState {
   failures: number;
@@ -23,13 +39,13 @@ export class NetworkClient {
   /** Called when a connection becomes ready or closes. */
   onChange: (() => void) | null = null;
   /** Called when a connection closes with an error (the producer refreshes metadata). */
-  onDisconnect: ((nodeId: number, error: ProducerError) => void) | null = null;
+  onDisconnect: ((nodeId: number, error: NetworkError) => void) | null = null;
   closed = false;
   connectionsCreated = 0;
   closedBytesSent = 0;
   closedBytesReceived = 0;
 
-  constructor(private readonly config: ProducerConfig) {
+  constructor(private readonly config: NetworkClientConfig) {
     this.bootstrap = config.bootstrapServers.map((hp, i) => {
       const at = hp.lastIndexOf(':');
       return { nodeId: -1 - i, host: hp.slice(0, at).replace(/^\[|\]$/g, ''), port: Number(hp.slice(at + 1)) };
