@@ -8,7 +8,7 @@ import * as zlib from 'node:zlib';
 import { CompressionError, corrupt, tooLarge } from './CompressionError.js';
 import { lz4Decompress } from './lz4.js';
 import { snappyDecompress } from './snappy.js';
-import { zstdDecompress } from './zstd.js';
+import { zstdCheckFrames, zstdDecompress } from './zstd.js';
 
 export { CompressionError } from './CompressionError.js';
 export type { CompressionErrorKind } from './CompressionError.js';
@@ -58,6 +58,21 @@ function viaZlib(name: string, fn: (buf: Buffer, opts: { maxOutputLength: number
   }
 }
 
+/** node:zlib's zstd, frame by frame (it decodes only the first of concatenated frames, and a cut one silently). */
+function zstdViaZlib(fn: ZstdSync, input: Buffer, limit: number): Buffer {
+  const frames = zstdCheckFrames(input, limit);
+  if (frames.length === 1) return viaZlib('zstd', fn, input.subarray(frames[0]![0], frames[0]![1]), limit);
+  const parts: Buffer[] = [];
+  let total = 0;
+  for (const [start, end] of frames) {
+    const part = viaZlib('zstd', fn, input.subarray(start, end), limit - total);
+    total += part.length;
+    if (total > limit) tooLarge(limit);
+    parts.push(part);
+  }
+  return Buffer.concat(parts, total);
+}
+
 /**
  * The decompressed bytes of a batch's records section. Throws CompressionError: 'corrupt' if the
  * payload does not decode, 'too-large' past `limit` bytes, 'unsupported' for an unknown codec or
@@ -85,7 +100,7 @@ function decompressUnchecked(codec: number, input: Buffer, limit: number): Buffe
     case CODEC_LZ4:
       return lz4Decompress(input, limit);
     case CODEC_ZSTD:
-      return zstdSync ? viaZlib('zstd', zstdSync, input, limit) : zstdDecompress(input, limit);
+      return zstdSync ? zstdViaZlib(zstdSync, input, limit) : zstdDecompress(input, limit);
     default:
       throw new CompressionError('unsupported', `Unknown compression type id: ${codec}`);
   }

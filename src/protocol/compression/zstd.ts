@@ -523,6 +523,57 @@ function decodeFrame(data: Buffer, pos: number, out: Output): number {
   return p;
 }
 
+/**
+ * Walk the frame and block headers of concatenated zstd frames without decoding them and return
+ * where each (non-skippable) frame lies: corrupt if any frame or block is cut short; too-large if
+ * the content sizes the frames declare exceed `limit`. node:zlib's zstd (Node >= 22.15) returns a
+ * truncated frame's partial output without an error and decodes only the first of several
+ * frames, so this runs before it; it costs one header read per block.
+ */
+export function zstdCheckFrames(input: Buffer, limit: number): [start: number, end: number][] {
+  const frames: [number, number][] = [];
+  let pos = 0;
+  let declared = 0;
+  if (input.length === 0) corrupt('zstd: empty input');
+  while (pos < input.length) {
+    if (pos + 4 > input.length) corrupt('zstd: truncated frame magic');
+    const magic = input.readUInt32LE(pos);
+    if ((magic & 0xfffffff0) >>> 0 === 0x184d2a50) {
+      if (pos + 8 > input.length) corrupt('zstd: truncated skippable frame');
+      pos += 8 + input.readUInt32LE(pos + 4);
+      if (pos > input.length) corrupt('zstd: truncated skippable frame');
+      continue;
+    }
+    if (magic !== MAGIC) corrupt('zstd: unknown frame magic');
+    if (pos + 5 > input.length) corrupt('zstd: truncated frame header');
+    const fhd = input[pos + 4]!;
+    const single = (fhd >> 5) & 1;
+    const fcsFlag = fhd >> 6;
+    const fcsSize = fcsFlag === 0 ? single : [0, 2, 4, 8][fcsFlag]!;
+    let p = pos + 5 + (single ? 0 : 1) + [0, 1, 2, 4][fhd & 3]!;
+    if (p + fcsSize > input.length) corrupt('zstd: truncated frame header');
+    if (fcsSize > 0) {
+      let size = 0;
+      for (let i = 0; i < fcsSize; i++) size += input[p + i]! * 2 ** (8 * i);
+      declared += fcsSize === 2 ? size + 256 : size;
+      if (declared > limit) tooLarge(limit);
+    }
+    p += fcsSize;
+    for (;;) {
+      if (p + 3 > input.length) corrupt('zstd: truncated block header');
+      const bh = input[p]! | (input[p + 1]! << 8) | (input[p + 2]! << 16);
+      p += 3 + (((bh >> 1) & 3) === 1 ? 1 : bh >>> 3);
+      if (p > input.length) corrupt('zstd: truncated block');
+      if (bh & 1) break;
+    }
+    if ((fhd >> 2) & 1) p += 4;
+    if (p > input.length) corrupt('zstd: truncated content checksum');
+    frames.push([pos, p]);
+    pos = p;
+  }
+  return frames;
+}
+
 /** Decompress concatenated zstd frames (skippable frames skipped) into at most `limit` bytes. */
 export function zstdDecompress(input: Buffer, limit: number): Buffer {
   const out = new Output(limit, input.length * 4);
