@@ -153,7 +153,12 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     if (slot.running) return;
     if (!processMode) {
       const broker = new Broker({ ...brokerOptions(slot), faults, canReach: (to) => !isolated.has(slot.id) && !isolated.has(to) });
-      await broker.start();
+      try {
+        await broker.start();
+      } catch (err) {
+        await broker.stop({ crash: true }).catch(() => {}); // whatever it had opened before failing
+        throw err;
+      }
       slot.port = broker.port;
       slot.broker = broker;
       const at = brokers.findIndex((b) => b.nodeId === slot.id);
