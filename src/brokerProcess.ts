@@ -13,7 +13,10 @@ export type BrokerProcessCommand =
   | { type: 'fault-clear' }
   | { type: 'isolated'; ids: number[] };
 
-export type BrokerProcessEvent = { type: 'ready'; port: number };
+export type BrokerProcessEvent =
+  | { type: 'ready'; port: number }
+  /** Start failed (e.g. code EADDRINUSE on port); the process exits 1 next. */
+  | { type: 'failed'; message: string; code?: string; port?: number };
 
 async function main(): Promise<void> {
   const opts = JSON.parse(process.argv[2]!) as BrokerProcessOptions;
@@ -55,7 +58,9 @@ async function main(): Promise<void> {
   process.send?.({ type: 'ready', port: broker.port } satisfies BrokerProcessEvent);
 }
 
-main().catch((err: Error) => {
+main().catch((err: Error & { code?: string; port?: number }) => {
   createLogger('broker-process').error(`fatal: ${err.stack ?? err.message}`);
-  process.exit(1);
+  const event: BrokerProcessEvent = { type: 'failed', message: err.message, code: err.code, port: err.port };
+  if (process.send) process.send(event, () => process.exit(1));
+  else process.exit(1);
 });

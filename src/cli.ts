@@ -16,6 +16,10 @@ Options:
   --advertised-host <h> host given to clients in Metadata (default: --host)
   --brokers <n>         number of brokers (default 1); topics default to replication
                         factor min(3, n)
+  --node-ids <id>,<id>… the brokers' node ids, e.g. 0,1,2 (default 1..n; a single broker
+                        also takes --config node.id=<id>)
+  --controller-port <n> port of the controller listener brokers register with
+                        (default 0 = any free port)
   --process-per-broker  run each broker in its own process
   --data-dir <path>     where logs live (default ./minikafka-data)
   --in-memory           keep everything in memory, nothing on disk
@@ -97,6 +101,8 @@ async function main(): Promise<void> {
         host: { type: 'string' },
         'advertised-host': { type: 'string' },
         brokers: { type: 'string' },
+        'node-ids': { type: 'string' },
+        'controller-port': { type: 'string' },
         'process-per-broker': { type: 'boolean' },
         'data-dir': { type: 'string' },
         'in-memory': { type: 'boolean' },
@@ -112,8 +118,15 @@ async function main(): Promise<void> {
     process.stdout.write(`${HELP}\n`);
     return;
   }
-  const brokers = values.brokers === undefined ? 1 : Number(values.brokers);
+  const nodeIds = values['node-ids'] === undefined ? undefined : values['node-ids'].split(',').map((id) => (/^\d+$/.test(id) ? Number(id) : NaN));
+  if (nodeIds && (nodeIds.some((id) => !Number.isSafeInteger(id)) || new Set(nodeIds).size !== nodeIds.length)) {
+    fail(`invalid --node-ids '${values['node-ids']}' (distinct non-negative integers, e.g. 0,1,2)`);
+  }
+  const brokers = values.brokers === undefined ? (nodeIds?.length ?? 1) : Number(values.brokers);
   if (!Number.isInteger(brokers) || brokers < 1 || brokers > 100) fail(`invalid --brokers '${values.brokers}'`);
+  if (nodeIds && nodeIds.length !== brokers) fail(`--node-ids lists ${nodeIds.length} ids for ${brokers} brokers`);
+  const controllerPort = values['controller-port'] === undefined ? 0 : Number(values['controller-port']);
+  if (!Number.isInteger(controllerPort) || controllerPort < 0 || controllerPort > 65535) fail(`invalid --controller-port '${values['controller-port']}'`);
   const ports = (values.port ?? '9092').split(',').map(Number);
   if (ports.some((p) => !Number.isInteger(p) || p < 0 || p > 65535)) fail(`invalid --port '${values.port}'`);
   if (ports.length !== 1 && ports.length !== brokers) fail(`--port lists ${ports.length} ports for ${brokers} brokers`);
@@ -123,22 +136,38 @@ async function main(): Promise<void> {
     if (eq <= 0) fail(`--config expects key=value, got '${kv}'`);
     config[kv.slice(0, eq)] = kv.slice(eq + 1);
   }
+  if ((config['node.id'] !== undefined || config['broker.id'] !== undefined) && (brokers > 1 || nodeIds)) {
+    fail(`--config node.id names a single broker; give ${brokers} brokers their ids with --node-ids`);
+  }
   try {
     new KafkaConfig(config);
   } catch (err) {
     if (err instanceof ConfigError) fail(err.message);
     throw err;
   }
-  const cluster: Cluster = await startCluster({
-    brokers,
-    port: ports.length === 1 ? ports[0] : ports,
-    host: values.host ?? '127.0.0.1',
-    advertisedHost: values['advertised-host'],
-    dataDir: values['in-memory'] ? undefined : (values['data-dir'] ?? 'minikafka-data'),
-    inMemory: values['in-memory'] ?? false,
-    processPerBroker: values['process-per-broker'] ?? false,
-    config,
-  });
+  let cluster: Cluster;
+  try {
+    cluster = await startCluster({
+      brokers,
+      nodeIds,
+      controllerPort,
+      port: ports.length === 1 ? ports[0] : ports,
+      host: values.host ?? '127.0.0.1',
+      advertisedHost: values['advertised-host'],
+      dataDir: values['in-memory'] ? undefined : (values['data-dir'] ?? 'minikafka-data'),
+      inMemory: values['in-memory'] ?? false,
+      processPerBroker: values['process-per-broker'] ?? false,
+      config,
+    });
+  } catch (err) {
+    const e = err as Error & { code?: string; port?: number };
+    if (e.code === 'EADDRINUSE') {
+      const flag = e.port !== undefined && e.port === controllerPort && controllerPort !== 0 ? '--controller-port' : '--port';
+      process.stderr.write(`minikafka: port ${e.port ?? '?'} is already in use (EADDRINUSE); choose another with ${flag} (0 picks a free port)\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
   process.stdout.write(`minikafka ready bootstrap=${cluster.bootstrapServers.join(',')}\n`);
   let stopping = false;
   const stop = (signal: string) => {

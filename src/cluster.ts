@@ -1,5 +1,5 @@
 // startCluster(): minikafka as a library, for integration tests and embedding. A controller
-// and N brokers (ids 1..N), in this process or one child process per broker, with the
+// and N brokers (ids 1..N, or the ids given), in this process or one child process per broker, with the
 // failure controls tests need: crash or stop a broker, restart it on its data, cut a broker's
 // replication and controller traffic (isolate/heal), inject faults on the wire.
 import { fork, type ChildProcess } from 'node:child_process';
@@ -15,8 +15,15 @@ import type { Properties } from './common/KafkaConfig.js';
 import type { BrokerProcessCommand, BrokerProcessEvent, BrokerProcessOptions } from './brokerProcess.js';
 
 export interface ClusterOptions {
-  /** Number of brokers (ids 1..N). Default 1. */
+  /** Number of brokers (ids 1..N). Default 1, or as many as nodeIds. */
   brokers?: number;
+  /**
+   * The brokers' node ids, e.g. [0, 1, 2] as Kafka's own setups number them. Default 1..N; a
+   * single broker takes `node.id` (or `broker.id`) from config when given.
+   */
+  nodeIds?: number[];
+  /** Port of the controller listener (brokers register there); 0 (the default) picks a free one. */
+  controllerPort?: number;
   /** Port of broker 1 (then P+1, P+2, …) or one port per broker; 0 (the default) picks free ones. */
   port?: number | number[];
   host?: string;
@@ -82,9 +89,32 @@ function brokerProcessEntry(): string {
   return path.join(path.dirname(here), 'brokerProcess.js');
 }
 
-export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> {
+/** The node ids of the brokers: nodeIds, or node.id/broker.id of a single broker, or 1..N. */
+function resolveNodeIds(opts: ClusterOptions): number[] {
+  const config = opts.config ?? {};
+  const configured = config['node.id'] ?? config['broker.id'];
+  if (opts.nodeIds !== undefined) {
+    const ids = opts.nodeIds;
+    if (ids.length === 0 || ids.some((id) => !Number.isInteger(id) || id < 0)) throw new Error(`nodeIds must be non-negative integers, got [${ids.join(',')}]`);
+    if (new Set(ids).size !== ids.length) throw new Error(`nodeIds must be distinct, got [${ids.join(',')}]`);
+    if (opts.brokers !== undefined && opts.brokers !== ids.length) throw new Error(`${opts.brokers} brokers but ${ids.length} nodeIds`);
+    if (configured !== undefined) throw new Error('give broker ids either as nodeIds or as config node.id, not both');
+    return [...ids];
+  }
   const count = opts.brokers ?? 1;
   if (!Number.isInteger(count) || count < 1) throw new Error(`brokers must be a positive integer, got ${opts.brokers}`);
+  if (configured !== undefined) {
+    if (count > 1) throw new Error(`config node.id names one broker; give ${count} brokers their ids with nodeIds (--node-ids)`);
+    const id = Number(configured);
+    if (!Number.isInteger(id) || id < 0) throw new Error(`node.id must be a non-negative integer, got ${String(configured)}`);
+    return [id];
+  }
+  return Array.from({ length: count }, (_, i) => i + 1);
+}
+
+export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> {
+  const nodeIds = resolveNodeIds(opts);
+  const count = nodeIds.length;
   const host = opts.host ?? '127.0.0.1';
   const first = typeof opts.port === 'number' ? opts.port : 0;
   const ports = Array.isArray(opts.port) ? opts.port : Array.from({ length: count }, (_, i) => (first ? first + i : 0));
@@ -92,15 +122,17 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   const ownsDir = !opts.inMemory && opts.dataDir === undefined;
   const dataDir = opts.inMemory ? null : (opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'minikafka-')));
   const baseConfig: Properties = { 'default.replication.factor': Math.min(3, count), ...(opts.config ?? {}) };
+  delete baseConfig['node.id']; // each broker gets its own below
+  delete baseConfig['broker.id'];
   const log = createLogger('cluster');
   const faults = new FaultInjector(createLogger('faults'));
   const isolated = new Set<number>();
   const processMode = opts.processPerBroker ?? false;
 
-  const controller = new Controller({ host, dataDir: dataDir && path.join(dataDir, 'controller'), config: baseConfig });
+  const controller = new Controller({ host, port: opts.controllerPort ?? 0, dataDir: dataDir && path.join(dataDir, 'controller'), config: baseConfig });
   await controller.start();
   const controllerAddress = `${host}:${controller.port}`;
-  const slots: BrokerSlot[] = ports.map((port, i) => ({ id: i + 1, port, running: false }));
+  const slots: BrokerSlot[] = ports.map((port, i) => ({ id: nodeIds[i]!, port, running: false }));
   const brokers: Broker[] = [];
 
   const brokerOptions = (slot: BrokerSlot): BrokerProcessOptions => ({
@@ -121,7 +153,12 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     if (slot.running) return;
     if (!processMode) {
       const broker = new Broker({ ...brokerOptions(slot), faults, canReach: (to) => !isolated.has(slot.id) && !isolated.has(to) });
-      await broker.start();
+      try {
+        await broker.start();
+      } catch (err) {
+        await broker.stop({ crash: true }).catch(() => {}); // whatever it had opened before failing
+        throw err;
+      }
       slot.port = broker.port;
       slot.broker = broker;
       const at = brokers.findIndex((b) => b.nodeId === slot.id);
@@ -135,6 +172,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     slot.port = await new Promise<number>((resolve, reject) => {
       child.on('message', (m: BrokerProcessEvent) => {
         if (m.type === 'ready') resolve(m.port);
+        if (m.type === 'failed') reject(Object.assign(new Error(`broker ${slot.id} failed to start: ${m.message}`), { code: m.code, port: m.port }));
       });
       child.once('exit', (code, signal) => reject(new Error(`broker ${slot.id} exited during start (${code ?? signal})`)));
     });
@@ -161,7 +199,15 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     await exited;
   }
 
-  await Promise.all(slots.map(startSlot));
+  const started = await Promise.allSettled(slots.map(startSlot));
+  const failure = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failure) {
+    // Leave nothing behind: the brokers that did start, the controller, a temp dir.
+    await Promise.allSettled(slots.map((s) => stopSlot(s)));
+    await controller.stop().catch(() => {});
+    if (ownsDir && dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+    throw failure.reason;
+  }
   log.info(`cluster of ${count} broker(s) ready: ${slots.map((s) => `${host}:${s.port}`).join(',')}`);
 
   const slotOf = (id: number): BrokerSlot => {

@@ -106,6 +106,11 @@ export class KafkaConfig {
       checkValue(k, def.kind, value);
       this.explicit.set(k, value);
     }
+    const nodeId = this.explicit.get('node.id');
+    const brokerId = this.explicit.get('broker.id');
+    if (nodeId !== undefined && brokerId !== undefined && nodeId !== brokerId) {
+      throw new ConfigError(`node.id (${nodeId}) and broker.id (${brokerId}) must match when both are set`);
+    }
   }
 
   has(name: string): boolean {
@@ -113,6 +118,7 @@ export class KafkaConfig {
   }
 
   get(name: string): string {
+    if (name === 'broker.id' || name === 'node.id') return String(this.nodeId); // synonyms, as in KRaft
     const v = this.explicit.get(name);
     if (v !== undefined) return v;
     const def = BROKER_CONFIGS[name];
@@ -129,14 +135,14 @@ export class KafkaConfig {
   }
 
   get nodeId(): number {
-    return this.has('broker.id') && !this.has('node.id') ? this.int('broker.id') : this.int('node.id');
+    return toNumber(this.explicit.get('node.id') ?? this.explicit.get('broker.id') ?? BROKER_CONFIGS['node.id']!.default);
   }
 
   /** Every broker config with its value and whether it was set explicitly. */
   entries(): { name: string; value: string; explicit: boolean }[] {
     return Object.keys(BROKER_CONFIGS)
       .sort()
-      .map((name) => ({ name, value: this.get(name), explicit: this.explicit.has(name) }));
+      .map((name) => ({ name, value: this.get(name), explicit: this.explicit.has(name) || (isIdConfig(name) && (this.has('node.id') || this.has('broker.id'))) }));
   }
 
   /** Broker default of a topic config, and whether it was set explicitly on the broker. */
@@ -151,6 +157,8 @@ export class KafkaConfig {
     return { value: def.default, source: 'default' };
   }
 }
+
+const isIdConfig = (name: string) => name === 'node.id' || name === 'broker.id';
 
 interface TopicConfigDef {
   kind: Kind;

@@ -41,6 +41,7 @@ export const createTopicsApi = defineApi(
       for (const c of t.configs) if (c.value !== null) configs[c.name] = c.value;
       return {
         ...r,
+        errorMessage: null, // Kafka's success carries no message (the schema default "" would)
         configs: topicConfigEntries(broker, { configs }).map((c) => ({ name: c.name, value: c.value, readOnly: false, configSource: c.source, isSensitive: false })),
       };
     });

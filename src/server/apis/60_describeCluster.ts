@@ -1,4 +1,6 @@
-// DescribeCluster v0–1 (admin clients): cluster id, controller and brokers, as Metadata.
+// DescribeCluster v0–1 (admin clients): cluster id, every live (unfenced) broker and the
+// controller id, the same as Metadata answers (a KRaft broker names a live broker, which
+// forwards controller requests, not the quorum controller).
 import { ErrorCode } from '../../protocol/errors.js';
 import { decodeDescribeClusterRequest, defaultDescribeClusterResponse, DescribeClusterApi, encodeDescribeClusterResponse } from '../../protocol/messages/DescribeCluster.js';
 import type { DescribeClusterResponse } from '../../protocol/messages/DescribeCluster.js';
@@ -30,8 +32,8 @@ export const describeClusterApi = defineApi(
       errorMessage: null,
       endpointType: BROKERS_ENDPOINT,
       clusterId: broker.clusterId,
-      controllerId: broker.nodeId,
-      brokers: [{ brokerId: broker.nodeId, host: broker.advertisedHost, port: broker.port, rack: null }],
+      controllerId: broker.metadata.controllerId(),
+      brokers: broker.metadata.liveBrokers().map((b) => ({ brokerId: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
       clusterAuthorizedOperations: -2147483648,
     };
   },
