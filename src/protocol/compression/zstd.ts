@@ -524,16 +524,11 @@ function decodeFrame(data: Buffer, pos: number, out: Output): number {
 }
 
 /**
- * Walk the frame and block headers of concatenated zstd frames without decoding them and return
- * where each (non-skippable) frame lies: corrupt if any frame or block is cut short; too-large if
- * the content sizes the frames declare exceed `limit`. node:zlib's zstd (Node >= 22.15) returns a
- * truncated frame's partial output without an error and decodes only the first of several
- * frames, so this runs before it; it costs one header read per block.
+ * Call `frame(pos)` for each zstd frame of `input` (skippable frames skipped); it returns where
+ * that frame ends. Corrupt on an empty input, an unknown magic or a cut skippable frame.
  */
-export function zstdCheckFrames(input: Buffer, limit: number): [start: number, end: number][] {
-  const frames: [number, number][] = [];
+function forEachFrame(input: Buffer, frame: (pos: number) => number): void {
   let pos = 0;
-  let declared = 0;
   if (input.length === 0) corrupt('zstd: empty input');
   while (pos < input.length) {
     if (pos + 4 > input.length) corrupt('zstd: truncated frame magic');
@@ -545,6 +540,21 @@ export function zstdCheckFrames(input: Buffer, limit: number): [start: number, e
       continue;
     }
     if (magic !== MAGIC) corrupt('zstd: unknown frame magic');
+    pos = frame(pos);
+  }
+}
+
+/**
+ * Walk the frame and block headers of concatenated zstd frames without decoding them and return
+ * where each (non-skippable) frame lies: corrupt if any frame or block is cut short; too-large if
+ * the content sizes the frames declare exceed `limit`. node:zlib's zstd (Node >= 22.15) returns a
+ * truncated frame's partial output without an error and decodes only the first of several
+ * frames, so this runs before it; it costs one header read per block.
+ */
+export function zstdCheckFrames(input: Buffer, limit: number): [start: number, end: number][] {
+  const frames: [number, number][] = [];
+  let declared = 0;
+  forEachFrame(input, (pos) => {
     if (pos + 5 > input.length) corrupt('zstd: truncated frame header');
     const fhd = input[pos + 4]!;
     const single = (fhd >> 5) & 1;
@@ -569,32 +579,21 @@ export function zstdCheckFrames(input: Buffer, limit: number): [start: number, e
     if ((fhd >> 2) & 1) p += 4;
     if (p > input.length) corrupt('zstd: truncated content checksum');
     frames.push([pos, p]);
-    pos = p;
-  }
+    return p;
+  });
   return frames;
 }
 
 /** Decompress concatenated zstd frames (skippable frames skipped) into at most `limit` bytes. */
 export function zstdDecompress(input: Buffer, limit: number): Buffer {
   const out = new Output(limit, input.length * 4);
-  let pos = 0;
-  if (input.length === 0) corrupt('zstd: empty input');
-  while (pos < input.length) {
-    if (pos + 4 > input.length) corrupt('zstd: truncated frame magic');
-    const magic = input.readUInt32LE(pos);
-    if ((magic & 0xfffffff0) >>> 0 === 0x184d2a50) {
-      if (pos + 8 > input.length) corrupt('zstd: truncated skippable frame');
-      pos += 8 + input.readUInt32LE(pos + 4);
-      if (pos > input.length) corrupt('zstd: truncated skippable frame');
-      continue;
-    }
-    if (magic !== MAGIC) corrupt('zstd: unknown frame magic');
+  forEachFrame(input, (pos) => {
     try {
-      pos = decodeFrame(input, pos, out);
+      return decodeFrame(input, pos, out);
     } catch (err) {
       if (err instanceof CompressionError) throw err;
-      corrupt(`zstd: ${(err as Error).message}`);
+      return corrupt(`zstd: ${(err as Error).message}`);
     }
-  }
+  });
   return out.buf.subarray(0, out.pos);
 }
