@@ -4,32 +4,16 @@
 // give real backpressure: a caller that honours them keeps at most one send waiting and a flat
 // heap whatever the number of sends. max.block.ms still fails sends that wait too long.
 import { once } from 'node:events';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { BufferExhaustedError, Producer, startCluster, type Cluster, type ProducerOptions, type RecordMetadata } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { BufferExhaustedError, type ProducerOptions, type RecordMetadata } from '../src/index.js';
 import { WAITING_CHUNK, WaitingSends } from '../src/producer/WaitingSends.js';
 import type { ProducerRecord } from '../src/producer/ProducerRecord.js';
 import { fetchBatches } from './support/fetchAll.js';
 import { RawClient } from './support/RawClient.js';
+import { producerFixture } from './support/producerFixture.js';
 
-let cluster: Cluster;
-const producers: Producer[] = [];
-
-beforeAll(async () => {
-  cluster = await startCluster({ inMemory: true });
-});
-afterEach(async () => {
-  cluster.faults.clear();
-  for (const p of producers.splice(0)) await p.close({ timeoutMs: 0 });
-});
-afterAll(async () => {
-  await cluster?.close();
-});
-
-function producer(opts: Partial<ProducerOptions> = {}): Producer {
-  const p = new Producer({ bootstrapServers: cluster.bootstrapServers, ...opts });
-  producers.push(p);
-  return p;
-}
+const fixture = producerFixture({ inMemory: true });
+const producer = (opts: Partial<ProducerOptions> = {}) => fixture.producer(opts);
 
 /**
  * Reads the partition back where it matters: its high watermark is n, and around offsets 0,
@@ -38,7 +22,7 @@ function producer(opts: Partial<ProducerOptions> = {}): Producer {
  * would dominate the test; the callbacks check every record's offset.)
  */
 async function expectStoredOnceInOrder(topic: string, n: number, base: number, value: Buffer): Promise<void> {
-  const client = await RawClient.connect(cluster.bootstrapServers[0]!);
+  const client = await RawClient.connect(fixture.cluster.bootstrapServers[0]!);
   try {
     for (const at of [0, Math.floor(n / 4), Math.floor(n / 2), Math.floor((3 * n) / 4), n - 1]) {
       const res = await fetchBatches(client, topic, 0, at, 64 * 1024);
@@ -113,7 +97,7 @@ describe('producer under load', () => {
   it('2,000,000 unawaited 100 B sends through a 1 MiB buffer.memory: all complete in order, each stored once, heap bounded by the waiting records', async () => {
     const N = 2_000_000;
     const topic = 'load-unawaited';
-    await cluster.createTopic(topic, { partitions: 1 });
+    await fixture.cluster.createTopic(topic, { partitions: 1 });
     const p = producer({ bufferMemory: 1 << 20, batchSize: 64 * 1024, acks: 1, enableIdempotence: false, maxBlockMs: 120_000 });
     const value = Buffer.alloc(100, 'v');
     const base = Date.now() - N;
@@ -158,7 +142,7 @@ describe('producer under load', () => {
   it("needsDrain and 'drain': a caller that waits for 'drain' keeps one send waiting at most and a flat heap (1,000,000 sends, 256 KiB buffer.memory)", async () => {
     const N = 1_000_000;
     const topic = 'load-backpressure';
-    await cluster.createTopic(topic, { partitions: 1 });
+    await fixture.cluster.createTopic(topic, { partitions: 1 });
     const p = producer({ bufferMemory: 256 * 1024, batchSize: 32 * 1024, acks: 1, enableIdempotence: false });
     const value = Buffer.alloc(100, 'b');
     const base = Date.now() - N;
@@ -199,10 +183,10 @@ describe('producer under load', () => {
 
   it('max.block.ms for memory counts from when a send is the oldest waiting (as a Java caller blocks one send at a time): a queue longer than max.block.ms to drain completes', async () => {
     const topic = 'load-block-head';
-    await cluster.createTopic(topic, { partitions: 1 });
+    await fixture.cluster.createTopic(topic, { partitions: 1 });
     const p = producer({ bufferMemory: 8192, batchSize: 4096, acks: 1, enableIdempotence: false, maxBlockMs: 600 });
     await p.send({ topic, value: 'warm-up' });
-    cluster.faults.add({ api: 'Produce', topic, action: 'delay-response', ms: 150, times: Infinity });
+    fixture.cluster.faults.add({ api: 'Produce', topic, action: 'delay-response', ms: 150, times: Infinity });
     const value = Buffer.alloc(1000, 'h');
     const t0 = Date.now();
     const sends = Array.from({ length: 60 }, () => p.send({ topic, value })); // 20 batches, 2 fit in buffer.memory
@@ -213,10 +197,10 @@ describe('producer under load', () => {
 
   it("max.block.ms still applies: a send waiting for memory fails with BufferExhaustedError, then 'drain' is emitted (a throwing listener is contained)", async () => {
     const topic = 'load-block';
-    await cluster.createTopic(topic, { partitions: 1 });
+    await fixture.cluster.createTopic(topic, { partitions: 1 });
     const p = producer({ bufferMemory: 8192, batchSize: 4096, acks: 1, enableIdempotence: false, maxBlockMs: 300 });
     await p.send({ topic, value: 'warm-up' });
-    cluster.faults.add({ api: 'Produce', topic, action: 'delay-response', ms: 3000, times: Infinity });
+    fixture.cluster.faults.add({ api: 'Produce', topic, action: 'delay-response', ms: 3000, times: Infinity });
     const value = Buffer.alloc(1000, 'm');
     const held = Array.from({ length: 6 }, () => p.send({ topic, value })); // two 4 KiB batches: all of buffer.memory
     const blocked = p.send({ topic, key: 'blocked', value });
@@ -232,7 +216,7 @@ describe('producer under load', () => {
     await drained;
     expect(thrown).toBe(1);
     expect(p.needsDrain).toBe(false);
-    cluster.faults.clear();
+    fixture.cluster.faults.clear();
     expect((await Promise.all(held)).map((m) => m.offset)).toEqual([1, 2, 3, 4, 5, 6]);
     await p.close();
     await new Promise((r) => setTimeout(r, 10));

@@ -6,34 +6,18 @@
 // from its batch's one promise, without settle functions of its own).
 import { runInNewContext } from 'node:vm';
 import { setFlagsFromString } from 'node:v8';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { InvalidPartitionError, Producer, ProducerClosedError, startCluster, type Cluster, type ProducerOptions, type RecordMetadata } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { InvalidPartitionError, ProducerClosedError, type ProducerOptions, type RecordMetadata } from '../src/index.js';
+import { producerFixture } from './support/producerFixture.js';
 
-let cluster: Cluster;
-const producers: Producer[] = [];
-
-beforeAll(async () => {
-  cluster = await startCluster({ inMemory: true });
-});
-afterEach(async () => {
-  cluster.faults.clear();
-  for (const p of producers.splice(0)) await p.close({ timeoutMs: 0 });
-});
-afterAll(async () => {
-  await cluster?.close();
-});
-
-function producer(opts: Partial<ProducerOptions> = {}): Producer {
-  const p = new Producer({ bootstrapServers: cluster.bootstrapServers, ...opts });
-  producers.push(p);
-  return p;
-}
+const fixture = producerFixture({ inMemory: true });
+const producer = (opts: Partial<ProducerOptions> = {}) => fixture.producer(opts);
 
 const ticks = (n: number) => new Promise((r) => setTimeout(r, n));
 
 describe('send() promises', () => {
   it('send() returns a native Promise: Promise.resolve and Promise.all take it as it is', async () => {
-    await cluster.createTopic('pr-native', { partitions: 1 });
+    await fixture.cluster.createTopic('pr-native', { partitions: 1 });
     const p = producer({ acks: 1, enableIdempotence: false });
     const sent = p.send({ topic: 'pr-native', value: 'v' });
     expect(sent).toBeInstanceOf(Promise);
@@ -43,7 +27,7 @@ describe('send() promises', () => {
   });
 
   it('a batch settles its records in one pass, in order, with callback records mixed in', async () => {
-    await cluster.createTopic('pr-batch', { partitions: 1 });
+    await fixture.cluster.createTopic('pr-batch', { partitions: 1 });
     const p = producer({ acks: 1, enableIdempotence: false, lingerMs: 50, batchSize: 1 << 20 });
     const base = Date.now() - 10_000;
     const cbOffsets: number[] = [];
@@ -63,7 +47,7 @@ describe('send() promises', () => {
   });
 
   it('failures nobody observes never become unhandled rejections; an await that comes later still gets the error', async () => {
-    await cluster.createTopic('pr-unobserved', { partitions: 1 });
+    await fixture.cluster.createTopic('pr-unobserved', { partitions: 1 });
     const unhandled: unknown[] = [];
     const onUnhandled = (reason: unknown) => unhandled.push(reason);
     process.on('unhandledRejection', onUnhandled);
@@ -72,7 +56,7 @@ describe('send() promises', () => {
       await p.send({ topic: 'pr-unobserved', value: 'warm-up' });
       // Fails in send() itself, and later in its batch (the producer is closed with records in flight).
       const early = p.send({ topic: 'pr-unobserved', value: 'x', partition: 7 });
-      cluster.faults.add({ api: 'Produce', topic: 'pr-unobserved', action: 'delay-response', ms: 5000, times: Infinity });
+      fixture.cluster.faults.add({ api: 'Produce', topic: 'pr-unobserved', action: 'delay-response', ms: 5000, times: Infinity });
       const inBatch: Promise<RecordMetadata>[] = [];
       for (let i = 0; i < 100; i++) inBatch.push(p.send({ topic: 'pr-unobserved', value: `r${i}` }));
       await ticks(50);
@@ -90,10 +74,10 @@ describe('send() promises', () => {
   it('an awaited send holds < 260 bytes of heap until acknowledged (its promise derived from the batch, Promise.all included)', async () => {
     setFlagsFromString('--expose-gc');
     const gc = runInNewContext('gc') as () => void;
-    await cluster.createTopic('pr-memory', { partitions: 1 });
+    await fixture.cluster.createTopic('pr-memory', { partitions: 1 });
     const p = producer({ acks: 1, enableIdempotence: false, batchSize: 1 << 20, bufferMemory: 64 << 20 });
     await p.send({ topic: 'pr-memory', value: 'warm-up' });
-    cluster.faults.add({ api: 'Produce', topic: 'pr-memory', action: 'delay-response', ms: 1500, times: Infinity });
+    fixture.cluster.faults.add({ api: 'Produce', topic: 'pr-memory', action: 'delay-response', ms: 1500, times: Infinity });
     const N = 50_000;
     const value = Buffer.alloc(100, 'm');
     const records = Array.from({ length: N }, () => ({ topic: 'pr-memory', value }));
@@ -109,7 +93,7 @@ describe('send() promises', () => {
     // closure and reaction); 320 B with a promise and settle functions per record; 815 B with
     // the former lazy thenable (Promise.all wrapped each in a promise of its own).
     expect(perSend, `${perSend.toFixed(0)} bytes per awaited send`).toBeLessThan(260);
-    cluster.faults.clear();
+    fixture.cluster.faults.clear();
     expect((await all).at(-1)!.offset).toBe(N);
   }, 30_000);
 
@@ -129,7 +113,7 @@ describe('send() promises', () => {
     // Measured 150 B (a promise derived from the group's and its reaction, two group slots, the
     // queue's 40 B); 241 B with a promise and settle functions per waiting send.
     expect(perSend, `${perSend.toFixed(0)} bytes per waiting send`).toBeLessThan(200);
-    await cluster.createTopic('pr-waiting', { partitions: 1 });
+    await fixture.cluster.createTopic('pr-waiting', { partitions: 1 });
     const metas = await Promise.all(sends);
     expect(metas.map((m) => m.offset)).toEqual(Array.from({ length: N }, (_, i) => i));
   }, 30_000);
@@ -143,10 +127,10 @@ describe('send() promises', () => {
       const p1 = producer({ acks: 1, enableIdempotence: false, maxBlockMs: 100, allowAutoCreateTopics: false });
       const never = Array.from({ length: 3000 }, () => p1.send({ topic: 'pr-nowhere', value: 'x' }));
       // Waited for memory, reached a batch, and that batch fails (closed with records in flight).
-      await cluster.createTopic('pr-waited', { partitions: 1 });
+      await fixture.cluster.createTopic('pr-waited', { partitions: 1 });
       const p2 = producer({ acks: 1, enableIdempotence: false, bufferMemory: 16384, batchSize: 4096 });
       await p2.send({ topic: 'pr-waited', value: 'warm-up' });
-      cluster.faults.add({ api: 'Produce', topic: 'pr-waited', action: 'delay-response', ms: 5000, times: Infinity });
+      fixture.cluster.faults.add({ api: 'Produce', topic: 'pr-waited', action: 'delay-response', ms: 5000, times: Infinity });
       const value = Buffer.alloc(1000, 'w');
       const waited = Array.from({ length: 40 }, () => p2.send({ topic: 'pr-waited', value }));
       expect(p2.metrics().waitingSends).toBeGreaterThan(0);
