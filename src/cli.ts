@@ -1,5 +1,5 @@
 // `npx minikafka`: a broker (or several) on 127.0.0.1:9092 with data in ./minikafka-data.
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { startCluster, type Cluster } from './cluster.js';
 import { createLogger, setLogLevel } from './logger.js';
 import { parseDuration, runNemesis } from './nemesis/index.js';
@@ -44,12 +44,17 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-async function nemesis(args: string[]): Promise<void> {
-  let values;
+/** parseArgs over `args` (strict); bad flags print the usage and exit 2. */
+function parseFlags<const O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O) {
   try {
-    ({ values } = parseArgs({
-      args,
-      options: {
+    return parseArgs({ args, options, strict: true as const }).values;
+  } catch (err) {
+    return fail((err as Error).message);
+  }
+}
+
+async function nemesis(args: string[]): Promise<void> {
+  const values = parseFlags(args, {
         seed: { type: 'string' },
         duration: { type: 'string' },
         brokers: { type: 'string' },
@@ -58,12 +63,7 @@ async function nemesis(args: string[]): Promise<void> {
         json: { type: 'string' },
         'data-dir': { type: 'string' },
         help: { type: 'boolean' },
-      },
-      strict: true,
-    }));
-  } catch (err) {
-    fail((err as Error).message);
-  }
+  });
   if (values.help) {
     process.stdout.write(`${HELP}\n`);
     return;
@@ -93,10 +93,7 @@ async function nemesis(args: string[]): Promise<void> {
 
 async function main(): Promise<void> {
   if (process.argv[2] === 'nemesis') return nemesis(process.argv.slice(3));
-  let values;
-  try {
-    ({ values } = parseArgs({
-      options: {
+  const values = parseFlags(process.argv.slice(2), {
         port: { type: 'string' },
         host: { type: 'string' },
         'advertised-host': { type: 'string' },
@@ -108,12 +105,7 @@ async function main(): Promise<void> {
         'in-memory': { type: 'boolean' },
         config: { type: 'string', multiple: true },
         help: { type: 'boolean' },
-      },
-      strict: true,
-    }));
-  } catch (err) {
-    fail((err as Error).message);
-  }
+  });
   if (values.help) {
     process.stdout.write(`${HELP}\n`);
     return;
