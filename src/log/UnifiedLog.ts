@@ -46,6 +46,9 @@ import { checkLeaderBatches, rebuildProducerState, updateProducerState } from '.
 export const RECOVERY_POINT_FILE = 'recovery-point';
 export const LOG_START_OFFSET_FILE = 'log-start-offset';
 
+/** Kafka's AppendOrigin: who wrote a leader append. */
+export type AppendOrigin = 'client' | 'coordinator';
+
 export interface AppendInfo {
   firstOffset: number;
   lastOffset: number;
@@ -210,7 +213,7 @@ export class UnifiedLog {
    * logEndOffset, stamps partitionLeaderEpoch, and for LogAppendTime topics sets the append time
    * (and CRC). Never re-encodes.
    */
-  appendAsLeader(records: Buffer, leaderEpoch: number): AppendInfo {
+  appendAsLeader(records: Buffer, leaderEpoch: number, _origin: AppendOrigin = 'client'): AppendInfo {
     this.ensureOpen();
     const duplicate = checkLeaderBatches(this.producerState, records);
     if (duplicate) {

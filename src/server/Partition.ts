@@ -15,7 +15,7 @@
 //   applied only if it is for the pending proposal and not older than the state we hold.
 import path from 'node:path';
 import { readNumberCheckpoint, writeNumberCheckpoint } from '../log/CheckpointFile.js';
-import type { AppendInfo, UnifiedLog } from '../log/UnifiedLog.js';
+import type { AppendInfo, AppendOrigin, UnifiedLog } from '../log/UnifiedLog.js';
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import type { PartitionState } from '../replication/MetadataImage.js';
 import { SYSTEM_TIME, type Time, type TimerHandle } from '../util/Time.js';
@@ -186,7 +186,12 @@ export class Partition {
   // -------------------------------------------------------------------------------------------
   // Leader: appends and acks=all
 
-  appendRecordsToLeader(records: Buffer, requiredAcks: number): AppendInfo {
+  /**
+   * Append to the leader's log. `origin` is Kafka's AppendOrigin: 'client' for Produce,
+   * 'coordinator' for what a coordinator writes itself (its records, transactional offset
+   * commits, and the transaction markers of WriteTxnMarkers).
+   */
+  appendRecordsToLeader(records: Buffer, requiredAcks: number, origin: AppendOrigin = 'client'): AppendInfo {
     this.checkLeader();
     const minIsr = this.minInSyncReplicas;
     if (requiredAcks === -1 && this.isr.length < minIsr) {
@@ -195,7 +200,7 @@ export class Partition {
         `The size of the current ISR [${this.isr.join(',')}] is insufficient to satisfy the min.isr requirement of ${minIsr} for partition ${this.name}`,
       );
     }
-    const info = this.log.appendAsLeader(records, this.leaderEpoch);
+    const info = this.log.appendAsLeader(records, this.leaderEpoch, origin);
     if (!info.duplicate) {
       this.maybeIncrementHighWatermark();
       this.notifyWatchers();

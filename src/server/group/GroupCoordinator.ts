@@ -286,6 +286,17 @@ export class GroupCoordinator {
     return this.offsets.deleteOffsets(groupId, topics);
   }
 
+  /**
+   * WriteTxnMarkers for partition `partitionIndex` of __consumer_offsets: append the end-transaction
+   * marker there (acks=all) and, once it is committed, make the producer's pending transactional
+   * offset commits visible (commit) or drop them (abort), as Kafka's onTransactionCompleted.
+   * Resolves the partition's error code for the WriteTxnMarkers answer.
+   * (Placeholder until transactional offset commits land: nothing is written.)
+   */
+  completeTransaction(_partitionIndex: number, _producerId: number, _producerEpoch: number, _coordinatorEpoch: number, _commit: boolean, _timeoutMs: number): Promise<number> {
+    return Promise.resolve(ErrorCode.UNSUPPORTED_VERSION);
+  }
+
   /** A deleted topic takes its committed offsets with it, in every group. */
   onTopicDeleted(topic: string): void {
     this.offsets.removeOffsetsOfDeletedTopics(topic);

@@ -181,7 +181,7 @@ export class OffsetsPartition {
       batches.push(encodeRecordBatch({ records: chunk.map((r) => ({ key: encodeKey(r), value: encodeValue(r), timestamp: now })) }));
     }
     // One append: all batches or none.
-    return this.partition.appendRecordsToLeader(batches.length === 1 ? batches[0]! : Buffer.concat(batches), -1);
+    return this.partition.appendRecordsToLeader(batches.length === 1 ? batches[0]! : Buffer.concat(batches), -1, 'coordinator');
   }
 
   /** Run the onCommit of writes the high watermark has passed, in log order. */
