@@ -10,8 +10,9 @@ import * as RB from '../protocol/recordBatch.js';
 import type { EpochEntry } from './LeaderEpochFileCache.js';
 import type { LogConfig } from './LogConfig.js';
 import { filenamePrefixFromOffset, INDEX_FILE_SUFFIX, LogSegment, TIME_INDEX_FILE_SUFFIX } from './LogSegment.js';
+import { TXN_INDEX_FILE_SUFFIX } from './TransactionIndex.js';
 
-const SEGMENT_FILE_RE = /^(\d{20})\.(log|index|timeindex)$/;
+const SEGMENT_FILE_RE = /^(\d{20})\.(log|index|timeindex|txnindex)$/;
 
 export interface LoadedSegments {
   /** At least one segment, oldest first. */
@@ -40,6 +41,7 @@ export function loadSegments(dir: string, config: LogConfig, now: () => number, 
     logger.warn(`deleting index files without a .log file for base offset ${base}`);
     fs.rmSync(prefix + INDEX_FILE_SUFFIX, { force: true });
     fs.rmSync(prefix + TIME_INDEX_FILE_SUFFIX, { force: true });
+    fs.rmSync(prefix + TXN_INDEX_FILE_SUFFIX, { force: true });
   }
   const segments: LogSegment[] = [];
   for (const base of [...bases].sort((a, b) => a - b)) segments.push(LogSegment.open(dir, base, config, now));

@@ -1,5 +1,6 @@
 // One segment of a partition log (Kafka's LogSegment): the .log bytes (batches as on the wire,
-// offsets assigned), a sparse OffsetIndex and a sparse TimeIndex. Works on files or in memory.
+// offsets assigned), a sparse OffsetIndex, a sparse TimeIndex and the aborted-transaction index
+// (TransactionIndex, its file made on the first ABORT marker). Works on files or in memory.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -10,6 +11,7 @@ import type { LogConfig } from './LogConfig.js';
 import { maybeFailWrite, writeFaultsArmed } from './LogIO.js';
 import { OffsetIndex } from './OffsetIndex.js';
 import { TimeIndex } from './TimeIndex.js';
+import { TransactionIndex, TXN_INDEX_FILE_SUFFIX } from './TransactionIndex.js';
 
 export const LOG_FILE_SUFFIX = '.log';
 export const INDEX_FILE_SUFFIX = '.index';
@@ -74,6 +76,7 @@ export class LogSegment {
     readonly log: RecordsStore,
     readonly offsetIndex: OffsetIndex,
     readonly timeIndex: TimeIndex,
+    readonly txnIndex: TransactionIndex,
     public indexIntervalBytes: number,
     now: number,
   ) {
@@ -86,7 +89,7 @@ export class LogSegment {
   static open(dir: string | null, baseOffset: number, config: LogConfig, now: () => number): LogSegment {
     const prefix = dir === null ? null : path.join(dir, filenamePrefixFromOffset(baseOffset));
     if (prefix === null) {
-      return new LogSegment(baseOffset, new MemoryRecords(now), new OffsetIndex(null, baseOffset, config.maxOffsetIndexEntries), new TimeIndex(null, baseOffset, config.maxTimeIndexEntries), config.indexIntervalBytes, now());
+      return new LogSegment(baseOffset, new MemoryRecords(now), new OffsetIndex(null, baseOffset, config.maxOffsetIndexEntries), new TimeIndex(null, baseOffset, config.maxTimeIndexEntries), new TransactionIndex(null), config.indexIntervalBytes, now());
     }
     // Creating files can fail on a full disk (no inode or directory block): close what was opened.
     const opened: { close(): void }[] = [];
@@ -97,7 +100,9 @@ export class LogSegment {
       const oi = new OffsetIndex(prefix + INDEX_FILE_SUFFIX, baseOffset, config.maxOffsetIndexEntries);
       opened.push(oi);
       const ti = new TimeIndex(prefix + TIME_INDEX_FILE_SUFFIX, baseOffset, config.maxTimeIndexEntries);
-      return new LogSegment(baseOffset, log, oi, ti, config.indexIntervalBytes, now());
+      opened.push(ti);
+      const txn = new TransactionIndex(prefix + TXN_INDEX_FILE_SUFFIX);
+      return new LogSegment(baseOffset, log, oi, ti, txn, config.indexIntervalBytes, now());
     } catch (err) {
       for (const f of opened) f.close();
       throw err;
@@ -214,6 +219,7 @@ export class LogSegment {
       return this.recover(this.baseOffset, verifyCrc);
     }
     this.nextOffset = next;
+    this.txnIndex.truncateTo(next);
     const truncatedBytes = this.log.size - res.end;
     if (truncatedBytes > 0) {
       this.log.truncateTo(res.end);
@@ -433,6 +439,7 @@ export class LogSegment {
     this.log.truncateTo(b.pos);
     this.offsetIndex.truncateToPosition(b.pos);
     this.timeIndex.truncateTo(b.baseOffset);
+    this.txnIndex.truncateTo(b.baseOffset);
     this.dirty = true;
     if (b.pos === 0) this.firstBatchTimestamp = null;
     this.recover(this.resumeOffset(), false);
@@ -444,6 +451,7 @@ export class LogSegment {
     this.log.flush();
     this.offsetIndex.flush();
     this.timeIndex.flush();
+    this.txnIndex.flush();
     this.dirty = false;
   }
 
@@ -451,11 +459,13 @@ export class LogSegment {
     this.log.close();
     this.offsetIndex.close();
     this.timeIndex.close();
+    this.txnIndex.close();
   }
 
   delete(): void {
     this.log.delete();
     this.offsetIndex.delete();
     this.timeIndex.delete();
+    this.txnIndex.delete();
   }
 }

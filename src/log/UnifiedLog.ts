@@ -9,7 +9,8 @@
 //   <20-digit base offset>.log / .index / .timeindex   one segment
 //   recovery-point      decimal offset up to which everything was fsynced (written on flush/close)
 //   log-start-offset    decimal log start offset (written when it moves)
-//   <offset>.snapshot   idempotent producer state as of an offset (ProducerStateManager)
+//   <base offset>.txnindex  aborted transactions of a segment (TransactionIndex, if any)
+//   <offset>.snapshot   producer state (idempotence, open transactions) as of an offset
 //   leader-epoch-checkpoint  first offset of each leader epoch (LeaderEpochFileCache)
 //
 // All I/O is synchronous: the broker runs on one event loop, appends and reads hit the page cache.
@@ -41,13 +42,13 @@ import { readNumberCheckpoint, writeNumberCheckpoint } from './CheckpointFile.js
 import { epochsFromLog, loadSegments } from './LogLoader.js';
 import { LeaderEpochFileCache } from './LeaderEpochFileCache.js';
 import { ProducerStateManager } from './ProducerStateManager.js';
-import { checkLeaderBatches, rebuildProducerState, updateProducerState } from './ProducerAppendInfo.js';
+import { checkLeaderBatches, rebuildProducerState, updateProducerState, type AppendOrigin } from './ProducerAppendInfo.js';
+import { TXN_INDEX_FILE_SUFFIX, type AbortedTxn } from './TransactionIndex.js';
 
 export const RECOVERY_POINT_FILE = 'recovery-point';
 export const LOG_START_OFFSET_FILE = 'log-start-offset';
 
-/** Kafka's AppendOrigin: who wrote a leader append. */
-export type AppendOrigin = 'client' | 'coordinator';
+export type { AppendOrigin } from './ProducerAppendInfo.js';
 
 export interface AppendInfo {
   firstOffset: number;
@@ -133,6 +134,16 @@ export class UnifiedLog {
     }
     epochs.truncateFromEnd(this.logEndOffset);
     epochs.truncateFromStart(this._logStartOffset);
+    const leo = this.logEndOffset;
+    if (recoveryPoint < leo) {
+      // Unflushed data (an unclean shutdown): the transaction indexes above the recovery point are
+      // rebuilt from the batches, replayed from a snapshot at or below it (Kafka's recoverSegment).
+      for (const seg of this.segments) seg.txnIndex.truncateTo(recoveryPoint);
+      if (this.producerState.snapshotOffsets().some((o) => o > recoveryPoint && o <= leo)) {
+        const read = (offset: number) => this.read(offset, 1 << 20, leo, true).records;
+        rebuildProducerState(new ProducerStateManager(dir), read, this._logStartOffset, leo, this.logger, this.onAbortedTxn, recoveryPoint);
+      }
+    }
     this.rebuildProducerState();
   }
 
@@ -148,7 +159,28 @@ export class UnifiedLog {
   /** Rebuild the producer state from its newest usable snapshot and the batches after it. */
   private rebuildProducerState(): void {
     const leo = this.logEndOffset;
-    rebuildProducerState(this.producerState, (offset) => this.read(offset, 1 << 20, leo, true).records, this._logStartOffset, leo, this.logger);
+    rebuildProducerState(this.producerState, (offset) => this.read(offset, 1 << 20, leo, true).records, this._logStartOffset, leo, this.logger, this.onAbortedTxn);
+  }
+
+  /** An aborted transaction's entry goes to the index of the segment holding its marker (a replayed one already there is ignored). */
+  private readonly onAbortedTxn = (e: AbortedTxn): void => {
+    this.bestEffort('transaction index entry', () => this.segments[this.segmentIndexFor(e.lastOffset)]!.txnIndex.append(e));
+  };
+
+  /** Smallest first offset of an open transaction, or of an ended one whose marker is at or above highWatermark (null: none). */
+  firstUnstableOffset(highWatermark: number): number | null {
+    return this.producerState.firstUnstableOffset(highWatermark);
+  }
+
+  /** Aborted transactions overlapping [startOffset, upperBoundOffset), from the segments' indexes (Kafka's collectAbortedTransactions). */
+  collectAbortedTxns(startOffset: number, upperBoundOffset: number): AbortedTxn[] {
+    const out: AbortedTxn[] = [];
+    for (let i = this.segmentIndexFor(startOffset); i < this.segments.length; i++) {
+      const r = this.segments[i]!.txnIndex.collectAbortedTxns(startOffset, upperBoundOffset);
+      out.push(...r.aborted);
+      if (r.isComplete) break;
+    }
+    return out;
   }
 
   /** The latest leader epoch in the log and where a given epoch ends (OffsetForLeaderEpoch / Fetch divergence). */
@@ -213,9 +245,9 @@ export class UnifiedLog {
    * logEndOffset, stamps partitionLeaderEpoch, and for LogAppendTime topics sets the append time
    * (and CRC). Never re-encodes.
    */
-  appendAsLeader(records: Buffer, leaderEpoch: number, _origin: AppendOrigin = 'client'): AppendInfo {
+  appendAsLeader(records: Buffer, leaderEpoch: number, origin: AppendOrigin = 'client'): AppendInfo {
     this.ensureOpen();
-    const duplicate = checkLeaderBatches(this.producerState, records);
+    const duplicate = checkLeaderBatches(this.producerState, records, origin, this.logEndOffset);
     if (duplicate) {
       const appendTime = this.config.messageTimestampType === 'LogAppendTime' ? duplicate.timestamp : -1;
       return {
@@ -255,7 +287,7 @@ export class UnifiedLog {
     if (batchCount === 0) throw new KafkaError(ErrorCode.INVALID_RECORD, 'no record batch to append');
     if (validBytes !== records.length) throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, `${records.length - validBytes} trailing bytes are not a whole batch`);
     this.appendValidated(records, firstOffset, offset - 1, maxTimestamp, recordCount, () => this.leaderEpochCache.assign(leaderEpoch, firstOffset));
-    RB.forEachBatch(records, (p) => updateProducerState(this.producerState, records, p));
+    RB.forEachBatch(records, (p) => updateProducerState(this.producerState, records, p, this.onAbortedTxn));
     this.maybeFlushAfterAppend();
     return { firstOffset, lastOffset: offset - 1, logAppendTime, maxTimestamp, offsetOfMaxTimestamp, recordCount, batchCount, validBytes };
   }
@@ -294,7 +326,7 @@ export class UnifiedLog {
     this.appendValidated(data, firstOffset, lastOffset, maxTimestamp, recordCount, () =>
       RB.forEachBatch(data, (p) => this.leaderEpochCache.assign(RB.partitionLeaderEpoch(data, p), RB.baseOffset(data, p))),
     );
-    RB.forEachBatch(data, (p) => updateProducerState(this.producerState, data, p));
+    RB.forEachBatch(data, (p) => updateProducerState(this.producerState, data, p, this.onAbortedTxn));
     this.maybeFlushAfterAppend();
     return { firstOffset, lastOffset, logAppendTime: -1, maxTimestamp, offsetOfMaxTimestamp, recordCount, batchCount, validBytes };
   }
@@ -421,7 +453,7 @@ export class UnifiedLog {
     }
     if (this.dir !== null) {
       const prefix = path.join(this.dir, String(newBase).padStart(20, '0'));
-      for (const suffix of [LOG_FILE_SUFFIX, INDEX_FILE_SUFFIX, TIME_INDEX_FILE_SUFFIX]) fs.rmSync(prefix + suffix, { force: true });
+      for (const suffix of [LOG_FILE_SUFFIX, INDEX_FILE_SUFFIX, TIME_INDEX_FILE_SUFFIX, TXN_INDEX_FILE_SUFFIX]) fs.rmSync(prefix + suffix, { force: true });
     }
     const seg = LogSegment.open(this.dir, newBase, this.config, this.now);
     if (active.size === 0) {

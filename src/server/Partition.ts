@@ -101,9 +101,13 @@ export class Partition {
     return this.hw;
   }
 
-  /** No transactions yet: the last stable offset is the high watermark. */
+  /**
+   * The last stable offset (LSO): the high watermark, or the first offset of the oldest
+   * transaction still open or whose marker the high watermark has not passed, if smaller.
+   */
   get lastStableOffset(): number {
-    return this.hw;
+    const unstable = this.log.firstUnstableOffset(this.hw);
+    return unstable === null ? this.hw : Math.min(unstable, this.hw);
   }
 
   get logStartOffset(): number {
