@@ -441,6 +441,16 @@ const cases: Record<number, Case> = {
       if (v >= 2) expect((await ask(0, 5)).topics[0]!.partitions[0]!.errorCode).toBe(75); // UNKNOWN_LEADER_EPOCH
     },
   },
+  27: {
+    async run(v) {
+      // a marker for a producer with no transaction here: appended (an empty transaction) and replicated
+      const res = await client.request(27, v, M.encodeWriteTxnMarkersRequest, M.decodeWriteTxnMarkersResponse, {
+        markers: [{ producerId: 4242, producerEpoch: 0, transactionResult: v === 1, coordinatorEpoch: 0, topics: [{ name: TOPIC, partitionIndexes: [0] }] }],
+      });
+      expect(res.markers[0]!.topics[0]!.partitions).toEqual([{ partitionIndex: 0, errorCode: 0 }]);
+      produced++;
+    },
+  },
   32: {
     async run(v) {
       const res = await client.request(32, v, M.encodeDescribeConfigsRequest, M.decodeDescribeConfigsResponse, {
@@ -520,6 +530,12 @@ const cases: Record<number, Case> = {
       expect(res.errorCode).toBe(0);
       expect(res.clusterId).toBe(cluster.brokers[0]!.clusterId);
       expect(res.brokers).toHaveLength(1);
+    },
+  },
+  61: {
+    async run(v) {
+      const res = await client.request(61, v, M.encodeDescribeProducersRequest, M.decodeDescribeProducersResponse, { topics: [{ name: TOPIC, partitionIndexes: [0] }] });
+      expect(res.topics[0]!.partitions[0]!.errorCode).toBe(0);
     },
   },
 };

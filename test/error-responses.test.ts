@@ -79,6 +79,10 @@ const SHAPES: Record<number, Shape> = {
   21: { entries: (req) => count(req.topics), codes: (res) => partitionCodes(res.topics) },
   22: topLevel,
   23: { entries: (req) => count(req.topics), codes: (res) => partitionCodes(res.topics) },
+  27: {
+    entries: (req) => req.markers.reduce((n: number, m: any) => n + m.topics.reduce((k: number, t: any) => k + t.partitionIndexes.length, 0), 0),
+    codes: (res) => res.markers.flatMap((m: any) => partitionCodes(m.topics)),
+  },
   32: {
     entries: (req) => req.resources.length,
     codes: (res) => res.results.map((r: any) => r.errorCode),
@@ -105,6 +109,11 @@ const SHAPES: Record<number, Shape> = {
     codes: (res) => [res.errorCode, ...partitionCodes(res.topics)],
   },
   60: { ...topLevel, messages: { from: 0, kind: 'exception', read: (res) => [res.errorMessage] } },
+  61: {
+    entries: (req) => req.topics.reduce((n: number, t: any) => n + t.partitionIndexes.length, 0),
+    codes: (res) => partitionCodes(res.topics),
+    messages: { from: 0, kind: 'null', read: (res) => res.topics.flatMap((t: any) => t.partitions.map((p: any) => p.errorMessage)) },
+  },
 };
 
 // A code no handler answers on its own for these requests, so a match proves the fault's answer.

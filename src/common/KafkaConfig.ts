@@ -65,6 +65,8 @@ const BROKER_CONFIGS: Record<string, BrokerConfigDef> = {
   'offsets.load.buffer.size': { kind: 'int', default: String(5 * 1024 * 1024) },
   'producer.id.expiration.ms': { kind: 'int', default: '86400000' },
   'transaction.max.timeout.ms': { kind: 'int', default: '900000' },
+  // KIP-890 part 1: partition leaders verify with the transaction coordinator before a transaction's first write
+  'transaction.partition.verification.enable': { kind: 'boolean', default: 'true' },
   'replica.lag.time.max.ms': { kind: 'long', default: '30000' },
   'broker.session.timeout.ms': { kind: 'int', default: '9000' },
   'broker.heartbeat.interval.ms': { kind: 'int', default: '2000' },

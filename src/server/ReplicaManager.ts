@@ -2,12 +2,15 @@
 // metadata (which replicas live here, who leads them at which epoch), runs one replica
 // fetcher per leader it follows, and serves the two things clients and followers do to
 // partitions: append (Produce) and read (Fetch, long-polling on min.bytes / max.wait.ms).
+// read_committed consumers (isolation level 1) read up to the last stable offset and get the
+// aborted transactions overlapping what they read, from the segments' transaction indexes.
 import fs from 'node:fs';
 import path from 'node:path';
 import { LogConfig } from '../log/LogConfig.js';
 import { UnifiedLog } from '../log/UnifiedLog.js';
 import type { Logger } from '../logger.js';
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
+import * as RB from '../protocol/recordBatch.js';
 import type { MetadataDelta, MetadataImage, TopicImage } from '../replication/MetadataImage.js';
 import type { NodeClient } from '../network/NodeClient.js';
 import { ReplicaFetcher } from './ReplicaFetcher.js';
@@ -33,6 +36,8 @@ export interface FetchPartitionResult {
   logStartOffset: number;
   records: Buffer | null;
   divergingEpoch?: { epoch: number; endOffset: number };
+  /** read_committed: aborted transactions overlapping the returned records ([] when none); absent otherwise. */
+  abortedTransactions?: { producerId: number; firstOffset: number }[];
 }
 
 export interface FetchParams {
@@ -42,6 +47,8 @@ export interface FetchParams {
   minBytes: number;
   maxBytes: number;
   partitions: FetchPartitionRequest[];
+  /** 1 = read_committed (consumers only): read up to the last stable offset. Default 0. */
+  isolationLevel?: number;
   /** false: no first batch past maxBytes (the connection has no room for more answers). */
   minOneBatch?: boolean;
   /** Aborts when the request's connection closes: a parked fetch is then cancelled. */
@@ -456,22 +463,35 @@ export class ReplicaManager {
         base.highWatermark = p.highWatermark;
         base.lastStableOffset = p.lastStableOffset;
       }
-      // Consumers read committed records only; followers read everything the leader has.
-      const maxOffset = follower ? p.log.logEndOffset : p.highWatermark;
+      // Consumers read committed records only (read_committed: stable ones); followers read everything the leader has.
+      const readCommitted = !follower && params.isolationLevel === 1;
+      const maxOffset = follower ? p.log.logEndOffset : readCommitted ? base.lastStableOffset : p.highWatermark;
       const limit = Math.max(0, Math.min(req.partitionMaxBytes, remaining));
       // Kafka returns at least one whole batch for the first partition with data, even past max.bytes.
       const minOneMessage = bytes === 0 && params.minOneBatch !== false;
-      if (limit === 0 && !minOneMessage) return { errorCode: ErrorCode.NONE, ...base, records: null };
+      const none = readCommitted ? { abortedTransactions: [] } : {};
+      if (limit === 0 && !minOneMessage) return { errorCode: ErrorCode.NONE, ...base, records: null, ...none };
       const { records } = p.log.read(req.fetchOffset, limit, maxOffset, minOneMessage);
-      if (records) {
-        bytes += records.length;
-        remaining -= records.length;
-      }
-      return { errorCode: ErrorCode.NONE, ...base, records };
+      if (!records) return { errorCode: ErrorCode.NONE, ...base, records, ...none };
+      bytes += records.length;
+      remaining -= records.length;
+      if (!readCommitted) return { errorCode: ErrorCode.NONE, ...base, records };
+      const upperBound = lastBatchEnd(records);
+      const aborted = p.log.collectAbortedTxns(Math.max(req.fetchOffset, p.logStartOffset), upperBound);
+      return { errorCode: ErrorCode.NONE, ...base, records, abortedTransactions: aborted.map((a) => ({ producerId: a.producerId, firstOffset: a.firstOffset })) };
     });
     // (bytes > 0: a fetch granted no room at all still waits for data rather than spinning.)
     return { results, satisfied: anyError || bytes >= params.minBytes || (bytes > 0 && bytes >= params.maxBytes) };
   }
+}
+
+/** The offset after the last whole batch of `records`. */
+function lastBatchEnd(records: Buffer): number {
+  let end = -1;
+  RB.forEachBatch(records, (pos) => {
+    end = RB.lastOffset(records, pos) + 1;
+  });
+  return end;
 }
 
 function errorResults(params: FetchParams, errorCode: number): FetchPartitionResult[] {

@@ -15,10 +15,13 @@
 import { ErrorCode, KafkaError, errorName } from '../../protocol/errors.js';
 import { decodeProduceRequest, encodeProduceResponse, ProduceApi } from '../../protocol/messages/Produce.js';
 import type { ProduceResponse } from '../../protocol/messages/Produce.js';
-import { isTransactional, validateProducedRecords } from '../../protocol/recordBatch.js';
+import { validateProducedRecords } from '../../protocol/recordBatch.js';
 import { RecordValidationError, validateRecordsFromClient } from '../../log/LogValidator.js';
 import { GROUP_METADATA_TOPIC } from '../group/GroupMetadataRecords.js';
 import { defineApi, NO_RESPONSE } from './Api.js';
+
+/** Kafka's transaction log topic (the transaction coordinator's), internal like __consumer_offsets. */
+export const TRANSACTION_STATE_TOPIC = '__transaction_state';
 
 type PartitionResponse = ProduceResponse['responses'][number]['partitionResponses'][number];
 
@@ -49,7 +52,7 @@ export const produceApi = defineApi(
       name: topic.name,
       partitionResponses: topic.partitionData.map((pd): PartitionResponse => {
         if (!validAcks) return partitionResponse(pd.index, ErrorCode.INVALID_REQUIRED_ACKS);
-        if (topic.name === GROUP_METADATA_TOPIC) return partitionResponse(pd.index, ErrorCode.INVALID_TOPIC_EXCEPTION, `Cannot append to internal topic ${topic.name}`);
+        if (topic.name === GROUP_METADATA_TOPIC || topic.name === TRANSACTION_STATE_TOPIC) return partitionResponse(pd.index, ErrorCode.INVALID_TOPIC_EXCEPTION, `Cannot append to internal topic ${topic.name}`);
         let partition;
         try {
           partition = rm.leaderPartitionOrThrow(topic.name, pd.index);
@@ -63,10 +66,6 @@ export const produceApi = defineApi(
         if (check.errorCode !== ErrorCode.NONE) {
           broker.log.debug(`rejected produce to ${partition.name}: ${errorName(check.errorCode)} ${check.message ?? ''}`);
           return partitionResponse(pd.index, check.errorCode, check.message ?? null);
-        }
-        if (isTransactional(records)) {
-          // No transaction coordinator yet: no partition can have been added with AddPartitionsToTxn.
-          return partitionResponse(pd.index, ErrorCode.INVALID_TXN_STATE, 'transactional produce is not supported yet');
         }
         try {
           validateRecordsFromClient(records, {

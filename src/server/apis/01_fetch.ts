@@ -9,7 +9,9 @@
 // replica.fetch.response.max.bytes with replica.fetch.max.bytes per partition (followers), and
 // only what is actually read is allocated.
 // If fewer than min_bytes are available the request waits up to max_wait_ms for appends.
-// last_stable_offset = high watermark and no aborted transactions (no transactions yet).
+// isolation_level 1 (read_committed): records up to the last stable offset, with
+// aborted_transactions (producer id, first offset) overlapping them; isolation_level 0:
+// aborted_transactions null, as Kafka answers. last_stable_offset is always the partition's LSO.
 // A topic may appear several times in one request (kafkajs does that); each entry is
 // answered in request order.
 import { ErrorCode } from '../../protocol/errors.js';
@@ -61,6 +63,7 @@ export const fetchApi = defineApi(
       minBytes: req.minBytes,
       maxBytes,
       minOneBatch: maxBytes > 0 || wanted === 0,
+      isolationLevel: req.isolationLevel,
       partitions,
       signal: ctx.conn.closeSignal,
     });
@@ -101,7 +104,7 @@ function partitionData(index: number, r: FetchPartitionResult): FetchResponse['r
     divergingEpoch: r.divergingEpoch ?? { epoch: -1, endOffset: -1 },
     currentLeader: { leaderId: -1, leaderEpoch: -1 },
     snapshotId: { endOffset: -1, epoch: -1 },
-    abortedTransactions: r.errorCode === ErrorCode.NONE ? [] : null,
+    abortedTransactions: r.abortedTransactions ?? null,
     preferredReadReplica: -1,
     records: r.records ?? EMPTY,
   };

@@ -1,6 +1,6 @@
 // ListOffsets v1–7: earliest (-2), latest (-1, the high watermark; for read_committed the
-// last stable offset, equal until transactions exist), max timestamp (-3, v7+) and the
-// first offset whose timestamp is >= a given time (offset and timestamp -1 when none).
+// last stable offset), max timestamp (-3, v7+) and the first offset whose timestamp is >= a
+// given time below the high watermark (read_committed: the LSO) (offset and timestamp -1 when none).
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import { decodeListOffsetsRequest, encodeListOffsetsResponse, ListOffsetsApi } from '../../protocol/messages/ListOffsets.js';
 import type { ListOffsetsResponse } from '../../protocol/messages/ListOffsets.js';
@@ -40,7 +40,7 @@ export const listOffsetsApi = defineApi(
               if (p.timestamp < 0) return result(ErrorCode.UNSUPPORTED_VERSION);
               // A bigint target lies past 2^53-1, after every timestamp the log can hold: nothing found.
               const found = typeof p.timestamp === 'bigint' ? null : partition.log.fetchOffsetByTimestamp(p.timestamp);
-              return found && found.offset < partition.highWatermark
+              return found && found.offset < (req.isolationLevel === 1 ? partition.lastStableOffset : partition.highWatermark)
                 ? result(ErrorCode.NONE, found.offset, found.timestamp, epoch)
                 : result(ErrorCode.NONE);
             }

@@ -19,6 +19,7 @@ import { deleteTopicsApi } from './20_deleteTopics.js';
 import { deleteRecordsApi } from './21_deleteRecords.js';
 import { initProducerIdApi } from './22_initProducerId.js';
 import { offsetForLeaderEpochApi } from './23_offsetForLeaderEpoch.js';
+import { writeTxnMarkersApi } from './27_writeTxnMarkers.js';
 import { describeConfigsApi } from './32_describeConfigs.js';
 import { alterConfigsApi } from './33_alterConfigs.js';
 import { createPartitionsApi } from './37_createPartitions.js';
@@ -26,6 +27,7 @@ import { deleteGroupsApi } from './42_deleteGroups.js';
 import { incrementalAlterConfigsApi } from './44_incrementalAlterConfigs.js';
 import { offsetDeleteApi } from './47_offsetDelete.js';
 import { describeClusterApi } from './60_describeCluster.js';
+import { describeProducersApi } from './61_describeProducers.js';
 
 export const API_LIST: Api[] = [
   produceApi,
@@ -47,6 +49,7 @@ export const API_LIST: Api[] = [
   deleteRecordsApi,
   initProducerIdApi,
   offsetForLeaderEpochApi,
+  writeTxnMarkersApi,
   describeConfigsApi,
   alterConfigsApi,
   createPartitionsApi,
@@ -54,6 +57,7 @@ export const API_LIST: Api[] = [
   incrementalAlterConfigsApi,
   offsetDeleteApi,
   describeClusterApi,
+  describeProducersApi,
 ].sort((a, b) => a.key - b.key);
 
 export { encodeUnsupportedApiVersions } from './18_apiVersions.js';

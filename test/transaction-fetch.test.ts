@@ -1,0 +1,267 @@
+// Issue 12 over TCP, the partition side alone (verification off, no transaction coordinator):
+// transactional batches produced raw, WriteTxnMarkers sent raw, then Fetch read_committed stops
+// at the last stable offset and lists the aborted transactions, kafkajs read_committed consumers
+// never see aborted records while read_uncommitted ones see all, ListOffsets read_committed is
+// the LSO, DescribeProducers shows open transactions, and on three brokers followers replicate
+// the markers and the index so a failover keeps aborted records invisible.
+import { Kafka, logLevel } from 'kafkajs';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startCluster, type Cluster } from '../src/index.js';
+import {
+  decodeDescribeProducersResponse,
+  decodeFetchResponse,
+  decodeListOffsetsResponse,
+  decodeProduceResponse,
+  decodeWriteTxnMarkersResponse,
+  encodeDescribeProducersRequest,
+  encodeFetchRequest,
+  encodeListOffsetsRequest,
+  encodeProduceRequest,
+  encodeWriteTxnMarkersRequest,
+} from '../src/protocol/messages/index.js';
+import { ErrorCode } from '../src/protocol/errors.js';
+import * as RB from '../src/protocol/recordBatch.js';
+import { RawClient } from './support/RawClient.js';
+
+const NO_VERIFY = { 'transaction.partition.verification.enable': 'false' };
+const clients: RawClient[] = [];
+afterEach(() => {
+  for (const c of clients.splice(0)) c.close();
+});
+
+async function connect(bootstrap: string): Promise<RawClient> {
+  const c = await RawClient.connect(bootstrap);
+  clients.push(c);
+  return c;
+}
+
+function txnBatch(pid: number, seq: number, values: string[], epoch = 0, transactional = true): Buffer {
+  return RB.encodeRecordBatch({
+    baseTimestamp: Date.now(),
+    producerId: pid,
+    producerEpoch: epoch,
+    baseSequence: seq,
+    transactional,
+    records: values.map((v) => ({ key: null, value: Buffer.from(v), timestamp: Date.now() })),
+  });
+}
+
+function plainBatch(values: string[]): Buffer {
+  return RB.encodeRecordBatch({ baseTimestamp: Date.now(), records: values.map((v) => ({ key: null, value: Buffer.from(v), timestamp: Date.now() })) });
+}
+
+async function produce(c: RawClient, topic: string, records: Buffer, transactionalId: string | null = 'tx'): Promise<{ errorCode: number; baseOffset: number }> {
+  const res = await c.request(0, 8, encodeProduceRequest, decodeProduceResponse, { transactionalId, acks: -1, timeoutMs: 10_000, topicData: [{ name: topic, partitionData: [{ index: 0, records }] }] });
+  const p = res.responses[0]!.partitionResponses[0]!;
+  return { errorCode: p.errorCode, baseOffset: Number(p.baseOffset) };
+}
+
+async function writeMarker(c: RawClient, topic: string, pid: number, commit: boolean, opts: { epoch?: number; coordinatorEpoch?: number; partitions?: number[]; version?: number } = {}): Promise<number[]> {
+  const res = await c.request(27, opts.version ?? 1, encodeWriteTxnMarkersRequest, decodeWriteTxnMarkersResponse, {
+    markers: [{ producerId: pid, producerEpoch: opts.epoch ?? 0, transactionResult: commit, coordinatorEpoch: opts.coordinatorEpoch ?? 0, topics: [{ name: topic, partitionIndexes: opts.partitions ?? [0] }] }],
+  });
+  return res.markers[0]!.topics[0]!.partitions.map((p) => p.errorCode);
+}
+
+async function fetch(c: RawClient, topic: string, offset: number, isolationLevel: number, opts: { version?: number; maxWaitMs?: number; minBytes?: number } = {}) {
+  const res = await c.request(1, opts.version ?? 11, encodeFetchRequest, decodeFetchResponse, {
+    clusterId: null,
+    replicaId: -1,
+    replicaState: { replicaId: -1, replicaEpoch: -1 },
+    maxWaitMs: opts.maxWaitMs ?? 0,
+    minBytes: opts.minBytes ?? 0,
+    maxBytes: 1 << 20,
+    isolationLevel,
+    sessionId: 0,
+    sessionEpoch: -1,
+    topics: [{ topic, topicId: Buffer.alloc(16), partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: offset, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: 1 << 20, replicaDirectoryId: Buffer.alloc(16) }] }],
+    forgottenTopicsData: [],
+    rackId: '',
+  });
+  const p = res.responses[0]!.partitions[0]!;
+  const batches = p.records && p.records.length > 0 ? RB.decodeRecordBatches(p.records) : [];
+  return {
+    errorCode: p.errorCode,
+    highWatermark: Number(p.highWatermark),
+    lastStableOffset: Number(p.lastStableOffset),
+    aborted: p.abortedTransactions === null ? null : p.abortedTransactions.map((a) => ({ producerId: Number(a.producerId), firstOffset: Number(a.firstOffset) })),
+    offsets: batches.filter((b) => !b.isControl).flatMap((b) => b.records.map((_, i) => Number(b.baseOffset) + i)),
+    lastOffset: batches.length === 0 ? -1 : Number(batches.at(-1)!.baseOffset) + batches.at(-1)!.lastOffsetDelta,
+  };
+}
+
+async function latest(c: RawClient, topic: string, isolationLevel: number): Promise<number> {
+  const res = await c.request(2, 5, encodeListOffsetsRequest, decodeListOffsetsResponse, { replicaId: -1, isolationLevel, topics: [{ name: topic, partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -1, maxNumOffsets: 1 }] }] });
+  return Number(res.topics[0]!.partitions[0]!.offset);
+}
+
+/**
+ * One partition: A (pid 1) aborted at 0..2, a plain record at 3, B (pid 2) open at 4..5,
+ * the abort marker of A at 6.
+ */
+async function writeAbortedAndOpen(c: RawClient, topic: string): Promise<void> {
+  expect(await produce(c, topic, txnBatch(1, 0, ['a0', 'a1', 'a2']))).toEqual({ errorCode: 0, baseOffset: 0 });
+  expect(await produce(c, topic, plainBatch(['p3']), null)).toEqual({ errorCode: 0, baseOffset: 3 });
+  expect(await produce(c, topic, txnBatch(2, 0, ['b4', 'b5']))).toEqual({ errorCode: 0, baseOffset: 4 });
+  expect(await writeMarker(c, topic, 1, false)).toEqual([ErrorCode.NONE]);
+}
+
+describe('one broker, raw requests', () => {
+  let cluster: Cluster;
+  beforeAll(async () => {
+    cluster = await startCluster({ config: { ...NO_VERIFY, 'group.initial.rebalance.delay.ms': '0' } });
+  });
+  afterAll(async () => {
+    await cluster?.close();
+  });
+
+  it('read_committed stops at the LSO and lists aborted transactions; read_uncommitted reads to the high watermark', async () => {
+    await cluster.createTopic('rc', { partitions: 1 });
+    const c = await connect(cluster.bootstrapServers[0]!);
+    await writeAbortedAndOpen(c, 'rc');
+
+    const rc = await fetch(c, 'rc', 0, 1);
+    expect(rc).toMatchObject({ errorCode: 0, highWatermark: 7, lastStableOffset: 4 });
+    expect(rc.offsets).toEqual([0, 1, 2, 3]);
+    expect(rc.aborted).toEqual([{ producerId: 1, firstOffset: 0 }]);
+    expect(await latest(c, 'rc', 1)).toBe(4);
+    expect(await latest(c, 'rc', 0)).toBe(7);
+
+    const ru = await fetch(c, 'rc', 0, 0);
+    expect(ru).toMatchObject({ highWatermark: 7, lastStableOffset: 4, aborted: null });
+    expect(ru.offsets).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(ru.lastOffset).toBe(6); // the marker's control batch is returned too
+
+    // at the LSO, read_committed gets nothing (and an empty list); past it, an out-of-range offset is still checked
+    expect(await fetch(c, 'rc', 4, 1)).toMatchObject({ errorCode: 0, offsets: [], aborted: [] });
+
+    expect(await writeMarker(c, 'rc', 2, true)).toEqual([ErrorCode.NONE]); // 7
+    const after = await fetch(c, 'rc', 0, 1);
+    expect(after).toMatchObject({ highWatermark: 8, lastStableOffset: 8 });
+    expect(after.offsets).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(after.aborted).toEqual([{ producerId: 1, firstOffset: 0 }]);
+    // from past the aborted transaction's marker, it is not listed any more
+    expect((await fetch(c, 'rc', 7, 1)).aborted).toEqual([]);
+    expect(await latest(c, 'rc', 1)).toBe(8);
+  });
+
+  it('a parked read_committed fetch wakes when a marker moves the LSO', async () => {
+    await cluster.createTopic('park', { partitions: 1 });
+    const c = await connect(cluster.bootstrapServers[0]!);
+    const other = await connect(cluster.bootstrapServers[0]!);
+    expect((await produce(c, 'park', txnBatch(5, 0, ['x0', 'x1']))).errorCode).toBe(0);
+    // at the LSO (0) there is nothing stable: the fetch parks (for up to five minutes)
+    const parked = fetch(other, 'park', 0, 1, { maxWaitMs: 300_000, minBytes: 1 });
+    await new Promise((r) => setImmediate(r));
+    expect(await writeMarker(c, 'park', 5, true)).toEqual([0]);
+    const res = await parked;
+    expect(res.offsets).toEqual([0, 1]);
+    expect(res.lastStableOffset).toBe(3);
+  });
+
+  it('WriteTxnMarkers: fencing and unknown partitions are answered per partition', async () => {
+    await cluster.createTopic('fence', { partitions: 1 });
+    const c = await connect(cluster.bootstrapServers[0]!);
+    expect((await produce(c, 'fence', txnBatch(9, 0, ['f'], 3))).errorCode).toBe(0);
+    expect(await writeMarker(c, 'fence', 9, false, { epoch: 2, version: 0 })).toEqual([ErrorCode.INVALID_PRODUCER_EPOCH]);
+    expect(await writeMarker(c, 'fence', 9, false, { epoch: 3, coordinatorEpoch: 4 })).toEqual([ErrorCode.NONE]);
+    expect((await produce(c, 'fence', txnBatch(9, 1, ['g'], 3))).errorCode).toBe(0);
+    expect(await writeMarker(c, 'fence', 9, true, { epoch: 3, coordinatorEpoch: 3 })).toEqual([ErrorCode.TRANSACTION_COORDINATOR_FENCED]);
+    expect(await writeMarker(c, 'fence', 9, true, { epoch: 3, coordinatorEpoch: 4, partitions: [0, 7] })).toEqual([ErrorCode.NONE, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]);
+    expect(await writeMarker(c, 'no-such-topic', 9, true)).toEqual([ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]);
+    // an older producer epoch cannot write data either
+    expect((await produce(c, 'fence', txnBatch(9, 0, ['z'], 2))).errorCode).toBe(ErrorCode.INVALID_PRODUCER_EPOCH);
+  });
+
+  it('DescribeProducers shows producer state with the open transaction', async () => {
+    await cluster.createTopic('desc', { partitions: 1 });
+    const c = await connect(cluster.bootstrapServers[0]!);
+    await produce(c, 'desc', plainBatch(['p']), null); // 0
+    await produce(c, 'desc', txnBatch(11, 0, ['a', 'b'], 2)); // 1..2
+    const res = await c.request(61, 0, encodeDescribeProducersRequest, decodeDescribeProducersResponse, { topics: [{ name: 'desc', partitionIndexes: [0, 3] }, { name: 'nope', partitionIndexes: [0] }] });
+    const [p0, p3] = res.topics[0]!.partitions;
+    expect(p0!.errorCode).toBe(0);
+    expect(p0!.activeProducers.map((p) => ({ ...p, producerId: Number(p.producerId), lastTimestamp: 0 }))).toEqual([
+      { producerId: 11, producerEpoch: 2, lastSequence: 1, lastTimestamp: 0, coordinatorEpoch: -1, currentTxnStartOffset: 1 },
+    ]);
+    expect(p3!.errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    expect(res.topics[1]!.partitions[0]!.errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+  });
+
+  it('kafkajs: read_committed never sees aborted records, read_uncommitted sees them all', async () => {
+    await cluster.createTopic('kjs', { partitions: 1 });
+    const c = await connect(cluster.bootstrapServers[0]!);
+    await writeAbortedAndOpen(c, 'kjs');
+    expect(await writeMarker(c, 'kjs', 2, true)).toEqual([0]);
+    expect((await produce(c, 'kjs', txnBatch(1, 3, ['a8', 'a9']))).baseOffset).toBe(8); // A again, then aborted
+    expect(await writeMarker(c, 'kjs', 1, false)).toEqual([0]); // 10
+    expect((await produce(c, 'kjs', plainBatch(['p11']), null)).baseOffset).toBe(11);
+
+    const kafka = new Kafka({ clientId: 'txn-fetch', brokers: cluster.bootstrapServers, logLevel: logLevel.NOTHING });
+    const read = async (readUncommitted: boolean, expected: number) => {
+      const consumer = kafka.consumer({ groupId: `g-${readUncommitted}`, readUncommitted });
+      await consumer.connect();
+      await consumer.subscribe({ topic: 'kjs', fromBeginning: true });
+      const seen: string[] = [];
+      await new Promise<void>((resolve) => {
+        void consumer.run({
+          eachMessage: async ({ message }) => {
+            seen.push(message.value!.toString());
+            if (seen.length >= expected) resolve();
+          },
+        });
+      });
+      await consumer.disconnect();
+      return seen;
+    };
+    expect(await read(false, 4)).toEqual(['p3', 'b4', 'b5', 'p11']);
+    expect(await read(true, 9)).toEqual(['a0', 'a1', 'a2', 'p3', 'b4', 'b5', 'a8', 'a9', 'p11']);
+  }, 60_000);
+
+  it('clients cannot produce to either internal topic', async () => {
+    const c = await connect(cluster.bootstrapServers[0]!);
+    for (const topic of ['__consumer_offsets', '__transaction_state']) {
+      expect((await produce(c, topic, plainBatch(['x']), null)).errorCode).toBe(ErrorCode.INVALID_TOPIC_EXCEPTION);
+    }
+  });
+});
+
+describe('three brokers', () => {
+  let cluster: Cluster;
+  afterAll(async () => {
+    await cluster?.close();
+  });
+
+  it('followers replicate the markers and the index: after a failover aborted records stay invisible', async () => {
+    cluster = await startCluster({ brokers: 3, config: { ...NO_VERIFY, 'min.insync.replicas': '2' } });
+    await cluster.createTopic('rep', { partitions: 1, replicationFactor: 3 });
+    const leader = cluster.leaderOf('rep', 0);
+    const c = await connect(cluster.bootstrapServers[leader - 1]!);
+    await writeAbortedAndOpen(c, 'rep');
+    await cluster.waitForReplication('rep');
+    for (const b of cluster.brokers) {
+      const log = b.replicaManager.getPartition('rep', 0)!.log;
+      expect(log.collectAbortedTxns(0, 7)).toEqual([{ producerId: 1, firstOffset: 0, lastOffset: 6, lastStableOffset: 4 }]);
+      expect(log.producerState.get(2)!.currentTxnFirstOffset).toBe(4);
+    }
+    c.close();
+    await cluster.stopBroker(leader, { crash: true });
+    let next = leader;
+    while (next === leader || next < 0) {
+      await new Promise((r) => setTimeout(r, 50));
+      next = cluster.leaderOf('rep', 0);
+    }
+    const c2 = await connect(cluster.bootstrapServers[next - 1]!);
+    const rc = await fetch(c2, 'rep', 0, 1);
+    expect(rc).toMatchObject({ errorCode: 0, lastStableOffset: 4, aborted: [{ producerId: 1, firstOffset: 0 }] });
+    expect(rc.offsets).toEqual([0, 1, 2, 3]);
+    // the new leader ends B's transaction
+    expect(await writeMarker(c2, 'rep', 2, false)).toEqual([0]);
+    const after = await fetch(c2, 'rep', 0, 1);
+    expect(after.lastStableOffset).toBe(8);
+    expect(after.aborted).toEqual([
+      { producerId: 1, firstOffset: 0 },
+      { producerId: 2, firstOffset: 4 },
+    ]);
+  }, 60_000);
+});
