@@ -385,7 +385,8 @@ describe('over TCP: rejected batches are not stored', () => {
     ['zstd garbage', () => batch({ codec: 4, payload: Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), Buffer.from('garbage')]), count: 1 }), ErrorCode.UNKNOWN_SERVER_ERROR],
     ['codec id 7', () => batch({ codec: 7, payload: records(1), count: 1 }), ErrorCode.UNSUPPORTED_COMPRESSION_TYPE],
     ['a control batch', () => batch({ payload: records(1), count: 1, attributes: RB.CONTROL_MASK }), ErrorCode.INVALID_RECORD],
-    ['a transactional batch', () => batch({ payload: records(1), count: 1, attributes: RB.TRANSACTIONAL_MASK, producerId: 1, baseSequence: 0 }), ErrorCode.INVALID_TXN_STATE],
+    // Kafka: transactional records without a transactional id are refused as an unauthorised one
+    ['a transactional batch without a transactional id', () => batch({ payload: records(1), count: 1, attributes: RB.TRANSACTIONAL_MASK, producerId: 1, baseSequence: 0 }), ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED],
   ] as const)('%s: its error code, no offset, log end offset unchanged', async (_n, make, code) => {
     const before = partition('bad').log.logEndOffset;
     const res = await produce(make());

@@ -13,10 +13,14 @@
 //   follower that reaches the high watermark and the current epoch's start offset rejoins.
 // - ISR changes are proposed to the controller (AlterPartition), one at a time; the answer is
 //   applied only if it is for the pending proposal and not older than the state we hold.
+// - KIP-890 part 1 (Kafka's VerificationGuard): a client's transactional batch that would open a
+//   transaction here is appended only with the guard handed out before the coordinator was asked,
+//   and only if no end marker for that producer was written meanwhile (INVALID_TXN_STATE).
 import path from 'node:path';
 import { readNumberCheckpoint, writeNumberCheckpoint } from '../log/CheckpointFile.js';
 import type { AppendInfo, AppendOrigin, UnifiedLog } from '../log/UnifiedLog.js';
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
+import * as RB from '../protocol/recordBatch.js';
 import type { PartitionState } from '../replication/MetadataImage.js';
 import { SYSTEM_TIME, type Time, type TimerHandle } from '../util/Time.js';
 
@@ -40,6 +44,9 @@ interface HighWatermarkWaiter {
   timer: TimerHandle | null;
   resolve: (error: number) => void;
 }
+
+/** Kafka's VerificationGuard: proof that a transaction's first append here was verified with its coordinator. */
+export type VerificationGuard = { readonly producerId: number };
 
 /** An ISR change sent to the controller and not answered yet. */
 export interface IsrProposal {
@@ -76,6 +83,8 @@ export class Partition {
   private hwWaiters: HighWatermarkWaiter[] = [];
   private waitersHead = 0;
   private pending: IsrProposal | null = null;
+  /** Transaction verifications in flight: producer id → the guard its append must present. */
+  private readonly verificationGuards = new Map<number, VerificationGuard>();
 
   constructor(
     readonly topic: string,
@@ -156,6 +165,7 @@ export class Partition {
     this.pending = null;
     this.leaderId = state.leader;
     this.leaderEpoch = state.leaderEpoch;
+    this.verificationGuards.clear();
     if (this.isLeader) {
       // Kafka's makeLeader: the new epoch starts at our log end offset; followers start unknown
       // but get a full lag interval before they can be dropped from the ISR.
@@ -195,8 +205,9 @@ export class Partition {
    * 'coordinator' for what a coordinator writes itself (its records, transactional offset
    * commits, and the transaction markers of WriteTxnMarkers).
    */
-  appendRecordsToLeader(records: Buffer, requiredAcks: number, origin: AppendOrigin = 'client'): AppendInfo {
+  appendRecordsToLeader(records: Buffer, requiredAcks: number, origin: AppendOrigin = 'client', verificationGuard?: VerificationGuard | null): AppendInfo {
     this.checkLeader();
+    if (verificationGuard !== undefined) this.checkVerification(records, verificationGuard);
     const minIsr = this.minInSyncReplicas;
     if (requiredAcks === -1 && this.isr.length < minIsr) {
       throw new KafkaError(
@@ -205,11 +216,38 @@ export class Partition {
       );
     }
     const info = this.log.appendAsLeader(records, this.leaderEpoch, origin);
+    if (this.verificationGuards.size > 0) {
+      // an end marker, or the transaction's verified first batch, ends the verification
+      RB.forEachBatch(records, (p) => void this.verificationGuards.delete(RB.producerId(records, p)));
+    }
     if (!info.duplicate) {
       this.maybeIncrementHighWatermark();
       this.notifyWatchers();
     }
     return info;
+  }
+
+  /**
+   * KIP-890 part 1: null when the producer's transaction is already open here (nothing to verify),
+   * else a new guard to present with the append once the coordinator has verified the partition.
+   */
+  maybeStartTransactionVerification(producerId: number): VerificationGuard | null {
+    if ((this.log.producerState.get(producerId)?.currentTxnFirstOffset ?? -1) >= 0) return null;
+    const guard: VerificationGuard = { producerId };
+    this.verificationGuards.set(producerId, guard);
+    return guard;
+  }
+
+  /** Kafka's batchMissingRequiredVerification, for an append made with verification on. */
+  private checkVerification(records: Buffer, guard: VerificationGuard | null): void {
+    RB.forEachBatch(records, (p) => {
+      if (!RB.isTransactional(records, p) || RB.isControl(records, p)) return;
+      const pid = RB.producerId(records, p);
+      if ((this.log.producerState.get(pid)?.currentTxnFirstOffset ?? -1) >= 0) return;
+      if (guard === null || this.verificationGuards.get(pid) !== guard) {
+        throw new KafkaError(ErrorCode.INVALID_TXN_STATE, `Record was not part of an ongoing transaction (producer ${pid}, ${this.name})`);
+      }
+    });
   }
 
   /**

@@ -14,6 +14,8 @@ import * as RB from '../protocol/recordBatch.js';
 import type { MetadataDelta, MetadataImage, TopicImage } from '../replication/MetadataImage.js';
 import type { NodeClient } from '../network/NodeClient.js';
 import { ReplicaFetcher } from './ReplicaFetcher.js';
+import { AddPartitionsToTxnManager, TRANSACTION_STATE_TOPIC } from './AddPartitionsToTxnManager.js';
+import { partitionForGroup } from './group/GroupMetadataRecords.js';
 import { crashPoint, guarded } from '../util/CrashBoundary.js';
 import { effectiveTopicConfigs, type KafkaConfig } from '../common/KafkaConfig.js';
 import { Partition, type IsrProposal } from './Partition.js';
@@ -109,6 +111,9 @@ export class ReplicaManager {
   private readonly followersOf = new Map<number, Set<Partition>>();
   private readonly leaderFollowed = new Map<Partition, number>();
 
+  /** KIP-890 part 1: asks transaction coordinators whether a partition is in a transaction. */
+  readonly addPartitionsToTxnManager: AddPartitionsToTxnManager;
+
   /** One proposer for every partition (a closure per partition would keep its creating scope alive). */
   private readonly proposeIsr = (p: Partition, proposal: IsrProposal): void => this.host.proposeIsr(p, proposal);
 
@@ -119,7 +124,21 @@ export class ReplicaManager {
   constructor(
     private readonly host: ReplicaManagerHost,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.addPartitionsToTxnManager = new AddPartitionsToTxnManager(
+      (id) => this.host.replicaClient(id),
+      (transactionalId) => this.transactionCoordinatorFor(transactionalId),
+      log.child('txn-verification'),
+    );
+  }
+
+  /** The live leader of the transactional id's partition of __transaction_state in the metadata image, or -1. */
+  transactionCoordinatorFor(transactionalId: string): number {
+    const t = this.image?.topics.get(TRANSACTION_STATE_TOPIC);
+    if (!t || t.partitions.length === 0) return -1;
+    const leader = t.partitions[partitionForGroup(transactionalId, t.partitions.length)]?.leader ?? -1;
+    return leader >= 0 && this.image!.isLive(leader) ? leader : -1;
+  }
 
   logConfigFor(topic: TopicImage): LogConfig {
     const props: Record<string, string> = {};
@@ -365,6 +384,7 @@ export class ReplicaManager {
     for (const cancel of [...this.parkedFetches]) cancel();
     await Promise.all([...this.fetchers.values()].map((f) => f.stop()));
     this.fetchers.clear();
+    this.addPartitionsToTxnManager.close();
     for (const p of this.allPartitions()) {
       // One partition that cannot close cleanly (a full disk) must not leave the others open.
       contain(this.log, `closing ${p.name}`, () => (crash ? p.abandon() : p.close()));

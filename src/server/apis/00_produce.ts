@@ -11,17 +11,28 @@
 // Idempotent batches go through the partition's producer state (UnifiedLog): a retry of a
 // cached batch answers NONE with its original offset; a stale epoch is INVALID_PRODUCER_EPOCH
 // and a sequence gap OUT_OF_ORDER_SEQUENCE_NUMBER (never PRODUCER_FENCED, as Kafka ≥2.7).
-// Clients cannot append to the internal __consumer_offsets (INVALID_TOPIC_EXCEPTION).
+// Clients cannot append to the internal __consumer_offsets and __transaction_state
+// (INVALID_TOPIC_EXCEPTION).
+// Transactional batches (Kafka 3.9, transaction version 1): the request must name its
+// transactional id (else TRANSACTIONAL_ID_AUTHORIZATION_FAILED, as an unauthorised one) and carry
+// one producer id (else INVALID_PRODUCER_ID_MAPPING). With
+// transaction.partition.verification.enable (KIP-890 part 1, default true), partitions where the
+// producer has no open transaction are first verified with the transaction coordinator
+// (AddPartitionsToTxn v4 verifyOnly, src/server/AddPartitionsToTxnManager.ts) and every append
+// of the request waits for that answer; a partition not in the transaction is
+// INVALID_TXN_STATE, a fenced epoch INVALID_PRODUCER_EPOCH, an unknown producer
+// INVALID_PRODUCER_ID_MAPPING, a coordinator that is missing, loading, moving or busy
+// NOT_ENOUGH_REPLICAS (retried by every client), as Kafka's ReplicaManager answers.
 import { ErrorCode, KafkaError, errorName } from '../../protocol/errors.js';
 import { decodeProduceRequest, encodeProduceResponse, ProduceApi } from '../../protocol/messages/Produce.js';
-import type { ProduceResponse } from '../../protocol/messages/Produce.js';
-import { validateProducedRecords } from '../../protocol/recordBatch.js';
+import type { ProduceRequest, ProduceResponse } from '../../protocol/messages/Produce.js';
+import { BATCH_HEADER_SIZE, isTransactional, producerEpoch, producerId, validateProducedRecords } from '../../protocol/recordBatch.js';
 import { RecordValidationError, validateRecordsFromClient } from '../../log/LogValidator.js';
 import { GROUP_METADATA_TOPIC } from '../group/GroupMetadataRecords.js';
+import { produceErrorForVerification, TRANSACTION_STATE_TOPIC, tpKey } from '../AddPartitionsToTxnManager.js';
+import type { Partition, VerificationGuard } from '../Partition.js';
+import type { Broker } from '../Broker.js';
 import { defineApi, NO_RESPONSE } from './Api.js';
-
-/** Kafka's transaction log topic (the transaction coordinator's), internal like __consumer_offsets. */
-export const TRANSACTION_STATE_TOPIC = '__transaction_state';
 
 type PartitionResponse = ProduceResponse['responses'][number]['partitionResponses'][number];
 
@@ -38,6 +49,52 @@ function partitionResponse(index: number, errorCode: number, errorMessage: strin
   };
 }
 
+/** A partition that passed the checks and waits for its append. */
+interface Ready {
+  res: PartitionResponse;
+  partition: Partition;
+  records: Buffer;
+  transactional: boolean;
+  guard?: VerificationGuard | null;
+}
+
+/** The request's one transactional producer (Kafka's checks in KafkaApis and handleProduceAppend), or null. */
+function transactionalProducer(req: ProduceRequest): { producerId: number; producerEpoch: number } | null {
+  let found: { producerId: number; producerEpoch: number } | null = null;
+  for (const t of req.topicData) {
+    for (const pd of t.partitionData) {
+      const r = pd.records;
+      if (!r || r.length < BATCH_HEADER_SIZE || !isTransactional(r)) continue;
+      if (req.transactionalId === null) throw new KafkaError(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+      const pid = producerId(r);
+      if (found && found.producerId !== pid) throw new KafkaError(ErrorCode.INVALID_PRODUCER_ID_MAPPING, 'Transactional records contained more than one producer ID');
+      found = { producerId: pid, producerEpoch: producerEpoch(r) };
+    }
+  }
+  return found;
+}
+
+/** KIP-890 part 1: verify the partitions where the producer opens a transaction; the failed ones get their answer and leave `ready`. */
+async function verifyTransaction(broker: Broker, transactionalId: string, txn: { producerId: number; producerEpoch: number }, ready: Ready[]): Promise<Ready[]> {
+  const toVerify: Ready[] = [];
+  for (const r of ready) {
+    if (!r.transactional) continue;
+    r.guard = r.partition.maybeStartTransactionVerification(txn.producerId);
+    if (r.guard) toVerify.push(r);
+  }
+  if (toVerify.length === 0) return ready;
+  const refs = toVerify.map((r) => ({ topic: r.partition.topic, partition: r.partition.index }));
+  const errors = await broker.replicaManager.addPartitionsToTxnManager.verifyTransaction(transactionalId, txn.producerId, txn.producerEpoch, refs);
+  if (errors.size === 0) return ready;
+  return ready.filter((r) => {
+    const code = errors.get(tpKey(r.partition.topic, r.partition.index));
+    if (code === undefined) return true;
+    const e = produceErrorForVerification(code);
+    Object.assign(r.res, partitionResponse(r.res.index, e.code, e.message));
+    return false;
+  });
+}
+
 export const produceApi = defineApi(
   ProduceApi,
   [3, 9],
@@ -46,13 +103,15 @@ export const produceApi = defineApi(
     const { broker } = ctx;
     const rm = broker.replicaManager;
     const validAcks = req.acks === 0 || req.acks === 1 || req.acks === -1;
-    // Appends happen now, in request order; acks=all answers wait for the high watermark.
-    const pending: Promise<void>[] = [];
+    const txn = transactionalProducer(req);
+    const ready: Ready[] = [];
     const responses = req.topicData.map((topic) => ({
       name: topic.name,
       partitionResponses: topic.partitionData.map((pd): PartitionResponse => {
         if (!validAcks) return partitionResponse(pd.index, ErrorCode.INVALID_REQUIRED_ACKS);
-        if (topic.name === GROUP_METADATA_TOPIC || topic.name === TRANSACTION_STATE_TOPIC) return partitionResponse(pd.index, ErrorCode.INVALID_TOPIC_EXCEPTION, `Cannot append to internal topic ${topic.name}`);
+        if (topic.name === GROUP_METADATA_TOPIC || topic.name === TRANSACTION_STATE_TOPIC) {
+          return partitionResponse(pd.index, ErrorCode.INVALID_TOPIC_EXCEPTION, `Cannot append to internal topic ${topic.name}`);
+        }
         let partition;
         try {
           partition = rm.leaderPartitionOrThrow(topic.name, pd.index);
@@ -79,32 +138,24 @@ export const produceApi = defineApi(
           broker.log.debug(`rejected produce to ${partition.name}: ${errorName(err.code)} ${err.message}`);
           return { ...partitionResponse(pd.index, err.code, err.message), recordErrors: err.recordErrors };
         }
-        try {
-          const info = partition.appendRecordsToLeader(records, req.acks);
-          const res: PartitionResponse = {
-            ...partitionResponse(pd.index, ErrorCode.NONE),
-            baseOffset: info.firstOffset,
-            logAppendTimeMs: info.logAppendTime,
-            logStartOffset: partition.logStartOffset,
-          };
-          if (req.acks === -1) {
-            pending.push(
-              partition.waitForHighWatermark(info.lastOffset, Math.max(req.timeoutMs, 0)).then((code) => {
-                if (code !== ErrorCode.NONE) Object.assign(res, partitionResponse(pd.index, code));
-              }),
-            );
-          }
-          return res;
-        } catch (err) {
-          if (err instanceof KafkaError) return partitionResponse(pd.index, err.code, err.message);
-          broker.log.error(`append to ${partition.name} failed: ${(err as Error).message}`);
-          return partitionResponse(pd.index, ErrorCode.KAFKA_STORAGE_ERROR, (err as Error).message);
-        }
+        const res = partitionResponse(pd.index, ErrorCode.NONE);
+        ready.push({ res, partition, records, transactional: isTransactional(records) });
+        return res;
       }),
     }));
-    if (req.acks === 0) return NO_RESPONSE;
-    const response: ProduceResponse = { responses, throttleTimeMs: 0, nodeEndpoints: [] };
-    return pending.length === 0 ? response : Promise.all(pending).then(() => response);
+    const respond = (): ProduceResponse | typeof NO_RESPONSE | Promise<ProduceResponse> => {
+      // acks=all answers wait for the high watermark
+      const pending = ready.map((r) => append(broker, r, req)).filter((p): p is Promise<void> => p !== null);
+      if (req.acks === 0) return NO_RESPONSE;
+      const response: ProduceResponse = { responses, throttleTimeMs: 0, nodeEndpoints: [] };
+      return pending.length === 0 ? response : Promise.all(pending).then(() => response);
+    };
+    const verify = txn !== null && req.transactionalId !== null && broker.config.bool('transaction.partition.verification.enable');
+    if (!verify || !ready.some((r) => r.transactional)) return respond();
+    return verifyTransaction(broker, req.transactionalId!, txn, ready).then((left) => {
+      ready.splice(0, ready.length, ...left);
+      return respond();
+    });
   },
   (req, code, _v, message = null) => ({
     responses: req.topicData.map((t) => ({ name: t.name, partitionResponses: t.partitionData.map((p) => partitionResponse(p.index, code, message)) })),
@@ -112,3 +163,23 @@ export const produceApi = defineApi(
     nodeEndpoints: [],
   }),
 );
+
+/** Append one partition's records now; for acks=all, a promise settling its answer once the high watermark passes them. */
+function append(broker: Broker, r: Ready, req: ProduceRequest): Promise<void> | null {
+  const { partition, res } = r;
+  try {
+    const info = partition.appendRecordsToLeader(r.records, req.acks, 'client', r.guard);
+    Object.assign(res, { baseOffset: info.firstOffset, logAppendTimeMs: info.logAppendTime, logStartOffset: partition.logStartOffset });
+    if (req.acks !== -1) return null;
+    return partition.waitForHighWatermark(info.lastOffset, Math.max(req.timeoutMs, 0)).then((code) => {
+      if (code !== ErrorCode.NONE) Object.assign(res, partitionResponse(res.index, code));
+    });
+  } catch (err) {
+    if (err instanceof KafkaError) Object.assign(res, partitionResponse(res.index, err.code, err.message));
+    else {
+      broker.log.error(`append to ${partition.name} failed: ${(err as Error).message}`);
+      Object.assign(res, partitionResponse(res.index, ErrorCode.KAFKA_STORAGE_ERROR, (err as Error).message));
+    }
+    return null;
+  }
+}
