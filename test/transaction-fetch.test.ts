@@ -4,6 +4,9 @@
 // never see aborted records while read_uncommitted ones see all, ListOffsets read_committed is
 // the LSO, DescribeProducers shows open transactions, and on three brokers followers replicate
 // the markers and the index so a failover keeps aborted records invisible.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../src/index.js';
@@ -265,3 +268,65 @@ describe('three brokers', () => {
     ]);
   }, 60_000);
 });
+
+describe('restart and crash', () => {
+  let cluster: Cluster;
+  let dataDir: string;
+  afterAll(async () => {
+    await cluster?.close();
+    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('the .txnindex and open transactions survive a clean restart and a crash: aborted records stay invisible', async () => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'minikafka-txn-restart-'));
+    cluster = await startCluster({ dataDir, config: { ...NO_VERIFY, 'log.segment.bytes': '1024' } });
+    await cluster.createTopic('dur', { partitions: 1 });
+    let c = await connect(cluster.bootstrapServers[0]!);
+    const big = (p: string) => Array.from({ length: 4 }, (_, i) => `${p}${i}`.padEnd(200, '.'));
+    expect((await produce(c, 'dur', txnBatch(1, 0, big('a')))).baseOffset).toBe(0); // 0..3, its own segment (1 KiB segments)
+    expect((await produce(c, 'dur', txnBatch(2, 0, big('b')))).baseOffset).toBe(4); // 4..7
+    expect(await writeMarker(c, 'dur', 1, false)).toEqual([0]); // 8
+    const expectState = async (lso: number, aborted: { producerId: number; firstOffset: number }[], committed: number[]) => {
+      const rc = await fetchAll(c, 'dur');
+      expect(rc.lastStableOffset).toBe(lso);
+      expect(rc.aborted).toEqual(aborted);
+      expect(rc.offsets).toEqual(committed);
+    };
+    await expectState(4, [{ producerId: 1, firstOffset: 0 }], [0, 1, 2, 3]);
+    const segmentsWithIndex = () => fs.readdirSync(path.join(dataDir, 'broker-1', 'dur-0')).filter((f) => f.endsWith('.txnindex'));
+    expect(segmentsWithIndex().length).toBe(1);
+
+    c.close();
+    await cluster.stopBroker(1);
+    await cluster.startBroker(1);
+    c = await connect(cluster.bootstrapServers[0]!);
+    await expectState(4, [{ producerId: 1, firstOffset: 0 }], [0, 1, 2, 3]);
+
+    expect(await writeMarker(c, 'dur', 2, false)).toEqual([0]); // 9: B aborted too
+    expect((await produce(c, 'dur', txnBatch(3, 0, ['c0', 'c1']))).baseOffset).toBe(10); // C open at 10
+    c.close();
+    await cluster.stopBroker(1, { crash: true });
+    await cluster.startBroker(1);
+    c = await connect(cluster.bootstrapServers[0]!);
+    await expectState(10, [{ producerId: 1, firstOffset: 0 }, { producerId: 2, firstOffset: 4 }], [0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(await writeMarker(c, 'dur', 3, true)).toEqual([0]); // 12
+    await expectState(13, [{ producerId: 1, firstOffset: 0 }, { producerId: 2, firstOffset: 4 }], [0, 1, 2, 3, 4, 5, 6, 7, 10, 11]);
+  }, 60_000);
+});
+
+/** read_committed from offset 0 to the LSO, across segments: every record offset and every aborted transaction. */
+async function fetchAll(c: RawClient, topic: string) {
+  let offset = 0;
+  const offsets: number[] = [];
+  const aborted = new Map<string, { producerId: number; firstOffset: number }>();
+  let lastStableOffset = -1;
+  for (;;) {
+    const r = await fetch(c, topic, offset, 1);
+    lastStableOffset = r.lastStableOffset;
+    for (const a of r.aborted ?? []) aborted.set(`${a.producerId}:${a.firstOffset}`, a);
+    offsets.push(...r.offsets);
+    if (r.lastOffset < 0) break;
+    offset = r.lastOffset + 1;
+  }
+  return { lastStableOffset, aborted: [...aborted.values()], offsets };
+}

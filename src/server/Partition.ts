@@ -238,6 +238,11 @@ export class Partition {
     return guard;
   }
 
+  /** A verification that failed: its guard goes (unless a newer one replaced it). */
+  abandonTransactionVerification(guard: VerificationGuard): void {
+    if (this.verificationGuards.get(guard.producerId) === guard) this.verificationGuards.delete(guard.producerId);
+  }
+
   /** Kafka's batchMissingRequiredVerification, for an append made with verification on. */
   private checkVerification(records: Buffer, guard: VerificationGuard | null): void {
     RB.forEachBatch(records, (p) => {

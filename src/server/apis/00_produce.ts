@@ -89,6 +89,7 @@ async function verifyTransaction(broker: Broker, transactionalId: string, txn: {
   return ready.filter((r) => {
     const code = errors.get(tpKey(r.partition.topic, r.partition.index));
     if (code === undefined) return true;
+    if (r.guard) r.partition.abandonTransactionVerification(r.guard);
     const e = produceErrorForVerification(code);
     Object.assign(r.res, partitionResponse(r.res.index, e.code, e.message));
     return false;
