@@ -247,6 +247,10 @@ describe('three brokers', () => {
       expect(log.collectAbortedTxns(0, 7)).toEqual([{ producerId: 1, firstOffset: 0, lastOffset: 6, lastStableOffset: 4 }]);
       expect(log.producerState.get(2)!.currentTxnFirstOffset).toBe(4);
     }
+    // a follower (it hosts the partition) refuses markers
+    const follower = cluster.brokers.find((b) => b.nodeId !== leader)!.nodeId;
+    const fc = await connect(cluster.bootstrapServers[follower - 1]!);
+    expect(await writeMarker(fc, 'rep', 2, false)).toEqual([ErrorCode.NOT_LEADER_OR_FOLLOWER]);
     c.close();
     await cluster.stopBroker(leader, { crash: true });
     let next = leader;

@@ -3,10 +3,11 @@
 // batch (COMMIT or ABORT, the producer's id and epoch, the coordinator epoch) appended to the
 // leader with origin 'coordinator' and acks=all, answered once the high watermark passes it
 // (REQUEST_TIMED_OUT after Kafka's request.timeout.ms, 30 s). Errors per partition:
-// UNKNOWN_TOPIC_OR_PARTITION for a partition the cluster does not have, NOT_LEADER_OR_FOLLOWER
-// elsewhere than on its leader, NOT_ENOUGH_REPLICAS(_AFTER_APPEND) under min.insync.replicas,
-// INVALID_PRODUCER_EPOCH for an older producer epoch and TRANSACTION_COORDINATOR_FENCED for an
-// older coordinator epoch than the partition's last marker, KAFKA_STORAGE_ERROR on a failed write.
+// UNKNOWN_TOPIC_OR_PARTITION for a partition with no replica on this broker (as Kafka, which
+// looks for the local log first), NOT_LEADER_OR_FOLLOWER on a follower,
+// NOT_ENOUGH_REPLICAS(_AFTER_APPEND) under min.insync.replicas, INVALID_PRODUCER_EPOCH for an
+// older producer epoch and TRANSACTION_COORDINATOR_FENCED for an older coordinator epoch than
+// the partition's last marker, KAFKA_STORAGE_ERROR on a failed write.
 // Partitions of __consumer_offsets go to the group coordinator (completeTransaction), which
 // writes the marker itself and materialises (or drops) the transaction's offsets; its
 // coordinator-not-ready errors become NOT_LEADER_OR_FOLLOWER, as Kafka maps them.
@@ -25,6 +26,8 @@ type Marker = WriteTxnMarkersRequest['markers'][number];
 
 /** Append one marker to one partition this broker leads; resolves the partition's error code. */
 export function appendTxnMarker(broker: Broker, topic: string, index: number, m: Marker, timeoutMs = MARKER_APPEND_TIMEOUT_MS): Promise<number> {
+  // Kafka asks the local log first (getMagic): a partition with no replica here is unknown.
+  if (!broker.replicaManager.getPartition(topic, index)) return Promise.resolve(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
   if (topic === GROUP_METADATA_TOPIC) {
     return broker.groupCoordinator
       .completeTransaction(index, m.producerId, m.producerEpoch, m.coordinatorEpoch, m.transactionResult, timeoutMs)
