@@ -169,7 +169,8 @@ export class UnifiedLog {
 
   /** Smallest first offset of an open transaction, or of an ended one whose marker is at or above highWatermark (null: none). */
   firstUnstableOffset(highWatermark: number): number | null {
-    return this.producerState.firstUnstableOffset(highWatermark);
+    const first = this.producerState.firstUnstableOffset(highWatermark);
+    return first === null ? null : Math.max(first, this._logStartOffset); // as Kafka: never below the log start
   }
 
   /** Aborted transactions overlapping [startOffset, upperBoundOffset), from the segments' indexes (Kafka's collectAbortedTransactions). */
