@@ -79,6 +79,13 @@ const SHAPES: Record<number, Shape> = {
   21: { entries: (req) => count(req.topics), codes: (res) => partitionCodes(res.topics) },
   22: topLevel,
   23: { entries: (req) => count(req.topics), codes: (res) => partitionCodes(res.topics) },
+  // Below v4 every partition of the one transaction; v4+ (the batched broker form) the top level.
+  24: {
+    entries: (req, v) => (v >= 4 ? 1 : count(req.v3AndBelowTopics)),
+    codes: (res, v) => (v >= 4 ? [res.errorCode] : res.resultsByTopicV3AndBelow.flatMap((t: any) => t.resultsByPartition.map((p: any) => p.partitionErrorCode))),
+  },
+  25: topLevel,
+  26: topLevel,
   32: {
     entries: (req) => req.resources.length,
     codes: (res) => res.results.map((r: any) => r.errorCode),
@@ -105,6 +112,8 @@ const SHAPES: Record<number, Shape> = {
     codes: (res) => [res.errorCode, ...partitionCodes(res.topics)],
   },
   60: { ...topLevel, messages: { from: 0, kind: 'exception', read: (res) => [res.errorMessage] } },
+  65: { entries: (req) => req.transactionalIds.length, codes: (res) => res.transactionStates.map((s: any) => s.errorCode) },
+  66: topLevel,
 };
 
 // A code no handler answers on its own for these requests, so a match proves the fault's answer.

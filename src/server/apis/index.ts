@@ -19,6 +19,9 @@ import { deleteTopicsApi } from './20_deleteTopics.js';
 import { deleteRecordsApi } from './21_deleteRecords.js';
 import { initProducerIdApi } from './22_initProducerId.js';
 import { offsetForLeaderEpochApi } from './23_offsetForLeaderEpoch.js';
+import { addPartitionsToTxnApi } from './24_addPartitionsToTxn.js';
+import { addOffsetsToTxnApi } from './25_addOffsetsToTxn.js';
+import { endTxnApi } from './26_endTxn.js';
 import { describeConfigsApi } from './32_describeConfigs.js';
 import { alterConfigsApi } from './33_alterConfigs.js';
 import { createPartitionsApi } from './37_createPartitions.js';
@@ -26,6 +29,8 @@ import { deleteGroupsApi } from './42_deleteGroups.js';
 import { incrementalAlterConfigsApi } from './44_incrementalAlterConfigs.js';
 import { offsetDeleteApi } from './47_offsetDelete.js';
 import { describeClusterApi } from './60_describeCluster.js';
+import { describeTransactionsApi } from './65_describeTransactions.js';
+import { listTransactionsApi } from './66_listTransactions.js';
 
 export const API_LIST: Api[] = [
   produceApi,
@@ -47,6 +52,9 @@ export const API_LIST: Api[] = [
   deleteRecordsApi,
   initProducerIdApi,
   offsetForLeaderEpochApi,
+  addPartitionsToTxnApi,
+  addOffsetsToTxnApi,
+  endTxnApi,
   describeConfigsApi,
   alterConfigsApi,
   createPartitionsApi,
@@ -54,6 +62,8 @@ export const API_LIST: Api[] = [
   incrementalAlterConfigsApi,
   offsetDeleteApi,
   describeClusterApi,
+  describeTransactionsApi,
+  listTransactionsApi,
 ].sort((a, b) => a.key - b.key);
 
 export { encodeUnsupportedApiVersions } from './18_apiVersions.js';

@@ -166,6 +166,12 @@ export class CoordinatorRuntime<R> {
     return shard.loading ? ErrorCode.COORDINATOR_LOAD_IN_PROGRESS : ErrorCode.NONE;
   }
 
+  /** The leader epoch partition `index` was loaded at, while this broker serves it loaded (the transaction coordinator's epoch). */
+  loadedEpoch(index: number): number | undefined {
+    const shard = this.shards.get(index);
+    return shard && !shard.loading && shard.current ? shard.leaderEpoch : undefined;
+  }
+
   /** Whether a partition this broker leads is still loading. */
   get anyLoading(): boolean {
     return [...this.shards.values()].some((s) => s.loading);
