@@ -190,7 +190,7 @@ describe('EndTxn', () => {
     expect((await client.describe(t.id)).transactionState).toBe('Ongoing');
   });
 
-  it('commit: answered once PrepareCommit is written; while its markers go out every other request is CONCURRENT_TRANSACTIONS or INVALID_TXN_STATE', async () => {
+  it('commit: answered once PrepareCommit is written; while its markers go out every request is CONCURRENT_TRANSACTIONS', async () => {
     const t = await ongoing();
     const sentBefore = coordinator().markers.requestsSent;
     expect(await client.endTxn(t.id, t.producerId, t.epoch, true)).toBe(TE.NONE);
@@ -199,7 +199,8 @@ describe('EndTxn', () => {
       // Markers still on their way: the coordinator is sending them to the partition's leader.
       await until(() => coordinator().markers.requestsSent > sentBefore, 'a WriteTxnMarkers is sent');
       expect(await client.endTxn(t.id, t.producerId, t.epoch, true)).toBe(TE.CONCURRENT_TRANSACTIONS);
-      expect(await client.endTxn(t.id, t.producerId, t.epoch, false)).toBe(TE.INVALID_TXN_STATE);
+      expect(await client.endTxn(t.id, t.producerId, t.epoch, false)).toBe(TE.CONCURRENT_TRANSACTIONS);
+      expect(await client.endTxn(t.id, t.producerId, t.epoch + 1, true)).toBe(TE.PRODUCER_FENCED);
       expect((await client.initProducerId(t.id)).errorCode).toBe(TE.CONCURRENT_TRANSACTIONS);
       expect(await client.addPartitions(t.id, t.producerId, t.epoch, { [TOPIC]: [1] })).toEqual({ [`${TOPIC}-1`]: TE.CONCURRENT_TRANSACTIONS });
       expect((await client.list({ states: ['PrepareCommit'] })).transactionStates.map((s) => s.transactionalId)).toContain(t.id);

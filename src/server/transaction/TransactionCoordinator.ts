@@ -12,7 +12,7 @@
 // transactions. Errors as Kafka 3.9 answers them; the API files map them down per version.
 import type { Logger } from '../../logger.js';
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
-import { contain, guarded } from '../../util/CrashBoundary.js';
+import { detach, guarded } from '../../util/CrashBoundary.js';
 import { SYSTEM_TIME, type Time, type TimerHandle } from '../../util/Time.js';
 import type { Partition } from '../Partition.js';
 import type { CoordinatorNode } from '../group/CoordinatorRuntime.js';
@@ -308,6 +308,8 @@ export class TransactionCoordinator {
     };
     const producerId = m.producerId;
     const producerEpoch = m.producerEpoch;
+    // As Kafka: the completion is pending while the markers go out (other requests get CONCURRENT_TRANSACTIONS).
+    const transit = m.prepareComplete(this.time.now());
     this.markers.addTxnMarkersToSend({
       metadata: m,
       txnPartition,
@@ -316,31 +318,27 @@ export class TransactionCoordinator {
       producerEpoch,
       commit,
       current,
-      done: () => this.writeCompletion(m, coordinatorEpoch, current),
+      done: () => this.writeCompletion(m, coordinatorEpoch, current, transit),
     });
   }
 
   /** Kafka's tryAppendToLog of the completion: retried while this coordinator still owns the transaction. */
-  private writeCompletion(m: TransactionMetadata, coordinatorEpoch: number, current: () => boolean): void {
+  private writeCompletion(m: TransactionMetadata, coordinatorEpoch: number, current: () => boolean, prepared: TxnTransit | null): void {
     if (!current()) return;
-    if (m.pendingInProgress) {
+    if (!prepared && m.pendingInProgress) {
       this.retryCompletion(m, coordinatorEpoch, current);
       return;
     }
-    const transit = m.prepareComplete(this.time.now());
-    contain(this.log, `completing ${m.transactionalId}`, () => {
-      void this.txnManager.appendTransactionToLog(m, coordinatorEpoch, transit).then((code) => {
-        if (code === ErrorCode.NONE) {
-          this.log.debug(`completed ${m.describe()}`);
-        } else if (code !== ErrorCode.NOT_COORDINATOR) {
-          this.retryCompletion(m, coordinatorEpoch, current);
-        }
-      });
+    const transit = prepared ?? m.prepareComplete(this.time.now());
+    const completed = this.txnManager.appendTransactionToLog(m, coordinatorEpoch, transit).then((code) => {
+      if (code === ErrorCode.NONE) this.log.debug(`completed ${m.describe()}`);
+      else if (code !== ErrorCode.NOT_COORDINATOR) this.retryCompletion(m, coordinatorEpoch, current);
     });
+    detach(this.log, `completing ${m.transactionalId}`, completed);
   }
 
   private retryCompletion(m: TransactionMetadata, coordinatorEpoch: number, current: () => boolean): void {
-    this.networkTime.setTimeout(guarded(this.log, `completing ${m.transactionalId}`, () => this.writeCompletion(m, coordinatorEpoch, current)), COMPLETION_RETRY_MS).unref();
+    this.networkTime.setTimeout(guarded(this.log, `completing ${m.transactionalId}`, () => this.writeCompletion(m, coordinatorEpoch, current, null)), COMPLETION_RETRY_MS).unref();
   }
 
   // -------------------------------------------------------------------------------------------
@@ -351,9 +349,10 @@ export class TransactionCoordinator {
     for (const m of this.txnManager.timedOutTransactions(this.time.now())) {
       if (m.pendingInProgress) continue;
       this.log.info(`aborting the transaction of ${m.transactionalId} (producer ${m.producerId}): it exceeded its timeout of ${m.timeoutMs} ms`);
-      void this.fenceAndAbort(m).then((code) => {
+      const aborted = this.fenceAndAbort(m).then((code) => {
         if (code !== ErrorCode.NONE) this.log.info(`the timeout abort of ${m.transactionalId} failed: error ${code}`);
       });
+      detach(this.log, `aborting the timed-out transaction of ${m.transactionalId}`, aborted);
     }
   }
 
@@ -363,9 +362,10 @@ export class TransactionCoordinator {
       const found = this.txnManager.getTransactionState(m.transactionalId);
       if (!('coordinatorEpoch' in found) || found.metadata !== m) continue;
       const transit = m.prepareDead();
-      void this.txnManager.appendTransactionToLog(m, found.coordinatorEpoch, transit).then((code) => {
+      const removed = this.txnManager.appendTransactionToLog(m, found.coordinatorEpoch, transit).then((code) => {
         if (code === ErrorCode.NONE) this.log.info(`transactional id ${m.transactionalId} expired`);
       });
+      detach(this.log, `expiring transactional id ${m.transactionalId}`, removed);
     }
   }
 
