@@ -193,10 +193,11 @@ describe('EndTxn', () => {
   it('commit: answered once PrepareCommit is written; while its markers go out every request is CONCURRENT_TRANSACTIONS', async () => {
     const t = await ongoing();
     const sentBefore = coordinator().markers.requestsSent;
-    expect(await client.endTxn(t.id, t.producerId, t.epoch, true)).toBe(TE.NONE);
-    const d = await client.describe(t.id);
-    if (d.transactionState === 'PrepareCommit') {
-      // Markers still on their way: the coordinator is sending them to the partition's leader.
+    // Markers held back: the partition leader's connection is cut at each WriteTxnMarkers.
+    const hold = cluster.faults.add({ api: 'WriteTxnMarkers', action: 'disconnect', times: Infinity });
+    try {
+      expect(await client.endTxn(t.id, t.producerId, t.epoch, true)).toBe(TE.NONE);
+      expect((await client.describe(t.id)).transactionState).toBe('PrepareCommit');
       await until(() => coordinator().markers.requestsSent > sentBefore, 'a WriteTxnMarkers is sent');
       expect(await client.endTxn(t.id, t.producerId, t.epoch, true)).toBe(TE.CONCURRENT_TRANSACTIONS);
       expect(await client.endTxn(t.id, t.producerId, t.epoch, false)).toBe(TE.CONCURRENT_TRANSACTIONS);
@@ -204,11 +205,10 @@ describe('EndTxn', () => {
       expect((await client.initProducerId(t.id)).errorCode).toBe(TE.CONCURRENT_TRANSACTIONS);
       expect(await client.addPartitions(t.id, t.producerId, t.epoch, { [TOPIC]: [1] })).toEqual({ [`${TOPIC}-1`]: TE.CONCURRENT_TRANSACTIONS });
       expect((await client.list({ states: ['PrepareCommit'] })).transactionStates.map((s) => s.transactionalId)).toContain(t.id);
+    } finally {
+      cluster.faults.remove(hold);
     }
-    if (!WRITE_TXN_MARKERS_SERVED) {
-      expect(d.transactionState).toBe('PrepareCommit');
-      return;
-    }
+    if (!WRITE_TXN_MARKERS_SERVED) return;
     await until(() => coordinator().describeTransaction(t.id).transactionState === 'CompleteCommit', 'the commit completes');
     expect(await client.describe(t.id)).toMatchObject({ transactionState: 'CompleteCommit', topics: [] });
     expect(await client.endTxn(t.id, t.producerId, t.epoch, true)).toBe(TE.NONE); // a retry

@@ -8,6 +8,8 @@ import { Broker } from '../../src/server/Broker.js';
 import { API_LIST } from '../../src/server/apis/index.js';
 import type { Properties } from '../../src/common/KafkaConfig.js';
 import type { MockTime } from '../../src/util/Time.js';
+import { createLogger } from '../../src/logger.js';
+import { FaultInjector } from '../../src/network/FaultInjector.js';
 import { RawClient } from './RawClient.js';
 import { until } from './coordinator.js';
 
@@ -145,6 +147,8 @@ export interface SimulatedTxnCluster {
   readonly brokers: Broker[];
   readonly controller: Controller;
   readonly time: MockTime;
+  /** Faults on the wire, shared by the brokers (e.g. hold back WriteTxnMarkers). */
+  readonly faults: FaultInjector;
   createTopic(name: string, partitions: number): Promise<void>;
   deleteTopic(name: string): Promise<void>;
   close(): Promise<void>;
@@ -156,10 +160,11 @@ export async function startSimulatedTxnCluster(time: MockTime, config: Propertie
   const controller = new Controller({ host: '127.0.0.1', dataDir: null, config: base });
   await controller.start();
   const brokers: Broker[] = [];
+  const faults = new FaultInjector(createLogger('faults'));
   try {
     for (let id = 1; id <= count; id++) {
       brokers.push(
-        new Broker({ host: '127.0.0.1', port: 0, inMemory: true, config: { ...base, 'node.id': id }, controller: `127.0.0.1:${controller.port}`, transactionCoordinatorTime: time }),
+        new Broker({ host: '127.0.0.1', port: 0, inMemory: true, config: { ...base, 'node.id': id }, controller: `127.0.0.1:${controller.port}`, transactionCoordinatorTime: time, faults }),
       );
     }
     await Promise.all(brokers.map((b) => b.start()));
@@ -177,6 +182,7 @@ export async function startSimulatedTxnCluster(time: MockTime, config: Propertie
     brokers,
     controller,
     time,
+    faults,
     async createTopic(name, partitions) {
       controller.createTopic(name, partitions, -1, [], {}, false);
       await until(() => served(name), `topic ${name} is served`);
