@@ -18,7 +18,36 @@ beforeAll(async () => {
   await cluster.createTopic(TOPIC, { partitions: 1 });
   client = await RawClient.connect(cluster.bootstrapServers[0]!);
   await waitForCoordinator(client, 'warm-up'); // creates __consumer_offsets
+  await waitForTxnCoordinator('warm-up'); // creates __transaction_state
 });
+
+async function waitForTxnCoordinator(transactionalId: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const res = await client.request(10, 3, M.encodeFindCoordinatorRequest, M.decodeFindCoordinatorResponse, { ...M.defaultFindCoordinatorRequest(), key: transactionalId, keyType: 1 });
+    if (res.errorCode === 0) return;
+    if (Date.now() > deadline) throw new Error(`no transaction coordinator (error ${res.errorCode})`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** A transactional id initialized at epoch 0 (InitProducerId v1). */
+async function initTransactional(transactionalId: string) {
+  const res = await client.request(22, 1, M.encodeInitProducerIdRequest, M.decodeInitProducerIdResponse, { ...M.defaultInitProducerIdRequest(), transactionalId, transactionTimeoutMs: 60_000 });
+  expect(res.errorCode).toBe(0);
+  return { producerId: res.producerId, producerEpoch: res.producerEpoch };
+}
+
+async function addPartition(transactionalId: string, producerId: number, producerEpoch: number) {
+  const res = await client.request(24, 3, M.encodeAddPartitionsToTxnRequest, M.decodeAddPartitionsToTxnResponse, {
+    ...M.defaultAddPartitionsToTxnRequest(),
+    v3AndBelowTransactionalId: transactionalId,
+    v3AndBelowProducerId: producerId,
+    v3AndBelowProducerEpoch: producerEpoch,
+    v3AndBelowTopics: [{ name: TOPIC, partitions: [0] }],
+  });
+  expect(res.resultsByTopicV3AndBelow[0]!.resultsByPartition[0]!.partitionErrorCode).toBe(0);
+}
 afterAll(async () => {
   client?.close();
   await cluster?.close();
@@ -428,6 +457,38 @@ const cases: Record<number, Case> = {
       expect(res.producerEpoch).toBe(0);
     },
   },
+  24: {
+    async run(v) {
+      const id = `apv-24-${v}`;
+      const { producerId, producerEpoch } = await initTransactional(id);
+      const topics = [{ name: TOPIC, partitions: [0] }];
+      const res = await client.request(24, v, M.encodeAddPartitionsToTxnRequest, M.decodeAddPartitionsToTxnResponse, {
+        ...M.defaultAddPartitionsToTxnRequest(),
+        ...(v >= 4
+          ? { transactions: [{ transactionalId: id, producerId, producerEpoch, verifyOnly: false, topics }] }
+          : { v3AndBelowTransactionalId: id, v3AndBelowProducerId: producerId, v3AndBelowProducerEpoch: producerEpoch, v3AndBelowTopics: topics }),
+      });
+      const results = v >= 4 ? res.resultsByTransaction[0]!.topicResults : res.resultsByTopicV3AndBelow;
+      expect(results.map((t) => [t.name, t.resultsByPartition.map((p) => [p.partitionIndex, p.partitionErrorCode])])).toEqual([[TOPIC, [[0, 0]]]]);
+    },
+  },
+  25: {
+    async run(v) {
+      const id = `apv-25-${v}`;
+      const { producerId, producerEpoch } = await initTransactional(id);
+      const res = await client.request(25, v, M.encodeAddOffsetsToTxnRequest, M.decodeAddOffsetsToTxnResponse, { transactionalId: id, producerId, producerEpoch, groupId: 'g' });
+      expect(res.errorCode).toBe(0);
+    },
+  },
+  26: {
+    async run(v) {
+      const id = `apv-26-${v}`;
+      const { producerId, producerEpoch } = await initTransactional(id);
+      await addPartition(id, producerId, producerEpoch);
+      const res = await client.request(26, v, M.encodeEndTxnRequest, M.decodeEndTxnResponse, { transactionalId: id, producerId, producerEpoch, committed: false });
+      expect(res.errorCode).toBe(0);
+    },
+  },
   23: {
     async run(v) {
       const ask = (leaderEpoch: number, currentLeaderEpoch = -1) =>
@@ -520,6 +581,24 @@ const cases: Record<number, Case> = {
         [TOPIC, [[0, 0]]],
       ]);
       expect(await fetchCommitted(groupId)).toBe(-1);
+    },
+  },
+  65: {
+    async run(v) {
+      const { producerId } = await initTransactional('apv-65');
+      const res = await client.request(65, v, M.encodeDescribeTransactionsRequest, M.decodeDescribeTransactionsResponse, { transactionalIds: ['apv-65', 'apv-unknown'] });
+      expect(res.transactionStates.map((s) => [s.transactionalId, s.errorCode, s.transactionState, s.producerId])).toEqual([
+        ['apv-65', 0, 'Empty', producerId],
+        ['apv-unknown', 105, '', -1],
+      ]);
+    },
+  },
+  66: {
+    async run(v) {
+      await initTransactional('apv-66');
+      const res = await client.request(66, v, M.encodeListTransactionsRequest, M.decodeListTransactionsResponse, { stateFilters: ['Empty'], producerIdFilters: [], durationFilter: -1 });
+      expect(res.errorCode).toBe(0);
+      expect(res.transactionStates.map((s) => s.transactionalId)).toContain('apv-66');
     },
   },
   60: {

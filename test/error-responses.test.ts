@@ -79,6 +79,13 @@ const SHAPES: Record<number, Shape> = {
   21: { entries: (req) => count(req.topics), codes: (res) => partitionCodes(res.topics) },
   22: topLevel,
   23: { entries: (req) => count(req.topics), codes: (res) => partitionCodes(res.topics) },
+  // Below v4 every partition of the one transaction; v4+ (the batched broker form) the top level.
+  24: {
+    entries: (req, v) => (v >= 4 ? 1 : count(req.v3AndBelowTopics)),
+    codes: (res, v) => (v >= 4 ? [res.errorCode] : res.resultsByTopicV3AndBelow.flatMap((t: any) => t.resultsByPartition.map((p: any) => p.partitionErrorCode))),
+  },
+  25: topLevel,
+  26: topLevel,
   27: {
     entries: (req) => req.markers.reduce((n: number, m: any) => n + m.topics.reduce((k: number, t: any) => k + t.partitionIndexes.length, 0), 0),
     codes: (res) => res.markers.flatMap((m: any) => partitionCodes(m.topics)),
@@ -114,6 +121,8 @@ const SHAPES: Record<number, Shape> = {
     codes: (res) => partitionCodes(res.topics),
     messages: { from: 0, kind: 'null', read: (res) => res.topics.flatMap((t: any) => t.partitions.map((p: any) => p.errorMessage)) },
   },
+  65: { entries: (req) => req.transactionalIds.length, codes: (res) => res.transactionStates.map((s: any) => s.errorCode) },
+  66: topLevel,
 };
 
 // A code no handler answers on its own for these requests, so a match proves the fault's answer.

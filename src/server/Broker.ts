@@ -1,5 +1,6 @@
 // One minikafka broker: a TCP listener for clients, the partitions it hosts (ReplicaManager),
-// the consumer group coordinator (of the __consumer_offsets partitions it leads), and its link
+// the consumer group coordinator (of the __consumer_offsets partitions it leads), the
+// transaction coordinator (of the __transaction_state partitions it leads), and its link
 // to the controller: it registers, heartbeats, replays the metadata log into its image,
 // proposes ISR changes and forwards admin requests.
 import fs from 'node:fs';
@@ -23,6 +24,8 @@ import { MetadataCache } from './MetadataCache.js';
 import type { IsrProposal, Partition } from './Partition.js';
 import { ProducerIdManager } from './ProducerIdManager.js';
 import { ReplicaManager } from './ReplicaManager.js';
+import { TransactionCoordinator, type TransactionCoordinatorSettings } from './transaction/TransactionCoordinator.js';
+import { TRANSACTION_STATE_TOPIC, transactionTopicConfigs } from './transaction/TransactionLog.js';
 import { RequestDispatcher } from '../network/RequestDispatcher.js';
 import { crashPoint, detach, guarded } from '../util/CrashBoundary.js';
 import { SYSTEM_TIME, type Time, type TimerHandle } from '../util/Time.js';
@@ -46,6 +49,8 @@ export interface BrokerOptions {
   time?: Time;
   /** The group coordinator's clock and timers, when tests drive it apart from the rest; default `time`. */
   groupCoordinatorTime?: Time;
+  /** The transaction coordinator's clock (transaction timeouts, id expiration); default `time`. */
+  transactionCoordinatorTime?: Time;
 }
 
 const MAINTENANCE_INTERVAL_MS = 1000;
@@ -67,6 +72,7 @@ export class Broker {
   readonly replicaManager: ReplicaManager;
   readonly producerIds: ProducerIdManager;
   readonly groupCoordinator: GroupCoordinator;
+  readonly transactionCoordinator: TransactionCoordinator;
   readonly log: Logger;
   readonly faults: FaultInjector;
   readonly time: Time;
@@ -93,6 +99,7 @@ export class Broker {
   private lastRetentionCheck = 0;
   private readonly metadataWaiters = new Set<() => void>();
   private offsetsTopicCreation: Promise<number> | null = null;
+  private transactionTopicCreation: Promise<number> | null = null;
 
   constructor(opts: BrokerOptions) {
     this.config = new KafkaConfig(opts.config ?? {});
@@ -108,7 +115,7 @@ export class Broker {
     const [chost, cport] = opts.controller.split(':');
     this.controllerAddress = { host: chost!, port: Number(cport) };
     if (this.dataDir) fs.mkdirSync(this.dataDir, { recursive: true });
-    this.producerIds = new ProducerIdManager(this.dataDir, () => this.controllerChannel().allocateProducerIds(this.brokerEpoch));
+    this.producerIds = new ProducerIdManager(() => this.controllerChannel().allocateProducerIds(this.brokerEpoch));
     this.replicaManager = new ReplicaManager(
       {
         nodeId: this.nodeId,
@@ -117,11 +124,27 @@ export class Broker {
         replicaClient: (leaderId) => this.clientFor(leaderId),
         proposeIsr: (p, proposal) => this.proposeIsr(p, proposal),
         time: this.time,
-        roleChanged: (p, role) => this.groupCoordinator.onPartitionRoleChange(p, role),
+        roleChanged: (p, role) => {
+          this.groupCoordinator.onPartitionRoleChange(p, role);
+          this.transactionCoordinator.onPartitionRoleChange(p, role);
+        },
       },
       this.log.child('replicas'),
     );
     this.groupCoordinator = new GroupCoordinator(settingsFrom(this.config), this, this.log.child('group'), opts.groupCoordinatorTime);
+    this.transactionCoordinator = new TransactionCoordinator(
+      transactionSettingsFrom(this.config),
+      {
+        nodeId: this.nodeId,
+        image: this.image,
+        createTransactionTopic: () => void this.createTransactionTopic(),
+        clientFor: (nodeId) => this.clientFor(nodeId),
+        generateProducerId: () => this.producerIds.generate(),
+      },
+      this.log.child('txn'),
+      opts.transactionCoordinatorTime ?? this.time,
+      this.time,
+    );
     this.apis = new RequestDispatcher<RequestContext>({
       apis: API_LIST,
       makeContext: (base) => ({ ...base, broker: this }),
@@ -202,6 +225,7 @@ export class Broker {
     this.lastRetentionCheck = this.time.now();
     this.timer = this.time.setInterval(guarded(this.log, 'broker maintenance', () => this.maintain()), MAINTENANCE_INTERVAL_MS).unref();
     this.groupCoordinator.start();
+    this.transactionCoordinator.start();
     this.log.info(
       `broker ${this.nodeId} serving on ${this.host}:${this.boundPort} (${this.dataDir ? `data in ${this.dataDir}` : 'in memory'}, ${this.image.topics.size} topics)`,
     );
@@ -387,6 +411,7 @@ export class Broker {
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
     await Promise.all(this.loops);
     this.groupCoordinator.close();
+    this.transactionCoordinator.close();
     await this.replicaManager.close(crash);
     this.fenced = true;
     this.log.info(`broker ${this.nodeId} ${crash ? 'crashed (simulated)' : 'stopped'}`);
@@ -459,10 +484,46 @@ export class Broker {
     return creation;
   }
 
+  /**
+   * Have the controller create __transaction_state as Kafka's brokers do:
+   * transaction.state.log.num.partitions partitions, replication factor
+   * min(transaction.state.log.replication.factor, live brokers), min.insync.replicas
+   * min(transaction.state.log.min.isr, that factor), compacted. Like createOffsetsTopic.
+   */
+  createTransactionTopic(): Promise<number> {
+    if (this.transactionTopicCreation) return this.transactionTopicCreation;
+    const replicationFactor = Math.max(1, Math.min(this.config.int('transaction.state.log.replication.factor'), this.image.liveBrokers().length));
+    const configs = { ...transactionTopicConfigs(this.config) };
+    configs['min.insync.replicas'] = String(Math.max(1, Math.min(this.config.int('transaction.state.log.min.isr'), replicationFactor)));
+    const topic = {
+      name: TRANSACTION_STATE_TOPIC,
+      numPartitions: Math.max(1, this.config.int('transaction.state.log.num.partitions')),
+      replicationFactor,
+      assignments: [],
+      configs: Object.entries(configs).map(([name, value]) => ({ name, value })),
+    };
+    const creation = (async () => {
+      try {
+        const res = await this.controllerChannel().createTopics({ topics: [topic], timeoutMs: ADMIN_WAIT_MS, validateOnly: false });
+        const code = res.topics[0]?.errorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR;
+        if (code === ErrorCode.NONE) this.log.info(`created ${TRANSACTION_STATE_TOPIC}: ${topic.numPartitions} partitions, replication factor ${replicationFactor}`);
+        else if (code !== ErrorCode.TOPIC_ALREADY_EXISTS) this.log.warn(`creating ${TRANSACTION_STATE_TOPIC} failed: ${res.topics[0]?.errorMessage ?? code}`);
+        return code;
+      } catch (err) {
+        this.log.debug(`creating ${TRANSACTION_STATE_TOPIC} failed: ${(err as Error).message}`);
+        return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+      } finally {
+        this.transactionTopicCreation = null;
+      }
+    })();
+    this.transactionTopicCreation = creation;
+    return creation;
+  }
+
   /** Create a topic with the broker defaults (auto-creation); resolves when it is known here. */
   async autoCreateTopic(name: string): Promise<number> {
-    if (name === GROUP_METADATA_TOPIC) {
-      const code = await this.createOffsetsTopic();
+    if (name === GROUP_METADATA_TOPIC || name === TRANSACTION_STATE_TOPIC) {
+      const code = await (name === GROUP_METADATA_TOPIC ? this.createOffsetsTopic() : this.createTransactionTopic());
       if (code !== ErrorCode.NONE && code !== ErrorCode.TOPIC_ALREADY_EXISTS) return code;
       await this.waitFor(() => this.image.topics.has(name), ADMIN_WAIT_MS, `told about ${name}`);
       return ErrorCode.NONE;
@@ -476,4 +537,14 @@ export class Broker {
   }
 }
 
-
+/** The transaction coordinator's settings from the broker config (Kafka's TransactionConfig). */
+export function transactionSettingsFrom(config: KafkaConfig): TransactionCoordinatorSettings {
+  return {
+    transactionalIdExpirationMs: config.int('transactional.id.expiration.ms'),
+    maxTimeoutMs: config.int('transaction.max.timeout.ms'),
+    writeTimeoutMs: config.int('offsets.commit.timeout.ms'),
+    loadBufferSize: config.int('transaction.state.log.load.buffer.size'),
+    abortTimedOutTransactionsIntervalMs: config.int('transaction.abort.timed.out.transaction.cleanup.interval.ms'),
+    removeExpiredTransactionalIdsIntervalMs: config.int('transaction.remove.expired.transaction.cleanup.interval.ms'),
+  };
+}

@@ -1,8 +1,8 @@
 // FindCoordinator v0–6. A group (key type 0) is coordinated by the leader of its partition of
-// __consumer_offsets, abs(key.hashCode()) % partitions as in Kafka; transactional ids (key
-// type 1) are placed the same way (there is no __transaction_state). The first request creates
-// __consumer_offsets; until it exists, and while the partition has no live leader, the answer
-// is COORDINATOR_NOT_AVAILABLE, which clients retry. v0 has no key type and means a group. v4+ carries a batch of keys and answers one coordinator per key
+// __consumer_offsets, a transactional id (key type 1) by the leader of its partition of
+// __transaction_state: abs(key.hashCode()) % partitions as in Kafka. The first request of a
+// type creates its topic; until it exists, and while the partition has no live leader, the
+// answer is COORDINATOR_NOT_AVAILABLE, which clients retry. v0 has no key type and means a group. v4+ carries a batch of keys and answers one coordinator per key
 // (KIP-699). Any other key type (2 = share groups, which a 3.9 broker serves only when share
 // groups are enabled) is INVALID_REQUEST. Below v4 a success carries the error message "NONE",
 // as Kafka's Errors.NONE.message() does.
@@ -22,7 +22,12 @@ export const findCoordinatorApi = defineApi(
     const keyType = ctx.apiVersion === 0 ? GROUP : req.keyType;
     const known = keyType === GROUP || keyType === TRANSACTION;
     const lookup = (key: string) => {
-      const c = known ? ctx.broker.groupCoordinator.coordinatorFor(key) : { errorCode: ErrorCode.INVALID_REQUEST, nodeId: -1, host: '', port: -1 };
+      const c =
+        keyType === GROUP
+          ? ctx.broker.groupCoordinator.coordinatorFor(key)
+          : keyType === TRANSACTION
+            ? ctx.broker.transactionCoordinator.coordinatorFor(key)
+            : { errorCode: ErrorCode.INVALID_REQUEST, nodeId: -1, host: '', port: -1 };
       const message = c.errorCode === ErrorCode.NONE ? null : known ? errorName(c.errorCode) : `unsupported coordinator key type ${keyType}`;
       return { errorCode: c.errorCode, errorMessage: message, nodeId: c.nodeId, host: c.host, port: c.port };
     };

@@ -1,10 +1,13 @@
-// InitProducerId v0–4. Without a transactional id every call gets a fresh producer id at
-// epoch 0 (the v3+ producer id / epoch are ignored, as Kafka does). With one, the id maps
-// to a persisted (producer id, epoch) that each re-init bumps (KIP-360); a v3+ caller whose
-// producer id / epoch do not match is fenced: PRODUCER_FENCED at v4+, INVALID_PRODUCER_EPOCH
-// below. A timeout above transaction.max.timeout.ms is INVALID_TRANSACTION_TIMEOUT.
-// (Transactions themselves are not served yet: AddPartitionsToTxn & co. are not advertised.)
-import { ErrorCode, KafkaError } from '../../protocol/errors.js';
+// InitProducerId v0–4 (v5 is transaction version 2, not served). Without a transactional id
+// every call gets a fresh producer id at epoch 0 (the v3+ producer id / epoch are ignored). With
+// one, the transaction coordinator answers (transaction/TransactionCoordinator): a new id gets a
+// fresh producer id at epoch 0, a known one an epoch bump (an ongoing transaction of the older
+// epoch is aborted first, answered CONCURRENT_TRANSACTIONS, which clients retry), a new producer
+// id once the epoch is exhausted; KIP-360 (v3+) recovers a producer by its producer id and epoch.
+// A v3+ request with only one of producer id / epoch set is INVALID_REQUEST; PRODUCER_FENCED is
+// INVALID_PRODUCER_EPOCH below v4, as Kafka maps it. A timeout outside
+// (0, transaction.max.timeout.ms] is INVALID_TRANSACTION_TIMEOUT.
+import { ErrorCode } from '../../protocol/errors.js';
 import { decodeInitProducerIdRequest, encodeInitProducerIdResponse, InitProducerIdApi } from '../../protocol/messages/InitProducerId.js';
 import type { InitProducerIdResponse } from '../../protocol/messages/InitProducerId.js';
 import { defineApi } from './Api.js';
@@ -27,21 +30,16 @@ export const initProducerIdApi = defineApi(
       broker.log.debug(`InitProducerId from ${ctx.clientId ?? '-'}: producer id ${producerId}`);
       return response(ErrorCode.NONE, producerId, 0);
     }
-    if (req.transactionalId === '') return response(ErrorCode.INVALID_REQUEST);
-    if (req.transactionTimeoutMs <= 0 || req.transactionTimeoutMs > broker.config.int('transaction.max.timeout.ms')) {
-      return response(ErrorCode.INVALID_TRANSACTION_TIMEOUT);
+    let expected: { producerId: number; producerEpoch: number } | null = null;
+    if (ctx.apiVersion >= 3) {
+      const noId = req.producerId === -1;
+      const noEpoch = req.producerEpoch === -1;
+      if (noId !== noEpoch) return response(ErrorCode.INVALID_REQUEST);
+      if (!noId) expected = { producerId: req.producerId, producerEpoch: req.producerEpoch };
     }
-    try {
-      const expected = ctx.apiVersion >= 3 ? { producerId: req.producerId, producerEpoch: req.producerEpoch } : null;
-      const r = await broker.producerIds.initTransactional(req.transactionalId, expected);
-      return response(ErrorCode.NONE, r.producerId, r.producerEpoch);
-    } catch (err) {
-      if (err instanceof KafkaError) {
-        const code = err.code === ErrorCode.PRODUCER_FENCED && ctx.apiVersion < 4 ? ErrorCode.INVALID_PRODUCER_EPOCH : err.code;
-        return response(code);
-      }
-      throw err;
-    }
+    const r = await broker.transactionCoordinator.handleInitProducerId(req.transactionalId, req.transactionTimeoutMs, expected);
+    const code = r.errorCode === ErrorCode.PRODUCER_FENCED && ctx.apiVersion < 4 ? ErrorCode.INVALID_PRODUCER_EPOCH : r.errorCode;
+    return response(code, r.producerId, r.producerEpoch);
   },
   (_req, code) => response(code),
 );

@@ -20,6 +20,9 @@ import { deleteRecordsApi } from './21_deleteRecords.js';
 import { initProducerIdApi } from './22_initProducerId.js';
 import { offsetForLeaderEpochApi } from './23_offsetForLeaderEpoch.js';
 import { writeTxnMarkersApi } from './27_writeTxnMarkers.js';
+import { addPartitionsToTxnApi } from './24_addPartitionsToTxn.js';
+import { addOffsetsToTxnApi } from './25_addOffsetsToTxn.js';
+import { endTxnApi } from './26_endTxn.js';
 import { describeConfigsApi } from './32_describeConfigs.js';
 import { alterConfigsApi } from './33_alterConfigs.js';
 import { createPartitionsApi } from './37_createPartitions.js';
@@ -28,6 +31,8 @@ import { incrementalAlterConfigsApi } from './44_incrementalAlterConfigs.js';
 import { offsetDeleteApi } from './47_offsetDelete.js';
 import { describeClusterApi } from './60_describeCluster.js';
 import { describeProducersApi } from './61_describeProducers.js';
+import { describeTransactionsApi } from './65_describeTransactions.js';
+import { listTransactionsApi } from './66_listTransactions.js';
 
 export const API_LIST: Api[] = [
   produceApi,
@@ -50,6 +55,9 @@ export const API_LIST: Api[] = [
   initProducerIdApi,
   offsetForLeaderEpochApi,
   writeTxnMarkersApi,
+  addPartitionsToTxnApi,
+  addOffsetsToTxnApi,
+  endTxnApi,
   describeConfigsApi,
   alterConfigsApi,
   createPartitionsApi,
@@ -58,6 +66,8 @@ export const API_LIST: Api[] = [
   offsetDeleteApi,
   describeClusterApi,
   describeProducersApi,
+  describeTransactionsApi,
+  listTransactionsApi,
 ].sort((a, b) => a.key - b.key);
 
 export { encodeUnsupportedApiVersions } from './18_apiVersions.js';

@@ -1,6 +1,7 @@
-// Kafka's coordinator runtime, for the partitions of __consumer_offsets: the part of a
-// coordinator that is about its replicated internal topic, not about groups (the transaction
-// coordinator can reuse it for __transaction_state).
+// Kafka's coordinator runtime: the part of a coordinator that is about its replicated internal
+// topic, not about groups or transactions. One instance per user: the group coordinator over
+// __consumer_offsets, the transaction coordinator over __transaction_state; each gives its topic
+// (CoordinatorTopic: name, placement, creation, record codec) and its shard handler.
 //
 // - Placement: a key lives in partition abs(key.hashCode()) % partitions, and the broker leading
 //   that partition coordinates it (FindCoordinator); the topic is created on first use.
@@ -18,18 +19,36 @@ import type { BrokerInfo, TopicImage } from '../../replication/MetadataImage.js'
 import { guarded } from '../../util/CrashBoundary.js';
 import type { Time } from '../../util/Time.js';
 import type { Partition } from '../Partition.js';
-import { GROUP_METADATA_TOPIC, partitionForGroup, type GroupLogRecord } from './GroupMetadataRecords.js';
-import { OffsetsPartition, type OffsetsPartitionSettings } from './OffsetsPartition.js';
+import { OffsetsPartition, type CoordinatorRecordCodec, type OffsetsPartitionSettings } from './OffsetsPartition.js';
 
-/** How long after a failed load of a __consumer_offsets partition it is loaded again. */
+export type { CoordinatorRecordCodec, OffsetsPartitionSettings } from './OffsetsPartition.js';
+
+/** How long after a failed load of a coordinator partition it is loaded again. */
 export const LOAD_RETRY_BACKOFF_MS = 1000;
 
-/** What the coordinator needs from its broker: the metadata image, and a way to have __consumer_offsets created. */
-export interface CoordinatorHost {
+/** What a runtime needs from its broker: the metadata image. */
+export interface CoordinatorRuntimeHost {
   readonly nodeId: number;
   readonly image: { readonly brokers: ReadonlyMap<number, BrokerInfo>; readonly topics: ReadonlyMap<string, TopicImage> };
+}
+
+/** What the group coordinator needs from its broker: the image, and a way to have __consumer_offsets created. */
+export interface CoordinatorHost extends CoordinatorRuntimeHost {
   /** Ask the controller to create __consumer_offsets (fire and forget; FindCoordinator retries). */
   createOffsetsTopic(): void;
+}
+
+/** The internal topic one runtime serves. */
+export interface CoordinatorTopic<R> {
+  /** __consumer_offsets, __transaction_state */
+  readonly name: string;
+  /** The partition holding a key (Kafka: abs(key.hashCode()) % partitions). */
+  partitionFor(key: string, partitions: number): number;
+  /** Ask the controller to create the topic (fire and forget; FindCoordinator retries). */
+  create(): void;
+  readonly codec: CoordinatorRecordCodec<R>;
+  /** What the keys are called in log lines ("groups", "transactional ids"). */
+  readonly unit: string;
 }
 
 export interface CoordinatorNode {
@@ -40,12 +59,12 @@ export interface CoordinatorNode {
 }
 
 /** The state a partition's records are replayed into (Kafka's coordinator shard). */
-export interface CoordinatorShardHandler {
+export interface CoordinatorShardHandler<R> {
   /** One record of a partition being loaded, in log order. */
-  replay(rec: GroupLogRecord): void;
+  replay(rec: R): void;
   /** Partition `index` is loaded (`partitionCount` partitions place the keys); a summary for the log. */
   onLoaded(index: number, partitionCount: number): string;
-  /** Partition `index` is no longer served here: drop its state; how many groups were dropped. */
+  /** Partition `index` is no longer served here: drop its state; how many keys were dropped. */
   onUnloaded(index: number, partitionCount: number): number;
 }
 
@@ -79,54 +98,60 @@ export function writeErrorCode(code: number, op: 'commit' | 'group' | 'delete'):
 
 const COORDINATOR_UNAVAILABLE: CoordinatorNode = { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, nodeId: -1, host: '', port: -1 };
 
-export class CoordinatorRuntime {
+export class CoordinatorRuntime<R> {
   /** Serving requests (between the coordinator's start and close). */
   active = false;
-  /** The partitions of __consumer_offsets this broker leads (loading or loaded), by index. */
-  private readonly shards = new Map<number, OffsetsPartition>();
-  /** Partition count of __consumer_offsets when each shard was loaded (placement of its keys). */
-  private readonly shardPartitionCounts = new WeakMap<OffsetsPartition, number>();
+  /** The partitions of the topic this broker leads (loading or loaded), by index. */
+  private readonly shards = new Map<number, OffsetsPartition<R>>();
+  /** Partition count of the topic when each shard was loaded (placement of its keys). */
+  private readonly shardPartitionCounts = new WeakMap<OffsetsPartition<R>, number>();
 
   constructor(
-    private readonly host: CoordinatorHost,
+    private readonly host: CoordinatorRuntimeHost,
     private readonly settings: OffsetsPartitionSettings,
-    private readonly handler: CoordinatorShardHandler,
+    private readonly handler: CoordinatorShardHandler<R>,
     private readonly log: Logger,
     private readonly time: Time,
+    readonly topic: CoordinatorTopic<R>,
   ) {}
 
   // -------------------------------------------------------------------------------------------
-  // Placement: which partition of __consumer_offsets holds a key, and who leads it
+  // Placement: which partition of the topic holds a key, and who leads it
 
-  private partitionCount(): number {
-    return this.host.image.topics.get(GROUP_METADATA_TOPIC)?.partitions.length ?? 0;
+  partitionCount(): number {
+    return this.host.image.topics.get(this.topic.name)?.partitions.length ?? 0;
+  }
+
+  /** The partition of the topic holding a key (-1 while the topic does not exist). */
+  partitionFor(key: string): number {
+    const n = this.partitionCount();
+    return n === 0 ? -1 : this.topic.partitionFor(key, n);
   }
 
   /**
    * FindCoordinator: the leader of the key's partition. COORDINATOR_NOT_AVAILABLE while it has
-   * no live leader, or while __consumer_offsets does not exist (its creation is requested).
-   * Transactional ids are placed the same way (there is no __transaction_state here).
+   * no live leader, or while the topic does not exist (its creation is requested).
    */
   coordinatorFor(key: string): CoordinatorNode {
-    const topic = this.host.image.topics.get(GROUP_METADATA_TOPIC);
+    const topic = this.host.image.topics.get(this.topic.name);
     if (!topic || topic.partitions.length === 0) {
-      this.host.createOffsetsTopic();
+      this.topic.create();
       return COORDINATOR_UNAVAILABLE;
     }
-    const leader = topic.partitions[partitionForGroup(key, topic.partitions.length)]?.leader ?? -1;
+    const leader = topic.partitions[this.topic.partitionFor(key, topic.partitions.length)]?.leader ?? -1;
     const b = leader >= 0 ? this.host.image.brokers.get(leader) : undefined;
     if (!b || b.fenced) return COORDINATOR_UNAVAILABLE;
     return { errorCode: ErrorCode.NONE, nodeId: b.nodeId, host: b.host, port: b.port };
   }
 
   /** The partition holding the key (loading or loaded), if this broker leads it. */
-  private shardFor(key: string): OffsetsPartition | undefined {
+  private shardFor(key: string): OffsetsPartition<R> | undefined {
     const n = this.partitionCount();
     if (n === 0) return undefined;
-    const index = partitionForGroup(key, n);
+    const index = this.topic.partitionFor(key, n);
     let shard = this.shards.get(index);
     if (shard && shard.current && this.shardPartitionCounts.get(shard) !== n) {
-      // Partitions were added to __consumer_offsets: placement changed, load it again.
+      // Partitions were added to the topic: placement changed, load it again.
       this.loadPartition(shard.partition);
       shard = this.shards.get(index);
     }
@@ -141,24 +166,30 @@ export class CoordinatorRuntime {
     return shard.loading ? ErrorCode.COORDINATOR_LOAD_IN_PROGRESS : ErrorCode.NONE;
   }
 
+  /** The leader epoch partition `index` was loaded at, while this broker serves it loaded (the transaction coordinator's epoch). */
+  loadedEpoch(index: number): number | undefined {
+    const shard = this.shards.get(index);
+    return shard && !shard.loading && shard.current ? shard.leaderEpoch : undefined;
+  }
+
   /** Whether a partition this broker leads is still loading. */
   get anyLoading(): boolean {
     return [...this.shards.values()].some((s) => s.loading);
   }
 
   // -------------------------------------------------------------------------------------------
-  // Loading and unloading, driven by leadership changes of __consumer_offsets partitions
+  // Loading and unloading, driven by leadership changes of the topic's partitions
 
   /** ReplicaManager's role-change callback. */
   onPartitionRoleChange(p: Partition, role: 'leader' | 'follower' | 'removed'): void {
-    if (p.topic !== GROUP_METADATA_TOPIC) return;
+    if (p.topic !== this.topic.name) return;
     if (role === 'leader') this.loadPartition(p);
     else this.unloadPartition(p.index, role === 'removed' ? 'no longer hosted here' : p.leaderId < 0 ? 'it has no leader' : `broker ${p.leaderId} leads it`);
   }
 
   private loadPartition(p: Partition): void {
     this.unloadPartition(p.index, `a new leader epoch ${p.leaderEpoch}`);
-    const shard = new OffsetsPartition(p, this.settings, this.log.child(p.name), this.time);
+    const shard = new OffsetsPartition<R>(p, this.settings, this.log.child(p.name), this.time, this.topic.codec);
     const count = this.partitionCount();
     this.shards.set(p.index, shard);
     this.shardPartitionCounts.set(shard, count);
@@ -193,9 +224,9 @@ export class CoordinatorRuntime {
     if (!shard) return;
     this.shards.delete(index);
     shard.close();
-    const groups = this.handler.onUnloaded(index, this.shardPartitionCounts.get(shard)!);
-    const line = `unloaded ${GROUP_METADATA_TOPIC}-${index} (${reason}): ${groups} groups`;
-    if (groups > 0) this.log.info(line);
+    const keys = this.handler.onUnloaded(index, this.shardPartitionCounts.get(shard)!);
+    const line = `unloaded ${this.topic.name}-${index} (${reason}): ${keys} ${this.topic.unit}`;
+    if (keys > 0) this.log.info(line);
     else this.log.debug(line);
   }
 
@@ -214,9 +245,9 @@ export class CoordinatorRuntime {
    * high watermark passes them, or the error that ended the wait. onCommit runs when they are
    * committed, in log order (see OffsetsPartition).
    */
-  append(key: string, records: GroupLogRecord[], onCommit?: (shard: OffsetsPartition, firstOffset: number) => void): Promise<number> {
+  append(key: string, records: R[], onCommit?: (shard: OffsetsPartition<R>, firstOffset: number) => void): Promise<number> {
     const shard = this.shardFor(key);
-    if (!shard || shard.loading) throw new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `this broker does not coordinate group ${key}`);
+    if (!shard || shard.loading) throw new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `this broker does not coordinate ${key} (${this.topic.name})`);
     return shard.append(records, onCommit && ((first) => onCommit(shard, first)));
   }
 }

@@ -25,9 +25,10 @@ import { SYSTEM_TIME, type Time, type TimerHandle } from '../../util/Time.js';
 import type { KafkaConfig } from '../../common/KafkaConfig.js';
 import type { Partition } from '../Partition.js';
 import type { ClassicGroup, GroupState, JoinResult, Protocol, SyncResult } from './ClassicGroup.js';
-import { CoordinatorRuntime, codeOf, writeErrorCode, type CoordinatorHost, type CoordinatorNode, type CoordinatorShardHandler } from './CoordinatorRuntime.js';
+import { CoordinatorRuntime, codeOf, writeErrorCode, type CoordinatorHost, type CoordinatorNode, type CoordinatorShardHandler, type CoordinatorTopic } from './CoordinatorRuntime.js';
 import { CoordinatorTimer } from './CoordinatorTimer.js';
 import { GroupMetadataManager } from './GroupMetadataManager.js';
+import { GROUP_METADATA_TOPIC, groupRecordCodec, partitionForGroup, type GroupLogRecord } from './GroupMetadataRecords.js';
 import { OffsetMetadataManager } from './OffsetMetadataManager.js';
 
 export type { JoinResult, SyncResult } from './ClassicGroup.js';
@@ -171,7 +172,7 @@ export interface ListedGroup {
 }
 
 export class GroupCoordinator {
-  private readonly runtime: CoordinatorRuntime;
+  private readonly runtime: CoordinatorRuntime<GroupLogRecord>;
   private readonly timers: CoordinatorTimer;
   private readonly groups: GroupMetadataManager;
   private readonly offsets: OffsetMetadataManager;
@@ -185,7 +186,7 @@ export class GroupCoordinator {
     readonly time: Time = SYSTEM_TIME,
   ) {
     // The state a partition's records are replayed into, and dropped from when it is unloaded.
-    const shards: CoordinatorShardHandler = {
+    const shards: CoordinatorShardHandler<GroupLogRecord> = {
       replay: (rec) => (rec.kind === 'offset' ? this.offsets.replay(rec) : this.groups.replay(rec.group, rec.value)),
       onLoaded: (index, partitionCount) => {
         const groupIds = this.groups.groupIdsIn(index, partitionCount);
@@ -200,7 +201,14 @@ export class GroupCoordinator {
         return groupIds.length;
       },
     };
-    this.runtime = new CoordinatorRuntime(host, { commitTimeoutMs: settings.commitTimeoutMs, loadBufferSize: settings.loadBufferSize }, shards, log, time);
+    const topic: CoordinatorTopic<GroupLogRecord> = {
+      name: GROUP_METADATA_TOPIC,
+      partitionFor: partitionForGroup,
+      create: () => host.createOffsetsTopic(),
+      codec: groupRecordCodec,
+      unit: 'groups',
+    };
+    this.runtime = new CoordinatorRuntime(host, { commitTimeoutMs: settings.commitTimeoutMs, loadBufferSize: settings.loadBufferSize }, shards, log, time, topic);
     this.timers = new CoordinatorTimer(time, log);
     this.groups = new GroupMetadataManager(settings, this.runtime, this.timers, log, time);
     this.offsets = new OffsetMetadataManager(settings, this.runtime, this.groups, host, log, time);

@@ -35,7 +35,7 @@ export class GroupMetadataManager {
 
   constructor(
     private readonly settings: GroupCoordinatorSettings,
-    private readonly runtime: CoordinatorRuntime,
+    private readonly runtime: CoordinatorRuntime<GroupLogRecord>,
     private readonly timers: CoordinatorTimer,
     private readonly log: Logger,
     private readonly time: Time,

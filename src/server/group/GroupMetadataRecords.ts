@@ -20,6 +20,7 @@
 // reading one beyond ±(2^53-1) throws, and so does writing one (never a wrapped value).
 import { Reader, Writer, type Int64 } from '../../protocol/primitives.js';
 import type { KafkaConfig } from '../../common/KafkaConfig.js';
+import type { CoordinatorRecordCodec } from './OffsetsPartition.js';
 
 export const GROUP_METADATA_TOPIC = '__consumer_offsets';
 
@@ -153,3 +154,15 @@ export function decodeRecord(key: Buffer, value: Buffer | null): GroupLogRecord 
 export function recordKey(rec: GroupLogRecord): string {
   return rec.kind === 'offset' ? `o\0${rec.group}\0${rec.topic}\0${rec.partition}` : `g\0${rec.group}`;
 }
+
+/** How __consumer_offsets records are stored, for the coordinator runtime. */
+export const groupRecordCodec: CoordinatorRecordCodec<GroupLogRecord> = {
+  decode: decodeRecord,
+  encodeKey,
+  encodeValue,
+  keyOf: recordKey,
+  isTombstone: (rec) => rec.value === null,
+  // Group metadata first, then offsets.
+  compactionRank: (rec) => (rec.kind === 'group' ? 0 : 1),
+  loadCrashPoint: 'group.load',
+};

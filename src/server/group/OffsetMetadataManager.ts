@@ -21,7 +21,7 @@ export class OffsetMetadataManager {
 
   constructor(
     private readonly settings: GroupCoordinatorSettings,
-    private readonly runtime: CoordinatorRuntime,
+    private readonly runtime: CoordinatorRuntime<GroupLogRecord>,
     private readonly groups: GroupMetadataManager,
     private readonly host: CoordinatorHost,
     private readonly log: Logger,

@@ -1,5 +1,6 @@
-// One partition of __consumer_offsets while this broker leads it: what Kafka's coordinator
-// runtime does for one shard, minus the threads.
+// One partition of a coordinator's internal topic (__consumer_offsets, __transaction_state)
+// while this broker leads it: what Kafka's coordinator runtime does for one shard, minus the
+// threads. The records are the runtime user's (R), read and written through its codec.
 //
 // - Loading: on becoming leader, the log is replayed from its start offset to its end, in
 //   slices of at most LOAD_SLICE_MS so that a long log does not stall the event loop; the
@@ -20,10 +21,25 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from '../../logger.js';
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import { decodeRecordBatches, encodeRecordBatch } from '../../protocol/recordBatch.js';
-import { contain, crashPoint, detach } from '../../util/CrashBoundary.js';
+import { contain, crashPoint, detach, type CrashPoint } from '../../util/CrashBoundary.js';
 import type { Time } from '../../util/Time.js';
 import type { Partition } from '../Partition.js';
-import { decodeRecord, encodeKey, encodeValue, recordKey, type GroupLogRecord } from './GroupMetadataRecords.js';
+
+/** How a coordinator's records are stored in its topic (the runtime's user provides it). */
+export interface CoordinatorRecordCodec<R> {
+  /** Decode one record; null for keys this coordinator does not know (skipped, as Kafka does). Throws on bad bytes. */
+  decode(key: Buffer, value: Buffer | null): R | null;
+  encodeKey(rec: R): Buffer;
+  /** null for a tombstone. */
+  encodeValue(rec: R): Buffer | null;
+  /** The identity of the record's key: the last record of each key wins. */
+  keyOf(rec: R): string;
+  isTombstone(rec: R): boolean;
+  /** Order of the records in a compacted copy, lowest first (ties in log order). */
+  compactionRank(rec: R): number;
+  /** The crash point passed while loading (tests inject failures there), if any. */
+  loadCrashPoint: CrashPoint | null;
+}
 
 const RECORDS_PER_BATCH = 500;
 /** Compact when the log holds more than this many records beyond twice the live keys. */
@@ -43,12 +59,12 @@ interface PendingWrite {
   onCommit: (firstOffset: number) => void;
 }
 
-export class OffsetsPartition {
+export class OffsetsPartition<R> {
   /** True until the whole log has been replayed. */
   loading = true;
   readonly leaderEpoch: number;
   /** The last record of each live key (tombstoned keys are absent), with its offset. */
-  private readonly live = new Map<string, { rec: GroupLogRecord; offset: number }>();
+  private readonly live = new Map<string, { rec: R; offset: number }>();
   private pending: PendingWrite[] = [];
   private readonly unwatch: () => void;
   private compacting = false;
@@ -61,6 +77,7 @@ export class OffsetsPartition {
     private readonly settings: OffsetsPartitionSettings,
     private readonly log: Logger,
     private readonly time: Time,
+    private readonly codec: CoordinatorRecordCodec<R>,
   ) {
     this.leaderEpoch = partition.leaderEpoch;
     this.unwatch = partition.watch(() => this.drain());
@@ -76,7 +93,7 @@ export class OffsetsPartition {
    * The first slice runs synchronously; the rest (if any) on later turns of the event loop. A
    * throw (from the log, visit or done) is logged and contained, ends the load and goes to failed.
    */
-  load(visit: (rec: GroupLogRecord, offset: number) => void, done: (records: number, ms: number) => void, failed: (err: unknown) => void): void {
+  load(visit: (rec: R, offset: number) => void, done: (records: number, ms: number) => void, failed: (err: unknown) => void): void {
     // Slices are a budget of real CPU time, not of the coordinator's clock.
     const started = performance.now();
     const log = this.partition.log;
@@ -87,7 +104,7 @@ export class OffsetsPartition {
     };
     const step = () => {
       if (this.closed) return;
-      crashPoint('group.load');
+      if (this.codec.loadCrashPoint) crashPoint(this.codec.loadCrashPoint);
       const sliceEnd = performance.now() + LOAD_SLICE_MS;
       while (offset < log.logEndOffset) {
         const { records } = log.read(offset, this.settings.loadBufferSize, log.logEndOffset, true);
@@ -97,9 +114,9 @@ export class OffsetsPartition {
           if (!b.isControl) {
             for (const r of b.records) {
               if (r.offset < offset || r.key === null) continue;
-              let rec: GroupLogRecord | null;
+              let rec: R | null;
               try {
-                rec = decodeRecord(r.key, r.value);
+                rec = this.codec.decode(r.key, r.value);
               } catch (err) {
                 this.log.warn(`skipping undecodable record at offset ${r.offset}: ${(err as Error).message}`);
                 continue;
@@ -123,15 +140,15 @@ export class OffsetsPartition {
     contain(this.log, `loading ${this.partition.name}`, step, onLoadError);
   }
 
-  private track(rec: GroupLogRecord, offset: number): void {
-    const k = recordKey(rec);
-    if (rec.value === null) this.live.delete(k);
+  private track(rec: R, offset: number): void {
+    const k = this.codec.keyOf(rec);
+    if (this.codec.isTombstone(rec)) this.live.delete(k);
     else this.live.set(k, { rec, offset });
   }
 
   /** Whether the record at `offset` is still the last one written for its key (no later value or tombstone). */
-  isLatest(rec: GroupLogRecord, offset: number): boolean {
-    return this.live.get(recordKey(rec))?.offset === offset;
+  isLatest(rec: R, offset: number): boolean {
+    return this.live.get(this.codec.keyOf(rec))?.offset === offset;
   }
 
   /**
@@ -139,7 +156,7 @@ export class OffsetsPartition {
    * appended then). Resolves NONE once the high watermark passes them, or the error that ended
    * the wait. onCommit(firstOffset) runs when they are committed (see the header).
    */
-  append(records: GroupLogRecord[], onCommit?: (firstOffset: number) => void): Promise<number> {
+  append(records: R[], onCommit?: (firstOffset: number) => void): Promise<number> {
     const info = this.appendToLog(records);
     records.forEach((r, i) => this.track(r, info.firstOffset + i));
     if (onCommit) {
@@ -172,13 +189,13 @@ export class OffsetsPartition {
     });
   }
 
-  private appendToLog(records: GroupLogRecord[]): { firstOffset: number; lastOffset: number } {
+  private appendToLog(records: R[]): { firstOffset: number; lastOffset: number } {
     if (this.closed) throw new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `${this.partition.name} is no longer loaded`);
     const now = this.time.now();
     const batches: Buffer[] = [];
     for (let i = 0; i < records.length; i += RECORDS_PER_BATCH) {
       const chunk = records.slice(i, i + RECORDS_PER_BATCH);
-      batches.push(encodeRecordBatch({ records: chunk.map((r) => ({ key: encodeKey(r), value: encodeValue(r), timestamp: now })) }));
+      batches.push(encodeRecordBatch({ records: chunk.map((r) => ({ key: this.codec.encodeKey(r), value: this.codec.encodeValue(r), timestamp: now })) }));
     }
     // One append: all batches or none.
     return this.partition.appendRecordsToLeader(batches.length === 1 ? batches[0]! : Buffer.concat(batches), -1, 'coordinator');
@@ -207,8 +224,9 @@ export class OffsetsPartition {
     const log = this.partition.log;
     log.roll();
     const start = log.logEndOffset;
-    // Group metadata first, then offsets: the order in which a fresh coordinator would have written them.
-    const copy = [...this.live.values()].sort((a, b) => (a.rec.kind === b.rec.kind ? a.offset - b.offset : a.rec.kind === 'group' ? -1 : 1)).map((e) => e.rec);
+    // In the codec's order (for groups: metadata first, then offsets: the order in which a fresh coordinator would have written them).
+    const rank = (rec: R) => this.codec.compactionRank(rec);
+    const copy = [...this.live.values()].sort((a, b) => rank(a.rec) - rank(b.rec) || a.offset - b.offset).map((e) => e.rec);
     let committed: Promise<number>;
     try {
       // The copy is not tracked: `live` keeps the offsets of the writes themselves, so that a
@@ -235,7 +253,7 @@ export class OffsetsPartition {
     detach(this.log, `compacting ${this.partition.name}`, compacted, () => (this.compacting = false));
   }
 
-  /** Stop: pending onCommits are dropped (the partition's groups are unloaded). */
+  /** Stop: pending onCommits are dropped (the partition's state is unloaded). */
   close(): void {
     this.closed = true;
     this.pending = [];

@@ -1,0 +1,125 @@
+// The transaction coordinator across brokers and restarts, over TCP with raw requests:
+// - a coordinator crash in PrepareCommit: the new leader of the __transaction_state partition
+//   loads the transaction from the replicated log, still PrepareCommit with its producer and
+//   partitions, and sends its markers again (then completes it once they are written);
+// - the state of transactional ids (producer id, epoch, Ongoing partitions) survives a graceful
+//   restart and a crash of a single broker, and an ongoing transaction found after restart can be
+//   ended.
+// Markers are held back with a disconnect fault on WriteTxnMarkers so that a transaction stays in
+// PrepareCommit; what happens once they are written needs the partition leaders' WriteTxnMarkers
+// (txn-log branch) and runs only when it is served (WRITE_TXN_MARKERS_SERVED).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startCluster, type Cluster } from '../src/index.js';
+import { partitionForGroup } from '../src/server/group/GroupMetadataRecords.js';
+import { TRANSACTION_STATE_TOPIC } from '../src/server/transaction/TransactionLog.js';
+import { until } from './support/coordinator.js';
+import { TE, TxnClient, WRITE_TXN_MARKERS_SERVED } from './support/transactions.js';
+
+const TOPIC = 'payments';
+const open: { cluster?: Cluster; clients: TxnClient[]; dirs: string[] } = { clients: [], dirs: [] };
+
+afterEach(async () => {
+  for (const c of open.clients) c.close();
+  open.clients = [];
+  await open.cluster?.close();
+  open.cluster = undefined;
+  for (const d of open.dirs) fs.rmSync(d, { recursive: true, force: true });
+  open.dirs = [];
+});
+
+async function connect(bootstrap: string): Promise<TxnClient> {
+  const c = await TxnClient.connect(bootstrap);
+  open.clients.push(c);
+  return c;
+}
+
+/** A client connected to the coordinator of `id`. */
+async function coordinatorClient(cluster: Cluster, id: string): Promise<{ client: TxnClient; nodeId: number }> {
+  const any = await connect(cluster.bootstrapServers[0]!);
+  const nodeId = await any.waitForCoordinator(id);
+  const index = cluster.brokers.findIndex((b) => b.nodeId === nodeId);
+  return { client: await connect(cluster.bootstrapServers[index]!), nodeId };
+}
+
+async function init(client: TxnClient, id: string) {
+  const res = await client.retrying(() => client.initProducerId(id), (r) => r.errorCode);
+  expect(res.errorCode).toBe(TE.NONE);
+  return { producerId: res.producerId, epoch: res.producerEpoch };
+}
+
+describe('coordinator failover', () => {
+  it('a coordinator crash in PrepareCommit: the new coordinator loads it from the replicated log and sends its markers again', async () => {
+    const cluster = (open.cluster = await startCluster({ brokers: 3, config: { 'transaction.state.log.num.partitions': 3 } }));
+    await cluster.createTopic(TOPIC, { partitions: 2 });
+    const id = 'failover-txn';
+    const { client, nodeId: first } = await coordinatorClient(cluster, id);
+    const txnPartition = partitionForGroup(id, 3);
+    await cluster.waitForReplication(TRANSACTION_STATE_TOPIC);
+    const p = await init(client, id);
+    expect(await client.addPartitions(id, p.producerId, p.epoch, { [TOPIC]: [0, 1] })).toEqual({ [`${TOPIC}-0`]: TE.NONE, [`${TOPIC}-1`]: TE.NONE });
+    const hold = cluster.faults.add({ api: 'WriteTxnMarkers', action: 'disconnect', times: Infinity });
+    expect(await client.endTxn(id, p.producerId, p.epoch, true)).toBe(TE.NONE);
+    const coordinatorBroker = cluster.brokers.find((b) => b.nodeId === first)!;
+    await until(() => coordinatorBroker.transactionCoordinator.markers.requestsSent > 0, 'the first coordinator sends markers');
+    expect((await client.describe(id)).transactionState).toBe('PrepareCommit');
+
+    await cluster.stopBroker(first, { crash: true });
+    await until(() => cluster.leaderOf(TRANSACTION_STATE_TOPIC, txnPartition) >= 0 && cluster.leaderOf(TRANSACTION_STATE_TOPIC, txnPartition) !== first, 'a new coordinator is elected');
+    const second = cluster.leaderOf(TRANSACTION_STATE_TOPIC, txnPartition);
+    const next = cluster.brokers.find((b) => b.nodeId === second)!;
+    const nextClient = await connect(cluster.bootstrapServers[cluster.brokers.indexOf(next)]!);
+    const loaded = await nextClient.retrying(() => nextClient.describe(id), (d) => d.errorCode);
+    expect(loaded).toMatchObject({ errorCode: TE.NONE, transactionState: 'PrepareCommit', producerId: p.producerId, producerEpoch: p.epoch });
+    expect(loaded.topics).toEqual([{ topic: TOPIC, partitions: [0, 1] }]);
+    await until(() => next.transactionCoordinator.markers.requestsSent > 0, 'the new coordinator sends the markers again');
+    // Still completing: the producer's next requests wait.
+    expect(await nextClient.endTxn(id, p.producerId, p.epoch, true)).toBe(TE.CONCURRENT_TRANSACTIONS);
+    if (!WRITE_TXN_MARKERS_SERVED) return;
+
+    cluster.faults.remove(hold);
+    await until(() => next.transactionCoordinator.describeTransaction(id).transactionState === 'CompleteCommit', 'the commit completes', 30_000);
+    expect(await nextClient.endTxn(id, p.producerId, p.epoch, true)).toBe(TE.NONE);
+    await cluster.startBroker(first);
+  });
+});
+
+describe('restart and recovery', () => {
+  for (const crash of [false, true]) {
+    it(`transactional ids and an ongoing transaction survive ${crash ? 'a crash' : 'a restart'}`, async () => {
+      const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'minikafka-txn-'));
+      open.dirs.push(dataDir);
+      let cluster = (open.cluster = await startCluster({ dataDir, config: { 'transaction.state.log.num.partitions': 2 } }));
+      await cluster.createTopic(TOPIC, { partitions: 1 });
+      const port = Number(cluster.bootstrapServers[0]!.split(':')[1]);
+      let client = await connect(cluster.bootstrapServers[0]!);
+      await client.waitForCoordinator('a');
+      const a = await init(client, 'a');
+      const a2 = await init(client, 'a'); // epoch 1
+      const b = await init(client, 'b');
+      expect(await client.addPartitions('b', b.producerId, b.epoch, { [TOPIC]: [0] })).toEqual({ [`${TOPIC}-0`]: TE.NONE });
+
+      if (crash) {
+        await cluster.stopBroker(cluster.brokers[0]!.nodeId, { crash: true });
+        await cluster.close();
+      } else {
+        await cluster.close();
+      }
+      cluster = open.cluster = await startCluster({ dataDir, port, config: { 'transaction.state.log.num.partitions': 2 } });
+      client = await connect(cluster.bootstrapServers[0]!);
+      await client.waitForCoordinator('a');
+      const da = await client.retrying(() => client.describe('a'), (d) => d.errorCode);
+      expect(da).toMatchObject({ errorCode: TE.NONE, transactionState: 'Empty', producerId: a.producerId, producerEpoch: a2.epoch });
+      expect(await client.describe('b')).toMatchObject({ transactionState: 'Ongoing', producerId: b.producerId, producerEpoch: b.epoch, topics: [{ topic: TOPIC, partitions: [0] }] });
+      // The next epoch follows the stored one; the ongoing transaction can be ended.
+      expect(await client.initProducerId('a')).toMatchObject({ errorCode: TE.NONE, producerId: a.producerId, producerEpoch: a2.epoch + 1 });
+      expect(await client.endTxn('b', b.producerId, b.epoch, false)).toBe(TE.NONE);
+      expect(['PrepareAbort', 'CompleteAbort']).toContain((await client.describe('b')).transactionState);
+      // A new producer id is still fresh (the id blocks come from the controller's log).
+      const c = await init(client, 'c');
+      expect([a.producerId, b.producerId]).not.toContain(c.producerId);
+    });
+  }
+});
