@@ -17,9 +17,7 @@ import {
   type AddPartitionsToTxnRequest,
 } from '../protocol/messages/AddPartitionsToTxn.js';
 import type { NodeClient } from '../network/NodeClient.js';
-
-/** Kafka's transaction log topic, internal like __consumer_offsets (clients cannot produce to it). */
-export const TRANSACTION_STATE_TOPIC = '__transaction_state';
+import { TRANSACTION_STATE_TOPIC } from './transaction/TransactionLog.js';
 
 /** The broker-to-coordinator version with verifyOnly. */
 export const VERIFY_ONLY_VERSION = 4;

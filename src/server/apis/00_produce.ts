@@ -29,7 +29,8 @@ import type { ProduceRequest, ProduceResponse } from '../../protocol/messages/Pr
 import { BATCH_HEADER_SIZE, isTransactional, producerEpoch, producerId, validateProducedRecords } from '../../protocol/recordBatch.js';
 import { RecordValidationError, validateRecordsFromClient } from '../../log/LogValidator.js';
 import { GROUP_METADATA_TOPIC } from '../group/GroupMetadataRecords.js';
-import { produceErrorForVerification, TRANSACTION_STATE_TOPIC, tpKey } from '../AddPartitionsToTxnManager.js';
+import { produceErrorForVerification, tpKey } from '../AddPartitionsToTxnManager.js';
+import { TRANSACTION_STATE_TOPIC } from '../transaction/TransactionLog.js';
 import type { Partition, VerificationGuard } from '../Partition.js';
 import type { Broker } from '../Broker.js';
 import { defineApi, NO_RESPONSE } from './Api.js';
