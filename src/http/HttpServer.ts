@@ -58,8 +58,9 @@ function readBody(req: http.IncomingMessage): Promise<string> {
     req.on('data', (c: Buffer) => {
       size += c.length;
       if (size > MAX_BODY_BYTES) {
+        // Refuse it, but read the rest (unkept) so the client gets the answer, not a reset.
         reject(new BadRequest(`request body over ${MAX_BODY_BYTES} bytes`, 413));
-        req.destroy();
+        chunks.length = 0;
         return;
       }
       chunks.push(c);
