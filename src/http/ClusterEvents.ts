@@ -5,7 +5,8 @@
 // also counted per leader (Kafka's IsrShrinksPerSec / IsrExpandsPerSec of that broker's
 // ReplicaManager). Reading the log, not hooking the controller, keeps this outside it; the same
 // reader serves in-process and process-per-broker clusters since the controller is always ours.
-import { decodeMetadataRecords, MetadataImage, type MetadataRecord } from '../replication/MetadataImage.js';
+import { decodeRecordBatches } from '../protocol/recordBatch.js';
+import { MetadataImage, type MetadataRecord } from '../replication/MetadataImage.js';
 import type { Controller } from '../replication/Controller.js';
 
 export type ClusterEventKind = 'election' | 'isr-shrink' | 'isr-expand' | 'fenced' | 'unfenced' | 'registered' | 'topic-created' | 'topic-deleted';
@@ -13,7 +14,7 @@ export type ClusterEventKind = 'election' | 'isr-shrink' | 'isr-expand' | 'fence
 export interface ClusterEvent {
   /** Metadata log offset of the record. */
   offset: number;
-  /** When we read it (ms since the epoch). */
+  /** When the controller committed it (the record's timestamp, ms since the epoch). */
   time: number;
   kind: ClusterEventKind;
   topic?: string;
@@ -33,10 +34,7 @@ export class ClusterEvents {
   readonly isrExpands = new Map<number, number>();
   private reading: Promise<void> | null = null;
 
-  constructor(
-    private readonly controller: Controller,
-    private readonly now: () => number = Date.now,
-  ) {}
+  constructor(private readonly controller: Controller) {}
 
   /** Read whatever the controller committed since the last call. */
   catchUp(): Promise<void> {
@@ -50,37 +48,42 @@ export class ClusterEvents {
     for (;;) {
       const res = await this.controller.readMetadata(this.image.offset, 1 << 20, 0);
       if (res.errorCode !== 0 || !res.records || res.records.length === 0) return;
-      const records = decodeMetadataRecords(res.records, this.image.offset);
-      if (records.length === 0) return;
-      for (const r of records) {
-        this.note(r.offset, r.record);
-        this.image.apply(r.record);
-        this.image.offset = r.offset + 1;
+      const before = this.image.offset;
+      for (const batch of decodeRecordBatches(res.records)) {
+        for (const r of batch.records) {
+          if (r.offset < this.image.offset || !r.value) continue;
+          const rec = JSON.parse(r.value.toString('utf8')) as MetadataRecord;
+          this.note(r.offset, r.timestamp, rec);
+          this.image.apply(rec);
+          this.image.offset = r.offset + 1;
+        }
       }
+      if (this.image.offset === before) return;
       if (this.image.offset >= res.highWatermark) return;
     }
   }
 
-  private push(offset: number, kind: ClusterEventKind, message: string, extra: Partial<ClusterEvent> = {}): void {
-    this.events.push({ offset, time: this.now(), kind, message, ...extra });
+  private push(at: { offset: number; time: number }, kind: ClusterEventKind, message: string, extra: Partial<ClusterEvent> = {}): void {
+    this.events.push({ offset: at.offset, time: at.time, kind, message, ...extra });
     if (this.events.length > MAX_EVENTS) this.events.splice(0, this.events.length - MAX_EVENTS);
   }
 
-  private note(offset: number, rec: MetadataRecord): void {
+  private note(offset: number, time: number, rec: MetadataRecord): void {
+    const at = { offset, time };
     switch (rec.type) {
       case 'broker': {
         const before = this.image.brokers.get(rec.broker.nodeId);
         const id = rec.broker.nodeId;
-        if (!before || before.epoch !== rec.broker.epoch) this.push(offset, 'registered', `broker ${id} registered (epoch ${rec.broker.epoch})`, { broker: id });
-        else if (!before.fenced && rec.broker.fenced) this.push(offset, 'fenced', `broker ${id} fenced`, { broker: id });
-        else if (before.fenced && !rec.broker.fenced) this.push(offset, 'unfenced', `broker ${id} unfenced`, { broker: id });
+        if (!before || before.epoch !== rec.broker.epoch) this.push(at, 'registered', `broker ${id} registered (epoch ${rec.broker.epoch})`, { broker: id });
+        else if (!before.fenced && rec.broker.fenced) this.push(at, 'fenced', `broker ${id} fenced`, { broker: id });
+        else if (before.fenced && !rec.broker.fenced) this.push(at, 'unfenced', `broker ${id} unfenced`, { broker: id });
         break;
       }
       case 'topic':
-        this.push(offset, 'topic-created', `topic ${rec.name} created`, { topic: rec.name });
+        this.push(at, 'topic-created', `topic ${rec.name} created`, { topic: rec.name });
         break;
       case 'removeTopic':
-        if (this.image.topics.has(rec.name)) this.push(offset, 'topic-deleted', `topic ${rec.name} deleted`, { topic: rec.name });
+        if (this.image.topics.has(rec.name)) this.push(at, 'topic-deleted', `topic ${rec.name} deleted`, { topic: rec.name });
         break;
       case 'partition': {
         const before = this.image.topics.get(rec.topic)?.partitions[rec.partition];
@@ -90,7 +93,7 @@ export class ClusterEvents {
         if (!before) break; // a new partition: its topic's creation says it
         if (before.leader !== s.leader || before.leaderEpoch !== s.leaderEpoch) {
           const who = s.leader < 0 ? 'no leader (offline)' : `leader ${s.leader}`;
-          this.push(offset, 'election', `${name}: ${who}, epoch ${s.leaderEpoch} (was leader ${before.leader}, epoch ${before.leaderEpoch})`, { ...where, broker: s.leader });
+          this.push(at, 'election', `${name}: ${who}, epoch ${s.leaderEpoch} (was leader ${before.leader}, epoch ${before.leaderEpoch})`, { ...where, broker: s.leader });
         }
         const removed = before.isr.filter((r) => !s.isr.includes(r));
         const added = s.isr.filter((r) => !before.isr.includes(r));
@@ -98,11 +101,11 @@ export class ClusterEvents {
         const leader = s.leader >= 0 ? s.leader : before.leader;
         if (removed.length > 0) {
           this.isrShrinks.set(leader, (this.isrShrinks.get(leader) ?? 0) + 1);
-          this.push(offset, 'isr-shrink', `${name}: ISR [${before.isr.join(',')}] → [${s.isr.join(',')}]`, { ...where, broker: leader });
+          this.push(at, 'isr-shrink', `${name}: ISR [${before.isr.join(',')}] → [${s.isr.join(',')}]`, { ...where, broker: leader });
         }
         if (added.length > 0) {
           this.isrExpands.set(leader, (this.isrExpands.get(leader) ?? 0) + 1);
-          this.push(offset, 'isr-expand', `${name}: ISR [${before.isr.join(',')}] → [${s.isr.join(',')}]`, { ...where, broker: leader });
+          this.push(at, 'isr-expand', `${name}: ISR [${before.isr.join(',')}] → [${s.isr.join(',')}]`, { ...where, broker: leader });
         }
         break;
       }
