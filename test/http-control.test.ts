@@ -320,3 +320,42 @@ describe('HTTP control plane (in process)', () => {
     expect(metrics.out).toContain('# TYPE kafka_network_requestmetrics_requests_total counter');
   });
 });
+
+describe('minikafka --http-port', () => {
+  const runCli = (args: string[]) => {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MINIKAFKA_LOG: 'warn' } });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    const exit = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    return { child, out: () => out, err: () => err, exit };
+  };
+
+  it('names the control plane in the ready line and serves it until SIGTERM', async () => {
+    const proc = runCli(['--port', '0', '--in-memory', '--http-port', '0']);
+    const line = await until('the ready line', async () => proc.out().split('\n').find((l) => l.startsWith('minikafka ready')) ?? (proc.child.exitCode !== null ? 'exited' : undefined));
+    expect(line).toMatch(/^minikafka ready bootstrap=127\.0\.0\.1:\d+ http=127\.0\.0\.1:\d+$/);
+    const address = line.split(' http=')[1]!;
+    expect(await (await fetch(`http://${address}/healthz`)).json()).toEqual({ status: 'ok', brokers: 1, running: 1 });
+    proc.child.kill('SIGTERM');
+    expect(await proc.exit).toBe(0);
+  });
+
+  it('refuses a taken or invalid port with exit 2, naming --http-port', async () => {
+    const held = http.createServer();
+    await new Promise<void>((r) => held.listen(0, '127.0.0.1', r));
+    try {
+      const port = (held.address() as { port: number }).port;
+      const taken = runCli(['--port', '0', '--in-memory', '--http-port', String(port)]);
+      expect(await taken.exit).toBe(2);
+      expect(taken.err()).toContain(`port ${port} is already in use`);
+      expect(taken.err()).toContain('--http-port');
+    } finally {
+      await new Promise((r) => held.close(r));
+    }
+    const bad = runCli(['--port', '0', '--in-memory', '--http-port', 'eighty']);
+    expect(await bad.exit).toBe(2);
+    expect(bad.err()).toContain("invalid --http-port 'eighty'");
+  });
+});

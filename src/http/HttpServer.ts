@@ -18,6 +18,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../logger.js';
+import { detach, guarded } from '../util/CrashBoundary.js';
 import { ClusterEvents } from './ClusterEvents.js';
 import { clusterView, groupsView, producersView, type ControlPlane } from './ClusterState.js';
 import { BadRequest, faultRuleJson, parseFaultRule } from './FaultRules.js';
@@ -208,7 +209,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpCont
     throw new BadRequest(`no route ${method} /${parts.join('/')}; see GET /healthz, /cluster, /groups, /producers, /events, /faults, /metrics`, 404);
   }
 
-  const server = http.createServer((req, res) => {
+  const server = http.createServer(guarded(log, 'HTTP request', (req: http.IncomingMessage, res: http.ServerResponse) => {
     const method = req.method ?? 'GET';
     const url = new URL(req.url ?? '/', 'http://localhost');
     const send = (a: Answer) => {
@@ -223,7 +224,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpCont
       send({ status: 400, body: { error: `malformed path ${url.pathname}` } });
       return;
     }
-    route(req, method === 'HEAD' ? 'GET' : method, parts).then(send, (err: unknown) => {
+    const answered = route(req, method === 'HEAD' ? 'GET' : method, parts).then(send, (err: unknown) => {
       if (err instanceof BadRequest) {
         send({ status: err.status, body: { error: err.message } });
         return;
@@ -231,7 +232,8 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpCont
       log.error(`HTTP ${method} ${url.pathname} failed: ${(err as Error).stack ?? String(err)}`);
       send({ status: 500, body: { error: (err as Error).message ?? String(err) } });
     });
-  });
+    detach(log, `HTTP ${method} ${url.pathname}`, answered, () => res.destroy());
+  }, (err) => log.error(`HTTP request handling failed: ${String(err)}`)));
   server.on('clientError', (_err, socket) => socket.destroy());
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -240,6 +242,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpCont
       resolve();
     });
   });
+  server.on('error', (err) => log.error(`HTTP server error: ${err.message}`));
   const port = (server.address() as AddressInfo).port;
   log.info(`HTTP control plane on http://${opts.host}:${port}/`);
   return {
