@@ -47,6 +47,10 @@ export class ClusterEvents {
   private async readAll(): Promise<void> {
     for (;;) {
       const res = await this.controller.readMetadata(this.image.offset, 1 << 20, 0);
+      if (res.errorCode !== 0 && this.image.offset < res.logStartOffset) {
+        this.image.offset = res.logStartOffset; // records before the log start are gone: go on from there
+        continue;
+      }
       if (res.errorCode !== 0 || !res.records || res.records.length === 0) return;
       const before = this.image.offset;
       for (const batch of decodeRecordBatches(res.records)) {

@@ -110,7 +110,7 @@ export const STATUS_PAGE = `<!doctype html>
     }) : [el('div', { class: 'empty' }, ['none'])]);
     var evs = s.events.slice().reverse();
     replace($('events'), evs.length ? evs.map(function (e) {
-      return el('div', { class: 'ev-' + e.kind, 'data-kind': e.kind }, [new Date(e.time).toISOString().slice(11, 23) + '  ' + e.kind + '  ' + e.message]);
+      return el('div', { class: 'ev-' + e.kind, 'data-kind': e.kind }, [new Date(e.time).toISOString().slice(11, 23) + '  ' + e.message]);
     }) : [el('div', { class: 'empty' }, ['none yet'])]);
     $('updated').textContent = new Date().toISOString().slice(11, 19);
   }
