@@ -43,6 +43,9 @@ async function main(): Promise<void> {
         void stop();
         break;
       case 'fault-add':
+        // A rule naming another broker never matches here: not holding it lets the parent see
+        // which rules are used up (BrokerSnapshot.activeFaults).
+        if (m.rule.broker !== undefined && m.rule.broker !== broker.nodeId) break;
         // IPC carries JSON, which writes Infinity as null: a rule for every match arrives with times null.
         faultIds.set(m.id, faults.add(m.rule.times === null ? { ...m.rule, times: Infinity } : m.rule));
         break;
@@ -58,7 +61,10 @@ async function main(): Promise<void> {
       case 'describe': {
         let snapshot: BrokerSnapshot | null = null;
         try {
-          snapshot = started ? snapshotBroker(broker) : null;
+          if (started) {
+            const held = new Set(faults.list().map((f) => f.id));
+            snapshot = { ...snapshotBroker(broker), activeFaults: [...faultIds].filter(([, ours]) => held.has(ours)).map(([theirs]) => theirs) };
+          }
         } catch (err) {
           createLogger('broker-process').warn(`state snapshot failed: ${(err as Error).message}`);
         }

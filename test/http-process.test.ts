@@ -82,6 +82,18 @@ describe('HTTP control plane (process per broker)', () => {
     expect(meta!.errorCode).toBe(0);
   });
 
+  it('drops a rule from the list once the broker processes have used it up', async () => {
+    const leader = cluster.leaderOf('proc-orders', 0);
+    const added = await post('/faults', { api: 'Produce', broker: leader, clientId: 'once', action: 'error', code: 'INVALID_REQUIRED_ACKS' });
+    expect((await get('/faults')).map((f: any) => f.id)).toEqual([added.body.id]);
+    const p = await producer('once', 0);
+    await expect(p.send({ topic: 'proc-orders', acks: -1, messages: [{ value: 'refused' }] })).rejects.toThrow(/acks/i);
+    expect(await get('/faults')).toEqual([]);
+    expect(cluster.faults.list()).toEqual([]); // so a restarted broker does not get it again
+    const [meta] = await p.send({ topic: 'proc-orders', acks: -1, messages: [{ value: 'accepted' }] });
+    expect(meta!.errorCode).toBe(0);
+  });
+
   it('crashes a leader process with SIGKILL over HTTP and restarts it', async () => {
     const leader = cluster.leaderOf('proc-orders', 0);
     const pid = cluster.pidOf(leader)!;
@@ -91,10 +103,10 @@ describe('HTTP control plane (process per broker)', () => {
       const view = await get('/cluster');
       const part = view.topics.find((t: any) => t.name === 'proc-orders').partitions[0];
       // A new leader's high watermark catches up once its followers fetch (as on Kafka).
-      return part.leader > 0 && part.leader !== leader && part.highWatermark === 8 ? part : undefined;
+      return part.leader > 0 && part.leader !== leader && part.highWatermark === 9 ? part : undefined;
     });
     expect(moved.isr).not.toContain(leader);
-    expect(moved.logEndOffset).toBe(8);
+    expect(moved.logEndOffset).toBe(9);
     expect((await post(`/brokers/${leader}/start`)).status).toBe(200);
     expect(cluster.pidOf(leader)).not.toBe(pid);
     await until('the restarted broker in the ISR', async () => {

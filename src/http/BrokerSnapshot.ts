@@ -62,6 +62,11 @@ export interface BrokerSnapshot {
   producers: ProducerSnapshot[];
   groups: GroupSnapshot[];
   metrics: RequestMetricsSnapshot;
+  /**
+   * A broker in its own process: the ids (as the cluster numbers them) of the fault rules it
+   * still holds, each process counting a rule's `times` on its own. Absent in process.
+   */
+  activeFaults?: number[];
 }
 
 /** A consumer-protocol assignment as topic → partitions; {} when it is not one or does not decode. */

@@ -20,6 +20,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from '../logger.js';
 import { detach, guarded } from '../util/CrashBoundary.js';
 import { ClusterEvents } from './ClusterEvents.js';
+import type { BrokerSnapshot } from './BrokerSnapshot.js';
 import { clusterView, groupsView, producersView, type ControlPlane } from './ClusterState.js';
 import { BadRequest, faultRuleJson, parseFaultRule } from './FaultRules.js';
 import { prometheusText } from './PrometheusMetrics.js';
@@ -93,9 +94,26 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpCont
 
   const state = async () => {
     await events.catchUp();
+    const known = cp.faults.list().map((f) => f.id);
     const snaps = await cp.snapshots();
+    pruneUsedFaults(known, snaps);
     return { snaps, view: clusterView(cp, snaps) };
   };
+
+  /**
+   * With a process per broker each process holds its own copy of a rule; once every running
+   * broker has used its copy up, the rule is gone from the cluster's list too (else a restarted
+   * broker would get it again). Only rules known before the snapshots were asked are judged.
+   */
+  function pruneUsedFaults(known: number[], snaps: BrokerSnapshot[]): void {
+    if (!cp.processPerBroker) return;
+    const running = cp.brokers().filter((b) => b.running).length;
+    if (running === 0 || snaps.length !== running || snaps.some((s) => !s.activeFaults)) return;
+    const held = new Set(snaps.flatMap((s) => s.activeFaults!));
+    for (const id of known) if (!held.has(id)) cp.faults.remove(id);
+  }
+
+  const faultList = () => cp.faults.list().map((f) => ({ id: f.id, rule: faultRuleJson(f.rule) }));
 
   async function route(req: http.IncomingMessage, method: string, parts: string[]): Promise<Answer> {
     const [head, arg, action] = parts;
@@ -114,7 +132,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpCont
       case 'cluster': {
         allow('GET');
         if (parts.length > 1) break;
-        return ok({ ...(await state()).view, faults: cp.faults.list().map((f) => ({ id: f.id, rule: faultRuleJson(f.rule) })) });
+        return ok({ ...(await state()).view, faults: faultList() });
       }
       case 'groups':
         allow('GET');
@@ -139,7 +157,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpCont
         allow('GET');
         const { snaps, view } = await state();
         return ok({
-          cluster: { ...view, faults: cp.faults.list().map((f) => ({ id: f.id, rule: faultRuleJson(f.rule) })) },
+          cluster: { ...view, faults: faultList() },
           groups: groupsView(snaps),
           producers: producersView(snaps).length,
           events: events.recent(60),
@@ -148,7 +166,10 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpCont
       case 'faults': {
         if (arg === undefined) {
           allow('GET', 'POST', 'DELETE');
-          if (method === 'GET') return ok(cp.faults.list().map((f) => ({ id: f.id, rule: faultRuleJson(f.rule) })));
+          if (method === 'GET') {
+            if (cp.processPerBroker) await state();
+            return ok(faultList());
+          }
           if (method === 'DELETE') {
             const n = cp.faults.list().length;
             cp.faults.clear();
