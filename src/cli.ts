@@ -4,6 +4,7 @@ import { startCluster, type Cluster } from './cluster.js';
 import { createLogger, setLogLevel } from './logger.js';
 import { parseDuration, runNemesis } from './nemesis/index.js';
 import { ConfigError, KafkaConfig, type Properties } from './common/KafkaConfig.js';
+import { CTL_HELP, runCtl } from './http/ctl.js';
 
 const HELP = `Usage: minikafka [options]
 
@@ -25,9 +26,12 @@ Options:
   --in-memory           keep everything in memory, nothing on disk
   --config <key=value>  a Kafka broker property, repeatable
                         (e.g. --config num.partitions=3 --config log.retention.ms=60000)
+  --http-port <n>       serve the HTTP control plane and status page on this port of
+                        --host (0 = any free port; off unless given)
   --help                show this help
 
-Prints "minikafka ready bootstrap=HOST:PORT[,HOST:PORT…]" on stdout once it accepts connections.
+Prints "minikafka ready bootstrap=HOST:PORT[,HOST:PORT…]" on stdout once it accepts connections
+(followed by " http=HOST:PORT" with --http-port).
 Logs go to stderr (MINIKAFKA_LOG=debug|info|warn|error).
 
 minikafka nemesis [--seed N] [--duration 60s] [--brokers 3] [--acks all|1]
@@ -35,7 +39,9 @@ minikafka nemesis [--seed N] [--duration 60s] [--brokers 3] [--acks all|1]
   A seeded fault campaign against a fresh cluster: producers and a committing group under
   crashes, stops, isolation, pauses and dropped/delayed responses, then a check of the
   history. Exits 1 on any violation. The JSON report goes to nemesis-SEED.json by default;
-  --data-dir keeps the cluster's logs for inspection (default: a temp dir, removed).`;
+  --data-dir keeps the cluster's logs for inspection (default: a temp dir, removed).
+
+${CTL_HELP.replace(/^Usage: /, '')}`;
 
 const log = createLogger('cli');
 
@@ -93,6 +99,7 @@ async function nemesis(args: string[]): Promise<void> {
 
 async function main(): Promise<void> {
   if (process.argv[2] === 'nemesis') return nemesis(process.argv.slice(3));
+  if (process.argv[2] === 'ctl') process.exit(await runCtl(process.argv.slice(3)));
   const values = parseFlags(process.argv.slice(2), {
         port: { type: 'string' },
         host: { type: 'string' },
@@ -104,12 +111,15 @@ async function main(): Promise<void> {
         'data-dir': { type: 'string' },
         'in-memory': { type: 'boolean' },
         config: { type: 'string', multiple: true },
+        'http-port': { type: 'string' },
         help: { type: 'boolean' },
   });
   if (values.help) {
     process.stdout.write(`${HELP}\n`);
     return;
   }
+  const httpPort = values['http-port'] === undefined ? undefined : /^\d+$/.test(values['http-port']) ? Number(values['http-port']) : NaN;
+  if (httpPort !== undefined && !(httpPort >= 0 && httpPort <= 65535)) fail(`invalid --http-port '${values['http-port']}'`);
   const nodeIds = values['node-ids'] === undefined ? undefined : values['node-ids'].split(',').map((id) => (/^\d+$/.test(id) ? Number(id) : NaN));
   if (nodeIds && (nodeIds.some((id) => !Number.isSafeInteger(id)) || new Set(nodeIds).size !== nodeIds.length)) {
     fail(`invalid --node-ids '${values['node-ids']}' (distinct non-negative integers, e.g. 0,1,2)`);
@@ -150,17 +160,19 @@ async function main(): Promise<void> {
       inMemory: values['in-memory'] ?? false,
       processPerBroker: values['process-per-broker'] ?? false,
       config,
+      httpPort,
     });
   } catch (err) {
     const e = err as Error & { code?: string; port?: number };
     if (e.code === 'EADDRINUSE') {
-      const flag = e.port !== undefined && e.port === controllerPort && controllerPort !== 0 ? '--controller-port' : '--port';
+      const flag =
+        e.port !== undefined && e.port === controllerPort && controllerPort !== 0 ? '--controller-port' : e.port !== undefined && e.port === httpPort && httpPort !== 0 ? '--http-port' : '--port';
       process.stderr.write(`minikafka: port ${e.port ?? '?'} is already in use (EADDRINUSE); choose another with ${flag} (0 picks a free port)\n`);
       process.exit(2);
     }
     throw err;
   }
-  process.stdout.write(`minikafka ready bootstrap=${cluster.bootstrapServers.join(',')}\n`);
+  process.stdout.write(`minikafka ready bootstrap=${cluster.bootstrapServers.join(',')}${cluster.httpAddress ? ` http=${cluster.httpAddress}` : ''}\n`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

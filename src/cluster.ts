@@ -13,6 +13,8 @@ import { Broker } from './server/Broker.js';
 import { FaultInjector, type FaultRule } from './network/FaultInjector.js';
 import type { Properties } from './common/KafkaConfig.js';
 import type { BrokerProcessCommand, BrokerProcessEvent, BrokerProcessOptions } from './brokerProcess.js';
+import { snapshotBroker, type BrokerSnapshot } from './http/BrokerSnapshot.js';
+import { startHttpServer, type HttpControlServer } from './http/HttpServer.js';
 
 export interface ClusterOptions {
   /** Number of brokers (ids 1..N). Default 1, or as many as nodeIds. */
@@ -36,6 +38,8 @@ export interface ClusterOptions {
   config?: Properties;
   /** Run each broker in its own child process (so a test can kill -9 it). */
   processPerBroker?: boolean;
+  /** Serve the HTTP control plane and status page on this port of `host` (0 = a free one); off when absent. */
+  httpPort?: number;
 }
 
 export interface CreateTopicOptions {
@@ -56,6 +60,8 @@ export interface Cluster {
   readonly brokers: Broker[];
   readonly controller: Controller;
   readonly dataDir: string | null;
+  /** host:port of the HTTP control plane (startCluster({ httpPort })), null when off. */
+  readonly httpAddress: string | null;
   /** Fault injection on the wire: add(rule) → id, remove(id), clear(). */
   readonly faults: Pick<FaultInjector, 'add' | 'remove' | 'clear' | 'list'>;
   createTopic(name: string, opts?: CreateTopicOptions): Promise<void>;
@@ -80,6 +86,8 @@ interface BrokerSlot {
   running: boolean;
   broker?: Broker;
   child?: ChildProcess;
+  /** Snapshot requests to the child waiting for its answer, by request id. */
+  describing?: Map<number, (s: BrokerSnapshot | null) => void>;
 }
 
 function brokerProcessEntry(): string {
@@ -176,8 +184,14 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       });
       child.once('exit', (code, signal) => reject(new Error(`broker ${slot.id} exited during start (${code ?? signal})`)));
     });
+    const describing = new Map<number, (s: BrokerSnapshot | null) => void>();
+    slot.describing = describing;
+    child.on('message', (m: BrokerProcessEvent) => {
+      if (m.type === 'described') describing.get(m.requestId)?.(m.snapshot);
+    });
     child.on('exit', () => {
       slot.running = false;
+      for (const done of describing.values()) done(null);
     });
     slot.running = true;
     for (const f of faults.list()) send(slot, { type: 'fault-add', id: f.id, rule: f.rule });
@@ -209,6 +223,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     throw failure.reason;
   }
   log.info(`cluster of ${count} broker(s) ready: ${slots.map((s) => `${host}:${s.port}`).join(',')}`);
+  let http: HttpControlServer | null = null;
 
   const slotOf = (id: number): BrokerSlot => {
     const s = slots.find((x) => x.id === id);
@@ -228,6 +243,9 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     brokers,
     controller,
     dataDir,
+    get httpAddress() {
+      return http?.address ?? null;
+    },
     faults: {
       add(rule: FaultRule) {
         const id = faults.add(rule);
@@ -287,10 +305,53 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     async close() {
       if (closed) return;
       closed = true;
+      await http?.close();
       await Promise.all(slots.map((s) => stopSlot(s)));
       await controller.stop();
       if (ownsDir && dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
+  if (opts.httpPort !== undefined) {
+    let nextRequest = 1;
+    /** A running broker's own state: in process directly, else asked over IPC (null if it does not answer in 2 s). */
+    const describe = (slot: BrokerSlot): Promise<BrokerSnapshot | null> => {
+      if (!slot.running) return Promise.resolve(null);
+      if (slot.broker) return Promise.resolve(snapshotBroker(slot.broker));
+      const requestId = nextRequest++;
+      const describing = slot.describing!;
+      return new Promise((resolve) => {
+        const timer = setTimeout(() => done(null), 2000);
+        const done = (s: BrokerSnapshot | null) => {
+          clearTimeout(timer);
+          describing.delete(requestId);
+          resolve(s);
+        };
+        describing.set(requestId, done);
+        send(slot, { type: 'describe', requestId });
+      });
+    };
+    try {
+      http = await startHttpServer({
+        host,
+        port: opts.httpPort,
+        log: createLogger('http'),
+        control: {
+          controller,
+          faults: cluster.faults,
+          processPerBroker: processMode,
+          brokers: () => slots.map((s) => ({ id: s.id, host, port: s.port, running: s.running, ...(s.child?.pid !== undefined ? { pid: s.child.pid } : {}) })),
+          snapshots: async () => (await Promise.all(slots.map(describe))).filter((s): s is BrokerSnapshot => s !== null),
+          stopBroker: cluster.stopBroker,
+          startBroker: cluster.startBroker,
+          isolate: cluster.isolate,
+          heal: cluster.heal,
+          isolated: () => [...isolated],
+        },
+      });
+    } catch (err) {
+      await cluster.close();
+      throw err;
+    }
+  }
   return cluster;
 }

@@ -222,6 +222,14 @@ describe('import graph between src/ folders', () => {
     expect(direct).toEqual([]);
   });
 
+  it('the HTTP control plane is reached only from the entry points', () => {
+    const into = edges.filter((e) => e.to === 'http').map((e) => `${e.file} → ${e.specifier}`);
+    expect(into.length).toBeGreaterThan(0);
+    expect(edges.filter((e) => e.to === 'http' && !e.from.endsWith('.ts')).map((e) => `${e.file} → ${e.specifier}`)).toEqual([]);
+    // The server side never depends on the control plane or on the cluster handle it drives.
+    expect(edges.filter((e) => e.from === 'http' && e.to.endsWith('.ts') && e.to !== 'logger.ts').map((e) => `${e.file} → ${e.specifier}`)).toEqual([]);
+  });
+
   it('has no cycle between folders', () => {
     const found = cycles(graphOf(edges));
     expect(found.map((c) => describeCycle(c, edges)), 'import cycles between src/ folders').toEqual([]);

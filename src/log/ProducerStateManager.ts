@@ -91,6 +91,11 @@ export class ProducerStateManager {
     return this.producers.size;
   }
 
+  /** Every producer's entry (read-only use: status pages, metrics). */
+  entries(): IterableIterator<ProducerStateEntry> {
+    return this.producers.values();
+  }
+
   /**
    * The leader-side rules for one client batch: the cached batch when it is a duplicate,
    * null when it may be appended; throws KafkaError for a stale epoch or a sequence gap.

@@ -15,6 +15,7 @@ import { Reader, Writer } from '../protocol/primitives.js';
 import { apiErrorMessage, NO_RESPONSE, type Api, type BaseContext } from './Api.js';
 import type { Connection, FrameHandler, Reply } from './Connection.js';
 import { requestTargets, type FaultInjector } from './FaultInjector.js';
+import type { ProduceCounts, RequestMetrics } from './RequestMetrics.js';
 
 export const API_VERSIONS_KEY = 18;
 
@@ -25,6 +26,8 @@ export interface DispatcherOptions<Ctx extends BaseContext> {
   /** Fault rules to consult, with the node id rules may name. */
   faults?: FaultInjector;
   nodeId: number;
+  /** Request and per-topic traffic counters (Kafka's RequestMetrics, BrokerTopicStats). */
+  metrics?: RequestMetrics;
   /** The reply to an ApiVersions version we do not serve. */
   unsupportedApiVersions?: (correlationId: number) => Buffer[];
 }
@@ -60,7 +63,10 @@ export class RequestDispatcher<Ctx extends BaseContext> implements FrameHandler 
     } catch (err) {
       return { kind: 'close', reason: `malformed ${api.name} v${apiVersion} request: ${(err as Error).message}` };
     }
+    const started = performance.now();
+    let answered: unknown = null; // the decoded response, for the metrics
     const finish = (res: unknown): Reply => {
+      answered = res;
       if (res === NO_RESPONSE) return { kind: 'none' };
       return { kind: 'response', chunks: this.encode(api, apiVersion, correlationId, flexible, res) };
     };
@@ -97,12 +103,32 @@ export class RequestDispatcher<Ctx extends BaseContext> implements FrameHandler 
         return ms > 0 ? new Promise<Reply>((resolve) => setTimeout(() => resolve(reply), ms)) : reply;
       }
     }
+    const metrics = this.opts.metrics;
+    let produced: ProduceCounts | null = null;
+    try {
+      if (metrics && api.name === 'Produce') produced = metrics.countProduce(request);
+    } catch {
+      produced = null; // a malformed batch: the handler answers it, the metrics skip it
+    }
     let reply: Reply | Promise<Reply>;
     try {
       const out = api.handle(ctx, request);
       reply = out instanceof Promise ? out.then(finish, fail) : finish(out);
     } catch (err) {
       reply = fail(err);
+    }
+    if (metrics) {
+      const observe = (): void => {
+        try {
+          metrics.recordRequest(api.name, performance.now() - started);
+          if (produced) metrics.recordProduce(produced, answered);
+          else if (api.name === 'Fetch') metrics.recordFetch(request, answered);
+        } catch (err) {
+          log.warn(`${api.name} metrics not recorded: ${(err as Error).message}`);
+        }
+      };
+      if (reply instanceof Promise) reply = reply.then((r) => (observe(), r));
+      else observe();
     }
     if (fault?.rule.action === 'drop-response') {
       const dropped: Reply = { kind: 'close', reason: `fault #${fault.id}: response dropped after applying ${api.name}` };

@@ -27,6 +27,7 @@ import { ReplicaManager } from './ReplicaManager.js';
 import { TransactionCoordinator, type TransactionCoordinatorSettings } from './transaction/TransactionCoordinator.js';
 import { TRANSACTION_STATE_TOPIC, transactionTopicConfigs } from './transaction/TransactionLog.js';
 import { RequestDispatcher } from '../network/RequestDispatcher.js';
+import { RequestMetrics } from '../network/RequestMetrics.js';
 import { crashPoint, detach, guarded } from '../util/CrashBoundary.js';
 import { SYSTEM_TIME, type Time, type TimerHandle } from '../util/Time.js';
 
@@ -89,6 +90,8 @@ export class Broker {
   /** Kafka's memory pool for request bytes (queued.max.request.bytes), shared by all connections. */
   requestPool = new MemoryPool(Number.POSITIVE_INFINITY);
   private readonly apis: RequestDispatcher<RequestContext>;
+  /** Request and per-topic traffic counters, kept by the dispatcher (GET /metrics). */
+  readonly requestMetrics = new RequestMetrics((idHex) => this.image.topicById(idHex)?.name);
   private requestedPort: number;
   private boundPort = -1;
   private timer: TimerHandle | null = null;
@@ -150,6 +153,7 @@ export class Broker {
       makeContext: (base) => ({ ...base, broker: this }),
       log: this.log.child('apis'),
       faults: this.faults,
+      metrics: this.requestMetrics,
       nodeId: this.nodeId,
       unsupportedApiVersions: encodeUnsupportedApiVersions,
     });
