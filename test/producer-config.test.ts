@@ -113,7 +113,7 @@ describe('producer configuration', () => {
     expect(() => cfg({ bootstrapServers: ['nohost'] })).toThrow(/Invalid url in bootstrap.servers/);
     expect(() => resolveConfig({} as never)).toThrow(/Missing required configuration "bootstrap.servers"/);
     expect(() => cfg({ lingerMS: 5 })).toThrow(/Unknown producer option 'lingerMS'/);
-    expect(() => Producer.fromProperties({ 'bootstrap.servers': 'h:1', 'transactional.id': 'tx' })).toThrow(/transactions are not supported/);
+    expect(() => Producer.fromProperties({ 'bootstrap.servers': 'h:1', 'transactional.id': '' })).toThrow(/transactional.id: String must be non-empty/);
     expect(() => Producer.fromProperties({ 'bootstrap.servers': 'h:1', 'linger.ms': 'soon' })).toThrow(/linger.ms: Expected a number/);
     expect(() => Producer.fromProperties({ 'bootstrap.servers': 'h:1', 'security.protocol': 'SSL' })).toThrow(/only PLAINTEXT/);
   });
