@@ -31,12 +31,12 @@ function producer(opts: Partial<ProducerOptions> = {}): Producer {
   return p;
 }
 
-async function topic(name: string, partitions = 1): Promise<string> {
+async function topic(name: string, partitions = 1, configEntries: { name: string; value: string }[] = []): Promise<string> {
   const t = unique(name);
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await admin.createTopics({ topics: [{ topic: t, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true });
+    await admin.createTopics({ topics: [{ topic: t, numPartitions: partitions, replicationFactor: 1, configEntries }], waitForLeaders: true });
   } finally {
     await admin.disconnect();
   }
@@ -77,6 +77,16 @@ async function groupOffset(groupId: string, t: string, partition = 0): Promise<s
   }
 }
 
+/** The group's committed offset once it is `want` (transactional offsets appear once the commit marker is written). */
+async function groupOffsetReaches(groupId: string, t: string, want: string): Promise<string> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const got = await groupOffset(groupId, t);
+    if (got === want || Date.now() > deadline) return got;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 beforeAll(async () => {
   if (!enabled) return;
   if (external) bootstrap = external.split(',');
@@ -111,6 +121,8 @@ describe.skipIf(!enabled)('producer transactions', () => {
     p.beginTransaction();
     await p.send({ topic: out, partition: 0, value: 'g' });
     await p.commitTransaction();
+    // Markers are written after EndTxn is answered (as Kafka does): read_committed sees 'g' once its marker is in.
+    await consumeUntil(out, (v) => v.includes('g'));
 
     const client = await RawClient.connect(bootstrap[0]!);
     try {
@@ -159,6 +171,23 @@ describe.skipIf(!enabled)('producer transactions', () => {
     await p.commitTransaction(); // sends the lingering batch first
     await after;
     expect(await consumeUntil(out, (v) => v.includes('after'))).toEqual(['after']);
+  });
+
+  it('a failed send makes the transaction abortable: commit is refused, abort bumps the epoch, the next transaction works', { timeout: 60_000 }, async () => {
+    const out = await topic('tx-abortable', 1, [{ name: 'max.message.bytes', value: '1000' }]);
+    const p = producer({ transactionalId: unique('tx-abortable') });
+    await p.initTransactions();
+    const epoch = p.metrics().producerEpoch;
+    p.beginTransaction();
+    await expect(p.send({ topic: out, value: 'x'.repeat(2000) })).rejects.toThrow(/MESSAGE_TOO_LARGE/);
+    await expect(p.send({ topic: out, value: 'refused' })).rejects.toThrow(/in an error state/);
+    await expect(p.commitTransaction()).rejects.toThrow(/Cannot execute transactional method because we are in an error state/);
+    await p.abortTransaction();
+    expect(p.metrics().producerEpoch).toBe(epoch + 1); // KIP-360: InitProducerId with the current id and epoch
+    p.beginTransaction();
+    await p.send({ topic: out, value: 'fine' });
+    await p.commitTransaction();
+    expect(await consumeUntil(out, (v) => v.includes('fine'))).toEqual(['fine']);
   });
 
   it('a second producer with the same transactional.id fences the first: its commit fails with ProducerFencedError', { timeout: 60_000 }, async () => {
@@ -215,7 +244,7 @@ describe.skipIf(!enabled)('producer transactions', () => {
       });
     });
     await consumer.disconnect();
-    expect(await groupOffset(group, input)).toBe('5');
+    expect(await groupOffsetReaches(group, input, '5')).toBe('5');
     expect((await consumeUntil(out, (v) => v.length >= 5)).sort()).toEqual(['x10', 'x20', 'x30', 'x40', 'x50']);
 
     // Aborted: neither the offsets nor the output count.
@@ -226,8 +255,8 @@ describe.skipIf(!enabled)('producer transactions', () => {
     p.beginTransaction();
     await p.send({ topic: out, value: 'end' });
     await p.commitTransaction();
-    expect(await groupOffset(group, input)).toBe('5');
     const all = await consumeUntil(out, (v) => v.includes('end'));
+    expect(await groupOffset(group, input)).toBe('5');
     expect(all).not.toContain('aborted');
     expect(all).toHaveLength(6);
   });
