@@ -11,7 +11,6 @@ import {
   IllegalStateError,
   TransactionAbortedError,
   InvalidPidMappingError,
-  InvalidProducerEpochError,
   KafkaApiError,
   OutOfOrderSequenceError,
   ProducerError,
@@ -24,13 +23,22 @@ import {
 import type { ProducerBatch } from './ProducerBatch.js';
 import type { PartitionQueue } from './RecordAccumulator.js';
 import { TransactionalRequestResult } from './TransactionalRequestResult.js';
+import { errorInErrorState, isTransitionValid, type TransactionState } from './TransactionState.js';
+import {
+  addInFlightBatch,
+  adjustSequencesDueToFailedBatch,
+  incrementSequence,
+  isNextSequence,
+  removeInFlightBatch,
+  startSequencesAtBeginning,
+  type TxnPartition,
+} from './TxnPartitionMap.js';
 import {
   AddOffsetsToTxnHandler,
   AddPartitionsToTxnHandler,
   EndTxnHandler,
   FindCoordinatorHandler,
   InitProducerIdHandler,
-  TxnOffsetCommitHandler,
   type CoordinatorNode,
   type CoordinatorType,
   type GroupMetadata,
@@ -39,55 +47,8 @@ import {
 } from './TxnRequestHandlers.js';
 
 const MAX_EPOCH = 32767;
-const MAX_INT = 0x7fffffff;
 
-/** Kafka's DefaultRecordBatch.incrementSequence: sequences wrap from 2^31-1 to 0. */
-export function incrementSequence(sequence: number, increment: number): number {
-  if (sequence > MAX_INT - increment) return increment - (MAX_INT - sequence) - 1;
-  return sequence + increment;
-}
-
-/** Kafka's TransactionManager.State (an idempotent producer uses UNINITIALIZED, INITIALIZING, READY, FATAL_ERROR). */
-export type TransactionState =
-  | 'UNINITIALIZED'
-  | 'INITIALIZING'
-  | 'READY'
-  | 'IN_TRANSACTION'
-  | 'COMMITTING_TRANSACTION'
-  | 'ABORTING_TRANSACTION'
-  | 'ABORTABLE_ERROR'
-  | 'FATAL_ERROR';
-
-/** @deprecated the idempotent subset; kept for existing imports. */
-export type IdempotenceState = TransactionState;
-
-/** Java's State.isTransitionValid. */
-export function isTransitionValid(source: TransactionState, target: TransactionState): boolean {
-  switch (target) {
-    case 'UNINITIALIZED':
-      return source === 'READY' || source === 'ABORTABLE_ERROR';
-    case 'INITIALIZING':
-      return source === 'UNINITIALIZED' || source === 'ABORTING_TRANSACTION';
-    case 'READY':
-      return source === 'INITIALIZING' || source === 'COMMITTING_TRANSACTION' || source === 'ABORTING_TRANSACTION';
-    case 'IN_TRANSACTION':
-      return source === 'READY';
-    case 'COMMITTING_TRANSACTION':
-      return source === 'IN_TRANSACTION';
-    case 'ABORTING_TRANSACTION':
-      return source === 'IN_TRANSACTION' || source === 'ABORTABLE_ERROR';
-    case 'ABORTABLE_ERROR':
-      return source === 'IN_TRANSACTION' || source === 'COMMITTING_TRANSACTION' || source === 'ABORTABLE_ERROR' || source === 'INITIALIZING';
-    case 'FATAL_ERROR':
-      return true;
-  }
-}
-
-/** A topic-partition of the transaction. */
-export interface TxnPartition {
-  topic: string;
-  partition: number;
-}
+export { incrementSequence, isTransitionValid, type TransactionState, type TxnPartition };
 
 export interface TransactionManagerOptions {
   transactionalId: string | null;
@@ -184,7 +145,7 @@ export class TransactionManager {
     }
     this.epochBumps++;
     for (const pq of this.partitionsToRewrite) {
-      this.startSequencesAtBeginning(pq);
+      startSequencesAtBeginning(pq, this.producerId, this.producerEpoch);
       this.unresolved.delete(pq);
     }
     this.partitionsToRewrite.clear();
@@ -194,19 +155,6 @@ export class TransactionManager {
   requestEpochBumpForPartition(pq: PartitionQueue): void {
     this.epochBumpRequired = true;
     this.partitionsToRewrite.add(pq);
-  }
-
-  /** Renumber a partition's in-flight batches from 0 under the current producer id/epoch. */
-  private startSequencesAtBeginning(pq: PartitionQueue): void {
-    let seq = 0;
-    for (const b of pq.inflightBySequence) {
-      b.resetProducerState(this.producerId, this.producerEpoch, seq);
-      seq = incrementSequence(seq, b.count);
-    }
-    pq.producerId = this.producerId;
-    pq.producerEpoch = this.producerEpoch;
-    pq.nextSequence = seq;
-    pq.lastAckedSequence = -1;
   }
 
   private hasStaleProducerIdAndEpoch(pq: PartitionQueue): boolean {
@@ -232,24 +180,15 @@ export class TransactionManager {
 
   /** Give a drained batch its producer id, epoch and next sequence, and track it. */
   assignSequence(batch: ProducerBatch, pq: PartitionQueue): void {
-    if (this.hasStaleProducerIdAndEpoch(pq) && pq.inflightBySequence.length === 0) this.startSequencesAtBeginning(pq);
+    if (this.hasStaleProducerIdAndEpoch(pq) && pq.inflightBySequence.length === 0) startSequencesAtBeginning(pq, this.producerId, this.producerEpoch);
     batch.setProducerState(this.producerId, this.producerEpoch, pq.nextSequence);
     batch.transactional = this.transactionalId !== null;
     pq.nextSequence = incrementSequence(pq.nextSequence, batch.count);
-    this.addInFlightBatch(batch);
-  }
-
-  private addInFlightBatch(batch: ProducerBatch): void {
-    const list = batch.pq.inflightBySequence;
-    let i = list.length;
-    while (i > 0 && list[i - 1]!.baseSequence > batch.baseSequence) i--;
-    list.splice(i, 0, batch);
+    addInFlightBatch(batch);
   }
 
   removeInFlightBatch(batch: ProducerBatch): void {
-    const list = batch.pq.inflightBySequence;
-    const i = list.indexOf(batch);
-    if (i >= 0) list.splice(i, 1);
+    removeInFlightBatch(batch);
   }
 
   /** A split batch's halves take over its sequence range. */
@@ -260,12 +199,8 @@ export class TransactionManager {
       p.transactional = big.transactional;
       p.setProducerState(big.producerId, big.producerEpoch, seq);
       seq = incrementSequence(seq, p.count);
-      this.addInFlightBatch(p);
+      addInFlightBatch(p);
     }
-  }
-
-  private isNextSequence(pq: PartitionQueue, sequence: number): boolean {
-    return sequence - pq.lastAckedSequence === 1;
   }
 
   handleCompletedBatch(batch: ProducerBatch, baseOffset: number): void {
@@ -280,13 +215,8 @@ export class TransactionManager {
 
   /** Java's maybeTransitionToErrorState: a failed batch or send is fatal, or makes the transaction abortable. */
   maybeTransitionToErrorState(error: ProducerError): void {
-    if (
-      error instanceof ClusterAuthorizationError ||
-      error instanceof TransactionalIdAuthorizationError ||
-      error instanceof ProducerFencedError ||
-      error instanceof UnsupportedVersionError ||
-      (error instanceof KafkaApiError && (error.code === 31 || error.code === 53))
-    ) {
+    const fatal = [ClusterAuthorizationError, TransactionalIdAuthorizationError, ProducerFencedError, UnsupportedVersionError];
+    if (fatal.some((c) => error instanceof c) || (error instanceof KafkaApiError && (error.code === 31 || error.code === 53))) {
       this.transitionToFatalError(error);
     } else if (this.isTransactional) {
       if (this.canBumpEpoch() && !this.isCompleting()) this.epochBumpRequired = true;
@@ -310,21 +240,7 @@ export class TransactionManager {
       this.unresolved.delete(pq);
     } else if (adjustSequenceNumbers) {
       if (!this.isTransactional) this.requestEpochBumpForPartition(pq);
-      else this.adjustSequencesDueToFailedBatch(batch);
-    }
-  }
-
-  /** The failed batch's sequences are given up: later in-flight batches of the partition move down by its count. */
-  private adjustSequencesDueToFailedBatch(failed: ProducerBatch): void {
-    const pq = failed.pq;
-    if (pq.producerId !== failed.producerId || pq.producerEpoch !== failed.producerEpoch) return;
-    pq.nextSequence = incrementSequence(pq.nextSequence, -failed.count);
-    if (pq.nextSequence < 0) pq.nextSequence += MAX_INT + 1;
-    for (const b of pq.inflightBySequence) {
-      if (b.baseSequence < failed.baseSequence) continue;
-      const seq = b.baseSequence - failed.count;
-      if (seq < 0) throw new IllegalStateError(`Sequence of ${pq.name} would become negative after failing a batch`);
-      b.resetProducerState(b.producerId, b.producerEpoch, seq);
+      else adjustSequencesDueToFailedBatch(batch);
     }
   }
 
@@ -337,7 +253,7 @@ export class TransactionManager {
       if (batch.sequenceHasBeenReset) return true;
       if (pq.lastAckedOffset < logStartOffset) {
         // The log head was removed (retention): a transaction restarts the partition's sequences and carries on.
-        if (this.isTransactional) this.startSequencesAtBeginning(pq);
+        if (this.isTransactional) startSequencesAtBeginning(pq, this.producerId, this.producerEpoch);
         else this.requestEpochBumpForPartition(pq);
         return true;
       }
@@ -347,7 +263,7 @@ export class TransactionManager {
       }
     } else if (code === 45) {
       // OUT_OF_ORDER_SEQUENCE_NUMBER: if this batch is not the next one, an earlier batch failed and this is its echo.
-      if (!this.unresolved.has(pq) && (batch.sequenceHasBeenReset || !this.isNextSequence(pq, batch.baseSequence))) return true;
+      if (!this.unresolved.has(pq) && (batch.sequenceHasBeenReset || !isNextSequence(pq, batch.baseSequence))) return true;
       if (!this.isTransactional) {
         if (!this.unresolved.has(pq) || this.unresolved.get(pq) === batch.baseSequence) this.requestEpochBumpForPartition(pq);
         return true;
@@ -366,7 +282,7 @@ export class TransactionManager {
   maybeResolveSequences(): void {
     for (const [pq] of this.unresolved) {
       if (pq.inflightBySequence.length > 0) continue;
-      if (!this.isNextSequence(pq, pq.nextSequence)) {
+      if (!isNextSequence(pq, pq.nextSequence)) {
         if (!this.isTransactional) this.requestEpochBumpForPartition(pq);
         else {
           const why = 'The client hasn\'t received acknowledgment for some previously sent messages and can no longer retry them.';
@@ -382,7 +298,6 @@ export class TransactionManager {
     }
   }
 
-
   // ---- Transactions: state ----
 
   /** Java's transitionTo: refuse a transition its state machine does not have. */
@@ -396,8 +311,8 @@ export class TransactionManager {
   }
 
   transitionToAbortableError(error: ProducerError): void {
-    if (this.state === 'ABORTING_TRANSACTION') return; // already aborting
-    if (this.state === 'FATAL_ERROR') return;
+    // Already aborting, fatal, or no transaction open (e.g. batches failed by a forced close): nothing to abort.
+    if (!isTransitionValid(this.state, 'ABORTABLE_ERROR')) return;
     this.transitionTo('ABORTABLE_ERROR', error);
   }
 
@@ -433,12 +348,7 @@ export class TransactionManager {
   /** Java's maybeFailWithError: the error a transactional call gets while in an error state (null if none). */
   stateError(): ProducerError | null {
     if (!this.hasError()) return null;
-    const last = this.lastError;
-    const who = `Producer with transactionalId '${this.transactionalId}' and ProducerIdAndEpoch(producerId=${this.producerId}, epoch=${this.producerEpoch})`;
-    if (last instanceof ProducerFencedError) return new ProducerFencedError(90, `${who} has been fenced by another producer with the same transactionalId`);
-    if (last instanceof InvalidProducerEpochError) return new InvalidProducerEpochError(47, `${who} attempted to produce with an old epoch`);
-    if (last instanceof IllegalStateError) return new IllegalStateError(`${who} cannot execute transactional method because of previous invalid state transition attempt`, { cause: last });
-    return new ProducerError(`Cannot execute transactional method because we are in an error state: ${last?.message ?? 'unknown'}`, { cause: last });
+    return errorInErrorState(this.lastError, `Producer with transactionalId '${this.transactionalId}' and ProducerIdAndEpoch(producerId=${this.producerId}, epoch=${this.producerEpoch})`);
   }
 
   private maybeFailWithError(): void {
