@@ -360,11 +360,11 @@ export class Sender {
   private maybeSendTransactionalRequest(now: number): number {
     const { client, accumulator, metadata, config, log } = this.ctx;
     const txn = this.ctx.txn!;
-    if (txn.inFlightRequest) return Infinity;
     if ((txn.hasAbortableError() || txn.isAborting()) && accumulator.incomplete.size > 0) {
       const err = txn.lastError ?? new TransactionAbortedError('Failing batch since transaction was aborted');
       for (const b of accumulator.takeUnsent()) this.abortBatch(b, err);
     }
+    if (txn.inFlightRequest) return Infinity;
     const h = txn.nextRequest(accumulator.incomplete.size > 0);
     if (h === null) return Infinity;
     if (h.isRetry) {
