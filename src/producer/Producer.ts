@@ -32,7 +32,7 @@ import type { ProducerRecord, RecordMetadata, SendCallback } from './ProducerRec
 import { RecordAccumulator } from './RecordAccumulator.js';
 import { Sender } from './Sender.js';
 import { TransactionManager } from './TransactionManager.js';
-import type { GroupMetadata, TxnOffset } from './TxnRequestHandlers.js';
+import { checkTxnOffsets, type GroupMetadata, type TxnOffset } from './TxnRequestHandlers.js';
 import { WaitingGroup, WaitingSends } from './WaitingSends.js';
 
 const APPENDED = 0;
@@ -539,17 +539,9 @@ export class Producer extends EventEmitter {
    */
   async sendOffsetsToTransaction(offsets: readonly TxnOffset[], groupMetadata: GroupMetadata | string): Promise<void> {
     const txn = this.transactionManager();
-    const group = typeof groupMetadata === 'string' ? { groupId: groupMetadata } : groupMetadata;
-    if (group === null || typeof group !== 'object' || typeof group.groupId !== 'string') throw new IllegalStateError('sendOffsetsToTransaction needs a group id');
-    if (!Array.isArray(offsets)) throw new IllegalStateError('offsets must be an array of { topic, partition, offset }');
-    if (offsets.length === 0) return;
-    for (const o of offsets) {
-      const off = typeof o?.offset === 'string' ? Number(o.offset) : Number(o?.offset);
-      if (typeof o?.topic !== 'string' || !Number.isInteger(o.partition) || o.partition < 0 || !(off >= 0)) {
-        throw new IllegalStateError(`Invalid offset to send to the transaction: ${JSON.stringify(o, (_, v) => (typeof v === 'bigint' ? v.toString() : v))}`);
-      }
-    }
-    const result = txn.sendOffsetsToTransaction(offsets.map((o) => ({ ...o })), group);
+    const checked = checkTxnOffsets(offsets, groupMetadata);
+    if (checked.offsets.length === 0) return;
+    const result = txn.sendOffsetsToTransaction(checked.offsets, checked.group);
     this.sender.wakeup();
     await result.await(this.config.maxBlockMs);
   }
@@ -578,16 +570,10 @@ export class Producer extends EventEmitter {
 
   /** close(): a transaction still open is aborted, as Java's Sender does on shutdown. */
   private async abortOpenTransaction(timeoutMs: number): Promise<void> {
-    const txn = this.txn;
-    if (txn === null || !txn.isTransactional || timeoutMs <= 0 || !txn.hasOngoingTransaction()) return;
-    try {
-      const result = txn.isCompleting() ? txn.pendingResult() : txn.beginAbort();
-      if (result === null) return;
-      this.sender.wakeup();
-      await result.await(Math.min(timeoutMs, this.config.maxBlockMs));
-    } catch (err) {
-      this.log.info(`aborting the open transaction on close failed: ${(err as Error).message}`);
-    }
+    const result = timeoutMs > 0 && this.txn !== null ? this.txn.abortForClose((e) => this.log.info(`cannot abort the open transaction on close: ${e.message}`)) : null;
+    if (result === null) return;
+    this.sender.wakeup();
+    await result.await(Math.min(timeoutMs, this.config.maxBlockMs)).catch((err: Error) => this.log.info(`aborting the open transaction on close failed: ${err.message}`));
   }
 
   /** Partitions of a topic (waits for its metadata up to max.block.ms). */

@@ -539,10 +539,16 @@ export class TransactionManager {
     q.splice(i, 0, h);
   }
 
-  /** The result of the commit/abort/init under way whose caller has not seen it yet, if any. */
-  pendingResult(): TransactionalRequestResult | null {
-    const p = this.pendingTransition;
-    return p !== null && !p.result.isAcked ? p.result : null;
+  /** close(): abort a transaction still open (or wait for the commit/abort under way); null if none. */
+  abortForClose(onRefused: (e: Error) => void): TransactionalRequestResult | null {
+    if (!this.isTransactional || !this.hasOngoingTransaction()) return null;
+    if (this.isCompleting()) return this.pendingTransition?.result ?? null;
+    try {
+      return this.beginAbort();
+    } catch (e) {
+      onRefused(e as Error);
+      return null;
+    }
   }
 
   retry(h: TxnRequestHandler): void {

@@ -12,7 +12,7 @@ import { decodeFindCoordinatorResponse, encodeFindCoordinatorRequest, type FindC
 import { decodeInitProducerIdResponse, encodeInitProducerIdRequest, type InitProducerIdResponse } from '../protocol/messages/InitProducerId.js';
 import { decodeTxnOffsetCommitResponse, encodeTxnOffsetCommitRequest, type TxnOffsetCommitResponse } from '../protocol/messages/TxnOffsetCommit.js';
 import type { Reader, Writer } from '../protocol/primitives.js';
-import { CommitFailedError, GroupAuthorizationError, ProducerError, TopicAuthorizationError, isRetriable, txnError } from './errors.js';
+import { CommitFailedError, GroupAuthorizationError, IllegalStateError, ProducerError, TopicAuthorizationError, isRetriable, txnError } from './errors.js';
 import type { TransactionManager, TxnPartition } from './TransactionManager.js';
 import { TransactionalRequestResult } from './TransactionalRequestResult.js';
 
@@ -41,6 +41,20 @@ export interface GroupMetadata {
   generationId?: number;
   memberId?: string;
   groupInstanceId?: string | null;
+}
+
+/** sendOffsetsToTransaction's arguments checked (IllegalStateError for a bad one) and copied. */
+export function checkTxnOffsets(offsets: readonly TxnOffset[], groupMetadata: GroupMetadata | string): { offsets: TxnOffset[]; group: GroupMetadata } {
+  const group = typeof groupMetadata === 'string' ? { groupId: groupMetadata } : groupMetadata;
+  if (group === null || typeof group !== 'object' || typeof group.groupId !== 'string') throw new IllegalStateError('sendOffsetsToTransaction needs a group id');
+  if (!Array.isArray(offsets)) throw new IllegalStateError('offsets must be an array of { topic, partition, offset }');
+  for (const o of offsets) {
+    const off = Number(o?.offset);
+    if (typeof o?.topic !== 'string' || !Number.isInteger(o.partition) || o.partition < 0 || !(off >= 0)) {
+      throw new IllegalStateError(`Invalid offset to send to the transaction: ${JSON.stringify(o, (_, v) => (typeof v === 'bigint' ? v.toString() : v))}`);
+    }
+  }
+  return { offsets: offsets.map((o) => ({ ...o })), group: { ...group } };
 }
 
 /** Send order: FindCoordinator first, EndTxn last but for the epoch bump that follows it. */
