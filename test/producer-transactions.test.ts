@@ -91,7 +91,7 @@ beforeAll(async () => {
   if (!enabled) return;
   if (external) bootstrap = external.split(',');
   else {
-    cluster = await startCluster({ config: { 'transaction.state.log.num.partitions': 5, 'offsets.topic.num.partitions': 5 } });
+    cluster = await startCluster({ config: { 'transaction.state.log.num.partitions': 5, 'offsets.topic.num.partitions': 5, 'group.initial.rebalance.delay.ms': 0 } });
     bootstrap = cluster.bootstrapServers;
   }
   kafka = new Kafka({ clientId: 'txn-test', brokers: bootstrap, logLevel: logLevel.NOTHING });
