@@ -217,6 +217,57 @@ describe('TransactionManager (transactional)', () => {
     expect(tm.epochBumps).toBe(1);
   });
 
+  it('sequences go on across transactions of one epoch and restart at 0 after an epoch bump; batches carry the transactional bit', () => {
+    const { tm, q } = inTransactionWithPartition();
+    tm.coordinatorSupportsBumpingEpoch = true;
+    const batch = (count: number) => {
+      const b = {
+        pq: q,
+        count,
+        baseSequence: -1,
+        producerId: -1,
+        producerEpoch: -1,
+        transactional: false,
+        get hasSequence() {
+          return this.baseSequence >= 0;
+        },
+        get lastSequence() {
+          return this.baseSequence + this.count - 1;
+        },
+        setProducerState(id: number, epoch: number, seq: number) {
+          Object.assign(this, { producerId: id, producerEpoch: epoch, baseSequence: seq });
+        },
+      };
+      return b as unknown as ProducerBatch & { transactional: boolean };
+    };
+    const b1 = batch(2);
+    const b2 = batch(3);
+    tm.assignSequence(b1, q);
+    tm.assignSequence(b2, q);
+    expect([b1.baseSequence, b2.baseSequence, b1.transactional]).toEqual([0, 2, true]);
+    tm.handleCompletedBatch(b1, 0);
+    tm.handleCompletedBatch(b2, 2);
+    const commit = tm.beginCommit();
+    next(tm, EndTxnHandler).handleResponse(endTxn(0));
+    commit.isAcked = true; // as the caller's await does
+    tm.beginTransaction();
+    tm.maybeAddPartition(q);
+    next(tm, AddPartitionsToTxnHandler).handleResponse(addPartitions([['t', 0, 0]]));
+    const b3 = batch(1);
+    tm.assignSequence(b3, q);
+    expect([b3.producerEpoch, b3.baseSequence]).toEqual([0, 5]);
+    // A failed batch: abortable; the abort bumps the epoch and the partition starts again at 0.
+    tm.handleFailedBatch(b3, new KafkaApiError(87), false);
+    const abort = tm.beginAbort();
+    next(tm, EndTxnHandler).handleResponse(endTxn(0));
+    next(tm, InitProducerIdHandler).handleResponse(initOk(7, 1));
+    abort.isAcked = true;
+    tm.beginTransaction();
+    const b4 = batch(4);
+    tm.assignSequence(b4, q);
+    expect([b4.producerEpoch, b4.baseSequence]).toEqual([1, 0]);
+  });
+
   it('without InitProducerId v3 at the coordinator, an abort keeps the epoch', () => {
     const { tm, q } = inTransactionWithPartition();
     tm.handleFailedBatch(fakeBatch(q), new KafkaApiError(87, 'bad record'), false);
