@@ -8,6 +8,7 @@ import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../src/cluster.js';
 import { Producer, ProducerFencedError, TransactionAbortedError, type ProducerOptions } from '../src/producer/index.js';
+import { decodeFindCoordinatorResponse, encodeFindCoordinatorRequest } from '../src/protocol/messages/FindCoordinator.js';
 import { fetchBatches } from './support/fetchAll.js';
 import { RawClient } from './support/RawClient.js';
 
@@ -277,5 +278,54 @@ describe.skipIf(!enabled)('producer transactions', () => {
     await next.commitTransaction();
     expect(await consumeUntil(out, (v) => v.includes('next'))).toEqual(['next']);
     expect(await consumeUntil(out, (v) => v.includes('next'), true)).toEqual(['left-open', 'next']);
+  });
+});
+
+/** The broker FindCoordinator (key type 1) names for a transactional id. */
+async function transactionCoordinator(servers: string[], id: string): Promise<number> {
+  const client = await RawClient.connect(servers[0]!);
+  try {
+    const res = await client.request(10, 1, encodeFindCoordinatorRequest, decodeFindCoordinatorResponse, { key: id, keyType: 1, coordinatorKeys: [] });
+    if (res.errorCode !== 0) throw new Error(`FindCoordinator: error ${res.errorCode}`);
+    return res.nodeId;
+  } finally {
+    client.close();
+  }
+}
+
+// Failover needs brokers the test can crash: startCluster only.
+describe.skipIf(!process.env.MINIKAFKA_TXN || !!external)('producer transactions across a coordinator crash', () => {
+  it('the transaction coordinator crashes mid-transaction: the producer finds the new one and commits', { timeout: 90_000 }, async () => {
+    const three = await startCluster({
+      brokers: 3,
+      config: { 'transaction.state.log.num.partitions': 5, 'offsets.topic.num.partitions': 5, 'group.initial.rebalance.delay.ms': 0, 'min.insync.replicas': 2 },
+    });
+    try {
+      const out = unique('tx-failover');
+      await three.createTopic(out, { partitions: 3, replicationFactor: 3 });
+      const id = unique('tx-failover');
+      const p = new Producer({ bootstrapServers: three.bootstrapServers, transactionalId: id, requestTimeoutMs: 5000, deliveryTimeoutMs: 60_000 });
+      producers.push(p);
+      await p.initTransactions();
+      p.beginTransaction();
+      await Promise.all(['a', 'b', 'c'].map((value, i) => p.send({ topic: out, partition: i, value })));
+      const coordinator = await transactionCoordinator(three.bootstrapServers, id);
+      await three.stopBroker(coordinator, { crash: true });
+      await Promise.all(['d', 'e', 'f'].map((value, i) => p.send({ topic: out, partition: i, value })));
+      await p.commitTransaction();
+      const survivors = three.bootstrapServers.filter((_, i) => i + 1 !== coordinator);
+      expect(await transactionCoordinator(survivors, id)).not.toBe(coordinator);
+      const reader = new Kafka({ clientId: 'txn-failover-reader', brokers: survivors, logLevel: logLevel.NOTHING });
+      const saved = kafka;
+      kafka = reader;
+      try {
+        expect((await consumeUntil(out, (v) => v.length >= 6)).sort()).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
+      } finally {
+        kafka = saved;
+      }
+    } finally {
+      for (const pr of producers.splice(0)) await pr.close({ timeoutMs: 0 });
+      await three.close();
+    }
   });
 });
