@@ -124,7 +124,7 @@ describe('TransactionManager (transactional)', () => {
     const first = tm.initializeTransactions();
     await expect(first.await(0)).rejects.toBeInstanceOf(TimeoutError);
     expect(tm.initializeTransactions()).toBe(first);
-    expect(() => tm.beginTransaction()).toThrow(/previous call to `initTransactions` timed out and must be retried/);
+    expect(() => tm.beginTransaction()).toThrow(/previous call to `initTransactions` has not completed \(or timed out and must be retried\)/);
     next(tm, InitProducerIdHandler).handleResponse(initOk());
     await first.await(0);
     tm.beginTransaction();

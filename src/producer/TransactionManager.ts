@@ -363,7 +363,7 @@ export class TransactionManager {
       this.pendingTransition = null;
       return;
     }
-    throw new IllegalStateError(`Cannot attempt operation \`${operation}\` because the previous call to \`${p.operation}\` timed out and must be retried`);
+    throw new IllegalStateError(`Cannot attempt operation \`${operation}\` because the previous call to \`${p.operation}\` has not completed (or timed out and must be retried)`);
   }
 
   /** Java's handleCachedTransactionRequestResult: a call repeated after a timeout waits on the same result. */
@@ -373,7 +373,7 @@ export class TransactionManager {
     if (p !== null) {
       if (p.result.isAcked) this.pendingTransition = null;
       else if (p.state !== nextState) {
-        throw new IllegalStateError(`Cannot attempt operation \`${operation}\` because the previous call to \`${p.operation}\` timed out and must be retried`);
+        throw new IllegalStateError(`Cannot attempt operation \`${operation}\` because the previous call to \`${p.operation}\` has not completed (or timed out and must be retried)`);
       } else return p.result;
     }
     const result = make();
