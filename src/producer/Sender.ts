@@ -399,15 +399,23 @@ export class Sender {
     if (!client.ready(node, now)) {
       const delay = client.connectionDelay(node, now);
       if (delay === Infinity) {
-        txn.requeue(h); // connecting: the connection's change wakes us
+        h.connectingTo = node; // connecting: the connection's change wakes us
+        txn.requeue(h);
         return Infinity;
       }
-      // Could not connect: find the coordinator again (or other brokers) and retry after a backoff.
+      if (delay > 0 && h.connectingTo !== node) {
+        txn.requeue(h); // reconnect backoff after an earlier failure: connect once it is over
+        return delay;
+      }
+      // Our connection attempt failed (or the address is unknown): find the coordinator again
+      // (Java's maybeFindCoordinatorAndRetry), or other brokers, and retry after a backoff.
+      h.connectingTo = null;
       if (type !== null) txn.lookupCoordinator(type, h.coordinatorKey());
       else metadata.requestUpdate();
       txn.retry(h);
       return Math.max(delay, 1);
     }
+    h.connectingTo = null;
     if (!client.canSendMore(node)) {
       txn.requeue(h);
       return Infinity;

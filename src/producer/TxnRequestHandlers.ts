@@ -90,6 +90,8 @@ export abstract class TxnRequestHandler<Res = unknown> {
   isRetry = false;
   /** When a retry may be sent (0: not scheduled yet); the Sender sets it. */
   notBefore = 0;
+  /** The node the Sender started connecting to for this request (a failure there means: find the coordinator again). */
+  connectingTo: number | null = null;
   abstract readonly apiKey: number;
   abstract readonly minVersion: number;
   abstract readonly maxVersion: number;
