@@ -113,9 +113,37 @@ describe('producer configuration', () => {
     expect(() => cfg({ bootstrapServers: ['nohost'] })).toThrow(/Invalid url in bootstrap.servers/);
     expect(() => resolveConfig({} as never)).toThrow(/Missing required configuration "bootstrap.servers"/);
     expect(() => cfg({ lingerMS: 5 })).toThrow(/Unknown producer option 'lingerMS'/);
-    expect(() => Producer.fromProperties({ 'bootstrap.servers': 'h:1', 'transactional.id': 'tx' })).toThrow(/transactions are not supported/);
+    expect(() => Producer.fromProperties({ 'bootstrap.servers': 'h:1', 'transactional.id': '' })).toThrow(/transactional.id: String must be non-empty/);
     expect(() => Producer.fromProperties({ 'bootstrap.servers': 'h:1', 'linger.ms': 'soon' })).toThrow(/linger.ms: Expected a number/);
     expect(() => Producer.fromProperties({ 'bootstrap.servers': 'h:1', 'security.protocol': 'SSL' })).toThrow(/only PLAINTEXT/);
+  });
+
+  it("transactional.id needs idempotence (Java's ConfigException otherwise); it names the client and takes transaction.timeout.ms", async () => {
+    const t = cfg({ transactionalId: 'orders-tx' }).config;
+    expect([t.transactionalId, t.transactionTimeoutMs, t.enableIdempotence, t.clientId]).toEqual(['orders-tx', 60000, true, 'producer-orders-tx']);
+    expect(cfg({}).config.transactionalId).toBeNull();
+    expect(() => cfg({ transactionalId: 'tx', acks: 1 })).toThrow('Cannot set a transactional.id without also enabling idempotence.');
+    expect(() => cfg({ transactionalId: 'tx', enableIdempotence: false })).toThrow(ConfigError);
+    expect(() => cfg({ transactionalId: 'tx', maxInFlightRequestsPerConnection: 6 })).toThrow(/without also enabling idempotence/);
+    expect(() => cfg({ transactionalId: 'tx', enableIdempotence: true, acks: 1 })).toThrow(/Must set acks to all/);
+    const p = Producer.fromProperties({ 'bootstrap.servers': '127.0.0.1:1', 'transactional.id': 'tx-2', 'transaction.timeout.ms': '30000' });
+    expect([p.config.transactionalId, p.config.transactionTimeoutMs]).toEqual(['tx-2', 30000]);
+    await p.close();
+  });
+
+  it('the transactional API refuses calls in the wrong state before any request is sent', async () => {
+    const plain = new Producer({ bootstrapServers: '127.0.0.1:1' });
+    expect(() => plain.beginTransaction()).toThrow(/without enabling transactions by setting the transactional.id/);
+    await expect(plain.initTransactions()).rejects.toThrow(/without enabling transactions/);
+    await plain.close();
+    const p = new Producer({ bootstrapServers: '127.0.0.1:1', transactionalId: 'tx-3' });
+    expect(() => p.beginTransaction()).toThrow(/Invalid transition attempted from state UNINITIALIZED to state IN_TRANSACTION/);
+    await expect(p.send({ topic: 't', value: 'v' })).rejects.toThrow(/before completing a call to initTransactions/);
+    await expect(p.commitTransaction()).rejects.toThrow(/Invalid transition attempted from state UNINITIALIZED to state COMMITTING_TRANSACTION/);
+    await expect(p.sendOffsetsToTransaction([{ topic: 't', partition: 0, offset: 1 }], 'g')).rejects.toThrow(/transaction is not in progress/);
+    await expect(p.sendOffsetsToTransaction([{ topic: 't', partition: -1, offset: 1 }], 'g')).rejects.toThrow(/Invalid offset/);
+    await p.close();
+    await expect(p.initTransactions()).rejects.toThrow(/after producer has been closed/);
   });
 
   it('unknown Kafka property names are warnings, as in Kafka', async () => {

@@ -2,7 +2,9 @@
 // partition's open batch; the Sender (on the event loop) ships batches per leader. When the
 // topic's metadata is not known yet or buffer.memory is used up, the send waits in a FIFO (so
 // records keep their order) for at most max.block.ms; `needsDrain` and the 'drain' event let a
-// caller stop sending meanwhile (backpressure, as stream.Writable's write()/'drain').
+// caller stop sending meanwhile (backpressure, as stream.Writable's write()/'drain'). With a
+// transactional.id: initTransactions, beginTransaction, sendOffsetsToTransaction,
+// commitTransaction, abortTransaction (the TransactionManager keeps Java's states and rules).
 import { EventEmitter } from 'node:events';
 import { contain } from '../util/CrashBoundary.js';
 import { createLogger, type Logger } from '../logger.js';
@@ -11,6 +13,7 @@ import { sizeOfRecordBody, sizeOfRecordHeaders, sizeOfRecordInBatch, type Record
 import { BuiltInPartitioner } from './BuiltInPartitioner.js';
 import {
   BufferExhaustedError,
+  IllegalStateError,
   InvalidPartitionError,
   KafkaApiError,
   ProducerClosedError,
@@ -29,6 +32,7 @@ import type { ProducerRecord, RecordMetadata, SendCallback } from './ProducerRec
 import { RecordAccumulator } from './RecordAccumulator.js';
 import { Sender } from './Sender.js';
 import { TransactionManager } from './TransactionManager.js';
+import { checkTxnOffsets, type GroupMetadata, type TxnOffset } from './TxnRequestHandlers.js';
 import { WaitingGroup, WaitingSends } from './WaitingSends.js';
 
 const APPENDED = 0;
@@ -103,7 +107,9 @@ export class Producer extends EventEmitter {
     this.metadata = new ProducerMetadata(config.metadataMaxAgeMs, config.metadataMaxIdleMs, config.retryBackoffMs, config.retryBackoffMaxMs);
     this.accumulator = new RecordAccumulator(config);
     this.client = new NetworkClient(config);
-    this.txn = config.enableIdempotence ? new TransactionManager() : null;
+    this.txn = config.enableIdempotence
+      ? new TransactionManager({ transactionalId: config.transactionalId, transactionTimeoutMs: config.transactionTimeoutMs, retryBackoffMs: config.retryBackoffMs })
+      : null;
     this.accumulator.txn = this.txn;
     this.sender = new Sender({ config, accumulator: this.accumulator, metadata: this.metadata, client: this.client, txn: this.txn, metrics: this.stats, log: this.log });
     this.client.onChange = () => this.sender.wakeup();
@@ -140,7 +146,7 @@ export class Producer extends EventEmitter {
     const cb = callback === undefined ? null : callback;
     const now = Date.now();
     let r: number | ProducerError;
-    if (this.closing || (this.txn !== null && this.txn.hasFatalError()) || record === null || typeof record !== 'object') {
+    if (this.closing || (this.txn !== null && this.txn.refusesSends) || record === null || typeof record !== 'object') {
       r = this.precheckError(record);
     } else {
       const ts = record.timestamp ?? now;
@@ -161,6 +167,7 @@ export class Producer extends EventEmitter {
     }
     if (typeof r !== 'number') {
       // Failed at once.
+      if (this.txn !== null) this.txn.maybeTransitionOnSendError(r);
       if (cb !== null) {
         this.failSend(cb, r);
         return undefined;
@@ -184,10 +191,9 @@ export class Producer extends EventEmitter {
 
   private precheckError(record: ProducerRecord): ProducerError {
     if (this.closing) return new ProducerClosedError('Cannot send after the producer is closed.');
-    if (this.txn !== null && this.txn.hasFatalError()) {
-      return new ProducerError(`Cannot perform send because at least one previous idempotent request has failed with errors: ${this.txn.lastError!.message}`, {
-        cause: this.txn.lastError,
-      });
+    if (this.txn !== null && this.txn.refusesSends && record !== null && typeof record === 'object') {
+      const err = this.txn.sendError(String(record.topic));
+      if (err !== null) return err;
     }
     return new SerializationError(`A record must be an object with topic and value, got ${record === null ? 'null' : typeof record}`);
   }
@@ -287,6 +293,7 @@ export class Producer extends EventEmitter {
 
   /** A waiting send failed: its callback, or its group member. */
   private failWaiting(completion: SendCallback | WaitingGroup, index: number, err: ProducerError): void {
+    if (this.txn !== null) this.txn.maybeTransitionOnSendError(err);
     if (completion instanceof WaitingGroup) {
       this.stats.recordErrors++;
       completion.failed(index, err);
@@ -370,10 +377,12 @@ export class Producer extends EventEmitter {
         const completion = w.a as SendCallback | WaitingGroup;
         const index = w.b as number;
         const cb = completion instanceof WaitingGroup ? null : completion;
-        if (this.forced || (this.txn !== null && this.txn.hasFatalError())) {
+        const refused = this.forced ? null : this.txn !== null && this.txn.refusesSends ? this.txn.sendError(String(record.topic)) : null;
+        if (this.forced || refused !== null) {
           w.shift();
           const ctx = { topic: record.topic, key: record.key ?? null };
-          this.failWaiting(completion, index, this.forced ? new ProducerClosedError('Producer closed while send in progress', { record: ctx }) : this.txn!.lastError!.forRecord(ctx));
+          const err = this.forced ? new ProducerClosedError('Producer closed while send in progress', { record: ctx }) : this.txn!.isTransactional ? refused!.forRecord(ctx) : this.txn!.lastError!.forRecord(ctx);
+          this.failWaiting(completion, index, err);
           continue;
         }
         let r: number | ProducerError;
@@ -466,6 +475,7 @@ export class Producer extends EventEmitter {
   }
 
   private async doClose(timeoutMs: number): Promise<void> {
+    const closeStart = Date.now();
     this.accumulator.closed = true;
     this.sender.wakeup();
     const allDone = (async () => {
@@ -478,7 +488,9 @@ export class Producer extends EventEmitter {
       await Promise.race([allDone, timedOut]);
       if (timer) clearTimeout(timer);
     }
+    await this.abortOpenTransaction(Number.isFinite(timeoutMs) ? Math.max(closeStart + timeoutMs - Date.now(), 0) : this.config.maxBlockMs);
     this.forced = true;
+    if (this.txn !== null && this.txn.isTransactional) this.txn.close(new ProducerError('The producer closed forcefully'));
     this.drainPending(); // fails sends still waiting for metadata or memory
     if (this.accumulator.incomplete.size > 0) {
       const err = new ProducerClosedError('Producer is closed forcefully.');
@@ -490,6 +502,78 @@ export class Producer extends EventEmitter {
     }
     this.sender.stop();
     this.client.close();
+  }
+
+  // ---- Transactions (KafkaProducer's API; each call waits at most max.block.ms) ----
+
+  private transactionManager(): TransactionManager {
+    if (this.txn === null || !this.txn.isTransactional) {
+      throw new IllegalStateError('Cannot use transactional methods without enabling transactions by setting the transactional.id configuration property');
+    }
+    if (this.closing) throw new IllegalStateError('Cannot perform operation after producer has been closed');
+    return this.txn;
+  }
+
+  /**
+   * Get the producer id and epoch for the transactional.id from its transaction coordinator:
+   * completes (aborting or finishing) any transaction an earlier producer with this id left
+   * open, and fences that producer. Call once, before the first beginTransaction. A call that
+   * timed out (TimeoutError after max.block.ms) may be repeated and goes on waiting.
+   */
+  async initTransactions(): Promise<void> {
+    const result = this.transactionManager().initializeTransactions();
+    this.sender.wakeup();
+    await result.await(this.config.maxBlockMs);
+  }
+
+  /** Start a transaction: sends are refused outside one. Throws IllegalStateError in the wrong state. */
+  beginTransaction(): void {
+    this.transactionManager().beginTransaction();
+  }
+
+  /**
+   * Make consumer offsets part of the transaction (AddOffsetsToTxn to the transaction
+   * coordinator, then TxnOffsetCommit to the group's coordinator): they are committed with the
+   * transaction's records or not at all. `offset` is the next offset to consume. A group id
+   * alone (no member id / generation) is accepted as Java's deprecated overload.
+   */
+  async sendOffsetsToTransaction(offsets: readonly TxnOffset[], groupMetadata: GroupMetadata | string): Promise<void> {
+    const txn = this.transactionManager();
+    const checked = checkTxnOffsets(offsets, groupMetadata);
+    if (checked.offsets.length === 0) return;
+    const result = txn.sendOffsetsToTransaction(checked.offsets, checked.group);
+    this.sender.wakeup();
+    await result.await(this.config.maxBlockMs);
+  }
+
+  /**
+   * Commit the transaction: sends still waiting join it first, every batch is sent (as flush()),
+   * then EndTxn(commit). If a send of the transaction failed, this rejects with that error and
+   * the transaction must be aborted; a ProducerFencedError means this producer is done.
+   */
+  async commitTransaction(): Promise<void> {
+    const txn = this.transactionManager();
+    await this.pendingDrained();
+    const result = txn.beginCommit();
+    this.sender.wakeup();
+    await result.await(this.config.maxBlockMs);
+  }
+
+  /** Abort the transaction: batches not yet sent fail with TransactionAbortedError, then EndTxn(abort). */
+  async abortTransaction(): Promise<void> {
+    const txn = this.transactionManager();
+    const result = txn.beginAbort();
+    this.sender.wakeup();
+    if (this.waiting.length > 0) this.drainPending(); // waiting sends fail: the transaction is aborting
+    await result.await(this.config.maxBlockMs);
+  }
+
+  /** close(): a transaction still open is aborted, as Java's Sender does on shutdown. */
+  private async abortOpenTransaction(timeoutMs: number): Promise<void> {
+    const result = timeoutMs > 0 && this.txn !== null ? this.txn.abortForClose((e) => this.log.info(`cannot abort the open transaction on close: ${e.message}`)) : null;
+    if (result === null) return;
+    this.sender.wakeup();
+    await result.await(Math.min(timeoutMs, this.config.maxBlockMs)).catch((err: Error) => this.log.info(`aborting the open transaction on close failed: ${err.message}`));
   }
 
   /** Partitions of a topic (waits for its metadata up to max.block.ms). */

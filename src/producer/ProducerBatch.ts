@@ -4,7 +4,7 @@
 // callbacks and timestamps, and one promise its records' promises derive from; it completes
 // them all in one pass.
 import { gzipSync } from 'node:zlib';
-import { BATCH_HEADER_SIZE, Compression, RECORDS_OFFSET, readRecordField, readVarint, readVarlong, recordFieldEnd, varintEnd } from '../protocol/recordBatch.js';
+import { BATCH_HEADER_SIZE, Compression, RECORDS_OFFSET, TRANSACTIONAL_MASK, readRecordField, readVarint, readVarlong, recordFieldEnd, varintEnd } from '../protocol/recordBatch.js';
 import {
   forEachRecordSpan,
   setProducerState,
@@ -87,6 +87,8 @@ export class ProducerBatch {
   baseSequence = -1;
   /** Sequences were rewritten after an epoch bump (Kafka's "reopened"). */
   sequenceHasBeenReset = false;
+  /** Part of a transaction: the batch header carries the transactional bit. */
+  transactional = false;
 
   /** Bytes to send once closed (a view of buf, or the gzip output). */
   wire: Buffer | null = null;
@@ -260,7 +262,7 @@ export class ProducerBatch {
     if (this.wire !== null) return this.wire;
     const fields = {
       size: this.pos,
-      attributes: compression,
+      attributes: this.transactional ? compression | TRANSACTIONAL_MASK : compression,
       recordCount: this.count,
       baseTimestamp: this.baseTimestamp,
       maxTimestamp: this.maxTimestamp,

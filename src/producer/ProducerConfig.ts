@@ -33,6 +33,9 @@ export interface ProducerOptions {
   reconnectBackoffMaxMs?: number;
   partitionerIgnoreKeys?: boolean;
   allowAutoCreateTopics?: boolean;
+  /** Makes the producer transactional (implies idempotence). */
+  transactionalId?: string | null;
+  transactionTimeoutMs?: number;
 }
 
 /** Every setting resolved (defaults applied, idempotence decided). */
@@ -61,9 +64,12 @@ export interface ProducerConfig {
   reconnectBackoffMaxMs: number;
   partitionerIgnoreKeys: boolean;
   allowAutoCreateTopics: boolean;
+  /** null: not transactional. */
+  transactionalId: string | null;
+  transactionTimeoutMs: number;
 }
 
-type Kind = 'list' | 'string' | 'int' | 'bool' | 'acks' | 'compression';
+type Kind = 'list' | 'string' | 'nonEmptyString' | 'int' | 'bool' | 'acks' | 'compression';
 
 interface Def {
   key: keyof ProducerConfig;
@@ -103,6 +109,8 @@ export const PRODUCER_CONFIG_DEFS: readonly Def[] = [
   { key: 'reconnectBackoffMaxMs', prop: 'reconnect.backoff.max.ms', kind: 'int', default: 1000, min: 0, doc: 'cap of the growing reconnect backoff' },
   { key: 'partitionerIgnoreKeys', prop: 'partitioner.ignore.keys', kind: 'bool', default: false, doc: 'partition keyed records like null-key ones (sticky)' },
   { key: 'allowAutoCreateTopics', prop: 'allow.auto.create.topics', kind: 'bool', default: true, doc: 'let Metadata requests create missing topics (if the broker allows it)' },
+  { key: 'transactionalId', prop: 'transactional.id', kind: 'nonEmptyString', default: null, doc: 'makes the producer transactional (initTransactions, beginTransaction, ...); needs enable.idempotence' },
+  { key: 'transactionTimeoutMs', prop: 'transaction.timeout.ms', kind: 'int', default: 60000, doc: 'how long the coordinator lets a transaction stay open before aborting it' },
 ];
 
 const BY_KEY = new Map(PRODUCER_CONFIG_DEFS.map((d) => [d.key as string, d]));
@@ -125,7 +133,6 @@ const IGNORED_PROPS = new Set([
   'partitioner.adaptive.partitioning.enable',
   'partitioner.availability.timeout.ms',
   'security.protocol',
-  'transaction.timeout.ms',
   'enable.metrics.push',
   'metadata.recovery.strategy',
 ]);
@@ -155,6 +162,11 @@ function parse(d: Def, raw: unknown): unknown {
     }
     case 'string':
       if (typeof raw !== 'string') throw new ConfigError('Expected a string', d.prop, raw);
+      return raw;
+    case 'nonEmptyString':
+      if (raw === null) return null;
+      if (typeof raw !== 'string') throw new ConfigError('Expected a string', d.prop, raw);
+      if (raw.length === 0) throw new ConfigError('String must be non-empty', d.prop, raw);
       return raw;
     case 'int': {
       const v = typeof raw === 'string' && raw.trim() !== '' ? Number(raw.trim()) : raw;
@@ -202,6 +214,7 @@ export interface ConfigResolution {
  *    flight. Explicit enable.idempotence=true with a conflict is a ConfigError; when it was not set
  *    explicitly, idempotence is switched off instead (Kafka 3.x; Kafka 4.0 makes max.in.flight > 5
  *    an error in both cases).
+ *  - a transactional.id needs idempotence: ConfigError when it ends up disabled.
  *  - delivery.timeout.ms < linger.ms + request.timeout.ms is a ConfigError when delivery.timeout.ms
  *    was given; otherwise it is raised to that sum.
  */
@@ -218,7 +231,7 @@ export function resolveConfig(options: ProducerOptions, extraWarnings: string[] 
   }
   if (!explicit.has('bootstrapServers')) throw new ConfigError('Missing required configuration "bootstrap.servers" which has no default value.');
   for (const d of PRODUCER_CONFIG_DEFS) if (!(d.key in out) && d.default !== undefined) out[d.key] = d.default;
-  if (out.clientId === undefined) out.clientId = `producer-${clientSequence++}`;
+  if (out.clientId === undefined) out.clientId = out.transactionalId != null ? `producer-${out.transactionalId as string}` : `producer-${clientSequence++}`;
   const config = out as unknown as ProducerConfig;
   const warnings = [...extraWarnings];
 
@@ -245,6 +258,11 @@ export function resolveConfig(options: ProducerOptions, extraWarnings: string[] 
     }
   }
 
+  // A transactional.id needs idempotence, whether it was disabled explicitly or for a conflicting setting.
+  if (config.transactionalId !== null && !config.enableIdempotence) {
+    throw new ConfigError('Cannot set a transactional.id without also enabling idempotence.');
+  }
+
   const lingerAndRequest = Math.min(config.lingerMs + config.requestTimeoutMs, MAX_INT);
   if (config.deliveryTimeoutMs < lingerAndRequest) {
     if (explicit.has('deliveryTimeoutMs')) throw new ConfigError('delivery.timeout.ms should be equal to or larger than linger.ms + request.timeout.ms');
@@ -259,8 +277,7 @@ export function resolveConfig(options: ProducerOptions, extraWarnings: string[] 
 /**
  * Options from Kafka property names ({ 'linger.ms': '5', acks: 'all', ... }). Values may be
  * strings, numbers or booleans. Serializer, metrics and other Java-only properties are accepted
- * and ignored; `transactional.id` is refused (transactions are not supported yet); other unknown
- * names are reported as warnings, as Kafka does.
+ * and ignored; other unknown names are reported as warnings, as Kafka does.
  */
 export function optionsFromProperties(props: Record<string, string | number | boolean | string[]>): { options: ProducerOptions; warnings: string[] } {
   const options: Record<string, unknown> = {};
@@ -272,7 +289,6 @@ export function optionsFromProperties(props: Record<string, string | number | bo
       options[d.key] = value;
       continue;
     }
-    if (prop === 'transactional.id') throw new ConfigError('transactions are not supported by this producer yet', prop, value);
     if (prop === 'security.protocol' && String(value).toUpperCase() !== DEFAULT_SECURITY_PROTOCOL) {
       throw new ConfigError('only PLAINTEXT is supported', prop, value);
     }

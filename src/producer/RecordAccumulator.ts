@@ -95,6 +95,7 @@ export class RecordAccumulator {
     const buf = this.pool.tryAllocate(size);
     if (buf === null) return null;
     const batch = new ProducerBatch(pq, buf, size, now);
+    if (this.txn !== null) this.txn.maybeAddPartition(pq);
     pq.batches.push(batch);
     this.incomplete.add(batch);
     return batch;
@@ -112,7 +113,7 @@ export class RecordAccumulator {
     unknown.clear();
     let next = Infinity;
     const linger = this.config.lingerMs;
-    const flushing = this.flushesInProgress > 0 || this.closed || this.exhausted;
+    const flushing = this.flushesInProgress > 0 || this.closed || this.exhausted || (this.txn !== null && this.txn.isCompleting());
     for (let i = 0; i < this.queues.length; i++) {
       const pq = this.queues[i]!;
       const batches = pq.batches;
@@ -274,6 +275,26 @@ export class RecordAccumulator {
     const shared = this.compression === Compression.NONE;
     this.pool.deallocate(batch.buf, batch.allocSize, !(batch.inFlight && shared));
     batch.buf = EMPTY;
+  }
+
+  /**
+   * Queued batches never sent (not closed), removed from their queues: an aborted transaction
+   * fails them (Kafka's abortUndrainedBatches). Batches waiting for a retry stay.
+   */
+  takeUnsent(): ProducerBatch[] {
+    const out: ProducerBatch[] = [];
+    for (const pq of this.queues) {
+      const q = pq.batches;
+      if (q.length === 0) continue;
+      let kept = 0;
+      for (let i = 0; i < q.length; i++) {
+        const b = q[i]!;
+        if (b.isClosed) q[kept++] = b;
+        else out.push(b);
+      }
+      q.length = kept;
+    }
+    return out;
   }
 
   /** Queued (not in flight) batches, removed from their queues. */

@@ -4,13 +4,15 @@
 // delivery.timeout.ms, refreshes metadata and gets the idempotent producer id. Responses
 // complete, retry (with backoff, in sequence order when idempotent), split or fail batches.
 // A run is scheduled with setImmediate on new batches, responses and connection changes, and
-// with a timer for linger.ms, backoffs and expiries.
+// with a timer for linger.ms, backoffs and expiries. A transactional producer's coordinator
+// requests (TxnRequestHandlers.ts) go out one at a time from the TransactionManager's queue,
+// before each pass drains batches (which wait until their partition is in the transaction).
 import type { Logger } from '../logger.js';
 import { decodeInitProducerIdResponse, encodeInitProducerIdRequest } from '../protocol/messages/InitProducerId.js';
 import { decodeMetadataResponse, encodeMetadataRequest } from '../protocol/messages/Metadata.js';
 import { decodeProduceResponse, encodeProduceRequest, type ProduceRequest, type ProduceResponse } from '../protocol/messages/Produce.js';
 import { ZERO_UUID, type Reader } from '../protocol/primitives.js';
-import { KafkaApiError, ProducerError, TimeoutError, UnsupportedVersionError, isInvalidMetadata, isRetriable, produceError, producerErrorOf } from './errors.js';
+import { KafkaApiError, ProducerError, TimeoutError, TransactionAbortedError, UnsupportedVersionError, isInvalidMetadata, isRetriable, produceError, producerErrorOf } from './errors.js';
 import type { NetworkClient } from '../network/NetworkClient.js';
 import type { ProducerBatch } from './ProducerBatch.js';
 import type { ProducerConfig } from './ProducerConfig.js';
@@ -106,11 +108,16 @@ export class Sender {
       if (txn.hasFatalError()) {
         const err = txn.lastError!;
         for (const b of accumulator.takeUndrained()) this.failBatch(b, err, false);
+        if (txn.hasPendingRequests()) txn.close(err);
         this.onFatalError?.(err);
         return this.maybeUpdateMetadata(now);
       }
-      txn.bumpIdempotentEpochAndResetIdIfNeeded();
-      if (txn.state === 'INITIALIZING') pollTimeout = Math.min(pollTimeout, this.maybeSendInitProducerId(now));
+      if (txn.isTransactional) {
+        pollTimeout = Math.min(pollTimeout, this.maybeSendTransactionalRequest(now));
+      } else {
+        txn.bumpIdempotentEpochAndResetIdIfNeeded();
+        if (txn.state === 'INITIALIZING') pollTimeout = Math.min(pollTimeout, this.maybeSendInitProducerId(now));
+      }
     }
     pollTimeout = Math.min(pollTimeout, this.sendProducerData(now));
     pollTimeout = Math.min(pollTimeout, this.maybeUpdateMetadata(now));
@@ -195,7 +202,7 @@ export class Sender {
     }
     metrics.produceRequests++;
     metrics.recordsInRequests += records;
-    const req: ProduceRequest = { transactionalId: null, acks: config.acks, timeoutMs: config.requestTimeoutMs, topicData };
+    const req: ProduceRequest = { transactionalId: this.ctx.txn?.transactionalId ?? null, acks: config.acks, timeoutMs: config.requestTimeoutMs, topicData };
     const encode = (w: import('../protocol/primitives.js').Writer) => encodeProduceRequest(w, version, req);
     const sizeHint = 64 + topicData.length * 32 + batches.length * 16 + (bytes < 4096 ? bytes : 0);
     if (config.acks === 0) {
@@ -329,11 +336,128 @@ export class Sender {
 
   failBatch(batch: ProducerBatch, error: ProducerError, adjustSequenceNumbers: boolean): void {
     const { accumulator, metrics, txn } = this.ctx;
-    if (txn !== null && batch.hasSequence) txn.handleFailedBatch(batch, error, adjustSequenceNumbers);
+    if (txn !== null && (batch.hasSequence || txn.isTransactional)) txn.handleFailedBatch(batch, error, adjustSequenceNumbers);
     if (batch.completeExceptionally(error)) {
       metrics.recordErrors += batch.count;
       accumulator.deallocate(batch);
     }
+  }
+
+  /** A batch of an aborted transaction fails without touching the transaction's state (Kafka's ProducerBatch.abort). */
+  private abortBatch(batch: ProducerBatch, error: ProducerError): void {
+    const { accumulator, metrics } = this.ctx;
+    if (batch.completeExceptionally(error)) {
+      metrics.recordErrors += batch.count;
+      accumulator.deallocate(batch);
+    }
+  }
+
+  /**
+   * Kafka's maybeSendAndPollTransactionalRequest: send the next coordinator request if none is in
+   * flight. While the transaction is to be aborted, batches never sent fail first. Returns ms
+   * until the next pass is needed.
+   */
+  private maybeSendTransactionalRequest(now: number): number {
+    const { client, accumulator, metadata, config, log } = this.ctx;
+    const txn = this.ctx.txn!;
+    if ((txn.hasAbortableError() || txn.isAborting()) && accumulator.incomplete.size > 0) {
+      const err = txn.lastError ?? new TransactionAbortedError('Failing batch since transaction was aborted');
+      for (const b of accumulator.takeUnsent()) this.abortBatch(b, err);
+    }
+    if (txn.inFlightRequest) return Infinity;
+    const h = txn.nextRequest(accumulator.incomplete.size > 0);
+    if (h === null) return Infinity;
+    if (h.isRetry) {
+      // A retry waits retry.backoff.ms (Java sleeps before sending it).
+      if (h.notBefore === 0) h.notBefore = now + h.retryBackoffMs();
+      if (now < h.notBefore) {
+        txn.requeue(h);
+        return h.notBefore - now;
+      }
+    }
+    const type = h.coordinatorType();
+    let node: number;
+    if (type !== null) {
+      const c = txn.coordinator(type);
+      if (c === null) {
+        txn.lookupCoordinator(type, h.coordinatorKey());
+        txn.requeue(h);
+        return 0;
+      }
+      // The coordinator may not be in the last metadata answer yet: make its address known.
+      if (!metadata.brokers.has(c.nodeId)) client.updateNodes([...metadata.brokers.values(), c]);
+      node = c.nodeId;
+    } else {
+      const n = client.leastLoadedNode(now);
+      if (n === null) {
+        txn.requeue(h);
+        metadata.requestUpdate();
+        return config.retryBackoffMs;
+      }
+      node = n;
+    }
+    if (!client.ready(node, now)) {
+      const delay = client.connectionDelay(node, now);
+      if (delay === Infinity) {
+        h.connectingTo = node; // connecting: the connection's change wakes us
+        txn.requeue(h);
+        return Infinity;
+      }
+      if (delay > 0 && h.connectingTo !== node) {
+        txn.requeue(h); // reconnect backoff after an earlier failure: connect once it is over
+        return delay;
+      }
+      // Our connection attempt failed (or the address is unknown): find the coordinator again
+      // (Java's maybeFindCoordinatorAndRetry), or other brokers, and retry after a backoff.
+      h.connectingTo = null;
+      if (type !== null) txn.lookupCoordinator(type, h.coordinatorKey());
+      else metadata.requestUpdate();
+      txn.retry(h);
+      return Math.max(delay, 1);
+    }
+    h.connectingTo = null;
+    if (!client.canSendMore(node)) {
+      txn.requeue(h);
+      return Infinity;
+    }
+    const conn = client.connection(node)!;
+    if (type === 'transaction') txn.coordinatorSupportsBumpingEpoch = conn.version(INIT_PRODUCER_ID, 3, 5) >= 0;
+    const version = conn.version(h.apiKey, h.minVersion, h.maxVersion);
+    if (version < 0) {
+      h.fatalError(new UnsupportedVersionError(`Node ${node} serves no version ${h.minVersion}-${h.maxVersion} of API ${h.apiKey}, which transactions need`));
+      return 0;
+    }
+    h.notBefore = 0;
+    txn.inFlightRequest = true;
+    conn.sendRequest(
+      h.apiKey,
+      version,
+      (w) => h.encode(w, version),
+      (err, body) => {
+        txn.inFlightRequest = false;
+        try {
+          if (err !== null) {
+            log.debug(`transactional request (API ${h.apiKey}) to node ${node} failed: ${err.message}; retrying`);
+            h.onDisconnect();
+          } else {
+            let res: unknown;
+            try {
+              res = h.decode(body!, version);
+            } catch (e) {
+              h.fatalError(new ProducerError(`Malformed response v${version} of API ${h.apiKey}: ${(e as Error).message}`));
+              return;
+            }
+            h.handleResponse(res);
+          }
+        } catch (e) {
+          log.error(`transactional response handling failed: ${(e as Error).stack ?? String(e)}`);
+          if (!h.result.isCompleted) h.fatalError(e instanceof ProducerError ? e : new ProducerError(String(e), { cause: e }));
+        } finally {
+          this.wakeup();
+        }
+      },
+    );
+    return Infinity;
   }
 
   private maybeSendInitProducerId(now: number): number {

@@ -155,6 +155,33 @@ export class UnknownProducerIdError extends KafkaApiError {}
 /** Not allowed to write to the topic (Kafka's TopicAuthorizationException). */
 export class TopicAuthorizationError extends KafkaApiError {}
 
+/** A call in a state that does not allow it, e.g. send() outside a transaction (Java's IllegalStateException). */
+export class IllegalStateError extends ProducerError {}
+
+/** A batch failed because its transaction was aborted (Java's TransactionAbortedException). */
+export class TransactionAbortedError extends ProducerError {}
+
+/** The group's member or generation did not match the offsets sent to the transaction (Java's CommitFailedException). */
+export class CommitFailedError extends ProducerError {}
+
+/** The coordinator refused a transactional request in the transaction's current state (INVALID_TXN_STATE, fatal). */
+export class InvalidTxnStateError extends KafkaApiError {}
+
+/** Not allowed to use this transactional.id (TRANSACTIONAL_ID_AUTHORIZATION_FAILED, fatal). */
+export class TransactionalIdAuthorizationError extends KafkaApiError {}
+
+/** Not allowed to act on the cluster, e.g. idempotent writes (CLUSTER_AUTHORIZATION_FAILED, fatal). */
+export class ClusterAuthorizationError extends KafkaApiError {}
+
+/** Not allowed to commit offsets for the group (GROUP_AUTHORIZATION_FAILED, abortable). */
+export class GroupAuthorizationError extends KafkaApiError {}
+
+/** The broker asks for the transaction to be aborted (TRANSACTION_ABORTABLE, KIP-890). */
+export class TransactionAbortableError extends KafkaApiError {}
+
+/** The coordinator no longer maps the transactional id to this producer id (INVALID_PRODUCER_ID_MAPPING). */
+export class InvalidPidMappingError extends KafkaApiError {}
+
 /** Error codes whose Java exception is a RetriableException (see CLIENTS.md §6 and Kafka's Errors). */
 const RETRIABLE = new Set([
   2, // CORRUPT_MESSAGE
@@ -212,6 +239,32 @@ export function produceError(code: number, message: string | null): ProducerErro
       return new UnknownProducerIdError(code, message);
     case 90:
       return new ProducerFencedError(code, message ?? 'There is a newer producer with the same transactionalId which fences the current one.');
+    default:
+      return txnError(code, message);
+  }
+}
+
+/** The typed error for an error code of a transactional request (Java's Errors.exception()). */
+export function txnError(code: number, message?: string | null): KafkaApiError {
+  switch (code) {
+    case 30:
+      return new GroupAuthorizationError(code, message);
+    case 31:
+      return new ClusterAuthorizationError(code, message);
+    case 47:
+      return new InvalidProducerEpochError(code, message ?? 'Producer attempted to produce with an old epoch.');
+    case 48:
+      return new InvalidTxnStateError(code, message ?? 'The producer attempted a transactional operation in an invalid state.');
+    case 49:
+      return new InvalidPidMappingError(code, message ?? 'The producer attempted to use a producer id which is not currently assigned to its transactional id.');
+    case 53:
+      return new TransactionalIdAuthorizationError(code, message ?? 'Transactional Id authorization failed.');
+    case 59:
+      return new UnknownProducerIdError(code, message);
+    case 90:
+      return new ProducerFencedError(code, message ?? 'There is a newer producer with the same transactionalId which fences the current one.');
+    case 120:
+      return new TransactionAbortableError(code, message ?? 'The server encountered an error with the transaction. The client can abort the transaction to continue using this transactional ID.');
     default:
       return new KafkaApiError(code, message);
   }

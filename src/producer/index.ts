@@ -23,4 +23,15 @@ export {
   InvalidProducerEpochError,
   UnknownProducerIdError,
   TopicAuthorizationError,
+  IllegalStateError,
+  TransactionAbortedError,
+  CommitFailedError,
+  InvalidTxnStateError,
+  TransactionalIdAuthorizationError,
+  ClusterAuthorizationError,
+  GroupAuthorizationError,
+  TransactionAbortableError,
+  InvalidPidMappingError,
 } from './errors.js';
+export type { TransactionState } from './TransactionManager.js';
+export type { TxnOffset, GroupMetadata } from './TxnRequestHandlers.js';
