@@ -318,6 +318,34 @@ describe('restart and crash', () => {
   }, 60_000);
 });
 
+describe('kill -9 (a broker per process)', () => {
+  let cluster: Cluster;
+  let dataDir: string;
+  afterAll(async () => {
+    await cluster?.close();
+    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('after SIGKILL and recovery, read_committed still skips the aborted transaction and waits at the open one', async () => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'minikafka-txn-kill-'));
+    cluster = await startCluster({ dataDir, processPerBroker: true, config: NO_VERIFY });
+    await cluster.createTopic('k9', { partitions: 1 });
+    let c = await connect(cluster.bootstrapServers[0]!);
+    expect((await produce(c, 'k9', txnBatch(1, 0, ['a0', 'a1']))).baseOffset).toBe(0);
+    expect((await produce(c, 'k9', plainBatch(['p2']), null)).baseOffset).toBe(2);
+    expect(await writeMarker(c, 'k9', 1, false)).toEqual([0]); // 3
+    expect((await produce(c, 'k9', txnBatch(2, 0, ['b4']))).baseOffset).toBe(4); // open
+    c.close();
+    await cluster.stopBroker(1, { crash: true });
+    await cluster.startBroker(1);
+    c = await connect(cluster.bootstrapServers[0]!);
+    const rc = await fetchAll(c, 'k9');
+    expect(rc).toEqual({ lastStableOffset: 4, aborted: [{ producerId: 1, firstOffset: 0 }], offsets: [0, 1, 2] });
+    expect(await writeMarker(c, 'k9', 2, true)).toEqual([0]);
+    expect((await fetchAll(c, 'k9')).offsets).toEqual([0, 1, 2, 4]);
+  }, 60_000);
+});
+
 /** read_committed from offset 0 to the LSO, across segments: every record offset and every aborted transaction. */
 async function fetchAll(c: RawClient, topic: string) {
   let offset = 0;
