@@ -4,6 +4,7 @@
 // never see aborted records while read_uncommitted ones see all, ListOffsets read_committed is
 // the LSO, DescribeProducers shows open transactions, and on three brokers followers replicate
 // the markers and the index so a failover keeps aborted records invisible.
+import { execFile, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,6 +26,19 @@ import {
 import { ErrorCode } from '../src/protocol/errors.js';
 import * as RB from '../src/protocol/recordBatch.js';
 import { RawClient } from './support/RawClient.js';
+
+const hasKcat = spawnSync('kcat', ['-V'], { stdio: 'ignore' }).status === 0;
+if (!hasKcat) console.warn('kcat tests skipped: no kcat on PATH (apt-get install kcat)');
+
+/** Every value of partition 0 from the beginning to its end (librdkafka's end: the LSO for read_committed). */
+function kcat(bootstrap: string, topic: string, isolation: 'read_committed' | 'read_uncommitted'): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    execFile('kcat', ['-C', '-b', bootstrap, '-t', topic, '-p', '0', '-o', 'beginning', '-e', '-q', '-f', '%s\\n', '-X', `isolation.level=${isolation}`], { timeout: 30_000 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${err.message}\n${stderr}`));
+      else resolve(stdout.split('\n').filter((l) => l.length > 0));
+    });
+  });
+}
 
 const NO_VERIFY = { 'transaction.partition.verification.enable': 'false' };
 const clients: RawClient[] = [];
@@ -219,6 +233,20 @@ describe('one broker, raw requests', () => {
     };
     expect(await read(false, 4)).toEqual(['p3', 'b4', 'b5', 'p11']);
     expect(await read(true, 9)).toEqual(['a0', 'a1', 'a2', 'p3', 'b4', 'b5', 'a8', 'a9', 'p11']);
+  }, 60_000);
+
+  it.runIf(hasKcat)('kcat (librdkafka): read_committed skips aborted records and ends at the LSO; read_uncommitted reads everything', async () => {
+    await cluster.createTopic('rdk', { partitions: 1 });
+    const c = await connect(cluster.bootstrapServers[0]!);
+    await produce(c, 'rdk', txnBatch(1, 0, ['a0', 'a1'])); // 0..1
+    await produce(c, 'rdk', plainBatch(['p2']), null); // 2
+    expect(await writeMarker(c, 'rdk', 1, false)).toEqual([0]); // 3
+    await produce(c, 'rdk', txnBatch(2, 0, ['b4'])); // 4, open
+    const bootstrap = cluster.bootstrapServers[0]!;
+    expect(await kcat(bootstrap, 'rdk', 'read_committed')).toEqual(['p2']);
+    expect(await kcat(bootstrap, 'rdk', 'read_uncommitted')).toEqual(['a0', 'a1', 'p2', 'b4']);
+    expect(await writeMarker(c, 'rdk', 2, true)).toEqual([0]);
+    expect(await kcat(bootstrap, 'rdk', 'read_committed')).toEqual(['p2', 'b4']);
   }, 60_000);
 
   it('clients cannot produce to either internal topic', async () => {
