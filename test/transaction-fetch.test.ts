@@ -52,14 +52,14 @@ async function connect(bootstrap: string): Promise<RawClient> {
   return c;
 }
 
-function txnBatch(pid: number, seq: number, values: string[], epoch = 0, transactional = true): Buffer {
+function txnBatch(pid: number, seq: number, values: string[], epoch = 0, transactional = true, timestamp = Date.now()): Buffer {
   return RB.encodeRecordBatch({
-    baseTimestamp: Date.now(),
+    baseTimestamp: timestamp,
     producerId: pid,
     producerEpoch: epoch,
     baseSequence: seq,
     transactional,
-    records: values.map((v) => ({ key: null, value: Buffer.from(v), timestamp: Date.now() })),
+    records: values.map((v) => ({ key: null, value: Buffer.from(v), timestamp })),
   });
 }
 
@@ -107,6 +107,11 @@ async function fetch(c: RawClient, topic: string, offset: number, isolationLevel
   };
 }
 
+async function atTime(c: RawClient, topic: string, timestamp: number, isolationLevel: number): Promise<number> {
+  const res = await c.request(2, 5, encodeListOffsetsRequest, decodeListOffsetsResponse, { replicaId: -1, isolationLevel, topics: [{ name: topic, partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp, maxNumOffsets: 1 }] }] });
+  return Number(res.topics[0]!.partitions[0]!.offset);
+}
+
 async function latest(c: RawClient, topic: string, isolationLevel: number): Promise<number> {
   const res = await c.request(2, 5, encodeListOffsetsRequest, decodeListOffsetsResponse, { replicaId: -1, isolationLevel, topics: [{ name: topic, partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -1, maxNumOffsets: 1 }] }] });
   return Number(res.topics[0]!.partitions[0]!.offset);
@@ -116,10 +121,13 @@ async function latest(c: RawClient, topic: string, isolationLevel: number): Prom
  * One partition: A (pid 1) aborted at 0..2, a plain record at 3, B (pid 2) open at 4..5,
  * the abort marker of A at 6.
  */
+const stamps = { b4: 0 };
+
 async function writeAbortedAndOpen(c: RawClient, topic: string): Promise<void> {
   expect(await produce(c, topic, txnBatch(1, 0, ['a0', 'a1', 'a2']))).toEqual({ errorCode: 0, baseOffset: 0 });
   expect(await produce(c, topic, plainBatch(['p3']), null)).toEqual({ errorCode: 0, baseOffset: 3 });
-  expect(await produce(c, topic, txnBatch(2, 0, ['b4', 'b5']))).toEqual({ errorCode: 0, baseOffset: 4 });
+  stamps.b4 = Date.now() + 10_000; // later than everything before it
+  expect(await produce(c, topic, txnBatch(2, 0, ['b4', 'b5'], 0, true, stamps.b4))).toEqual({ errorCode: 0, baseOffset: 4 });
   expect(await writeMarker(c, topic, 1, false)).toEqual([ErrorCode.NONE]);
 }
 
@@ -143,6 +151,10 @@ describe('one broker, raw requests', () => {
     expect(rc.aborted).toEqual([{ producerId: 1, firstOffset: 0 }]);
     expect(await latest(c, 'rc', 1)).toBe(4);
     expect(await latest(c, 'rc', 0)).toBe(7);
+    // by timestamp: the first record at or after the time, below the LSO for read_committed
+    expect(await atTime(c, 'rc', 0, 0)).toBe(0);
+    expect(await atTime(c, 'rc', stamps.b4, 1)).toBe(-1); // b4 is past the LSO
+    expect(await atTime(c, 'rc', stamps.b4, 0)).toBe(4);
 
     const ru = await fetch(c, 'rc', 0, 0);
     expect(ru).toMatchObject({ highWatermark: 7, lastStableOffset: 4, aborted: null });
@@ -279,6 +291,8 @@ describe('three brokers', () => {
     const follower = cluster.brokers.find((b) => b.nodeId !== leader)!.nodeId;
     const fc = await connect(cluster.bootstrapServers[follower - 1]!);
     expect(await writeMarker(fc, 'rep', 2, false)).toEqual([ErrorCode.NOT_LEADER_OR_FOLLOWER]);
+    const described = await fc.request(61, 0, encodeDescribeProducersRequest, decodeDescribeProducersResponse, { topics: [{ name: 'rep', partitionIndexes: [0] }] });
+    expect(described.topics[0]!.partitions[0]!.errorCode).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER);
     c.close();
     await cluster.stopBroker(leader, { crash: true });
     let next = leader;
