@@ -4,6 +4,7 @@
 // never see aborted records while read_uncommitted ones see all, ListOffsets read_committed is
 // the LSO, DescribeProducers shows open transactions, and on three brokers followers replicate
 // the markers and the index so a failover keeps aborted records invisible.
+import { execFile, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,6 +27,19 @@ import { ErrorCode } from '../src/protocol/errors.js';
 import * as RB from '../src/protocol/recordBatch.js';
 import { RawClient } from './support/RawClient.js';
 
+const hasKcat = spawnSync('kcat', ['-V'], { stdio: 'ignore' }).status === 0;
+if (!hasKcat) console.warn('kcat tests skipped: no kcat on PATH (apt-get install kcat)');
+
+/** Every value of partition 0 from the beginning to its end (librdkafka's end: the LSO for read_committed). */
+function kcat(bootstrap: string, topic: string, isolation: 'read_committed' | 'read_uncommitted'): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    execFile('kcat', ['-C', '-b', bootstrap, '-t', topic, '-p', '0', '-o', 'beginning', '-e', '-q', '-f', '%s\\n', '-X', `isolation.level=${isolation}`], { timeout: 30_000 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${err.message}\n${stderr}`));
+      else resolve(stdout.split('\n').filter((l) => l.length > 0));
+    });
+  });
+}
+
 const NO_VERIFY = { 'transaction.partition.verification.enable': 'false' };
 const clients: RawClient[] = [];
 afterEach(() => {
@@ -38,14 +52,14 @@ async function connect(bootstrap: string): Promise<RawClient> {
   return c;
 }
 
-function txnBatch(pid: number, seq: number, values: string[], epoch = 0, transactional = true): Buffer {
+function txnBatch(pid: number, seq: number, values: string[], epoch = 0, transactional = true, timestamp = Date.now()): Buffer {
   return RB.encodeRecordBatch({
-    baseTimestamp: Date.now(),
+    baseTimestamp: timestamp,
     producerId: pid,
     producerEpoch: epoch,
     baseSequence: seq,
     transactional,
-    records: values.map((v) => ({ key: null, value: Buffer.from(v), timestamp: Date.now() })),
+    records: values.map((v) => ({ key: null, value: Buffer.from(v), timestamp })),
   });
 }
 
@@ -93,6 +107,11 @@ async function fetch(c: RawClient, topic: string, offset: number, isolationLevel
   };
 }
 
+async function atTime(c: RawClient, topic: string, timestamp: number, isolationLevel: number): Promise<number> {
+  const res = await c.request(2, 5, encodeListOffsetsRequest, decodeListOffsetsResponse, { replicaId: -1, isolationLevel, topics: [{ name: topic, partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp, maxNumOffsets: 1 }] }] });
+  return Number(res.topics[0]!.partitions[0]!.offset);
+}
+
 async function latest(c: RawClient, topic: string, isolationLevel: number): Promise<number> {
   const res = await c.request(2, 5, encodeListOffsetsRequest, decodeListOffsetsResponse, { replicaId: -1, isolationLevel, topics: [{ name: topic, partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -1, maxNumOffsets: 1 }] }] });
   return Number(res.topics[0]!.partitions[0]!.offset);
@@ -102,10 +121,13 @@ async function latest(c: RawClient, topic: string, isolationLevel: number): Prom
  * One partition: A (pid 1) aborted at 0..2, a plain record at 3, B (pid 2) open at 4..5,
  * the abort marker of A at 6.
  */
+const stamps = { b4: 0 };
+
 async function writeAbortedAndOpen(c: RawClient, topic: string): Promise<void> {
   expect(await produce(c, topic, txnBatch(1, 0, ['a0', 'a1', 'a2']))).toEqual({ errorCode: 0, baseOffset: 0 });
   expect(await produce(c, topic, plainBatch(['p3']), null)).toEqual({ errorCode: 0, baseOffset: 3 });
-  expect(await produce(c, topic, txnBatch(2, 0, ['b4', 'b5']))).toEqual({ errorCode: 0, baseOffset: 4 });
+  stamps.b4 = Date.now() + 10_000; // later than everything before it
+  expect(await produce(c, topic, txnBatch(2, 0, ['b4', 'b5'], 0, true, stamps.b4))).toEqual({ errorCode: 0, baseOffset: 4 });
   expect(await writeMarker(c, topic, 1, false)).toEqual([ErrorCode.NONE]);
 }
 
@@ -129,6 +151,10 @@ describe('one broker, raw requests', () => {
     expect(rc.aborted).toEqual([{ producerId: 1, firstOffset: 0 }]);
     expect(await latest(c, 'rc', 1)).toBe(4);
     expect(await latest(c, 'rc', 0)).toBe(7);
+    // by timestamp: the first record at or after the time, below the LSO for read_committed
+    expect(await atTime(c, 'rc', 0, 0)).toBe(0);
+    expect(await atTime(c, 'rc', stamps.b4, 1)).toBe(-1); // b4 is past the LSO
+    expect(await atTime(c, 'rc', stamps.b4, 0)).toBe(4);
 
     const ru = await fetch(c, 'rc', 0, 0);
     expect(ru).toMatchObject({ highWatermark: 7, lastStableOffset: 4, aborted: null });
@@ -221,6 +247,20 @@ describe('one broker, raw requests', () => {
     expect(await read(true, 9)).toEqual(['a0', 'a1', 'a2', 'p3', 'b4', 'b5', 'a8', 'a9', 'p11']);
   }, 60_000);
 
+  it.runIf(hasKcat)('kcat (librdkafka): read_committed skips aborted records and ends at the LSO; read_uncommitted reads everything', async () => {
+    await cluster.createTopic('rdk', { partitions: 1 });
+    const c = await connect(cluster.bootstrapServers[0]!);
+    await produce(c, 'rdk', txnBatch(1, 0, ['a0', 'a1'])); // 0..1
+    await produce(c, 'rdk', plainBatch(['p2']), null); // 2
+    expect(await writeMarker(c, 'rdk', 1, false)).toEqual([0]); // 3
+    await produce(c, 'rdk', txnBatch(2, 0, ['b4'])); // 4, open
+    const bootstrap = cluster.bootstrapServers[0]!;
+    expect(await kcat(bootstrap, 'rdk', 'read_committed')).toEqual(['p2']);
+    expect(await kcat(bootstrap, 'rdk', 'read_uncommitted')).toEqual(['a0', 'a1', 'p2', 'b4']);
+    expect(await writeMarker(c, 'rdk', 2, true)).toEqual([0]);
+    expect(await kcat(bootstrap, 'rdk', 'read_committed')).toEqual(['p2', 'b4']);
+  }, 60_000);
+
   it('clients cannot produce to either internal topic', async () => {
     const c = await connect(cluster.bootstrapServers[0]!);
     for (const topic of ['__consumer_offsets', '__transaction_state']) {
@@ -251,6 +291,8 @@ describe('three brokers', () => {
     const follower = cluster.brokers.find((b) => b.nodeId !== leader)!.nodeId;
     const fc = await connect(cluster.bootstrapServers[follower - 1]!);
     expect(await writeMarker(fc, 'rep', 2, false)).toEqual([ErrorCode.NOT_LEADER_OR_FOLLOWER]);
+    const described = await fc.request(61, 0, encodeDescribeProducersRequest, decodeDescribeProducersResponse, { topics: [{ name: 'rep', partitionIndexes: [0] }] });
+    expect(described.topics[0]!.partitions[0]!.errorCode).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER);
     c.close();
     await cluster.stopBroker(leader, { crash: true });
     let next = leader;
@@ -315,6 +357,34 @@ describe('restart and crash', () => {
     await expectState(10, [{ producerId: 1, firstOffset: 0 }, { producerId: 2, firstOffset: 4 }], [0, 1, 2, 3, 4, 5, 6, 7]);
     expect(await writeMarker(c, 'dur', 3, true)).toEqual([0]); // 12
     await expectState(13, [{ producerId: 1, firstOffset: 0 }, { producerId: 2, firstOffset: 4 }], [0, 1, 2, 3, 4, 5, 6, 7, 10, 11]);
+  }, 60_000);
+});
+
+describe('kill -9 (a broker per process)', () => {
+  let cluster: Cluster;
+  let dataDir: string;
+  afterAll(async () => {
+    await cluster?.close();
+    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('after SIGKILL and recovery, read_committed still skips the aborted transaction and waits at the open one', async () => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'minikafka-txn-kill-'));
+    cluster = await startCluster({ dataDir, processPerBroker: true, config: NO_VERIFY });
+    await cluster.createTopic('k9', { partitions: 1 });
+    let c = await connect(cluster.bootstrapServers[0]!);
+    expect((await produce(c, 'k9', txnBatch(1, 0, ['a0', 'a1']))).baseOffset).toBe(0);
+    expect((await produce(c, 'k9', plainBatch(['p2']), null)).baseOffset).toBe(2);
+    expect(await writeMarker(c, 'k9', 1, false)).toEqual([0]); // 3
+    expect((await produce(c, 'k9', txnBatch(2, 0, ['b4']))).baseOffset).toBe(4); // open
+    c.close();
+    await cluster.stopBroker(1, { crash: true });
+    await cluster.startBroker(1);
+    c = await connect(cluster.bootstrapServers[0]!);
+    const rc = await fetchAll(c, 'k9');
+    expect(rc).toEqual({ lastStableOffset: 4, aborted: [{ producerId: 1, firstOffset: 0 }], offsets: [0, 1, 2] });
+    expect(await writeMarker(c, 'k9', 2, true)).toEqual([0]);
+    expect((await fetchAll(c, 'k9')).offsets).toEqual([0, 1, 2, 4]);
   }, 60_000);
 });
 

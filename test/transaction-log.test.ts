@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { LogConfig, type LogConfigValues } from '../src/log/LogConfig.js';
 import { UnifiedLog } from '../src/log/UnifiedLog.js';
 import { TransactionIndex } from '../src/log/TransactionIndex.js';
+import { clearWriteFaults, injectWriteFault } from '../src/log/LogIO.js';
 import { buildEndTxnMarker } from '../src/protocol/controlRecords.js';
 import { ErrorCode, KafkaError } from '../src/protocol/errors.js';
 import * as RB from '../src/protocol/recordBatch.js';
@@ -18,6 +19,7 @@ const T0 = 1_700_000_000_000;
 const tmp: string[] = [];
 const logs: UnifiedLog[] = [];
 afterEach(() => {
+  clearWriteFaults();
   for (const l of logs.splice(0)) l.abandon();
   for (const d of tmp.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
@@ -279,6 +281,29 @@ describe('.txnindex: the aborted-transaction index of a segment', () => {
     expect(log.collectAbortedTxns(0, 3)).toEqual([]);
     expect(new TransactionIndex(path.join(dir, '00000000000000000000.txnindex')).size).toBe(0);
     expect(log.firstUnstableOffset(2)).toBe(0);
+  });
+
+  it('a failed index write (disk full) keeps reads right; the next flush rewrites the file, or fails and recovery rebuilds it', () => {
+    const dir = newDir();
+    let log = open(dir, { flushMessages: 1_000_000 });
+    const file = path.join(dir, '00000000000000000000.txnindex');
+    log.appendAsLeader(txn(1, 0), 0); // 0..1
+    injectWriteFault({ site: 'txn-index' });
+    appendMarker(log, 1, false); // 2: appended, its index entry not written
+    expect(log.collectAbortedTxns(0, 3)).toEqual([{ producerId: 1, firstOffset: 0, lastOffset: 2, lastStableOffset: 3 }]);
+    expect(fs.existsSync(file)).toBe(false);
+    log.flush();
+    expect(new TransactionIndex(file).allAbortedTxns()).toHaveLength(1);
+
+    log.appendAsLeader(txn(2, 0), 0); // 3..4
+    injectWriteFault({ site: 'txn-index', times: 2 });
+    appendMarker(log, 2, false); // 5: the append's write and the flush's rewrite fail
+    expect(() => log.flush()).toThrow(/ENOSPC/);
+    expect(log.recoveryPoint).toBe(3);
+    clearWriteFaults();
+    log = reopen(log, true, { flushMessages: 1_000_000 });
+    expect(log.collectAbortedTxns(0, 6).map((e) => e.producerId)).toEqual([1, 2]);
+    expect(new TransactionIndex(file).allAbortedTxns()).toHaveLength(2);
   });
 
   it('in-memory logs keep the index in memory', () => {

@@ -11,6 +11,7 @@ export type WriteSite =
   | 'segment-truncate' // cutting a .log file back (truncation, or undoing a failed write)
   | 'offset-index' // an entry of a .index file
   | 'time-index' // an entry of a .timeindex file
+  | 'txn-index' // an entry of a .txnindex file, or its rewrite
   | 'segment-create' // creating the files of a new segment at a roll
   | 'producer-snapshot' // <offset>.snapshot (ProducerStateManager)
   | 'recovery-point' // checkpoint files, by file name

@@ -8,7 +8,11 @@
 // read_committed fetches ask it which aborted transactions overlap the records they return.
 // Entries are kept in memory too (they are few); the file is created on the first entry and
 // rewritten whole on truncation. A torn last entry (a crash mid-write) is dropped on open.
+// A failed write (disk full) leaves the in-memory entries right, so reads stay correct; the
+// file is rewritten whole by the next append or flush, and a flush that cannot do it throws, so
+// the recovery point does not pass an entry the file lacks (recovery rebuilds it from the log).
 import fs from 'node:fs';
+import { injectedFault, ioError } from './LogIO.js';
 
 export const TXN_INDEX_FILE_SUFFIX = '.txnindex';
 const ENTRY_SIZE = 34;
@@ -42,6 +46,8 @@ export class TransactionIndex {
   private entries: AbortedTxn[] = [];
   private fd: number | null = null;
   private dirty = false;
+  /** The file lacks entries (a write failed): rewrite it whole before trusting it. */
+  private stale = false;
 
   /** Open the index file at path if it exists (null = memory only). */
   constructor(private readonly path: string | null) {
@@ -57,7 +63,7 @@ export class TransactionIndex {
         lastStableOffset: Number(bytes.readBigInt64BE(p + 26)),
       });
     }
-    if (this.entries.length * ENTRY_SIZE !== bytes.length) this.rewrite();
+    if (this.entries.length * ENTRY_SIZE !== bytes.length) this.tryRewrite();
   }
 
   get size(): number {
@@ -77,9 +83,22 @@ export class TransactionIndex {
     if (last && e.lastOffset <= last.lastOffset) return;
     this.entries.push(e);
     if (this.path === null) return;
-    if (this.fd === null) this.fd = fs.openSync(this.path, 'a');
-    fs.writeSync(this.fd, encode(e));
     this.dirty = true;
+    if (this.stale) {
+      this.rewrite();
+      return;
+    }
+    try {
+      const bytes = encode(e);
+      const fault = injectedFault('txn-index', this.path);
+      if (fault) throw ioError(fault, this.path);
+      if (this.fd === null) this.fd = fs.openSync(this.path, 'a');
+      fs.writeSync(this.fd, bytes);
+    } catch (err) {
+      this.stale = true;
+      this.closeFd();
+      throw err;
+    }
   }
 
   /** Drop the entries of markers at offsets >= offset. */
@@ -87,7 +106,16 @@ export class TransactionIndex {
     const keep = this.entries.filter((e) => e.lastOffset < offset);
     if (keep.length === this.entries.length) return;
     this.entries = keep;
-    this.rewrite();
+    this.tryRewrite();
+  }
+
+  /** Rewrite now if the disk lets us; else the file stays stale until the next append or flush. */
+  private tryRewrite(): void {
+    try {
+      this.rewrite();
+    } catch {
+      /* stale: retried by the next append or flush */
+    }
   }
 
   reset(): void {
@@ -107,15 +135,20 @@ export class TransactionIndex {
   private rewrite(): void {
     if (this.path === null) return;
     this.closeFd();
+    this.stale = true;
     if (this.entries.length === 0) {
       fs.rmSync(this.path, { force: true });
-      return;
+    } else {
+      const fault = injectedFault('txn-index', this.path);
+      if (fault) throw ioError(fault, this.path);
+      fs.writeFileSync(this.path, Buffer.concat(this.entries.map(encode)));
     }
-    fs.writeFileSync(this.path, Buffer.concat(this.entries.map(encode)));
+    this.stale = false;
     this.dirty = true;
   }
 
   flush(): void {
+    if (this.stale) this.rewrite();
     if (!this.dirty || this.path === null) return;
     if (this.fd !== null) fs.fsyncSync(this.fd);
     else if (fs.existsSync(this.path)) {

@@ -169,6 +169,11 @@ export const produceApi = defineApi(
 /** Append one partition's records now; for acks=all, a promise settling its answer once the high watermark passes them. */
 function append(broker: Broker, r: Ready, req: ProduceRequest): Promise<void> | null {
   const { partition, res } = r;
+  // (after a verification the partition may have gone from this broker meanwhile)
+  if (broker.replicaManager.getPartition(partition.topic, partition.index) !== partition) {
+    Object.assign(res, partitionResponse(res.index, ErrorCode.NOT_LEADER_OR_FOLLOWER));
+    return null;
+  }
   try {
     const info = partition.appendRecordsToLeader(r.records, req.acks, 'client', r.guard);
     Object.assign(res, { baseOffset: info.firstOffset, logAppendTimeMs: info.logAppendTime, logStartOffset: partition.logStartOffset });
