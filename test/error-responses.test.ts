@@ -79,6 +79,7 @@ const SHAPES: Record<number, Shape> = {
   21: { entries: (req) => count(req.topics), codes: (res) => partitionCodes(res.topics) },
   22: topLevel,
   23: { entries: (req) => count(req.topics), codes: (res) => partitionCodes(res.topics) },
+  28: { entries: (req) => count(req.topics), codes: (res) => partitionCodes(res.topics) },
   32: {
     entries: (req) => req.resources.length,
     codes: (res) => res.results.map((r: any) => r.errorCode),

@@ -19,6 +19,7 @@ import { deleteTopicsApi } from './20_deleteTopics.js';
 import { deleteRecordsApi } from './21_deleteRecords.js';
 import { initProducerIdApi } from './22_initProducerId.js';
 import { offsetForLeaderEpochApi } from './23_offsetForLeaderEpoch.js';
+import { txnOffsetCommitApi } from './28_txnOffsetCommit.js';
 import { describeConfigsApi } from './32_describeConfigs.js';
 import { alterConfigsApi } from './33_alterConfigs.js';
 import { createPartitionsApi } from './37_createPartitions.js';
@@ -47,6 +48,7 @@ export const API_LIST: Api[] = [
   deleteRecordsApi,
   initProducerIdApi,
   offsetForLeaderEpochApi,
+  txnOffsetCommitApi,
   describeConfigsApi,
   alterConfigsApi,
   createPartitionsApi,

@@ -1,0 +1,268 @@
+// Transactional offset commits in the group coordinator, over TCP with raw requests: a
+// TxnOffsetCommit is pending for its producer (OffsetFetch keeps answering the last committed
+// offset; require_stable answers UNSTABLE_OFFSET_COMMIT for its partition) until the
+// producer's end-transaction marker in the group's __consumer_offsets partition: COMMIT makes
+// it the committed offset (unless a later plain commit is already there), ABORT drops it. A
+// new coordinator (failover, whole-cluster restart) loads exactly that state from the log.
+// The markers are written by GroupCoordinator.completeTransaction, called here on the
+// in-process broker that leads the partition (WriteTxnMarkers from a transaction coordinator
+// calls the same method).
+//
+// Markers need the partition side of transactions (txn-log: a transactional batch written by
+// the coordinator with sequence -1, and a control batch, skip the idempotence checks; a marker
+// ends the producer's transaction). Until that is in the log layer, the tests that write a
+// marker are skipped: PARTITION_SIDE probes an in-memory log for it.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCluster, type Cluster } from '../src/index.js';
+import { LogConfig } from '../src/log/LogConfig.js';
+import { UnifiedLog } from '../src/log/UnifiedLog.js';
+import { buildEndTxnMarker } from '../src/protocol/controlRecords.js';
+import { encodeRecordBatch } from '../src/protocol/recordBatch.js';
+import * as M from '../src/protocol/messages/index.js';
+import { partitionForGroup } from '../src/server/group/GroupMetadataRecords.js';
+import { waitForCoordinator } from './support/coordinator.js';
+import { RawClient } from './support/RawClient.js';
+
+const E = {
+  NONE: 0,
+  UNKNOWN_TOPIC_OR_PARTITION: 3,
+  NOT_LEADER_OR_FOLLOWER: 6,
+  ILLEGAL_GENERATION: 22,
+  INVALID_GROUP_ID: 24,
+  UNKNOWN_MEMBER_ID: 25,
+  MEMBER_ID_REQUIRED: 79,
+  FENCED_INSTANCE_ID: 82,
+  UNSTABLE_OFFSET_COMMIT: 88,
+};
+const OFFSETS = '__consumer_offsets';
+const PARTITIONS = 3;
+const TOPIC = 'txn-input';
+const CONFIG = {
+  'broker.session.timeout.ms': 1000,
+  'broker.heartbeat.interval.ms': 100,
+  'group.initial.rebalance.delay.ms': 0,
+  'offsets.topic.num.partitions': PARTITIONS,
+};
+
+/** Whether a log takes two coordinator writes of one producer (sequence -1) and its marker. */
+function partitionSideLanded(): boolean {
+  const log = UnifiedLog.open(null, new LogConfig());
+  const write = () => encodeRecordBatch({ records: [{ key: Buffer.from('k'), value: Buffer.from('v') }], producerId: 1, producerEpoch: 0, baseSequence: -1, transactional: true });
+  try {
+    log.appendAsLeader(write(), 0, 'coordinator');
+    log.appendAsLeader(write(), 0, 'coordinator');
+    const marker = log.appendAsLeader(buildEndTxnMarker({ producerId: 1, producerEpoch: 0, coordinatorEpoch: 0, commit: true, timestamp: 0 }), 0, 'coordinator');
+    return !marker.duplicate && log.logEndOffset === 3;
+  } catch {
+    return false;
+  } finally {
+    log.close();
+  }
+}
+const PARTITION_SIDE = partitionSideLanded();
+/** A test that writes markers. */
+const withMarkers = PARTITION_SIDE ? it : it.skip;
+
+interface Producer {
+  producerId: number;
+  producerEpoch: number;
+}
+let nextProducerId = 5000;
+const producer = (): Producer => ({ producerId: nextProducerId++, producerEpoch: 0 });
+
+const clients: RawClient[] = [];
+async function connect(on: Cluster, broker = 1): Promise<RawClient> {
+  const c = await RawClient.connect(on.bootstrapServers[broker - 1]!);
+  clients.push(c);
+  return c;
+}
+
+async function waitFor(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** A raw client connected to the group's coordinator. */
+async function coordinatorClient(on: Cluster, groupId: string): Promise<RawClient> {
+  const first = await connect(on);
+  const node = await waitForCoordinator(first, groupId);
+  return connect(on, on.brokers.findIndex((b) => b.nodeId === node) + 1);
+}
+
+function txnCommit(c: RawClient, groupId: string, p: Producer, offsets: [partition: number, offset: number][], o: { version?: number; generationId?: number; memberId?: string; groupInstanceId?: string | null; topic?: string } = {}) {
+  return c.request(28, o.version ?? 3, M.encodeTxnOffsetCommitRequest, M.decodeTxnOffsetCommitResponse, {
+    ...M.defaultTxnOffsetCommitRequest(),
+    transactionalId: `txn-${p.producerId}`,
+    groupId,
+    producerId: p.producerId,
+    producerEpoch: p.producerEpoch,
+    generationId: o.generationId ?? -1,
+    memberId: o.memberId ?? '',
+    groupInstanceId: o.groupInstanceId ?? null,
+    topics: [{ name: o.topic ?? TOPIC, partitions: offsets.map(([partitionIndex, committedOffset]) => ({ partitionIndex, committedOffset, committedLeaderEpoch: -1, committedMetadata: `txn-${committedOffset}` })) }],
+  });
+}
+const codesOf = (res: M.TxnOffsetCommitResponse) => res.topics.flatMap((t) => t.partitions.map((p) => p.errorCode));
+
+function plainCommit(c: RawClient, groupId: string, offsets: [partition: number, offset: number][]) {
+  return c.request(8, 8, M.encodeOffsetCommitRequest, M.decodeOffsetCommitResponse, {
+    ...M.defaultOffsetCommitRequest(),
+    groupId,
+    topics: [{ name: TOPIC, partitions: offsets.map(([partitionIndex, committedOffset]) => ({ partitionIndex, committedOffset, committedLeaderEpoch: -1, commitTimestamp: -1, committedMetadata: `plain-${committedOffset}` })) }],
+  });
+}
+
+/** OffsetFetch v7 of partitions 0..2: [partition, offset, error code] each. */
+async function fetched(c: RawClient, groupId: string, requireStable = false) {
+  const res = await c.request(9, 7, M.encodeOffsetFetchRequest, M.decodeOffsetFetchResponse, {
+    ...M.defaultOffsetFetchRequest(),
+    groupId,
+    requireStable,
+    topics: [{ name: TOPIC, partitionIndexes: [0, 1, 2] }],
+  });
+  expect(res.errorCode).toBe(E.NONE);
+  return res.topics[0]!.partitions.map((p) => [p.partitionIndex, Number(p.committedOffset), p.errorCode]);
+}
+
+/** Write the producer's COMMIT or ABORT marker to the group's partition on the broker leading it (what WriteTxnMarkers does). */
+function complete(on: Cluster, groupId: string, p: Producer, commit: boolean, coordinatorEpoch = 0): Promise<number> {
+  const index = partitionForGroup(groupId, PARTITIONS);
+  const leader = on.leaderOf(OFFSETS, index);
+  const broker = on.brokers.find((b) => b.nodeId === leader)!;
+  return broker.groupCoordinator.completeTransaction(index, p.producerId, p.producerEpoch, coordinatorEpoch, commit, 5000);
+}
+
+afterAll(() => {
+  for (const c of clients) c.close();
+});
+
+describe('transactional offset commits on one broker', () => {
+  let cluster: Cluster;
+  beforeAll(async () => {
+    cluster = await startCluster({ config: CONFIG });
+    await cluster.createTopic(TOPIC, { partitions: 3 });
+  });
+  afterAll(async () => {
+    await cluster?.close();
+  });
+
+  withMarkers('a pending TxnOffsetCommit is invisible to OffsetFetch, UNSTABLE_OFFSET_COMMIT with require_stable; COMMIT makes it the committed offset', async () => {
+    const groupId = 'txn-commit';
+    const c = await coordinatorClient(cluster, groupId);
+    expect((await plainCommit(c, groupId, [[0, 5]])).topics[0]!.partitions[0]!.errorCode).toBe(E.NONE);
+    const p = producer();
+    expect(codesOf(await txnCommit(c, groupId, p, [[0, 10], [1, 20]]))).toEqual([E.NONE, E.NONE]);
+
+    expect(await fetched(c, groupId)).toEqual([[0, 5, E.NONE], [1, -1, E.NONE], [2, -1, E.NONE]]);
+    expect(await fetched(c, groupId, true)).toEqual([[0, -1, E.UNSTABLE_OFFSET_COMMIT], [1, -1, E.UNSTABLE_OFFSET_COMMIT], [2, -1, E.NONE]]);
+    // v8+: the same per-partition answer inside the group.
+    const v8 = await c.request(9, 8, M.encodeOffsetFetchRequest, M.decodeOffsetFetchResponse, {
+      ...M.defaultOffsetFetchRequest(),
+      requireStable: true,
+      groups: [{ groupId, memberId: null, memberEpoch: -1, topics: [{ name: TOPIC, partitionIndexes: [0, 2] }] }],
+    });
+    expect(v8.groups[0]!.errorCode).toBe(E.NONE);
+    expect(v8.groups[0]!.topics[0]!.partitions.map((x) => [x.partitionIndex, Number(x.committedOffset), x.errorCode])).toEqual([[0, -1, E.UNSTABLE_OFFSET_COMMIT], [2, -1, E.NONE]]);
+
+    expect(await complete(cluster, groupId, p, true)).toBe(E.NONE);
+    expect(await fetched(c, groupId, true)).toEqual([[0, 10, E.NONE], [1, 20, E.NONE], [2, -1, E.NONE]]);
+  });
+
+  withMarkers('ABORT drops the pending offsets: the last committed offsets stay', async () => {
+    const groupId = 'txn-abort';
+    const c = await coordinatorClient(cluster, groupId);
+    expect((await plainCommit(c, groupId, [[0, 7]])).topics[0]!.partitions[0]!.errorCode).toBe(E.NONE);
+    const p = producer();
+    expect(codesOf(await txnCommit(c, groupId, p, [[0, 70], [2, 72]]))).toEqual([E.NONE, E.NONE]);
+    expect(await complete(cluster, groupId, p, false)).toBe(E.NONE);
+    expect(await fetched(c, groupId, true)).toEqual([[0, 7, E.NONE], [1, -1, E.NONE], [2, -1, E.NONE]]);
+  });
+
+  withMarkers('a plain commit written after the transactional one wins at COMMIT (Kafka keeps the later record)', async () => {
+    const groupId = 'txn-later-plain';
+    const c = await coordinatorClient(cluster, groupId);
+    const p = producer();
+    expect(codesOf(await txnCommit(c, groupId, p, [[0, 100], [1, 101]]))).toEqual([E.NONE, E.NONE]);
+    expect((await plainCommit(c, groupId, [[0, 3]])).topics[0]!.partitions[0]!.errorCode).toBe(E.NONE);
+    // The plain commit is visible at once; require_stable still sees the pending one.
+    expect(await fetched(c, groupId)).toEqual([[0, 3, E.NONE], [1, -1, E.NONE], [2, -1, E.NONE]]);
+    expect(await fetched(c, groupId, true)).toEqual([[0, -1, E.UNSTABLE_OFFSET_COMMIT], [1, -1, E.UNSTABLE_OFFSET_COMMIT], [2, -1, E.NONE]]);
+    expect(await complete(cluster, groupId, p, true)).toBe(E.NONE);
+    expect(await fetched(c, groupId, true)).toEqual([[0, 3, E.NONE], [1, 101, E.NONE], [2, -1, E.NONE]]);
+  });
+
+  let validated: { p: Producer; q: Producer } | undefined;
+  it('validates like Kafka: unknown topics, the empty group id, v3 member id / generation / group.instance.id; v0 without them is accepted for a group with members', async () => {
+    const groupId = 'txn-validate';
+    const c = await coordinatorClient(cluster, groupId);
+    const p = producer();
+    // Unknown topic or partition, checked before the group.
+    expect(codesOf(await txnCommit(c, groupId, p, [[0, 1]], { topic: 'no-such-topic' }))).toEqual([E.UNKNOWN_TOPIC_OR_PARTITION]);
+    expect(codesOf(await txnCommit(c, groupId, p, [[7, 1]]))).toEqual([E.UNKNOWN_TOPIC_OR_PARTITION]);
+    expect(codesOf(await txnCommit(c, '', p, [[0, 1]]))).toEqual([E.INVALID_GROUP_ID]);
+
+    // A static member joins and syncs: generation 1.
+    const join = (memberId: string) =>
+      c.request(11, 5, M.encodeJoinGroupRequest, M.decodeJoinGroupResponse, {
+        ...M.defaultJoinGroupRequest(),
+        groupId,
+        memberId,
+        groupInstanceId: 'instance-1',
+        sessionTimeoutMs: 10_000,
+        rebalanceTimeoutMs: 10_000,
+        protocolType: 'consumer',
+        protocols: [{ name: 'range', metadata: Buffer.from('m') }],
+      });
+    let joined = await join('');
+    if (joined.errorCode === E.MEMBER_ID_REQUIRED) joined = await join(joined.memberId);
+    expect(joined.errorCode).toBe(E.NONE);
+    const { memberId, generationId } = joined;
+    const synced = await c.request(14, 3, M.encodeSyncGroupRequest, M.decodeSyncGroupResponse, {
+      ...M.defaultSyncGroupRequest(),
+      groupId,
+      generationId,
+      memberId,
+      groupInstanceId: 'instance-1',
+      assignments: [{ memberId, assignment: Buffer.alloc(0) }],
+    });
+    expect(synced.errorCode).toBe(E.NONE);
+
+    expect(codesOf(await txnCommit(c, groupId, p, [[0, 1]], { generationId, memberId: 'someone-else' }))).toEqual([E.UNKNOWN_MEMBER_ID]);
+    expect(codesOf(await txnCommit(c, groupId, p, [[0, 1]], { generationId: generationId + 1, memberId, groupInstanceId: 'instance-1' }))).toEqual([E.ILLEGAL_GENERATION]);
+    expect(codesOf(await txnCommit(c, groupId, p, [[0, 1]], { generationId, memberId: 'impostor', groupInstanceId: 'instance-1' }))).toEqual([E.FENCED_INSTANCE_ID]);
+    expect(codesOf(await txnCommit(c, groupId, p, [[0, 11]], { generationId, memberId, groupInstanceId: 'instance-1' }))).toEqual([E.NONE]);
+    // v0–2 carry no member fields: accepted although the group has a member (Kafka's isTransactional rule).
+    const q = producer();
+    expect(codesOf(await txnCommit(c, groupId, q, [[1, 12]], { version: 0 }))).toEqual([E.NONE]);
+    expect(await fetched(c, groupId, true)).toEqual([[0, -1, E.UNSTABLE_OFFSET_COMMIT], [1, -1, E.UNSTABLE_OFFSET_COMMIT], [2, -1, E.NONE]]);
+    validated = { p, q };
+  });
+
+  withMarkers('the markers of two producers each commit their own pending offsets', async () => {
+    const groupId = 'txn-validate';
+    const c = await coordinatorClient(cluster, groupId);
+    const { p, q } = validated!;
+    expect(await complete(cluster, groupId, q, true)).toBe(E.NONE);
+    expect(await fetched(c, groupId, true)).toEqual([[0, -1, E.UNSTABLE_OFFSET_COMMIT], [1, 12, E.NONE], [2, -1, E.NONE]]);
+    expect(await complete(cluster, groupId, p, true)).toBe(E.NONE);
+    expect(await fetched(c, groupId, true)).toEqual([[0, 11, E.NONE], [1, 12, E.NONE], [2, -1, E.NONE]]);
+  });
+
+  withMarkers('DeleteGroups takes pending transactional offsets with it: a later COMMIT makes nothing visible', async () => {
+    const groupId = 'txn-deleted';
+    const c = await coordinatorClient(cluster, groupId);
+    const p = producer();
+    expect(codesOf(await txnCommit(c, groupId, p, [[0, 9]]))).toEqual([E.NONE]);
+    const del = await c.request(42, 2, M.encodeDeleteGroupsRequest, M.decodeDeleteGroupsResponse, { groupsNames: [groupId] });
+    expect(del.results[0]!.errorCode).toBe(E.NONE);
+    expect(await fetched(c, groupId, true)).toEqual([[0, -1, E.NONE], [1, -1, E.NONE], [2, -1, E.NONE]]);
+    expect(await complete(cluster, groupId, p, true)).toBe(E.NONE);
+    expect(await fetched(c, groupId, true)).toEqual([[0, -1, E.NONE], [1, -1, E.NONE], [2, -1, E.NONE]]);
+  });
+});
