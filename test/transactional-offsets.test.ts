@@ -266,3 +266,99 @@ describe('transactional offset commits on one broker', () => {
     expect(await fetched(c, groupId, true)).toEqual([[0, -1, E.NONE], [1, -1, E.NONE], [2, -1, E.NONE]]);
   });
 });
+
+/** OffsetFetch once the group's coordinator has loaded it (COORDINATOR_LOAD_IN_PROGRESS / NOT_COORDINATOR are retried). */
+async function fetchedWhenLoaded(on: Cluster, groupId: string, requireStable = false) {
+  for (const deadline = Date.now() + 20_000; ; ) {
+    const c = await coordinatorClient(on, groupId);
+    const res = await c.request(9, 7, M.encodeOffsetFetchRequest, M.decodeOffsetFetchResponse, { ...M.defaultOffsetFetchRequest(), groupId, requireStable, topics: [{ name: TOPIC, partitionIndexes: [0, 1, 2] }] });
+    if (res.errorCode === E.NONE) return res.topics[0]!.partitions.map((p) => [p.partitionIndex, Number(p.committedOffset), p.errorCode]);
+    if (Date.now() > deadline) throw new Error(`OffsetFetch of ${groupId} still answers ${res.errorCode}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/**
+ * The state every new coordinator must load: on partition 0 a committed transaction, on 1 an
+ * aborted one and a committed one overtaken by a later plain commit, on 2 an open one.
+ */
+async function writeMixedState(on: Cluster, groupId: string): Promise<{ open: Producer }> {
+  const c = await coordinatorClient(on, groupId);
+  expect((await plainCommit(c, groupId, [[0, 1], [1, 1], [2, 1]])).topics[0]!.partitions.map((p) => p.errorCode)).toEqual([E.NONE, E.NONE, E.NONE]);
+  const committed = producer();
+  expect(codesOf(await txnCommit(c, groupId, committed, [[0, 10]]))).toEqual([E.NONE]);
+  expect(await complete(on, groupId, committed, true)).toBe(E.NONE);
+  const aborted = producer();
+  expect(codesOf(await txnCommit(c, groupId, aborted, [[1, 30], [2, 30]]))).toEqual([E.NONE, E.NONE]);
+  expect(await complete(on, groupId, aborted, false)).toBe(E.NONE);
+  const overtaken = producer();
+  expect(codesOf(await txnCommit(c, groupId, overtaken, [[1, 40]]))).toEqual([E.NONE]);
+  expect((await plainCommit(c, groupId, [[1, 2]])).topics[0]!.partitions[0]!.errorCode).toBe(E.NONE);
+  expect(await complete(on, groupId, overtaken, true)).toBe(E.NONE);
+  const open = producer();
+  expect(codesOf(await txnCommit(c, groupId, open, [[2, 20]]))).toEqual([E.NONE]);
+  const expected = [[0, 10, E.NONE], [1, 2, E.NONE], [2, 1, E.NONE]];
+  expect(await fetched(c, groupId)).toEqual(expected);
+  expect(await fetched(c, groupId, true)).toEqual([[0, 10, E.NONE], [1, 2, E.NONE], [2, -1, E.UNSTABLE_OFFSET_COMMIT]]);
+  return { open };
+}
+
+/** What writeMixedState left, as a new coordinator must serve it; then the open transaction commits there. */
+async function expectMixedState(on: Cluster, groupId: string, open: Producer): Promise<void> {
+  expect(await fetchedWhenLoaded(on, groupId)).toEqual([[0, 10, E.NONE], [1, 2, E.NONE], [2, 1, E.NONE]]);
+  expect(await fetchedWhenLoaded(on, groupId, true)).toEqual([[0, 10, E.NONE], [1, 2, E.NONE], [2, -1, E.UNSTABLE_OFFSET_COMMIT]]);
+  expect(await complete(on, groupId, open, true)).toBe(E.NONE);
+  expect(await fetchedWhenLoaded(on, groupId, true)).toEqual([[0, 10, E.NONE], [1, 2, E.NONE], [2, 20, E.NONE]]);
+}
+
+describe('a new coordinator loads exactly the committed and pending state', () => {
+  let cluster: Cluster;
+  beforeAll(async () => {
+    cluster = await startCluster({ brokers: 3, config: CONFIG });
+    await cluster.createTopic(TOPIC, { partitions: 3 });
+    // __consumer_offsets exists, every partition led and fully replicated, before the tests start.
+    await waitForCoordinator(await connect(cluster), 'any');
+    await cluster.waitForReplication(OFFSETS);
+  });
+  afterAll(async () => {
+    await cluster?.close();
+  });
+
+  it('completeTransaction on a broker that does not lead the partition is NOT_LEADER_OR_FOLLOWER', async () => {
+    const groupId = 'txn-not-leader';
+    const index = partitionForGroup(groupId, PARTITIONS);
+    const follower = cluster.brokers.find((b) => b.nodeId !== cluster.leaderOf(OFFSETS, index))!;
+    expect(await follower.groupCoordinator.completeTransaction(index, 1, 0, 0, true, 1000)).toBe(E.NOT_LEADER_OR_FOLLOWER);
+  });
+
+  withMarkers('after a crash of the coordinator: committed, aborted, overtaken and open transactions', async () => {
+    const groupId = 'txn-failover';
+    const { open } = await writeMixedState(cluster, groupId);
+    const crashed = cluster.leaderOf(OFFSETS, partitionForGroup(groupId, PARTITIONS));
+    await cluster.stopBroker(crashed, { crash: true });
+    await waitFor('a new coordinator', () => ![-1, crashed].includes(cluster.leaderOf(OFFSETS, partitionForGroup(groupId, PARTITIONS))));
+    await expectMixedState(cluster, groupId, open);
+    await cluster.startBroker(crashed);
+    await cluster.waitForReplication(OFFSETS);
+  });
+});
+
+describe('a restarted broker loads exactly the committed and pending state', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'txn-offsets-'));
+  let cluster: Cluster | undefined;
+  afterAll(async () => {
+    await cluster?.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  withMarkers('closing the broker and starting it again on its data', async () => {
+    const groupId = 'txn-restart';
+    cluster = await startCluster({ dataDir: dir, config: CONFIG });
+    const port = Number(cluster.bootstrapServers[0]!.split(':')[1]);
+    await cluster.createTopic(TOPIC, { partitions: 3 });
+    const { open } = await writeMixedState(cluster, groupId);
+    await cluster.close();
+    cluster = await startCluster({ dataDir: dir, port, config: CONFIG });
+    await expectMixedState(cluster, groupId, open);
+  });
+});
