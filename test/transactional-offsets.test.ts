@@ -23,13 +23,15 @@ import { buildEndTxnMarker } from '../src/protocol/controlRecords.js';
 import { encodeRecordBatch } from '../src/protocol/recordBatch.js';
 import * as M from '../src/protocol/messages/index.js';
 import { partitionForGroup } from '../src/server/group/GroupMetadataRecords.js';
-import { waitForCoordinator } from './support/coordinator.js';
+import { MockTime } from '../src/util/Time.js';
+import { settled, startSimulatedGroupBroker, until, waitForCoordinator } from './support/coordinator.js';
 import { RawClient } from './support/RawClient.js';
 
 const E = {
   NONE: 0,
   UNKNOWN_TOPIC_OR_PARTITION: 3,
   NOT_LEADER_OR_FOLLOWER: 6,
+  REQUEST_TIMED_OUT: 7,
   ILLEGAL_GENERATION: 22,
   INVALID_GROUP_ID: 24,
   UNKNOWN_MEMBER_ID: 25,
@@ -360,5 +362,56 @@ describe('a restarted broker loads exactly the committed and pending state', () 
     await cluster.close();
     cluster = await startCluster({ dataDir: dir, port, config: CONFIG });
     await expectMixedState(cluster, groupId, open);
+  });
+});
+
+describe('acks=all on the coordinator clock', () => {
+  withMarkers('a TxnOffsetCommit and a marker the followers do not replicate time out on the coordinator clock, stay pending, and apply once replicated', async () => {
+    const time = new MockTime(Date.now());
+    const trio = await startSimulatedGroupBroker(time, { 'offsets.topic.num.partitions': PARTITIONS, 'offsets.commit.timeout.ms': 5000 }, 3);
+    try {
+      await trio.createTopic(TOPIC, 3);
+      const groupId = 'txn-stalled';
+      const leaderId = await waitForCoordinator(await RawClient.connect(trio.bootstrapServers[0]!).then((c) => (clients.push(c), c)), groupId);
+      const c = await RawClient.connect(trio.bootstrapServers[leaderId - 1]!);
+      clients.push(c);
+      // Reads go over another connection: a connection's answers come in request order.
+      const other = await RawClient.connect(trio.bootstrapServers[leaderId - 1]!);
+      clients.push(other);
+      const coordinator = trio.brokers[leaderId - 1]!.groupCoordinator;
+      const index = partitionForGroup(groupId, PARTITIONS);
+      const p = producer();
+      const isolateFollowers = () => {
+        for (const b of [1, 2, 3]) if (b !== leaderId) trio.isolate(b);
+      };
+
+      // The write waits for the followers: REQUEST_TIMED_OUT after offsets.commit.timeout.ms, pending all along.
+      isolateFollowers();
+      const committing = txnCommit(c, groupId, p, [[0, 50]]);
+      await until(() => coordinator.classicGroup(groupId) !== undefined, 'the write is appended');
+      expect(await fetched(other, groupId, true)).toEqual([[0, -1, E.UNSTABLE_OFFSET_COMMIT], [1, -1, E.NONE], [2, -1, E.NONE]]);
+      await time.advance(4999);
+      expect(await settled(committing)).toBe(false);
+      await time.advance(1);
+      expect(codesOf(await committing)).toEqual([E.REQUEST_TIMED_OUT]);
+      // The record is in the log: still pending, as a new leader would load it.
+      expect(await fetched(other, groupId, true)).toEqual([[0, -1, E.UNSTABLE_OFFSET_COMMIT], [1, -1, E.NONE], [2, -1, E.NONE]]);
+
+      // The marker waits too: REQUEST_TIMED_OUT after the caller's timeout on the coordinator clock, not applied before it is committed.
+      const completing = coordinator.completeTransaction(index, p.producerId, p.producerEpoch, 0, true, 3000);
+      await time.advance(2999);
+      expect(await settled(completing)).toBe(false);
+      await time.advance(1);
+      expect(await completing).toBe(E.REQUEST_TIMED_OUT);
+      expect(await fetched(other, groupId, true)).toEqual([[0, -1, E.UNSTABLE_OFFSET_COMMIT], [1, -1, E.NONE], [2, -1, E.NONE]]);
+
+      // Once the followers have both, the commit applies: what a new leader would load.
+      trio.heal();
+      await until(() => trio.brokers[leaderId - 1]!.replicaManager.getPartition(OFFSETS, index)?.highWatermark === trio.brokers[leaderId - 1]!.replicaManager.getPartition(OFFSETS, index)?.log.logEndOffset, 'the followers catch up');
+      expect(await fetched(other, groupId, true)).toEqual([[0, 50, E.NONE], [1, -1, E.NONE], [2, -1, E.NONE]]);
+    } finally {
+      trio.heal();
+      await trio.close();
+    }
   });
 });

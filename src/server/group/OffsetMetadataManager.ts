@@ -313,9 +313,11 @@ export class OffsetMetadataManager {
     if (records.length === 0) return results;
     // Pending from now on (Kafka's prepareTxnOffsetCommit): require_stable sees them at once.
     for (const e of prepared) this.putPending(p.producerId, p.groupId, e);
-    const unprepare = () => this.dropPending(p.groupId, (e) => prepared.includes(e) && e.recordOffset < 0, p.producerId);
-    const failed = (code: number, why: string) => {
-      unprepare();
+    const failed = (code: number, why: string, appended: boolean) => {
+      // Nothing appended: no longer pending (Kafka's failPendingTxnOffsetCommit). Appended but
+      // not known to be replicated (a timeout): the record is in the log, so it stays pending as
+      // a new leader would load it, and its marker completes it once it is committed.
+      if (!appended) this.dropPending(p.groupId, (e) => prepared.includes(e), p.producerId);
       const answer = writeErrorCode(code, 'commit');
       this.log.warn(`storing transactional offsets of group ${p.groupId} for producer ${p.producerId} failed: ${why}; answering ${errorName(answer)}`);
       for (const t of results) for (const x of t.partitions) if (x.errorCode === ErrorCode.NONE) x.errorCode = answer;
@@ -327,9 +329,9 @@ export class OffsetMetadataManager {
       const onCommit = (_shard: unknown, first: number) => prepared.forEach((e, i) => void (e.recordOffset = first + i));
       committed = this.runtime.append(p.groupId, records, onCommit, { producerId: p.producerId, producerEpoch: p.producerEpoch });
     } catch (err) {
-      return failed(codeOf(err), (err as Error).message);
+      return failed(codeOf(err), (err as Error).message, false);
     }
-    return committed.then((code) => (code === ErrorCode.NONE ? results : failed(code, errorName(code))));
+    return committed.then((code) => (code === ErrorCode.NONE ? results : failed(code, errorName(code), true)));
   }
 
   /** Kafka's validateOffsetCommit with isTransactional: a non-empty group accepts commits without member fields. */
