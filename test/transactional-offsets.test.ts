@@ -23,6 +23,7 @@ import { buildEndTxnMarker } from '../src/protocol/controlRecords.js';
 import { encodeRecordBatch } from '../src/protocol/recordBatch.js';
 import * as M from '../src/protocol/messages/index.js';
 import { partitionForGroup } from '../src/server/group/GroupMetadataRecords.js';
+import { COMPACTION_SLACK } from '../src/server/group/OffsetsPartition.js';
 import { MockTime } from '../src/util/Time.js';
 import { settled, startSimulatedGroupBroker, until, waitForCoordinator } from './support/coordinator.js';
 import { RawClient } from './support/RawClient.js';
@@ -343,6 +344,48 @@ describe('a new coordinator loads exactly the committed and pending state', () =
     await cluster.startBroker(crashed);
     await cluster.waitForReplication(OFFSETS);
   });
+
+  withMarkers('compaction waits for an open transaction, then keeps its committed offset for the next coordinator', async () => {
+    const groupId = 'txn-compacted';
+    const topic = 'txn-compacted-topic';
+    const partitions = 200;
+    await cluster.createTopic(topic, { partitions, replicationFactor: 1 });
+    const c = await coordinatorClient(cluster, groupId);
+    const index = partitionForGroup(groupId, PARTITIONS);
+    const leader = () => cluster.brokers.find((b) => b.nodeId === cluster.leaderOf(OFFSETS, index))!.replicaManager.getPartition(OFFSETS, index)!;
+    const p = producer();
+    expect(codesOf(await txnCommit(c, groupId, p, [[0, 777]], { topic }))).toEqual([E.NONE]);
+    const round = async (n: number) => {
+      const res = await c.request(8, 8, M.encodeOffsetCommitRequest, M.decodeOffsetCommitResponse, {
+        ...M.defaultOffsetCommitRequest(),
+        groupId,
+        topics: [{ name: topic, partitions: Array.from({ length: partitions - 1 }, (_, i) => ({ partitionIndex: i + 1, committedOffset: n, committedLeaderEpoch: -1, commitTimestamp: -1, committedMetadata: null })) }],
+      });
+      expect(res.topics[0]!.partitions.every((x) => x.errorCode === E.NONE)).toBe(true);
+    };
+    const rounds = Math.ceil((COMPACTION_SLACK + 3 * partitions) / (partitions - 1));
+    for (let n = 1; n <= rounds; n++) await round(n);
+    // Far more records than live keys, but the transaction's record must stay: no compaction.
+    expect(leader().log.logEndOffset).toBeGreaterThan(COMPACTION_SLACK + 2 * partitions);
+    expect(leader().logStartOffset).toBe(0);
+
+    expect(await complete(cluster, groupId, p, true)).toBe(E.NONE);
+    await round(rounds + 1); // the next write compacts
+    await waitFor('the log start offset moved', () => leader().logStartOffset > 0);
+    const all = async (on: RawClient) => {
+      const res = await on.request(9, 7, M.encodeOffsetFetchRequest, M.decodeOffsetFetchResponse, { ...M.defaultOffsetFetchRequest(), groupId, requireStable: true, topics: [{ name: topic, partitionIndexes: [0, 1, partitions - 1] }] });
+      return [res.errorCode, res.topics[0]!.partitions.map((x) => [x.partitionIndex, Number(x.committedOffset), x.errorCode])];
+    };
+    const expected = [E.NONE, [[0, 777, E.NONE], [1, rounds + 1, E.NONE], [partitions - 1, rounds + 1, E.NONE]]];
+    expect(await all(c)).toEqual(expected);
+
+    const crashed = cluster.leaderOf(OFFSETS, index);
+    await cluster.stopBroker(crashed, { crash: true });
+    await waitFor('a new coordinator', () => ![-1, crashed].includes(cluster.leaderOf(OFFSETS, index)));
+    await waitFor('the new coordinator loaded the compacted log', async () => JSON.stringify(await all(await coordinatorClient(cluster, groupId))) === JSON.stringify(expected));
+    await cluster.startBroker(crashed);
+    await cluster.waitForReplication(OFFSETS);
+  }, 60_000);
 });
 
 describe('a restarted broker loads exactly the committed and pending state', () => {
