@@ -35,6 +35,7 @@ const E = {
   REQUEST_TIMED_OUT: 7,
   ILLEGAL_GENERATION: 22,
   INVALID_GROUP_ID: 24,
+  INVALID_PRODUCER_ID_MAPPING: 49,
   UNKNOWN_MEMBER_ID: 25,
   MEMBER_ID_REQUIRED: 79,
   FENCED_INSTANCE_ID: 82,
@@ -209,6 +210,7 @@ describe('transactional offset commits on one broker', () => {
     expect(codesOf(await txnCommit(c, groupId, p, [[0, 1]], { topic: 'no-such-topic' }))).toEqual([E.UNKNOWN_TOPIC_OR_PARTITION]);
     expect(codesOf(await txnCommit(c, groupId, p, [[7, 1]]))).toEqual([E.UNKNOWN_TOPIC_OR_PARTITION]);
     expect(codesOf(await txnCommit(c, '', p, [[0, 1]]))).toEqual([E.INVALID_GROUP_ID]);
+    expect(codesOf(await txnCommit(c, groupId, { producerId: -1, producerEpoch: -1 }, [[0, 1]]))).toEqual([E.INVALID_PRODUCER_ID_MAPPING]);
 
     // A static member joins and syncs: generation 1.
     const join = (memberId: string) =>

@@ -7,8 +7,10 @@
 // (GroupCoordinator.completeTransaction). An unknown group is created empty; v3 adds member id,
 // generation and group.instance.id, checked as for OffsetCommit (UNKNOWN_MEMBER_ID,
 // ILLEGAL_GENERATION, FENCED_INSTANCE_ID), but a commit without them is accepted for a group
-// with members too. The empty group id is INVALID_GROUP_ID. Below v2, COORDINATOR_LOAD_IN_PROGRESS
-// is answered as COORDINATOR_NOT_AVAILABLE (clients before 2.0 did not retry it, KAFKA-7296).
+// with members too. The empty group id is INVALID_GROUP_ID; a producer id or epoch below 0 is
+// INVALID_PRODUCER_ID_MAPPING (what Kafka's transaction verification answers). Below v2,
+// COORDINATOR_LOAD_IN_PROGRESS is answered as COORDINATOR_NOT_AVAILABLE (clients before 2.0
+// did not retry it, KAFKA-7296).
 import { ErrorCode } from '../../protocol/errors.js';
 import { decodeTxnOffsetCommitRequest, encodeTxnOffsetCommitResponse, TxnOffsetCommitApi } from '../../protocol/messages/TxnOffsetCommit.js';
 import type { TxnOffsetCommitResponse } from '../../protocol/messages/TxnOffsetCommit.js';

@@ -292,6 +292,8 @@ export class OffsetMetadataManager {
     if (p.groupId === '') return all(ErrorCode.INVALID_GROUP_ID);
     const unavailable = this.runtime.unavailable(p.groupId);
     if (unavailable !== ErrorCode.NONE) return all(unavailable);
+    // No producer: what Kafka's transaction verification answers for it (the batch could not be transactional).
+    if (p.producerId < 0 || p.producerEpoch < 0) return all(ErrorCode.INVALID_PRODUCER_ID_MAPPING);
     const group = this.groups.group(p.groupId) ?? this.groups.createGroup(p.groupId);
     const error = this.validateTxnOffsetCommit(group, p);
     if (error !== ErrorCode.NONE) return all(error);
