@@ -460,3 +460,36 @@ describe('acks=all on the coordinator clock', () => {
     }
   });
 });
+
+describe('offset expiration (simulated time)', () => {
+  const time = new MockTime(Date.now());
+  let sim: Awaited<ReturnType<typeof startSimulatedGroupBroker>>;
+  let c: RawClient;
+  const groupId = 'txn-expiring';
+  const p = producer();
+  beforeAll(async () => {
+    sim = await startSimulatedGroupBroker(time, { 'offsets.topic.num.partitions': PARTITIONS, 'offsets.retention.minutes': 1, 'offsets.retention.check.interval.ms': 1000 });
+    await sim.createTopic(TOPIC, 3);
+    c = await RawClient.connect(sim.bootstrapServers[0]!);
+    clients.push(c);
+    await waitForCoordinator(c, groupId);
+  });
+  afterAll(async () => {
+    await sim?.close();
+  });
+
+  it('a group whose only offsets are pending transactional ones is not removed by the cleanup cycle', async () => {
+    expect(codesOf(await txnCommit(c, groupId, p, [[0, 5]]))).toEqual([E.NONE]);
+    expect(sim.broker.groupCoordinator.groupState(groupId)).toBe('Empty');
+    await time.advance(10 * 60_000); // ten retention periods, ten minutes of cleanup passes
+    expect(sim.broker.groupCoordinator.groupState(groupId)).toBe('Empty');
+    expect(await fetched(c, groupId, true)).toEqual([[0, -1, E.UNSTABLE_OFFSET_COMMIT], [1, -1, E.NONE], [2, -1, E.NONE]]);
+  });
+
+  withMarkers('once its transaction aborts, the empty group without offsets goes at the next cleanup pass', async () => {
+    expect(await sim.broker.groupCoordinator.completeTransaction(partitionForGroup(groupId, PARTITIONS), p.producerId, p.producerEpoch, 0, false, 1000)).toBe(E.NONE);
+    expect(sim.broker.groupCoordinator.groupState(groupId)).toBe('Empty');
+    await time.advance(1000);
+    await until(() => sim.broker.groupCoordinator.groupState(groupId) === undefined, 'the group is deleted');
+  });
+});
