@@ -185,11 +185,6 @@ export class OffsetsPartition {
     }
   }
 
-  /** Whether a producer has an open transaction (records without a marker yet) in this partition. */
-  get openTransactions(): number {
-    return this.openTxns.size;
-  }
-
   /** Whether the record at `offset` is still the last one written for its key (no later value or tombstone). */
   isLatest(rec: GroupLogRecord, offset: number): boolean {
     return this.live.get(recordKey(rec))?.offset === offset;
@@ -227,13 +222,15 @@ export class OffsetsPartition {
       this.pending.push({ firstOffset: info.lastOffset, lastOffset: info.lastOffset, onCommit });
       this.drain();
     }
-    return this.waitForCommit(info.lastOffset, timeoutMs);
+    const committed = this.waitForCommit(info.lastOffset, timeoutMs);
+    this.maybeCompact(); // it may have waited for this transaction
+    return committed;
   }
 
   /**
    * NONE once the high watermark passes `offset` (or the partition's error), REQUEST_TIMED_OUT
-   * after `timeoutMs` (offsets.commit.timeout.ms) on the coordinator's clock. The partition's own wait has the
-   * same timeout on the system clock; whichever ends first answers.
+   * after `timeoutMs` (default offsets.commit.timeout.ms) on the coordinator's clock. The
+   * partition's own wait has the same timeout on the system clock; whichever ends first answers.
    */
   private waitForCommit(offset: number, timeoutMs = this.settings.commitTimeoutMs): Promise<number> {
     return new Promise<number>((resolve) => {
