@@ -411,6 +411,36 @@ describe('a restarted broker loads exactly the committed and pending state', () 
 });
 
 describe('acks=all on the coordinator clock', () => {
+  it('a plain commit the followers have not replicated yet is UNSTABLE_OFFSET_COMMIT with require_stable, as in Kafka', async () => {
+    const time = new MockTime(Date.now());
+    const trio = await startSimulatedGroupBroker(time, { 'offsets.topic.num.partitions': PARTITIONS, 'offsets.commit.timeout.ms': 5000 }, 3);
+    try {
+      await trio.createTopic(TOPIC, 3);
+      const groupId = 'plain-in-flight';
+      const probe = await RawClient.connect(trio.bootstrapServers[0]!);
+      clients.push(probe);
+      const leaderId = await waitForCoordinator(probe, groupId);
+      const [c, other] = [await RawClient.connect(trio.bootstrapServers[leaderId - 1]!), await RawClient.connect(trio.bootstrapServers[leaderId - 1]!)];
+      clients.push(c, other);
+      expect((await plainCommit(c, groupId, [[0, 1]])).topics[0]!.partitions[0]!.errorCode).toBe(E.NONE);
+      for (const b of [1, 2, 3]) if (b !== leaderId) trio.isolate(b);
+      const committing = plainCommit(c, groupId, [[0, 2]]);
+      await until(() => trio.brokers[leaderId - 1]!.groupCoordinator.classicGroup(groupId)?.pendingOffsetCommits === 1, 'the commit waits for the followers');
+      expect(await fetched(other, groupId)).toEqual([[0, 1, E.NONE], [1, -1, E.NONE], [2, -1, E.NONE]]);
+      expect(await fetched(other, groupId, true)).toEqual([[0, -1, E.UNSTABLE_OFFSET_COMMIT], [1, -1, E.NONE], [2, -1, E.NONE]]);
+      // Answered REQUEST_TIMED_OUT: no longer in flight (Kafka's failPendingOffsetWrite).
+      await time.advance(5000);
+      expect((await committing).topics[0]!.partitions[0]!.errorCode).toBe(E.REQUEST_TIMED_OUT);
+      expect(await fetched(other, groupId, true)).toEqual([[0, 1, E.NONE], [1, -1, E.NONE], [2, -1, E.NONE]]);
+      trio.heal();
+      await until(() => trio.brokers[leaderId - 1]!.groupCoordinator.classicGroup(groupId)?.pendingOffsetCommits === 0, 'the commit is replicated');
+      expect(await fetched(other, groupId, true)).toEqual([[0, 2, E.NONE], [1, -1, E.NONE], [2, -1, E.NONE]]);
+    } finally {
+      trio.heal();
+      await trio.close();
+    }
+  });
+
   withMarkers('a TxnOffsetCommit and a marker the followers do not replicate time out on the coordinator clock, stay pending, and apply once replicated', async () => {
     const time = new MockTime(Date.now());
     const trio = await startSimulatedGroupBroker(time, { 'offsets.topic.num.partitions': PARTITIONS, 'offsets.commit.timeout.ms': 5000 }, 3);

@@ -2,9 +2,10 @@
 // partition without a committed offset answers offset -1 and empty metadata; so does every
 // partition of an unknown group. A null topic list (v2+) means every partition the group has
 // committed. v2+ carry a group-level error code (below v2 it is put on each partition); v7
-// adds require_stable: a partition with a pending transactional offset commit answers
-// UNSTABLE_OFFSET_COMMIT there (offset -1; the group-level code stays NONE, as Kafka's
-// getOffsets), without it the last committed offset; v8+ fetch several
+// adds require_stable: a partition with a pending commit (transactional before its marker, or
+// plain before it is replicated) answers UNSTABLE_OFFSET_COMMIT there (offset -1; the
+// group-level code stays NONE, as Kafka's getOffsets), without it the last committed offset;
+// v8+ fetch several
 // groups in one request; v9's member id / epoch only matter to KIP-848 groups and are
 // ignored for classic ones, as Kafka does. The empty group id is accepted, as in Kafka.
 import { decodeOffsetFetchRequest, encodeOffsetFetchResponse, OffsetFetchApi } from '../../protocol/messages/OffsetFetch.js';

@@ -8,7 +8,8 @@
 // Transactional offset commits (TxnOffsetCommit, Kafka's storeOffsets with a producer id) are
 // written as a transactional batch of the producer and stay *pending* for it, invisible to
 // OffsetFetch (require_stable answers UNSTABLE_OFFSET_COMMIT for their partitions), until the
-// producer's end-transaction marker in the group's partition is committed: COMMIT makes them
+// producer's end-transaction marker in the group's partition is committed (a plain commit not
+// yet replicated is unstable for require_stable too, as in Kafka): COMMIT makes them
 // the committed offsets unless a later record of the same partition is already there (Kafka's
 // olderThan rule, by log offset), ABORT drops them. Loading replays them the same way. A plain
 // tombstone of a partition (OffsetDelete, expiration, a deleted topic) or of the group also
@@ -40,6 +41,8 @@ export class OffsetMetadataManager {
   private readonly offsetTopicIds = new WeakMap<OffsetAndMetadata, string>();
   /** Log offset of each committed offset's record (Kafka's appendedBatchOffset, for the olderThan rule). */
   private readonly recordOffsets = new WeakMap<OffsetAndMetadata, number>();
+  /** group → topic\0partition → plain commits appended but not yet replicated (nor failed). */
+  private readonly inFlight = new Map<string, Map<string, number>>();
   /** producer id → group → topic\0partition → its pending transactional offset commit. */
   private readonly pendingTxn = new Map<number, Map<string, Map<string, PendingTxnOffset>>>();
 
@@ -126,9 +129,13 @@ export class OffsetMetadataManager {
     }
   }
 
-  /** Whether a transactional offset commit of the group's partition is pending (Kafka's hasPendingOffsetCommitsForTopicPartition). */
-  hasPendingTxnOffset(groupId: string, topic: string, partition: number): boolean {
+  /**
+   * Whether a commit of the group's partition is pending: a plain one not yet replicated, or a
+   * transactional one before its marker (Kafka's hasPendingOffsetCommitsForTopicPartition).
+   */
+  hasPendingCommit(groupId: string, topic: string, partition: number): boolean {
     const k = partitionKey(topic, partition);
+    if (this.inFlight.get(groupId)?.has(k)) return true;
     for (const byGroup of this.pendingTxn.values()) if (byGroup.get(groupId)?.has(k)) return true;
     return false;
   }
@@ -153,6 +160,7 @@ export class OffsetMetadataManager {
   /** A partition was unloaded: forget its groups' offsets, committed and pending. */
   onUnloaded(index: number, partitionCount: number): void {
     for (const groupId of [...this.offsets.keys()]) if (partitionForGroup(groupId, partitionCount) === index) this.offsets.delete(groupId);
+    for (const groupId of [...this.inFlight.keys()]) if (partitionForGroup(groupId, partitionCount) === index) this.inFlight.delete(groupId);
     for (const [pid, byGroup] of this.pendingTxn) {
       for (const groupId of [...byGroup.keys()]) if (partitionForGroup(groupId, partitionCount) === index) byGroup.delete(groupId);
       if (byGroup.size === 0) this.pendingTxn.delete(pid);
@@ -261,8 +269,11 @@ export class OffsetMetadataManager {
     const committedGroup = group;
     let committed: Promise<number>;
     committedGroup.pendingOffsetCommits++;
+    // In flight until replicated or failed (Kafka's pendingOffsetCommits): unstable for require_stable.
+    const settle = this.markInFlight(p.groupId, records);
     try {
       committed = this.runtime.append(p.groupId, records, (shard, first) => {
+        settle();
         committedGroup.pendingOffsetCommits--;
         // Visible once replicated, unless the group was deleted or a later record replaced it.
         if (this.groups.group(p.groupId) !== committedGroup || committedGroup.is('Dead')) return;
@@ -275,10 +286,34 @@ export class OffsetMetadataManager {
         });
       });
     } catch (err) {
+      settle();
       committedGroup.pendingOffsetCommits--;
       return failed(codeOf(err), (err as Error).message);
     }
-    return committed.then((code) => (code === ErrorCode.NONE ? results : failed(code, errorName(code))));
+    return committed.then((code) => {
+      settle();
+      return code === ErrorCode.NONE ? results : failed(code, errorName(code));
+    });
+  }
+
+  /** Count the records' partitions as in flight; the returned function ends that, once (later calls do nothing). */
+  private markInFlight(groupId: string, records: GroupLogRecord[]): () => void {
+    let parts = this.inFlight.get(groupId);
+    if (!parts) this.inFlight.set(groupId, (parts = new Map()));
+    const keys = records.flatMap((r) => (r.kind === 'offset' ? [partitionKey(r.topic, r.partition)] : []));
+    for (const k of keys) parts.set(k, (parts.get(k) ?? 0) + 1);
+    const counted = parts;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      for (const k of keys) {
+        const n = (counted.get(k) ?? 1) - 1;
+        if (n > 0) counted.set(k, n);
+        else counted.delete(k);
+      }
+      if (counted.size === 0 && this.inFlight.get(groupId) === counted) this.inFlight.delete(groupId);
+    };
   }
 
   /**
@@ -365,8 +400,9 @@ export class OffsetMetadataManager {
 
   /**
    * OffsetFetch for one group; topics null = every committed partition. With requireStable, a
-   * partition with a pending transactional offset commit answers UNSTABLE_OFFSET_COMMIT (offset
-   * -1), as Kafka's getOffsets; without it, the last committed offset.
+   * partition with a pending commit (transactional before its marker, or plain before it is
+   * replicated) answers UNSTABLE_OFFSET_COMMIT (offset -1), as Kafka's getOffsets; without it,
+   * the last committed offset.
    */
   fetchOffsets(groupId: string, topics: { name: string; partitionIndexes: number[] }[] | null, requireStable = false): FetchedGroup {
     const unavailable = this.runtime.unavailable(groupId);
@@ -375,7 +411,7 @@ export class OffsetMetadataManager {
     const known = group !== undefined && !group.is('Dead');
     const groupOffsets = known ? this.offsets.get(groupId) : undefined;
     const toPartition = (topic: string, partitionIndex: number, o: OffsetAndMetadata | undefined): FetchedPartition => {
-      if (known && requireStable && this.hasPendingTxnOffset(groupId, topic, partitionIndex)) {
+      if (known && requireStable && this.hasPendingCommit(groupId, topic, partitionIndex)) {
         return { partitionIndex, committedOffset: -1, committedLeaderEpoch: -1, metadata: '', errorCode: ErrorCode.UNSTABLE_OFFSET_COMMIT };
       }
       return o
