@@ -22,6 +22,7 @@ import { UnifiedLog } from '../src/log/UnifiedLog.js';
 import { buildEndTxnMarker } from '../src/protocol/controlRecords.js';
 import { encodeRecordBatch } from '../src/protocol/recordBatch.js';
 import * as M from '../src/protocol/messages/index.js';
+import { API_LIST } from '../src/server/apis/index.js';
 import { partitionForGroup } from '../src/server/group/GroupMetadataRecords.js';
 import { COMPACTION_SLACK } from '../src/server/group/OffsetsPartition.js';
 import { MockTime } from '../src/util/Time.js';
@@ -257,6 +258,25 @@ describe('transactional offset commits on one broker', () => {
     expect(await fetched(c, groupId, true)).toEqual([[0, -1, E.UNSTABLE_OFFSET_COMMIT], [1, 12, E.NONE], [2, -1, E.NONE]]);
     expect(await complete(cluster, groupId, p, true)).toBe(E.NONE);
     expect(await fetched(c, groupId, true)).toEqual([[0, 11, E.NONE], [1, 12, E.NONE], [2, -1, E.NONE]]);
+  });
+
+  // WriteTxnMarkers (from a transaction coordinator) hands __consumer_offsets partitions to completeTransaction.
+  const withWireMarkers = PARTITION_SIDE && API_LIST.some((a) => a.key === 27) ? it : it.skip;
+  withWireMarkers('a WriteTxnMarkers COMMIT over the wire makes the offsets visible; an ABORT drops them', async () => {
+    const groupId = 'txn-wire';
+    const c = await coordinatorClient(cluster, groupId);
+    const index = partitionForGroup(groupId, PARTITIONS);
+    const mark = (p: Producer, commit: boolean) =>
+      c.request(27, 1, M.encodeWriteTxnMarkersRequest, M.decodeWriteTxnMarkersResponse, {
+        markers: [{ producerId: p.producerId, producerEpoch: p.producerEpoch, transactionResult: commit, coordinatorEpoch: 0, topics: [{ name: OFFSETS, partitionIndexes: [index] }] }],
+      });
+    const committed = producer();
+    expect(codesOf(await txnCommit(c, groupId, committed, [[0, 61]]))).toEqual([E.NONE]);
+    expect((await mark(committed, true)).markers[0]!.topics[0]!.partitions).toEqual([{ partitionIndex: index, errorCode: E.NONE }]);
+    const aborted = producer();
+    expect(codesOf(await txnCommit(c, groupId, aborted, [[0, 62], [1, 62]]))).toEqual([E.NONE, E.NONE]);
+    expect((await mark(aborted, false)).markers[0]!.topics[0]!.partitions).toEqual([{ partitionIndex: index, errorCode: E.NONE }]);
+    expect(await fetched(c, groupId, true)).toEqual([[0, 61, E.NONE], [1, -1, E.NONE], [2, -1, E.NONE]]);
   });
 
   withMarkers('DeleteGroups takes pending transactional offsets with it: a later COMMIT makes nothing visible', async () => {
