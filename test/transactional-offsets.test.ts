@@ -93,11 +93,21 @@ async function waitFor(what: string, cond: () => boolean | Promise<boolean>, tim
   }
 }
 
-/** A raw client connected to the group's coordinator. */
+/**
+ * A raw client connected to the group's coordinator, once it serves the group: a broker named
+ * by FindCoordinator may not have taken up the leadership yet (NOT_COORDINATOR, retried as
+ * clients do), or may still be loading (COORDINATOR_LOAD_IN_PROGRESS).
+ */
 async function coordinatorClient(on: Cluster, groupId: string): Promise<RawClient> {
   const first = await connect(on);
-  const node = await waitForCoordinator(first, groupId);
-  return connect(on, on.brokers.findIndex((b) => b.nodeId === node) + 1);
+  for (const deadline = Date.now() + 20_000; ; ) {
+    const node = await waitForCoordinator(first, groupId);
+    const c = await connect(on, on.brokers.findIndex((b) => b.nodeId === node) + 1);
+    const res = await c.request(9, 7, M.encodeOffsetFetchRequest, M.decodeOffsetFetchResponse, { ...M.defaultOffsetFetchRequest(), groupId, topics: [] });
+    if (res.errorCode === E.NONE) return c;
+    if (Date.now() > deadline) throw new Error(`the coordinator of ${groupId} still answers ${res.errorCode}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 function txnCommit(c: RawClient, groupId: string, p: Producer, offsets: [partition: number, offset: number][], o: { version?: number; generationId?: number; memberId?: string; groupInstanceId?: string | null; topic?: string } = {}) {

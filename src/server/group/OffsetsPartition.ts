@@ -31,7 +31,7 @@ import { decodeRecordBatches, encodeRecordBatch } from '../../protocol/recordBat
 import { contain, crashPoint, detach } from '../../util/CrashBoundary.js';
 import type { Time } from '../../util/Time.js';
 import type { Partition } from '../Partition.js';
-import { decodeRecord, encodeKey, encodeValue, recordKey, type GroupLogRecord } from './GroupMetadataRecords.js';
+import { decodeRecord, encodeKey, encodeValue, recordKey, tombstoneCovers, type GroupLogRecord } from './GroupMetadataRecords.js';
 
 const RECORDS_PER_BATCH = 500;
 /** Compact when the log holds more than this many records beyond twice the live keys. */
@@ -162,11 +162,8 @@ export class OffsetsPartition {
       open.set(k, { rec, offset });
     } else if (rec.value === null) {
       this.live.delete(k);
-      // A plain tombstone (OffsetDelete, expiration, a deleted group) also drops open transactional records of the key.
-      for (const open of this.openTxns.values()) {
-        if (rec.kind === 'offset') open.delete(k);
-        else for (const [key, e] of open) if (e.rec.group === rec.group) open.delete(key);
-      }
+      // A plain tombstone (OffsetDelete, expiration, a deleted group) also drops the open transactional records it covers.
+      for (const open of this.openTxns.values()) for (const [key, e] of open) if (key === k || tombstoneCovers(rec, e.rec)) open.delete(key);
     } else this.live.set(k, { rec, offset });
   }
 
