@@ -289,6 +289,19 @@ describe('transactional offset commits on one broker', () => {
     expect(await fetched(c, groupId, true)).toEqual([[0, 61, E.NONE], [1, -1, E.NONE], [2, -1, E.NONE]]);
   });
 
+  withMarkers('OffsetDelete of a partition drops its pending transactional offset too (Kafka\'s removeOffsets): a later COMMIT leaves it deleted', async () => {
+    const groupId = 'txn-offset-delete';
+    const c = await coordinatorClient(cluster, groupId);
+    expect((await plainCommit(c, groupId, [[0, 5], [1, 5]])).topics[0]!.partitions.map((x) => x.errorCode)).toEqual([E.NONE, E.NONE]);
+    const p = producer();
+    expect(codesOf(await txnCommit(c, groupId, p, [[0, 50], [1, 51]]))).toEqual([E.NONE, E.NONE]);
+    const del = await c.request(47, 0, M.encodeOffsetDeleteRequest, M.decodeOffsetDeleteResponse, { groupId, topics: [{ name: TOPIC, partitions: [{ partitionIndex: 0 }] }] });
+    expect([del.errorCode, del.topics[0]!.partitions[0]!.errorCode]).toEqual([E.NONE, E.NONE]);
+    expect(await fetched(c, groupId, true)).toEqual([[0, -1, E.NONE], [1, -1, E.UNSTABLE_OFFSET_COMMIT], [2, -1, E.NONE]]);
+    expect(await complete(cluster, groupId, p, true)).toBe(E.NONE);
+    expect(await fetched(c, groupId, true)).toEqual([[0, -1, E.NONE], [1, 51, E.NONE], [2, -1, E.NONE]]);
+  });
+
   withMarkers('DeleteGroups takes pending transactional offsets with it: a later COMMIT makes nothing visible', async () => {
     const groupId = 'txn-deleted';
     const c = await coordinatorClient(cluster, groupId);
@@ -434,9 +447,20 @@ describe('a restarted broker loads exactly the committed and pending state', () 
     const port = Number(cluster.bootstrapServers[0]!.split(':')[1]);
     await cluster.createTopic(TOPIC, { partitions: 3 });
     const { open } = await writeMixedState(cluster, groupId);
+    // A pending offset deleted by OffsetDelete before its COMMIT stays deleted when the log is replayed.
+    const deletedGroup = 'txn-restart-deleted';
+    const c = await coordinatorClient(cluster, deletedGroup);
+    expect((await plainCommit(c, deletedGroup, [[0, 5]])).topics[0]!.partitions[0]!.errorCode).toBe(E.NONE);
+    const p = producer();
+    expect(codesOf(await txnCommit(c, deletedGroup, p, [[0, 50], [1, 51]]))).toEqual([E.NONE, E.NONE]);
+    const del = await c.request(47, 0, M.encodeOffsetDeleteRequest, M.decodeOffsetDeleteResponse, { groupId: deletedGroup, topics: [{ name: TOPIC, partitions: [{ partitionIndex: 0 }] }] });
+    expect(del.errorCode).toBe(E.NONE);
+    expect(await complete(cluster, deletedGroup, p, true)).toBe(E.NONE);
+    expect(await fetched(c, deletedGroup, true)).toEqual([[0, -1, E.NONE], [1, 51, E.NONE], [2, -1, E.NONE]]);
     await cluster.close();
     cluster = await startCluster({ dataDir: dir, port, config: CONFIG });
     await expectMixedState(cluster, groupId, open);
+    expect(await fetchedWhenLoaded(cluster, deletedGroup, true)).toEqual([[0, -1, E.NONE], [1, 51, E.NONE], [2, -1, E.NONE]]);
   });
 });
 
