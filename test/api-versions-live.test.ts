@@ -512,6 +512,28 @@ const cases: Record<number, Case> = {
       produced++;
     },
   },
+  28: {
+    async run(v) {
+      const groupId = `txn-commit-v${v}`;
+      const res = await client.request(28, v, M.encodeTxnOffsetCommitRequest, M.decodeTxnOffsetCommitResponse, {
+        ...M.defaultTxnOffsetCommitRequest(),
+        transactionalId: `txn-v${v}`,
+        groupId,
+        producerId: 9000 + v,
+        producerEpoch: 0,
+        topics: [
+          { name: TOPIC, partitions: [{ partitionIndex: 0, committedOffset: 40 + v, committedLeaderEpoch: 0, committedMetadata: `v${v}` }] },
+          { name: 'no-such-topic', partitions: [{ partitionIndex: 0, committedOffset: 1, committedLeaderEpoch: -1, committedMetadata: null }] },
+        ],
+      });
+      expect(res.topics.map((t) => [t.name, t.partitions.map((p) => p.errorCode)])).toEqual([
+        [TOPIC, [0]],
+        ['no-such-topic', [3]], // UNKNOWN_TOPIC_OR_PARTITION
+      ]);
+      // Pending until the producer's commit marker: not visible yet.
+      expect(await fetchCommitted(groupId)).toBe(-1);
+    },
+  },
   32: {
     async run(v) {
       const res = await client.request(32, v, M.encodeDescribeConfigsRequest, M.decodeDescribeConfigsResponse, {

@@ -90,6 +90,7 @@ const SHAPES: Record<number, Shape> = {
     entries: (req) => req.markers.reduce((n: number, m: any) => n + m.topics.reduce((k: number, t: any) => k + t.partitionIndexes.length, 0), 0),
     codes: (res) => res.markers.flatMap((m: any) => partitionCodes(m.topics)),
   },
+  28: { entries: (req) => count(req.topics), codes: (res) => partitionCodes(res.topics) },
   32: {
     entries: (req) => req.resources.length,
     codes: (res) => res.results.map((r: any) => r.errorCode),

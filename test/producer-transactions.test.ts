@@ -12,11 +12,8 @@ import { decodeFindCoordinatorResponse, encodeFindCoordinatorRequest } from '../
 import { fetchBatches } from './support/fetchAll.js';
 import { RawClient } from './support/RawClient.js';
 
-// For the lead: the broker side of transactions (coordinator, AddPartitionsToTxn/EndTxn, markers,
-// read_committed) is on the other transaction branches, not on txn-producer. These tests pass
-// against Apache Kafka (MINIKAFKA_TEST_BOOTSTRAP); once the branches are merged, drop the skipIf.
-const enabled = !!process.env.MINIKAFKA_TXN || !!process.env.MINIKAFKA_TEST_BOOTSTRAP;
-
+// Against minikafka by default; against another broker (e.g. Apache Kafka from
+// scripts/reference-kafka.sh) with MINIKAFKA_TEST_BOOTSTRAP, minus the crash test.
 const external = process.env.MINIKAFKA_TEST_BOOTSTRAP;
 let cluster: Cluster | null = null;
 let bootstrap: string[] = [];
@@ -89,7 +86,6 @@ async function groupOffsetReaches(groupId: string, t: string, want: string): Pro
 }
 
 beforeAll(async () => {
-  if (!enabled) return;
   if (external) bootstrap = external.split(',');
   else {
     cluster = await startCluster({ config: { 'transaction.state.log.num.partitions': 5, 'offsets.topic.num.partitions': 5, 'group.initial.rebalance.delay.ms': 0 } });
@@ -105,7 +101,7 @@ afterAll(async () => {
   await cluster?.close();
 });
 
-describe.skipIf(!enabled)('producer transactions', () => {
+describe('producer transactions', () => {
   it('commit: the records are visible to read_committed, in transactional batches followed by a commit marker', { timeout: 60_000 }, async () => {
     const out = await topic('tx-commit', 3);
     const p = producer({ transactionalId: unique('tx-commit') });
@@ -294,7 +290,7 @@ async function transactionCoordinator(servers: string[], id: string): Promise<nu
 }
 
 // Failover needs brokers the test can crash: startCluster only.
-describe.skipIf(!process.env.MINIKAFKA_TXN || !!external)('producer transactions across a coordinator crash', () => {
+describe.skipIf(!!external)('producer transactions across a coordinator crash', () => {
   it('the transaction coordinator crashes mid-transaction: the producer finds the new one and commits', { timeout: 90_000 }, async () => {
     const three = await startCluster({
       brokers: 3,

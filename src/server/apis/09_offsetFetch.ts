@@ -2,7 +2,10 @@
 // partition without a committed offset answers offset -1 and empty metadata; so does every
 // partition of an unknown group. A null topic list (v2+) means every partition the group has
 // committed. v2+ carry a group-level error code (below v2 it is put on each partition); v7
-// adds require_stable (no transactions here, so every offset is stable); v8+ fetch several
+// adds require_stable: a partition with a pending commit (transactional before its marker, or
+// plain before it is replicated) answers UNSTABLE_OFFSET_COMMIT there (offset -1; the
+// group-level code stays NONE, as Kafka's getOffsets), without it the last committed offset;
+// v8+ fetch several
 // groups in one request; v9's member id / epoch only matter to KIP-848 groups and are
 // ignored for classic ones, as Kafka does. The empty group id is accepted, as in Kafka.
 import { decodeOffsetFetchRequest, encodeOffsetFetchResponse, OffsetFetchApi } from '../../protocol/messages/OffsetFetch.js';
@@ -21,10 +24,10 @@ export const offsetFetchApi = defineApi(
         throttleTimeMs: 0,
         topics: [],
         errorCode: 0,
-        groups: req.groups.map((g) => coordinator.fetchOffsets(g.groupId, g.topics)),
+        groups: req.groups.map((g) => coordinator.fetchOffsets(g.groupId, g.topics, req.requireStable)),
       };
     }
-    const g = coordinator.fetchOffsets(req.groupId, req.topics);
+    const g = coordinator.fetchOffsets(req.groupId, req.topics, v >= 7 && req.requireStable);
     return {
       throttleTimeMs: 0,
       errorCode: g.errorCode,

@@ -23,6 +23,7 @@ import { writeTxnMarkersApi } from './27_writeTxnMarkers.js';
 import { addPartitionsToTxnApi } from './24_addPartitionsToTxn.js';
 import { addOffsetsToTxnApi } from './25_addOffsetsToTxn.js';
 import { endTxnApi } from './26_endTxn.js';
+import { txnOffsetCommitApi } from './28_txnOffsetCommit.js';
 import { describeConfigsApi } from './32_describeConfigs.js';
 import { alterConfigsApi } from './33_alterConfigs.js';
 import { createPartitionsApi } from './37_createPartitions.js';
@@ -58,6 +59,7 @@ export const API_LIST: Api[] = [
   addPartitionsToTxnApi,
   addOffsetsToTxnApi,
   endTxnApi,
+  txnOffsetCommitApi,
   describeConfigsApi,
   alterConfigsApi,
   createPartitionsApi,

@@ -13,13 +13,18 @@
 // - Writes: acks=all appends to the key's partition, answered once the high watermark passes
 //   them; writeErrorCode maps a failed write to the error a group API answers, as Kafka does.
 // - Compaction of the partitions (OffsetsPartition).
+// - Transactions: a write may be a producer's transactional batch (`append` with `txn`), the
+//   handler replays records with their producer id and end-transaction markers, and
+//   appendEndTxnMarker writes a marker (WriteTxnMarkers for a partition this broker leads),
+//   handing it to the handler's replayEndTransaction once committed, as a load would.
 import type { Logger } from '../../logger.js';
+import type { EndTxnMarker } from '../../protocol/controlRecords.js';
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import type { BrokerInfo, TopicImage } from '../../replication/MetadataImage.js';
 import { guarded } from '../../util/CrashBoundary.js';
 import type { Time } from '../../util/Time.js';
 import type { Partition } from '../Partition.js';
-import { OffsetsPartition, type CoordinatorRecordCodec, type OffsetsPartitionSettings } from './OffsetsPartition.js';
+import { OffsetsPartition, type CoordinatorRecordCodec, type OffsetsPartitionSettings, type TxnProducer } from './OffsetsPartition.js';
 
 export type { CoordinatorRecordCodec, OffsetsPartitionSettings } from './OffsetsPartition.js';
 
@@ -60,8 +65,13 @@ export interface CoordinatorNode {
 
 /** The state a partition's records are replayed into (Kafka's coordinator shard). */
 export interface CoordinatorShardHandler<R> {
-  /** One record of a partition being loaded, in log order. */
-  replay(rec: R): void;
+  /** One record of a partition being loaded, in log order; producerId ≥ 0 for a record of a transactional batch, -1 otherwise. */
+  replay(rec: R, offset: number, producerId: number): void;
+  /**
+   * An end-transaction marker of partition `index` (placing keys over `partitionCount`
+   * partitions) at `offset`: found while loading, or committed after appendEndTxnMarker.
+   */
+  replayEndTransaction?(producerId: number, commit: boolean, offset: number, index: number, partitionCount: number): void;
   /** Partition `index` is loaded (`partitionCount` partitions place the keys); a summary for the log. */
   onLoaded(index: number, partitionCount: number): string;
   /** Partition `index` is no longer served here: drop its state; how many keys were dropped. */
@@ -194,7 +204,10 @@ export class CoordinatorRuntime<R> {
     this.shards.set(p.index, shard);
     this.shardPartitionCounts.set(shard, count);
     shard.load(
-      (rec) => this.handler.replay(rec),
+      {
+        record: (rec, offset, producerId) => this.handler.replay(rec, offset, producerId),
+        endTransaction: (producerId, commit, offset) => this.handler.replayEndTransaction?.(producerId, commit, offset, p.index, count),
+      },
       (records, ms) => {
         if (this.shards.get(p.index) !== shard) return;
         const summary = this.handler.onLoaded(p.index, count);
@@ -245,9 +258,36 @@ export class CoordinatorRuntime<R> {
    * high watermark passes them, or the error that ended the wait. onCommit runs when they are
    * committed, in log order (see OffsetsPartition).
    */
-  append(key: string, records: R[], onCommit?: (shard: OffsetsPartition<R>, firstOffset: number) => void): Promise<number> {
+  append(
+    key: string,
+    records: R[],
+    onCommit?: (shard: OffsetsPartition<R>, firstOffset: number) => void,
+    /** A transactional write of this producer (one transactional batch, sequence -1). */
+    txn?: TxnProducer,
+  ): Promise<number> {
     const shard = this.shardFor(key);
     if (!shard || shard.loading) throw new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `this broker does not coordinate ${key} (${this.topic.name})`);
-    return shard.append(records, onCommit && ((first) => onCommit(shard, first)));
+    return shard.append(records, onCommit && ((first) => onCommit(shard, first)), txn);
+  }
+
+  /**
+   * Append an end-transaction marker to partition `partitionIndex` (acks=all, origin
+   * 'coordinator'); once committed, the handler's replayEndTransaction applies it. Resolves
+   * NONE once committed, else an error code: NOT_LEADER_OR_FOLLOWER while this broker does not
+   * serve the partition (not active, not its leader, still loading), the append's error
+   * (a stale producer or coordinator epoch, NOT_ENOUGH_REPLICAS), or the error that ended the
+   * wait (REQUEST_TIMED_OUT after timeoutMs).
+   */
+  appendEndTxnMarker(partitionIndex: number, marker: EndTxnMarker, timeoutMs: number): Promise<number> {
+    const shard = this.shards.get(partitionIndex);
+    if (!this.active || !shard || !shard.current || shard.loading) return Promise.resolve(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    const count = this.shardPartitionCounts.get(shard)!;
+    try {
+      return shard.appendEndTxnMarker(marker, timeoutMs, (offset) =>
+        this.handler.replayEndTransaction?.(marker.producerId, marker.commit, offset, partitionIndex, count),
+      );
+    } catch (err) {
+      return Promise.resolve(codeOf(err));
+    }
   }
 }

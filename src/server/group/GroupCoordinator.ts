@@ -6,7 +6,9 @@
 //   and dropping it when it stops leading, acks=all writes, compaction (with OffsetsPartition);
 // - CoordinatorTimer: keyed timers on the injected clock, behind the crash boundary;
 // - GroupMetadataManager: the groups and the classic protocol (join, sync, heartbeat, leave);
-// - OffsetMetadataManager: committed offsets (commit, fetch, delete, expiration).
+// - OffsetMetadataManager: committed offsets (commit, fetch, delete, expiration), and the
+//   pending transactional offset commits of producers (TxnOffsetCommit) that their
+//   end-transaction markers commit or abort (completeTransaction).
 //
 // Committed offsets and group metadata are records of __consumer_offsets, a group lives in
 // partition abs(groupId.hashCode()) % partitions and the broker leading that partition
@@ -19,7 +21,7 @@
 import type { Socket } from 'node:net';
 import type { Logger } from '../../logger.js';
 import type { Int64 } from '../../protocol/primitives.js';
-import { ErrorCode } from '../../protocol/errors.js';
+import { ErrorCode, errorName } from '../../protocol/errors.js';
 import { contain, crashPoint, detach, guarded } from '../../util/CrashBoundary.js';
 import { SYSTEM_TIME, type Time, type TimerHandle } from '../../util/Time.js';
 import type { KafkaConfig } from '../../common/KafkaConfig.js';
@@ -124,6 +126,20 @@ export interface CommitParams {
   apiVersion: number;
 }
 
+/** TxnOffsetCommit: the offsets a transactional producer commits for a group (Kafka's TxnOffsetCommitRequest). */
+export interface TxnCommitParams {
+  transactionalId: string;
+  groupId: string;
+  producerId: number;
+  producerEpoch: number;
+  /** -1, '' and null below v3. */
+  generationId: number;
+  memberId: string;
+  groupInstanceId: string | null;
+  topics: { name: string; partitions: CommitPartition[] }[];
+  apiVersion: number;
+}
+
 export interface PartitionResult {
   partitionIndex: number;
   errorCode: number;
@@ -187,7 +203,13 @@ export class GroupCoordinator {
   ) {
     // The state a partition's records are replayed into, and dropped from when it is unloaded.
     const shards: CoordinatorShardHandler<GroupLogRecord> = {
-      replay: (rec) => (rec.kind === 'offset' ? this.offsets.replay(rec) : this.groups.replay(rec.group, rec.value)),
+      replay: (rec, offset, producerId) => {
+        if (rec.kind === 'offset') return this.offsets.replay(rec, offset, producerId);
+        // A deleted group takes its pending transactional offsets with it, as it does live (forget).
+        if (rec.value === null) this.offsets.dropPending(rec.group);
+        this.groups.replay(rec.group, rec.value);
+      },
+      replayEndTransaction: (producerId, commit, offset, index, partitionCount) => this.offsets.completeTransaction(producerId, commit, offset, index, partitionCount),
       onLoaded: (index, partitionCount) => {
         const groupIds = this.groups.groupIdsIn(index, partitionCount);
         this.offsets.onLoaded(index, partitionCount);
@@ -284,9 +306,14 @@ export class GroupCoordinator {
     return this.offsets.commitOffsets(p);
   }
 
-  /** OffsetFetch for one group; topics null = every committed partition. */
-  fetchOffsets(groupId: string, topics: { name: string; partitionIndexes: number[] }[] | null): FetchedGroup {
-    return this.offsets.fetchOffsets(groupId, topics);
+  /** TxnOffsetCommit for partitions that exist: pending for the producer until its marker; one result per partition once written (or failed). */
+  commitTransactionalOffsets(p: TxnCommitParams): TopicResults | Promise<TopicResults> {
+    return this.offsets.commitTransactionalOffsets(p);
+  }
+
+  /** OffsetFetch for one group; topics null = every committed partition; requireStable: UNSTABLE_OFFSET_COMMIT for partitions with a pending transactional commit. */
+  fetchOffsets(groupId: string, topics: { name: string; partitionIndexes: number[] }[] | null, requireStable = false): FetchedGroup {
+    return this.offsets.fetchOffsets(groupId, topics, requireStable);
   }
 
   /** OffsetDelete for partitions that exist; a group-level error code, or per-partition results. */
@@ -298,11 +325,18 @@ export class GroupCoordinator {
    * WriteTxnMarkers for partition `partitionIndex` of __consumer_offsets: append the end-transaction
    * marker there (acks=all) and, once it is committed, make the producer's pending transactional
    * offset commits visible (commit) or drop them (abort), as Kafka's onTransactionCompleted.
-   * Resolves the partition's error code for the WriteTxnMarkers answer.
-   * (Placeholder until transactional offset commits land: nothing is written.)
+   * Resolves the partition's error code for the WriteTxnMarkers answer: NONE once committed;
+   * NOT_LEADER_OR_FOLLOWER while this broker does not serve the partition (Kafka translates
+   * NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS and COORDINATOR_NOT_AVAILABLE to it for the
+   * transaction coordinator); else the append's error (a stale producer or coordinator epoch,
+   * NOT_ENOUGH_REPLICAS) or REQUEST_TIMED_OUT after timeoutMs (the coordinator retries).
    */
-  completeTransaction(_partitionIndex: number, _producerId: number, _producerEpoch: number, _coordinatorEpoch: number, _commit: boolean, _timeoutMs: number): Promise<number> {
-    return Promise.resolve(ErrorCode.UNSUPPORTED_VERSION);
+  completeTransaction(partitionIndex: number, producerId: number, producerEpoch: number, coordinatorEpoch: number, commit: boolean, timeoutMs: number): Promise<number> {
+    const marker = { producerId, producerEpoch, coordinatorEpoch, commit, timestamp: this.time.now() };
+    return this.runtime.appendEndTxnMarker(partitionIndex, marker, timeoutMs).then((code) => {
+      if (code !== ErrorCode.NONE) this.log.info(`${commit ? 'commit' : 'abort'} marker of producer ${producerId} in ${GROUP_METADATA_TOPIC}-${partitionIndex}: ${errorName(code)}`);
+      return code;
+    });
   }
 
   /** A deleted topic takes its committed offsets with it, in every group. */
@@ -406,7 +440,7 @@ export class GroupCoordinator {
     if (this.runtime.unavailable(groupId) !== ErrorCode.NONE) return;
     const allExpired = this.offsets.cleanupExpiredOffsets(group, now);
     // Commits still waiting for the high watermark count as offsets (Kafka's hasOffsets).
-    if (allExpired && group.is('Empty') && group.pendingOffsetCommits === 0) {
+    if (allExpired && group.is('Empty') && group.pendingOffsetCommits === 0 && !this.offsets.hasPendingTxnOffsets(groupId)) {
       try {
         detach(this.log, `deleting expired group ${groupId}`, this.deleteGroup(group));
       } catch (err) {

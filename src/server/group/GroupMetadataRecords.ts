@@ -151,6 +151,11 @@ export function decodeRecord(key: Buffer, value: Buffer | null): GroupLogRecord 
   return null;
 }
 
+/** Whether a tombstone also removes `rec` of a transaction still open: a group's tombstone removes the group's offsets. */
+export function tombstoneCovers(tombstone: GroupLogRecord, rec: GroupLogRecord): boolean {
+  return tombstone.kind === 'group' && rec.group === tombstone.group;
+}
+
 export function recordKey(rec: GroupLogRecord): string {
   return rec.kind === 'offset' ? `o\0${rec.group}\0${rec.topic}\0${rec.partition}` : `g\0${rec.group}`;
 }
@@ -165,4 +170,5 @@ export const groupRecordCodec: CoordinatorRecordCodec<GroupLogRecord> = {
   // Group metadata first, then offsets.
   compactionRank: (rec) => (rec.kind === 'group' ? 0 : 1),
   loadCrashPoint: 'group.load',
+  tombstoneCovers,
 };

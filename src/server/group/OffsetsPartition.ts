@@ -17,9 +17,17 @@
 //   watermark passes that copy, and then moves the log start offset to it. Every ISR replica
 //   then holds the copy, followers follow the leader's log start offset from Fetch responses,
 //   and replaying from the new start gives the same state: nothing committed is lost.
+// - Transactions (transactional offset commits): a write with `txn` is one transactional batch
+//   of that producer (sequence -1); its records stay out of `live` while the transaction is
+//   open and enter it at the producer's COMMIT marker (unless a later record of the same key is
+//   already there, Kafka's rule), or are dropped at ABORT. Loading hands each record its
+//   producer id (-1 outside transactions) and each marker to the caller. No compaction runs
+//   while a transaction is open here, so the log start offset never passes a record that a
+//   replay still needs (a transaction's records before the copy, its marker after).
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../../logger.js';
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
+import { buildEndTxnMarker, ControlRecordType, type EndTxnMarker } from '../../protocol/controlRecords.js';
 import { decodeRecordBatches, encodeRecordBatch } from '../../protocol/recordBatch.js';
 import { contain, crashPoint, detach, type CrashPoint } from '../../util/CrashBoundary.js';
 import type { Time } from '../../util/Time.js';
@@ -39,6 +47,20 @@ export interface CoordinatorRecordCodec<R> {
   compactionRank(rec: R): number;
   /** The crash point passed while loading (tests inject failures there), if any. */
   loadCrashPoint: CrashPoint | null;
+  /** Whether a plain tombstone also removes `rec` of a transaction still open (a group's tombstone, its offsets); its own key always. */
+  tombstoneCovers?(tombstone: R, rec: R): boolean;
+}
+
+/** The producer of a transactional write (its batch: producer id and epoch, sequence -1). */
+export interface TxnProducer {
+  producerId: number;
+  producerEpoch: number;
+}
+
+/** What loading hands over per record (producerId -1 outside transactions) and per end-transaction marker. */
+export interface LoadVisitor<R> {
+  record(rec: R, offset: number, producerId: number): void;
+  endTransaction(producerId: number, commit: boolean, offset: number): void;
 }
 
 const RECORDS_PER_BATCH = 500;
@@ -65,6 +87,8 @@ export class OffsetsPartition<R> {
   readonly leaderEpoch: number;
   /** The last record of each live key (tombstoned keys are absent), with its offset. */
   private readonly live = new Map<string, { rec: R; offset: number }>();
+  /** Per producer with an open transaction here: its records' keys, as `live` will take them at COMMIT. */
+  private readonly openTxns = new Map<number, Map<string, { rec: R; offset: number }>>();
   private pending: PendingWrite[] = [];
   private readonly unwatch: () => void;
   private compacting = false;
@@ -93,7 +117,7 @@ export class OffsetsPartition<R> {
    * The first slice runs synchronously; the rest (if any) on later turns of the event loop. A
    * throw (from the log, visit or done) is logged and contained, ends the load and goes to failed.
    */
-  load(visit: (rec: R, offset: number) => void, done: (records: number, ms: number) => void, failed: (err: unknown) => void): void {
+  load(visit: LoadVisitor<R>, done: (records: number, ms: number) => void, failed: (err: unknown) => void): void {
     // Slices are a budget of real CPU time, not of the coordinator's clock.
     const started = performance.now();
     const log = this.partition.log;
@@ -111,7 +135,16 @@ export class OffsetsPartition<R> {
         const batches = records ? decodeRecordBatches(records) : [];
         if (batches.length === 0) break;
         for (const b of batches) {
-          if (!b.isControl) {
+          if (b.isControl) {
+            const marker = b.isTransactional && b.lastOffset >= offset ? b.records[0] : undefined;
+            const type = marker?.key && marker.key.length >= 4 ? marker.key.readInt16BE(2) : -1;
+            if (marker && (type === ControlRecordType.COMMIT || type === ControlRecordType.ABORT)) {
+              const commit = type === ControlRecordType.COMMIT;
+              this.endTxn(b.producerId, commit, marker.offset);
+              visit.endTransaction(b.producerId, commit, marker.offset);
+            }
+          } else {
+            const producerId = b.isTransactional ? b.producerId : -1;
             for (const r of b.records) {
               if (r.offset < offset || r.key === null) continue;
               let rec: R | null;
@@ -123,8 +156,8 @@ export class OffsetsPartition<R> {
               }
               count++;
               if (!rec) continue;
-              this.track(rec, r.offset);
-              visit(rec, r.offset);
+              this.track(rec, r.offset, producerId);
+              visit.record(rec, r.offset, producerId);
             }
           }
           offset = b.lastOffset + 1;
@@ -140,10 +173,32 @@ export class OffsetsPartition<R> {
     contain(this.log, `loading ${this.partition.name}`, step, onLoadError);
   }
 
-  private track(rec: R, offset: number): void {
+  private track(rec: R, offset: number, producerId = -1): void {
     const k = this.codec.keyOf(rec);
-    if (this.codec.isTombstone(rec)) this.live.delete(k);
-    else this.live.set(k, { rec, offset });
+    if (producerId >= 0) {
+      let open = this.openTxns.get(producerId);
+      if (!open) this.openTxns.set(producerId, (open = new Map()));
+      open.set(k, { rec, offset });
+    } else if (this.codec.isTombstone(rec)) {
+      this.live.delete(k);
+      // A plain tombstone (OffsetDelete, expiration, a deleted group) also drops the open transactional records it covers.
+      for (const open of this.openTxns.values()) for (const [key, e] of open) if (key === k || this.codec.tombstoneCovers?.(rec, e.rec)) open.delete(key);
+    } else this.live.set(k, { rec, offset });
+  }
+
+  /** A producer's marker: its open records enter `live` (COMMIT; not over a later record of the key) or are dropped. */
+  private endTxn(producerId: number, commit: boolean, markerOffset: number): void {
+    const open = this.openTxns.get(producerId);
+    if (!open) return;
+    this.openTxns.delete(producerId);
+    if (!commit) return;
+    for (const [k, e] of open) {
+      if (e.offset > markerOffset) continue;
+      const current = this.live.get(k);
+      if (current && current.offset > e.offset) continue;
+      if (this.codec.isTombstone(e.rec)) this.live.delete(k);
+      else this.live.set(k, e);
+    }
   }
 
   /** Whether the record at `offset` is still the last one written for its key (no later value or tombstone). */
@@ -156,9 +211,9 @@ export class OffsetsPartition<R> {
    * appended then). Resolves NONE once the high watermark passes them, or the error that ended
    * the wait. onCommit(firstOffset) runs when they are committed (see the header).
    */
-  append(records: R[], onCommit?: (firstOffset: number) => void): Promise<number> {
-    const info = this.appendToLog(records);
-    records.forEach((r, i) => this.track(r, info.firstOffset + i));
+  append(records: R[], onCommit?: (firstOffset: number) => void, txn?: TxnProducer): Promise<number> {
+    const info = this.appendToLog(records, txn);
+    records.forEach((r, i) => this.track(r, info.firstOffset + i, txn ? txn.producerId : -1));
     if (onCommit) {
       this.pending.push({ firstOffset: info.firstOffset, lastOffset: info.lastOffset, onCommit });
       this.drain();
@@ -169,12 +224,31 @@ export class OffsetsPartition<R> {
   }
 
   /**
-   * NONE once the high watermark passes `offset` (or the partition's error), REQUEST_TIMED_OUT
-   * after offsets.commit.timeout.ms on the coordinator's clock. The partition's own wait has the
-   * same timeout on the system clock; whichever ends first answers.
+   * Append an end-transaction marker (acks=all, origin 'coordinator'). Throws the KafkaError of
+   * a failed append (a stale producer or coordinator epoch, as the partition decides). Resolves
+   * NONE once the high watermark passes it, or the error that ended the wait (REQUEST_TIMED_OUT
+   * after timeoutMs). onCommit(markerOffset) runs when it is committed, in log order.
    */
-  private waitForCommit(offset: number): Promise<number> {
-    const timeoutMs = this.settings.commitTimeoutMs;
+  appendEndTxnMarker(marker: EndTxnMarker, timeoutMs: number, onCommit?: (markerOffset: number) => void): Promise<number> {
+    if (this.closed) throw new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `${this.partition.name} is no longer loaded`);
+    const info = this.partition.appendRecordsToLeader(buildEndTxnMarker(marker), -1, 'coordinator');
+    if (info.duplicate) throw new KafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, `${this.partition.name} took the marker of producer ${marker.producerId} for a retried batch`);
+    this.endTxn(marker.producerId, marker.commit, info.lastOffset);
+    if (onCommit) {
+      this.pending.push({ firstOffset: info.lastOffset, lastOffset: info.lastOffset, onCommit });
+      this.drain();
+    }
+    const committed = this.waitForCommit(info.lastOffset, timeoutMs);
+    this.maybeCompact(); // it may have waited for this transaction
+    return committed;
+  }
+
+  /**
+   * NONE once the high watermark passes `offset` (or the partition's error), REQUEST_TIMED_OUT
+   * after `timeoutMs` (default offsets.commit.timeout.ms) on the coordinator's clock. The
+   * partition's own wait has the same timeout on the system clock; whichever ends first answers.
+   */
+  private waitForCommit(offset: number, timeoutMs = this.settings.commitTimeoutMs): Promise<number> {
     return new Promise<number>((resolve) => {
       let settled = false;
       const settle = (code: number) => {
@@ -189,16 +263,20 @@ export class OffsetsPartition<R> {
     });
   }
 
-  private appendToLog(records: R[]): { firstOffset: number; lastOffset: number } {
+  private appendToLog(records: R[], txn?: TxnProducer): { firstOffset: number; lastOffset: number } {
     if (this.closed) throw new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `${this.partition.name} is no longer loaded`);
     const now = this.time.now();
     const batches: Buffer[] = [];
     for (let i = 0; i < records.length; i += RECORDS_PER_BATCH) {
       const chunk = records.slice(i, i + RECORDS_PER_BATCH);
-      batches.push(encodeRecordBatch({ records: chunk.map((r) => ({ key: this.codec.encodeKey(r), value: this.codec.encodeValue(r), timestamp: now })) }));
+      const encoded = chunk.map((r) => ({ key: this.codec.encodeKey(r), value: this.codec.encodeValue(r), timestamp: now }));
+      batches.push(encodeRecordBatch(txn ? { records: encoded, producerId: txn.producerId, producerEpoch: txn.producerEpoch, baseSequence: -1, transactional: true } : { records: encoded }));
     }
     // One append: all batches or none.
-    return this.partition.appendRecordsToLeader(batches.length === 1 ? batches[0]! : Buffer.concat(batches), -1, 'coordinator');
+    const info = this.partition.appendRecordsToLeader(batches.length === 1 ? batches[0]! : Buffer.concat(batches), -1, 'coordinator');
+    // A transactional write (sequence -1) must never be taken for a producer's retried batch.
+    if (info.duplicate) throw new KafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, `${this.partition.name} took a write of producer ${txn?.producerId} for a retried batch`);
+    return info;
   }
 
   /** Run the onCommit of writes the high watermark has passed, in log order. */
@@ -217,7 +295,8 @@ export class OffsetsPartition<R> {
 
   /** Compact if the log holds far more records than live keys (see the header). */
   maybeCompact(): void {
-    if (this.compacting || this.loading || !this.current) return;
+    // An open transaction: its records (before the copy) must stay until its marker (see the header).
+    if (this.compacting || this.loading || !this.current || this.openTxns.size > 0) return;
     const before = this.recordsInLog;
     if (before <= Math.max(2 * this.live.size + COMPACTION_SLACK, this.retryCompactionAt)) return;
     this.compacting = true;
