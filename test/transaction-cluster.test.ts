@@ -141,3 +141,30 @@ describe('restart and recovery', () => {
     });
   }
 });
+
+describe('a restarted coordinator completes what it finds in PrepareCommit', () => {
+  it('without any request for the transactional id, it sends the markers on load', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'minikafka-txn-'));
+    open.dirs.push(dataDir);
+    const config = { 'transaction.state.log.num.partitions': 2 };
+    let cluster = (open.cluster = await startCluster({ dataDir, config }));
+    await cluster.createTopic(TOPIC, { partitions: 1 });
+    const port = Number(cluster.bootstrapServers[0]!.split(':')[1]);
+    const client = await connect(cluster.bootstrapServers[0]!);
+    await client.waitForCoordinator('pending');
+    const p = await init(client, 'pending');
+    expect(await client.addPartitions('pending', p.producerId, p.epoch, { [TOPIC]: [0] })).toEqual({ [`${TOPIC}-0`]: TE.NONE });
+    cluster.faults.add({ api: 'WriteTxnMarkers', action: 'disconnect', times: Infinity });
+    expect(await client.endTxn('pending', p.producerId, p.epoch, true)).toBe(TE.NONE);
+    await cluster.stopBroker(cluster.brokers[0]!.nodeId, { crash: true });
+    await cluster.close();
+
+    cluster = open.cluster = await startCluster({ dataDir, port, config });
+    const broker = cluster.brokers[0]!;
+    // No client asks about 'pending': the load alone resends its markers (and, once they are served, completes it).
+    await until(() => broker.transactionCoordinator.markers.requestsSent > 0 || broker.transactionCoordinator.describeTransaction('pending').transactionState === 'CompleteCommit', 'the markers are sent again');
+    if (WRITE_TXN_MARKERS_SERVED) {
+      await until(() => broker.transactionCoordinator.describeTransaction('pending').transactionState === 'CompleteCommit', 'the commit completes');
+    }
+  });
+});
