@@ -44,6 +44,20 @@ async function coordinatorClient(cluster: Cluster, id: string): Promise<{ client
   return { client: await connect(cluster.bootstrapServers[index]!), nodeId };
 }
 
+/**
+ * Run a request at the coordinator of `id` as clients do: while it answers NOT_COORDINATOR or
+ * COORDINATOR_NOT_AVAILABLE (leadership moved, e.g. a broker fenced under load), find the
+ * coordinator again; loading and CONCURRENT_TRANSACTIONS are retried at the same broker.
+ */
+async function atCoordinator<T>(cluster: Cluster, id: string, fn: (c: TxnClient) => Promise<T>, codeOf: (r: T) => number) {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const at = await coordinatorClient(cluster, id);
+    const r = await at.client.retrying(() => fn(at.client), codeOf, [14, TE.CONCURRENT_TRANSACTIONS]);
+    if (![15, 16].includes(codeOf(r)) || Date.now() > deadline) return { ...at, result: r };
+  }
+}
+
 async function init(client: TxnClient, id: string) {
   const res = await client.retrying(() => client.initProducerId(id), (r) => r.errorCode);
   expect(res.errorCode).toBe(TE.NONE);
@@ -55,10 +69,12 @@ describe('coordinator failover', () => {
     const cluster = (open.cluster = await startCluster({ brokers: 3, config: { 'transaction.state.log.num.partitions': 3 } }));
     await cluster.createTopic(TOPIC, { partitions: 2 });
     const id = 'failover-txn';
-    const { client, nodeId: first } = await coordinatorClient(cluster, id);
+    await coordinatorClient(cluster, id); // creates __transaction_state
     const txnPartition = partitionForGroup(id, 3);
     await cluster.waitForReplication(TRANSACTION_STATE_TOPIC);
-    const p = await init(client, id);
+    const { client, nodeId: first, result } = await atCoordinator(cluster, id, (c) => c.initProducerId(id), (r) => r.errorCode);
+    expect(result.errorCode).toBe(TE.NONE);
+    const p = { producerId: result.producerId, epoch: result.producerEpoch };
     expect(await client.addPartitions(id, p.producerId, p.epoch, { [TOPIC]: [0, 1] })).toEqual({ [`${TOPIC}-0`]: TE.NONE, [`${TOPIC}-1`]: TE.NONE });
     const hold = cluster.faults.add({ api: 'WriteTxnMarkers', action: 'disconnect', times: Infinity });
     expect(await client.endTxn(id, p.producerId, p.epoch, true)).toBe(TE.NONE);
@@ -124,4 +140,31 @@ describe('restart and recovery', () => {
       expect([a.producerId, b.producerId]).not.toContain(c.producerId);
     });
   }
+});
+
+describe('a restarted coordinator completes what it finds in PrepareCommit', () => {
+  it('without any request for the transactional id, it sends the markers on load', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'minikafka-txn-'));
+    open.dirs.push(dataDir);
+    const config = { 'transaction.state.log.num.partitions': 2 };
+    let cluster = (open.cluster = await startCluster({ dataDir, config }));
+    await cluster.createTopic(TOPIC, { partitions: 1 });
+    const port = Number(cluster.bootstrapServers[0]!.split(':')[1]);
+    const client = await connect(cluster.bootstrapServers[0]!);
+    await client.waitForCoordinator('pending');
+    const p = await init(client, 'pending');
+    expect(await client.addPartitions('pending', p.producerId, p.epoch, { [TOPIC]: [0] })).toEqual({ [`${TOPIC}-0`]: TE.NONE });
+    cluster.faults.add({ api: 'WriteTxnMarkers', action: 'disconnect', times: Infinity });
+    expect(await client.endTxn('pending', p.producerId, p.epoch, true)).toBe(TE.NONE);
+    await cluster.stopBroker(cluster.brokers[0]!.nodeId, { crash: true });
+    await cluster.close();
+
+    cluster = open.cluster = await startCluster({ dataDir, port, config });
+    const broker = cluster.brokers[0]!;
+    // No client asks about 'pending': the load alone resends its markers (and, once they are served, completes it).
+    await until(() => broker.transactionCoordinator.markers.requestsSent > 0 || broker.transactionCoordinator.describeTransaction('pending').transactionState === 'CompleteCommit', 'the markers are sent again');
+    if (WRITE_TXN_MARKERS_SERVED) {
+      await until(() => broker.transactionCoordinator.describeTransaction('pending').transactionState === 'CompleteCommit', 'the commit completes');
+    }
+  });
 });

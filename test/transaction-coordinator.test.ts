@@ -109,14 +109,26 @@ describe('InitProducerId with a transactional id', () => {
     expect(b.producerId).not.toBe(a.producerId);
   });
 
-  it('an exhausted epoch rotates to a new producer id at epoch 0', async () => {
+  it('an exhausted epoch rotates to a new producer id at epoch 0 (KIP-360: only for the current epoch; the old producer id then recovers too)', async () => {
+    const exhaust = (id: string) => {
+      const lookup = coordinator().txnManager.getTransactionState(id);
+      const m = 'metadata' in lookup ? lookup.metadata! : undefined;
+      m!.producerEpoch = 32766; // as if re-initialized 32766 times
+    };
     const t = await initialized();
-    const lookup = coordinator().txnManager.getTransactionState(t.id);
-    const m = 'metadata' in lookup ? lookup.metadata! : undefined;
-    m!.producerEpoch = 32766; // as if re-initialized 32766 times
+    exhaust(t.id);
     const res = await client.initProducerId(t.id);
     expect(res).toMatchObject({ errorCode: TE.NONE, producerEpoch: 0 });
     expect(Number(res.producerId)).not.toBe(t.producerId);
+
+    const k = await initialized();
+    exhaust(k.id);
+    expect((await client.initProducerId(k.id, { producerId: k.producerId, producerEpoch: 5 })).errorCode).toBe(TE.PRODUCER_FENCED);
+    const rotated = await client.initProducerId(k.id, { producerId: k.producerId, producerEpoch: 32766 });
+    expect(rotated).toMatchObject({ errorCode: TE.NONE, producerEpoch: 0 });
+    expect(Number(rotated.producerId)).not.toBe(k.producerId);
+    // The next KIP-360 call with the new producer id bumps it as usual.
+    expect(await client.initProducerId(k.id, { producerId: Number(rotated.producerId), producerEpoch: 0 })).toMatchObject({ errorCode: TE.NONE, producerEpoch: 1 });
   });
 });
 

@@ -18,7 +18,7 @@ import type { Partition } from '../Partition.js';
 import type { CoordinatorNode } from '../group/CoordinatorRuntime.js';
 import { TxnState, txnStateName } from './TransactionLog.js';
 import { TransactionMarkerChannelManager, type MarkerChannelHost } from './TransactionMarkerChannelManager.js';
-import { isEpochExhausted, NO_PRODUCER_EPOCH, NO_PRODUCER_ID, tpKey, tpOf, TransactionMetadata, type TxnTransit } from './TransactionMetadata.js';
+import { isEpochExhausted, NO_PRODUCER_EPOCH, NO_PRODUCER_ID, tpOf, TransactionMetadata, type TxnTransit } from './TransactionMetadata.js';
 import { TransactionStateManager, type TransactionStateHost, type TransactionStateSettings } from './TransactionStateManager.js';
 
 /** How long a failed CompleteCommit/CompleteAbort write waits before it is tried again. */
@@ -177,7 +177,10 @@ export class TransactionCoordinator {
           } catch (err) {
             return fail(err instanceof KafkaError ? err.code : ErrorCode.COORDINATOR_NOT_AVAILABLE);
           }
-          if (m.pendingInProgress) return fail(ErrorCode.CONCURRENT_TRANSACTIONS);
+          // Other requests ran meanwhile: go on only if nothing moved.
+          const again = this.txnManager.getTransactionState(transactionalId);
+          if (!('coordinatorEpoch' in again) || again.coordinatorEpoch !== coordinatorEpoch || again.metadata !== m) return fail(ErrorCode.NOT_COORDINATOR);
+          if (m.pendingInProgress || m.hasPendingTransaction) return fail(ErrorCode.CONCURRENT_TRANSACTIONS);
           transit = m.prepareProducerIdRotation(producerId, timeoutMs, this.time.now(), expected !== null);
         } else {
           const t = m.prepareIncrementProducerEpoch(timeoutMs, expected ? expected.producerEpoch : null, this.time.now());
@@ -402,4 +405,3 @@ export class TransactionCoordinator {
   }
 }
 
-export { tpKey };

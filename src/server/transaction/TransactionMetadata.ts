@@ -120,15 +120,20 @@ export class TransactionMetadata {
     return transit;
   }
 
-  /** InitProducerId: the epoch bumped (or a retry's answer repeated); KIP-360's expected epoch when given. 'fenced' when it matches neither. */
+  /**
+   * InitProducerId: the epoch bumped (or a retry's answer repeated); KIP-360's expected epoch
+   * when given. 'fenced' when it matches neither, or when a bump is due but the epoch is
+   * exhausted (the caller rotates the producer id instead when the epochs match).
+   */
   prepareIncrementProducerEpoch(timeoutMs: number, expectedEpoch: number | null, now: number): TxnTransit | 'fenced' {
-    if (this.isProducerEpochExhausted) throw new Error(`${this.transactionalId}: no producer epochs left for producer ${this.producerId}`);
     let next: number;
     let last: number;
     if (expectedEpoch === null) [next, last] = [this.producerEpoch + 1, NO_PRODUCER_EPOCH];
     else if (this.producerEpoch === NO_PRODUCER_EPOCH || expectedEpoch === this.producerEpoch) [next, last] = [this.producerEpoch + 1, this.producerEpoch];
     else if (expectedEpoch === this.lastProducerEpoch) [next, last] = [this.producerEpoch, this.lastProducerEpoch];
     else return 'fenced';
+    // An exhausted epoch is rotated by the caller; a stale caller that would need one more bump is fenced.
+    if (next !== this.producerEpoch && this.isProducerEpochExhausted) return 'fenced';
     return this.transitTo(TxnState.Empty, { producerEpoch: next, lastProducerEpoch: last, timeoutMs, partitions: new Set(), startMs: -1 }, now);
   }
 

@@ -55,7 +55,7 @@ export class TransactionStateManager {
     readonly settings: TransactionStateSettings,
     host: TransactionStateHost,
     private readonly log: Logger,
-    private readonly time: Time,
+    time: Time,
   ) {
     const handler: CoordinatorShardHandler<TxnLogRecord> = {
       replay: (rec) => void this.loading.set(rec.transactionalId, rec.value),
