@@ -4,12 +4,14 @@
 #   scripts/reference-kafka.sh [start] [PORT]   fetch (once), format, start in the background, print
 #                                               "ready bootstrap=127.0.0.1:PORT" when it answers
 #   scripts/reference-kafka.sh stop [PORT]      stop it and remove its data dir
+#   scripts/reference-kafka.sh restart [PORT]   stop it cleanly (SIGTERM) and start it again on its data
+#   scripts/reference-kafka.sh crash [PORT]     kill -9 it and start it again on its data (log recovery)
 # Then e.g.: MINIKAFKA_TEST_BOOTSTRAP=127.0.0.1:39092 npx vitest run test/transactions-kafkajs.test.ts
 # Env: KAFKA_REF_VERSION (default 4.4.0), KAFKA_REF_CACHE (default ~/.cache/minikafka-ref),
 #      KAFKA_REF_OPTS (extra server.properties lines, ";"-separated, e.g. "transaction.max.timeout.ms=60000").
 set -euo pipefail
 cmd=start
-case "${1:-}" in start | stop) cmd=$1; shift ;; esac
+case "${1:-}" in start | stop | restart | crash) cmd=$1; shift ;; esac
 port=${1:-39092}
 ctrl_port=$((port + 1))
 version=${KAFKA_REF_VERSION:-4.4.0}
@@ -18,23 +20,58 @@ libs=$cache/kafka-$version/libs
 run=${TMPDIR:-/tmp}/minikafka-ref-$port
 pidfile=$run/kafka.pid
 
-stop() {
+# Stop the broker process (signal TERM: controlled shutdown; KILL: a crash), keeping its data.
+halt() {
   if [ -f "$pidfile" ]; then
     pid=$(cat "$pidfile")
     if kill -0 "$pid" 2>/dev/null; then
-      kill "$pid"
-      for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-      kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
+      kill "-$1" "$pid"
+      for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+      if kill -0 "$pid" 2>/dev/null; then kill -9 "$pid"; fi
     fi
   fi
+}
+
+stop() {
+  halt TERM
   rm -rf "$run"
 }
 
-if [ "$cmd" = stop ]; then
-  stop
-  echo "stopped bootstrap=127.0.0.1:$port"
-  exit 0
-fi
+jvm=(-Xmx512m -XX:+UseSerialGC -Dlog4j2.configurationFile="$run/log4j2.properties" -cp "$libs/*")
+
+# Start the broker on $run's config and data in the background; wait until it answers.
+launch() {
+  : >"$run/server.log"
+  nohup java "${jvm[@]}" kafka.Kafka "$run/server.properties" >"$run/stdout.log" 2>&1 &
+  echo $! >"$pidfile"
+  for _ in $(seq 1 240); do
+    if ! kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+      echo "Kafka exited; see $run/stdout.log and $run/server.log" >&2
+      tail -20 "$run/stdout.log" >&2
+      exit 1
+    fi
+    if grep -q "Kafka Server started" "$run/server.log" 2>/dev/null && (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      echo "ready bootstrap=127.0.0.1:$port"
+      exit 0
+    fi
+    sleep 0.5
+  done
+  echo "Kafka did not become ready in 120 s; see $run" >&2
+  exit 1
+}
+
+case $cmd in
+  stop)
+    stop
+    echo "stopped bootstrap=127.0.0.1:$port"
+    exit 0
+    ;;
+  restart | crash)
+    [ -f "$run/server.properties" ] || { echo "no reference broker on port $port to $cmd" >&2; exit 1; }
+    if [ "$cmd" = crash ]; then halt KILL; else halt TERM; fi
+    launch
+    ;;
+esac
 
 command -v java >/dev/null || { echo "java is required (17+)" >&2; exit 1; }
 
@@ -94,8 +131,6 @@ appender.file.fileName=$run/server.log
 appender.file.layout.type=PatternLayout
 appender.file.layout.pattern=[%d] %p %m (%c)%n
 EOF
-cp="$libs/*"
-jvm=(-Xmx512m -XX:+UseSerialGC -Dlog4j2.configurationFile="$run/log4j2.properties" -cp "$cp")
 cluster_id=$(java "${jvm[@]}" kafka.tools.StorageTool random-uuid | tail -1)
 # transaction.version=1: Kafka 3.x's KIP-98 protocol (AddPartitionsToTxn from clients, no per-transaction
 # epoch bump), the one minikafka serves; KAFKA_REF_TV=2 for Kafka 4's default.
@@ -104,19 +139,4 @@ java "${jvm[@]}" kafka.tools.StorageTool format -t "$cluster_id" -c "$run/server
   { cat "$run/format.log" >&2; exit 1; }
 
 # 3. Start in the background and wait until the broker answers on its port.
-nohup java "${jvm[@]}" kafka.Kafka "$run/server.properties" >"$run/stdout.log" 2>&1 &
-echo $! >"$pidfile"
-for _ in $(seq 1 240); do
-  if ! kill -0 "$(cat "$pidfile")" 2>/dev/null; then
-    echo "Kafka exited; see $run/stdout.log and $run/server.log" >&2
-    tail -20 "$run/stdout.log" >&2
-    exit 1
-  fi
-  if grep -q "Kafka Server started" "$run/server.log" 2>/dev/null && (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-    echo "ready bootstrap=127.0.0.1:$port"
-    exit 0
-  fi
-  sleep 0.5
-done
-echo "Kafka did not become ready in 120 s; see $run" >&2
-exit 1
+launch

@@ -242,3 +242,42 @@ export function fetchRounds(consumer: Consumer, rounds: number): Promise<void> {
     });
   });
 }
+
+const RETRIABLE_COORDINATOR_ERRORS = new Set([14 /* COORDINATOR_LOAD_IN_PROGRESS */, 15 /* COORDINATOR_NOT_AVAILABLE */, 16 /* NOT_COORDINATOR */, 51 /* CONCURRENT_TRANSACTIONS */]);
+
+/** The transaction coordinator (FindCoordinator v3, key type 1) of a transactional id, as host:port. */
+export function transactionCoordinator(bootstrap: string, transactionalId: string): Promise<{ nodeId: number; address: string }> {
+  return eventually(`the coordinator of ${transactionalId}`, () =>
+    withClient(bootstrap, async (c) => {
+      const res = await c.request(10, 3, M.encodeFindCoordinatorRequest, M.decodeFindCoordinatorResponse, {
+        ...M.defaultFindCoordinatorRequest(),
+        key: transactionalId,
+        keyType: 1,
+      });
+      if (RETRIABLE_COORDINATOR_ERRORS.has(res.errorCode)) return undefined;
+      if (res.errorCode !== 0) throw new Error(`FindCoordinator ${transactionalId}: error ${res.errorCode}`);
+      return { nodeId: res.nodeId, address: `${res.host}:${res.port}` };
+    }),
+  );
+}
+
+/**
+ * InitProducerId (v4) for a transactional id at its coordinator, retrying the coordinator's
+ * retriable errors: what a producer's initTransactions does. It bumps the epoch (and aborts an
+ * ongoing transaction of an older epoch first).
+ */
+export function initTransactionalId(bootstrap: string, transactionalId: string, transactionTimeoutMs = 60_000): Promise<{ producerId: number; producerEpoch: number }> {
+  return eventually(`InitProducerId ${transactionalId}`, async () => {
+    const coordinator = await transactionCoordinator(bootstrap, transactionalId);
+    return withClient(coordinator.address, async (c) => {
+      const res = await c.request(22, 4, M.encodeInitProducerIdRequest, M.decodeInitProducerIdResponse, {
+        ...M.defaultInitProducerIdRequest(),
+        transactionalId,
+        transactionTimeoutMs,
+      });
+      if (RETRIABLE_COORDINATOR_ERRORS.has(res.errorCode)) return undefined;
+      if (res.errorCode !== 0) throw new Error(`InitProducerId ${transactionalId}: error ${res.errorCode}`);
+      return { producerId: Number(res.producerId), producerEpoch: res.producerEpoch };
+    });
+  });
+}
