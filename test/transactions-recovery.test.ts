@@ -7,14 +7,23 @@
 // To check the test itself against Apache Kafka: start scripts/reference-kafka.sh, then run with
 // MINIKAFKA_TEST_BOOTSTRAP=127.0.0.1:39092 MINIKAFKA_TEST_REFERENCE_RESTART=1 (restarts and crashes
 // go through the script's `restart` / `crash`).
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Producer as KafkaJsProducer } from 'kafkajs';
-import { EXTERNAL, READ_COMMITTED, READ_UNCOMMITTED, eventually, initTransactionalId, latestOffset, readIsolated, txnTarget } from './support/txn.js';
+import {
+  EXTERNAL,
+  READ_COMMITTED,
+  READ_UNCOMMITTED,
+  REFERENCE,
+  eventually,
+  initTransactionalId,
+  latestOffset,
+  readIsolated,
+  referenceDataDir,
+  restartReference,
+  txnTarget,
+} from './support/txn.js';
 
 const target = txnTarget({
   config: {
@@ -54,10 +63,6 @@ async function views(topic: string) {
   };
 }
 
-const REFERENCE = EXTERNAL && process.env.MINIKAFKA_TEST_REFERENCE_RESTART === '1';
-const REFERENCE_SCRIPT = fileURLToPath(new URL('../scripts/reference-kafka.sh', import.meta.url));
-const referencePort = () => target.bootstrap[0]!.split(':')[1]!;
-
 /** Stop the (single) broker cleanly or crash it, and start it again on the same data. */
 async function restart(crash: boolean): Promise<void> {
   const cluster = target.cluster;
@@ -65,7 +70,7 @@ async function restart(crash: boolean): Promise<void> {
     await cluster.stopBroker(1, crash ? { crash: true } : {});
     await cluster.startBroker(1);
   } else {
-    execFileSync(REFERENCE_SCRIPT, [crash ? 'crash' : 'restart', referencePort()], { stdio: 'ignore', timeout: 150_000 });
+    restartReference(crash);
   }
 }
 
@@ -81,7 +86,7 @@ async function createTopic(name: string, config: Record<string, string | number>
 }
 
 function partitionDir(topic: string): string {
-  const root = target.cluster ? target.cluster.dataDir! : path.join(process.env.TMPDIR ?? os.tmpdir(), `minikafka-ref-${referencePort()}`, 'data');
+  const root = target.cluster ? target.cluster.dataDir! : referenceDataDir();
   const found: string[] = [];
   const walk = (dir: string) => {
     for (const e of fs.readdirSync(dir, { withFileTypes: true })) {

@@ -3,6 +3,10 @@
 // reference Apache Kafka of scripts/reference-kafka.sh (then broker-control steps are skipped).
 // Plus what read_committed looks like on the wire, read with our own codecs: ListOffsets per
 // isolation level and a Fetch that applies the aborted-transactions list as a client must.
+import { execFileSync } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll } from 'vitest';
 import { Kafka, logLevel, type Consumer, type EachMessagePayload } from 'kafkajs';
 import { startCluster, type Cluster, type ClusterOptions } from '../../src/index.js';
@@ -12,6 +16,24 @@ import { RawClient } from './RawClient.js';
 
 export const EXTERNAL_BOOTSTRAP = process.env.MINIKAFKA_TEST_BOOTSTRAP;
 export const EXTERNAL = EXTERNAL_BOOTSTRAP !== undefined && EXTERNAL_BOOTSTRAP !== '';
+
+/**
+ * Against the reference broker of scripts/reference-kafka.sh, MINIKAFKA_TEST_REFERENCE_RESTART=1
+ * lets the restart/crash tests restart and kill -9 it through the script (single node).
+ */
+export const REFERENCE = EXTERNAL && process.env.MINIKAFKA_TEST_REFERENCE_RESTART === '1';
+const REFERENCE_SCRIPT = fileURLToPath(new URL('../../scripts/reference-kafka.sh', import.meta.url));
+const referencePort = () => EXTERNAL_BOOTSTRAP!.split(',')[0]!.split(':')[1]!;
+
+/** The reference broker: stop cleanly (or kill -9 when `crash`) and start again on its data. */
+export function restartReference(crash: boolean): void {
+  execFileSync(REFERENCE_SCRIPT, [crash ? 'crash' : 'restart', referencePort()], { stdio: 'ignore', timeout: 150_000 });
+}
+
+/** The reference broker's log dir (the script's). */
+export function referenceDataDir(): string {
+  return path.join(process.env.TMPDIR ?? os.tmpdir(), `minikafka-ref-${referencePort()}`, 'data');
+}
 
 export const READ_UNCOMMITTED = 0;
 export const READ_COMMITTED = 1;
