@@ -69,7 +69,14 @@ case $cmd in
   restart | crash)
     [ -f "$run/server.properties" ] || { echo "no reference broker on port $port to $cmd" >&2; exit 1; }
     if [ "$cmd" = crash ]; then halt KILL; else halt TERM; fi
-    launch
+    # A restarted single KRaft node answers first and then, a few seconds later, briefly takes its
+    # partitions offline while its new incarnation replaces the old registration; Kafka's
+    # transaction marker channel skips markers for leaderless partitions meanwhile (leaving a
+    # hanging transaction). So wait for that to pass: KAFKA_REF_SETTLE seconds (default 10).
+    (launch)
+    sleep "${KAFKA_REF_SETTLE:-10}"
+    echo "settled bootstrap=127.0.0.1:$port"
+    exit 0
     ;;
 esac
 

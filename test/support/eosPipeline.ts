@@ -34,8 +34,8 @@ interface OurTransactionalProducer {
   close(opts?: { timeoutMs?: number }): Promise<void>;
 }
 
-export function ourSink(bootstrap: string[], transactionalId: string): TxnSink {
-  const options = { bootstrapServers: bootstrap, transactionalId, transactionTimeoutMs: 15_000, requestTimeoutMs: 5_000, deliveryTimeoutMs: 30_000, maxBlockMs: 30_000 };
+export function ourSink(bootstrap: string[], transactionalId: string, transactionTimeoutMs = 15_000): TxnSink {
+  const options = { bootstrapServers: bootstrap, transactionalId, transactionTimeoutMs, requestTimeoutMs: 5_000, deliveryTimeoutMs: 30_000, maxBlockMs: 30_000 };
   const p = new Producer(options as ProducerOptions) as unknown as OurTransactionalProducer;
   return {
     init: () => p.initTransactions(),
@@ -49,8 +49,8 @@ export function ourSink(bootstrap: string[], transactionalId: string): TxnSink {
   };
 }
 
-export function kafkajsSink(kafka: Kafka, transactionalId: string): TxnSink {
-  const p: KafkaJsProducer = kafka.producer({ transactionalId, maxInFlightRequests: 1, idempotent: true, transactionTimeout: 15_000 });
+export function kafkajsSink(kafka: Kafka, transactionalId: string, transactionTimeout = 15_000): TxnSink {
+  const p: KafkaJsProducer = kafka.producer({ transactionalId, maxInFlightRequests: 1, idempotent: true, transactionTimeout });
   let txn: Transaction | null = null;
   const open = () => {
     if (!txn) throw new Error('no transaction');
@@ -161,10 +161,12 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineReport> {
               await sink.sendOffsets(o.groupId, o.input, batch.partition, next);
               if ((await o.hook(txn)) === 'abandon') throw new Abandoned(`abandoned in transaction ${txn}`);
               await sink.commit();
+              if (process.env.EOS_DEBUG) console.info(`txn ${txn} instance ${report.instances} committed ${o.input}-${batch.partition} ${chunk[0]!.offset}..${chunk.at(-1)!.offset} -> next ${next}`);
               report.committed++;
               resolveOffset(chunk.at(-1)!.offset);
               await heartbeat();
             } catch (e) {
+              if (process.env.EOS_DEBUG) console.info(`txn ${txn} instance ${report.instances} failed ${o.input}-${batch.partition} ${chunk[0]!.offset}..${chunk.at(-1)!.offset}: ${String(e)}`);
               failed ??= e;
             }
           }
