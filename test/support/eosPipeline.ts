@@ -111,8 +111,11 @@ class Abandoned extends Error {}
 export async function runPipeline(o: PipelineOptions): Promise<PipelineReport> {
   const report: PipelineReport = { instances: 0, transactions: 0, committed: 0, failures: [], zombieCommits: 0, zombieRefusals: 0 };
   let zombie: TxnSink | null = null;
+  let barren = 0; // instances in a row that failed without committing anything
   for (let round = 0; round < 40 && !(await o.done()); round++) {
+    if (barren >= 5) throw new Error(`the pipeline makes no progress; last failures: ${report.failures.slice(-3).join(' | ')}`);
     report.instances++;
+    const committedBefore = report.committed;
     const sink = o.sink();
     let failed: unknown = null;
     let consumer: Consumer | null = null;
@@ -183,6 +186,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineReport> {
       await sink.close();
     }
     if (failed !== null) report.failures.push(String((failed as Error).message ?? failed));
+    barren = failed !== null && !(failed instanceof Abandoned) && report.committed === committedBefore ? barren + 1 : 0;
   }
   if (zombie) await zombie.close();
   return report;
