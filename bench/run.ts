@@ -11,6 +11,7 @@ import { decodeProduceResponse, encodeProduceRequest, encodeRequestHeader, reque
 import { Reader, Writer } from '../src/protocol/primitives.js';
 import { encodeRecordBatch } from '../src/protocol/recordBatch.js';
 import { producerBench } from './producer.js';
+import { transactionalBench } from './transactions.js';
 import net from 'node:net';
 import { replicatedProduce } from './replication.js';
 
@@ -219,6 +220,7 @@ async function main(): Promise<void> {
     rows.push(...(await kafkajsConsume(broker.bootstrap, 1, quick ? 100_000 : 500_000)));
     rows.push(...(await kafkajsConsume(broker.bootstrap, 6, quick ? 120_000 : 600_000)));
     rows.push(...(await producerBench(broker.bootstrap, quick)));
+    rows.push(...(await transactionalBench(broker.bootstrap, quick)));
   } finally {
     await stopBroker(broker);
   }
