@@ -6,8 +6,7 @@
 //   restart and a crash of a single broker, and an ongoing transaction found after restart can be
 //   ended.
 // Markers are held back with a disconnect fault on WriteTxnMarkers so that a transaction stays in
-// PrepareCommit; what happens once they are written needs the partition leaders' WriteTxnMarkers
-// (txn-log branch) and runs only when it is served (WRITE_TXN_MARKERS_SERVED).
+// PrepareCommit, then released.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,7 +15,7 @@ import { startCluster, type Cluster } from '../src/index.js';
 import { partitionForGroup } from '../src/server/group/GroupMetadataRecords.js';
 import { TRANSACTION_STATE_TOPIC } from '../src/server/transaction/TransactionLog.js';
 import { until } from './support/coordinator.js';
-import { TE, TxnClient, WRITE_TXN_MARKERS_SERVED } from './support/transactions.js';
+import { TE, TxnClient } from './support/transactions.js';
 
 const TOPIC = 'payments';
 const open: { cluster?: Cluster; clients: TxnClient[]; dirs: string[] } = { clients: [], dirs: [] };
@@ -93,7 +92,6 @@ describe('coordinator failover', () => {
     await until(() => next.transactionCoordinator.markers.requestsSent > 0, 'the new coordinator sends the markers again');
     // Still completing: the producer's next requests wait.
     expect(await nextClient.endTxn(id, p.producerId, p.epoch, true)).toBe(TE.CONCURRENT_TRANSACTIONS);
-    if (!WRITE_TXN_MARKERS_SERVED) return;
 
     cluster.faults.remove(hold);
     await until(() => next.transactionCoordinator.describeTransaction(id).transactionState === 'CompleteCommit', 'the commit completes', 30_000);
@@ -161,10 +159,7 @@ describe('a restarted coordinator completes what it finds in PrepareCommit', () 
 
     cluster = open.cluster = await startCluster({ dataDir, port, config });
     const broker = cluster.brokers[0]!;
-    // No client asks about 'pending': the load alone resends its markers (and, once they are served, completes it).
-    await until(() => broker.transactionCoordinator.markers.requestsSent > 0 || broker.transactionCoordinator.describeTransaction('pending').transactionState === 'CompleteCommit', 'the markers are sent again');
-    if (WRITE_TXN_MARKERS_SERVED) {
-      await until(() => broker.transactionCoordinator.describeTransaction('pending').transactionState === 'CompleteCommit', 'the commit completes');
-    }
+    // No client asks about 'pending': the load alone resends its markers and completes it.
+    await until(() => broker.transactionCoordinator.describeTransaction('pending').transactionState === 'CompleteCommit', 'the commit completes');
   });
 });

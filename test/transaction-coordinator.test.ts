@@ -3,16 +3,14 @@
 // exhaustion), AddPartitionsToTxn (client and v4 broker forms, verifyOnly), AddOffsetsToTxn,
 // EndTxn, DescribeTransactions, ListTransactions, the abort of a timed-out transaction with an
 // epoch bump, and the expiration of idle transactional ids. Its clock is a MockTime: the tests
-// advance it past each deadline, never sleep. What happens after the markers (CompleteCommit,
-// CompleteAbort) needs the partition leaders' WriteTxnMarkers (txn-log branch): those tests run
-// only when it is served (WRITE_TXN_MARKERS_SERVED); before, the transaction is asserted to stay
-// in PrepareCommit/PrepareAbort with its markers being sent.
+// advance it past each deadline, never sleep. Markers go to the partition leaders' WriteTxnMarkers
+// (CompleteCommit/CompleteAbort once they are written).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GROUP_METADATA_TOPIC, partitionForGroup } from '../src/server/group/GroupMetadataRecords.js';
 import { TRANSACTION_STATE_TOPIC } from '../src/server/transaction/TransactionLog.js';
 import { MockTime } from '../src/util/Time.js';
 import { until } from './support/coordinator.js';
-import { startSimulatedTxnCluster, TE, TxnClient, WRITE_TXN_MARKERS_SERVED, type SimulatedTxnCluster } from './support/transactions.js';
+import { startSimulatedTxnCluster, TE, TxnClient, type SimulatedTxnCluster } from './support/transactions.js';
 
 const TOPIC = 'txn-topic';
 const ABORT_INTERVAL_MS = 1000;
@@ -220,7 +218,6 @@ describe('EndTxn', () => {
     } finally {
       cluster.faults.remove(hold);
     }
-    if (!WRITE_TXN_MARKERS_SERVED) return;
     await until(() => coordinator().describeTransaction(t.id).transactionState === 'CompleteCommit', 'the commit completes');
     expect(await client.describe(t.id)).toMatchObject({ transactionState: 'CompleteCommit', topics: [] });
     expect(await client.endTxn(t.id, t.producerId, t.epoch, true)).toBe(TE.NONE); // a retry
@@ -252,10 +249,6 @@ describe('fencing and timeouts', () => {
     expect(['PrepareAbort', 'CompleteAbort']).toContain(d.transactionState);
     expect(await client.addPartitions(t.id, t.producerId, t.epoch, { [TOPIC]: [1] })).toEqual({ [`${TOPIC}-1`]: TE.PRODUCER_FENCED });
     expect(await client.endTxn(t.id, t.producerId, t.epoch, true)).toBe(TE.PRODUCER_FENCED);
-    if (!WRITE_TXN_MARKERS_SERVED) {
-      expect(d.transactionState).toBe('PrepareAbort');
-      return;
-    }
     const retried = await client.retrying(() => client.initProducerId(t.id), (r) => r.errorCode);
     expect(retried).toMatchObject({ errorCode: TE.NONE, producerEpoch: t.epoch + 2 });
   });

@@ -5,20 +5,12 @@
 import { Controller } from '../../src/replication/Controller.js';
 import * as M from '../../src/protocol/messages/index.js';
 import { Broker } from '../../src/server/Broker.js';
-import { API_LIST } from '../../src/server/apis/index.js';
 import type { Properties } from '../../src/common/KafkaConfig.js';
 import type { MockTime } from '../../src/util/Time.js';
 import { createLogger } from '../../src/logger.js';
 import { FaultInjector } from '../../src/network/FaultInjector.js';
 import { RawClient } from './RawClient.js';
 import { until } from './coordinator.js';
-
-/**
- * Whether partition leaders serve WriteTxnMarkers (the txn-log branch adds it). Until then a
- * transaction stays in PrepareCommit/PrepareAbort after EndTxn; tests of what follows the markers
- * run only once it is served.
- */
-export const WRITE_TXN_MARKERS_SERVED = API_LIST.some((a) => a.key === 27);
 
 export const TE = {
   NONE: 0,
