@@ -81,6 +81,14 @@ interface Slot {
 
 export class Connection {
   readonly id: string;
+  /**
+   * Who is on the other end, as Kafka's KafkaPrincipal string ("User:ANONYMOUS" until a TLS
+   * certificate or SASL authentication says otherwise); what the authorizer checks.
+   */
+  principal = 'User:ANONYMOUS';
+  /** The listener this connection came in through (Kafka's listener name) and its security protocol. */
+  listenerName = 'PLAINTEXT';
+  securityProtocol: 'PLAINTEXT' | 'SSL' | 'SASL_PLAINTEXT' | 'SASL_SSL' = 'PLAINTEXT';
   private readonly frames: FrameDecoder;
   private readonly limits: Required<ConnectionLimits>;
   /** Requests read, not yet handed to the dispatcher. */
