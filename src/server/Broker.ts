@@ -93,6 +93,9 @@ export class Broker {
   private lastRetentionCheck = 0;
   private readonly metadataWaiters = new Set<() => void>();
   private offsetsTopicCreation: Promise<number> | null = null;
+  /** Cuts the heartbeat loop's pause short (see heartbeatNow). */
+  private heartbeatWake: (() => void) | null = null;
+  private heartbeatDue = false;
 
   constructor(opts: BrokerOptions) {
     this.config = new KafkaConfig(opts.config ?? {});
@@ -257,6 +260,9 @@ export class Broker {
       this.pendingDelta = null;
       this.image.applyRecords(this.unpublished);
       this.unpublished = [];
+      // Caught up with our own registration: heartbeat now, the controller unfences on it (as
+      // Kafka's BrokerLifecycleManager heartbeats at once on catching up, not on its next tick).
+      if (this.fenced && this.brokerEpoch >= 0 && this.image.offset > this.brokerEpoch) this.heartbeatNow();
     } catch (err) {
       if (!this.running) return;
       this.log.error(`applying metadata to the partitions failed (contained): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
@@ -285,8 +291,28 @@ export class Broker {
         if (!this.running) return;
         this.log.debug(`heartbeat: ${(err as Error).message}`);
       }
-      await this.sleep(this.fenced ? Math.min(interval, 100) : interval);
+      await this.heartbeatPause(this.fenced ? Math.min(interval, 100) : interval);
     }
+  }
+
+  /** Send the next heartbeat at once instead of after the pause. */
+  private heartbeatNow(): void {
+    this.heartbeatDue = true;
+    this.heartbeatWake?.();
+  }
+
+  /** The pause between heartbeats, cut short by heartbeatNow() or stop(). */
+  private async heartbeatPause(ms: number): Promise<void> {
+    if (!this.heartbeatDue && !this.stopSignal.signal.aborted) {
+      const wake = new AbortController();
+      const stop = () => wake.abort();
+      this.heartbeatWake = stop;
+      this.stopSignal.signal.addEventListener('abort', stop, { once: true });
+      await this.time.sleep(ms, wake.signal);
+      this.stopSignal.signal.removeEventListener('abort', stop);
+      this.heartbeatWake = null;
+    }
+    this.heartbeatDue = false;
   }
 
   /** Sleep, cut short by stop(). */
