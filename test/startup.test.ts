@@ -1,7 +1,15 @@
 // Start and restart without waits (issue 14): a broker that registered and caught up with the
 // metadata log is unfenced by that event, not by a heartbeat tick; the brokers and the
 // controller run on a MockTime that never advances, so any start that needed a timer would hang.
+// A clean stop leaves Kafka's `.kafka_cleanshutdown` marker and the next start validates no
+// segment; a crash leaves none and the next start recovers; an unchanged log rewrites nothing.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { startCluster, type Cluster } from '../src/cluster.js';
+import { CLEAN_SHUTDOWN_FILE } from '../src/log/CleanShutdownFile.js';
 import { Controller } from '../src/replication/Controller.js';
 import { Broker } from '../src/server/Broker.js';
 import { MockTime } from '../src/util/Time.js';
@@ -51,5 +59,76 @@ describe('startup in simulated time', () => {
     await withinRealTime(broker.start(), 10_000, 'restart');
     expect(broker.isFenced).toBe(false);
     expect(controller.image.isLive(1)).toBe(true);
+  });
+});
+
+describe('restart on the data dir', () => {
+  const TOPIC = 'restart';
+  const PARTITIONS = 4;
+
+  async function clusterWithData(): Promise<{ cluster: Cluster; dir: string }> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'minikafka-startup-'));
+    const cluster = await startCluster({ dataDir: dir });
+    stops.push(async () => {
+      await cluster.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+    await cluster.createTopic(TOPIC, { partitions: PARTITIONS });
+    const kafka = new Kafka({ clientId: 'startup-test', brokers: cluster.bootstrapServers, logLevel: logLevel.NOTHING });
+    const producer = kafka.producer({ idempotent: true });
+    await producer.connect();
+    for (let round = 0; round < 3; round++) {
+      await producer.send({ topic: TOPIC, acks: -1, messages: Array.from({ length: PARTITIONS }, (_, i) => ({ partition: i, value: `v${round}-${i}` })) });
+    }
+    await producer.disconnect();
+    return { cluster, dir };
+  }
+
+  const broker = (c: Cluster) => c.brokers.find((b) => b.nodeId === 1)!;
+  const logs = (c: Cluster) => Array.from({ length: PARTITIONS }, (_, i) => broker(c).replicaManager.getPartition(TOPIC, i)!.log);
+  const marker = (dir: string) => path.join(dir, 'broker-1', CLEAN_SHUTDOWN_FILE);
+
+  it('a clean stop writes the marker and the next start loads every log without recovery', async () => {
+    const { cluster, dir } = await clusterWithData();
+    const ends = logs(cluster).map((l) => l.logEndOffset);
+    expect(ends).toEqual([3, 3, 3, 3]);
+    await cluster.stopBroker(1);
+    expect(JSON.parse(fs.readFileSync(marker(dir), 'utf8'))).toMatchObject({ version: 0 });
+    await cluster.startBroker(1);
+    expect(fs.existsSync(marker(dir))).toBe(false); // consumed: a crash from now on recovers
+    expect(logs(cluster).map((l) => l.recoveredSegments)).toEqual([0, 0, 0, 0]);
+    expect(logs(cluster).map((l) => l.logEndOffset)).toEqual(ends);
+  });
+
+  it('a crash leaves no marker and the next start recovers', async () => {
+    const { cluster, dir } = await clusterWithData();
+    await cluster.stopBroker(1, { crash: true });
+    expect(fs.existsSync(marker(dir))).toBe(false);
+    await cluster.startBroker(1);
+    expect(logs(cluster).every((l) => l.recoveredSegments > 0)).toBe(true);
+    expect(logs(cluster).map((l) => l.logEndOffset)).toEqual([3, 3, 3, 3]);
+  });
+
+  it('a clean stop and start of an unchanged log rewrites no checkpoint but the new leader epoch', async () => {
+    const { cluster, dir } = await clusterWithData();
+    await cluster.stopBroker(1);
+    await cluster.startBroker(1);
+    const partitionDir = path.join(dir, 'broker-1', `${TOPIC}-0`);
+    const files = () =>
+      Object.fromEntries(
+        fs
+          .readdirSync(partitionDir)
+          .filter((f) => !f.endsWith('.log') && !f.endsWith('index'))
+          .map((f) => [f, fs.statSync(path.join(partitionDir, f)).ino]),
+      );
+    const before = files();
+    expect(Object.keys(before)).toEqual(expect.arrayContaining(['high-watermark', 'recovery-point', 'leader-epoch-checkpoint', `${'3'.padStart(20, '0')}.snapshot`]));
+    await cluster.stopBroker(1);
+    await cluster.startBroker(1);
+    await cluster.stopBroker(1);
+    const after = files();
+    // Every write is a new file renamed into place: an unchanged inode is a file not rewritten.
+    const rewritten = Object.keys(after).filter((f) => after[f] !== before[f]);
+    expect(rewritten).toEqual(['leader-epoch-checkpoint']);
   });
 });

@@ -25,6 +25,7 @@ import { ProducerIdManager } from './ProducerIdManager.js';
 import { ReplicaManager } from './ReplicaManager.js';
 import { RequestDispatcher } from '../network/RequestDispatcher.js';
 import { crashPoint, detach, guarded } from '../util/CrashBoundary.js';
+import { consumeCleanShutdownMarker, writeCleanShutdownMarker } from '../log/CleanShutdownFile.js';
 import { SYSTEM_TIME, type Time, type TimerHandle } from '../util/Time.js';
 
 export interface BrokerOptions {
@@ -93,6 +94,8 @@ export class Broker {
   private lastRetentionCheck = 0;
   private readonly metadataWaiters = new Set<() => void>();
   private offsetsTopicCreation: Promise<number> | null = null;
+  /** start() finished: every hosted log was opened (and recovered where needed) in this run. */
+  private served = false;
   /** Cuts the heartbeat loop's pause short (see heartbeatNow). */
   private heartbeatWake: (() => void) | null = null;
   private heartbeatDue = false;
@@ -194,6 +197,9 @@ export class Broker {
     this.requestedPort = this.boundPort; // a restart binds the same port
     this.running = true;
     this.stopSignal = new AbortController();
+    // Before any log opens: logs opened during this start trust their segments if it was there.
+    this.replicaManager.hadCleanShutdown = this.dataDir !== null && consumeCleanShutdownMarker(this.dataDir);
+    if (this.replicaManager.hadCleanShutdown) this.log.info('found the clean shutdown marker: logs load without recovery');
     this.controller = new ControllerChannel(
       new NodeClient(this.controllerAddress.host, this.controllerAddress.port, `minikafka-broker-${this.nodeId}`, this.log.child('controller'), () => this.canReach(-1)),
       this.nodeId,
@@ -202,6 +208,9 @@ export class Broker {
     await this.register();
     this.loops = [this.metadataLoop(), this.heartbeatLoop()];
     await this.waitFor(() => !this.fenced, 30_000, 'unfenced by the controller');
+    // Every hosted log opened in the first metadata pass; one created later recovers as usual.
+    this.replicaManager.hadCleanShutdown = false;
+    this.served = true;
     this.lastRetentionCheck = this.time.now();
     this.timer = this.time.setInterval(guarded(this.log, 'broker maintenance', () => this.maintain()), MAINTENANCE_INTERVAL_MS).unref();
     this.groupCoordinator.start();
@@ -413,7 +422,17 @@ export class Broker {
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
     await Promise.all(this.loops);
     this.groupCoordinator.close();
-    await this.replicaManager.close(crash);
+    this.replicaManager.hadCleanShutdown = false;
+    const clean = await this.replicaManager.close(crash);
+    // Only after a start that opened every hosted log: one never opened may still need recovery.
+    if (clean && this.served && this.dataDir !== null) {
+      try {
+        writeCleanShutdownMarker(this.dataDir, this.brokerEpoch);
+      } catch (err) {
+        this.log.error(`writing the clean shutdown marker failed (the next start recovers every log): ${(err as Error).message}`);
+      }
+    }
+    this.served = false;
     this.fenced = true;
     this.log.info(`broker ${this.nodeId} ${crash ? 'crashed (simulated)' : 'stopped'}`);
   }
