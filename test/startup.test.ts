@@ -10,6 +10,9 @@ import { Kafka, logLevel } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../src/cluster.js';
 import { CLEAN_SHUTDOWN_FILE } from '../src/log/CleanShutdownFile.js';
+import { LogConfig } from '../src/log/LogConfig.js';
+import { UnifiedLog } from '../src/log/UnifiedLog.js';
+import * as RB from '../src/protocol/recordBatch.js';
 import { Controller } from '../src/replication/Controller.js';
 import { Broker } from '../src/server/Broker.js';
 import { MockTime } from '../src/util/Time.js';
@@ -109,7 +112,7 @@ describe('restart on the data dir', () => {
     expect(logs(cluster).map((l) => l.logEndOffset)).toEqual([3, 3, 3, 3]);
   });
 
-  it('a clean stop and start of an unchanged log rewrites no checkpoint but the new leader epoch', async () => {
+  it('a clean stop and start of an unchanged log rewrites no checkpoint', async () => {
     const { cluster, dir } = await clusterWithData();
     await cluster.stopBroker(1);
     await cluster.startBroker(1);
@@ -129,6 +132,43 @@ describe('restart on the data dir', () => {
     const after = files();
     // Every write is a new file renamed into place: an unchanged inode is a file not rewritten.
     const rewritten = Object.keys(after).filter((f) => after[f] !== before[f]);
-    expect(rewritten).toEqual(['leader-epoch-checkpoint']);
+    expect(rewritten).toEqual([]);
+    // The new leader epoch (bumped by the restart) reaches the file with the next append.
+    const epochs = () => fs.readFileSync(path.join(partitionDir, 'leader-epoch-checkpoint'), 'utf8').trim().split('\n').at(-1);
+    expect(epochs()).toBe('0 0');
+    await cluster.startBroker(1);
+    const epoch = broker(cluster).replicaManager.getPartition(TOPIC, 0)!.leaderEpoch;
+    expect(epoch).toBeGreaterThan(0);
+    const kafka = new Kafka({ clientId: 'startup-test', brokers: cluster.bootstrapServers, logLevel: logLevel.NOTHING });
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: TOPIC, acks: -1, messages: [{ partition: 0, value: 'after' }] });
+    await producer.disconnect();
+    expect(epochs()).toBe(`${epoch} 3`);
+  });
+});
+
+describe('leader epoch checkpoint writes', () => {
+  it("a new leader's epoch at the log end is written before the next append, not at once", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'minikafka-epochs-'));
+    try {
+      const file = path.join(dir, 'leader-epoch-checkpoint');
+      const log = UnifiedLog.open(dir, LogConfig.fromProperties({}));
+      log.appendAsLeader(RB.encodeRecordBatch({ records: [{ key: null, value: Buffer.from('a') }] }), 0);
+      expect(fs.readFileSync(file, 'utf8')).toBe('0 0\n');
+      log.leaderEpochCache.assignAtLogEnd(4, log.logEndOffset);
+      expect(log.endOffsetForEpoch(4)).toEqual({ epoch: 4, endOffset: 1 });
+      expect(fs.readFileSync(file, 'utf8')).toBe('0 0\n');
+      log.close();
+      // Reopened without that append: the epoch had no batch, and loading drops it as before.
+      const again = UnifiedLog.open(dir, LogConfig.fromProperties({}), { hadCleanShutdown: true });
+      expect(again.leaderEpochCache.all()).toEqual([{ epoch: 0, startOffset: 0 }]);
+      again.leaderEpochCache.assignAtLogEnd(5, again.logEndOffset);
+      again.appendAsLeader(RB.encodeRecordBatch({ records: [{ key: null, value: Buffer.from('b') }] }), 5);
+      expect(fs.readFileSync(file, 'utf8')).toBe('0 0\n5 1\n');
+      again.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

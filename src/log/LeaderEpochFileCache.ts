@@ -94,12 +94,31 @@ export class LeaderEpochFileCache {
     return { epoch: this.entries[i]!.epoch, endOffset: next ? next.startOffset : logEndOffset };
   }
 
-  /** The log was truncated to `offset`: forget epochs that start at or after it. Never throws (see the module comment). */
-  truncateFromEnd(offset: number): void {
+  /**
+   * A new leader's epoch, starting at the log end: kept in memory and written before the next
+   * append (`persistIfPending`), not now. Until then the file lacks only an epoch with no batch,
+   * which loading would cut anyway (an entry at the log end), so a leadership change costs no
+   * write per partition. Ignored unless a new, larger epoch.
+   */
+  assignAtLogEnd(epoch: number, logEndOffset: number): void {
+    const last = this.entries.at(-1);
+    if (epoch < 0 || (last && epoch <= last.epoch)) return;
+    this.entries = this.entries.filter((e) => e.startOffset < logEndOffset);
+    this.entries.push({ epoch, startOffset: logEndOffset });
+    this.pending = this.file !== null;
+  }
+
+  /**
+   * The log was truncated to `offset`: forget epochs that start at or after it. Never throws (see
+   * the module comment). `deferWrite` (loading, which cuts at the log end) leaves the file to the
+   * next append: its stale entries all start at or past the log end.
+   */
+  truncateFromEnd(offset: number, deferWrite = false): void {
     const kept = this.entries.filter((e) => e.startOffset < offset);
     if (kept.length === this.entries.length) return;
     this.entries = kept;
-    this.persistOrDefer();
+    if (deferWrite) this.pending = this.file !== null;
+    else this.persistOrDefer();
   }
 
   /**

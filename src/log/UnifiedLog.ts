@@ -139,7 +139,7 @@ export class UnifiedLog {
       this.logger.warn(`${epochs.corrupt} in the leader epoch checkpoint: rebuilding it from the log`);
       epochs.reset(epochsFromLog(this.segments, this._logStartOffset));
     }
-    epochs.truncateFromEnd(this.logEndOffset);
+    epochs.truncateFromEnd(this.logEndOffset, true); // an epoch that got no batch: the file waits for the next append
     epochs.truncateFromStart(this._logStartOffset);
     this.rebuildProducerState();
   }

@@ -159,7 +159,7 @@ export class Partition {
       // Kafka's makeLeader: the new epoch starts at our log end offset; followers start unknown
       // but get a full lag interval before they can be dropped from the ISR.
       this.leaderEpochStartOffset = this.log.logEndOffset;
-      this.log.leaderEpochCache.assign(this.leaderEpoch, this.leaderEpochStartOffset);
+      this.log.leaderEpochCache.assignAtLogEnd(this.leaderEpoch, this.leaderEpochStartOffset);
       this.followers.clear();
       for (const r of this.replicas) {
         if (r !== this.localBrokerId) this.followers.set(r, { logEndOffset: -1, lastCaughtUpTimeMs: now, lastFetchLeaderLogEndOffset: -1, lastFetchTimeMs: 0 });
