@@ -2,7 +2,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { startCluster, type Cluster } from './cluster.js';
 import { createLogger, setLogLevel } from './logger.js';
-import { parseDuration, runNemesis } from './nemesis/index.js';
 import { ConfigError, KafkaConfig, type Properties } from './common/KafkaConfig.js';
 
 const HELP = `Usage: minikafka [options]
@@ -54,6 +53,8 @@ function parseFlags<const O extends NonNullable<ParseArgsConfig['options']>>(arg
 }
 
 async function nemesis(args: string[]): Promise<void> {
+  // Loaded only for this subcommand: a plain broker's start does not pay for the nemesis and the producer.
+  const { parseDuration, runNemesis } = await import('./nemesis/index.js');
   const values = parseFlags(args, {
         seed: { type: 'string' },
         duration: { type: 'string' },
