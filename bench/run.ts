@@ -13,6 +13,7 @@ import { encodeRecordBatch } from '../src/protocol/recordBatch.js';
 import { producerBench } from './producer.js';
 import net from 'node:net';
 import { replicatedProduce } from './replication.js';
+import { startupBench } from './startup.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = path.join(ROOT, 'bin', 'minikafka.js');
@@ -202,14 +203,7 @@ async function rawIngest(bootstrap: string, totalMiB: number): Promise<Row[]> {
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
   const rows: Row[] = [];
-  const colds: number[] = [];
-  for (let i = 0; i < 3; i++) {
-    const b = await startBroker();
-    colds.push(b.readyMs);
-    await stopBroker(b);
-  }
-  colds.sort((a, b) => a - b);
-  rows.push({ name: 'CLI cold start to ready line (median of 3)', value: Math.round(colds[1]!), unit: 'ms' });
+  rows.push(...(await startupBench(quick)));
 
   const broker = await startBroker();
   try {
