@@ -161,7 +161,6 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  process.stdout.write(`minikafka ready bootstrap=${cluster.bootstrapServers.join(',')}\n`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -177,6 +176,9 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  // Only now: a supervisor that signals as soon as it reads this line must find the handlers
+  // installed (before, a SIGTERM right after the line killed the process unflushed).
+  process.stdout.write(`minikafka ready bootstrap=${cluster.bootstrapServers.join(',')}\n`);
 }
 
 main().catch((err: Error) => {

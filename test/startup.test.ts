@@ -3,10 +3,12 @@
 // controller run on a MockTime that never advances, so any start that needed a timer would hang.
 // A clean stop leaves Kafka's `.kafka_cleanshutdown` marker and the next start validates no
 // segment; a crash leaves none and the next start recovers; an unchanged log rewrites nothing.
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../src/cluster.js';
 import { CLEAN_SHUTDOWN_FILE } from '../src/log/CleanShutdownFile.js';
@@ -167,6 +169,38 @@ describe('leader epoch checkpoint writes', () => {
       again.appendAsLeader(RB.encodeRecordBatch({ records: [{ key: null, value: Buffer.from('b') }] }), 5);
       expect(fs.readFileSync(file, 'utf8')).toBe('0 0\n5 1\n');
       again.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the CLI on its data dir', () => {
+  const BIN = fileURLToPath(new URL('../bin/minikafka.js', import.meta.url));
+
+  /** Start the CLI, SIGTERM it the moment its ready line arrives; the exit code and signal. */
+  async function startAndTerminate(dir: string): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    const child = spawn(process.execPath, [BIN, '--port', '0', '--data-dir', dir], { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, MINIKAFKA_LOG: 'warn' } });
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    let out = '';
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.on('data', (d) => {
+        out += d;
+        if (out.includes('minikafka ready')) resolve();
+      });
+      child.once('exit', (code) => reject(new Error(`exited with ${code} before its ready line`)));
+    });
+    child.kill('SIGTERM');
+    return exited;
+  }
+
+  it('a SIGTERM sent on the ready line is a clean shutdown: exit 0 and the marker, every time', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'minikafka-cli-restart-'));
+    try {
+      for (let i = 0; i < 5; i++) {
+        expect(await startAndTerminate(dir)).toEqual({ code: 0, signal: null });
+        expect(fs.existsSync(path.join(dir, 'broker-1', CLEAN_SHUTDOWN_FILE))).toBe(true);
+      }
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
