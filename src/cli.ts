@@ -2,7 +2,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { startCluster, type Cluster } from './cluster.js';
 import { createLogger, setLogLevel } from './logger.js';
-import { parseDuration, runNemesis } from './nemesis/index.js';
 import { ConfigError, KafkaConfig, type Properties } from './common/KafkaConfig.js';
 import { CTL_HELP, runCtl } from './http/ctl.js';
 
@@ -60,6 +59,8 @@ function parseFlags<const O extends NonNullable<ParseArgsConfig['options']>>(arg
 }
 
 async function nemesis(args: string[]): Promise<void> {
+  // Loaded only for this subcommand: a plain broker's start does not pay for the nemesis and the producer.
+  const { parseDuration, runNemesis } = await import('./nemesis/index.js');
   const values = parseFlags(args, {
         seed: { type: 'string' },
         duration: { type: 'string' },
@@ -172,7 +173,6 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  process.stdout.write(`minikafka ready bootstrap=${cluster.bootstrapServers.join(',')}${cluster.httpAddress ? ` http=${cluster.httpAddress}` : ''}\n`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -188,6 +188,9 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  // Only now: a supervisor that signals as soon as it reads this line must find the handlers
+  // installed (before, a SIGTERM right after the line killed the process unflushed).
+  process.stdout.write(`minikafka ready bootstrap=${cluster.bootstrapServers.join(',')}${cluster.httpAddress ? ` http=${cluster.httpAddress}` : ''}\n`);
 }
 
 main().catch((err: Error) => {

@@ -29,6 +29,7 @@ import { TRANSACTION_STATE_TOPIC, transactionTopicConfigs } from './transaction/
 import { RequestDispatcher } from '../network/RequestDispatcher.js';
 import { RequestMetrics } from '../network/RequestMetrics.js';
 import { crashPoint, detach, guarded } from '../util/CrashBoundary.js';
+import { consumeCleanShutdownMarker, writeCleanShutdownMarker } from '../log/CleanShutdownFile.js';
 import { SYSTEM_TIME, type Time, type TimerHandle } from '../util/Time.js';
 
 export interface BrokerOptions {
@@ -103,6 +104,11 @@ export class Broker {
   private readonly metadataWaiters = new Set<() => void>();
   private offsetsTopicCreation: Promise<number> | null = null;
   private transactionTopicCreation: Promise<number> | null = null;
+  /** start() finished: every hosted log was opened (and recovered where needed) in this run. */
+  private served = false;
+  /** Cuts the heartbeat loop's pause short (see heartbeatNow). */
+  private heartbeatWake: (() => void) | null = null;
+  private heartbeatDue = false;
 
   constructor(opts: BrokerOptions) {
     this.config = new KafkaConfig(opts.config ?? {});
@@ -218,6 +224,9 @@ export class Broker {
     this.requestedPort = this.boundPort; // a restart binds the same port
     this.running = true;
     this.stopSignal = new AbortController();
+    // Before any log opens: logs opened during this start trust their segments if it was there.
+    this.replicaManager.hadCleanShutdown = this.dataDir !== null && consumeCleanShutdownMarker(this.dataDir);
+    if (this.replicaManager.hadCleanShutdown) this.log.info('found the clean shutdown marker: logs load without recovery');
     this.controller = new ControllerChannel(
       new NodeClient(this.controllerAddress.host, this.controllerAddress.port, `minikafka-broker-${this.nodeId}`, this.log.child('controller'), () => this.canReach(-1)),
       this.nodeId,
@@ -226,6 +235,9 @@ export class Broker {
     await this.register();
     this.loops = [this.metadataLoop(), this.heartbeatLoop()];
     await this.waitFor(() => !this.fenced, 30_000, 'unfenced by the controller');
+    // Every hosted log opened in the first metadata pass; one created later recovers as usual.
+    this.replicaManager.hadCleanShutdown = false;
+    this.served = true;
     this.lastRetentionCheck = this.time.now();
     this.timer = this.time.setInterval(guarded(this.log, 'broker maintenance', () => this.maintain()), MAINTENANCE_INTERVAL_MS).unref();
     this.groupCoordinator.start();
@@ -285,6 +297,9 @@ export class Broker {
       this.pendingDelta = null;
       this.image.applyRecords(this.unpublished);
       this.unpublished = [];
+      // Caught up with our own registration: heartbeat now, the controller unfences on it (as
+      // Kafka's BrokerLifecycleManager heartbeats at once on catching up, not on its next tick).
+      if (this.fenced && this.brokerEpoch >= 0 && this.image.offset > this.brokerEpoch) this.heartbeatNow();
     } catch (err) {
       if (!this.running) return;
       this.log.error(`applying metadata to the partitions failed (contained): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
@@ -313,8 +328,28 @@ export class Broker {
         if (!this.running) return;
         this.log.debug(`heartbeat: ${(err as Error).message}`);
       }
-      await this.sleep(this.fenced ? Math.min(interval, 100) : interval);
+      await this.heartbeatPause(this.fenced ? Math.min(interval, 100) : interval);
     }
+  }
+
+  /** Send the next heartbeat at once instead of after the pause. */
+  private heartbeatNow(): void {
+    this.heartbeatDue = true;
+    this.heartbeatWake?.();
+  }
+
+  /** The pause between heartbeats, cut short by heartbeatNow() or stop(). */
+  private async heartbeatPause(ms: number): Promise<void> {
+    if (!this.heartbeatDue && !this.stopSignal.signal.aborted) {
+      const wake = new AbortController();
+      const stop = () => wake.abort();
+      this.heartbeatWake = stop;
+      this.stopSignal.signal.addEventListener('abort', stop, { once: true });
+      await this.time.sleep(ms, wake.signal);
+      this.stopSignal.signal.removeEventListener('abort', stop);
+      this.heartbeatWake = null;
+    }
+    this.heartbeatDue = false;
   }
 
   /** Sleep, cut short by stop(). */
@@ -416,7 +451,17 @@ export class Broker {
     await Promise.all(this.loops);
     this.groupCoordinator.close();
     this.transactionCoordinator.close();
-    await this.replicaManager.close(crash);
+    this.replicaManager.hadCleanShutdown = false;
+    const clean = await this.replicaManager.close(crash);
+    // Only after a start that opened every hosted log: one never opened may still need recovery.
+    if (clean && this.served && this.dataDir !== null) {
+      try {
+        writeCleanShutdownMarker(this.dataDir, this.brokerEpoch);
+      } catch (err) {
+        this.log.error(`writing the clean shutdown marker failed (the next start recovers every log): ${(err as Error).message}`);
+      }
+    }
+    this.served = false;
     this.fenced = true;
     this.log.info(`broker ${this.nodeId} ${crash ? 'crashed (simulated)' : 'stopped'}`);
   }
