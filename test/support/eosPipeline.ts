@@ -6,7 +6,7 @@
 // are written and before its commit; on any failure the instance is dropped and a new one (new
 // consumer, new producer, same transactional id) resumes from the group's committed offsets.
 import type { Kafka, Consumer, Producer as KafkaJsProducer, Transaction } from 'kafkajs';
-import { Producer, type ProducerOptions } from '../../src/index.js';
+import { Producer } from '../../src/index.js';
 import { eventually, transactionCoordinator } from './txn.js';
 
 /** What a transactional sink needs; our producer's API as issue #12 names it (Java's). */
