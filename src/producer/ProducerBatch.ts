@@ -32,6 +32,11 @@ export interface DecodedProducerRecord {
 
 
 
+/** Per-record slots start at this many (estimated from the first record's size), then double. */
+const MIN_SLOTS = 16;
+const MAX_FIRST_SLOTS = 4096;
+const NO_TIMESTAMPS = new Float64Array(0);
+
 let capturedVoid: (() => void) | null = null;
 function captureVoid(resolve: () => void): void {
   capturedVoid = resolve;
@@ -49,8 +54,12 @@ export class ProducerBatch {
   count = 0;
   baseTimestamp = 0;
   maxTimestamp = -1;
-  /** Each record's timestamp (for its RecordMetadata). */
-  readonly timestamps: number[] = [];
+  /**
+   * Each record's timestamp (for its RecordMetadata), by record index; its length is the slot
+   * capacity, sized at the first record for the records the buffer can hold (no growth garbage
+   * on the heap per record).
+   */
+  timestamps: Float64Array = NO_TIMESTAMPS;
   /** Callbacks of records sent with one, by record index (null until the first such record). */
   callbacks: (SendCallback | null)[] | null = null;
   /**
@@ -62,10 +71,10 @@ export class ProducerBatch {
   private settled: Promise<void> | null = null;
   private settleAll: (() => void) | null = null;
   private pick: (() => RecordMetadata) | null = null;
-  /** The derived record promises (to mark failures handled) and, once other records are mixed in, their record indexes. */
-  private derived: Promise<RecordMetadata>[] | null = null;
-  private derivedAt: number[] | null = null;
+  /** The derived record promises by record index (holes for callback records): their order, and failures to mark handled. */
+  private derived: (Promise<RecordMetadata> | undefined)[] | null = null;
   private followers: Promise<RecordMetadata>[] | null = null;
+  /** The record index the next reaction of `settled` looks for its promise from. */
   private picked = 0;
   /** Set when the batch was split: its records live on in these batches. */
   private splitParts: ProducerBatch[] | null = null;
@@ -175,7 +184,9 @@ export class ProducerBatch {
     this.pos = writeRecordInPlace(this.buf, this.pos, body, n, tsDelta, key, keyLen, value, valueLen, headers);
     this.count = n + 1;
     if (timestamp > this.maxTimestamp) this.maxTimestamp = timestamp;
-    this.timestamps.push(timestamp);
+    let ts = this.timestamps;
+    if (n === ts.length) ts = this.growSlots(n, size);
+    ts[n] = timestamp;
     if (callback !== null) {
       if (this.callbacks === null) this.callbacks = new Array<SendCallback | null>(n).fill(null);
       this.callbacks.push(callback);
@@ -186,34 +197,55 @@ export class ProducerBatch {
   }
 
   /**
+   * The timestamp slots are full (n records): the first record sizes them for as many records
+   * of its size as the buffer holds, later ones double them (off the JS heap, so a batch's
+   * slots never add young-generation garbage per record).
+   */
+  private growSlots(n: number, recordSize: number): Float64Array {
+    let cap: number;
+    if (n === 0) cap = Math.min(MAX_FIRST_SLOTS, Math.max(MIN_SLOTS, Math.ceil((this.buf.length - RECORDS_OFFSET) / recordSize) + 1));
+    else cap = n * 2;
+    const ts = new Float64Array(cap);
+    if (n > 0) ts.set(this.timestamps);
+    this.timestamps = ts;
+    return ts;
+  }
+
+  /**
    * A promise for the record just appended (send() without a callback). `follower` is a
    * promise that will follow it (a waiting send's), to be marked handled too if it fails.
    */
   derivePromise(follower: Promise<RecordMetadata> | null = null): Promise<RecordMetadata> {
     let d = this.settled;
-    if (d === null) {
+    let slots = this.derived;
+    if (d === null || slots === null) {
       d = this.settled = new Promise<void>(captureVoid);
       this.settleAll = capturedVoid;
       this.pick = () => this.outcome();
+      // One slot per record the batch is expected to hold (holey: callback records leave holes).
+      slots = this.derived = new Array<Promise<RecordMetadata> | undefined>(this.timestamps.length);
     }
     const p = d.then(this.pick);
-    const index = this.count - 1;
-    let list = this.derived;
-    if (list === null) list = this.derived = [];
-    if (this.derivedAt !== null) this.derivedAt.push(index);
-    else if (list.length !== index) {
-      this.derivedAt = Array.from({ length: list.length }, (_, k) => k);
-      this.derivedAt.push(index);
-    }
-    list.push(p);
+    slots[this.count - 1] = p;
     if (follower !== null) (this.followers ??= []).push(follower);
     return p;
   }
 
-  /** The next derived record's outcome (called by its reaction, in append order); throws its error. */
+  /**
+   * The next derived record's outcome (called by the reactions of `settled`, which run in the
+   * order they were added: append order); throws its error. The common case (one batch, no
+   * error) builds the RecordMetadata and nothing else.
+   */
   private outcome(): RecordMetadata {
-    const k = this.picked++;
-    let i = this.derivedAt === null ? k : this.derivedAt[k]!;
+    const slots = this.derived!;
+    let i = this.picked;
+    while (slots[i] === undefined) i++;
+    this.picked = i + 1;
+    if (this.splitParts === null && this.resultError === null) {
+      const base = this.resultBaseOffset;
+      const lat = this.resultLogAppendTime;
+      return { topic: this.pq.topic, partition: this.pq.partition, offset: base < 0 ? -1 : base + i, timestamp: lat >= 0 ? lat : this.timestamps[i]! };
+    }
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     let b: ProducerBatch = this;
     while (b.splitParts !== null) {
@@ -230,15 +262,19 @@ export class ProducerBatch {
 
   /** Settle the derived record promises (marking them handled first if any may fail). */
   private settleDerived(mayFail: boolean): void {
-    const list = this.derived;
-    if (list === null) return;
-    this.derived = null;
+    const settle = this.settleAll;
+    if (settle === null) return;
+    this.settleAll = null;
     if (mayFail) {
-      for (const p of list) markHandled(p);
+      const slots = this.derived!;
+      for (let i = 0; i < this.count; i++) {
+        const p = slots[i];
+        if (p !== undefined) markHandled(p);
+      }
       if (this.followers !== null) for (const p of this.followers) markHandled(p);
     }
     this.followers = null;
-    this.settleAll!();
+    settle();
   }
 
   /** Producer id, epoch and base sequence for an idempotent batch (before close, or rewriting a closed one). */
