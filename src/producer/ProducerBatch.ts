@@ -1,8 +1,9 @@
 // One partition batch (Kafka's ProducerBatch + MemoryRecordsBuilder): records are encoded
 // straight into a pooled buffer as they are appended; the header, the producer state and the
 // CRC are written once when the batch is closed for sending. It also holds the records'
-// callbacks and timestamps, and one promise its records' promises derive from; it completes
-// them all in one pass.
+// callbacks and timestamps (per-record slots sized at the first record, so appending adds no
+// growth garbage), and one promise its records' promises derive from; it completes them all in
+// one pass, building each RecordMetadata only as its promise is resolved.
 import { gzipSync } from 'node:zlib';
 import { BATCH_HEADER_SIZE, Compression, RECORDS_OFFSET, readRecordField, readVarint, readVarlong, recordFieldEnd, varintEnd } from '../protocol/recordBatch.js';
 import {
@@ -32,9 +33,8 @@ export interface DecodedProducerRecord {
 
 
 
-/** Per-record slots start at this many (estimated from the first record's size), then double. */
-const MIN_SLOTS = 16;
-const MAX_FIRST_SLOTS = 4096;
+/** Per-record slots a batch starts with; once they fill, as many as the buffer holds records of the average size so far, then double. */
+const FIRST_SLOTS = 16;
 const NO_TIMESTAMPS = new Float64Array(0);
 
 let capturedVoid: (() => void) | null = null;
@@ -46,6 +46,13 @@ function captureVoid(resolve: () => void): void {
 export let onCallbackError: (err: unknown) => void = () => {};
 export function setCallbackErrorHandler(fn: (err: unknown) => void): void {
   onCallbackError = fn;
+}
+
+/** A slot array of `cap` entries holding the first n of `from` (the rest holes). */
+function copySlots<T>(from: T[], n: number, cap: number): T[] {
+  const to = new Array<T>(cap);
+  for (let i = 0; i < n; i++) to[i] = from[i]!;
+  return to;
 }
 
 export class ProducerBatch {
@@ -60,8 +67,11 @@ export class ProducerBatch {
    * on the heap per record).
    */
   timestamps: Float64Array = NO_TIMESTAMPS;
-  /** Callbacks of records sent with one, by record index (null until the first such record). */
-  callbacks: (SendCallback | null)[] | null = null;
+  /**
+   * Callbacks of records sent with one, by record index (null until the first such record, then
+   * as many slots as `timestamps`; records without one leave null or a hole).
+   */
+  callbacks: (SendCallback | null | undefined)[] | null = null;
   /**
    * The fast path: one promise per batch, resolved once its outcome is final; each record
    * promise made at append is `settled.then(pick)`, a derived promise with no settle functions
@@ -185,29 +195,34 @@ export class ProducerBatch {
     this.count = n + 1;
     if (timestamp > this.maxTimestamp) this.maxTimestamp = timestamp;
     let ts = this.timestamps;
-    if (n === ts.length) ts = this.growSlots(n, size);
+    if (n === ts.length) ts = this.growSlots(n);
     ts[n] = timestamp;
     if (callback !== null) {
-      if (this.callbacks === null) this.callbacks = new Array<SendCallback | null>(n).fill(null);
-      this.callbacks.push(callback);
-    } else if (this.callbacks !== null) {
-      this.callbacks.push(null);
+      let cbs = this.callbacks;
+      if (cbs === null) cbs = this.callbacks = new Array<SendCallback | null>(ts.length).fill(null);
+      cbs[n] = callback;
     }
     return true;
   }
 
   /**
-   * The timestamp slots are full (n records): the first record sizes them for as many records
-   * of its size as the buffer holds, later ones double them (off the JS heap, so a batch's
-   * slots never add young-generation garbage per record).
+   * The per-record slots are full (n records, the one just written included in `pos`): a new
+   * batch gets FIRST_SLOTS (a batch that stays small costs little), a batch that fills them as
+   * many as its buffer holds records of the average size so far, and after that twice as many.
+   * So a batch's slots are reallocated about twice however many records it takes, instead of
+   * growing by half with every few records (no young-generation garbage per record).
    */
-  private growSlots(n: number, recordSize: number): Float64Array {
-    let cap: number;
-    if (n === 0) cap = Math.min(MAX_FIRST_SLOTS, Math.max(MIN_SLOTS, Math.ceil((this.buf.length - RECORDS_OFFSET) / recordSize) + 1));
-    else cap = n * 2;
+  private growSlots(n: number): Float64Array {
+    let cap = FIRST_SLOTS;
+    if (n >= FIRST_SLOTS * 2) cap = n * 2;
+    else if (n > 0) cap = Math.max(n * 2, Math.ceil(((this.buf.length - RECORDS_OFFSET) * (n + 1)) / (this.pos - RECORDS_OFFSET)) + 1);
     const ts = new Float64Array(cap);
     if (n > 0) ts.set(this.timestamps);
     this.timestamps = ts;
+    const d = this.derived;
+    if (d !== null) this.derived = copySlots(d, n, cap);
+    const c = this.callbacks;
+    if (c !== null) this.callbacks = copySlots(c, n, cap);
     return ts;
   }
 
@@ -239,7 +254,7 @@ export class ProducerBatch {
   private outcome(): RecordMetadata {
     const slots = this.derived!;
     let i = this.picked;
-    while (slots[i] === undefined) i++;
+    while (slots[i] === undefined && i < this.count) i++;
     this.picked = i + 1;
     if (this.splitParts === null && this.resultError === null) {
       const base = this.resultBaseOffset;
@@ -332,7 +347,7 @@ export class ProducerBatch {
     this.resultLogAppendTime = logAppendTime;
     const cbs = this.callbacks;
     if (cbs !== null) {
-      for (let i = 0; i < cbs.length; i++) {
+      for (let i = 0; i < this.count; i++) {
         const cb = cbs[i];
         if (cb == null) continue;
         try {
@@ -355,7 +370,7 @@ export class ProducerBatch {
     this.failedKeys = this.recordKeys();
     const cbs = this.callbacks;
     if (cbs !== null) {
-      for (let i = 0; i < cbs.length; i++) {
+      for (let i = 0; i < this.count; i++) {
         const cb = cbs[i];
         if (cb == null) continue;
         try {
