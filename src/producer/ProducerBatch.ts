@@ -1,8 +1,8 @@
 // One partition batch (Kafka's ProducerBatch + MemoryRecordsBuilder): records are encoded
 // straight into a pooled buffer as they are appended; the header, the producer state and the
 // CRC are written once when the batch is closed for sending. It also holds the records'
-// callbacks and timestamps (per-record slots sized at the first record, so appending adds no
-// growth garbage), and one promise its records' promises derive from; it completes them all in
+// callbacks and timestamps (per-record slots sized for the records the buffer holds, so
+// appending adds no growth garbage), and one promise its records' promises derive from; it completes them all in
 // one pass, building each RecordMetadata only as its promise is resolved.
 import { gzipSync } from 'node:zlib';
 import { BATCH_HEADER_SIZE, Compression, RECORDS_OFFSET, readRecordField, readVarint, readVarlong, recordFieldEnd, varintEnd } from '../protocol/recordBatch.js';
@@ -62,9 +62,8 @@ export class ProducerBatch {
   baseTimestamp = 0;
   maxTimestamp = -1;
   /**
-   * Each record's timestamp (for its RecordMetadata), by record index; its length is the slot
-   * capacity, sized at the first record for the records the buffer can hold (no growth garbage
-   * on the heap per record).
+   * Each record's timestamp (for its RecordMetadata), by record index, off the JS heap; its
+   * length is the capacity of all per-record slots (see growSlots).
    */
   timestamps: Float64Array = NO_TIMESTAMPS;
   /**
