@@ -110,7 +110,7 @@ describe('send() promises', () => {
     await ticks(20);
     gc();
     const perSend = (process.memoryUsage().heapUsed - before) / N;
-    // Measured: 180 B (derived promise + its reaction, a slot in the batch, Promise.all's element
+    // Measured: 173 B (derived promise + its reaction, a slot in the batch, Promise.all's element
     // closure and reaction); 320 B with a promise and settle functions per record; 815 B with
     // the former lazy thenable (Promise.all wrapped each in a promise of its own).
     expect(perSend, `${perSend.toFixed(0)} bytes per awaited send`).toBeLessThan(260);
