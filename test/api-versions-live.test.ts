@@ -58,6 +58,7 @@ interface Case {
 }
 
 const zeroUuid = Buffer.alloc(16);
+const topicId = (): Buffer => Buffer.from(cluster.brokers[0]!.metadata.get(TOPIC)!.topicId, 'hex');
 
 // Consumer groups: a member joins (JoinGroup v5, rejoining after MEMBER_ID_REQUIRED) and, unless
 // told otherwise, syncs (SyncGroup v3) with an assignment for itself, leaving a Stable group.
@@ -125,11 +126,22 @@ const cases: Record<number, Case> = {
         ...M.defaultProduceRequest(),
         acks: -1,
         timeoutMs: 1000,
-        topicData: [{ name: TOPIC, partitionData: [{ index: 0, records }] }],
+        // v13+ names the topic by id (KIP-516) and is answered by id.
+        topicData: [{ name: TOPIC, topicId: v >= 13 ? topicId() : zeroUuid, partitionData: [{ index: 0, records }] }],
       });
       const p = res.responses[0]!.partitionResponses[0]!;
       expect(p.errorCode).toBe(0);
       expect(p.baseOffset).toBe(produced++);
+      if (v >= 13) {
+        expect([res.responses[0]!.name, res.responses[0]!.topicId]).toEqual(['', topicId()]);
+        const unknown = await client.request(0, v, M.encodeProduceRequest, M.decodeProduceResponse, {
+          ...M.defaultProduceRequest(),
+          acks: -1,
+          timeoutMs: 1000,
+          topicData: [{ name: '', topicId: Buffer.alloc(16, 7), partitionData: [{ index: 0, records }] }],
+        });
+        expect(unknown.responses.map((t) => [t.topicId, t.partitionResponses.map((x) => [x.index, x.errorCode])])).toEqual([[Buffer.alloc(16, 7), [[0, 100]]]]); // UNKNOWN_TOPIC_ID
+      }
     },
   },
   1: {
@@ -166,7 +178,43 @@ const cases: Record<number, Case> = {
       });
       const p = res.topics[0]!.partitions[0]!;
       expect(p.errorCode).toBe(0);
+      if (v === 0) {
+        // v0: offsets from segment boundaries, newest first, at most max_num_offsets (1 by default).
+        expect([p.offset, p.oldStyleOffsets]).toEqual([-1, [produced]]);
+        const more = async (timestamp: number, maxNumOffsets: number) =>
+          (
+            await client.request(2, 0, M.encodeListOffsetsRequest, M.decodeListOffsetsResponse, {
+              ...M.defaultListOffsetsRequest(),
+              replicaId: -1,
+              topics: [{ name: TOPIC, partitions: [{ ...M.defaultListOffsetsRequestListOffsetsPartition(), partitionIndex: 0, timestamp, maxNumOffsets }] }],
+            })
+          ).topics[0]!.partitions[0]!;
+        expect((await more(-1, 10)).oldStyleOffsets).toEqual([produced, 0]);
+        expect((await more(-2, 10)).oldStyleOffsets).toEqual([0]);
+        expect((await more(Date.now() + 60_000, 10)).oldStyleOffsets).toEqual([produced, 0]);
+        expect((await more(0, 10)).oldStyleOffsets).toEqual([]);
+        expect((await more(-3, 10)).errorCode).toBe(35); // only -1 and -2 among negative times
+        return;
+      }
       expect(p.offset).toBe(produced);
+      // The sentinels, each from the version that introduced it (UNSUPPORTED_VERSION before).
+      const at = async (timestamp: number) =>
+        (
+          await client.request(2, v, M.encodeListOffsetsRequest, M.decodeListOffsetsResponse, {
+            ...M.defaultListOffsetsRequest(),
+            replicaId: -1,
+            topics: [{ name: TOPIC, partitions: [{ ...M.defaultListOffsetsRequestListOffsetsPartition(), partitionIndex: 0, timestamp }] }],
+          })
+        ).topics[0]!.partitions[0]!;
+      const row = (r: M.ListOffsetsResponse['topics'][number]['partitions'][number]) => [r.errorCode, r.offset, r.timestamp, r.leaderEpoch];
+      const epoch = v >= 4 ? 0 : -1;
+      // earliest-local (-4) is the log start without tiered storage; latest-tiered (-5) and
+      // earliest-pending-upload (-6) are -1 with leader epoch -1, as Kafka answers then.
+      expect(row(await at(-4))).toEqual(v >= 8 ? [0, 0, -1, epoch] : [35, -1, -1, -1]);
+      expect(row(await at(-5))).toEqual(v >= 9 ? [0, -1, -1, -1] : [35, -1, -1, -1]);
+      expect(row(await at(-6))).toEqual(v >= 11 ? [0, -1, -1, -1] : [35, -1, -1, -1]);
+      expect(row(await at(-7))).toEqual([35, -1, -1, -1]);
+      expect(row(await at(-2))).toEqual([0, 0, -1, epoch]);
     },
   },
   3: {
@@ -180,6 +228,7 @@ const cases: Record<number, Case> = {
       expect(res.brokers[0]!.port).toBe(Number(cluster.bootstrapServers[0]!.split(':')[1]));
       if (v >= 1) expect(res.controllerId).toBe(res.brokers[0]!.nodeId);
       if (v >= 2) expect(res.clusterId).toBe(cluster.brokers[0]!.clusterId);
+      if (v >= 13) expect(res.errorCode).toBe(0);
       if (v >= 10) {
         const id = res.topics[0]!.topicId;
         expect(id.equals(zeroUuid)).toBe(false);
@@ -406,6 +455,7 @@ const cases: Record<number, Case> = {
   18: {
     async run(v) {
       const res = await client.request(18, v, M.encodeApiVersionsRequest, M.decodeApiVersionsResponse, {
+        ...M.defaultApiVersionsRequest(),
         clientSoftwareName: 'minikafka-test',
         clientSoftwareVersion: '1.0.0',
       });

@@ -1,7 +1,9 @@
-// ApiVersions v0–3. The table is read off the API modules in this folder, so what we
-// advertise is exactly what we serve. A version we do not know (v4+) gets the v0-shaped
-// UNSUPPORTED_VERSION reply holding our own range, so clients fall back (see KafkaApis).
-// v3's client software name and version must match Kafka's pattern, else INVALID_REQUEST.
+// ApiVersions v0–4 (v4 is v3 on the wire; it only lets a feature's min version be 0). The
+// table is read off the API modules in this folder, so what we advertise is exactly what we
+// serve. A version we do not know (v5+: KIP-1242's cluster id / node id check, not served) gets
+// the v0-shaped UNSUPPORTED_VERSION reply holding our own range, so clients fall back to v4
+// (see KafkaApis). v3+'s client software name and version must match Kafka's pattern, else
+// INVALID_REQUEST.
 import { ErrorCode } from '../../protocol/errors.js';
 import { ApiVersionsApi, decodeApiVersionsRequest, defaultApiVersionsResponse, encodeApiVersionsResponse } from '../../protocol/messages/ApiVersions.js';
 import type { ApiVersionsResponse } from '../../protocol/messages/ApiVersions.js';
@@ -11,7 +13,7 @@ import { API_LIST } from './index.js';
 
 import { API_VERSIONS_KEY } from '../../network/RequestDispatcher.js';
 const MIN = 0;
-const MAX = 3;
+const MAX = 4;
 
 const SOFTWARE_PATTERN = /^[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?$/;
 
