@@ -461,6 +461,29 @@ const cases: Record<number, Case> = {
       });
       expect(res.errorCode).toBe(0);
       expect(res.apiKeys.map((k) => k.apiKey)).toEqual(API_LIST.map((a) => a.key));
+      if (v >= 5) {
+        // KIP-1242: naming this cluster and node is served; another one is REBOOTSTRAP_REQUIRED; one without the other INVALID_REQUEST.
+        const ask = (clusterId: string | null, nodeId: number) =>
+          client.request(18, v, M.encodeApiVersionsRequest, M.decodeApiVersionsResponse, {
+            ...M.defaultApiVersionsRequest(),
+            clientSoftwareName: 'minikafka-test',
+            clientSoftwareVersion: '1.0.0',
+            clusterId,
+            nodeId,
+          });
+        const broker = cluster.brokers[0]!;
+        const ok = await ask(broker.clusterId, broker.nodeId);
+        expect([ok.errorCode, ok.apiKeys.length]).toEqual([0, API_LIST.length]);
+        for (const [clusterId, nodeId, code] of [
+          ['another-cluster', broker.nodeId, 129],
+          [broker.clusterId, broker.nodeId + 1, 129],
+          [broker.clusterId, -1, 42],
+          [null, broker.nodeId, 42],
+        ] as const) {
+          const r = await ask(clusterId, nodeId);
+          expect([r.errorCode, r.apiKeys]).toEqual([code, []]);
+        }
+      }
     },
   },
   19: {
