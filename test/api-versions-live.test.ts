@@ -249,18 +249,31 @@ const cases: Record<number, Case> = {
         ...M.defaultOffsetCommitRequest(),
         groupId,
         retentionTimeMs: -1,
+        // v10 names topics by id: an unknown id is UNKNOWN_TOPIC_ID (100), an unknown name UNKNOWN_TOPIC_OR_PARTITION (3).
         topics: [
           {
             name: TOPIC,
+            topicId: topicId(),
             partitions: [{ partitionIndex: 0, committedOffset: 100 + v, committedLeaderEpoch: 0, commitTimestamp: -1, committedMetadata: `v${v}` }],
           },
-          { name: 'no-such-topic', partitions: [{ partitionIndex: 0, committedOffset: 1, committedLeaderEpoch: -1, commitTimestamp: -1, committedMetadata: null }] },
+          {
+            name: 'no-such-topic',
+            topicId: Buffer.alloc(16, 9),
+            partitions: [{ partitionIndex: 0, committedOffset: 1, committedLeaderEpoch: -1, commitTimestamp: -1, committedMetadata: null }],
+          },
         ],
       });
-      expect(res.topics.map((t) => [t.name, t.partitions.map((p) => [p.partitionIndex, p.errorCode])])).toEqual([
-        [TOPIC, [[0, 0]]],
-        ['no-such-topic', [[0, 3]]],
-      ]);
+      expect(res.topics.map((t) => [v >= 10 ? t.topicId : t.name, t.partitions.map((p) => [p.partitionIndex, p.errorCode])])).toEqual(
+        v >= 10
+          ? [
+              [topicId(), [[0, 0]]],
+              [Buffer.alloc(16, 9), [[0, 100]]],
+            ]
+          : [
+              [TOPIC, [[0, 0]]],
+              ['no-such-topic', [[0, 3]]],
+            ],
+      );
       expect(await fetchCommitted(groupId)).toBe(100 + v);
       if (v >= 1) {
         // A member of a group with management commits with its generation.
@@ -270,7 +283,7 @@ const cases: Record<number, Case> = {
           groupId: `commit-member-v${v}`,
           generationIdOrMemberEpoch: member.generationId,
           memberId: member.memberId,
-          topics: [{ name: TOPIC, partitions: [{ partitionIndex: 0, committedOffset: 7, committedLeaderEpoch: -1, commitTimestamp: -1, committedMetadata: '' }] }],
+          topics: [{ name: TOPIC, topicId: topicId(), partitions: [{ partitionIndex: 0, committedOffset: 7, committedLeaderEpoch: -1, commitTimestamp: -1, committedMetadata: '' }] }],
         });
         expect(r.topics[0]!.partitions[0]!.errorCode).toBe(0);
         expect(await fetchCommitted(`commit-member-v${v}`)).toBe(7);
@@ -281,13 +294,19 @@ const cases: Record<number, Case> = {
     async run(v) {
       const groupId = `fetch-v${v}`;
       await commit(groupId, 40 + v, 6, 3);
-      const body = { ...M.defaultOffsetFetchRequest(), groupId, topics: [{ name: TOPIC, partitionIndexes: [0] }], groups: [{ groupId, memberId: null, memberEpoch: -1, topics: [{ name: TOPIC, partitionIndexes: [0] }] }] };
+      // v10 names topics by id; an unknown id answers UNKNOWN_TOPIC_ID (100) on each partition, after the known topics.
+      const groupTopics = [
+        ...(v >= 10 ? [{ name: '', topicId: Buffer.alloc(16, 9), partitionIndexes: [0, 1] }] : []),
+        { name: TOPIC, topicId: topicId(), partitionIndexes: [0] },
+      ];
+      const body = { ...M.defaultOffsetFetchRequest(), groupId, topics: [{ name: TOPIC, partitionIndexes: [0] }], groups: [{ groupId, memberId: null, memberEpoch: -1, topics: groupTopics }] };
       const res = await client.request(9, v, M.encodeOffsetFetchRequest, M.decodeOffsetFetchResponse, body);
       const topics = v >= 8 ? res.groups[0]!.topics : res.topics;
       if (v >= 8) expect(res.groups.map((g) => [g.groupId, g.errorCode])).toEqual([[groupId, 0]]);
       if (v >= 2 && v < 8) expect(res.errorCode).toBe(0);
-      expect(topics.map((t) => [t.name, t.partitions.map((p) => [p.partitionIndex, p.committedOffset, p.metadata, p.errorCode])])).toEqual([
-        [TOPIC, [[0, 40 + v, `meta-${40 + v}`, 0]]],
+      expect(topics.map((t: { name: string; topicId?: Buffer; partitions: M.OffsetFetchResponseOffsetFetchResponsePartitions[] }) => [v >= 10 ? t.topicId : t.name, t.partitions.map((p) => [p.partitionIndex, p.committedOffset, p.metadata, p.errorCode])])).toEqual([
+        [v >= 10 ? topicId() : TOPIC, [[0, 40 + v, `meta-${40 + v}`, 0]]],
+        ...(v >= 10 ? [[Buffer.alloc(16, 9), [[0, -1, '', 100], [1, -1, '', 100]]]] : []),
       ]);
       if (v >= 5) expect(topics[0]!.partitions[0]!.committedLeaderEpoch).toBe(3);
       if (v >= 2) {
@@ -303,13 +322,14 @@ const cases: Record<number, Case> = {
           ],
         });
         const groups = v >= 8 ? all.groups : [{ groupId, errorCode: all.errorCode, topics: all.topics }];
-        expect(groups.map((g) => [g.groupId, g.topics.map((t) => [t.name, t.partitions.map((p) => p.committedOffset)])])).toEqual(
+        const T = v >= 10 ? topicId() : TOPIC;
+        expect(groups.map((g) => [g.groupId, g.topics.map((t: { name: string; topicId?: Buffer; partitions: { committedOffset: number | bigint }[] }) => [v >= 10 ? t.topicId : t.name, t.partitions.map((p) => p.committedOffset)])])).toEqual(
           v >= 8
             ? [
-                [groupId, [[TOPIC, [40 + v]]]],
-                [other, [[TOPIC, [5]]]],
+                [groupId, [[T, [40 + v]]]],
+                [other, [[T, [5]]]],
               ]
-            : [[groupId, [[TOPIC, [40 + v]]]]],
+            : [[groupId, [[T, [40 + v]]]]],
         );
       }
     },
