@@ -1,7 +1,8 @@
 // Newer protocol versions against a two-broker cluster, where a request can reach a broker that
 // does not lead the partition: KIP-951's current leader in Produce v10+ and Fetch v16+
 // answers, and ListOffsets' earliest offset with the epoch of the log's first entry after a
-// leader change (as Kafka answers -2 and -4).
+// leader change (as Kafka answers -2 and -4); and kafkajs's own ListOffsets v0 codec.
+import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../src/index.js';
 import * as M from '../src/protocol/messages/index.js';
@@ -143,5 +144,30 @@ describe('ListOffsets earliest after a leader change', () => {
       expect([p.errorCode, p.offset, p.timestamp, p.leaderEpoch]).toEqual([0, 0, -1, firstEpoch]);
     }
     await cluster.startBroker(first);
+  });
+});
+
+describe("kafkajs's own ListOffsets v0", () => {
+  it('decodes our v0 answer: old-style offsets, newest first, at most max_num_offsets', async () => {
+    const require = createRequire(import.meta.url);
+    const KJ = 'kafkajs/src/protocol';
+    const buildRequest = require(`${KJ}/request.js`) as (a: { correlationId: number; clientId: string; request: unknown }) => Promise<{ buffer: Buffer }>;
+    const v0 = require(`${KJ}/requests/listOffsets/v0/request.js`) as (a: unknown) => unknown;
+    const response = require(`${KJ}/requests/listOffsets/v0/response.js`) as { decode(b: Buffer): Promise<unknown>; parse(d: unknown): Promise<unknown> };
+    const leader = cluster.leaderOf(TOPIC, 0);
+    const c = await clientOf(leader);
+    await produce(c, 9, 'for v0');
+    const ask = async (timestamp: number, maxNumOffsets: number) => {
+      const frame = await buildRequest({ correlationId: 99, clientId: 'kafkajs-v0', request: v0({ replicaId: -1, topics: [{ topic: TOPIC, partitions: [{ partition: 0, timestamp, maxNumOffsets }] }] }) });
+      const reply = c.nextFrame();
+      c.writeRaw(frame.buffer);
+      const body = (await reply).subarray(4); // after the correlation id
+      return response.parse(await response.decode(body));
+    };
+    const latest = (await ask(-1, 1)) as { responses: { topic: string; partitions: { partition: number; errorCode: number; offsets: string[] }[] }[] };
+    const end = cluster.brokers.find((b) => b.nodeId === leader)!.replicaManager.getPartition(TOPIC, 0)!.highWatermark;
+    expect(latest).toEqual({ responses: [{ topic: TOPIC, partitions: [{ partition: 0, errorCode: 0, offsets: [String(end)] }] }] });
+    expect(await ask(-1, 10)).toEqual({ responses: [{ topic: TOPIC, partitions: [{ partition: 0, errorCode: 0, offsets: [String(end), '0'] }] }] });
+    expect(await ask(-2, 10)).toEqual({ responses: [{ topic: TOPIC, partitions: [{ partition: 0, errorCode: 0, offsets: ['0'] }] }] });
   });
 });
