@@ -54,12 +54,8 @@ function readSchema(dir, name) {
   }
 }
 
-/**
- * APIs whose newer 4.4.0 versions are generated too (the others stay at 3.9.0's range). Not
- * Fetch: 3.9's v17 is as far as it is served (v18's tagged HighWatermark defaults to
- * Long.MAX_VALUE, which a number-typed int64 cannot hold).
- */
-const NEWER_FROM_4_4 = ['ApiVersions', 'Produce', 'ListOffsets', 'Metadata', 'OffsetCommit', 'OffsetFetch'];
+/** APIs whose newer 4.4.0 versions are generated too (the others stay at 3.9.0's range). */
+const NEWER_FROM_4_4 = ['ApiVersions', 'Produce', 'Fetch', 'ListOffsets', 'Metadata', 'OffsetCommit', 'OffsetFetch'];
 
 /** A message's schema: 3.9.0's, merged with 4.4.0's newer versions for NEWER_FROM_4_4. */
 function loadSchema(name) {
@@ -267,7 +263,8 @@ const FIXED_SIZE = { bool: 1, int8: 1, int16: 2, uint16: 2, int32: 4, uint32: 4,
  */
 const EXACT_INT64 = {
   DeleteRecordsRequest: ['Offset'],
-  FetchRequest: ['FetchOffset'],
+  // HighWatermark (v18, tagged): a follower's, Long.MAX_VALUE by default.
+  FetchRequest: ['FetchOffset', 'HighWatermark'],
   ListOffsetsRequest: ['Timestamp'],
   OffsetCommitRequest: ['CommittedOffset'],
   OffsetFetchResponse: ['CommittedOffset'],
@@ -409,6 +406,8 @@ function defaultExpr(field) {
       return 'ZERO_UUID';
     default: {
       if (raw === undefined || raw === '' || raw === 'null') return '0';
+      // An exact int64 default beyond ±(2^53-1) (Long.MAX_VALUE) is a bigint, as toInt64 holds it.
+      if (d.prim === 'int64Exact' && !Number.isSafeInteger(Number(raw))) return `${BigInt(raw)}n`;
       const n = Number(raw);
       if (!Number.isFinite(n)) throw new Error(`${field.name}: bad default ${raw}`);
       return String(n);

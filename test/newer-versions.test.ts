@@ -97,14 +97,14 @@ describe('KIP-951: a non-leader names the current leader', () => {
     const old = await fetch(c, 15);
     expect(old.responses[0]!.partitions[0]!.errorCode).toBe(6);
     expect(old.responses[0]!.partitions[0]!.currentLeader).toEqual({ leaderId: -1, leaderEpoch: -1 });
-    for (const v of [16, 17]) {
+    for (const v of [16, 17, 18]) {
       const res = await fetch(c, v);
       const p = res.responses[0]!.partitions[0]!;
       expect(p.errorCode).toBe(6);
       expect(p.currentLeader).toEqual({ leaderId: leader, leaderEpoch: epoch });
       expect(res.nodeEndpoints).toEqual([{ nodeId: leader, ...addressOf(leader), rack: null }]);
     }
-    const ok = await fetch(await clientOf(leader), 17);
+    const ok = await fetch(await clientOf(leader), 18);
     expect(ok.responses[0]!.partitions[0]!.errorCode).toBe(0);
     expect(ok.nodeEndpoints).toEqual([]);
   });

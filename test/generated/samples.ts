@@ -139,22 +139,23 @@ export function sampleFetchRequestFetchPartition(version: number, variant = 0, k
     logStartOffset: (version >= 5 ? s_int64(62, k) : -1),
     partitionMaxBytes: s_int32(63, k),
     replicaDirectoryId: (version >= 17 ? s_uuid(64, k) : ZERO_UUID),
+    highWatermark: (version >= 18 ? s_int64x(65, k) : 9223372036854775807n),
   };
 }
 
 export function sampleFetchRequestForgottenTopic(version: number, variant = 0, k = 0): M.FetchRequestForgottenTopic {
   return {
-    topic: (version <= 12 ? s_string(65, k) : ""),
-    topicId: (version >= 13 ? s_uuid(66, k) : ZERO_UUID),
-    partitions: [s_int32(67, k * 2), s_int32(68, k * 2 + 1)],
+    topic: (version <= 12 ? s_string(66, k) : ""),
+    topicId: (version >= 13 ? s_uuid(67, k) : ZERO_UUID),
+    partitions: [s_int32(68, k * 2), s_int32(69, k * 2 + 1)],
   };
 }
 
 export function sampleFetchResponse(version: number, variant = 0, k = 0): M.FetchResponse {
   return {
-    throttleTimeMs: (version >= 1 ? s_int32(69, k) : 0),
-    errorCode: (version >= 7 ? s_int16(70, k) : 0),
-    sessionId: (version >= 7 ? s_int32(71, k) : 0),
+    throttleTimeMs: (version >= 1 ? s_int32(70, k) : 0),
+    errorCode: (version >= 7 ? s_int16(71, k) : 0),
+    sessionId: (version >= 7 ? s_int32(72, k) : 0),
     responses: [sampleFetchResponseFetchableTopicResponse(version, variant, k * 2), sampleFetchResponseFetchableTopicResponse(version, variant, k * 2 + 1)],
     nodeEndpoints: (version >= 16 ? [sampleFetchResponseNodeEndpoint(version, variant, k * 2), sampleFetchResponseNodeEndpoint(version, variant, k * 2 + 1)] : []),
   };
@@ -162,112 +163,112 @@ export function sampleFetchResponse(version: number, variant = 0, k = 0): M.Fetc
 
 export function sampleFetchResponseFetchableTopicResponse(version: number, variant = 0, k = 0): M.FetchResponseFetchableTopicResponse {
   return {
-    topic: (version <= 12 ? s_string(76, k) : ""),
-    topicId: (version >= 13 ? s_uuid(77, k) : ZERO_UUID),
+    topic: (version <= 12 ? s_string(77, k) : ""),
+    topicId: (version >= 13 ? s_uuid(78, k) : ZERO_UUID),
     partitions: [sampleFetchResponsePartitionData(version, variant, k * 2), sampleFetchResponsePartitionData(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleFetchResponsePartitionData(version: number, variant = 0, k = 0): M.FetchResponsePartitionData {
   return {
-    partitionIndex: s_int32(80, k),
-    errorCode: s_int16(81, k),
-    highWatermark: s_int64(82, k),
-    lastStableOffset: (version >= 4 ? s_int64(83, k) : -1),
-    logStartOffset: (version >= 5 ? s_int64(84, k) : -1),
+    partitionIndex: s_int32(81, k),
+    errorCode: s_int16(82, k),
+    highWatermark: s_int64(83, k),
+    lastStableOffset: (version >= 4 ? s_int64(84, k) : -1),
+    logStartOffset: (version >= 5 ? s_int64(85, k) : -1),
     divergingEpoch: (version >= 12 ? sampleFetchResponseEpochEndOffset(version, variant, k) : defaultFetchResponseEpochEndOffset()),
     currentLeader: (version >= 12 ? sampleFetchResponseLeaderIdAndEpoch(version, variant, k) : defaultFetchResponseLeaderIdAndEpoch()),
     snapshotId: (version >= 12 ? sampleFetchResponseSnapshotId(version, variant, k) : defaultFetchResponseSnapshotId()),
     abortedTransactions: (version >= 4 ? (variant === 1 ? null : [sampleFetchResponseAbortedTransaction(version, variant, k * 2), sampleFetchResponseAbortedTransaction(version, variant, k * 2 + 1)]) : []),
-    preferredReadReplica: (version >= 11 ? s_int32(90, k) : -1),
-    records: (variant !== 0 ? null : s_bytes(91, k)),
+    preferredReadReplica: (version >= 11 ? s_int32(91, k) : -1),
+    records: (variant !== 0 ? null : s_bytes(92, k)),
   };
 }
 
 export function sampleFetchResponseEpochEndOffset(version: number, variant = 0, k = 0): M.FetchResponseEpochEndOffset {
   return {
-    epoch: s_int32(92, k),
-    endOffset: s_int64(93, k),
+    epoch: s_int32(93, k),
+    endOffset: s_int64(94, k),
   };
 }
 
 export function sampleFetchResponseLeaderIdAndEpoch(version: number, variant = 0, k = 0): M.FetchResponseLeaderIdAndEpoch {
   return {
-    leaderId: s_int32(94, k),
-    leaderEpoch: s_int32(95, k),
+    leaderId: s_int32(95, k),
+    leaderEpoch: s_int32(96, k),
   };
 }
 
 export function sampleFetchResponseSnapshotId(version: number, variant = 0, k = 0): M.FetchResponseSnapshotId {
   return {
-    endOffset: s_int64(96, k),
-    epoch: s_int32(97, k),
+    endOffset: s_int64(97, k),
+    epoch: s_int32(98, k),
   };
 }
 
 export function sampleFetchResponseAbortedTransaction(version: number, variant = 0, k = 0): M.FetchResponseAbortedTransaction {
   return {
-    producerId: s_int64(98, k),
-    firstOffset: s_int64(99, k),
+    producerId: s_int64(99, k),
+    firstOffset: s_int64(100, k),
   };
 }
 
 export function sampleFetchResponseNodeEndpoint(version: number, variant = 0, k = 0): M.FetchResponseNodeEndpoint {
   return {
-    nodeId: s_int32(100, k),
-    host: s_string(101, k),
-    port: s_int32(102, k),
-    rack: (variant !== 0 ? null : s_string(103, k)),
+    nodeId: s_int32(101, k),
+    host: s_string(102, k),
+    port: s_int32(103, k),
+    rack: (variant !== 0 ? null : s_string(104, k)),
   };
 }
 
 export function sampleListOffsetsRequest(version: number, variant = 0, k = 0): M.ListOffsetsRequest {
   return {
-    replicaId: s_int32(104, k),
-    isolationLevel: (version >= 2 ? s_int8(105, k) : 0),
+    replicaId: s_int32(105, k),
+    isolationLevel: (version >= 2 ? s_int8(106, k) : 0),
     topics: [sampleListOffsetsRequestListOffsetsTopic(version, variant, k * 2), sampleListOffsetsRequestListOffsetsTopic(version, variant, k * 2 + 1)],
-    timeoutMs: (version >= 10 ? s_int32(108, k) : 0),
+    timeoutMs: (version >= 10 ? s_int32(109, k) : 0),
   };
 }
 
 export function sampleListOffsetsRequestListOffsetsTopic(version: number, variant = 0, k = 0): M.ListOffsetsRequestListOffsetsTopic {
   return {
-    name: s_string(109, k),
+    name: s_string(110, k),
     partitions: [sampleListOffsetsRequestListOffsetsPartition(version, variant, k * 2), sampleListOffsetsRequestListOffsetsPartition(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleListOffsetsRequestListOffsetsPartition(version: number, variant = 0, k = 0): M.ListOffsetsRequestListOffsetsPartition {
   return {
-    partitionIndex: s_int32(112, k),
-    currentLeaderEpoch: (version >= 4 ? s_int32(113, k) : -1),
-    timestamp: s_int64x(114, k),
-    maxNumOffsets: (version <= 0 ? s_int32(115, k) : 1),
+    partitionIndex: s_int32(113, k),
+    currentLeaderEpoch: (version >= 4 ? s_int32(114, k) : -1),
+    timestamp: s_int64x(115, k),
+    maxNumOffsets: (version <= 0 ? s_int32(116, k) : 1),
   };
 }
 
 export function sampleListOffsetsResponse(version: number, variant = 0, k = 0): M.ListOffsetsResponse {
   return {
-    throttleTimeMs: (version >= 2 ? s_int32(116, k) : 0),
+    throttleTimeMs: (version >= 2 ? s_int32(117, k) : 0),
     topics: [sampleListOffsetsResponseListOffsetsTopicResponse(version, variant, k * 2), sampleListOffsetsResponseListOffsetsTopicResponse(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleListOffsetsResponseListOffsetsTopicResponse(version: number, variant = 0, k = 0): M.ListOffsetsResponseListOffsetsTopicResponse {
   return {
-    name: s_string(119, k),
+    name: s_string(120, k),
     partitions: [sampleListOffsetsResponseListOffsetsPartitionResponse(version, variant, k * 2), sampleListOffsetsResponseListOffsetsPartitionResponse(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleListOffsetsResponseListOffsetsPartitionResponse(version: number, variant = 0, k = 0): M.ListOffsetsResponseListOffsetsPartitionResponse {
   return {
-    partitionIndex: s_int32(122, k),
-    errorCode: s_int16(123, k),
-    oldStyleOffsets: (version <= 0 ? [s_int64(124, k * 2), s_int64(125, k * 2 + 1)] : []),
-    timestamp: (version >= 1 ? s_int64(126, k) : -1),
-    offset: (version >= 1 ? s_int64(127, k) : -1),
-    leaderEpoch: (version >= 4 ? s_int32(128, k) : -1),
+    partitionIndex: s_int32(123, k),
+    errorCode: s_int16(124, k),
+    oldStyleOffsets: (version <= 0 ? [s_int64(125, k * 2), s_int64(126, k * 2 + 1)] : []),
+    timestamp: (version >= 1 ? s_int64(127, k) : -1),
+    offset: (version >= 1 ? s_int64(128, k) : -1),
+    leaderEpoch: (version >= 4 ? s_int32(129, k) : -1),
   };
 }
 
@@ -282,109 +283,109 @@ export function sampleMetadataRequest(version: number, variant = 0, k = 0): M.Me
 
 export function sampleMetadataRequestMetadataRequestTopic(version: number, variant = 0, k = 0): M.MetadataRequestMetadataRequestTopic {
   return {
-    topicId: (version >= 10 ? s_uuid(131, k) : ZERO_UUID),
-    name: (version >= 10 ? (variant !== 0 ? null : s_string(132, k)) : s_string(132, k)),
+    topicId: (version >= 10 ? s_uuid(132, k) : ZERO_UUID),
+    name: (version >= 10 ? (variant !== 0 ? null : s_string(133, k)) : s_string(133, k)),
   };
 }
 
 export function sampleMetadataResponse(version: number, variant = 0, k = 0): M.MetadataResponse {
   return {
-    throttleTimeMs: (version >= 3 ? s_int32(133, k) : 0),
+    throttleTimeMs: (version >= 3 ? s_int32(134, k) : 0),
     brokers: [sampleMetadataResponseMetadataResponseBroker(version, variant, k * 2), sampleMetadataResponseMetadataResponseBroker(version, variant, k * 2 + 1)],
-    clusterId: (version >= 2 ? (variant !== 0 ? null : s_string(136, k)) : null),
-    controllerId: (version >= 1 ? s_int32(137, k) : -1),
+    clusterId: (version >= 2 ? (variant !== 0 ? null : s_string(137, k)) : null),
+    controllerId: (version >= 1 ? s_int32(138, k) : -1),
     topics: [sampleMetadataResponseMetadataResponseTopic(version, variant, k * 2), sampleMetadataResponseMetadataResponseTopic(version, variant, k * 2 + 1)],
-    clusterAuthorizedOperations: (version >= 8 && version <= 10 ? s_int32(140, k) : -2147483648),
-    errorCode: (version >= 13 ? s_int16(141, k) : 0),
+    clusterAuthorizedOperations: (version >= 8 && version <= 10 ? s_int32(141, k) : -2147483648),
+    errorCode: (version >= 13 ? s_int16(142, k) : 0),
   };
 }
 
 export function sampleMetadataResponseMetadataResponseBroker(version: number, variant = 0, k = 0): M.MetadataResponseMetadataResponseBroker {
   return {
-    nodeId: s_int32(142, k),
-    host: s_string(143, k),
-    port: s_int32(144, k),
-    rack: (version >= 1 ? (variant !== 0 ? null : s_string(145, k)) : null),
+    nodeId: s_int32(143, k),
+    host: s_string(144, k),
+    port: s_int32(145, k),
+    rack: (version >= 1 ? (variant !== 0 ? null : s_string(146, k)) : null),
   };
 }
 
 export function sampleMetadataResponseMetadataResponseTopic(version: number, variant = 0, k = 0): M.MetadataResponseMetadataResponseTopic {
   return {
-    errorCode: s_int16(146, k),
-    name: (version >= 12 ? (variant !== 0 ? null : s_string(147, k)) : s_string(147, k)),
-    topicId: (version >= 10 ? s_uuid(148, k) : ZERO_UUID),
+    errorCode: s_int16(147, k),
+    name: (version >= 12 ? (variant !== 0 ? null : s_string(148, k)) : s_string(148, k)),
+    topicId: (version >= 10 ? s_uuid(149, k) : ZERO_UUID),
     isInternal: (version >= 1 ? true : false),
     partitions: [sampleMetadataResponseMetadataResponsePartition(version, variant, k * 2), sampleMetadataResponseMetadataResponsePartition(version, variant, k * 2 + 1)],
-    topicAuthorizedOperations: (version >= 8 ? s_int32(151, k) : -2147483648),
+    topicAuthorizedOperations: (version >= 8 ? s_int32(152, k) : -2147483648),
   };
 }
 
 export function sampleMetadataResponseMetadataResponsePartition(version: number, variant = 0, k = 0): M.MetadataResponseMetadataResponsePartition {
   return {
-    errorCode: s_int16(152, k),
-    partitionIndex: s_int32(153, k),
-    leaderId: s_int32(154, k),
-    leaderEpoch: (version >= 7 ? s_int32(155, k) : -1),
-    replicaNodes: [s_int32(156, k * 2), s_int32(157, k * 2 + 1)],
-    isrNodes: [s_int32(158, k * 2), s_int32(159, k * 2 + 1)],
-    offlineReplicas: (version >= 5 ? [s_int32(160, k * 2), s_int32(161, k * 2 + 1)] : []),
+    errorCode: s_int16(153, k),
+    partitionIndex: s_int32(154, k),
+    leaderId: s_int32(155, k),
+    leaderEpoch: (version >= 7 ? s_int32(156, k) : -1),
+    replicaNodes: [s_int32(157, k * 2), s_int32(158, k * 2 + 1)],
+    isrNodes: [s_int32(159, k * 2), s_int32(160, k * 2 + 1)],
+    offlineReplicas: (version >= 5 ? [s_int32(161, k * 2), s_int32(162, k * 2 + 1)] : []),
   };
 }
 
 export function sampleOffsetCommitRequest(version: number, variant = 0, k = 0): M.OffsetCommitRequest {
   return {
-    groupId: s_string(162, k),
-    generationIdOrMemberEpoch: (version >= 1 ? s_int32(163, k) : -1),
-    memberId: (version >= 1 ? s_string(164, k) : ""),
-    groupInstanceId: (version >= 7 ? (variant !== 0 ? null : s_string(165, k)) : null),
-    retentionTimeMs: (version >= 2 && version <= 4 ? s_int64(166, k) : -1),
+    groupId: s_string(163, k),
+    generationIdOrMemberEpoch: (version >= 1 ? s_int32(164, k) : -1),
+    memberId: (version >= 1 ? s_string(165, k) : ""),
+    groupInstanceId: (version >= 7 ? (variant !== 0 ? null : s_string(166, k)) : null),
+    retentionTimeMs: (version >= 2 && version <= 4 ? s_int64(167, k) : -1),
     topics: [sampleOffsetCommitRequestOffsetCommitRequestTopic(version, variant, k * 2), sampleOffsetCommitRequestOffsetCommitRequestTopic(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleOffsetCommitRequestOffsetCommitRequestTopic(version: number, variant = 0, k = 0): M.OffsetCommitRequestOffsetCommitRequestTopic {
   return {
-    name: (version <= 9 ? s_string(169, k) : ""),
-    topicId: (version >= 10 ? s_uuid(170, k) : ZERO_UUID),
+    name: (version <= 9 ? s_string(170, k) : ""),
+    topicId: (version >= 10 ? s_uuid(171, k) : ZERO_UUID),
     partitions: [sampleOffsetCommitRequestOffsetCommitRequestPartition(version, variant, k * 2), sampleOffsetCommitRequestOffsetCommitRequestPartition(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleOffsetCommitRequestOffsetCommitRequestPartition(version: number, variant = 0, k = 0): M.OffsetCommitRequestOffsetCommitRequestPartition {
   return {
-    partitionIndex: s_int32(173, k),
-    committedOffset: s_int64x(174, k),
-    committedLeaderEpoch: (version >= 6 ? s_int32(175, k) : -1),
-    commitTimestamp: (version === 1 ? s_int64(176, k) : -1),
-    committedMetadata: (variant !== 0 ? null : s_string(177, k)),
+    partitionIndex: s_int32(174, k),
+    committedOffset: s_int64x(175, k),
+    committedLeaderEpoch: (version >= 6 ? s_int32(176, k) : -1),
+    commitTimestamp: (version === 1 ? s_int64(177, k) : -1),
+    committedMetadata: (variant !== 0 ? null : s_string(178, k)),
   };
 }
 
 export function sampleOffsetCommitResponse(version: number, variant = 0, k = 0): M.OffsetCommitResponse {
   return {
-    throttleTimeMs: (version >= 3 ? s_int32(178, k) : 0),
+    throttleTimeMs: (version >= 3 ? s_int32(179, k) : 0),
     topics: [sampleOffsetCommitResponseOffsetCommitResponseTopic(version, variant, k * 2), sampleOffsetCommitResponseOffsetCommitResponseTopic(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleOffsetCommitResponseOffsetCommitResponseTopic(version: number, variant = 0, k = 0): M.OffsetCommitResponseOffsetCommitResponseTopic {
   return {
-    name: (version <= 9 ? s_string(181, k) : ""),
-    topicId: (version >= 10 ? s_uuid(182, k) : ZERO_UUID),
+    name: (version <= 9 ? s_string(182, k) : ""),
+    topicId: (version >= 10 ? s_uuid(183, k) : ZERO_UUID),
     partitions: [sampleOffsetCommitResponseOffsetCommitResponsePartition(version, variant, k * 2), sampleOffsetCommitResponseOffsetCommitResponsePartition(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleOffsetCommitResponseOffsetCommitResponsePartition(version: number, variant = 0, k = 0): M.OffsetCommitResponseOffsetCommitResponsePartition {
   return {
-    partitionIndex: s_int32(185, k),
-    errorCode: s_int16(186, k),
+    partitionIndex: s_int32(186, k),
+    errorCode: s_int16(187, k),
   };
 }
 
 export function sampleOffsetFetchRequest(version: number, variant = 0, k = 0): M.OffsetFetchRequest {
   return {
-    groupId: (version <= 7 ? s_string(187, k) : ""),
+    groupId: (version <= 7 ? s_string(188, k) : ""),
     topics: (version <= 7 ? (version >= 2 ? (variant === 1 ? null : [sampleOffsetFetchRequestOffsetFetchRequestTopic(version, variant, k * 2), sampleOffsetFetchRequestOffsetFetchRequestTopic(version, variant, k * 2 + 1)]) : [sampleOffsetFetchRequestOffsetFetchRequestTopic(version, variant, k * 2), sampleOffsetFetchRequestOffsetFetchRequestTopic(version, variant, k * 2 + 1)]) : []),
     groups: (version >= 8 ? [sampleOffsetFetchRequestOffsetFetchRequestGroup(version, variant, k * 2), sampleOffsetFetchRequestOffsetFetchRequestGroup(version, variant, k * 2 + 1)] : []),
     requireStable: (version >= 7 ? true : false),
@@ -393,320 +394,320 @@ export function sampleOffsetFetchRequest(version: number, variant = 0, k = 0): M
 
 export function sampleOffsetFetchRequestOffsetFetchRequestTopic(version: number, variant = 0, k = 0): M.OffsetFetchRequestOffsetFetchRequestTopic {
   return {
-    name: s_string(192, k),
-    partitionIndexes: [s_int32(193, k * 2), s_int32(194, k * 2 + 1)],
+    name: s_string(193, k),
+    partitionIndexes: [s_int32(194, k * 2), s_int32(195, k * 2 + 1)],
   };
 }
 
 export function sampleOffsetFetchRequestOffsetFetchRequestGroup(version: number, variant = 0, k = 0): M.OffsetFetchRequestOffsetFetchRequestGroup {
   return {
-    groupId: s_string(195, k),
-    memberId: (version >= 9 ? (variant !== 0 ? null : s_string(196, k)) : null),
-    memberEpoch: (version >= 9 ? s_int32(197, k) : -1),
+    groupId: s_string(196, k),
+    memberId: (version >= 9 ? (variant !== 0 ? null : s_string(197, k)) : null),
+    memberEpoch: (version >= 9 ? s_int32(198, k) : -1),
     topics: (variant === 1 ? null : [sampleOffsetFetchRequestOffsetFetchRequestTopics(version, variant, k * 2), sampleOffsetFetchRequestOffsetFetchRequestTopics(version, variant, k * 2 + 1)]),
   };
 }
 
 export function sampleOffsetFetchRequestOffsetFetchRequestTopics(version: number, variant = 0, k = 0): M.OffsetFetchRequestOffsetFetchRequestTopics {
   return {
-    name: (version <= 9 ? s_string(200, k) : ""),
-    topicId: (version >= 10 ? s_uuid(201, k) : ZERO_UUID),
-    partitionIndexes: [s_int32(202, k * 2), s_int32(203, k * 2 + 1)],
+    name: (version <= 9 ? s_string(201, k) : ""),
+    topicId: (version >= 10 ? s_uuid(202, k) : ZERO_UUID),
+    partitionIndexes: [s_int32(203, k * 2), s_int32(204, k * 2 + 1)],
   };
 }
 
 export function sampleOffsetFetchResponse(version: number, variant = 0, k = 0): M.OffsetFetchResponse {
   return {
-    throttleTimeMs: (version >= 3 ? s_int32(204, k) : 0),
+    throttleTimeMs: (version >= 3 ? s_int32(205, k) : 0),
     topics: (version <= 7 ? [sampleOffsetFetchResponseOffsetFetchResponseTopic(version, variant, k * 2), sampleOffsetFetchResponseOffsetFetchResponseTopic(version, variant, k * 2 + 1)] : []),
-    errorCode: (version >= 2 && version <= 7 ? s_int16(207, k) : 0),
+    errorCode: (version >= 2 && version <= 7 ? s_int16(208, k) : 0),
     groups: (version >= 8 ? [sampleOffsetFetchResponseOffsetFetchResponseGroup(version, variant, k * 2), sampleOffsetFetchResponseOffsetFetchResponseGroup(version, variant, k * 2 + 1)] : []),
   };
 }
 
 export function sampleOffsetFetchResponseOffsetFetchResponseTopic(version: number, variant = 0, k = 0): M.OffsetFetchResponseOffsetFetchResponseTopic {
   return {
-    name: s_string(210, k),
+    name: s_string(211, k),
     partitions: [sampleOffsetFetchResponseOffsetFetchResponsePartition(version, variant, k * 2), sampleOffsetFetchResponseOffsetFetchResponsePartition(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleOffsetFetchResponseOffsetFetchResponsePartition(version: number, variant = 0, k = 0): M.OffsetFetchResponseOffsetFetchResponsePartition {
   return {
-    partitionIndex: s_int32(213, k),
-    committedOffset: s_int64x(214, k),
-    committedLeaderEpoch: (version >= 5 ? s_int32(215, k) : -1),
-    metadata: (variant !== 0 ? null : s_string(216, k)),
-    errorCode: s_int16(217, k),
+    partitionIndex: s_int32(214, k),
+    committedOffset: s_int64x(215, k),
+    committedLeaderEpoch: (version >= 5 ? s_int32(216, k) : -1),
+    metadata: (variant !== 0 ? null : s_string(217, k)),
+    errorCode: s_int16(218, k),
   };
 }
 
 export function sampleOffsetFetchResponseOffsetFetchResponseGroup(version: number, variant = 0, k = 0): M.OffsetFetchResponseOffsetFetchResponseGroup {
   return {
-    groupId: s_string(218, k),
+    groupId: s_string(219, k),
     topics: [sampleOffsetFetchResponseOffsetFetchResponseTopics(version, variant, k * 2), sampleOffsetFetchResponseOffsetFetchResponseTopics(version, variant, k * 2 + 1)],
-    errorCode: s_int16(221, k),
+    errorCode: s_int16(222, k),
   };
 }
 
 export function sampleOffsetFetchResponseOffsetFetchResponseTopics(version: number, variant = 0, k = 0): M.OffsetFetchResponseOffsetFetchResponseTopics {
   return {
-    name: (version <= 9 ? s_string(222, k) : ""),
-    topicId: (version >= 10 ? s_uuid(223, k) : ZERO_UUID),
+    name: (version <= 9 ? s_string(223, k) : ""),
+    topicId: (version >= 10 ? s_uuid(224, k) : ZERO_UUID),
     partitions: [sampleOffsetFetchResponseOffsetFetchResponsePartitions(version, variant, k * 2), sampleOffsetFetchResponseOffsetFetchResponsePartitions(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleOffsetFetchResponseOffsetFetchResponsePartitions(version: number, variant = 0, k = 0): M.OffsetFetchResponseOffsetFetchResponsePartitions {
   return {
-    partitionIndex: s_int32(226, k),
-    committedOffset: s_int64x(227, k),
-    committedLeaderEpoch: s_int32(228, k),
-    metadata: (variant !== 0 ? null : s_string(229, k)),
-    errorCode: s_int16(230, k),
+    partitionIndex: s_int32(227, k),
+    committedOffset: s_int64x(228, k),
+    committedLeaderEpoch: s_int32(229, k),
+    metadata: (variant !== 0 ? null : s_string(230, k)),
+    errorCode: s_int16(231, k),
   };
 }
 
 export function sampleFindCoordinatorRequest(version: number, variant = 0, k = 0): M.FindCoordinatorRequest {
   return {
-    key: (version <= 3 ? s_string(231, k) : ""),
-    keyType: (version >= 1 ? s_int8(232, k) : 0),
-    coordinatorKeys: (version >= 4 ? [s_string(233, k * 2), s_string(234, k * 2 + 1)] : []),
+    key: (version <= 3 ? s_string(232, k) : ""),
+    keyType: (version >= 1 ? s_int8(233, k) : 0),
+    coordinatorKeys: (version >= 4 ? [s_string(234, k * 2), s_string(235, k * 2 + 1)] : []),
   };
 }
 
 export function sampleFindCoordinatorResponse(version: number, variant = 0, k = 0): M.FindCoordinatorResponse {
   return {
-    throttleTimeMs: (version >= 1 ? s_int32(235, k) : 0),
-    errorCode: (version <= 3 ? s_int16(236, k) : 0),
-    errorMessage: (version >= 1 && version <= 3 ? (variant !== 0 ? null : s_string(237, k)) : ""),
-    nodeId: (version <= 3 ? s_int32(238, k) : 0),
-    host: (version <= 3 ? s_string(239, k) : ""),
-    port: (version <= 3 ? s_int32(240, k) : 0),
+    throttleTimeMs: (version >= 1 ? s_int32(236, k) : 0),
+    errorCode: (version <= 3 ? s_int16(237, k) : 0),
+    errorMessage: (version >= 1 && version <= 3 ? (variant !== 0 ? null : s_string(238, k)) : ""),
+    nodeId: (version <= 3 ? s_int32(239, k) : 0),
+    host: (version <= 3 ? s_string(240, k) : ""),
+    port: (version <= 3 ? s_int32(241, k) : 0),
     coordinators: (version >= 4 ? [sampleFindCoordinatorResponseCoordinator(version, variant, k * 2), sampleFindCoordinatorResponseCoordinator(version, variant, k * 2 + 1)] : []),
   };
 }
 
 export function sampleFindCoordinatorResponseCoordinator(version: number, variant = 0, k = 0): M.FindCoordinatorResponseCoordinator {
   return {
-    key: s_string(243, k),
-    nodeId: s_int32(244, k),
-    host: s_string(245, k),
-    port: s_int32(246, k),
-    errorCode: s_int16(247, k),
-    errorMessage: (variant !== 0 ? null : s_string(248, k)),
+    key: s_string(244, k),
+    nodeId: s_int32(245, k),
+    host: s_string(246, k),
+    port: s_int32(247, k),
+    errorCode: s_int16(248, k),
+    errorMessage: (variant !== 0 ? null : s_string(249, k)),
   };
 }
 
 export function sampleJoinGroupRequest(version: number, variant = 0, k = 0): M.JoinGroupRequest {
   return {
-    groupId: s_string(249, k),
-    sessionTimeoutMs: s_int32(250, k),
-    rebalanceTimeoutMs: (version >= 1 ? s_int32(251, k) : -1),
-    memberId: s_string(252, k),
-    groupInstanceId: (version >= 5 ? (variant !== 0 ? null : s_string(253, k)) : null),
-    protocolType: s_string(254, k),
+    groupId: s_string(250, k),
+    sessionTimeoutMs: s_int32(251, k),
+    rebalanceTimeoutMs: (version >= 1 ? s_int32(252, k) : -1),
+    memberId: s_string(253, k),
+    groupInstanceId: (version >= 5 ? (variant !== 0 ? null : s_string(254, k)) : null),
+    protocolType: s_string(255, k),
     protocols: [sampleJoinGroupRequestJoinGroupRequestProtocol(version, variant, k * 2), sampleJoinGroupRequestJoinGroupRequestProtocol(version, variant, k * 2 + 1)],
-    reason: (version >= 8 ? (variant !== 0 ? null : s_string(257, k)) : null),
+    reason: (version >= 8 ? (variant !== 0 ? null : s_string(258, k)) : null),
   };
 }
 
 export function sampleJoinGroupRequestJoinGroupRequestProtocol(version: number, variant = 0, k = 0): M.JoinGroupRequestJoinGroupRequestProtocol {
   return {
-    name: s_string(258, k),
-    metadata: s_bytes(259, k),
+    name: s_string(259, k),
+    metadata: s_bytes(260, k),
   };
 }
 
 export function sampleJoinGroupResponse(version: number, variant = 0, k = 0): M.JoinGroupResponse {
   return {
-    throttleTimeMs: (version >= 2 ? s_int32(260, k) : 0),
-    errorCode: s_int16(261, k),
-    generationId: s_int32(262, k),
-    protocolType: (version >= 7 ? (variant !== 0 ? null : s_string(263, k)) : null),
-    protocolName: (version >= 7 ? (variant !== 0 ? null : s_string(264, k)) : s_string(264, k)),
-    leader: s_string(265, k),
+    throttleTimeMs: (version >= 2 ? s_int32(261, k) : 0),
+    errorCode: s_int16(262, k),
+    generationId: s_int32(263, k),
+    protocolType: (version >= 7 ? (variant !== 0 ? null : s_string(264, k)) : null),
+    protocolName: (version >= 7 ? (variant !== 0 ? null : s_string(265, k)) : s_string(265, k)),
+    leader: s_string(266, k),
     skipAssignment: (version >= 9 ? true : false),
-    memberId: s_string(266, k),
+    memberId: s_string(267, k),
     members: [sampleJoinGroupResponseJoinGroupResponseMember(version, variant, k * 2), sampleJoinGroupResponseJoinGroupResponseMember(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleJoinGroupResponseJoinGroupResponseMember(version: number, variant = 0, k = 0): M.JoinGroupResponseJoinGroupResponseMember {
   return {
-    memberId: s_string(269, k),
-    groupInstanceId: (version >= 5 ? (variant !== 0 ? null : s_string(270, k)) : null),
-    metadata: s_bytes(271, k),
+    memberId: s_string(270, k),
+    groupInstanceId: (version >= 5 ? (variant !== 0 ? null : s_string(271, k)) : null),
+    metadata: s_bytes(272, k),
   };
 }
 
 export function sampleHeartbeatRequest(version: number, variant = 0, k = 0): M.HeartbeatRequest {
   return {
-    groupId: s_string(272, k),
-    generationId: s_int32(273, k),
-    memberId: s_string(274, k),
-    groupInstanceId: (version >= 3 ? (variant !== 0 ? null : s_string(275, k)) : null),
+    groupId: s_string(273, k),
+    generationId: s_int32(274, k),
+    memberId: s_string(275, k),
+    groupInstanceId: (version >= 3 ? (variant !== 0 ? null : s_string(276, k)) : null),
   };
 }
 
 export function sampleHeartbeatResponse(version: number, variant = 0, k = 0): M.HeartbeatResponse {
   return {
-    throttleTimeMs: (version >= 1 ? s_int32(276, k) : 0),
-    errorCode: s_int16(277, k),
+    throttleTimeMs: (version >= 1 ? s_int32(277, k) : 0),
+    errorCode: s_int16(278, k),
   };
 }
 
 export function sampleLeaveGroupRequest(version: number, variant = 0, k = 0): M.LeaveGroupRequest {
   return {
-    groupId: s_string(278, k),
-    memberId: (version <= 2 ? s_string(279, k) : ""),
+    groupId: s_string(279, k),
+    memberId: (version <= 2 ? s_string(280, k) : ""),
     members: (version >= 3 ? [sampleLeaveGroupRequestMemberIdentity(version, variant, k * 2), sampleLeaveGroupRequestMemberIdentity(version, variant, k * 2 + 1)] : []),
   };
 }
 
 export function sampleLeaveGroupRequestMemberIdentity(version: number, variant = 0, k = 0): M.LeaveGroupRequestMemberIdentity {
   return {
-    memberId: s_string(282, k),
-    groupInstanceId: (variant !== 0 ? null : s_string(283, k)),
-    reason: (version >= 5 ? (variant !== 0 ? null : s_string(284, k)) : null),
+    memberId: s_string(283, k),
+    groupInstanceId: (variant !== 0 ? null : s_string(284, k)),
+    reason: (version >= 5 ? (variant !== 0 ? null : s_string(285, k)) : null),
   };
 }
 
 export function sampleLeaveGroupResponse(version: number, variant = 0, k = 0): M.LeaveGroupResponse {
   return {
-    throttleTimeMs: (version >= 1 ? s_int32(285, k) : 0),
-    errorCode: s_int16(286, k),
+    throttleTimeMs: (version >= 1 ? s_int32(286, k) : 0),
+    errorCode: s_int16(287, k),
     members: (version >= 3 ? [sampleLeaveGroupResponseMemberResponse(version, variant, k * 2), sampleLeaveGroupResponseMemberResponse(version, variant, k * 2 + 1)] : []),
   };
 }
 
 export function sampleLeaveGroupResponseMemberResponse(version: number, variant = 0, k = 0): M.LeaveGroupResponseMemberResponse {
   return {
-    memberId: s_string(289, k),
-    groupInstanceId: (variant !== 0 ? null : s_string(290, k)),
-    errorCode: s_int16(291, k),
+    memberId: s_string(290, k),
+    groupInstanceId: (variant !== 0 ? null : s_string(291, k)),
+    errorCode: s_int16(292, k),
   };
 }
 
 export function sampleSyncGroupRequest(version: number, variant = 0, k = 0): M.SyncGroupRequest {
   return {
-    groupId: s_string(292, k),
-    generationId: s_int32(293, k),
-    memberId: s_string(294, k),
-    groupInstanceId: (version >= 3 ? (variant !== 0 ? null : s_string(295, k)) : null),
-    protocolType: (version >= 5 ? (variant !== 0 ? null : s_string(296, k)) : null),
-    protocolName: (version >= 5 ? (variant !== 0 ? null : s_string(297, k)) : null),
+    groupId: s_string(293, k),
+    generationId: s_int32(294, k),
+    memberId: s_string(295, k),
+    groupInstanceId: (version >= 3 ? (variant !== 0 ? null : s_string(296, k)) : null),
+    protocolType: (version >= 5 ? (variant !== 0 ? null : s_string(297, k)) : null),
+    protocolName: (version >= 5 ? (variant !== 0 ? null : s_string(298, k)) : null),
     assignments: [sampleSyncGroupRequestSyncGroupRequestAssignment(version, variant, k * 2), sampleSyncGroupRequestSyncGroupRequestAssignment(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleSyncGroupRequestSyncGroupRequestAssignment(version: number, variant = 0, k = 0): M.SyncGroupRequestSyncGroupRequestAssignment {
   return {
-    memberId: s_string(300, k),
-    assignment: s_bytes(301, k),
+    memberId: s_string(301, k),
+    assignment: s_bytes(302, k),
   };
 }
 
 export function sampleSyncGroupResponse(version: number, variant = 0, k = 0): M.SyncGroupResponse {
   return {
-    throttleTimeMs: (version >= 1 ? s_int32(302, k) : 0),
-    errorCode: s_int16(303, k),
-    protocolType: (version >= 5 ? (variant !== 0 ? null : s_string(304, k)) : null),
-    protocolName: (version >= 5 ? (variant !== 0 ? null : s_string(305, k)) : null),
-    assignment: s_bytes(306, k),
+    throttleTimeMs: (version >= 1 ? s_int32(303, k) : 0),
+    errorCode: s_int16(304, k),
+    protocolType: (version >= 5 ? (variant !== 0 ? null : s_string(305, k)) : null),
+    protocolName: (version >= 5 ? (variant !== 0 ? null : s_string(306, k)) : null),
+    assignment: s_bytes(307, k),
   };
 }
 
 export function sampleDescribeGroupsRequest(version: number, variant = 0, k = 0): M.DescribeGroupsRequest {
   return {
-    groups: [s_string(307, k * 2), s_string(308, k * 2 + 1)],
+    groups: [s_string(308, k * 2), s_string(309, k * 2 + 1)],
     includeAuthorizedOperations: (version >= 3 ? true : false),
   };
 }
 
 export function sampleDescribeGroupsResponse(version: number, variant = 0, k = 0): M.DescribeGroupsResponse {
   return {
-    throttleTimeMs: (version >= 1 ? s_int32(309, k) : 0),
+    throttleTimeMs: (version >= 1 ? s_int32(310, k) : 0),
     groups: [sampleDescribeGroupsResponseDescribedGroup(version, variant, k * 2), sampleDescribeGroupsResponseDescribedGroup(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleDescribeGroupsResponseDescribedGroup(version: number, variant = 0, k = 0): M.DescribeGroupsResponseDescribedGroup {
   return {
-    errorCode: s_int16(312, k),
-    groupId: s_string(313, k),
-    groupState: s_string(314, k),
-    protocolType: s_string(315, k),
-    protocolData: s_string(316, k),
+    errorCode: s_int16(313, k),
+    groupId: s_string(314, k),
+    groupState: s_string(315, k),
+    protocolType: s_string(316, k),
+    protocolData: s_string(317, k),
     members: [sampleDescribeGroupsResponseDescribedGroupMember(version, variant, k * 2), sampleDescribeGroupsResponseDescribedGroupMember(version, variant, k * 2 + 1)],
-    authorizedOperations: (version >= 3 ? s_int32(319, k) : -2147483648),
+    authorizedOperations: (version >= 3 ? s_int32(320, k) : -2147483648),
   };
 }
 
 export function sampleDescribeGroupsResponseDescribedGroupMember(version: number, variant = 0, k = 0): M.DescribeGroupsResponseDescribedGroupMember {
   return {
-    memberId: s_string(320, k),
-    groupInstanceId: (version >= 4 ? (variant !== 0 ? null : s_string(321, k)) : null),
-    clientId: s_string(322, k),
-    clientHost: s_string(323, k),
-    memberMetadata: s_bytes(324, k),
-    memberAssignment: s_bytes(325, k),
+    memberId: s_string(321, k),
+    groupInstanceId: (version >= 4 ? (variant !== 0 ? null : s_string(322, k)) : null),
+    clientId: s_string(323, k),
+    clientHost: s_string(324, k),
+    memberMetadata: s_bytes(325, k),
+    memberAssignment: s_bytes(326, k),
   };
 }
 
 export function sampleListGroupsRequest(version: number, variant = 0, k = 0): M.ListGroupsRequest {
   return {
-    statesFilter: (version >= 4 ? [s_string(326, k * 2), s_string(327, k * 2 + 1)] : []),
-    typesFilter: (version >= 5 ? [s_string(328, k * 2), s_string(329, k * 2 + 1)] : []),
+    statesFilter: (version >= 4 ? [s_string(327, k * 2), s_string(328, k * 2 + 1)] : []),
+    typesFilter: (version >= 5 ? [s_string(329, k * 2), s_string(330, k * 2 + 1)] : []),
   };
 }
 
 export function sampleListGroupsResponse(version: number, variant = 0, k = 0): M.ListGroupsResponse {
   return {
-    throttleTimeMs: (version >= 1 ? s_int32(330, k) : 0),
-    errorCode: s_int16(331, k),
+    throttleTimeMs: (version >= 1 ? s_int32(331, k) : 0),
+    errorCode: s_int16(332, k),
     groups: [sampleListGroupsResponseListedGroup(version, variant, k * 2), sampleListGroupsResponseListedGroup(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleListGroupsResponseListedGroup(version: number, variant = 0, k = 0): M.ListGroupsResponseListedGroup {
   return {
-    groupId: s_string(334, k),
-    protocolType: s_string(335, k),
-    groupState: (version >= 4 ? s_string(336, k) : ""),
-    groupType: (version >= 5 ? s_string(337, k) : ""),
+    groupId: s_string(335, k),
+    protocolType: s_string(336, k),
+    groupState: (version >= 4 ? s_string(337, k) : ""),
+    groupType: (version >= 5 ? s_string(338, k) : ""),
   };
 }
 
 export function sampleSaslHandshakeRequest(version: number, variant = 0, k = 0): M.SaslHandshakeRequest {
   return {
-    mechanism: s_string(338, k),
+    mechanism: s_string(339, k),
   };
 }
 
 export function sampleSaslHandshakeResponse(version: number, variant = 0, k = 0): M.SaslHandshakeResponse {
   return {
-    errorCode: s_int16(339, k),
-    mechanisms: [s_string(340, k * 2), s_string(341, k * 2 + 1)],
+    errorCode: s_int16(340, k),
+    mechanisms: [s_string(341, k * 2), s_string(342, k * 2 + 1)],
   };
 }
 
 export function sampleApiVersionsRequest(version: number, variant = 0, k = 0): M.ApiVersionsRequest {
   return {
-    clientSoftwareName: (version >= 3 ? s_string(342, k) : ""),
-    clientSoftwareVersion: (version >= 3 ? s_string(343, k) : ""),
-    clusterId: (version >= 5 ? (variant !== 0 ? null : s_string(344, k)) : null),
-    nodeId: (version >= 5 ? s_int32(345, k) : -1),
+    clientSoftwareName: (version >= 3 ? s_string(343, k) : ""),
+    clientSoftwareVersion: (version >= 3 ? s_string(344, k) : ""),
+    clusterId: (version >= 5 ? (variant !== 0 ? null : s_string(345, k)) : null),
+    nodeId: (version >= 5 ? s_int32(346, k) : -1),
   };
 }
 
 export function sampleApiVersionsResponse(version: number, variant = 0, k = 0): M.ApiVersionsResponse {
   return {
-    errorCode: s_int16(346, k),
+    errorCode: s_int16(347, k),
     apiKeys: [sampleApiVersionsResponseApiVersion(version, variant, k * 2), sampleApiVersionsResponseApiVersion(version, variant, k * 2 + 1)],
-    throttleTimeMs: (version >= 1 ? s_int32(349, k) : 0),
+    throttleTimeMs: (version >= 1 ? s_int32(350, k) : 0),
     supportedFeatures: (version >= 3 ? [sampleApiVersionsResponseSupportedFeatureKey(version, variant, k * 2), sampleApiVersionsResponseSupportedFeatureKey(version, variant, k * 2 + 1)] : []),
-    finalizedFeaturesEpoch: (version >= 3 ? s_int64(352, k) : -1),
+    finalizedFeaturesEpoch: (version >= 3 ? s_int64(353, k) : -1),
     finalizedFeatures: (version >= 3 ? [sampleApiVersionsResponseFinalizedFeatureKey(version, variant, k * 2), sampleApiVersionsResponseFinalizedFeatureKey(version, variant, k * 2 + 1)] : []),
     zkMigrationReady: (version >= 3 ? true : false),
   };
@@ -714,41 +715,41 @@ export function sampleApiVersionsResponse(version: number, variant = 0, k = 0): 
 
 export function sampleApiVersionsResponseApiVersion(version: number, variant = 0, k = 0): M.ApiVersionsResponseApiVersion {
   return {
-    apiKey: s_int16(355, k),
-    minVersion: s_int16(356, k),
-    maxVersion: s_int16(357, k),
+    apiKey: s_int16(356, k),
+    minVersion: s_int16(357, k),
+    maxVersion: s_int16(358, k),
   };
 }
 
 export function sampleApiVersionsResponseSupportedFeatureKey(version: number, variant = 0, k = 0): M.ApiVersionsResponseSupportedFeatureKey {
   return {
-    name: s_string(358, k),
-    minVersion: s_int16(359, k),
-    maxVersion: s_int16(360, k),
+    name: s_string(359, k),
+    minVersion: s_int16(360, k),
+    maxVersion: s_int16(361, k),
   };
 }
 
 export function sampleApiVersionsResponseFinalizedFeatureKey(version: number, variant = 0, k = 0): M.ApiVersionsResponseFinalizedFeatureKey {
   return {
-    name: s_string(361, k),
-    maxVersionLevel: s_int16(362, k),
-    minVersionLevel: s_int16(363, k),
+    name: s_string(362, k),
+    maxVersionLevel: s_int16(363, k),
+    minVersionLevel: s_int16(364, k),
   };
 }
 
 export function sampleCreateTopicsRequest(version: number, variant = 0, k = 0): M.CreateTopicsRequest {
   return {
     topics: [sampleCreateTopicsRequestCreatableTopic(version, variant, k * 2), sampleCreateTopicsRequestCreatableTopic(version, variant, k * 2 + 1)],
-    timeoutMs: s_int32(366, k),
+    timeoutMs: s_int32(367, k),
     validateOnly: (version >= 1 ? true : false),
   };
 }
 
 export function sampleCreateTopicsRequestCreatableTopic(version: number, variant = 0, k = 0): M.CreateTopicsRequestCreatableTopic {
   return {
-    name: s_string(367, k),
-    numPartitions: s_int32(368, k),
-    replicationFactor: s_int16(369, k),
+    name: s_string(368, k),
+    numPartitions: s_int32(369, k),
+    replicationFactor: s_int16(370, k),
     assignments: [sampleCreateTopicsRequestCreatableReplicaAssignment(version, variant, k * 2), sampleCreateTopicsRequestCreatableReplicaAssignment(version, variant, k * 2 + 1)],
     configs: [sampleCreateTopicsRequestCreatableTopicConfig(version, variant, k * 2), sampleCreateTopicsRequestCreatableTopicConfig(version, variant, k * 2 + 1)],
   };
@@ -756,44 +757,44 @@ export function sampleCreateTopicsRequestCreatableTopic(version: number, variant
 
 export function sampleCreateTopicsRequestCreatableReplicaAssignment(version: number, variant = 0, k = 0): M.CreateTopicsRequestCreatableReplicaAssignment {
   return {
-    partitionIndex: s_int32(374, k),
-    brokerIds: [s_int32(375, k * 2), s_int32(376, k * 2 + 1)],
+    partitionIndex: s_int32(375, k),
+    brokerIds: [s_int32(376, k * 2), s_int32(377, k * 2 + 1)],
   };
 }
 
 export function sampleCreateTopicsRequestCreatableTopicConfig(version: number, variant = 0, k = 0): M.CreateTopicsRequestCreatableTopicConfig {
   return {
-    name: s_string(377, k),
-    value: (variant !== 0 ? null : s_string(378, k)),
+    name: s_string(378, k),
+    value: (variant !== 0 ? null : s_string(379, k)),
   };
 }
 
 export function sampleCreateTopicsResponse(version: number, variant = 0, k = 0): M.CreateTopicsResponse {
   return {
-    throttleTimeMs: (version >= 2 ? s_int32(379, k) : 0),
+    throttleTimeMs: (version >= 2 ? s_int32(380, k) : 0),
     topics: [sampleCreateTopicsResponseCreatableTopicResult(version, variant, k * 2), sampleCreateTopicsResponseCreatableTopicResult(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleCreateTopicsResponseCreatableTopicResult(version: number, variant = 0, k = 0): M.CreateTopicsResponseCreatableTopicResult {
   return {
-    name: s_string(382, k),
-    topicId: (version >= 7 ? s_uuid(383, k) : ZERO_UUID),
-    errorCode: s_int16(384, k),
-    errorMessage: (version >= 1 ? (variant !== 0 ? null : s_string(385, k)) : ""),
-    topicConfigErrorCode: (version >= 5 ? s_int16(386, k) : 0),
-    numPartitions: (version >= 5 ? s_int32(387, k) : -1),
-    replicationFactor: (version >= 5 ? s_int16(388, k) : -1),
+    name: s_string(383, k),
+    topicId: (version >= 7 ? s_uuid(384, k) : ZERO_UUID),
+    errorCode: s_int16(385, k),
+    errorMessage: (version >= 1 ? (variant !== 0 ? null : s_string(386, k)) : ""),
+    topicConfigErrorCode: (version >= 5 ? s_int16(387, k) : 0),
+    numPartitions: (version >= 5 ? s_int32(388, k) : -1),
+    replicationFactor: (version >= 5 ? s_int16(389, k) : -1),
     configs: (version >= 5 ? (variant === 1 ? null : [sampleCreateTopicsResponseCreatableTopicConfigs(version, variant, k * 2), sampleCreateTopicsResponseCreatableTopicConfigs(version, variant, k * 2 + 1)]) : []),
   };
 }
 
 export function sampleCreateTopicsResponseCreatableTopicConfigs(version: number, variant = 0, k = 0): M.CreateTopicsResponseCreatableTopicConfigs {
   return {
-    name: s_string(391, k),
-    value: (variant !== 0 ? null : s_string(392, k)),
+    name: s_string(392, k),
+    value: (variant !== 0 ? null : s_string(393, k)),
     readOnly: true,
-    configSource: s_int8(393, k),
+    configSource: s_int8(394, k),
     isSensitive: true,
   };
 }
@@ -801,155 +802,155 @@ export function sampleCreateTopicsResponseCreatableTopicConfigs(version: number,
 export function sampleDeleteTopicsRequest(version: number, variant = 0, k = 0): M.DeleteTopicsRequest {
   return {
     topics: (version >= 6 ? [sampleDeleteTopicsRequestDeleteTopicState(version, variant, k * 2), sampleDeleteTopicsRequestDeleteTopicState(version, variant, k * 2 + 1)] : []),
-    topicNames: (version <= 5 ? [s_string(396, k * 2), s_string(397, k * 2 + 1)] : []),
-    timeoutMs: s_int32(398, k),
+    topicNames: (version <= 5 ? [s_string(397, k * 2), s_string(398, k * 2 + 1)] : []),
+    timeoutMs: s_int32(399, k),
   };
 }
 
 export function sampleDeleteTopicsRequestDeleteTopicState(version: number, variant = 0, k = 0): M.DeleteTopicsRequestDeleteTopicState {
   return {
-    name: (variant !== 0 ? null : s_string(399, k)),
-    topicId: s_uuid(400, k),
+    name: (variant !== 0 ? null : s_string(400, k)),
+    topicId: s_uuid(401, k),
   };
 }
 
 export function sampleDeleteTopicsResponse(version: number, variant = 0, k = 0): M.DeleteTopicsResponse {
   return {
-    throttleTimeMs: (version >= 1 ? s_int32(401, k) : 0),
+    throttleTimeMs: (version >= 1 ? s_int32(402, k) : 0),
     responses: [sampleDeleteTopicsResponseDeletableTopicResult(version, variant, k * 2), sampleDeleteTopicsResponseDeletableTopicResult(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleDeleteTopicsResponseDeletableTopicResult(version: number, variant = 0, k = 0): M.DeleteTopicsResponseDeletableTopicResult {
   return {
-    name: (version >= 6 ? (variant !== 0 ? null : s_string(404, k)) : s_string(404, k)),
-    topicId: (version >= 6 ? s_uuid(405, k) : ZERO_UUID),
-    errorCode: s_int16(406, k),
-    errorMessage: (version >= 5 ? (variant !== 0 ? null : s_string(407, k)) : null),
+    name: (version >= 6 ? (variant !== 0 ? null : s_string(405, k)) : s_string(405, k)),
+    topicId: (version >= 6 ? s_uuid(406, k) : ZERO_UUID),
+    errorCode: s_int16(407, k),
+    errorMessage: (version >= 5 ? (variant !== 0 ? null : s_string(408, k)) : null),
   };
 }
 
 export function sampleDeleteRecordsRequest(version: number, variant = 0, k = 0): M.DeleteRecordsRequest {
   return {
     topics: [sampleDeleteRecordsRequestDeleteRecordsTopic(version, variant, k * 2), sampleDeleteRecordsRequestDeleteRecordsTopic(version, variant, k * 2 + 1)],
-    timeoutMs: s_int32(410, k),
+    timeoutMs: s_int32(411, k),
   };
 }
 
 export function sampleDeleteRecordsRequestDeleteRecordsTopic(version: number, variant = 0, k = 0): M.DeleteRecordsRequestDeleteRecordsTopic {
   return {
-    name: s_string(411, k),
+    name: s_string(412, k),
     partitions: [sampleDeleteRecordsRequestDeleteRecordsPartition(version, variant, k * 2), sampleDeleteRecordsRequestDeleteRecordsPartition(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleDeleteRecordsRequestDeleteRecordsPartition(version: number, variant = 0, k = 0): M.DeleteRecordsRequestDeleteRecordsPartition {
   return {
-    partitionIndex: s_int32(414, k),
-    offset: s_int64x(415, k),
+    partitionIndex: s_int32(415, k),
+    offset: s_int64x(416, k),
   };
 }
 
 export function sampleDeleteRecordsResponse(version: number, variant = 0, k = 0): M.DeleteRecordsResponse {
   return {
-    throttleTimeMs: s_int32(416, k),
+    throttleTimeMs: s_int32(417, k),
     topics: [sampleDeleteRecordsResponseDeleteRecordsTopicResult(version, variant, k * 2), sampleDeleteRecordsResponseDeleteRecordsTopicResult(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleDeleteRecordsResponseDeleteRecordsTopicResult(version: number, variant = 0, k = 0): M.DeleteRecordsResponseDeleteRecordsTopicResult {
   return {
-    name: s_string(419, k),
+    name: s_string(420, k),
     partitions: [sampleDeleteRecordsResponseDeleteRecordsPartitionResult(version, variant, k * 2), sampleDeleteRecordsResponseDeleteRecordsPartitionResult(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleDeleteRecordsResponseDeleteRecordsPartitionResult(version: number, variant = 0, k = 0): M.DeleteRecordsResponseDeleteRecordsPartitionResult {
   return {
-    partitionIndex: s_int32(422, k),
-    lowWatermark: s_int64(423, k),
-    errorCode: s_int16(424, k),
+    partitionIndex: s_int32(423, k),
+    lowWatermark: s_int64(424, k),
+    errorCode: s_int16(425, k),
   };
 }
 
 export function sampleInitProducerIdRequest(version: number, variant = 0, k = 0): M.InitProducerIdRequest {
   return {
-    transactionalId: (variant !== 0 ? null : s_string(425, k)),
-    transactionTimeoutMs: s_int32(426, k),
-    producerId: (version >= 3 ? s_int64(427, k) : -1),
-    producerEpoch: (version >= 3 ? s_int16(428, k) : -1),
+    transactionalId: (variant !== 0 ? null : s_string(426, k)),
+    transactionTimeoutMs: s_int32(427, k),
+    producerId: (version >= 3 ? s_int64(428, k) : -1),
+    producerEpoch: (version >= 3 ? s_int16(429, k) : -1),
   };
 }
 
 export function sampleInitProducerIdResponse(version: number, variant = 0, k = 0): M.InitProducerIdResponse {
   return {
-    throttleTimeMs: s_int32(429, k),
-    errorCode: s_int16(430, k),
-    producerId: s_int64(431, k),
-    producerEpoch: s_int16(432, k),
+    throttleTimeMs: s_int32(430, k),
+    errorCode: s_int16(431, k),
+    producerId: s_int64(432, k),
+    producerEpoch: s_int16(433, k),
   };
 }
 
 export function sampleOffsetForLeaderEpochRequest(version: number, variant = 0, k = 0): M.OffsetForLeaderEpochRequest {
   return {
-    replicaId: (version >= 3 ? s_int32(433, k) : -2),
+    replicaId: (version >= 3 ? s_int32(434, k) : -2),
     topics: [sampleOffsetForLeaderEpochRequestOffsetForLeaderTopic(version, variant, k * 2), sampleOffsetForLeaderEpochRequestOffsetForLeaderTopic(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleOffsetForLeaderEpochRequestOffsetForLeaderTopic(version: number, variant = 0, k = 0): M.OffsetForLeaderEpochRequestOffsetForLeaderTopic {
   return {
-    topic: s_string(436, k),
+    topic: s_string(437, k),
     partitions: [sampleOffsetForLeaderEpochRequestOffsetForLeaderPartition(version, variant, k * 2), sampleOffsetForLeaderEpochRequestOffsetForLeaderPartition(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleOffsetForLeaderEpochRequestOffsetForLeaderPartition(version: number, variant = 0, k = 0): M.OffsetForLeaderEpochRequestOffsetForLeaderPartition {
   return {
-    partition: s_int32(439, k),
-    currentLeaderEpoch: (version >= 2 ? s_int32(440, k) : -1),
-    leaderEpoch: s_int32(441, k),
+    partition: s_int32(440, k),
+    currentLeaderEpoch: (version >= 2 ? s_int32(441, k) : -1),
+    leaderEpoch: s_int32(442, k),
   };
 }
 
 export function sampleOffsetForLeaderEpochResponse(version: number, variant = 0, k = 0): M.OffsetForLeaderEpochResponse {
   return {
-    throttleTimeMs: (version >= 2 ? s_int32(442, k) : 0),
+    throttleTimeMs: (version >= 2 ? s_int32(443, k) : 0),
     topics: [sampleOffsetForLeaderEpochResponseOffsetForLeaderTopicResult(version, variant, k * 2), sampleOffsetForLeaderEpochResponseOffsetForLeaderTopicResult(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleOffsetForLeaderEpochResponseOffsetForLeaderTopicResult(version: number, variant = 0, k = 0): M.OffsetForLeaderEpochResponseOffsetForLeaderTopicResult {
   return {
-    topic: s_string(445, k),
+    topic: s_string(446, k),
     partitions: [sampleOffsetForLeaderEpochResponseEpochEndOffset(version, variant, k * 2), sampleOffsetForLeaderEpochResponseEpochEndOffset(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleOffsetForLeaderEpochResponseEpochEndOffset(version: number, variant = 0, k = 0): M.OffsetForLeaderEpochResponseEpochEndOffset {
   return {
-    errorCode: s_int16(448, k),
-    partition: s_int32(449, k),
-    leaderEpoch: (version >= 1 ? s_int32(450, k) : -1),
-    endOffset: s_int64(451, k),
+    errorCode: s_int16(449, k),
+    partition: s_int32(450, k),
+    leaderEpoch: (version >= 1 ? s_int32(451, k) : -1),
+    endOffset: s_int64(452, k),
   };
 }
 
 export function sampleAddPartitionsToTxnRequest(version: number, variant = 0, k = 0): M.AddPartitionsToTxnRequest {
   return {
     transactions: (version >= 4 ? [sampleAddPartitionsToTxnRequestAddPartitionsToTxnTransaction(version, variant, k * 2), sampleAddPartitionsToTxnRequestAddPartitionsToTxnTransaction(version, variant, k * 2 + 1)] : []),
-    v3AndBelowTransactionalId: (version <= 3 ? s_string(454, k) : ""),
-    v3AndBelowProducerId: (version <= 3 ? s_int64(455, k) : 0),
-    v3AndBelowProducerEpoch: (version <= 3 ? s_int16(456, k) : 0),
+    v3AndBelowTransactionalId: (version <= 3 ? s_string(455, k) : ""),
+    v3AndBelowProducerId: (version <= 3 ? s_int64(456, k) : 0),
+    v3AndBelowProducerEpoch: (version <= 3 ? s_int16(457, k) : 0),
     v3AndBelowTopics: (version <= 3 ? [sampleAddPartitionsToTxnRequestAddPartitionsToTxnTopic(version, variant, k * 2), sampleAddPartitionsToTxnRequestAddPartitionsToTxnTopic(version, variant, k * 2 + 1)] : []),
   };
 }
 
 export function sampleAddPartitionsToTxnRequestAddPartitionsToTxnTransaction(version: number, variant = 0, k = 0): M.AddPartitionsToTxnRequestAddPartitionsToTxnTransaction {
   return {
-    transactionalId: s_string(459, k),
-    producerId: s_int64(460, k),
-    producerEpoch: s_int16(461, k),
+    transactionalId: s_string(460, k),
+    producerId: s_int64(461, k),
+    producerEpoch: s_int16(462, k),
     verifyOnly: true,
     topics: [sampleAddPartitionsToTxnRequestAddPartitionsToTxnTopic(version, variant, k * 2), sampleAddPartitionsToTxnRequestAddPartitionsToTxnTopic(version, variant, k * 2 + 1)],
   };
@@ -957,15 +958,15 @@ export function sampleAddPartitionsToTxnRequestAddPartitionsToTxnTransaction(ver
 
 export function sampleAddPartitionsToTxnRequestAddPartitionsToTxnTopic(version: number, variant = 0, k = 0): M.AddPartitionsToTxnRequestAddPartitionsToTxnTopic {
   return {
-    name: s_string(464, k),
-    partitions: [s_int32(465, k * 2), s_int32(466, k * 2 + 1)],
+    name: s_string(465, k),
+    partitions: [s_int32(466, k * 2), s_int32(467, k * 2 + 1)],
   };
 }
 
 export function sampleAddPartitionsToTxnResponse(version: number, variant = 0, k = 0): M.AddPartitionsToTxnResponse {
   return {
-    throttleTimeMs: s_int32(467, k),
-    errorCode: (version >= 4 ? s_int16(468, k) : 0),
+    throttleTimeMs: s_int32(468, k),
+    errorCode: (version >= 4 ? s_int16(469, k) : 0),
     resultsByTransaction: (version >= 4 ? [sampleAddPartitionsToTxnResponseAddPartitionsToTxnResult(version, variant, k * 2), sampleAddPartitionsToTxnResponseAddPartitionsToTxnResult(version, variant, k * 2 + 1)] : []),
     resultsByTopicV3AndBelow: (version <= 3 ? [sampleAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(version, variant, k * 2), sampleAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(version, variant, k * 2 + 1)] : []),
   };
@@ -973,54 +974,54 @@ export function sampleAddPartitionsToTxnResponse(version: number, variant = 0, k
 
 export function sampleAddPartitionsToTxnResponseAddPartitionsToTxnResult(version: number, variant = 0, k = 0): M.AddPartitionsToTxnResponseAddPartitionsToTxnResult {
   return {
-    transactionalId: s_string(473, k),
+    transactionalId: s_string(474, k),
     topicResults: [sampleAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(version, variant, k * 2), sampleAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(version: number, variant = 0, k = 0): M.AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult {
   return {
-    name: s_string(476, k),
+    name: s_string(477, k),
     resultsByPartition: [sampleAddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult(version, variant, k * 2), sampleAddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleAddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult(version: number, variant = 0, k = 0): M.AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult {
   return {
-    partitionIndex: s_int32(479, k),
-    partitionErrorCode: s_int16(480, k),
+    partitionIndex: s_int32(480, k),
+    partitionErrorCode: s_int16(481, k),
   };
 }
 
 export function sampleAddOffsetsToTxnRequest(version: number, variant = 0, k = 0): M.AddOffsetsToTxnRequest {
   return {
-    transactionalId: s_string(481, k),
-    producerId: s_int64(482, k),
-    producerEpoch: s_int16(483, k),
-    groupId: s_string(484, k),
+    transactionalId: s_string(482, k),
+    producerId: s_int64(483, k),
+    producerEpoch: s_int16(484, k),
+    groupId: s_string(485, k),
   };
 }
 
 export function sampleAddOffsetsToTxnResponse(version: number, variant = 0, k = 0): M.AddOffsetsToTxnResponse {
   return {
-    throttleTimeMs: s_int32(485, k),
-    errorCode: s_int16(486, k),
+    throttleTimeMs: s_int32(486, k),
+    errorCode: s_int16(487, k),
   };
 }
 
 export function sampleEndTxnRequest(version: number, variant = 0, k = 0): M.EndTxnRequest {
   return {
-    transactionalId: s_string(487, k),
-    producerId: s_int64(488, k),
-    producerEpoch: s_int16(489, k),
+    transactionalId: s_string(488, k),
+    producerId: s_int64(489, k),
+    producerEpoch: s_int16(490, k),
     committed: true,
   };
 }
 
 export function sampleEndTxnResponse(version: number, variant = 0, k = 0): M.EndTxnResponse {
   return {
-    throttleTimeMs: s_int32(490, k),
-    errorCode: s_int16(491, k),
+    throttleTimeMs: s_int32(491, k),
+    errorCode: s_int16(492, k),
   };
 }
 
@@ -1032,18 +1033,18 @@ export function sampleWriteTxnMarkersRequest(version: number, variant = 0, k = 0
 
 export function sampleWriteTxnMarkersRequestWritableTxnMarker(version: number, variant = 0, k = 0): M.WriteTxnMarkersRequestWritableTxnMarker {
   return {
-    producerId: s_int64(494, k),
-    producerEpoch: s_int16(495, k),
+    producerId: s_int64(495, k),
+    producerEpoch: s_int16(496, k),
     transactionResult: true,
     topics: [sampleWriteTxnMarkersRequestWritableTxnMarkerTopic(version, variant, k * 2), sampleWriteTxnMarkersRequestWritableTxnMarkerTopic(version, variant, k * 2 + 1)],
-    coordinatorEpoch: s_int32(498, k),
+    coordinatorEpoch: s_int32(499, k),
   };
 }
 
 export function sampleWriteTxnMarkersRequestWritableTxnMarkerTopic(version: number, variant = 0, k = 0): M.WriteTxnMarkersRequestWritableTxnMarkerTopic {
   return {
-    name: s_string(499, k),
-    partitionIndexes: [s_int32(500, k * 2), s_int32(501, k * 2 + 1)],
+    name: s_string(500, k),
+    partitionIndexes: [s_int32(501, k * 2), s_int32(502, k * 2 + 1)],
   };
 }
 
@@ -1055,72 +1056,72 @@ export function sampleWriteTxnMarkersResponse(version: number, variant = 0, k = 
 
 export function sampleWriteTxnMarkersResponseWritableTxnMarkerResult(version: number, variant = 0, k = 0): M.WriteTxnMarkersResponseWritableTxnMarkerResult {
   return {
-    producerId: s_int64(504, k),
+    producerId: s_int64(505, k),
     topics: [sampleWriteTxnMarkersResponseWritableTxnMarkerTopicResult(version, variant, k * 2), sampleWriteTxnMarkersResponseWritableTxnMarkerTopicResult(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleWriteTxnMarkersResponseWritableTxnMarkerTopicResult(version: number, variant = 0, k = 0): M.WriteTxnMarkersResponseWritableTxnMarkerTopicResult {
   return {
-    name: s_string(507, k),
+    name: s_string(508, k),
     partitions: [sampleWriteTxnMarkersResponseWritableTxnMarkerPartitionResult(version, variant, k * 2), sampleWriteTxnMarkersResponseWritableTxnMarkerPartitionResult(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleWriteTxnMarkersResponseWritableTxnMarkerPartitionResult(version: number, variant = 0, k = 0): M.WriteTxnMarkersResponseWritableTxnMarkerPartitionResult {
   return {
-    partitionIndex: s_int32(510, k),
-    errorCode: s_int16(511, k),
+    partitionIndex: s_int32(511, k),
+    errorCode: s_int16(512, k),
   };
 }
 
 export function sampleTxnOffsetCommitRequest(version: number, variant = 0, k = 0): M.TxnOffsetCommitRequest {
   return {
-    transactionalId: s_string(512, k),
-    groupId: s_string(513, k),
-    producerId: s_int64(514, k),
-    producerEpoch: s_int16(515, k),
-    generationId: (version >= 3 ? s_int32(516, k) : -1),
-    memberId: (version >= 3 ? s_string(517, k) : ""),
-    groupInstanceId: (version >= 3 ? (variant !== 0 ? null : s_string(518, k)) : null),
+    transactionalId: s_string(513, k),
+    groupId: s_string(514, k),
+    producerId: s_int64(515, k),
+    producerEpoch: s_int16(516, k),
+    generationId: (version >= 3 ? s_int32(517, k) : -1),
+    memberId: (version >= 3 ? s_string(518, k) : ""),
+    groupInstanceId: (version >= 3 ? (variant !== 0 ? null : s_string(519, k)) : null),
     topics: [sampleTxnOffsetCommitRequestTxnOffsetCommitRequestTopic(version, variant, k * 2), sampleTxnOffsetCommitRequestTxnOffsetCommitRequestTopic(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleTxnOffsetCommitRequestTxnOffsetCommitRequestTopic(version: number, variant = 0, k = 0): M.TxnOffsetCommitRequestTxnOffsetCommitRequestTopic {
   return {
-    name: s_string(521, k),
+    name: s_string(522, k),
     partitions: [sampleTxnOffsetCommitRequestTxnOffsetCommitRequestPartition(version, variant, k * 2), sampleTxnOffsetCommitRequestTxnOffsetCommitRequestPartition(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleTxnOffsetCommitRequestTxnOffsetCommitRequestPartition(version: number, variant = 0, k = 0): M.TxnOffsetCommitRequestTxnOffsetCommitRequestPartition {
   return {
-    partitionIndex: s_int32(524, k),
-    committedOffset: s_int64x(525, k),
-    committedLeaderEpoch: (version >= 2 ? s_int32(526, k) : -1),
-    committedMetadata: (variant !== 0 ? null : s_string(527, k)),
+    partitionIndex: s_int32(525, k),
+    committedOffset: s_int64x(526, k),
+    committedLeaderEpoch: (version >= 2 ? s_int32(527, k) : -1),
+    committedMetadata: (variant !== 0 ? null : s_string(528, k)),
   };
 }
 
 export function sampleTxnOffsetCommitResponse(version: number, variant = 0, k = 0): M.TxnOffsetCommitResponse {
   return {
-    throttleTimeMs: s_int32(528, k),
+    throttleTimeMs: s_int32(529, k),
     topics: [sampleTxnOffsetCommitResponseTxnOffsetCommitResponseTopic(version, variant, k * 2), sampleTxnOffsetCommitResponseTxnOffsetCommitResponseTopic(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleTxnOffsetCommitResponseTxnOffsetCommitResponseTopic(version: number, variant = 0, k = 0): M.TxnOffsetCommitResponseTxnOffsetCommitResponseTopic {
   return {
-    name: s_string(531, k),
+    name: s_string(532, k),
     partitions: [sampleTxnOffsetCommitResponseTxnOffsetCommitResponsePartition(version, variant, k * 2), sampleTxnOffsetCommitResponseTxnOffsetCommitResponsePartition(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleTxnOffsetCommitResponseTxnOffsetCommitResponsePartition(version: number, variant = 0, k = 0): M.TxnOffsetCommitResponseTxnOffsetCommitResponsePartition {
   return {
-    partitionIndex: s_int32(534, k),
-    errorCode: s_int16(535, k),
+    partitionIndex: s_int32(535, k),
+    errorCode: s_int16(536, k),
   };
 }
 
@@ -1134,48 +1135,48 @@ export function sampleDescribeConfigsRequest(version: number, variant = 0, k = 0
 
 export function sampleDescribeConfigsRequestDescribeConfigsResource(version: number, variant = 0, k = 0): M.DescribeConfigsRequestDescribeConfigsResource {
   return {
-    resourceType: s_int8(538, k),
-    resourceName: s_string(539, k),
-    configurationKeys: (variant === 1 ? null : [s_string(540, k * 2), s_string(541, k * 2 + 1)]),
+    resourceType: s_int8(539, k),
+    resourceName: s_string(540, k),
+    configurationKeys: (variant === 1 ? null : [s_string(541, k * 2), s_string(542, k * 2 + 1)]),
   };
 }
 
 export function sampleDescribeConfigsResponse(version: number, variant = 0, k = 0): M.DescribeConfigsResponse {
   return {
-    throttleTimeMs: s_int32(542, k),
+    throttleTimeMs: s_int32(543, k),
     results: [sampleDescribeConfigsResponseDescribeConfigsResult(version, variant, k * 2), sampleDescribeConfigsResponseDescribeConfigsResult(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleDescribeConfigsResponseDescribeConfigsResult(version: number, variant = 0, k = 0): M.DescribeConfigsResponseDescribeConfigsResult {
   return {
-    errorCode: s_int16(545, k),
-    errorMessage: (variant !== 0 ? null : s_string(546, k)),
-    resourceType: s_int8(547, k),
-    resourceName: s_string(548, k),
+    errorCode: s_int16(546, k),
+    errorMessage: (variant !== 0 ? null : s_string(547, k)),
+    resourceType: s_int8(548, k),
+    resourceName: s_string(549, k),
     configs: [sampleDescribeConfigsResponseDescribeConfigsResourceResult(version, variant, k * 2), sampleDescribeConfigsResponseDescribeConfigsResourceResult(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleDescribeConfigsResponseDescribeConfigsResourceResult(version: number, variant = 0, k = 0): M.DescribeConfigsResponseDescribeConfigsResourceResult {
   return {
-    name: s_string(551, k),
-    value: (variant !== 0 ? null : s_string(552, k)),
+    name: s_string(552, k),
+    value: (variant !== 0 ? null : s_string(553, k)),
     readOnly: true,
     isDefault: (version <= 0 ? true : false),
-    configSource: (version >= 1 ? s_int8(553, k) : -1),
+    configSource: (version >= 1 ? s_int8(554, k) : -1),
     isSensitive: true,
     synonyms: (version >= 1 ? [sampleDescribeConfigsResponseDescribeConfigsSynonym(version, variant, k * 2), sampleDescribeConfigsResponseDescribeConfigsSynonym(version, variant, k * 2 + 1)] : []),
-    configType: (version >= 3 ? s_int8(556, k) : 0),
-    documentation: (version >= 3 ? (variant !== 0 ? null : s_string(557, k)) : ""),
+    configType: (version >= 3 ? s_int8(557, k) : 0),
+    documentation: (version >= 3 ? (variant !== 0 ? null : s_string(558, k)) : ""),
   };
 }
 
 export function sampleDescribeConfigsResponseDescribeConfigsSynonym(version: number, variant = 0, k = 0): M.DescribeConfigsResponseDescribeConfigsSynonym {
   return {
-    name: s_string(558, k),
-    value: (variant !== 0 ? null : s_string(559, k)),
-    source: s_int8(560, k),
+    name: s_string(559, k),
+    value: (variant !== 0 ? null : s_string(560, k)),
+    source: s_int8(561, k),
   };
 }
 
@@ -1188,104 +1189,104 @@ export function sampleAlterConfigsRequest(version: number, variant = 0, k = 0): 
 
 export function sampleAlterConfigsRequestAlterConfigsResource(version: number, variant = 0, k = 0): M.AlterConfigsRequestAlterConfigsResource {
   return {
-    resourceType: s_int8(563, k),
-    resourceName: s_string(564, k),
+    resourceType: s_int8(564, k),
+    resourceName: s_string(565, k),
     configs: [sampleAlterConfigsRequestAlterableConfig(version, variant, k * 2), sampleAlterConfigsRequestAlterableConfig(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleAlterConfigsRequestAlterableConfig(version: number, variant = 0, k = 0): M.AlterConfigsRequestAlterableConfig {
   return {
-    name: s_string(567, k),
-    value: (variant !== 0 ? null : s_string(568, k)),
+    name: s_string(568, k),
+    value: (variant !== 0 ? null : s_string(569, k)),
   };
 }
 
 export function sampleAlterConfigsResponse(version: number, variant = 0, k = 0): M.AlterConfigsResponse {
   return {
-    throttleTimeMs: s_int32(569, k),
+    throttleTimeMs: s_int32(570, k),
     responses: [sampleAlterConfigsResponseAlterConfigsResourceResponse(version, variant, k * 2), sampleAlterConfigsResponseAlterConfigsResourceResponse(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleAlterConfigsResponseAlterConfigsResourceResponse(version: number, variant = 0, k = 0): M.AlterConfigsResponseAlterConfigsResourceResponse {
   return {
-    errorCode: s_int16(572, k),
-    errorMessage: (variant !== 0 ? null : s_string(573, k)),
-    resourceType: s_int8(574, k),
-    resourceName: s_string(575, k),
+    errorCode: s_int16(573, k),
+    errorMessage: (variant !== 0 ? null : s_string(574, k)),
+    resourceType: s_int8(575, k),
+    resourceName: s_string(576, k),
   };
 }
 
 export function sampleSaslAuthenticateRequest(version: number, variant = 0, k = 0): M.SaslAuthenticateRequest {
   return {
-    authBytes: s_bytes(576, k),
+    authBytes: s_bytes(577, k),
   };
 }
 
 export function sampleSaslAuthenticateResponse(version: number, variant = 0, k = 0): M.SaslAuthenticateResponse {
   return {
-    errorCode: s_int16(577, k),
-    errorMessage: (variant !== 0 ? null : s_string(578, k)),
-    authBytes: s_bytes(579, k),
-    sessionLifetimeMs: (version >= 1 ? s_int64(580, k) : 0),
+    errorCode: s_int16(578, k),
+    errorMessage: (variant !== 0 ? null : s_string(579, k)),
+    authBytes: s_bytes(580, k),
+    sessionLifetimeMs: (version >= 1 ? s_int64(581, k) : 0),
   };
 }
 
 export function sampleCreatePartitionsRequest(version: number, variant = 0, k = 0): M.CreatePartitionsRequest {
   return {
     topics: [sampleCreatePartitionsRequestCreatePartitionsTopic(version, variant, k * 2), sampleCreatePartitionsRequestCreatePartitionsTopic(version, variant, k * 2 + 1)],
-    timeoutMs: s_int32(583, k),
+    timeoutMs: s_int32(584, k),
     validateOnly: true,
   };
 }
 
 export function sampleCreatePartitionsRequestCreatePartitionsTopic(version: number, variant = 0, k = 0): M.CreatePartitionsRequestCreatePartitionsTopic {
   return {
-    name: s_string(584, k),
-    count: s_int32(585, k),
+    name: s_string(585, k),
+    count: s_int32(586, k),
     assignments: (variant === 1 ? null : [sampleCreatePartitionsRequestCreatePartitionsAssignment(version, variant, k * 2), sampleCreatePartitionsRequestCreatePartitionsAssignment(version, variant, k * 2 + 1)]),
   };
 }
 
 export function sampleCreatePartitionsRequestCreatePartitionsAssignment(version: number, variant = 0, k = 0): M.CreatePartitionsRequestCreatePartitionsAssignment {
   return {
-    brokerIds: [s_int32(588, k * 2), s_int32(589, k * 2 + 1)],
+    brokerIds: [s_int32(589, k * 2), s_int32(590, k * 2 + 1)],
   };
 }
 
 export function sampleCreatePartitionsResponse(version: number, variant = 0, k = 0): M.CreatePartitionsResponse {
   return {
-    throttleTimeMs: s_int32(590, k),
+    throttleTimeMs: s_int32(591, k),
     results: [sampleCreatePartitionsResponseCreatePartitionsTopicResult(version, variant, k * 2), sampleCreatePartitionsResponseCreatePartitionsTopicResult(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleCreatePartitionsResponseCreatePartitionsTopicResult(version: number, variant = 0, k = 0): M.CreatePartitionsResponseCreatePartitionsTopicResult {
   return {
-    name: s_string(593, k),
-    errorCode: s_int16(594, k),
-    errorMessage: (variant !== 0 ? null : s_string(595, k)),
+    name: s_string(594, k),
+    errorCode: s_int16(595, k),
+    errorMessage: (variant !== 0 ? null : s_string(596, k)),
   };
 }
 
 export function sampleDeleteGroupsRequest(version: number, variant = 0, k = 0): M.DeleteGroupsRequest {
   return {
-    groupsNames: [s_string(596, k * 2), s_string(597, k * 2 + 1)],
+    groupsNames: [s_string(597, k * 2), s_string(598, k * 2 + 1)],
   };
 }
 
 export function sampleDeleteGroupsResponse(version: number, variant = 0, k = 0): M.DeleteGroupsResponse {
   return {
-    throttleTimeMs: s_int32(598, k),
+    throttleTimeMs: s_int32(599, k),
     results: [sampleDeleteGroupsResponseDeletableGroupResult(version, variant, k * 2), sampleDeleteGroupsResponseDeletableGroupResult(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleDeleteGroupsResponseDeletableGroupResult(version: number, variant = 0, k = 0): M.DeleteGroupsResponseDeletableGroupResult {
   return {
-    groupId: s_string(601, k),
-    errorCode: s_int16(602, k),
+    groupId: s_string(602, k),
+    errorCode: s_int16(603, k),
   };
 }
 
@@ -1298,104 +1299,104 @@ export function sampleIncrementalAlterConfigsRequest(version: number, variant = 
 
 export function sampleIncrementalAlterConfigsRequestAlterConfigsResource(version: number, variant = 0, k = 0): M.IncrementalAlterConfigsRequestAlterConfigsResource {
   return {
-    resourceType: s_int8(605, k),
-    resourceName: s_string(606, k),
+    resourceType: s_int8(606, k),
+    resourceName: s_string(607, k),
     configs: [sampleIncrementalAlterConfigsRequestAlterableConfig(version, variant, k * 2), sampleIncrementalAlterConfigsRequestAlterableConfig(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleIncrementalAlterConfigsRequestAlterableConfig(version: number, variant = 0, k = 0): M.IncrementalAlterConfigsRequestAlterableConfig {
   return {
-    name: s_string(609, k),
-    configOperation: s_int8(610, k),
-    value: (variant !== 0 ? null : s_string(611, k)),
+    name: s_string(610, k),
+    configOperation: s_int8(611, k),
+    value: (variant !== 0 ? null : s_string(612, k)),
   };
 }
 
 export function sampleIncrementalAlterConfigsResponse(version: number, variant = 0, k = 0): M.IncrementalAlterConfigsResponse {
   return {
-    throttleTimeMs: s_int32(612, k),
+    throttleTimeMs: s_int32(613, k),
     responses: [sampleIncrementalAlterConfigsResponseAlterConfigsResourceResponse(version, variant, k * 2), sampleIncrementalAlterConfigsResponseAlterConfigsResourceResponse(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleIncrementalAlterConfigsResponseAlterConfigsResourceResponse(version: number, variant = 0, k = 0): M.IncrementalAlterConfigsResponseAlterConfigsResourceResponse {
   return {
-    errorCode: s_int16(615, k),
-    errorMessage: (variant !== 0 ? null : s_string(616, k)),
-    resourceType: s_int8(617, k),
-    resourceName: s_string(618, k),
+    errorCode: s_int16(616, k),
+    errorMessage: (variant !== 0 ? null : s_string(617, k)),
+    resourceType: s_int8(618, k),
+    resourceName: s_string(619, k),
   };
 }
 
 export function sampleOffsetDeleteRequest(version: number, variant = 0, k = 0): M.OffsetDeleteRequest {
   return {
-    groupId: s_string(619, k),
+    groupId: s_string(620, k),
     topics: [sampleOffsetDeleteRequestOffsetDeleteRequestTopic(version, variant, k * 2), sampleOffsetDeleteRequestOffsetDeleteRequestTopic(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleOffsetDeleteRequestOffsetDeleteRequestTopic(version: number, variant = 0, k = 0): M.OffsetDeleteRequestOffsetDeleteRequestTopic {
   return {
-    name: s_string(622, k),
+    name: s_string(623, k),
     partitions: [sampleOffsetDeleteRequestOffsetDeleteRequestPartition(version, variant, k * 2), sampleOffsetDeleteRequestOffsetDeleteRequestPartition(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleOffsetDeleteRequestOffsetDeleteRequestPartition(version: number, variant = 0, k = 0): M.OffsetDeleteRequestOffsetDeleteRequestPartition {
   return {
-    partitionIndex: s_int32(625, k),
+    partitionIndex: s_int32(626, k),
   };
 }
 
 export function sampleOffsetDeleteResponse(version: number, variant = 0, k = 0): M.OffsetDeleteResponse {
   return {
-    errorCode: s_int16(626, k),
-    throttleTimeMs: s_int32(627, k),
+    errorCode: s_int16(627, k),
+    throttleTimeMs: s_int32(628, k),
     topics: [sampleOffsetDeleteResponseOffsetDeleteResponseTopic(version, variant, k * 2), sampleOffsetDeleteResponseOffsetDeleteResponseTopic(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleOffsetDeleteResponseOffsetDeleteResponseTopic(version: number, variant = 0, k = 0): M.OffsetDeleteResponseOffsetDeleteResponseTopic {
   return {
-    name: s_string(630, k),
+    name: s_string(631, k),
     partitions: [sampleOffsetDeleteResponseOffsetDeleteResponsePartition(version, variant, k * 2), sampleOffsetDeleteResponseOffsetDeleteResponsePartition(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleOffsetDeleteResponseOffsetDeleteResponsePartition(version: number, variant = 0, k = 0): M.OffsetDeleteResponseOffsetDeleteResponsePartition {
   return {
-    partitionIndex: s_int32(633, k),
-    errorCode: s_int16(634, k),
+    partitionIndex: s_int32(634, k),
+    errorCode: s_int16(635, k),
   };
 }
 
 export function sampleDescribeClusterRequest(version: number, variant = 0, k = 0): M.DescribeClusterRequest {
   return {
     includeClusterAuthorizedOperations: true,
-    endpointType: (version >= 1 ? s_int8(635, k) : 1),
+    endpointType: (version >= 1 ? s_int8(636, k) : 1),
   };
 }
 
 export function sampleDescribeClusterResponse(version: number, variant = 0, k = 0): M.DescribeClusterResponse {
   return {
-    throttleTimeMs: s_int32(636, k),
-    errorCode: s_int16(637, k),
-    errorMessage: (variant !== 0 ? null : s_string(638, k)),
-    endpointType: (version >= 1 ? s_int8(639, k) : 1),
-    clusterId: s_string(640, k),
-    controllerId: s_int32(641, k),
+    throttleTimeMs: s_int32(637, k),
+    errorCode: s_int16(638, k),
+    errorMessage: (variant !== 0 ? null : s_string(639, k)),
+    endpointType: (version >= 1 ? s_int8(640, k) : 1),
+    clusterId: s_string(641, k),
+    controllerId: s_int32(642, k),
     brokers: [sampleDescribeClusterResponseDescribeClusterBroker(version, variant, k * 2), sampleDescribeClusterResponseDescribeClusterBroker(version, variant, k * 2 + 1)],
-    clusterAuthorizedOperations: s_int32(644, k),
+    clusterAuthorizedOperations: s_int32(645, k),
   };
 }
 
 export function sampleDescribeClusterResponseDescribeClusterBroker(version: number, variant = 0, k = 0): M.DescribeClusterResponseDescribeClusterBroker {
   return {
-    brokerId: s_int32(645, k),
-    host: s_string(646, k),
-    port: s_int32(647, k),
-    rack: (variant !== 0 ? null : s_string(648, k)),
+    brokerId: s_int32(646, k),
+    host: s_string(647, k),
+    port: s_int32(648, k),
+    rack: (variant !== 0 ? null : s_string(649, k)),
   };
 }
 
@@ -1407,157 +1408,157 @@ export function sampleDescribeProducersRequest(version: number, variant = 0, k =
 
 export function sampleDescribeProducersRequestTopicRequest(version: number, variant = 0, k = 0): M.DescribeProducersRequestTopicRequest {
   return {
-    name: s_string(651, k),
-    partitionIndexes: [s_int32(652, k * 2), s_int32(653, k * 2 + 1)],
+    name: s_string(652, k),
+    partitionIndexes: [s_int32(653, k * 2), s_int32(654, k * 2 + 1)],
   };
 }
 
 export function sampleDescribeProducersResponse(version: number, variant = 0, k = 0): M.DescribeProducersResponse {
   return {
-    throttleTimeMs: s_int32(654, k),
+    throttleTimeMs: s_int32(655, k),
     topics: [sampleDescribeProducersResponseTopicResponse(version, variant, k * 2), sampleDescribeProducersResponseTopicResponse(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleDescribeProducersResponseTopicResponse(version: number, variant = 0, k = 0): M.DescribeProducersResponseTopicResponse {
   return {
-    name: s_string(657, k),
+    name: s_string(658, k),
     partitions: [sampleDescribeProducersResponsePartitionResponse(version, variant, k * 2), sampleDescribeProducersResponsePartitionResponse(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleDescribeProducersResponsePartitionResponse(version: number, variant = 0, k = 0): M.DescribeProducersResponsePartitionResponse {
   return {
-    partitionIndex: s_int32(660, k),
-    errorCode: s_int16(661, k),
-    errorMessage: (variant !== 0 ? null : s_string(662, k)),
+    partitionIndex: s_int32(661, k),
+    errorCode: s_int16(662, k),
+    errorMessage: (variant !== 0 ? null : s_string(663, k)),
     activeProducers: [sampleDescribeProducersResponseProducerState(version, variant, k * 2), sampleDescribeProducersResponseProducerState(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleDescribeProducersResponseProducerState(version: number, variant = 0, k = 0): M.DescribeProducersResponseProducerState {
   return {
-    producerId: s_int64(665, k),
-    producerEpoch: s_int32(666, k),
-    lastSequence: s_int32(667, k),
-    lastTimestamp: s_int64(668, k),
-    coordinatorEpoch: s_int32(669, k),
-    currentTxnStartOffset: s_int64(670, k),
+    producerId: s_int64(666, k),
+    producerEpoch: s_int32(667, k),
+    lastSequence: s_int32(668, k),
+    lastTimestamp: s_int64(669, k),
+    coordinatorEpoch: s_int32(670, k),
+    currentTxnStartOffset: s_int64(671, k),
   };
 }
 
 export function sampleDescribeTransactionsRequest(version: number, variant = 0, k = 0): M.DescribeTransactionsRequest {
   return {
-    transactionalIds: [s_string(671, k * 2), s_string(672, k * 2 + 1)],
+    transactionalIds: [s_string(672, k * 2), s_string(673, k * 2 + 1)],
   };
 }
 
 export function sampleDescribeTransactionsResponse(version: number, variant = 0, k = 0): M.DescribeTransactionsResponse {
   return {
-    throttleTimeMs: s_int32(673, k),
+    throttleTimeMs: s_int32(674, k),
     transactionStates: [sampleDescribeTransactionsResponseTransactionState(version, variant, k * 2), sampleDescribeTransactionsResponseTransactionState(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleDescribeTransactionsResponseTransactionState(version: number, variant = 0, k = 0): M.DescribeTransactionsResponseTransactionState {
   return {
-    errorCode: s_int16(676, k),
-    transactionalId: s_string(677, k),
-    transactionState: s_string(678, k),
-    transactionTimeoutMs: s_int32(679, k),
-    transactionStartTimeMs: s_int64(680, k),
-    producerId: s_int64(681, k),
-    producerEpoch: s_int16(682, k),
+    errorCode: s_int16(677, k),
+    transactionalId: s_string(678, k),
+    transactionState: s_string(679, k),
+    transactionTimeoutMs: s_int32(680, k),
+    transactionStartTimeMs: s_int64(681, k),
+    producerId: s_int64(682, k),
+    producerEpoch: s_int16(683, k),
     topics: [sampleDescribeTransactionsResponseTopicData(version, variant, k * 2), sampleDescribeTransactionsResponseTopicData(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleDescribeTransactionsResponseTopicData(version: number, variant = 0, k = 0): M.DescribeTransactionsResponseTopicData {
   return {
-    topic: s_string(685, k),
-    partitions: [s_int32(686, k * 2), s_int32(687, k * 2 + 1)],
+    topic: s_string(686, k),
+    partitions: [s_int32(687, k * 2), s_int32(688, k * 2 + 1)],
   };
 }
 
 export function sampleListTransactionsRequest(version: number, variant = 0, k = 0): M.ListTransactionsRequest {
   return {
-    stateFilters: [s_string(688, k * 2), s_string(689, k * 2 + 1)],
-    producerIdFilters: [s_int64(690, k * 2), s_int64(691, k * 2 + 1)],
-    durationFilter: (version >= 1 ? s_int64(692, k) : -1),
+    stateFilters: [s_string(689, k * 2), s_string(690, k * 2 + 1)],
+    producerIdFilters: [s_int64(691, k * 2), s_int64(692, k * 2 + 1)],
+    durationFilter: (version >= 1 ? s_int64(693, k) : -1),
   };
 }
 
 export function sampleListTransactionsResponse(version: number, variant = 0, k = 0): M.ListTransactionsResponse {
   return {
-    throttleTimeMs: s_int32(693, k),
-    errorCode: s_int16(694, k),
-    unknownStateFilters: [s_string(695, k * 2), s_string(696, k * 2 + 1)],
+    throttleTimeMs: s_int32(694, k),
+    errorCode: s_int16(695, k),
+    unknownStateFilters: [s_string(696, k * 2), s_string(697, k * 2 + 1)],
     transactionStates: [sampleListTransactionsResponseTransactionState(version, variant, k * 2), sampleListTransactionsResponseTransactionState(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleListTransactionsResponseTransactionState(version: number, variant = 0, k = 0): M.ListTransactionsResponseTransactionState {
   return {
-    transactionalId: s_string(699, k),
-    producerId: s_int64(700, k),
-    transactionState: s_string(701, k),
+    transactionalId: s_string(700, k),
+    producerId: s_int64(701, k),
+    transactionState: s_string(702, k),
   };
 }
 
 export function sampleBrokerRegistrationRequest(version: number, variant = 0, k = 0): M.BrokerRegistrationRequest {
   return {
-    brokerId: s_int32(702, k),
-    clusterId: s_string(703, k),
-    incarnationId: s_uuid(704, k),
+    brokerId: s_int32(703, k),
+    clusterId: s_string(704, k),
+    incarnationId: s_uuid(705, k),
     listeners: [sampleBrokerRegistrationRequestListener(version, variant, k * 2), sampleBrokerRegistrationRequestListener(version, variant, k * 2 + 1)],
     features: [sampleBrokerRegistrationRequestFeature(version, variant, k * 2), sampleBrokerRegistrationRequestFeature(version, variant, k * 2 + 1)],
-    rack: (variant !== 0 ? null : s_string(709, k)),
+    rack: (variant !== 0 ? null : s_string(710, k)),
     isMigratingZkBroker: (version >= 1 ? true : false),
-    logDirs: (version >= 2 ? [s_uuid(710, k * 2), s_uuid(711, k * 2 + 1)] : []),
-    previousBrokerEpoch: (version >= 3 ? s_int64(712, k) : -1),
+    logDirs: (version >= 2 ? [s_uuid(711, k * 2), s_uuid(712, k * 2 + 1)] : []),
+    previousBrokerEpoch: (version >= 3 ? s_int64(713, k) : -1),
   };
 }
 
 export function sampleBrokerRegistrationRequestListener(version: number, variant = 0, k = 0): M.BrokerRegistrationRequestListener {
   return {
-    name: s_string(713, k),
-    host: s_string(714, k),
-    port: s_uint16(715, k),
-    securityProtocol: s_int16(716, k),
+    name: s_string(714, k),
+    host: s_string(715, k),
+    port: s_uint16(716, k),
+    securityProtocol: s_int16(717, k),
   };
 }
 
 export function sampleBrokerRegistrationRequestFeature(version: number, variant = 0, k = 0): M.BrokerRegistrationRequestFeature {
   return {
-    name: s_string(717, k),
-    minSupportedVersion: s_int16(718, k),
-    maxSupportedVersion: s_int16(719, k),
+    name: s_string(718, k),
+    minSupportedVersion: s_int16(719, k),
+    maxSupportedVersion: s_int16(720, k),
   };
 }
 
 export function sampleBrokerRegistrationResponse(version: number, variant = 0, k = 0): M.BrokerRegistrationResponse {
   return {
-    throttleTimeMs: s_int32(720, k),
-    errorCode: s_int16(721, k),
-    brokerEpoch: s_int64(722, k),
+    throttleTimeMs: s_int32(721, k),
+    errorCode: s_int16(722, k),
+    brokerEpoch: s_int64(723, k),
   };
 }
 
 export function sampleBrokerHeartbeatRequest(version: number, variant = 0, k = 0): M.BrokerHeartbeatRequest {
   return {
-    brokerId: s_int32(723, k),
-    brokerEpoch: s_int64(724, k),
-    currentMetadataOffset: s_int64(725, k),
+    brokerId: s_int32(724, k),
+    brokerEpoch: s_int64(725, k),
+    currentMetadataOffset: s_int64(726, k),
     wantFence: true,
     wantShutDown: true,
-    offlineLogDirs: (version >= 1 ? [s_uuid(726, k * 2), s_uuid(727, k * 2 + 1)] : []),
+    offlineLogDirs: (version >= 1 ? [s_uuid(727, k * 2), s_uuid(728, k * 2 + 1)] : []),
   };
 }
 
 export function sampleBrokerHeartbeatResponse(version: number, variant = 0, k = 0): M.BrokerHeartbeatResponse {
   return {
-    throttleTimeMs: s_int32(728, k),
-    errorCode: s_int16(729, k),
+    throttleTimeMs: s_int32(729, k),
+    errorCode: s_int16(730, k),
     isCaughtUp: true,
     isFenced: false,
     shouldShutDown: true,
@@ -1566,125 +1567,125 @@ export function sampleBrokerHeartbeatResponse(version: number, variant = 0, k = 
 
 export function sampleAlterPartitionRequest(version: number, variant = 0, k = 0): M.AlterPartitionRequest {
   return {
-    brokerId: s_int32(730, k),
-    brokerEpoch: s_int64(731, k),
+    brokerId: s_int32(731, k),
+    brokerEpoch: s_int64(732, k),
     topics: [sampleAlterPartitionRequestTopicData(version, variant, k * 2), sampleAlterPartitionRequestTopicData(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleAlterPartitionRequestTopicData(version: number, variant = 0, k = 0): M.AlterPartitionRequestTopicData {
   return {
-    topicName: (version <= 1 ? s_string(734, k) : ""),
-    topicId: (version >= 2 ? s_uuid(735, k) : ZERO_UUID),
+    topicName: (version <= 1 ? s_string(735, k) : ""),
+    topicId: (version >= 2 ? s_uuid(736, k) : ZERO_UUID),
     partitions: [sampleAlterPartitionRequestPartitionData(version, variant, k * 2), sampleAlterPartitionRequestPartitionData(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleAlterPartitionRequestPartitionData(version: number, variant = 0, k = 0): M.AlterPartitionRequestPartitionData {
   return {
-    partitionIndex: s_int32(738, k),
-    leaderEpoch: s_int32(739, k),
-    newIsr: (version <= 2 ? [s_int32(740, k * 2), s_int32(741, k * 2 + 1)] : []),
+    partitionIndex: s_int32(739, k),
+    leaderEpoch: s_int32(740, k),
+    newIsr: (version <= 2 ? [s_int32(741, k * 2), s_int32(742, k * 2 + 1)] : []),
     newIsrWithEpochs: (version >= 3 ? [sampleAlterPartitionRequestBrokerState(version, variant, k * 2), sampleAlterPartitionRequestBrokerState(version, variant, k * 2 + 1)] : []),
-    leaderRecoveryState: (version >= 1 ? s_int8(744, k) : 0),
-    partitionEpoch: s_int32(745, k),
+    leaderRecoveryState: (version >= 1 ? s_int8(745, k) : 0),
+    partitionEpoch: s_int32(746, k),
   };
 }
 
 export function sampleAlterPartitionRequestBrokerState(version: number, variant = 0, k = 0): M.AlterPartitionRequestBrokerState {
   return {
-    brokerId: s_int32(746, k),
-    brokerEpoch: s_int64(747, k),
+    brokerId: s_int32(747, k),
+    brokerEpoch: s_int64(748, k),
   };
 }
 
 export function sampleAlterPartitionResponse(version: number, variant = 0, k = 0): M.AlterPartitionResponse {
   return {
-    throttleTimeMs: s_int32(748, k),
-    errorCode: s_int16(749, k),
+    throttleTimeMs: s_int32(749, k),
+    errorCode: s_int16(750, k),
     topics: [sampleAlterPartitionResponseTopicData(version, variant, k * 2), sampleAlterPartitionResponseTopicData(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleAlterPartitionResponseTopicData(version: number, variant = 0, k = 0): M.AlterPartitionResponseTopicData {
   return {
-    topicName: (version <= 1 ? s_string(752, k) : ""),
-    topicId: (version >= 2 ? s_uuid(753, k) : ZERO_UUID),
+    topicName: (version <= 1 ? s_string(753, k) : ""),
+    topicId: (version >= 2 ? s_uuid(754, k) : ZERO_UUID),
     partitions: [sampleAlterPartitionResponsePartitionData(version, variant, k * 2), sampleAlterPartitionResponsePartitionData(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleAlterPartitionResponsePartitionData(version: number, variant = 0, k = 0): M.AlterPartitionResponsePartitionData {
   return {
-    partitionIndex: s_int32(756, k),
-    errorCode: s_int16(757, k),
-    leaderId: s_int32(758, k),
-    leaderEpoch: s_int32(759, k),
-    isr: [s_int32(760, k * 2), s_int32(761, k * 2 + 1)],
-    leaderRecoveryState: (version >= 1 ? s_int8(762, k) : 0),
-    partitionEpoch: s_int32(763, k),
+    partitionIndex: s_int32(757, k),
+    errorCode: s_int16(758, k),
+    leaderId: s_int32(759, k),
+    leaderEpoch: s_int32(760, k),
+    isr: [s_int32(761, k * 2), s_int32(762, k * 2 + 1)],
+    leaderRecoveryState: (version >= 1 ? s_int8(763, k) : 0),
+    partitionEpoch: s_int32(764, k),
   };
 }
 
 export function sampleAllocateProducerIdsRequest(version: number, variant = 0, k = 0): M.AllocateProducerIdsRequest {
   return {
-    brokerId: s_int32(764, k),
-    brokerEpoch: s_int64(765, k),
+    brokerId: s_int32(765, k),
+    brokerEpoch: s_int64(766, k),
   };
 }
 
 export function sampleAllocateProducerIdsResponse(version: number, variant = 0, k = 0): M.AllocateProducerIdsResponse {
   return {
-    throttleTimeMs: s_int32(766, k),
-    errorCode: s_int16(767, k),
-    producerIdStart: s_int64(768, k),
-    producerIdLen: s_int32(769, k),
+    throttleTimeMs: s_int32(767, k),
+    errorCode: s_int16(768, k),
+    producerIdStart: s_int64(769, k),
+    producerIdLen: s_int32(770, k),
   };
 }
 
 export function sampleRequestHeader(version: number, variant = 0, k = 0): M.RequestHeader {
   return {
-    requestApiKey: s_int16(770, k),
-    requestApiVersion: s_int16(771, k),
-    correlationId: s_int32(772, k),
-    clientId: (version >= 1 ? (variant !== 0 ? null : s_string(773, k)) : ""),
+    requestApiKey: s_int16(771, k),
+    requestApiVersion: s_int16(772, k),
+    correlationId: s_int32(773, k),
+    clientId: (version >= 1 ? (variant !== 0 ? null : s_string(774, k)) : ""),
   };
 }
 
 export function sampleResponseHeader(version: number, variant = 0, k = 0): M.ResponseHeader {
   return {
-    correlationId: s_int32(774, k),
+    correlationId: s_int32(775, k),
   };
 }
 
 export function sampleConsumerProtocolSubscription(version: number, variant = 0, k = 0): M.ConsumerProtocolSubscription {
   return {
-    topics: [s_string(775, k * 2), s_string(776, k * 2 + 1)],
-    userData: (variant !== 0 ? null : s_bytes(777, k)),
+    topics: [s_string(776, k * 2), s_string(777, k * 2 + 1)],
+    userData: (variant !== 0 ? null : s_bytes(778, k)),
     ownedPartitions: (version >= 1 ? [sampleConsumerProtocolSubscriptionTopicPartition(version, variant, k * 2), sampleConsumerProtocolSubscriptionTopicPartition(version, variant, k * 2 + 1)] : []),
-    generationId: (version >= 2 ? s_int32(780, k) : -1),
-    rackId: (version >= 3 ? (variant !== 0 ? null : s_string(781, k)) : null),
+    generationId: (version >= 2 ? s_int32(781, k) : -1),
+    rackId: (version >= 3 ? (variant !== 0 ? null : s_string(782, k)) : null),
   };
 }
 
 export function sampleConsumerProtocolSubscriptionTopicPartition(version: number, variant = 0, k = 0): M.ConsumerProtocolSubscriptionTopicPartition {
   return {
-    topic: s_string(782, k),
-    partitions: [s_int32(783, k * 2), s_int32(784, k * 2 + 1)],
+    topic: s_string(783, k),
+    partitions: [s_int32(784, k * 2), s_int32(785, k * 2 + 1)],
   };
 }
 
 export function sampleConsumerProtocolAssignment(version: number, variant = 0, k = 0): M.ConsumerProtocolAssignment {
   return {
     assignedPartitions: [sampleConsumerProtocolAssignmentTopicPartition(version, variant, k * 2), sampleConsumerProtocolAssignmentTopicPartition(version, variant, k * 2 + 1)],
-    userData: (variant !== 0 ? null : s_bytes(787, k)),
+    userData: (variant !== 0 ? null : s_bytes(788, k)),
   };
 }
 
 export function sampleConsumerProtocolAssignmentTopicPartition(version: number, variant = 0, k = 0): M.ConsumerProtocolAssignmentTopicPartition {
   return {
-    topic: s_string(788, k),
-    partitions: [s_int32(789, k * 2), s_int32(790, k * 2 + 1)],
+    topic: s_string(789, k),
+    partitions: [s_int32(790, k * 2), s_int32(791, k * 2 + 1)],
   };
 }
 
@@ -1703,8 +1704,8 @@ export interface SampleCase {
 export const SAMPLE_CASES: SampleCase[] = [
   { api: 'Produce', kind: 'request', name: 'ProduceRequest', min: 0, max: 13, sample: sampleProduceRequest, defaults: M.defaultProduceRequest, decode: M.decodeProduceRequest, encode: M.encodeProduceRequest },
   { api: 'Produce', kind: 'response', name: 'ProduceResponse', min: 0, max: 13, sample: sampleProduceResponse, defaults: M.defaultProduceResponse, decode: M.decodeProduceResponse, encode: M.encodeProduceResponse },
-  { api: 'Fetch', kind: 'request', name: 'FetchRequest', min: 0, max: 17, sample: sampleFetchRequest, defaults: M.defaultFetchRequest, decode: M.decodeFetchRequest, encode: M.encodeFetchRequest },
-  { api: 'Fetch', kind: 'response', name: 'FetchResponse', min: 0, max: 17, sample: sampleFetchResponse, defaults: M.defaultFetchResponse, decode: M.decodeFetchResponse, encode: M.encodeFetchResponse },
+  { api: 'Fetch', kind: 'request', name: 'FetchRequest', min: 0, max: 18, sample: sampleFetchRequest, defaults: M.defaultFetchRequest, decode: M.decodeFetchRequest, encode: M.encodeFetchRequest },
+  { api: 'Fetch', kind: 'response', name: 'FetchResponse', min: 0, max: 18, sample: sampleFetchResponse, defaults: M.defaultFetchResponse, decode: M.decodeFetchResponse, encode: M.encodeFetchResponse },
   { api: 'ListOffsets', kind: 'request', name: 'ListOffsetsRequest', min: 0, max: 11, sample: sampleListOffsetsRequest, defaults: M.defaultListOffsetsRequest, decode: M.decodeListOffsetsRequest, encode: M.encodeListOffsetsRequest },
   { api: 'ListOffsets', kind: 'response', name: 'ListOffsetsResponse', min: 0, max: 11, sample: sampleListOffsetsResponse, defaults: M.defaultListOffsetsResponse, decode: M.decodeListOffsetsResponse, encode: M.encodeListOffsetsResponse },
   { api: 'Metadata', kind: 'request', name: 'MetadataRequest', min: 0, max: 13, sample: sampleMetadataRequest, defaults: M.defaultMetadataRequest, decode: M.decodeMetadataRequest, encode: M.encodeMetadataRequest },
@@ -1822,6 +1823,7 @@ export const INT64_LAYOUT: Record<string, Int64Slot[]> = {
   FetchRequestFetchPartition: [
     { field: 'fetchOffset', lo: 0, hi: 32767, kind: 'int64Exact' },
     { field: 'logStartOffset', lo: 5, hi: 32767, kind: 'int64' },
+    { field: 'highWatermark', lo: 18, hi: 32767, kind: 'int64Exact' },
   ],
   FetchResponse: [
     { field: 'responses', lo: 0, hi: 32767, kind: 'structs', struct: 'FetchResponseFetchableTopicResponse' },

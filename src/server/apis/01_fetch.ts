@@ -1,10 +1,10 @@
-// Fetch v4–17 for consumers and for followers (v13 names topics by id) (replica_id >= 0; v15+
+// Fetch v4–18 for consumers and for followers (v13 names topics by id) (replica_id >= 0; v15+
 // in replica_state, whose broker epoch is not checked), from partition leaders only
 // (NOT_LEADER_OR_FOLLOWER; FENCED/UNKNOWN_LEADER_EPOCH against current_leader_epoch; v16+
 // (KIP-951) those two name the leader and epoch this broker knows, with the leader's endpoint
 // in node_endpoints). v14 only adds OFFSET_MOVED_TO_TIERED_STORAGE (no tiered storage here);
-// v17's replica_directory_id is for KRaft voters and is ignored, as a broker's partitions do.
-// v18 (KIP-1166, a follower's high watermark) is not served.
+// v17's replica_directory_id and v18's high_watermark (KIP-1166) are for KRaft voters and are
+// ignored, as Kafka 4.4's partition fetches ignore them.
 // Sessionless: the reply's session id is always 0, which every client accepts as "no
 // session". Consumers get whole batches from the fetch offset up to the high watermark;
 // followers up to the log end offset, their fetch offset advancing the high watermark, or
@@ -36,7 +36,7 @@ const MAX_WAIT_CAP_MS = 5 * 60_000;
 
 export const fetchApi = defineApi(
   FetchApi,
-  [4, 17],
+  [4, 18],
   { decodeRequest: decodeFetchRequest, encodeResponse: encodeFetchResponse },
   async (ctx, req) => {
     // v13+ names topics by id; an id we do not know is UNKNOWN_TOPIC_ID.
