@@ -429,6 +429,29 @@ export class UnifiedLog {
   }
 
   /** ListOffsets -3 (MAX_TIMESTAMP): offset and timestamp of the record with the largest timestamp. */
+  /**
+   * ListOffsets v0 (Kafka's legacyFetchOffsetsBefore): candidate offsets are each segment's base
+   * offset (at least the log start) with the segment file's modification time, plus the log end
+   * with the current time when the active segment holds data. Latest (-1) starts at the last
+   * candidate, earliest (-2) at the first, a time at the last candidate modified at or before it;
+   * at most maxNumOffsets offsets from there backwards, in descending order.
+   */
+  legacyFetchOffsetsBefore(timestamp: number, maxNumOffsets: number): number[] {
+    this.ensureOpen();
+    const candidates = this.segments.map((seg) => ({ offset: Math.max(seg.baseOffset, this._logStartOffset), time: seg.log.lastModified() }));
+    if (this.segments[this.segments.length - 1]!.size > 0) candidates.push({ offset: this.logEndOffset, time: this.now() });
+    let start: number;
+    if (timestamp === -1) start = candidates.length - 1;
+    else if (timestamp === -2) start = 0;
+    else {
+      start = candidates.length - 1;
+      while (start >= 0 && candidates[start]!.time > timestamp) start--;
+    }
+    const out: number[] = [];
+    for (let i = start; i >= 0 && out.length < maxNumOffsets; i--) out.push(candidates[i]!.offset);
+    return out.sort((x, y) => y - x);
+  }
+
   fetchMaxTimestampOffset(): { offset: number; timestamp: number } | null {
     this.ensureOpen();
     let best: LogSegment | null = null;
