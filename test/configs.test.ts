@@ -82,6 +82,10 @@ describe('topic configs', () => {
       [ErrorCode.INVALID_REQUEST, 'Each resource must appear at most once.'],
       [ErrorCode.INVALID_REQUEST, 'Each resource must appear at most once.'],
     ]);
+    const twice = await incremental(c, [{ resourceType: 2, resourceName: 't', configs: [{ name: 'cleanup.policy', configOperation: 2, value: 'compact' }, { name: 'cleanup.policy', configOperation: 0, value: 'compact' }] }]);
+    expect([twice.responses[0]!.errorCode, twice.responses[0]!.errorMessage]).toEqual([ErrorCode.INVALID_REQUEST, 'Error due to duplicate config keys']);
+    const missing = await describeConfigs(c, [{ resourceType: 2, resourceName: 'nosuch', configurationKeys: null }]);
+    expect([missing.results[0]!.errorCode, missing.results[0]!.errorMessage]).toEqual([ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, '']);
   });
 });
 

@@ -3,7 +3,8 @@
 // broker, dynamic cluster default, static, Kafka's default), type and documentation. Brokers
 // (this broker's id): every broker config, read-only unless Kafka changes it at runtime; the
 // cluster default (name ""): only the dynamic default configs, as Kafka. Broker loggers: every
-// logger's level. Client metrics: a subscription's stored configs (none if unknown).
+// logger's level. Client metrics: a subscription's stored configs (none if unknown), as 3.9.
+// A result Kafka answers without setting a message carries the schema default, "", not null.
 import { ErrorCode, errorName } from '../../protocol/errors.js';
 import { decodeDescribeConfigsRequest, DescribeConfigsApi, encodeDescribeConfigsResponse } from '../../protocol/messages/DescribeConfigs.js';
 import type { DescribeConfigsResponse } from '../../protocol/messages/DescribeConfigs.js';
@@ -58,9 +59,9 @@ export const describeConfigsApi = defineApi(
       switch (res.resourceType) {
         case ConfigResourceType.TOPIC: {
           const topic = broker.metadata.get(res.resourceName);
-          if (!topic) return result(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic ${res.resourceName} does not exist`);
+          if (!topic) return result(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, ''); // Kafka sets no message: the schema's ""
           const configs = topicConfigEntries(broker, topic).map((c) => ({ ...c, configType: configTypeCode(c.name), documentation: topicConfigDoc(c.name) }));
-          return result(ErrorCode.NONE, null, out(configs));
+          return result(ErrorCode.NONE, '', out(configs));
         }
         case ConfigResourceType.BROKER: {
           const perBroker = res.resourceName !== '';
@@ -82,7 +83,7 @@ export const describeConfigsApi = defineApi(
               };
             })
             .filter((c) => perBroker || c.synonyms.some((s) => s.name === c.name));
-          return result(ErrorCode.NONE, null, out(configs));
+          return result(ErrorCode.NONE, '', out(configs));
         }
         case ConfigResourceType.BROKER_LOGGER: {
           if (res.resourceName === '') return result(ErrorCode.INVALID_REQUEST, 'Broker id must not be empty');
@@ -90,13 +91,13 @@ export const describeConfigsApi = defineApi(
             return result(ErrorCode.INVALID_REQUEST, `Unexpected broker id, expected ${broker.nodeId} but received ${res.resourceName}`);
           }
           const configs = Object.entries(loggerLevels()).map(([name, level]) => ({ name, value: level, source: ConfigSource.DYNAMIC_BROKER_LOGGER_CONFIG, synonyms: [] }));
-          return result(ErrorCode.NONE, null, out(configs));
+          return result(ErrorCode.NONE, '', out(configs));
         }
         case ConfigResourceType.CLIENT_METRICS: {
           if (res.resourceName === '') return result(ErrorCode.INVALID_REQUEST, 'Client metrics subscription name must not be empty');
           const stored = broker.image.configs.get(`${ConfigResourceType.CLIENT_METRICS}:${res.resourceName}`) ?? {};
           const configs = Object.entries(stored).map(([name, value]) => ({ name, value, source: ConfigSource.CLIENT_METRICS_CONFIG, synonyms: [] }));
-          return result(ErrorCode.NONE, null, out(configs));
+          return result(ErrorCode.NONE, '', out(configs));
         }
         default:
           return result(ErrorCode.INVALID_REQUEST, `Unsupported resource type ${res.resourceType}`);

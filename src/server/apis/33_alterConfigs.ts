@@ -7,8 +7,7 @@ import { AlterConfigsApi, decodeAlterConfigsRequest, encodeAlterConfigsResponse 
 import type { AlterConfigsResponse } from '../../protocol/messages/AlterConfigs.js';
 import { validateTopicConfig } from '../../common/KafkaConfig.js';
 import { defineApi } from './Api.js';
-import { ErrorCode } from '../../protocol/errors.js';
-import { alterTopicConfigs, ConfigResourceType, DUPLICATE_RESOURCE, duplicateResources, resourceErrors } from './configSources.js';
+import { alterTopicConfigs, ConfigResourceType, duplicateResources, precheck, resourceErrors } from './configSources.js';
 
 export const alterConfigsApi = defineApi(
   AlterConfigsApi,
@@ -16,26 +15,22 @@ export const alterConfigsApi = defineApi(
   { decodeRequest: decodeAlterConfigsRequest, encodeResponse: encodeAlterConfigsResponse },
   async (ctx, req): Promise<AlterConfigsResponse> => {
     const dups = duplicateResources(req.resources);
-    return {
-    throttleTimeMs: 0,
-    responses: await Promise.all(
-      req.resources.map((res) =>
-        dups.has(`${res.resourceType}:${res.resourceName}`)
-          ? Promise.resolve({ errorCode: ErrorCode.INVALID_REQUEST, errorMessage: DUPLICATE_RESOURCE, resourceType: res.resourceType, resourceName: res.resourceName })
-          : alterTopicConfigs(ctx.broker, res, req.validateOnly, () => {
-          const configs: Record<string, string> = {};
-          for (const c of res.configs) {
-            const problem =
-              (res.resourceType === ConfigResourceType.TOPIC ? validateTopicConfig(c.name, c.value) : null) ??
-              (c.value === null ? `Null value not supported for: ${c.name}` : null);
-            if (problem) return problem;
-            configs[c.name] = c.value!;
-          }
-          return configs;
-        }),
+    const responses = await Promise.all(
+      req.resources.map(
+        (res) =>
+          precheck(res, dups) ??
+          alterTopicConfigs(ctx.broker, res, req.validateOnly, () => {
+            const configs: Record<string, string> = {};
+            for (const c of res.configs) {
+              const problem = res.resourceType === ConfigResourceType.TOPIC ? validateTopicConfig(c.name, c.value) : null;
+              if (problem) return problem;
+              configs[c.name] = c.value!;
+            }
+            return configs;
+          }),
       ),
-    ),
-  };
+    );
+    return { throttleTimeMs: 0, responses };
   },
   (req, code, _v, message = null) => ({ throttleTimeMs: 0, responses: resourceErrors(req.resources, code, message) }),
 );

@@ -13,7 +13,7 @@ import { applyConfigOp, applyListOp, configTypeCode, validateTopicConfig } from 
 import { LOG4J_LEVELS, loggerExists, ROOT_LOGGER, setLoggerLevel } from '../../logger.js';
 import type { Broker } from '../Broker.js';
 import { defineApi } from './Api.js';
-import { alterTopicConfigs, ConfigResourceType, DUPLICATE_RESOURCE, duplicateResources, resourceErrors, type ConfigResourceResult } from './configSources.js';
+import { alterTopicConfigs, ConfigResourceType, duplicateResources, precheck, resourceErrors, type ConfigResourceResult } from './configSources.js';
 
 type Resource = IncrementalAlterConfigsRequest['resources'][number];
 
@@ -54,16 +54,11 @@ export const incrementalAlterConfigsApi = defineApi(
   { decodeRequest: decodeIncrementalAlterConfigsRequest, encodeResponse: encodeIncrementalAlterConfigsResponse },
   async (ctx, req): Promise<IncrementalAlterConfigsResponse> => {
     const dups = duplicateResources(req.resources);
-    return {
-    throttleTimeMs: 0,
-    responses: await Promise.all(
+    const responses = await Promise.all(
       req.resources.map(async (res) => {
-        if (dups.has(`${res.resourceType}:${res.resourceName}`)) return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: DUPLICATE_RESOURCE, resourceType: res.resourceType, resourceName: res.resourceName };
+        const bad = precheck(res, dups);
+        if (bad) return bad;
         if (res.resourceType === ConfigResourceType.BROKER_LOGGER) return alterLoggers(ctx.broker, res, req.validateOnly);
-        const nulls = res.configs.filter((c) => c.configOperation !== 1 && c.value === null).map((c) => c.name);
-        if (nulls.length > 0) {
-          return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Null value not supported for : ${nulls.join(', ')}`, resourceType: res.resourceType, resourceName: res.resourceName };
-        }
         return alterTopicConfigs(ctx.broker, res, req.validateOnly, (configs) => {
           for (const c of res.configs) {
             let problem: string | null;
@@ -80,8 +75,8 @@ export const incrementalAlterConfigsApi = defineApi(
           return configs;
         });
       }),
-    ),
-  };
+    );
+    return { throttleTimeMs: 0, responses };
   },
   (req, code, _v, message = null) => ({ throttleTimeMs: 0, responses: resourceErrors(req.resources, code, message) }),
 );

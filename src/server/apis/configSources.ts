@@ -125,3 +125,24 @@ export function duplicateResources(resources: { resourceType: number; resourceNa
 }
 
 export const DUPLICATE_RESOURCE = 'Each resource must appear at most once.';
+
+/** A config named twice in one resource: "Error due to duplicate config keys" (INVALID_REQUEST), as Kafka. */
+export function duplicateKeys(configs: { name: string }[]): boolean {
+  return new Set(configs.map((c) => c.name)).size !== configs.length;
+}
+
+/**
+ * Kafka's ConfigAdminManager.preprocess checks, in its order: a resource named twice, a config
+ * named twice, null values (but for DELETE). Returns the resource's error result, or null.
+ */
+export function precheck(
+  res: { resourceType: number; resourceName: string; configs: { name: string; value: string | null; configOperation?: number }[] },
+  dups: Set<string>,
+): ConfigResourceResult | null {
+  const fail = (errorMessage: string): ConfigResourceResult => ({ errorCode: ErrorCode.INVALID_REQUEST, errorMessage, resourceType: res.resourceType, resourceName: res.resourceName });
+  if (dups.has(`${res.resourceType}:${res.resourceName}`)) return fail(DUPLICATE_RESOURCE);
+  if (duplicateKeys(res.configs)) return fail('Error due to duplicate config keys');
+  const nulls = res.configs.filter((c) => c.configOperation !== 1 && c.value === null).map((c) => c.name);
+  if (nulls.length > 0) return fail(`Null value not supported for : ${nulls.join(', ')}`);
+  return null;
+}
