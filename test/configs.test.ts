@@ -209,6 +209,12 @@ describe('broker loggers and client metrics', () => {
     ]);
     const d = await describeConfigs(c, [{ resourceType: 16, resourceName: 'unknown', configurationKeys: null }]);
     expect([d.results[0]!.errorCode, d.results[0]!.configs]).toEqual([0, []]);
+
+    // ListClientMetricsResources v0 (API 74) names the stored subscriptions
+    await incremental(c, [{ resourceType: 16, resourceName: 'sub-b', configs: [{ name: 'interval.ms', configOperation: 0, value: '1000' }] }]);
+    await incremental(c, [{ resourceType: 16, resourceName: 'sub-a', configs: [{ name: 'metrics', configOperation: 0, value: '*' }] }]);
+    const list = await c.request(74, 0, M.encodeListClientMetricsResourcesRequest, M.decodeListClientMetricsResourcesResponse, {});
+    expect([list.errorCode, list.clientMetricsResources.map((r) => r.name)]).toEqual([0, ['sub-a', 'sub-b']]);
   });
 });
 
