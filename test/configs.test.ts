@@ -3,6 +3,7 @@
 // topics inherit at runtime and that survive a restart; broker loggers; client-metrics
 // subscriptions; ApiVersions' features; an empty group gone with its last offsets.
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
@@ -136,6 +137,21 @@ describe('broker configs', () => {
     }
   });
 
+  it('max.connections.per.ip changed at runtime applies to the next connection', async () => {
+    const cluster = await start();
+    const c = await raw(cluster.bootstrapServers[0]!);
+    const per = (op: number, value: string | null) => incremental(c, [{ resourceType: 4, resourceName: '1', configs: [{ name: 'max.connections.per.ip', configOperation: op, value }] }]);
+    expect((await per(0, '1')).responses[0]!.errorCode).toBe(0);
+    const [host, port] = cluster.bootstrapServers[0]!.split(':');
+    const refused = net.connect(Number(port), host);
+    refused.on('error', () => {});
+    await new Promise((resolve) => refused.once('close', resolve)); // closed by the broker: c holds the one allowed
+    expect((await per(1, null)).responses[0]!.errorCode).toBe(0);
+    const again = await raw(cluster.bootstrapServers[0]!);
+    const d = await describeConfigs(again, [{ resourceType: 4, resourceName: '1', configurationKeys: ['max.connections.per.ip'] }]);
+    expect(d.results[0]!.configs.map((e) => [e.value, e.configSource, e.readOnly])).toEqual([['2147483647', 5, false]]);
+  });
+
   it('dynamic broker configs are stored in the metadata log and survive a restart', async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'minikafka-configs-'));
     try {
@@ -234,7 +250,7 @@ describe('features and groups', () => {
   });
 
   it('an empty group whose last offsets are deleted is gone: DeleteGroups then gets GROUP_ID_NOT_FOUND', async () => {
-    const cluster = await start();
+    const cluster = await start({ config: { 'offsets.topic.num.partitions': 1, 'group.initial.rebalance.delay.ms': 0 } });
     await cluster.createTopic('t', { partitions: 1 });
     const kafka = new Kafka({ clientId: 'configs-test', brokers: cluster.bootstrapServers, logLevel: logLevel.NOTHING });
     const admin = kafka.admin();

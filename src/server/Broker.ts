@@ -194,7 +194,8 @@ export class Broker {
     this.requestPool = new MemoryPool(poolBytes < 0 ? Number.POSITIVE_INFINITY : poolBytes);
     const limits = connectionLimits(this.config, this.requestPool);
     const netLog = this.log.child('net');
-    const quotas = new ConnectionQuotas(this.config.int('max.connections'), this.config.int('max.connections.per.ip'), netLog);
+    // read at each connection: both are dynamic broker configs
+    const quotas = new ConnectionQuotas(() => this.config.int('max.connections'), () => this.config.int('max.connections.per.ip'), netLog);
     const server = net.createServer((socket) => {
       if (!quotas.admit(socket)) return;
       const conn = new Connection(socket, this.apis, limits, netLog, (c) => {
