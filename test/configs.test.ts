@@ -110,6 +110,11 @@ describe('broker configs', () => {
 
     const refused = await incremental(c, [{ resourceType: 4, resourceName: '', configs: [{ name: 'num.partitions', configOperation: 0, value: '3' }] }]);
     expect([refused.responses[0]!.errorCode, refused.responses[0]!.errorMessage]).toEqual([ErrorCode.INVALID_REQUEST, 'Cannot update these configs dynamically: [num.partitions]']);
+    // a value the topics could not take is refused before it is stored
+    for (const [name, value] of [['log.segment.bytes', '5'], ['log.cleanup.policy', 'shred'], ['log.retention.ms', 'soon']]) {
+      const bad = await incremental(c, [{ resourceType: 4, resourceName: '', configs: [{ name: name!, configOperation: 0, value: value! }] }]);
+      expect([name, bad.responses[0]!.errorCode]).toEqual([name, ErrorCode.INVALID_REQUEST]);
+    }
     const otherBroker = await incremental(c, [{ resourceType: 4, resourceName: '7', configs: [{ name: 'log.retention.ms', configOperation: 0, value: '1' }] }]);
     expect(otherBroker.responses[0]!.errorCode).toBe(ErrorCode.INVALID_REQUEST);
 
@@ -118,8 +123,9 @@ describe('broker configs', () => {
       ['log.retention.ms', '60000', 3, false],
       ['message.max.bytes', '2000', 3, false],
     ]);
-    const own = await describeConfigs(c, [{ resourceType: 4, resourceName: '1', configurationKeys: ['message.max.bytes', 'num.partitions', 'log.retention.hours'] }]);
+    const own = await describeConfigs(c, [{ resourceType: 4, resourceName: '1', configurationKeys: ['message.max.bytes', 'num.partitions', 'log.retention.hours', 'broker.id'] }]);
     expect(own.results[0]!.configs.map((e) => [e.name, e.value, e.configSource, e.readOnly, syn(e)])).toEqual([
+      ['broker.id', '1', 4, true, [['broker.id', '1', 4], ['broker.id', '-1', 5]]],
       ['log.retention.hours', '24', 4, true, [['log.retention.hours', '24', 4], ['log.retention.hours', '168', 5]]],
       ['message.max.bytes', '2000', 3, false, [['message.max.bytes', '2000', 3], ['message.max.bytes', '1048588', 5]]],
       ['num.partitions', '1', 5, true, [['num.partitions', '1', 5]]],

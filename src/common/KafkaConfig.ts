@@ -202,9 +202,10 @@ export class KafkaConfig {
     if (d !== undefined) out.push({ name, value: d, source: ConfigSource.DYNAMIC_BROKER_CONFIG });
     const dd = this.dynamicDefault.get(name);
     if (dd !== undefined) out.push({ name, value: dd, source: ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG });
-    const s = this.explicit.get(name) ?? (isIdConfig(name) && (this.has('node.id') || this.has('broker.id')) ? String(this.nodeId) : undefined);
+    // a broker always has its id, as a KRaft broker always sets node.id (Kafka's default for both is -1)
+    const s = isIdConfig(name) ? String(this.nodeId) : this.explicit.get(name);
     if (s !== undefined) out.push({ name, value: s, source: ConfigSource.STATIC_BROKER_CONFIG });
-    if (defaultValue !== null) out.push({ name, value: defaultValue, source: ConfigSource.DEFAULT_CONFIG });
+    if (defaultValue !== null) out.push({ name, value: isIdConfig(name) ? '-1' : defaultValue, source: ConfigSource.DEFAULT_CONFIG });
     return out;
   }
 
@@ -327,12 +328,19 @@ export function isBrokerConfig(name: string): boolean {
   return brokerDef(name) !== undefined;
 }
 
-/** A broker property's value problem (its type), or null. */
+/** A broker property's value problem (its type, and the rules of the topic config it supplies), or null. */
 export function brokerConfigProblem(name: string, value: string): string | null {
   const def = brokerDef(name);
   if (!def) return null;
   const why = checkKind(def.kind, value);
-  return why === null ? null : `Invalid value ${value} for configuration ${name}: ${why}`;
+  if (why !== null) return `Invalid value ${value} for configuration ${name}: ${why}`;
+  for (const [topicName, t] of Object.entries(TOPIC_CONFIG_DEFS)) {
+    const s = t.synonyms.find((x) => x.name === name);
+    if (!s) continue;
+    const asTopic = s.toTopic ? s.toTopic(value.trim()) : value.trim();
+    if (validateTopicConfig(topicName, asTopic) !== null) return `Invalid value ${value} for configuration ${name}`;
+  }
+  return null;
 }
 
 /** Topic config overrides after Kafka's incremental ops (0 SET, 1 DELETE, 2 APPEND, 3 SUBTRACT). */
