@@ -193,6 +193,33 @@ describe('broker configs', () => {
   });
 });
 
+describe('through kafkajs admin', () => {
+  it('describeConfigs and alterConfigs on a topic and a broker', async () => {
+    const cluster = await start();
+    await cluster.createTopic('k', { partitions: 1, config: { 'cleanup.policy': 'compact' } });
+    const kafka = new Kafka({ clientId: 'configs-test', brokers: cluster.bootstrapServers, logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      // (kafkajs refuses the cluster default's empty name itself)
+      await admin.alterConfigs({ validateOnly: false, resources: [{ type: 4, name: '1', configEntries: [{ name: 'log.retention.bytes', value: '1000000' }] }] });
+      const d = await admin.describeConfigs({ includeSynonyms: true, resources: [{ type: 2, name: 'k' }, { type: 4, name: '1', configNames: ['log.retention.bytes'] }] });
+      const topic = new Map(d.resources[0]!.configEntries.map((e) => [e.configName, e]));
+      expect(topic.size).toBe(36);
+      expect(topic.get('cleanup.policy')).toMatchObject({ configValue: 'compact', isDefault: false, configSource: 1, readOnly: false, isSensitive: false });
+      expect(topic.get('retention.bytes')).toMatchObject({ configValue: '1000000', isDefault: false, configSource: 2 });
+      expect(topic.get('retention.bytes')!.configSynonyms).toEqual([
+        { configName: 'log.retention.bytes', configValue: '1000000', configSource: 2 },
+        { configName: 'log.retention.bytes', configValue: '-1', configSource: 5 },
+      ]);
+      expect(d.resources[1]!.configEntries.map((e) => [e.configName, e.configValue, e.configSource, e.readOnly])).toEqual([['log.retention.bytes', '1000000', 2, false]]);
+      await expect(admin.alterConfigs({ validateOnly: false, resources: [{ type: 4, name: '1', configEntries: [{ name: 'num.partitions', value: '2' }] }] })).rejects.toMatchObject({ type: 'INVALID_REQUEST' });
+    } finally {
+      await admin.disconnect();
+    }
+  });
+});
+
 describe('broker loggers and client metrics', () => {
   it('describes and changes log levels as Kafka answers', async () => {
     const cluster = await start();
