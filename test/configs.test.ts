@@ -115,6 +115,12 @@ describe('broker configs', () => {
       const bad = await incremental(c, [{ resourceType: 4, resourceName: '', configs: [{ name: name!, configOperation: 0, value: value! }] }]);
       expect([name, bad.responses[0]!.errorCode]).toEqual([name, ErrorCode.INVALID_REQUEST]);
     }
+    // APPEND starts from Kafka's default when the level sets nothing
+    const appended = await incremental(c, [{ resourceType: 4, resourceName: '1', configs: [{ name: 'log.cleanup.policy', configOperation: 2, value: 'compact' }] }]);
+    expect(appended.responses[0]!.errorCode).toBe(0);
+    const policy = await describeConfigs(c, [{ resourceType: 2, resourceName: 't', configurationKeys: ['cleanup.policy'] }]);
+    expect(policy.results[0]!.configs.map((e) => [e.value, e.configSource])).toEqual([['delete,compact', 2]]);
+    await incremental(c, [{ resourceType: 4, resourceName: '1', configs: [{ name: 'log.cleanup.policy', configOperation: 1, value: null }] }]);
     const otherBroker = await incremental(c, [{ resourceType: 4, resourceName: '7', configs: [{ name: 'log.retention.ms', configOperation: 0, value: '1' }] }]);
     expect(otherBroker.responses[0]!.errorCode).toBe(ErrorCode.INVALID_REQUEST);
 

@@ -323,6 +323,11 @@ export function topicConfigDoc(name: string): string | null {
   return topicDefByName(name)?.doc ?? null;
 }
 
+/** A broker property's own default ("" if none or unknown): what Kafka's APPEND/SUBTRACT start from when the level sets nothing. */
+export function brokerConfigDefault(name: string): string {
+  return brokerDef(name)?.default ?? '';
+}
+
 /** Is this a broker property minikafka knows (static or a topic config's broker synonym)? */
 export function isBrokerConfig(name: string): boolean {
   return brokerDef(name) !== undefined;

@@ -9,7 +9,7 @@ import {
   IncrementalAlterConfigsApi,
 } from '../../protocol/messages/IncrementalAlterConfigs.js';
 import type { IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse } from '../../protocol/messages/IncrementalAlterConfigs.js';
-import { applyConfigOp, applyListOp, configTypeCode, validateTopicConfig } from '../../common/KafkaConfig.js';
+import { applyConfigOp, applyListOp, brokerConfigDefault, configTypeCode, validateTopicConfig } from '../../common/KafkaConfig.js';
 import { LOG4J_LEVELS, loggerExists, ROOT_LOGGER, setLoggerLevel } from '../../logger.js';
 import type { Broker } from '../Broker.js';
 import { defineApi } from './Api.js';
@@ -68,7 +68,7 @@ export const incrementalAlterConfigsApi = defineApi(
                 (configs[c.name] !== undefined ? validateTopicConfig(c.name, configs[c.name]!) : null);
             } else {
               const isList = res.resourceType === ConfigResourceType.CLIENT_METRICS ? LIST_CLIENT_METRICS.has(c.name) : configTypeCode(c.name, 'broker') === 7;
-              problem = applyListOp(configs, c.name, c.configOperation, c.value, isList, () => '');
+              problem = applyListOp(configs, c.name, c.configOperation, c.value, isList, () => (res.resourceType === ConfigResourceType.BROKER ? brokerConfigDefault(c.name) : ''));
             }
             if (problem) return problem;
           }
