@@ -1494,79 +1494,60 @@ export function sampleListTransactionsResponseTransactionState(version: number, 
   };
 }
 
-export function sampleListClientMetricsResourcesRequest(version: number, variant = 0, k = 0): M.ListClientMetricsResourcesRequest {
-  return {
-  };
-}
-
-export function sampleListClientMetricsResourcesResponse(version: number, variant = 0, k = 0): M.ListClientMetricsResourcesResponse {
-  return {
-    throttleTimeMs: s_int32(692, k),
-    errorCode: s_int16(693, k),
-    clientMetricsResources: [sampleListClientMetricsResourcesResponseClientMetricsResource(version, variant, k * 2), sampleListClientMetricsResourcesResponseClientMetricsResource(version, variant, k * 2 + 1)],
-  };
-}
-
-export function sampleListClientMetricsResourcesResponseClientMetricsResource(version: number, variant = 0, k = 0): M.ListClientMetricsResourcesResponseClientMetricsResource {
-  return {
-    name: s_string(696, k),
-  };
-}
-
 export function sampleBrokerRegistrationRequest(version: number, variant = 0, k = 0): M.BrokerRegistrationRequest {
   return {
-    brokerId: s_int32(697, k),
-    clusterId: s_string(698, k),
-    incarnationId: s_uuid(699, k),
+    brokerId: s_int32(692, k),
+    clusterId: s_string(693, k),
+    incarnationId: s_uuid(694, k),
     listeners: [sampleBrokerRegistrationRequestListener(version, variant, k * 2), sampleBrokerRegistrationRequestListener(version, variant, k * 2 + 1)],
     features: [sampleBrokerRegistrationRequestFeature(version, variant, k * 2), sampleBrokerRegistrationRequestFeature(version, variant, k * 2 + 1)],
-    rack: (variant !== 0 ? null : s_string(704, k)),
+    rack: (variant !== 0 ? null : s_string(699, k)),
     isMigratingZkBroker: (version >= 1 ? true : false),
-    logDirs: (version >= 2 ? [s_uuid(705, k * 2), s_uuid(706, k * 2 + 1)] : []),
-    previousBrokerEpoch: (version >= 3 ? s_int64(707, k) : -1),
+    logDirs: (version >= 2 ? [s_uuid(700, k * 2), s_uuid(701, k * 2 + 1)] : []),
+    previousBrokerEpoch: (version >= 3 ? s_int64(702, k) : -1),
   };
 }
 
 export function sampleBrokerRegistrationRequestListener(version: number, variant = 0, k = 0): M.BrokerRegistrationRequestListener {
   return {
-    name: s_string(708, k),
-    host: s_string(709, k),
-    port: s_uint16(710, k),
-    securityProtocol: s_int16(711, k),
+    name: s_string(703, k),
+    host: s_string(704, k),
+    port: s_uint16(705, k),
+    securityProtocol: s_int16(706, k),
   };
 }
 
 export function sampleBrokerRegistrationRequestFeature(version: number, variant = 0, k = 0): M.BrokerRegistrationRequestFeature {
   return {
-    name: s_string(712, k),
-    minSupportedVersion: s_int16(713, k),
-    maxSupportedVersion: s_int16(714, k),
+    name: s_string(707, k),
+    minSupportedVersion: s_int16(708, k),
+    maxSupportedVersion: s_int16(709, k),
   };
 }
 
 export function sampleBrokerRegistrationResponse(version: number, variant = 0, k = 0): M.BrokerRegistrationResponse {
   return {
-    throttleTimeMs: s_int32(715, k),
-    errorCode: s_int16(716, k),
-    brokerEpoch: s_int64(717, k),
+    throttleTimeMs: s_int32(710, k),
+    errorCode: s_int16(711, k),
+    brokerEpoch: s_int64(712, k),
   };
 }
 
 export function sampleBrokerHeartbeatRequest(version: number, variant = 0, k = 0): M.BrokerHeartbeatRequest {
   return {
-    brokerId: s_int32(718, k),
-    brokerEpoch: s_int64(719, k),
-    currentMetadataOffset: s_int64(720, k),
+    brokerId: s_int32(713, k),
+    brokerEpoch: s_int64(714, k),
+    currentMetadataOffset: s_int64(715, k),
     wantFence: true,
     wantShutDown: true,
-    offlineLogDirs: (version >= 1 ? [s_uuid(721, k * 2), s_uuid(722, k * 2 + 1)] : []),
+    offlineLogDirs: (version >= 1 ? [s_uuid(716, k * 2), s_uuid(717, k * 2 + 1)] : []),
   };
 }
 
 export function sampleBrokerHeartbeatResponse(version: number, variant = 0, k = 0): M.BrokerHeartbeatResponse {
   return {
-    throttleTimeMs: s_int32(723, k),
-    errorCode: s_int16(724, k),
+    throttleTimeMs: s_int32(718, k),
+    errorCode: s_int16(719, k),
     isCaughtUp: true,
     isFenced: false,
     shouldShutDown: true,
@@ -1575,79 +1556,98 @@ export function sampleBrokerHeartbeatResponse(version: number, variant = 0, k = 
 
 export function sampleAlterPartitionRequest(version: number, variant = 0, k = 0): M.AlterPartitionRequest {
   return {
-    brokerId: s_int32(725, k),
-    brokerEpoch: s_int64(726, k),
+    brokerId: s_int32(720, k),
+    brokerEpoch: s_int64(721, k),
     topics: [sampleAlterPartitionRequestTopicData(version, variant, k * 2), sampleAlterPartitionRequestTopicData(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleAlterPartitionRequestTopicData(version: number, variant = 0, k = 0): M.AlterPartitionRequestTopicData {
   return {
-    topicName: (version <= 1 ? s_string(729, k) : ""),
-    topicId: (version >= 2 ? s_uuid(730, k) : ZERO_UUID),
+    topicName: (version <= 1 ? s_string(724, k) : ""),
+    topicId: (version >= 2 ? s_uuid(725, k) : ZERO_UUID),
     partitions: [sampleAlterPartitionRequestPartitionData(version, variant, k * 2), sampleAlterPartitionRequestPartitionData(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleAlterPartitionRequestPartitionData(version: number, variant = 0, k = 0): M.AlterPartitionRequestPartitionData {
   return {
-    partitionIndex: s_int32(733, k),
-    leaderEpoch: s_int32(734, k),
-    newIsr: (version <= 2 ? [s_int32(735, k * 2), s_int32(736, k * 2 + 1)] : []),
+    partitionIndex: s_int32(728, k),
+    leaderEpoch: s_int32(729, k),
+    newIsr: (version <= 2 ? [s_int32(730, k * 2), s_int32(731, k * 2 + 1)] : []),
     newIsrWithEpochs: (version >= 3 ? [sampleAlterPartitionRequestBrokerState(version, variant, k * 2), sampleAlterPartitionRequestBrokerState(version, variant, k * 2 + 1)] : []),
-    leaderRecoveryState: (version >= 1 ? s_int8(739, k) : 0),
-    partitionEpoch: s_int32(740, k),
+    leaderRecoveryState: (version >= 1 ? s_int8(734, k) : 0),
+    partitionEpoch: s_int32(735, k),
   };
 }
 
 export function sampleAlterPartitionRequestBrokerState(version: number, variant = 0, k = 0): M.AlterPartitionRequestBrokerState {
   return {
-    brokerId: s_int32(741, k),
-    brokerEpoch: s_int64(742, k),
+    brokerId: s_int32(736, k),
+    brokerEpoch: s_int64(737, k),
   };
 }
 
 export function sampleAlterPartitionResponse(version: number, variant = 0, k = 0): M.AlterPartitionResponse {
   return {
-    throttleTimeMs: s_int32(743, k),
-    errorCode: s_int16(744, k),
+    throttleTimeMs: s_int32(738, k),
+    errorCode: s_int16(739, k),
     topics: [sampleAlterPartitionResponseTopicData(version, variant, k * 2), sampleAlterPartitionResponseTopicData(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleAlterPartitionResponseTopicData(version: number, variant = 0, k = 0): M.AlterPartitionResponseTopicData {
   return {
-    topicName: (version <= 1 ? s_string(747, k) : ""),
-    topicId: (version >= 2 ? s_uuid(748, k) : ZERO_UUID),
+    topicName: (version <= 1 ? s_string(742, k) : ""),
+    topicId: (version >= 2 ? s_uuid(743, k) : ZERO_UUID),
     partitions: [sampleAlterPartitionResponsePartitionData(version, variant, k * 2), sampleAlterPartitionResponsePartitionData(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleAlterPartitionResponsePartitionData(version: number, variant = 0, k = 0): M.AlterPartitionResponsePartitionData {
   return {
-    partitionIndex: s_int32(751, k),
-    errorCode: s_int16(752, k),
-    leaderId: s_int32(753, k),
-    leaderEpoch: s_int32(754, k),
-    isr: [s_int32(755, k * 2), s_int32(756, k * 2 + 1)],
-    leaderRecoveryState: (version >= 1 ? s_int8(757, k) : 0),
-    partitionEpoch: s_int32(758, k),
+    partitionIndex: s_int32(746, k),
+    errorCode: s_int16(747, k),
+    leaderId: s_int32(748, k),
+    leaderEpoch: s_int32(749, k),
+    isr: [s_int32(750, k * 2), s_int32(751, k * 2 + 1)],
+    leaderRecoveryState: (version >= 1 ? s_int8(752, k) : 0),
+    partitionEpoch: s_int32(753, k),
   };
 }
 
 export function sampleAllocateProducerIdsRequest(version: number, variant = 0, k = 0): M.AllocateProducerIdsRequest {
   return {
-    brokerId: s_int32(759, k),
-    brokerEpoch: s_int64(760, k),
+    brokerId: s_int32(754, k),
+    brokerEpoch: s_int64(755, k),
   };
 }
 
 export function sampleAllocateProducerIdsResponse(version: number, variant = 0, k = 0): M.AllocateProducerIdsResponse {
   return {
-    throttleTimeMs: s_int32(761, k),
-    errorCode: s_int16(762, k),
-    producerIdStart: s_int64(763, k),
-    producerIdLen: s_int32(764, k),
+    throttleTimeMs: s_int32(756, k),
+    errorCode: s_int16(757, k),
+    producerIdStart: s_int64(758, k),
+    producerIdLen: s_int32(759, k),
+  };
+}
+
+export function sampleListClientMetricsResourcesRequest(version: number, variant = 0, k = 0): M.ListClientMetricsResourcesRequest {
+  return {
+  };
+}
+
+export function sampleListClientMetricsResourcesResponse(version: number, variant = 0, k = 0): M.ListClientMetricsResourcesResponse {
+  return {
+    throttleTimeMs: s_int32(760, k),
+    errorCode: s_int16(761, k),
+    clientMetricsResources: [sampleListClientMetricsResourcesResponseClientMetricsResource(version, variant, k * 2), sampleListClientMetricsResourcesResponseClientMetricsResource(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleListClientMetricsResourcesResponseClientMetricsResource(version: number, variant = 0, k = 0): M.ListClientMetricsResourcesResponseClientMetricsResource {
+  return {
+    name: s_string(764, k),
   };
 }
 
@@ -1782,8 +1782,6 @@ export const SAMPLE_CASES: SampleCase[] = [
   { api: 'DescribeTransactions', kind: 'response', name: 'DescribeTransactionsResponse', min: 0, max: 0, sample: sampleDescribeTransactionsResponse, defaults: M.defaultDescribeTransactionsResponse, decode: M.decodeDescribeTransactionsResponse, encode: M.encodeDescribeTransactionsResponse },
   { api: 'ListTransactions', kind: 'request', name: 'ListTransactionsRequest', min: 0, max: 1, sample: sampleListTransactionsRequest, defaults: M.defaultListTransactionsRequest, decode: M.decodeListTransactionsRequest, encode: M.encodeListTransactionsRequest },
   { api: 'ListTransactions', kind: 'response', name: 'ListTransactionsResponse', min: 0, max: 1, sample: sampleListTransactionsResponse, defaults: M.defaultListTransactionsResponse, decode: M.decodeListTransactionsResponse, encode: M.encodeListTransactionsResponse },
-  { api: 'ListClientMetricsResources', kind: 'request', name: 'ListClientMetricsResourcesRequest', min: 0, max: 0, sample: sampleListClientMetricsResourcesRequest, defaults: M.defaultListClientMetricsResourcesRequest, decode: M.decodeListClientMetricsResourcesRequest, encode: M.encodeListClientMetricsResourcesRequest },
-  { api: 'ListClientMetricsResources', kind: 'response', name: 'ListClientMetricsResourcesResponse', min: 0, max: 0, sample: sampleListClientMetricsResourcesResponse, defaults: M.defaultListClientMetricsResourcesResponse, decode: M.decodeListClientMetricsResourcesResponse, encode: M.encodeListClientMetricsResourcesResponse },
   { api: 'BrokerRegistration', kind: 'request', name: 'BrokerRegistrationRequest', min: 0, max: 4, sample: sampleBrokerRegistrationRequest, defaults: M.defaultBrokerRegistrationRequest, decode: M.decodeBrokerRegistrationRequest, encode: M.encodeBrokerRegistrationRequest },
   { api: 'BrokerRegistration', kind: 'response', name: 'BrokerRegistrationResponse', min: 0, max: 4, sample: sampleBrokerRegistrationResponse, defaults: M.defaultBrokerRegistrationResponse, decode: M.decodeBrokerRegistrationResponse, encode: M.encodeBrokerRegistrationResponse },
   { api: 'BrokerHeartbeat', kind: 'request', name: 'BrokerHeartbeatRequest', min: 0, max: 1, sample: sampleBrokerHeartbeatRequest, defaults: M.defaultBrokerHeartbeatRequest, decode: M.decodeBrokerHeartbeatRequest, encode: M.encodeBrokerHeartbeatRequest },
@@ -1792,6 +1790,8 @@ export const SAMPLE_CASES: SampleCase[] = [
   { api: 'AlterPartition', kind: 'response', name: 'AlterPartitionResponse', min: 0, max: 3, sample: sampleAlterPartitionResponse, defaults: M.defaultAlterPartitionResponse, decode: M.decodeAlterPartitionResponse, encode: M.encodeAlterPartitionResponse },
   { api: 'AllocateProducerIds', kind: 'request', name: 'AllocateProducerIdsRequest', min: 0, max: 0, sample: sampleAllocateProducerIdsRequest, defaults: M.defaultAllocateProducerIdsRequest, decode: M.decodeAllocateProducerIdsRequest, encode: M.encodeAllocateProducerIdsRequest },
   { api: 'AllocateProducerIds', kind: 'response', name: 'AllocateProducerIdsResponse', min: 0, max: 0, sample: sampleAllocateProducerIdsResponse, defaults: M.defaultAllocateProducerIdsResponse, decode: M.decodeAllocateProducerIdsResponse, encode: M.encodeAllocateProducerIdsResponse },
+  { api: 'ListClientMetricsResources', kind: 'request', name: 'ListClientMetricsResourcesRequest', min: 0, max: 0, sample: sampleListClientMetricsResourcesRequest, defaults: M.defaultListClientMetricsResourcesRequest, decode: M.decodeListClientMetricsResourcesRequest, encode: M.encodeListClientMetricsResourcesRequest },
+  { api: 'ListClientMetricsResources', kind: 'response', name: 'ListClientMetricsResourcesResponse', min: 0, max: 0, sample: sampleListClientMetricsResourcesResponse, defaults: M.defaultListClientMetricsResourcesResponse, decode: M.decodeListClientMetricsResourcesResponse, encode: M.encodeListClientMetricsResourcesResponse },
   { api: 'RequestHeader', kind: 'header', name: 'RequestHeader', min: 0, max: 2, sample: sampleRequestHeader, defaults: M.defaultRequestHeader, decode: M.decodeRequestHeader, encode: M.encodeRequestHeader },
   { api: 'ResponseHeader', kind: 'header', name: 'ResponseHeader', min: 0, max: 1, sample: sampleResponseHeader, defaults: M.defaultResponseHeader, decode: M.decodeResponseHeader, encode: M.encodeResponseHeader },
   { api: 'ConsumerProtocolSubscription', kind: 'data', name: 'ConsumerProtocolSubscription', min: 0, max: 3, sample: sampleConsumerProtocolSubscription, defaults: M.defaultConsumerProtocolSubscription, decode: M.decodeConsumerProtocolSubscription, encode: M.encodeConsumerProtocolSubscription },

@@ -36,11 +36,11 @@ export * from './DescribeCluster.js';
 export * from './DescribeProducers.js';
 export * from './DescribeTransactions.js';
 export * from './ListTransactions.js';
-export * from './ListClientMetricsResources.js';
 export * from './BrokerRegistration.js';
 export * from './BrokerHeartbeat.js';
 export * from './AlterPartition.js';
 export * from './AllocateProducerIds.js';
+export * from './ListClientMetricsResources.js';
 export * from './RequestHeader.js';
 export * from './ResponseHeader.js';
 export * from './ConsumerProtocolSubscription.js';
@@ -82,11 +82,11 @@ import { DescribeClusterApi } from './DescribeCluster.js';
 import { DescribeProducersApi } from './DescribeProducers.js';
 import { DescribeTransactionsApi } from './DescribeTransactions.js';
 import { ListTransactionsApi } from './ListTransactions.js';
-import { ListClientMetricsResourcesApi } from './ListClientMetricsResources.js';
 import { BrokerRegistrationApi } from './BrokerRegistration.js';
 import { BrokerHeartbeatApi } from './BrokerHeartbeat.js';
 import { AlterPartitionApi } from './AlterPartition.js';
 import { AllocateProducerIdsApi } from './AllocateProducerIds.js';
+import { ListClientMetricsResourcesApi } from './ListClientMetricsResources.js';
 
 /** Every generated API: key, name, supported version range, first flexible version (-1 = never). */
 export const API_SCHEMAS: { key: number; name: string; minVersion: number; maxVersion: number; flexibleFrom: number }[] = [
@@ -126,11 +126,11 @@ export const API_SCHEMAS: { key: number; name: string; minVersion: number; maxVe
   DescribeProducersApi,
   DescribeTransactionsApi,
   ListTransactionsApi,
-  ListClientMetricsResourcesApi,
   BrokerRegistrationApi,
   BrokerHeartbeatApi,
   AlterPartitionApi,
   AllocateProducerIdsApi,
+  ListClientMetricsResourcesApi,
 ];
 
 /** First flexible version by API key (-1 = never / unknown). */
