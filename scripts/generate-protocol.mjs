@@ -25,6 +25,8 @@ const APIS = [
   'OffsetDelete', 'DescribeCluster', 'DescribeProducers', 'DescribeTransactions', 'ListTransactions',
   // broker ↔ controller
   'BrokerRegistration', 'BrokerHeartbeat', 'AlterPartition', 'AllocateProducerIds',
+  // client metrics (KIP-714)
+  'ListClientMetricsResources',
 ];
 /** Standalone schemas (headers and data types), one file each. */
 const STANDALONE = ['RequestHeader', 'ResponseHeader', 'ConsumerProtocolSubscription', 'ConsumerProtocolAssignment'];

@@ -726,6 +726,12 @@ const cases: Record<number, Case> = {
       expect(res.brokers).toHaveLength(1);
     },
   },
+  74: {
+    async run(v) {
+      const res = await client.request(74, v, M.encodeListClientMetricsResourcesRequest, M.decodeListClientMetricsResourcesResponse, {});
+      expect([res.errorCode, res.clientMetricsResources]).toEqual([0, []]);
+    },
+  },
   61: {
     async run(v) {
       const res = await client.request(61, v, M.encodeDescribeProducersRequest, M.decodeDescribeProducersResponse, { topics: [{ name: TOPIC, partitionIndexes: [0] }] });

@@ -124,6 +124,7 @@ const SHAPES: Record<number, Shape> = {
   },
   65: { entries: (req) => req.transactionalIds.length, codes: (res) => res.transactionStates.map((s: any) => s.errorCode) },
   66: topLevel,
+  74: topLevel,
 };
 
 // A code no handler answers on its own for these requests, so a match proves the fault's answer.

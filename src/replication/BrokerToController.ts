@@ -25,5 +25,7 @@ export interface BrokerToController {
   createPartitions(req: M.CreatePartitionsRequest): Promise<M.CreatePartitionsResponse>;
   /** Replace a topic's config overrides. */
   setTopicConfigs(topic: string, configs: Record<string, string>): Promise<{ errorCode: number; errorMessage: string | null }>;
+  /** Replace a broker ("" the cluster default) or client-metrics resource's configs. */
+  setResourceConfigs(resourceType: number, resourceName: string, configs: Record<string, string>): Promise<{ errorCode: number; errorMessage: string | null }>;
   close(): void;
 }

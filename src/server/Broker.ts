@@ -10,7 +10,7 @@ import { ErrorCode, errorName, KafkaError } from '../protocol/errors.js';
 import type * as M from '../protocol/messages/index.js';
 import type { BrokerToController } from '../replication/BrokerToController.js';
 import { ControllerChannel } from '../replication/ControllerChannel.js';
-import { decodeMetadataRecords, MetadataDelta, MetadataImage, type OffsetRecord } from '../replication/MetadataImage.js';
+import { configKey, decodeMetadataRecords, MetadataDelta, MetadataImage, type OffsetRecord } from '../replication/MetadataImage.js';
 import { NodeClient } from '../network/NodeClient.js';
 import { API_LIST, encodeUnsupportedApiVersions, type RequestContext } from './apis/index.js';
 import { Connection, connectionLimits } from '../network/Connection.js';
@@ -200,7 +200,8 @@ export class Broker {
     this.requestPool = new MemoryPool(poolBytes < 0 ? Number.POSITIVE_INFINITY : poolBytes);
     const limits = connectionLimits(this.config, this.requestPool);
     const netLog = this.log.child('net');
-    const quotas = new ConnectionQuotas(this.config.int('max.connections'), this.config.int('max.connections.per.ip'), netLog);
+    // read at each connection: both are dynamic broker configs
+    const quotas = new ConnectionQuotas(() => this.config.int('max.connections'), () => this.config.int('max.connections.per.ip'), netLog);
     const server = net.createServer((socket) => {
       if (!quotas.admit(socket)) return;
       const conn = new Connection(socket, this.apis, limits, netLog, (c) => {
@@ -293,6 +294,9 @@ export class Broker {
     const delta = this.pendingDelta;
     try {
       crashPoint('metadata.apply');
+      // dynamic broker configs first: the topics' log configs inherit them
+      this.config.setDynamic('default', this.nextImage.configs.get(configKey(4, '')) ?? {});
+      this.config.setDynamic('broker', this.nextImage.configs.get(configKey(4, String(this.nodeId))) ?? {});
       await this.replicaManager.applyMetadata(this.nextImage, delta, caughtUp, () => !this.running);
       this.pendingDelta = null;
       this.image.applyRecords(this.unpublished);
@@ -491,6 +495,17 @@ export class Broker {
     if (!req.validateOnly) {
       const grown = req.topics.filter((t, i) => res.results[i]?.errorCode === ErrorCode.NONE);
       await this.waitFor(() => grown.every((t) => (this.image.topics.get(t.name)?.partitions.length ?? 0) >= t.count), ADMIN_WAIT_MS, 'told about new partitions');
+    }
+    return res;
+  }
+
+  /** Replace a broker ("" the cluster default) or client-metrics resource's configs through the controller; resolves once this broker applied them. */
+  async setResourceConfigs(resourceType: number, resourceName: string, configs: Record<string, string>): Promise<{ errorCode: number; errorMessage: string | null }> {
+    const res = await this.controllerChannel().setResourceConfigs(resourceType, resourceName, configs);
+    if (res.errorCode === ErrorCode.NONE) {
+      const want = JSON.stringify(configs);
+      const key = configKey(resourceType, resourceName);
+      await this.waitFor(() => JSON.stringify(this.image.configs.get(key) ?? {}) === want, ADMIN_WAIT_MS, 'told about new configs');
     }
     return res;
   }

@@ -1643,49 +1643,68 @@ export function sampleAllocateProducerIdsResponse(version: number, variant = 0, 
   };
 }
 
+export function sampleListClientMetricsResourcesRequest(version: number, variant = 0, k = 0): M.ListClientMetricsResourcesRequest {
+  return {
+  };
+}
+
+export function sampleListClientMetricsResourcesResponse(version: number, variant = 0, k = 0): M.ListClientMetricsResourcesResponse {
+  return {
+    throttleTimeMs: s_int32(771, k),
+    errorCode: s_int16(772, k),
+    clientMetricsResources: [sampleListClientMetricsResourcesResponseClientMetricsResource(version, variant, k * 2), sampleListClientMetricsResourcesResponseClientMetricsResource(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleListClientMetricsResourcesResponseClientMetricsResource(version: number, variant = 0, k = 0): M.ListClientMetricsResourcesResponseClientMetricsResource {
+  return {
+    name: s_string(775, k),
+  };
+}
+
 export function sampleRequestHeader(version: number, variant = 0, k = 0): M.RequestHeader {
   return {
-    requestApiKey: s_int16(771, k),
-    requestApiVersion: s_int16(772, k),
-    correlationId: s_int32(773, k),
-    clientId: (version >= 1 ? (variant !== 0 ? null : s_string(774, k)) : ""),
+    requestApiKey: s_int16(776, k),
+    requestApiVersion: s_int16(777, k),
+    correlationId: s_int32(778, k),
+    clientId: (version >= 1 ? (variant !== 0 ? null : s_string(779, k)) : ""),
   };
 }
 
 export function sampleResponseHeader(version: number, variant = 0, k = 0): M.ResponseHeader {
   return {
-    correlationId: s_int32(775, k),
+    correlationId: s_int32(780, k),
   };
 }
 
 export function sampleConsumerProtocolSubscription(version: number, variant = 0, k = 0): M.ConsumerProtocolSubscription {
   return {
-    topics: [s_string(776, k * 2), s_string(777, k * 2 + 1)],
-    userData: (variant !== 0 ? null : s_bytes(778, k)),
+    topics: [s_string(781, k * 2), s_string(782, k * 2 + 1)],
+    userData: (variant !== 0 ? null : s_bytes(783, k)),
     ownedPartitions: (version >= 1 ? [sampleConsumerProtocolSubscriptionTopicPartition(version, variant, k * 2), sampleConsumerProtocolSubscriptionTopicPartition(version, variant, k * 2 + 1)] : []),
-    generationId: (version >= 2 ? s_int32(781, k) : -1),
-    rackId: (version >= 3 ? (variant !== 0 ? null : s_string(782, k)) : null),
+    generationId: (version >= 2 ? s_int32(786, k) : -1),
+    rackId: (version >= 3 ? (variant !== 0 ? null : s_string(787, k)) : null),
   };
 }
 
 export function sampleConsumerProtocolSubscriptionTopicPartition(version: number, variant = 0, k = 0): M.ConsumerProtocolSubscriptionTopicPartition {
   return {
-    topic: s_string(783, k),
-    partitions: [s_int32(784, k * 2), s_int32(785, k * 2 + 1)],
+    topic: s_string(788, k),
+    partitions: [s_int32(789, k * 2), s_int32(790, k * 2 + 1)],
   };
 }
 
 export function sampleConsumerProtocolAssignment(version: number, variant = 0, k = 0): M.ConsumerProtocolAssignment {
   return {
     assignedPartitions: [sampleConsumerProtocolAssignmentTopicPartition(version, variant, k * 2), sampleConsumerProtocolAssignmentTopicPartition(version, variant, k * 2 + 1)],
-    userData: (variant !== 0 ? null : s_bytes(788, k)),
+    userData: (variant !== 0 ? null : s_bytes(793, k)),
   };
 }
 
 export function sampleConsumerProtocolAssignmentTopicPartition(version: number, variant = 0, k = 0): M.ConsumerProtocolAssignmentTopicPartition {
   return {
-    topic: s_string(789, k),
-    partitions: [s_int32(790, k * 2), s_int32(791, k * 2 + 1)],
+    topic: s_string(794, k),
+    partitions: [s_int32(795, k * 2), s_int32(796, k * 2 + 1)],
   };
 }
 
@@ -1782,6 +1801,8 @@ export const SAMPLE_CASES: SampleCase[] = [
   { api: 'AlterPartition', kind: 'response', name: 'AlterPartitionResponse', min: 0, max: 3, sample: sampleAlterPartitionResponse, defaults: M.defaultAlterPartitionResponse, decode: M.decodeAlterPartitionResponse, encode: M.encodeAlterPartitionResponse },
   { api: 'AllocateProducerIds', kind: 'request', name: 'AllocateProducerIdsRequest', min: 0, max: 0, sample: sampleAllocateProducerIdsRequest, defaults: M.defaultAllocateProducerIdsRequest, decode: M.decodeAllocateProducerIdsRequest, encode: M.encodeAllocateProducerIdsRequest },
   { api: 'AllocateProducerIds', kind: 'response', name: 'AllocateProducerIdsResponse', min: 0, max: 0, sample: sampleAllocateProducerIdsResponse, defaults: M.defaultAllocateProducerIdsResponse, decode: M.decodeAllocateProducerIdsResponse, encode: M.encodeAllocateProducerIdsResponse },
+  { api: 'ListClientMetricsResources', kind: 'request', name: 'ListClientMetricsResourcesRequest', min: 0, max: 0, sample: sampleListClientMetricsResourcesRequest, defaults: M.defaultListClientMetricsResourcesRequest, decode: M.decodeListClientMetricsResourcesRequest, encode: M.encodeListClientMetricsResourcesRequest },
+  { api: 'ListClientMetricsResources', kind: 'response', name: 'ListClientMetricsResourcesResponse', min: 0, max: 0, sample: sampleListClientMetricsResourcesResponse, defaults: M.defaultListClientMetricsResourcesResponse, decode: M.decodeListClientMetricsResourcesResponse, encode: M.encodeListClientMetricsResourcesResponse },
   { api: 'RequestHeader', kind: 'header', name: 'RequestHeader', min: 0, max: 2, sample: sampleRequestHeader, defaults: M.defaultRequestHeader, decode: M.decodeRequestHeader, encode: M.encodeRequestHeader },
   { api: 'ResponseHeader', kind: 'header', name: 'ResponseHeader', min: 0, max: 1, sample: sampleResponseHeader, defaults: M.defaultResponseHeader, decode: M.decodeResponseHeader, encode: M.encodeResponseHeader },
   { api: 'ConsumerProtocolSubscription', kind: 'data', name: 'ConsumerProtocolSubscription', min: 0, max: 3, sample: sampleConsumerProtocolSubscription, defaults: M.defaultConsumerProtocolSubscription, decode: M.decodeConsumerProtocolSubscription, encode: M.encodeConsumerProtocolSubscription },

@@ -40,6 +40,7 @@ export * from './BrokerRegistration.js';
 export * from './BrokerHeartbeat.js';
 export * from './AlterPartition.js';
 export * from './AllocateProducerIds.js';
+export * from './ListClientMetricsResources.js';
 export * from './RequestHeader.js';
 export * from './ResponseHeader.js';
 export * from './ConsumerProtocolSubscription.js';
@@ -85,6 +86,7 @@ import { BrokerRegistrationApi } from './BrokerRegistration.js';
 import { BrokerHeartbeatApi } from './BrokerHeartbeat.js';
 import { AlterPartitionApi } from './AlterPartition.js';
 import { AllocateProducerIdsApi } from './AllocateProducerIds.js';
+import { ListClientMetricsResourcesApi } from './ListClientMetricsResources.js';
 
 /** Every generated API: key, name, supported version range, first flexible version (-1 = never). */
 export const API_SCHEMAS: { key: number; name: string; minVersion: number; maxVersion: number; flexibleFrom: number }[] = [
@@ -128,6 +130,7 @@ export const API_SCHEMAS: { key: number; name: string; minVersion: number; maxVe
   BrokerHeartbeatApi,
   AlterPartitionApi,
   AllocateProducerIdsApi,
+  ListClientMetricsResourcesApi,
 ];
 
 /** First flexible version by API key (-1 = never / unknown). */

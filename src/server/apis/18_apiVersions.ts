@@ -19,6 +19,20 @@ const MAX = 5;
 
 const SOFTWARE_PATTERN = /^[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?$/;
 
+/**
+ * The features a Kafka 3.9 broker supports (KIP-584, KIP-778; metadata.version 21 is 3.9-IV0)
+ * and those it finalizes on a fresh 3.9 cluster: metadata.version only (kraft, group and
+ * transaction versions stay at level 0, which is not listed; transactions are served as
+ * transaction.version 1 semantics of KIP-890 part 1, never 2).
+ */
+export const SUPPORTED_FEATURES = [
+  { name: 'group.version', minVersion: 0, maxVersion: 1 },
+  { name: 'kraft.version', minVersion: 0, maxVersion: 1 },
+  { name: 'metadata.version', minVersion: 1, maxVersion: 21 },
+  { name: 'transaction.version', minVersion: 0, maxVersion: 1 },
+];
+export const FINALIZED_FEATURES = [{ name: 'metadata.version', maxVersionLevel: 21, minVersionLevel: 21 }];
+
 function table(): ApiVersionsResponse['apiKeys'] {
   return API_LIST.map((a) => ({ apiKey: a.key, minVersion: a.minVersion, maxVersion: a.maxVersion }));
 }
@@ -40,9 +54,10 @@ export const apiVersionsApi = defineApi(
       errorCode: code,
       apiKeys: code !== ErrorCode.NONE ? [] : table(),
       throttleTimeMs: 0,
-      supportedFeatures: [],
-      finalizedFeaturesEpoch: -1,
-      finalizedFeatures: [],
+      supportedFeatures: invalid ? [] : SUPPORTED_FEATURES,
+      // KRaft's features epoch: the metadata log offset the broker's image is at
+      finalizedFeaturesEpoch: invalid ? -1 : Math.max(0, ctx.broker.image.offset - 1),
+      finalizedFeatures: invalid ? [] : FINALIZED_FEATURES,
       zkMigrationReady: false,
     };
   },

@@ -34,6 +34,7 @@ import { describeClusterApi } from './60_describeCluster.js';
 import { describeProducersApi } from './61_describeProducers.js';
 import { describeTransactionsApi } from './65_describeTransactions.js';
 import { listTransactionsApi } from './66_listTransactions.js';
+import { listClientMetricsResourcesApi } from './74_listClientMetricsResources.js';
 
 export const API_LIST: Api[] = [
   produceApi,
@@ -70,6 +71,7 @@ export const API_LIST: Api[] = [
   describeProducersApi,
   describeTransactionsApi,
   listTransactionsApi,
+  listClientMetricsResourcesApi,
 ].sort((a, b) => a.key - b.key);
 
 export { encodeUnsupportedApiVersions } from './18_apiVersions.js';
