@@ -25,5 +25,8 @@ export interface BrokerToController {
   createPartitions(req: M.CreatePartitionsRequest): Promise<M.CreatePartitionsResponse>;
   /** Replace a topic's config overrides. */
   setTopicConfigs(topic: string, configs: Record<string, string>): Promise<{ errorCode: number; errorMessage: string | null }>;
+  /** CreateAcls/DeleteAcls, forwarded as v3. */
+  createAcls(req: M.CreateAclsRequest): Promise<M.CreateAclsResponse>;
+  deleteAcls(req: M.DeleteAclsRequest): Promise<M.DeleteAclsResponse>;
   close(): void;
 }

@@ -2,6 +2,7 @@
 // appends records, every broker replays them into the same image. One record type per change.
 // Replaying also notes what changed (KRaft's MetadataDelta), so a broker applies only that.
 import { decodeRecordBatches, encodeRecordBatch } from '../protocol/recordBatch.js';
+import type { AclEntry } from '../security/Acl.js';
 
 export interface BrokerInfo {
   nodeId: number;
@@ -38,7 +39,10 @@ export type MetadataRecord =
   | { type: 'partition'; topic: string; partition: number; state: PartitionState }
   | { type: 'topicConfig'; name: string; configs: Record<string, string> }
   | { type: 'removeTopic'; name: string }
-  | { type: 'producerIds'; nextBlockStart: number };
+  | { type: 'producerIds'; nextBlockStart: number }
+  // Kafka's AccessControlEntryRecord / RemoveAccessControlEntryRecord: one ACL, by a random id.
+  | { type: 'accessControlEntry'; id: string; acl: AclEntry }
+  | { type: 'removeAccessControlEntry'; id: string };
 
 /**
  * What a run of metadata records changed (KRaft's MetadataDelta): brokers apply only this to
@@ -101,6 +105,8 @@ export class MetadataImage {
   readonly topics = new Map<string, TopicImage>();
   private readonly byId = new Map<string, TopicImage>();
   nextProducerIdBlock = 0;
+  /** Every ACL, by its id (what the authorizer reads). */
+  readonly acls = new Map<string, AclEntry>();
   /** Offset of the next record to apply (records below it are in the image). */
   offset = 0;
 
@@ -153,6 +159,12 @@ export class MetadataImage {
       }
       case 'producerIds':
         this.nextProducerIdBlock = rec.nextBlockStart;
+        break;
+      case 'accessControlEntry':
+        this.acls.set(rec.id, { ...rec.acl });
+        break;
+      case 'removeAccessControlEntry':
+        this.acls.delete(rec.id);
         break;
     }
   }

@@ -1494,60 +1494,178 @@ export function sampleListTransactionsResponseTransactionState(version: number, 
   };
 }
 
+export function sampleDescribeAclsRequest(version: number, variant = 0, k = 0): M.DescribeAclsRequest {
+  return {
+    resourceTypeFilter: s_int8(692, k),
+    resourceNameFilter: (variant !== 0 ? null : s_string(693, k)),
+    patternTypeFilter: (version >= 1 ? s_int8(694, k) : 3),
+    principalFilter: (variant !== 0 ? null : s_string(695, k)),
+    hostFilter: (variant !== 0 ? null : s_string(696, k)),
+    operation: s_int8(697, k),
+    permissionType: s_int8(698, k),
+  };
+}
+
+export function sampleDescribeAclsResponse(version: number, variant = 0, k = 0): M.DescribeAclsResponse {
+  return {
+    throttleTimeMs: s_int32(699, k),
+    errorCode: s_int16(700, k),
+    errorMessage: (variant !== 0 ? null : s_string(701, k)),
+    resources: [sampleDescribeAclsResponseDescribeAclsResource(version, variant, k * 2), sampleDescribeAclsResponseDescribeAclsResource(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleDescribeAclsResponseDescribeAclsResource(version: number, variant = 0, k = 0): M.DescribeAclsResponseDescribeAclsResource {
+  return {
+    resourceType: s_int8(704, k),
+    resourceName: s_string(705, k),
+    patternType: (version >= 1 ? s_int8(706, k) : 3),
+    acls: [sampleDescribeAclsResponseAclDescription(version, variant, k * 2), sampleDescribeAclsResponseAclDescription(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleDescribeAclsResponseAclDescription(version: number, variant = 0, k = 0): M.DescribeAclsResponseAclDescription {
+  return {
+    principal: s_string(709, k),
+    host: s_string(710, k),
+    operation: s_int8(711, k),
+    permissionType: s_int8(712, k),
+  };
+}
+
+export function sampleCreateAclsRequest(version: number, variant = 0, k = 0): M.CreateAclsRequest {
+  return {
+    creations: [sampleCreateAclsRequestAclCreation(version, variant, k * 2), sampleCreateAclsRequestAclCreation(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleCreateAclsRequestAclCreation(version: number, variant = 0, k = 0): M.CreateAclsRequestAclCreation {
+  return {
+    resourceType: s_int8(715, k),
+    resourceName: s_string(716, k),
+    resourcePatternType: (version >= 1 ? s_int8(717, k) : 3),
+    principal: s_string(718, k),
+    host: s_string(719, k),
+    operation: s_int8(720, k),
+    permissionType: s_int8(721, k),
+  };
+}
+
+export function sampleCreateAclsResponse(version: number, variant = 0, k = 0): M.CreateAclsResponse {
+  return {
+    throttleTimeMs: s_int32(722, k),
+    results: [sampleCreateAclsResponseAclCreationResult(version, variant, k * 2), sampleCreateAclsResponseAclCreationResult(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleCreateAclsResponseAclCreationResult(version: number, variant = 0, k = 0): M.CreateAclsResponseAclCreationResult {
+  return {
+    errorCode: s_int16(725, k),
+    errorMessage: (variant !== 0 ? null : s_string(726, k)),
+  };
+}
+
+export function sampleDeleteAclsRequest(version: number, variant = 0, k = 0): M.DeleteAclsRequest {
+  return {
+    filters: [sampleDeleteAclsRequestDeleteAclsFilter(version, variant, k * 2), sampleDeleteAclsRequestDeleteAclsFilter(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleDeleteAclsRequestDeleteAclsFilter(version: number, variant = 0, k = 0): M.DeleteAclsRequestDeleteAclsFilter {
+  return {
+    resourceTypeFilter: s_int8(729, k),
+    resourceNameFilter: (variant !== 0 ? null : s_string(730, k)),
+    patternTypeFilter: (version >= 1 ? s_int8(731, k) : 3),
+    principalFilter: (variant !== 0 ? null : s_string(732, k)),
+    hostFilter: (variant !== 0 ? null : s_string(733, k)),
+    operation: s_int8(734, k),
+    permissionType: s_int8(735, k),
+  };
+}
+
+export function sampleDeleteAclsResponse(version: number, variant = 0, k = 0): M.DeleteAclsResponse {
+  return {
+    throttleTimeMs: s_int32(736, k),
+    filterResults: [sampleDeleteAclsResponseDeleteAclsFilterResult(version, variant, k * 2), sampleDeleteAclsResponseDeleteAclsFilterResult(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleDeleteAclsResponseDeleteAclsFilterResult(version: number, variant = 0, k = 0): M.DeleteAclsResponseDeleteAclsFilterResult {
+  return {
+    errorCode: s_int16(739, k),
+    errorMessage: (variant !== 0 ? null : s_string(740, k)),
+    matchingAcls: [sampleDeleteAclsResponseDeleteAclsMatchingAcl(version, variant, k * 2), sampleDeleteAclsResponseDeleteAclsMatchingAcl(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleDeleteAclsResponseDeleteAclsMatchingAcl(version: number, variant = 0, k = 0): M.DeleteAclsResponseDeleteAclsMatchingAcl {
+  return {
+    errorCode: s_int16(743, k),
+    errorMessage: (variant !== 0 ? null : s_string(744, k)),
+    resourceType: s_int8(745, k),
+    resourceName: s_string(746, k),
+    patternType: (version >= 1 ? s_int8(747, k) : 3),
+    principal: s_string(748, k),
+    host: s_string(749, k),
+    operation: s_int8(750, k),
+    permissionType: s_int8(751, k),
+  };
+}
+
 export function sampleBrokerRegistrationRequest(version: number, variant = 0, k = 0): M.BrokerRegistrationRequest {
   return {
-    brokerId: s_int32(692, k),
-    clusterId: s_string(693, k),
-    incarnationId: s_uuid(694, k),
+    brokerId: s_int32(752, k),
+    clusterId: s_string(753, k),
+    incarnationId: s_uuid(754, k),
     listeners: [sampleBrokerRegistrationRequestListener(version, variant, k * 2), sampleBrokerRegistrationRequestListener(version, variant, k * 2 + 1)],
     features: [sampleBrokerRegistrationRequestFeature(version, variant, k * 2), sampleBrokerRegistrationRequestFeature(version, variant, k * 2 + 1)],
-    rack: (variant !== 0 ? null : s_string(699, k)),
+    rack: (variant !== 0 ? null : s_string(759, k)),
     isMigratingZkBroker: (version >= 1 ? true : false),
-    logDirs: (version >= 2 ? [s_uuid(700, k * 2), s_uuid(701, k * 2 + 1)] : []),
-    previousBrokerEpoch: (version >= 3 ? s_int64(702, k) : -1),
+    logDirs: (version >= 2 ? [s_uuid(760, k * 2), s_uuid(761, k * 2 + 1)] : []),
+    previousBrokerEpoch: (version >= 3 ? s_int64(762, k) : -1),
   };
 }
 
 export function sampleBrokerRegistrationRequestListener(version: number, variant = 0, k = 0): M.BrokerRegistrationRequestListener {
   return {
-    name: s_string(703, k),
-    host: s_string(704, k),
-    port: s_uint16(705, k),
-    securityProtocol: s_int16(706, k),
+    name: s_string(763, k),
+    host: s_string(764, k),
+    port: s_uint16(765, k),
+    securityProtocol: s_int16(766, k),
   };
 }
 
 export function sampleBrokerRegistrationRequestFeature(version: number, variant = 0, k = 0): M.BrokerRegistrationRequestFeature {
   return {
-    name: s_string(707, k),
-    minSupportedVersion: s_int16(708, k),
-    maxSupportedVersion: s_int16(709, k),
+    name: s_string(767, k),
+    minSupportedVersion: s_int16(768, k),
+    maxSupportedVersion: s_int16(769, k),
   };
 }
 
 export function sampleBrokerRegistrationResponse(version: number, variant = 0, k = 0): M.BrokerRegistrationResponse {
   return {
-    throttleTimeMs: s_int32(710, k),
-    errorCode: s_int16(711, k),
-    brokerEpoch: s_int64(712, k),
+    throttleTimeMs: s_int32(770, k),
+    errorCode: s_int16(771, k),
+    brokerEpoch: s_int64(772, k),
   };
 }
 
 export function sampleBrokerHeartbeatRequest(version: number, variant = 0, k = 0): M.BrokerHeartbeatRequest {
   return {
-    brokerId: s_int32(713, k),
-    brokerEpoch: s_int64(714, k),
-    currentMetadataOffset: s_int64(715, k),
+    brokerId: s_int32(773, k),
+    brokerEpoch: s_int64(774, k),
+    currentMetadataOffset: s_int64(775, k),
     wantFence: true,
     wantShutDown: true,
-    offlineLogDirs: (version >= 1 ? [s_uuid(716, k * 2), s_uuid(717, k * 2 + 1)] : []),
+    offlineLogDirs: (version >= 1 ? [s_uuid(776, k * 2), s_uuid(777, k * 2 + 1)] : []),
   };
 }
 
 export function sampleBrokerHeartbeatResponse(version: number, variant = 0, k = 0): M.BrokerHeartbeatResponse {
   return {
-    throttleTimeMs: s_int32(718, k),
-    errorCode: s_int16(719, k),
+    throttleTimeMs: s_int32(778, k),
+    errorCode: s_int16(779, k),
     isCaughtUp: true,
     isFenced: false,
     shouldShutDown: true,
@@ -1556,125 +1674,125 @@ export function sampleBrokerHeartbeatResponse(version: number, variant = 0, k = 
 
 export function sampleAlterPartitionRequest(version: number, variant = 0, k = 0): M.AlterPartitionRequest {
   return {
-    brokerId: s_int32(720, k),
-    brokerEpoch: s_int64(721, k),
+    brokerId: s_int32(780, k),
+    brokerEpoch: s_int64(781, k),
     topics: [sampleAlterPartitionRequestTopicData(version, variant, k * 2), sampleAlterPartitionRequestTopicData(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleAlterPartitionRequestTopicData(version: number, variant = 0, k = 0): M.AlterPartitionRequestTopicData {
   return {
-    topicName: (version <= 1 ? s_string(724, k) : ""),
-    topicId: (version >= 2 ? s_uuid(725, k) : ZERO_UUID),
+    topicName: (version <= 1 ? s_string(784, k) : ""),
+    topicId: (version >= 2 ? s_uuid(785, k) : ZERO_UUID),
     partitions: [sampleAlterPartitionRequestPartitionData(version, variant, k * 2), sampleAlterPartitionRequestPartitionData(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleAlterPartitionRequestPartitionData(version: number, variant = 0, k = 0): M.AlterPartitionRequestPartitionData {
   return {
-    partitionIndex: s_int32(728, k),
-    leaderEpoch: s_int32(729, k),
-    newIsr: (version <= 2 ? [s_int32(730, k * 2), s_int32(731, k * 2 + 1)] : []),
+    partitionIndex: s_int32(788, k),
+    leaderEpoch: s_int32(789, k),
+    newIsr: (version <= 2 ? [s_int32(790, k * 2), s_int32(791, k * 2 + 1)] : []),
     newIsrWithEpochs: (version >= 3 ? [sampleAlterPartitionRequestBrokerState(version, variant, k * 2), sampleAlterPartitionRequestBrokerState(version, variant, k * 2 + 1)] : []),
-    leaderRecoveryState: (version >= 1 ? s_int8(734, k) : 0),
-    partitionEpoch: s_int32(735, k),
+    leaderRecoveryState: (version >= 1 ? s_int8(794, k) : 0),
+    partitionEpoch: s_int32(795, k),
   };
 }
 
 export function sampleAlterPartitionRequestBrokerState(version: number, variant = 0, k = 0): M.AlterPartitionRequestBrokerState {
   return {
-    brokerId: s_int32(736, k),
-    brokerEpoch: s_int64(737, k),
+    brokerId: s_int32(796, k),
+    brokerEpoch: s_int64(797, k),
   };
 }
 
 export function sampleAlterPartitionResponse(version: number, variant = 0, k = 0): M.AlterPartitionResponse {
   return {
-    throttleTimeMs: s_int32(738, k),
-    errorCode: s_int16(739, k),
+    throttleTimeMs: s_int32(798, k),
+    errorCode: s_int16(799, k),
     topics: [sampleAlterPartitionResponseTopicData(version, variant, k * 2), sampleAlterPartitionResponseTopicData(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleAlterPartitionResponseTopicData(version: number, variant = 0, k = 0): M.AlterPartitionResponseTopicData {
   return {
-    topicName: (version <= 1 ? s_string(742, k) : ""),
-    topicId: (version >= 2 ? s_uuid(743, k) : ZERO_UUID),
+    topicName: (version <= 1 ? s_string(802, k) : ""),
+    topicId: (version >= 2 ? s_uuid(803, k) : ZERO_UUID),
     partitions: [sampleAlterPartitionResponsePartitionData(version, variant, k * 2), sampleAlterPartitionResponsePartitionData(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleAlterPartitionResponsePartitionData(version: number, variant = 0, k = 0): M.AlterPartitionResponsePartitionData {
   return {
-    partitionIndex: s_int32(746, k),
-    errorCode: s_int16(747, k),
-    leaderId: s_int32(748, k),
-    leaderEpoch: s_int32(749, k),
-    isr: [s_int32(750, k * 2), s_int32(751, k * 2 + 1)],
-    leaderRecoveryState: (version >= 1 ? s_int8(752, k) : 0),
-    partitionEpoch: s_int32(753, k),
+    partitionIndex: s_int32(806, k),
+    errorCode: s_int16(807, k),
+    leaderId: s_int32(808, k),
+    leaderEpoch: s_int32(809, k),
+    isr: [s_int32(810, k * 2), s_int32(811, k * 2 + 1)],
+    leaderRecoveryState: (version >= 1 ? s_int8(812, k) : 0),
+    partitionEpoch: s_int32(813, k),
   };
 }
 
 export function sampleAllocateProducerIdsRequest(version: number, variant = 0, k = 0): M.AllocateProducerIdsRequest {
   return {
-    brokerId: s_int32(754, k),
-    brokerEpoch: s_int64(755, k),
+    brokerId: s_int32(814, k),
+    brokerEpoch: s_int64(815, k),
   };
 }
 
 export function sampleAllocateProducerIdsResponse(version: number, variant = 0, k = 0): M.AllocateProducerIdsResponse {
   return {
-    throttleTimeMs: s_int32(756, k),
-    errorCode: s_int16(757, k),
-    producerIdStart: s_int64(758, k),
-    producerIdLen: s_int32(759, k),
+    throttleTimeMs: s_int32(816, k),
+    errorCode: s_int16(817, k),
+    producerIdStart: s_int64(818, k),
+    producerIdLen: s_int32(819, k),
   };
 }
 
 export function sampleRequestHeader(version: number, variant = 0, k = 0): M.RequestHeader {
   return {
-    requestApiKey: s_int16(760, k),
-    requestApiVersion: s_int16(761, k),
-    correlationId: s_int32(762, k),
-    clientId: (version >= 1 ? (variant !== 0 ? null : s_string(763, k)) : ""),
+    requestApiKey: s_int16(820, k),
+    requestApiVersion: s_int16(821, k),
+    correlationId: s_int32(822, k),
+    clientId: (version >= 1 ? (variant !== 0 ? null : s_string(823, k)) : ""),
   };
 }
 
 export function sampleResponseHeader(version: number, variant = 0, k = 0): M.ResponseHeader {
   return {
-    correlationId: s_int32(764, k),
+    correlationId: s_int32(824, k),
   };
 }
 
 export function sampleConsumerProtocolSubscription(version: number, variant = 0, k = 0): M.ConsumerProtocolSubscription {
   return {
-    topics: [s_string(765, k * 2), s_string(766, k * 2 + 1)],
-    userData: (variant !== 0 ? null : s_bytes(767, k)),
+    topics: [s_string(825, k * 2), s_string(826, k * 2 + 1)],
+    userData: (variant !== 0 ? null : s_bytes(827, k)),
     ownedPartitions: (version >= 1 ? [sampleConsumerProtocolSubscriptionTopicPartition(version, variant, k * 2), sampleConsumerProtocolSubscriptionTopicPartition(version, variant, k * 2 + 1)] : []),
-    generationId: (version >= 2 ? s_int32(770, k) : -1),
-    rackId: (version >= 3 ? (variant !== 0 ? null : s_string(771, k)) : null),
+    generationId: (version >= 2 ? s_int32(830, k) : -1),
+    rackId: (version >= 3 ? (variant !== 0 ? null : s_string(831, k)) : null),
   };
 }
 
 export function sampleConsumerProtocolSubscriptionTopicPartition(version: number, variant = 0, k = 0): M.ConsumerProtocolSubscriptionTopicPartition {
   return {
-    topic: s_string(772, k),
-    partitions: [s_int32(773, k * 2), s_int32(774, k * 2 + 1)],
+    topic: s_string(832, k),
+    partitions: [s_int32(833, k * 2), s_int32(834, k * 2 + 1)],
   };
 }
 
 export function sampleConsumerProtocolAssignment(version: number, variant = 0, k = 0): M.ConsumerProtocolAssignment {
   return {
     assignedPartitions: [sampleConsumerProtocolAssignmentTopicPartition(version, variant, k * 2), sampleConsumerProtocolAssignmentTopicPartition(version, variant, k * 2 + 1)],
-    userData: (variant !== 0 ? null : s_bytes(777, k)),
+    userData: (variant !== 0 ? null : s_bytes(837, k)),
   };
 }
 
 export function sampleConsumerProtocolAssignmentTopicPartition(version: number, variant = 0, k = 0): M.ConsumerProtocolAssignmentTopicPartition {
   return {
-    topic: s_string(778, k),
-    partitions: [s_int32(779, k * 2), s_int32(780, k * 2 + 1)],
+    topic: s_string(838, k),
+    partitions: [s_int32(839, k * 2), s_int32(840, k * 2 + 1)],
   };
 }
 
@@ -1763,6 +1881,12 @@ export const SAMPLE_CASES: SampleCase[] = [
   { api: 'DescribeTransactions', kind: 'response', name: 'DescribeTransactionsResponse', min: 0, max: 0, sample: sampleDescribeTransactionsResponse, defaults: M.defaultDescribeTransactionsResponse, decode: M.decodeDescribeTransactionsResponse, encode: M.encodeDescribeTransactionsResponse },
   { api: 'ListTransactions', kind: 'request', name: 'ListTransactionsRequest', min: 0, max: 1, sample: sampleListTransactionsRequest, defaults: M.defaultListTransactionsRequest, decode: M.decodeListTransactionsRequest, encode: M.encodeListTransactionsRequest },
   { api: 'ListTransactions', kind: 'response', name: 'ListTransactionsResponse', min: 0, max: 1, sample: sampleListTransactionsResponse, defaults: M.defaultListTransactionsResponse, decode: M.decodeListTransactionsResponse, encode: M.encodeListTransactionsResponse },
+  { api: 'DescribeAcls', kind: 'request', name: 'DescribeAclsRequest', min: 0, max: 3, sample: sampleDescribeAclsRequest, defaults: M.defaultDescribeAclsRequest, decode: M.decodeDescribeAclsRequest, encode: M.encodeDescribeAclsRequest },
+  { api: 'DescribeAcls', kind: 'response', name: 'DescribeAclsResponse', min: 0, max: 3, sample: sampleDescribeAclsResponse, defaults: M.defaultDescribeAclsResponse, decode: M.decodeDescribeAclsResponse, encode: M.encodeDescribeAclsResponse },
+  { api: 'CreateAcls', kind: 'request', name: 'CreateAclsRequest', min: 0, max: 3, sample: sampleCreateAclsRequest, defaults: M.defaultCreateAclsRequest, decode: M.decodeCreateAclsRequest, encode: M.encodeCreateAclsRequest },
+  { api: 'CreateAcls', kind: 'response', name: 'CreateAclsResponse', min: 0, max: 3, sample: sampleCreateAclsResponse, defaults: M.defaultCreateAclsResponse, decode: M.decodeCreateAclsResponse, encode: M.encodeCreateAclsResponse },
+  { api: 'DeleteAcls', kind: 'request', name: 'DeleteAclsRequest', min: 0, max: 3, sample: sampleDeleteAclsRequest, defaults: M.defaultDeleteAclsRequest, decode: M.decodeDeleteAclsRequest, encode: M.encodeDeleteAclsRequest },
+  { api: 'DeleteAcls', kind: 'response', name: 'DeleteAclsResponse', min: 0, max: 3, sample: sampleDeleteAclsResponse, defaults: M.defaultDeleteAclsResponse, decode: M.decodeDeleteAclsResponse, encode: M.encodeDeleteAclsResponse },
   { api: 'BrokerRegistration', kind: 'request', name: 'BrokerRegistrationRequest', min: 0, max: 4, sample: sampleBrokerRegistrationRequest, defaults: M.defaultBrokerRegistrationRequest, decode: M.decodeBrokerRegistrationRequest, encode: M.encodeBrokerRegistrationRequest },
   { api: 'BrokerRegistration', kind: 'response', name: 'BrokerRegistrationResponse', min: 0, max: 4, sample: sampleBrokerRegistrationResponse, defaults: M.defaultBrokerRegistrationResponse, decode: M.decodeBrokerRegistrationResponse, encode: M.encodeBrokerRegistrationResponse },
   { api: 'BrokerHeartbeat', kind: 'request', name: 'BrokerHeartbeatRequest', min: 0, max: 1, sample: sampleBrokerHeartbeatRequest, defaults: M.defaultBrokerHeartbeatRequest, decode: M.decodeBrokerHeartbeatRequest, encode: M.encodeBrokerHeartbeatRequest },
