@@ -11,10 +11,12 @@ import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, Kafka, logLeve
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../src/index.js';
 import { ErrorCode } from '../src/protocol/errors.js';
+import { encodeRecordBatch } from '../src/protocol/recordBatch.js';
 import * as M from '../src/protocol/messages/index.js';
 import { AclOperation as Op, AclPermissionType as Perm, PatternType as PT, ResourceType as RT, type AclEntry } from '../src/security/Acl.js';
 import { API_LIST } from '../src/server/apis/index.js';
 import { fetchBatches } from './support/fetchAll.js';
+import { waitForCoordinator } from './support/coordinator.js';
 import { RawClient } from './support/RawClient.js';
 
 const ANON = 'User:ANONYMOUS';
@@ -176,6 +178,36 @@ describe('ACLs with allow.everyone.if.no.acl.found=true: the operation matrix', 
     expect(cluster.controller.image.topics.has('m-auto')).toBe(false);
     await clear();
     expect(await admin.listTopics()).toContain('m-hidden');
+  });
+
+  it('edge cases: acks=0 denied gets no answer and appends nothing; Metadata v0 and by id; OffsetFetch per topic and group', async () => {
+    await cluster.createTopic('m-edge');
+    await deny(RT.TOPIC, 'm-edge', Op.WRITE);
+    await deny(RT.TOPIC, 'm-edge', Op.DESCRIBE);
+    const records = encodeRecordBatch({ baseTimestamp: Date.now(), records: [{ key: null, value: Buffer.from('x'), timestamp: Date.now() }] });
+    client.writeRaw(client.encodeRequest(0, 9, M.encodeProduceRequest, { transactionalId: null, acks: 0, timeoutMs: 1000, topicData: [{ name: 'm-edge', partitionData: [{ index: 0, records }] }] }));
+    // The next frame answers the ApiVersions sent after it: the produce got none.
+    const versions = await client.request(18, 3, M.encodeApiVersionsRequest, M.decodeApiVersionsResponse, { ...M.defaultApiVersionsRequest(), clientSoftwareName: 'acls', clientSoftwareVersion: '1' });
+    expect(versions.errorCode).toBe(ErrorCode.NONE);
+    expect(cluster.brokers[0]!.replicaManager.getPartition('m-edge', 0)!.log.logEndOffset).toBe(0);
+
+    const v0 = await client.request(3, 0, M.encodeMetadataRequest, M.decodeMetadataResponse, metadataRequest(['m-edge']));
+    expect(v0.topics.map((t) => [t.name, t.errorCode])).toEqual([['m-edge', ErrorCode.TOPIC_AUTHORIZATION_FAILED]]);
+    const topicId = Buffer.from(cluster.controller.image.topics.get('m-edge')!.topicId, 'hex');
+    const byId = await client.request(3, 12, M.encodeMetadataRequest, M.decodeMetadataResponse, { ...metadataRequest([]), topics: [{ topicId, name: null }] });
+    expect(byId.topics.map((t) => [t.name, t.errorCode, t.topicId.equals(topicId)])).toEqual([[null, ErrorCode.TOPIC_AUTHORIZATION_FAILED, true]]);
+
+    await waitForCoordinator(client, 'm-edge-group');
+    await deny(RT.GROUP, 'm-edge-denied', Op.DESCRIBE);
+    const fetched = await client.request(9, 8, M.encodeOffsetFetchRequest, M.decodeOffsetFetchResponse, {
+      ...M.defaultOffsetFetchRequest(),
+      groups: ['m-edge-group', 'm-edge-denied'].map((groupId) => ({ groupId, memberId: null, memberEpoch: -1, topics: [{ name: 'm-edge', partitionIndexes: [0] }] })),
+    });
+    expect(fetched.groups.map((g) => [g.groupId, g.errorCode, g.topics.map((t) => t.partitions.map((q) => q.errorCode))])).toEqual([
+      ['m-edge-group', ErrorCode.NONE, [[ErrorCode.TOPIC_AUTHORIZATION_FAILED]]],
+      ['m-edge-denied', ErrorCode.GROUP_AUTHORIZATION_FAILED, []],
+    ]);
+    await clear();
   });
 
   it('CreateTopics: CREATE denied on the cluster needs CREATE on the topic; denied creates nothing', async () => {

@@ -95,7 +95,14 @@ function topics<Req, Res>(op: number, list: keyof Req, name: (t: any) => string,
 const TOPIC_DENIED = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
 const partitionsDenied = (parts: number[], entry: (i: number) => object) => parts.map(entry);
 
+// acks=0: whatever was denied, no answer (Kafka never answers acks=0).
 const produce: Rule<M.ProduceRequest, M.ProduceResponse> = (p, req, next, fail, ctx) => {
+  const out = produceAcked(p, req, next, fail, ctx);
+  if (req.acks !== 0) return out;
+  return out instanceof Promise ? out.then(() => NO_RESPONSE) : NO_RESPONSE;
+};
+
+const produceAcked: Rule<M.ProduceRequest, M.ProduceResponse> = (p, req, next, fail, ctx) => {
   if (req.transactionalId !== null && !p.allow(Op.WRITE, RT.TRANSACTIONAL_ID, req.transactionalId)) return fail(req, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
   return topics<M.ProduceRequest, M.ProduceResponse>(Op.WRITE, 'topicData', (t) => t.name, 'responses', (t: M.ProduceRequestTopicProduceData) => ({
     name: t.name,
@@ -134,46 +141,67 @@ const fetch: Rule<M.FetchRequest, M.FetchResponse> = (p, req, next, fail, ctx) =
   return partly({ ...req, topics: ok }, ok.length > 0, next, (r) => ({ ...fail(r, ErrorCode.NONE), responses: [] }), (res) => ({ ...res, responses: [...res.responses, ...denied] }));
 };
 
+// All topics: the ones the principal may DESCRIBE. Named ones it may not: TOPIC_AUTHORIZATION_FAILED
+// (asked for by id: with the id and a null name, as Kafka; ids are not secret). A missing topic
+// that would be auto-created needs CREATE on the cluster or the topic, else the same error.
 const metadata: Rule<M.MetadataRequest, M.MetadataResponse> = (p, req, next, _fail, ctx) => {
   const broker = ctx.broker;
+  const all = req.topics === null || (ctx.apiVersion === 0 && req.topics.length === 0);
   const autoCreate = broker.config.bool('auto.create.topics.enable') && (ctx.apiVersion < 4 || req.allowAutoTopicCreation);
-  const deniedNames = new Map<string, number>();
-  let request = req;
-  if (req.topics !== null && !(ctx.apiVersion === 0 && req.topics.length === 0)) {
-    const kept = req.topics.filter((t) => {
-      if (t.name === null) return true;
-      if (!p.allow(Op.DESCRIBE, RT.TOPIC, t.name)) deniedNames.set(t.name, TOPIC_DENIED);
-      else if (autoCreate && !broker.metadata.get(t.name) && !p.allow(Op.CREATE, RT.CLUSTER, CLUSTER_NAME) && !p.allow(Op.CREATE, RT.TOPIC, t.name)) {
-        deniedNames.set(t.name, TOPIC_DENIED);
+  const denied: M.MetadataResponse['topics'] = [];
+  const deny = (name: string | null, topicId: Buffer) =>
+    denied.push({ errorCode: TOPIC_DENIED, name, topicId, isInternal: false, partitions: [], topicAuthorizedOperations: OMITTED });
+  let kept = req.topics ?? [];
+  if (!all) {
+    kept = kept.filter((t) => {
+      const name = t.name ?? broker.image.topicById(t.topicId.toString('hex'))?.name;
+      if (name === undefined) return true; // an unknown id: the handler's UNKNOWN_TOPIC_ID
+      if (!p.allow(Op.DESCRIBE, RT.TOPIC, name)) {
+        deny(t.name, t.name === null ? t.topicId : Buffer.alloc(16));
+        return false;
       }
-      return !deniedNames.has(t.name);
+      if (t.name !== null && autoCreate && !broker.metadata.get(name) && !p.allow(Op.CREATE, RT.CLUSTER, CLUSTER_NAME) && !p.allow(Op.CREATE, RT.TOPIC, name)) {
+        deny(name, Buffer.alloc(16));
+        return false;
+      }
+      return true;
     });
-    request = { ...req, topics: kept };
   }
-  const listed = request.topics === null || (ctx.apiVersion === 0 && request.topics.length === 0);
-  if (!listed && request.topics!.length === 0) request = { ...req, topics: [], allowAutoTopicCreation: false };
-  const shown = (request.topics ?? []).length > 0 || listed;
-  const base = shown ? next(request) : next({ ...request, topics: [] });
-  return then(base, (res) => {
-    const topicsOut: M.MetadataResponse['topics'] = [];
-    for (const t of res.topics) {
-      if (t.name !== null && t.errorCode === ErrorCode.NONE && !p.allow(Op.DESCRIBE, RT.TOPIC, t.name)) {
-        // A topic asked for by id that the principal may not see: as if unknown. Listings omit it.
-        if (!listed) topicsOut.push({ ...t, name: null, errorCode: ErrorCode.UNKNOWN_TOPIC_ID, partitions: [], topicAuthorizedOperations: OMITTED, isInternal: false });
-        continue;
-      }
-      const ops = req.includeTopicAuthorizedOperations && t.errorCode === ErrorCode.NONE && t.name !== null ? p.operations(RT.TOPIC, t.name) : t.topicAuthorizedOperations;
-      topicsOut.push({ ...t, topicAuthorizedOperations: ops });
-    }
-    for (const [name, code] of deniedNames) {
-      topicsOut.push({ errorCode: code, name, topicId: Buffer.alloc(16), isInternal: false, partitions: [], topicAuthorizedOperations: OMITTED });
-    }
+  const nothingLeft = !all && kept.length === 0;
+  return then(next(all ? req : { ...req, topics: kept }), (res) => {
+    // (v0 reads an empty list as all topics: what was asked for and denied is all there is.)
+    const served = nothingLeft ? [] : all ? res.topics.filter((t) => t.name === null || p.allow(Op.DESCRIBE, RT.TOPIC, t.name)) : res.topics;
+    const topics = served.map((t) => ({
+      ...t,
+      topicAuthorizedOperations: req.includeTopicAuthorizedOperations && t.errorCode === ErrorCode.NONE && t.name !== null ? p.operations(RT.TOPIC, t.name) : t.topicAuthorizedOperations,
+    }));
     return {
       ...res,
-      topics: topicsOut,
+      topics: [...topics, ...denied],
       clusterAuthorizedOperations: req.includeClusterAuthorizedOperations ? p.operations(RT.CLUSTER, CLUSTER_NAME) : res.clusterAuthorizedOperations,
     };
   });
+};
+
+// v0-7: one group (DESCRIBE, else the whole request fails); v8+: each group answered alone. Topics
+// the principal may not DESCRIBE: TOPIC_AUTHORIZATION_FAILED when named, left out of "all topics".
+const offsetFetch: Rule<M.OffsetFetchRequest, M.OffsetFetchResponse> = (p, req, next, fail, ctx) => {
+  const visible = (name: string) => p.allow(Op.DESCRIBE, RT.TOPIC, name);
+  const filterTopics = <T extends { name: string; partitions: { errorCode: number }[] }>(topics: T[], named: boolean): T[] =>
+    named ? topics.map((t) => (visible(t.name) ? t : { ...t, partitions: t.partitions.map((q) => ({ ...q, committedOffset: -1, metadata: null, errorCode: TOPIC_DENIED })) })) : topics.filter((t) => visible(t.name));
+  if (ctx.apiVersion < 8) {
+    if (!p.allow(Op.DESCRIBE, RT.GROUP, req.groupId)) return fail(req, ErrorCode.GROUP_AUTHORIZATION_FAILED);
+    return then(next(req), (res) => ({ ...res, topics: filterTopics(res.topics, req.topics !== null) }));
+  }
+  const ok = req.groups.filter((g) => p.allow(Op.DESCRIBE, RT.GROUP, g.groupId));
+  const no = req.groups.filter((g) => !ok.includes(g));
+  return partly({ ...req, groups: ok }, ok.length > 0, next, fail, (res) => ({
+    ...res,
+    groups: [
+      ...res.groups.map((g) => ({ ...g, topics: filterTopics(g.topics, req.groups.find((q) => q.groupId === g.groupId)?.topics != null) })),
+      ...no.map((g) => ({ groupId: g.groupId, topics: [], errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED })),
+    ],
+  }));
 };
 
 const describeCluster: Rule<M.DescribeClusterRequest, M.DescribeClusterResponse> = (p, req, next) =>
@@ -265,10 +293,7 @@ export const AUTHORIZATION: Readonly<Record<number, Rule>> = {
   2: topicPartitions(Op.DESCRIBE, 'topics', (t) => t.partitions.map((q: any) => q.partitionIndex), (partitionIndex) => ({ partitionIndex, errorCode: TOPIC_DENIED, oldStyleOffsets: [], timestamp: -1, offset: -1, leaderEpoch: -1 })),
   3: metadata,
   8: all(group(Op.READ, (r) => r.groupId), topicPartitions(Op.READ, 'topics', (t) => t.partitions.map((q: any) => q.partitionIndex), (partitionIndex) => ({ partitionIndex, errorCode: TOPIC_DENIED }))),
-  9: (p, req, next, fail, ctx) => {
-    const ids: string[] = ctx.apiVersion >= 8 ? req.groups.map((g: any) => g.groupId) : [req.groupId];
-    return ids.every((g) => p.allow(Op.DESCRIBE, RT.GROUP, g)) ? next(req) : fail(req, ErrorCode.GROUP_AUTHORIZATION_FAILED);
-  },
+  9: offsetFetch,
   10: findCoordinator,
   11: group(Op.READ, (r) => r.groupId),
   12: group(Op.READ, (r) => r.groupId),
