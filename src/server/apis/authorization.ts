@@ -52,6 +52,11 @@ export function principalOf(ctx: RequestContext): Principal {
   };
 }
 
+/** Kafka's cluster authorized operations: 0 without DESCRIBE on the cluster. */
+function clusterOperations(p: Principal): number {
+  return p.allow(Op.DESCRIBE, RT.CLUSTER, CLUSTER_NAME) ? p.operations(RT.CLUSTER, CLUSTER_NAME) : 0;
+}
+
 /** Apply `f` to a response, or pass NO_RESPONSE through. */
 function then<Res>(out: Out<Res>, f: (res: Res) => Res): Out<Res> {
   const map = (r: Res | typeof NO_RESPONSE) => (r === NO_RESPONSE ? r : f(r));
@@ -178,7 +183,7 @@ const metadata: Rule<M.MetadataRequest, M.MetadataResponse> = (p, req, next, _fa
     return {
       ...res,
       topics: [...topics, ...denied],
-      clusterAuthorizedOperations: req.includeClusterAuthorizedOperations ? p.operations(RT.CLUSTER, CLUSTER_NAME) : res.clusterAuthorizedOperations,
+      clusterAuthorizedOperations: req.includeClusterAuthorizedOperations ? clusterOperations(p) : res.clusterAuthorizedOperations,
     };
   });
 };
@@ -205,7 +210,7 @@ const offsetFetch: Rule<M.OffsetFetchRequest, M.OffsetFetchResponse> = (p, req, 
 };
 
 const describeCluster: Rule<M.DescribeClusterRequest, M.DescribeClusterResponse> = (p, req, next) =>
-  then(next(req), (res) => ({ ...res, clusterAuthorizedOperations: req.includeClusterAuthorizedOperations ? p.operations(RT.CLUSTER, CLUSTER_NAME) : res.clusterAuthorizedOperations }));
+  then(next(req), (res) => ({ ...res, clusterAuthorizedOperations: req.includeClusterAuthorizedOperations ? clusterOperations(p) : res.clusterAuthorizedOperations }));
 
 const describeGroups: Rule<M.DescribeGroupsRequest, M.DescribeGroupsResponse> = (p, req, next, fail) => {
   const ok = req.groups.filter((g) => p.allow(Op.DESCRIBE, RT.GROUP, g));
@@ -284,6 +289,24 @@ const configs = (op: number, list: 'resources', resList: string): Rule => (p, re
 const topicPartitions = (op: number, list: string, partsOf: (t: any) => number[], partEntry: (i: number) => object, resList = list, partsKey = 'partitions'): Rule =>
   topics<any, any>(op, list, (t) => t.name, resList, (t) => ({ name: t.name, [partsKey]: partsOf(t).map(partEntry) }));
 
+// DescribeTopicPartitions: as Metadata's listing, by name only: DESCRIBE per topic, the denied
+// named ones TOPIC_AUTHORIZATION_FAILED, "all topics" (an empty list) without the denied.
+const describeTopicPartitions: Rule = (p, req, next, fail) => {
+  const visible = (name: string) => p.allow(Op.DESCRIBE, RT.TOPIC, name);
+  const named: { name: string }[] = req.topics;
+  const operations = (t: any) => ({ ...t, topicAuthorizedOperations: req.includeTopicAuthorizedOperations !== false && t.errorCode === ErrorCode.NONE ? p.operations(RT.TOPIC, t.name) : t.topicAuthorizedOperations });
+  if (named.length === 0) return then(next(req), (res: any) => ({ ...res, topics: res.topics.filter((t: any) => visible(t.name)).map(operations) }));
+  const ok = named.filter((t) => visible(t.name));
+  const no = named.filter((t) => !ok.includes(t));
+  return partly({ ...req, topics: ok }, ok.length > 0, next, fail, (res: any) => ({
+    ...res,
+    topics: [
+      ...(ok.length > 0 ? res.topics : []).map(operations),
+      ...no.map((t) => ({ errorCode: TOPIC_DENIED, name: t.name, topicId: Buffer.alloc(16), isInternal: false, partitions: [], topicAuthorizedOperations: OMITTED })),
+    ],
+  }));
+};
+
 const follower = (rule: Rule): Rule => (p, req, next, fail, ctx) => (req.replicaId >= 0 ? clusterAction(p, req, next, fail, ctx) : rule(p, req, next, fail, ctx));
 
 /** The rules, by API key. */
@@ -316,7 +339,7 @@ export const AUTHORIZATION: Readonly<Record<number, Rule>> = {
   24: addPartitionsToTxn,
   25: all(txnId(Op.WRITE, (r) => r.transactionalId), group(Op.READ, (r) => r.groupId)),
   26: txnId(Op.WRITE, (r) => r.transactionalId),
-  27: clusterAction,
+  27: (p, req, next, fail, ctx) => (p.allow(Op.ALTER, RT.CLUSTER, CLUSTER_NAME) ? next(req) : clusterAction(p, req, next, fail, ctx)),
   28: all(
     txnId(Op.WRITE, (r) => r.transactionalId),
     group(Op.READ, (r) => r.groupId),
@@ -349,6 +372,22 @@ export const AUTHORIZATION: Readonly<Record<number, Rule>> = {
     }));
   },
   66: (p, req, next) => then(next(req), (res: any) => ({ ...res, transactionStates: res.transactionStates.filter((t: any) => p.allow(Op.DESCRIBE, RT.TRANSACTIONAL_ID, t.transactionalId)) })),
+  // APIs served on other branches (compat-reassign, sec-transport, compat-configs): the rule
+  // applies once the API is in API_LIST, answering through its errorResponse.
+  34: cluster(Op.ALTER), // AlterReplicaLogDirs
+  35: cluster(Op.DESCRIBE), // DescribeLogDirs
+  43: cluster(Op.ALTER), // ElectLeaders
+  45: cluster(Op.ALTER), // AlterPartitionReassignments
+  46: cluster(Op.DESCRIBE), // ListPartitionReassignments
+  48: cluster(Op.DESCRIBE_CONFIGS), // DescribeClientQuotas
+  49: cluster(Op.ALTER_CONFIGS), // AlterClientQuotas
+  50: cluster(Op.DESCRIBE), // DescribeUserScramCredentials
+  51: cluster(Op.ALTER), // AlterUserScramCredentials
+  55: cluster(Op.DESCRIBE), // DescribeQuorum
+  57: cluster(Op.ALTER), // UpdateFeatures
+  64: cluster(Op.ALTER), // UnregisterBroker
+  74: cluster(Op.DESCRIBE_CONFIGS), // ListClientMetricsResources
+  75: describeTopicPartitions,
 };
 
 /** An API whose handler runs behind its authorization rule while the authorizer is on. */
