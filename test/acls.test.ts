@@ -319,7 +319,7 @@ describe('ACLs with allow.everyone.if.no.acl.found=true: the operation matrix', 
 describe('ACLs with allow.everyone.if.no.acl.found=false', () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'minikafka-acls-'));
   let cluster: Cluster;
-  let port = 0;
+  let ports: number[] = [];
   const config = { ...AUTHORIZER, 'group.initial.rebalance.delay.ms': 0, 'offsets.topic.num.partitions': 2 };
   const seeded = [
     entry(RT.TOPIC, 'ok-', Op.ALL, Perm.ALLOW, PT.PREFIXED),
@@ -329,7 +329,7 @@ describe('ACLs with allow.everyone.if.no.acl.found=false', () => {
 
   beforeAll(async () => {
     cluster = await startCluster({ brokers: 2, dataDir, config });
-    port = Number(cluster.bootstrapServers[0]!.split(':')[1]);
+    ports = cluster.bootstrapServers.map((b) => Number(b.split(':')[1]));
     await seed(cluster, () => cluster.controller.createAcls(seeded));
     await cluster.createTopic('secret', { partitions: 1, replicationFactor: 2 });
   });
@@ -377,7 +377,7 @@ describe('ACLs with allow.everyone.if.no.acl.found=false', () => {
 
   it('keeps its ACLs across a restart, and enforces them', async () => {
     await cluster.close();
-    cluster = await startCluster({ brokers: 2, dataDir, port, config });
+    cluster = await startCluster({ brokers: 2, dataDir, port: ports, config });
     const kafka = kafkaOf();
     const admin = kafka.admin();
     await admin.connect();
