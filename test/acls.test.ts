@@ -9,11 +9,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, Kafka, logLevel, ResourcePatternTypes } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCluster, type Cluster } from '../src/index.js';
+import { startCluster, type AclBinding, type Cluster } from '../src/index.js';
 import { ErrorCode } from '../src/protocol/errors.js';
 import { encodeRecordBatch } from '../src/protocol/recordBatch.js';
 import * as M from '../src/protocol/messages/index.js';
-import { AclOperation as Op, AclPermissionType as Perm, PatternType as PT, ResourceType as RT, type AclEntry } from '../src/security/Acl.js';
+import { aclEntryOf, AclOperation as Op, AclPermissionType as Perm, PatternType as PT, ResourceType as RT, type AclEntry } from '../src/security/Acl.js';
 import { API_LIST } from '../src/server/apis/index.js';
 import { fetchBatches } from './support/fetchAll.js';
 import { waitForCoordinator } from './support/coordinator.js';
@@ -321,16 +321,17 @@ describe('ACLs with allow.everyone.if.no.acl.found=false', () => {
   let cluster: Cluster;
   let ports: number[] = [];
   const config = { ...AUTHORIZER, 'group.initial.rebalance.delay.ms': 0, 'offsets.topic.num.partitions': 2 };
-  const seeded = [
-    entry(RT.TOPIC, 'ok-', Op.ALL, Perm.ALLOW, PT.PREFIXED),
-    entry(RT.GROUP, 'ok-', Op.ALL, Perm.ALLOW, PT.PREFIXED),
-    entry(RT.CLUSTER, 'kafka-cluster', Op.DESCRIBE, Perm.ALLOW),
+  const bindings: AclBinding[] = [
+    { resourceType: 'TOPIC', resourceName: 'ok-', patternType: 'PREFIXED', principal: ANON, operation: 'ALL', permissionType: 'ALLOW' },
+    { resourceType: 'GROUP', resourceName: 'ok-', patternType: 'PREFIXED', principal: ANON, operation: 'ALL', permissionType: 'ALLOW' },
+    { resourceType: 'CLUSTER', principal: ANON, operation: 'DESCRIBE', permissionType: 'ALLOW' },
   ];
+  const seeded = bindings.map(aclEntryOf);
 
   beforeAll(async () => {
     cluster = await startCluster({ brokers: 2, dataDir, config });
     ports = cluster.bootstrapServers.map((b) => Number(b.split(':')[1]));
-    await seed(cluster, () => cluster.controller.createAcls(seeded));
+    await cluster.createAcls(bindings); // the fixture's way
     await cluster.createTopic('secret', { partitions: 1, replicationFactor: 2 });
   });
   afterAll(async () => {
@@ -395,6 +396,35 @@ describe('ACLs with allow.everyone.if.no.acl.found=false', () => {
     } finally {
       await producer.disconnect();
       await admin.disconnect();
+    }
+  });
+});
+
+describe('the README fixture', () => {
+  it('one ACL: fetch and describe allowed, produce denied', async () => {
+    const cluster = await startCluster({
+      config: { 'authorizer.class.name': 'org.apache.kafka.metadata.authorizer.StandardAuthorizer' },
+    });
+    try {
+      await cluster.createTopic('orders');
+      await cluster.createAcls([
+        { resourceType: 'TOPIC', resourceName: 'orders', principal: 'User:ANONYMOUS', operation: 'READ', permissionType: 'ALLOW' },
+      ]);
+      const client = await RawClient.connect(cluster.bootstrapServers[0]!);
+      const meta = await client.request(3, 12, M.encodeMetadataRequest, M.decodeMetadataResponse, metadataRequest(['orders', 'other']));
+      const fetched = await fetchBatches(client, 'orders', 0, 0);
+      client.close();
+      expect(meta.topics.map((t) => [t.name, t.errorCode])).toEqual([
+        ['orders', ErrorCode.NONE],
+        ['other', ErrorCode.TOPIC_AUTHORIZATION_FAILED],
+      ]);
+      expect(fetched.errorCode).toBe(ErrorCode.NONE);
+      const producer = new Kafka({ clientId: 'readme', brokers: cluster.bootstrapServers, logLevel: logLevel.NOTHING, retry: { retries: 0 } }).producer();
+      await producer.connect();
+      expect(await failure(producer.send({ topic: 'orders', messages: [{ value: 'x' }] }))).toBe('TOPIC_AUTHORIZATION_FAILED');
+      await producer.disconnect();
+    } finally {
+      await cluster.close();
     }
   });
 });

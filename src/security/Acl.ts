@@ -125,3 +125,29 @@ export function sameAcl(a: AclEntry, b: AclEntry): boolean {
     a.permissionType === b.permissionType
   );
 }
+
+/**
+ * An ACL by Kafka's names, as the test fixture takes it (`cluster.createAcls`): the pattern
+ * type defaults to LITERAL, the host to `*`, a CLUSTER resource's name to `kafka-cluster`.
+ */
+export interface AclBinding {
+  resourceType: 'TOPIC' | 'GROUP' | 'CLUSTER' | 'TRANSACTIONAL_ID' | 'DELEGATION_TOKEN' | 'USER';
+  resourceName?: string;
+  patternType?: 'LITERAL' | 'PREFIXED';
+  principal: string;
+  host?: string;
+  operation: Exclude<keyof typeof AclOperation, 'UNKNOWN' | 'ANY'>;
+  permissionType: 'ALLOW' | 'DENY';
+}
+
+export function aclEntryOf(b: AclBinding): AclEntry {
+  return {
+    resourceType: ResourceType[b.resourceType],
+    resourceName: b.resourceName ?? (b.resourceType === 'CLUSTER' ? CLUSTER_NAME : ''),
+    patternType: PatternType[b.patternType ?? 'LITERAL'],
+    principal: b.principal,
+    host: b.host ?? WILDCARD,
+    operation: AclOperation[b.operation],
+    permissionType: AclPermissionType[b.permissionType],
+  };
+}
