@@ -339,7 +339,7 @@ describe('ACLs with allow.everyone.if.no.acl.found=false', () => {
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
-  const kafkaOf = () => new Kafka({ clientId: 'acls-strict', brokers: cluster.bootstrapServers, logLevel: logLevel.NOTHING, retry: { retries: 2 } });
+  const kafkaOf = (retries = 2) => new Kafka({ clientId: 'acls-strict', brokers: cluster.bootstrapServers, logLevel: logLevel.NOTHING, retry: { retries } });
 
   it('serves only what the ACLs grant; replication between brokers keeps working (acks=all, a replicated group)', async () => {
     const kafka = kafkaOf();
@@ -376,7 +376,57 @@ describe('ACLs with allow.everyone.if.no.acl.found=false', () => {
     }
   });
 
+  it('runs a transaction over both brokers (AddPartitionsToTxn verification and WriteTxnMarkers between brokers)', async () => {
+    await cluster.createAcls([{ resourceType: 'TRANSACTIONAL_ID', resourceName: 'ok-', patternType: 'PREFIXED', principal: ANON, operation: 'ALL', permissionType: 'ALLOW' }]);
+    const kafka = kafkaOf(10); // __transaction_state is created on the first FindCoordinator
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'ok-tx', numPartitions: 2, replicationFactor: 2 }] });
+    await admin.disconnect();
+    expect(new Set([cluster.leaderOf('ok-tx', 0), cluster.leaderOf('ok-tx', 1)]).size).toBe(2); // one partition led by each broker
+    const producer = kafka.producer({ transactionalId: 'ok-tx-1', idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    const txn = await producer.transaction();
+    await txn.send({ topic: 'ok-tx', messages: [{ value: 'p0', partition: 0 }, { value: 'p1', partition: 1 }] });
+    await txn.commit();
+    await producer.disconnect();
+    const consumer = kafka.consumer({ groupId: 'ok-tx-group', readUncommitted: false });
+    await consumer.connect();
+    await consumer.subscribe({ topic: 'ok-tx', fromBeginning: true });
+    const seen: string[] = [];
+    await new Promise<void>((resolve, reject) => {
+      consumer.run({ eachMessage: async ({ message }) => void (seen.push(message.value!.toString()) === 2 && resolve()) }).catch(reject);
+    });
+    await consumer.disconnect();
+    expect(seen.sort()).toEqual(['p0', 'p1']);
+    const client = await RawClient.connect(cluster.bootstrapServers[0]!);
+    const init = await client.request(22, 1, M.encodeInitProducerIdRequest, M.decodeInitProducerIdResponse, { ...M.defaultInitProducerIdRequest(), transactionalId: 'not-ok', transactionTimeoutMs: 60_000 });
+    client.close();
+    expect(init.errorCode).toBe(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+  });
+
+  it('refuses the inter-broker APIs to a client that is not a broker (CLUSTER_ACTION)', async () => {
+    const client = await RawClient.connect(cluster.bootstrapServers[0]!);
+    try {
+      const markers = await client.request(27, 1, M.encodeWriteTxnMarkersRequest, M.decodeWriteTxnMarkersResponse, {
+        markers: [{ producerId: 1, producerEpoch: 0, transactionResult: true, topics: [{ name: 'ok-a', partitionIndexes: [0] }], coordinatorEpoch: 0 }],
+      });
+      expect(markers.markers[0]!.topics[0]!.partitions[0]!.errorCode).toBe(ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
+      const follower = await client.request(1, 12, M.encodeFetchRequest, M.decodeFetchResponse, {
+        ...M.defaultFetchRequest(),
+        replicaId: 2,
+        maxWaitMs: 0,
+        topics: [{ topic: 'ok-a', topicId: Buffer.alloc(16), partitions: [{ ...M.defaultFetchRequestFetchPartition(), partition: 0, fetchOffset: 0, partitionMaxBytes: 1 << 20 }] }],
+      });
+      expect(follower.responses[0]!.partitions[0]!.errorCode).toBe(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
+    } finally {
+      client.close();
+    }
+  });
+
   it('keeps its ACLs across a restart, and enforces them', async () => {
+    const before = [...cluster.controller.image.acls.values()];
+    expect(before.length).toBeGreaterThanOrEqual(seeded.length);
     await cluster.close();
     cluster = await startCluster({ brokers: 2, dataDir, port: ports, config });
     const kafka = kafkaOf();
@@ -386,10 +436,10 @@ describe('ACLs with allow.everyone.if.no.acl.found=false', () => {
     await producer.connect();
     try {
       const acls = await admin.describeAcls({ resourceType: AclResourceTypes.ANY, resourcePatternType: ResourcePatternTypes.ANY, operation: AclOperationTypes.ANY, permissionType: AclPermissionTypes.ANY });
-      expect(acls.resources.map((r) => [r.resourceType, r.resourceName, r.resourcePatternType]).sort()).toEqual(
-        seeded.map((a) => [a.resourceType, a.resourceName, a.patternType]).sort(),
+      expect(acls.resources.flatMap((r) => r.acls.map((a) => [r.resourceType, r.resourceName, r.resourcePatternType, a.operation])).sort()).toEqual(
+        before.map((a) => [a.resourceType, a.resourceName, a.patternType, a.operation]).sort(),
       );
-      for (const b of cluster.brokers) expect([...b.image.acls.values()]).toHaveLength(seeded.length);
+      for (const b of cluster.brokers) expect([...b.image.acls.values()]).toHaveLength(before.length);
       expect(await failure(producer.send({ topic: 'secret', acks: -1, messages: [{ value: 'x' }] }))).toBe('TOPIC_AUTHORIZATION_FAILED');
       await producer.send({ topic: 'ok-a', acks: -1, messages: [{ value: 'three' }] });
       expect((await admin.fetchTopicOffsets('ok-a'))[0]!.high).toBe('3');
