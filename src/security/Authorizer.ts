@@ -13,9 +13,11 @@ const IMPLIES_DESCRIBE_CONFIGS: ReadonlySet<number> = new Set([AclOperation.DESC
 /** Operations reported as authorized per resource type (Kafka's supportedOperations), in bit order. */
 export const SUPPORTED_OPERATIONS: Readonly<Record<number, readonly number[]>> = {
   2: [AclOperation.READ, AclOperation.WRITE, AclOperation.CREATE, AclOperation.DELETE, AclOperation.ALTER, AclOperation.DESCRIBE, AclOperation.DESCRIBE_CONFIGS, AclOperation.ALTER_CONFIGS],
-  3: [AclOperation.READ, AclOperation.DESCRIBE, AclOperation.DELETE],
+  3: [AclOperation.READ, AclOperation.DESCRIBE, AclOperation.DELETE, AclOperation.DESCRIBE_CONFIGS, AclOperation.ALTER_CONFIGS],
   4: [AclOperation.CREATE, AclOperation.CLUSTER_ACTION, AclOperation.DESCRIBE_CONFIGS, AclOperation.ALTER_CONFIGS, AclOperation.IDEMPOTENT_WRITE, AclOperation.ALTER, AclOperation.DESCRIBE],
   5: [AclOperation.DESCRIBE, AclOperation.WRITE],
+  6: [AclOperation.DESCRIBE],
+  7: [AclOperation.CREATE_TOKENS, AclOperation.DESCRIBE_TOKENS],
 };
 
 export interface AuthorizerSettings {

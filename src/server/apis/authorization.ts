@@ -19,6 +19,8 @@ import { AclOperation as Op, CLUSTER_NAME, ResourceType as RT } from '../../secu
 import { NO_RESPONSE, type Api, type RequestContext } from './Api.js';
 
 const OMITTED = -2147483648;
+/** ConfigResource.Type.GROUP. */
+const GROUP_CONFIG = 32;
 
 /** What a rule knows of the request's principal. */
 export interface Principal {
@@ -266,8 +268,10 @@ const addPartitionsToTxn: Rule<M.AddPartitionsToTxnRequest, M.AddPartitionsToTxn
 };
 
 const configs = (op: number, list: 'resources', resList: string): Rule => (p, req, next, fail) => {
+  // Config resources: TOPIC (2) on the topic, GROUP (32) on the group, the rest (BROKER,
+  // BROKER_LOGGER, CLIENT_METRICS) on the cluster.
   const allowed = (r: { resourceType: number; resourceName: string }) =>
-    r.resourceType === RT.TOPIC ? p.allow(op, RT.TOPIC, r.resourceName) : p.allow(op, RT.CLUSTER, CLUSTER_NAME);
+    r.resourceType === RT.TOPIC ? p.allow(op, RT.TOPIC, r.resourceName) : r.resourceType === GROUP_CONFIG ? p.allow(op, RT.GROUP, r.resourceName) : p.allow(op, RT.CLUSTER, CLUSTER_NAME);
   const ok = req[list].filter(allowed);
   if (ok.length === req[list].length) return next(req);
   const no = req[list].filter((r: any) => !ok.includes(r));
@@ -276,7 +280,7 @@ const configs = (op: number, list: 'resources', resList: string): Rule => (p, re
     [resList]: [
       ...res[resList],
       ...no.map((r: any) => ({
-        errorCode: r.resourceType === RT.TOPIC ? TOPIC_DENIED : ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+        errorCode: r.resourceType === RT.TOPIC ? TOPIC_DENIED : r.resourceType === GROUP_CONFIG ? ErrorCode.GROUP_AUTHORIZATION_FAILED : ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
         errorMessage: null,
         resourceType: r.resourceType,
         resourceName: r.resourceName,
