@@ -339,7 +339,12 @@ export const AUTHORIZATION: Readonly<Record<number, Rule>> = {
   },
   21: topicPartitions(Op.DELETE, 'topics', (t) => t.partitions.map((q: any) => q.partitionIndex), (partitionIndex) => ({ partitionIndex, lowWatermark: -1, errorCode: TOPIC_DENIED })),
   22: initProducerId,
-  23: follower(topicPartitions(Op.DESCRIBE, 'topics', (t) => t.partitions.map((q: any) => q.partition), (partition) => ({ errorCode: TOPIC_DENIED, partition, leaderEpoch: -1, endOffset: -1 }))),
+  23: follower(
+    topics<any, any>(Op.DESCRIBE, 'topics', (t) => t.topic, 'topics', (t) => ({
+      topic: t.topic,
+      partitions: t.partitions.map((q: any) => ({ errorCode: TOPIC_DENIED, partition: q.partition, leaderEpoch: -1, endOffset: -1 })),
+    })),
+  ),
   24: addPartitionsToTxn,
   25: all(txnId(Op.WRITE, (r) => r.transactionalId), group(Op.READ, (r) => r.groupId)),
   26: txnId(Op.WRITE, (r) => r.transactionalId),
