@@ -228,6 +228,16 @@ describe('ACLs with allow.everyone.if.no.acl.found=true: the operation matrix', 
     expect(cluster.controller.image.topics.has('m-new-denied')).toBe(false);
     expect(cluster.controller.image.topics.has('m-new-ok')).toBe(true);
     await clear();
+    // Created, but its configs hidden without DESCRIBE_CONFIGS on it (as KRaft answers).
+    await deny(RT.TOPIC, 'm-new-hidden', Op.DESCRIBE_CONFIGS);
+    const hidden = await client.request(19, 7, M.encodeCreateTopicsRequest, M.decodeCreateTopicsResponse, {
+      ...M.defaultCreateTopicsRequest(),
+      timeoutMs: 10_000,
+      topics: [{ name: 'm-new-hidden', numPartitions: 2, replicationFactor: 1, assignments: [], configs: [] }],
+    });
+    expect(hidden.topics.map((t) => [t.errorCode, t.topicConfigErrorCode, t.numPartitions, t.configs])).toEqual([[ErrorCode.NONE, ErrorCode.TOPIC_AUTHORIZATION_FAILED, -1, []]]);
+    expect(cluster.controller.image.topics.get('m-new-hidden')?.partitions.length).toBe(2);
+    await clear();
   });
 
   it('DeleteTopics, CreatePartitions, AlterConfigs, DescribeConfigs: denied, nothing changes', async () => {

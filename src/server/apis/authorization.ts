@@ -311,6 +311,23 @@ const describeTopicPartitions: Rule = (p, req, next, fail) => {
   }));
 };
 
+// CREATE on the cluster, else on each topic. A created topic's configs and sizes (v5+) need
+// DESCRIBE_CONFIGS on it: without, topic_config_error_code is TOPIC_AUTHORIZATION_FAILED (KRaft).
+const createTopics: Rule<M.CreateTopicsRequest, M.CreateTopicsResponse> = (p, req, next, fail, ctx) => {
+  const hide = (res: M.CreateTopicsResponse): M.CreateTopicsResponse => ({
+    ...res,
+    topics: res.topics.map((t) =>
+      t.errorCode === ErrorCode.NONE && !p.allow(Op.DESCRIBE_CONFIGS, RT.TOPIC, t.name)
+        ? { ...t, topicConfigErrorCode: TOPIC_DENIED, configs: [], numPartitions: -1, replicationFactor: -1 }
+        : t,
+    ),
+  });
+  const served = p.allow(Op.CREATE, RT.CLUSTER, CLUSTER_NAME)
+    ? next(req)
+    : topics<M.CreateTopicsRequest, M.CreateTopicsResponse>(Op.CREATE, 'topics', (t) => t.name, 'topics', (t) => ({ name: t.name, topicId: Buffer.alloc(16), errorCode: TOPIC_DENIED, errorMessage: null, topicConfigErrorCode: 0, numPartitions: -1, replicationFactor: -1, configs: null }))(p, req, next, fail, ctx);
+  return then(served, hide);
+};
+
 const follower = (rule: Rule): Rule => (p, req, next, fail, ctx) => (req.replicaId >= 0 ? clusterAction(p, req, next, fail, ctx) : rule(p, req, next, fail, ctx));
 
 /** The rules, by API key. */
@@ -328,10 +345,7 @@ export const AUTHORIZATION: Readonly<Record<number, Rule>> = {
   14: group(Op.READ, (r) => r.groupId),
   15: describeGroups,
   16: listGroups,
-  19: (p, req, next, fail, ctx) =>
-    p.allow(Op.CREATE, RT.CLUSTER, CLUSTER_NAME)
-      ? next(req)
-      : topics<any, any>(Op.CREATE, 'topics', (t) => t.name, 'topics', (t) => ({ name: t.name, topicId: Buffer.alloc(16), errorCode: TOPIC_DENIED, errorMessage: null, topicConfigErrorCode: 0, numPartitions: -1, replicationFactor: -1, configs: null }))(p, req, next, fail, ctx),
+  19: createTopics,
   20: (p, req, next, fail, ctx) => {
     const list = ctx.apiVersion >= 6 ? 'topics' : 'topicNames';
     const name = (t: any) => (typeof t === 'string' ? t : (t.name ?? ctx.broker.image.topicById(t.topicId.toString('hex'))?.name ?? ''));
