@@ -683,39 +683,57 @@ describe('the README fixture', () => {
   });
 });
 
-// Several principals need SASL, which the sec-transport branch adds (SaslHandshake served,
-// PLAIN users from config). For the lead: these run once that branch is merged; the user
-// config below (`sasl.plain.users`) may need the name sec-transport chose.
+// Several principals need SASL, which the sec-transport branch adds (SaslHandshake served, the
+// `listeners` fixture option, `bootstrapFor(listener)`, PLAIN users from `sasl.plain.users`).
+// For the lead: this runs once that branch is merged (checked against a scratch merge of both
+// branches); the casts keep it compiling on this branch alone.
 const SASL_AVAILABLE = API_LIST.some((a) => a.key === 17);
 
 describe.skipIf(!SASL_AVAILABLE)('ACLs per SASL principal', () => {
-  let cluster: Cluster;
+  let cluster: Cluster & { bootstrapFor?(listener: string): string[] };
 
   beforeAll(async () => {
     cluster = await startCluster({
-      config: { ...AUTHORIZER, 'super.users': 'User:admin', 'listeners': 'SASL_PLAINTEXT://127.0.0.1:0', 'sasl.enabled.mechanisms': 'PLAIN', 'sasl.plain.users': 'admin:admin-secret,alice:alice-secret,bob:bob-secret' } as never,
-    });
+      listeners: 'PLAINTEXT://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0',
+      config: { ...AUTHORIZER, 'super.users': 'User:admin', 'sasl.plain.users': 'admin:admin-secret,alice:alice-secret,bob:bob-secret' },
+    } as Parameters<typeof startCluster>[0]);
   });
   afterAll(async () => {
     await cluster?.close();
   });
 
   const as = (user: string) =>
-    new Kafka({ clientId: `acls-${user}`, brokers: cluster.bootstrapServers, logLevel: logLevel.NOTHING, retry: { retries: 0 }, sasl: { mechanism: 'plain', username: user, password: `${user}-secret` } });
+    new Kafka({
+      clientId: `acls-${user}`,
+      brokers: cluster.bootstrapFor!('SASL_PLAINTEXT'),
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 0 },
+      sasl: { mechanism: 'plain', username: user, password: `${user}-secret` },
+    });
 
-  it('grants alice, not bob; the super user needs no ACL', async () => {
+  it('grants alice, not bob; the super user needs no ACL; DescribeAcls shows the principal', async () => {
     const admin = as('admin').admin();
     await admin.connect();
     await admin.createTopics({ topics: [{ topic: 'alice-topic' }] });
     await admin.createAcls({
       acl: [{ resourceType: AclResourceTypes.TOPIC, resourceName: 'alice-topic', resourcePatternType: ResourcePatternTypes.LITERAL, principal: 'User:alice', host: '*', operation: AclOperationTypes.WRITE, permissionType: AclPermissionTypes.ALLOW }],
     });
+    const described = await admin.describeAcls({ resourceType: AclResourceTypes.ANY, resourcePatternType: ResourcePatternTypes.ANY, operation: AclOperationTypes.ANY, permissionType: AclPermissionTypes.ANY });
+    expect(described.resources.flatMap((r) => r.acls.map((a) => a.principal))).toEqual(['User:alice']);
     await admin.disconnect();
-    for (const [user, outcome] of [['alice', 'succeeded'], ['bob', 'TOPIC_AUTHORIZATION_FAILED']] as const) {
+    const outcomes: Record<string, string | undefined> = {};
+    for (const user of ['admin', 'alice', 'bob']) {
       const producer = as(user).producer();
       await producer.connect();
-      expect(await failure(producer.send({ topic: 'alice-topic', messages: [{ value: user }] }))).toBe(outcome);
+      outcomes[user] = await failure(producer.send({ topic: 'alice-topic', messages: [{ value: user }] }));
       await producer.disconnect();
     }
+    expect(outcomes).toEqual({ admin: 'succeeded', alice: 'succeeded', bob: 'TOPIC_AUTHORIZATION_FAILED' });
+    // bob may not even create ACLs (ALTER on the cluster).
+    const bob = as('bob').admin();
+    await bob.connect();
+    const acl = { resourceType: AclResourceTypes.TOPIC, resourceName: 'alice-topic', resourcePatternType: ResourcePatternTypes.LITERAL, principal: 'User:bob', host: '*', operation: AclOperationTypes.ALL, permissionType: AclPermissionTypes.ALLOW };
+    expect(await failure(bob.createAcls({ acl: [acl] }))).toBe('CLUSTER_AUTHORIZATION_FAILED');
+    await bob.disconnect();
   });
 });
