@@ -1,10 +1,13 @@
 // Kafka's StandardAuthorizer semantics (security/Authorizer.ts) and ACL filters (security/Acl.ts),
 // over plain ACL lists: deny wins, implied operations (ALLOW only), literal/wildcard/prefixed
 // patterns, principal and host wildcards, super.users, allow.everyone.if.no.acl.found, and the
-// DescribeAcls/DeleteAcls filter rules (ANY, MATCH, null fields).
+// DescribeAcls/DeleteAcls filter rules (ANY, MATCH, null fields); the controller's ACL changes.
 import { describe, expect, it } from 'vitest';
 import { AclOperation as Op, AclPermissionType as Perm, filterMatches, invalidAcl, invalidFilter, PatternType as PT, ResourceType as RT, type AclEntry, type AclFilter } from '../src/security/Acl.js';
 import { Authorizer, parseSuperUsers } from '../src/security/Authorizer.js';
+import { createAclRecords, deleteAclRecords } from '../src/replication/AclControlManager.js';
+import { MetadataImage, type MetadataRecord } from '../src/replication/MetadataImage.js';
+import { ErrorCode } from '../src/protocol/errors.js';
 
 const ANON = 'User:ANONYMOUS';
 const HOST = '127.0.0.1';
@@ -122,5 +125,39 @@ describe('ACL filters and validation', () => {
     expect(invalidFilter(any)).toBeNull();
     expect(invalidFilter({ ...any, patternType: PT.UNKNOWN })).toMatch(/patternType/);
     expect(invalidFilter({ ...any, operation: 99 })).toMatch(/operation/);
+  });
+});
+
+describe('AclControlManager (the controller side of CreateAcls/DeleteAcls)', () => {
+  const any: AclFilter = { resourceType: RT.ANY, resourceName: null, patternType: PT.ANY, principal: null, host: null, operation: Op.ANY, permissionType: Perm.ANY };
+
+  function replay(image: MetadataImage, records: MetadataRecord[]): void {
+    for (const r of records) image.apply(r);
+  }
+
+  it('adds each new valid ACL once, under a fresh id; an existing one succeeds and adds nothing', () => {
+    const image = new MetadataImage();
+    const first = createAclRecords(image, [acl({}), acl({}), acl({ operation: Op.ANY })]);
+    expect(first.results.map((r) => r.errorCode)).toEqual([0, 0, ErrorCode.INVALID_REQUEST]);
+    expect(first.records).toHaveLength(1);
+    replay(image, first.records);
+    const again = createAclRecords(image, [acl({}), acl({ operation: Op.WRITE })]);
+    expect(again.results.map((r) => r.errorCode)).toEqual([0, 0]);
+    expect(again.records.map((r) => r.type)).toEqual(['accessControlEntry']);
+    replay(image, again.records);
+    expect(new Set(image.acls.keys()).size).toBe(2);
+  });
+
+  it('removes what each filter matches, reporting an ACL under the first filter that matched it', () => {
+    const image = new MetadataImage();
+    replay(image, createAclRecords(image, [acl({}), acl({ operation: Op.WRITE }), acl({ resourceType: RT.GROUP, resourceName: 'g' })]).records);
+    const { records, results } = deleteAclRecords(image, [{ ...any, resourceType: RT.TOPIC, operation: Op.WRITE }, { ...any, resourceType: RT.TOPIC }, { ...any, patternType: PT.UNKNOWN }]);
+    expect(results.map((r) => [r.errorCode, r.deleted.map((a) => a.operation)])).toEqual([
+      [0, [Op.WRITE]],
+      [0, [Op.READ]],
+      [ErrorCode.INVALID_REQUEST, []],
+    ]);
+    replay(image, records);
+    expect([...image.acls.values()].map((a) => a.resourceType)).toEqual([RT.GROUP]);
   });
 });
