@@ -21,7 +21,7 @@ const PYTHON = '/usr/bin/python3';
 const HAS_LIBRDKAFKA = spawnSync(PYTHON, ['-c', 'import confluent_kafka'], { stdio: 'ignore' }).status === 0;
 
 describe('ACLs with allow.everyone.if.no.acl.found=false', () => {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'minikafka-acls-'));
+  let dataDir = '';
   let cluster: Cluster;
   let ports: number[] = [];
   const config = { ...AUTHORIZER, 'group.initial.rebalance.delay.ms': 0, 'offsets.topic.num.partitions': 2 };
@@ -33,6 +33,7 @@ describe('ACLs with allow.everyone.if.no.acl.found=false', () => {
   const seeded = bindings.map(aclEntryOf);
 
   beforeAll(async () => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'minikafka-acls-'));
     cluster = await startCluster({ brokers: 2, dataDir, config });
     ports = cluster.bootstrapServers.map((b) => Number(b.split(':')[1]));
     await cluster.createAcls(bindings); // the fixture's way
@@ -40,7 +41,7 @@ describe('ACLs with allow.everyone.if.no.acl.found=false', () => {
   });
   afterAll(async () => {
     await cluster?.close();
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
   async function endOffset(topic: string): Promise<number> {
