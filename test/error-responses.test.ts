@@ -124,6 +124,9 @@ const SHAPES: Record<number, Shape> = {
   },
   65: { entries: (req) => req.transactionalIds.length, codes: (res) => res.transactionStates.map((s: any) => s.errorCode) },
   66: topLevel,
+  29: topLevel,
+  30: { entries: (req) => req.creations.length, codes: (res) => res.results.map((r: any) => r.errorCode) },
+  31: { entries: (req) => req.filters.length, codes: (res) => res.filterResults.map((r: any) => r.errorCode) },
   74: topLevel,
 };
 

@@ -398,8 +398,8 @@ describe('header version helpers and API table', () => {
   });
 
   it('API_SCHEMAS lists every API once', () => {
-    expect(M.API_SCHEMAS.length).toBe(41);
-    expect(new Set(M.API_SCHEMAS.map((s) => s.key)).size).toBe(41);
+    expect(M.API_SCHEMAS.length).toBe(44);
+    expect(new Set(M.API_SCHEMAS.map((s) => s.key)).size).toBe(44);
     expect(M.ProduceApi).toEqual({ key: 0, name: 'Produce', minVersion: 0, maxVersion: 13, flexibleFrom: 9 });
     expect(M.API_SCHEMAS.find((s) => s.name === 'ApiVersions')).toMatchObject({ key: 18, flexibleFrom: 3 });
   });

@@ -2,6 +2,7 @@
 // appends records, every broker replays them into the same image. One record type per change.
 // Replaying also notes what changed (KRaft's MetadataDelta), so a broker applies only that.
 import { decodeRecordBatches, encodeRecordBatch } from '../protocol/recordBatch.js';
+import type { AclEntry } from '../security/Acl.js';
 
 export interface BrokerInfo {
   nodeId: number;
@@ -40,7 +41,10 @@ export type MetadataRecord =
   | { type: 'removeTopic'; name: string }
   /** Kafka's ConfigRecord for a broker ("" the cluster default) or client-metrics resource: its whole config set. */
   | { type: 'config'; resourceType: number; resourceName: string; configs: Record<string, string> }
-  | { type: 'producerIds'; nextBlockStart: number };
+  | { type: 'producerIds'; nextBlockStart: number }
+  // Kafka's AccessControlEntryRecord / RemoveAccessControlEntryRecord: one ACL, by a random id.
+  | { type: 'accessControlEntry'; id: string; acl: AclEntry }
+  | { type: 'removeAccessControlEntry'; id: string };
 
 /**
  * What a run of metadata records changed (KRaft's MetadataDelta): brokers apply only this to
@@ -105,6 +109,8 @@ export class MetadataImage {
   nextProducerIdBlock = 0;
   /** Configs of non-topic resources, keyed `${resourceType}:${resourceName}` (see configKey). */
   readonly configs = new Map<string, Record<string, string>>();
+  /** Every ACL, by its id (what the authorizer reads). */
+  readonly acls = new Map<string, AclEntry>();
   /** Offset of the next record to apply (records below it are in the image). */
   offset = 0;
 
@@ -166,6 +172,12 @@ export class MetadataImage {
         if (rec.resourceType === BROKER_RESOURCE && delta) for (const t of this.topics.keys()) delta.changedTopicConfigs.add(t);
         break;
       }
+      case 'accessControlEntry':
+        this.acls.set(rec.id, { ...rec.acl });
+        break;
+      case 'removeAccessControlEntry':
+        this.acls.delete(rec.id);
+        break;
     }
   }
 

@@ -1,5 +1,5 @@
 // Every API this broker serves, by key. Import API modules only through this file.
-import type { Api } from './Api.js';
+import type { Api, RequestContext } from './Api.js';
 import { produceApi } from './00_produce.js';
 import { fetchApi } from './01_fetch.js';
 import { listOffsetsApi } from './02_listOffsets.js';
@@ -35,8 +35,12 @@ import { describeProducersApi } from './61_describeProducers.js';
 import { describeTransactionsApi } from './65_describeTransactions.js';
 import { listTransactionsApi } from './66_listTransactions.js';
 import { listClientMetricsResourcesApi } from './74_listClientMetricsResources.js';
+import { describeAclsApi } from './29_describeAcls.js';
+import { createAclsApi } from './30_createAcls.js';
+import { deleteAclsApi } from './31_deleteAcls.js';
+import { withAuthorization } from './authorization.js';
 
-export const API_LIST: Api[] = [
+export const API_LIST: Api[] = ([
   produceApi,
   fetchApi,
   listOffsetsApi,
@@ -72,7 +76,12 @@ export const API_LIST: Api[] = [
   describeTransactionsApi,
   listTransactionsApi,
   listClientMetricsResourcesApi,
-].sort((a, b) => a.key - b.key);
+  describeAclsApi,
+  createAclsApi,
+  deleteAclsApi,
+] as Api<any, any, RequestContext>[])
+  .map(withAuthorization) // each API behind its rule in authorization.ts
+  .sort((a, b) => a.key - b.key);
 
 export { encodeUnsupportedApiVersions } from './18_apiVersions.js';
 export { NO_RESPONSE, type Api, type RequestContext } from './Api.js';
