@@ -9,6 +9,7 @@ import { AclOperation as Op, AclPermissionType as Perm, ResourceType as RT } fro
 import { AUTHORIZER, clearAcls, entry, seed } from './support/acls.js';
 import { waitForCoordinator } from './support/coordinator.js';
 import { RawClient } from './support/RawClient.js';
+import { encodeRecordBatch } from '../src/protocol/recordBatch.js';
 
 describe('ACLs with allow.everyone.if.no.acl.found=true: every other checked API', () => {
   let cluster: Cluster;
@@ -48,6 +49,34 @@ describe('ACLs with allow.everyone.if.no.acl.found=true: every other checked API
         api: 'ListOffsets',
         denied: [T(Op.DESCRIBE)],
         codes: async () => (await client.request(2, 7, M.encodeListOffsetsRequest, M.decodeListOffsetsResponse, { replicaId: -1, isolationLevel: 0, topics: [{ name: 'm-table', partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -1, maxNumOffsets: 1 }] }] })).topics.map((t) => t.partitions[0]!.errorCode),
+      },
+      {
+        api: 'Produce v13 (topic by id)',
+        denied: [T(Op.WRITE)],
+        codes: async () => {
+          const topicId = Buffer.from(cluster.controller.image.topics.get('m-table')!.topicId, 'hex');
+          const records = encodeRecordBatch({ records: [{ key: null, value: Buffer.from('x') }] });
+          const res = await client.request(0, 13, M.encodeProduceRequest, M.decodeProduceResponse, {
+            ...M.defaultProduceRequest(),
+            acks: 1,
+            timeoutMs: 5000,
+            topicData: [{ ...M.defaultProduceRequestTopicProduceData(), topicId, partitionData: [{ index: 0, records }] }],
+          });
+          return res.responses.map((t) => [t.topicId?.equals(topicId), t.partitionResponses[0]!.errorCode]);
+        },
+      },
+      {
+        api: 'OffsetCommit v10 (topic by id)',
+        denied: [T(Op.READ)],
+        codes: async () => {
+          const topicId = Buffer.from(cluster.controller.image.topics.get('m-table')!.topicId, 'hex');
+          const res = await client.request(8, 10, M.encodeOffsetCommitRequest, M.decodeOffsetCommitResponse, {
+            ...M.defaultOffsetCommitRequest(),
+            groupId: 'm-table-group',
+            topics: [{ ...M.defaultOffsetCommitRequestOffsetCommitRequestTopic(), topicId, partitions: [{ ...M.defaultOffsetCommitRequestOffsetCommitRequestPartition(), committedOffset: 1 }] }],
+          });
+          return res.topics.map((t) => t.partitions[0]!.errorCode);
+        },
       },
       {
         api: 'DeleteRecords',
@@ -152,6 +181,8 @@ describe('ACLs with allow.everyone.if.no.acl.found=true: every other checked API
     ];
     const expected: Record<string, unknown> = {
       ListOffsets: [ErrorCode.TOPIC_AUTHORIZATION_FAILED],
+      'Produce v13 (topic by id)': [[true, ErrorCode.TOPIC_AUTHORIZATION_FAILED]],
+      'OffsetCommit v10 (topic by id)': [ErrorCode.TOPIC_AUTHORIZATION_FAILED],
       DeleteRecords: [ErrorCode.TOPIC_AUTHORIZATION_FAILED],
       OffsetForLeaderEpoch: [['m-table', ErrorCode.TOPIC_AUTHORIZATION_FAILED]],
       DescribeProducers: [ErrorCode.TOPIC_AUTHORIZATION_FAILED],

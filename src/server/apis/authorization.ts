@@ -85,14 +85,25 @@ const txnId = (op: number, idOf: (req: any) => string): Rule => (p, req, next, f
 /** Rules in order: the first refusal answers. */
 const all = (...rules: Rule[]): Rule => (p, req, next, fail, ctx) => rules.reduceRight<(r: any) => Out<any>>((inner, rule) => (r) => rule(p, r, inner, fail, ctx), next)(req);
 
+/** A topic's name, from its id where the version names topics by id; null for an id no topic has. */
+function topicNameOf(ctx: RequestContext, name: string | null | undefined, topicId: Buffer | undefined): string | null {
+  if (name) return name;
+  if (!topicId || topicId.every((b) => b === 0)) return name ?? '';
+  return ctx.broker.image.topicById(topicId.toString('hex'))?.name ?? null;
+}
+
 /**
  * A request whose `list` holds topics named by `name`: the topics the principal may `op` are
  * served, the others answered by `denied(item)` appended to the response's `resList`.
  */
 function topics<Req, Res>(op: number, list: keyof Req, name: (t: any) => string, resList: keyof Res, denied: (t: any) => unknown): Rule<Req, Res> {
-  return (p, req, next, fail) => {
+  return (p, req, next, fail, ctx) => {
     const items = req[list] as unknown as any[];
-    const ok = items.filter((t) => p.allow(op, RT.TOPIC, name(t)));
+    // Named by topic id (Produce v13, OffsetCommit/OffsetFetch v10, ...): an unknown id is the handler's UNKNOWN_TOPIC_ID.
+    const ok = items.filter((t) => {
+      const n = topicNameOf(ctx, name(t), t.topicId);
+      return n === null || p.allow(op, RT.TOPIC, n);
+    });
     if (ok.length === items.length) return next(req);
     const no = items.filter((t) => !ok.includes(t));
     return partly({ ...req, [list]: ok }, ok.length > 0, next, fail, (res) => ({ ...res, [resList]: [...(res[resList] as unknown as any[]), ...no.map(denied)] }));
@@ -113,6 +124,7 @@ const produceAcked: Rule<M.ProduceRequest, M.ProduceResponse> = (p, req, next, f
   if (req.transactionalId !== null && !p.allow(Op.WRITE, RT.TRANSACTIONAL_ID, req.transactionalId)) return fail(req, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
   return topics<M.ProduceRequest, M.ProduceResponse>(Op.WRITE, 'topicData', (t) => t.name, 'responses', (t: M.ProduceRequestTopicProduceData) => ({
     name: t.name,
+    topicId: t.topicId,
     partitionResponses: partitionsDenied(t.partitionData.map((d) => d.index), (index) => ({ index, errorCode: TOPIC_DENIED, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, recordErrors: [], errorMessage: null, currentLeader: { leaderId: -1, leaderEpoch: -1 } })),
   }))(p, req, next, fail, ctx);
 };
@@ -193,9 +205,12 @@ const metadata: Rule<M.MetadataRequest, M.MetadataResponse> = (p, req, next, _fa
 // v0-7: one group (DESCRIBE, else the whole request fails); v8+: each group answered alone. Topics
 // the principal may not DESCRIBE: TOPIC_AUTHORIZATION_FAILED when named, left out of "all topics".
 const offsetFetch: Rule<M.OffsetFetchRequest, M.OffsetFetchResponse> = (p, req, next, fail, ctx) => {
-  const visible = (name: string) => p.allow(Op.DESCRIBE, RT.TOPIC, name);
-  const filterTopics = <T extends { name: string; partitions: { errorCode: number }[] }>(topics: T[], named: boolean): T[] =>
-    named ? topics.map((t) => (visible(t.name) ? t : { ...t, partitions: t.partitions.map((q) => ({ ...q, committedOffset: -1, metadata: null, errorCode: TOPIC_DENIED })) })) : topics.filter((t) => visible(t.name));
+  const visible = (t: { name: string; topicId?: Buffer }) => {
+    const n = topicNameOf(ctx, t.name, t.topicId);
+    return n === null || p.allow(Op.DESCRIBE, RT.TOPIC, n);
+  };
+  const filterTopics = <T extends { name: string; topicId?: Buffer; partitions: { errorCode: number }[] }>(topics: T[], named: boolean): T[] =>
+    named ? topics.map((t) => (visible(t) ? t : { ...t, partitions: t.partitions.map((q) => ({ ...q, committedOffset: -1, metadata: null, errorCode: TOPIC_DENIED })) })) : topics.filter((t) => visible(t));
   if (ctx.apiVersion < 8) {
     if (!p.allow(Op.DESCRIBE, RT.GROUP, req.groupId)) return fail(req, ErrorCode.GROUP_AUTHORIZATION_FAILED);
     return then(next(req), (res) => ({ ...res, topics: filterTopics(res.topics, req.topics !== null) }));
@@ -291,7 +306,7 @@ const configs = (op: number, list: 'resources', resList: string): Rule => (p, re
 };
 
 const topicPartitions = (op: number, list: string, partsOf: (t: any) => number[], partEntry: (i: number) => object, resList = list, partsKey = 'partitions'): Rule =>
-  topics<any, any>(op, list, (t) => t.name, resList, (t) => ({ name: t.name, [partsKey]: partsOf(t).map(partEntry) }));
+  topics<any, any>(op, list, (t) => t.name, resList, (t) => ({ name: t.name, ...(t.topicId ? { topicId: t.topicId } : {}), [partsKey]: partsOf(t).map(partEntry) }));
 
 // DescribeTopicPartitions: as Metadata's listing, by name only: DESCRIBE per topic, the denied
 // named ones TOPIC_AUTHORIZATION_FAILED, "all topics" (an empty list) without the denied.
