@@ -20,6 +20,9 @@ const APIS = [
   'AddPartitionsToTxn', 'AddOffsetsToTxn', 'EndTxn', 'WriteTxnMarkers', 'TxnOffsetCommit', 'DescribeConfigs',
   'AlterConfigs', 'SaslAuthenticate', 'CreatePartitions', 'DeleteGroups', 'IncrementalAlterConfigs',
   'OffsetDelete', 'DescribeCluster', 'DescribeProducers', 'DescribeTransactions', 'ListTransactions',
+  // partition reassignment, log dirs, quorum, quotas (issue 13)
+  'AlterPartitionReassignments', 'ListPartitionReassignments', 'ElectLeaders', 'DescribeLogDirs', 'AlterReplicaLogDirs',
+  'DescribeQuorum', 'DescribeTopicPartitions', 'UnregisterBroker', 'DescribeClientQuotas', 'AlterClientQuotas',
   // broker ↔ controller
   'BrokerRegistration', 'BrokerHeartbeat', 'AlterPartition', 'AllocateProducerIds',
 ];

@@ -23,6 +23,7 @@ import { RequestDispatcher } from '../network/RequestDispatcher.js';
 import { crashPoint, guarded } from '../util/CrashBoundary.js';
 import { SYSTEM_TIME, type Time, type TimerHandle } from '../util/Time.js';
 import { CONTROLLER_APIS, type ControllerContext } from './ControllerApis.js';
+import { Reassignments } from './Reassignments.js';
 import { encodeMetadataRecords, MetadataImage, type MetadataRecord, type PartitionState, type TopicImage } from './MetadataImage.js';
 
 export const METADATA_TOPIC = '__cluster_metadata';
@@ -84,11 +85,19 @@ export class Controller {
   /** The durable end of the metadata log: records below it are fsynced and applied. */
   private highWatermark = 0;
   private readonly time: Time;
+  /** Partition reassignments and leader elections (AlterPartitionReassignments, ElectLeaders). */
+  readonly reassignments: Reassignments;
 
   constructor(private readonly opts: ControllerOptions) {
     this.config = new KafkaConfig(opts.config ?? {});
     this.log = createLogger('controller');
     this.time = opts.time ?? SYSTEM_TIME;
+    this.reassignments = new Reassignments({
+      image: this.image,
+      append: (records) => this.append(records),
+      uncleanElectionEnabled: (t) => this.uncleanElectionEnabled(t),
+      log: this.log,
+    });
     const logConfig = LogConfig.fromProperties({ 'retention.ms': '-1', 'retention.bytes': '-1' });
     const dir = opts.dataDir === null ? null : path.join(opts.dataDir, `${METADATA_TOPIC}-0`);
     // Every commit checkpoints the recovery point after its fsync: what lies beyond the last
@@ -414,9 +423,11 @@ export class Controller {
     });
     if (ineligible.length > 0) throw new KafkaError(ErrorCode.INELIGIBLE_REPLICA, `ISR [${newIsr.join(',')}] has ineligible replicas [${ineligible.join(',')}]`);
     if (sameList(newIsr, p.isr)) return p;
-    const next = { ...p, isr: [...newIsr], partitionEpoch: p.partitionEpoch + 1 };
+    // An ISR holding every target replica completes a reassignment (the leader may move).
+    const next = this.reassignments.completeOnIsrChange(t, p, newIsr);
     this.append([{ type: 'partition', topic, partition, state: next }]);
-    this.log.info(`ISR of ${topic}-${partition} is now [${newIsr.join(',')}] (was [${p.isr.join(',')}], proposed by leader ${brokerId})`);
+    this.log.info(`ISR of ${topic}-${partition} is now [${next.isr.join(',')}] (was [${p.isr.join(',')}], proposed by leader ${brokerId})`);
+    if (next.leader !== brokerId) throw new KafkaError(ErrorCode.NEW_LEADER_ELECTED, `completing the reassignment of ${topic}-${partition} moved its leader to ${next.leader}`);
     return next;
   }
 

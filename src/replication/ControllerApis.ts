@@ -246,7 +246,82 @@ const alterConfigs = defineApi<M.AlterConfigsRequest, M.AlterConfigsResponse, Co
   }),
 );
 
+// AlterPartitionReassignments v0 (KIP-455): start, replace or cancel (null replicas) reassignments.
+const alterPartitionReassignments = defineApi<M.AlterPartitionReassignmentsRequest, M.AlterPartitionReassignmentsResponse, ControllerContext>(
+  M.AlterPartitionReassignmentsApi,
+  [0, 0],
+  { decodeRequest: M.decodeAlterPartitionReassignmentsRequest, encodeResponse: M.encodeAlterPartitionReassignmentsResponse },
+  ({ controller }, req) => ({
+    throttleTimeMs: 0,
+    errorCode: ErrorCode.NONE,
+    errorMessage: null,
+    responses: req.topics.map((t) => ({
+      name: t.name,
+      partitions: t.partitions.map((p) => {
+        try {
+          controller.reassignments.alter(t.name, p.partitionIndex, p.replicas);
+          return { partitionIndex: p.partitionIndex, errorCode: ErrorCode.NONE, errorMessage: null };
+        } catch (err) {
+          const { code, message } = codeOf(err);
+          return { partitionIndex: p.partitionIndex, errorCode: code, errorMessage: message };
+        }
+      }),
+    })),
+  }),
+);
+
+// ListPartitionReassignments v0: the ongoing reassignments (of every partition when topics is null).
+const listPartitionReassignments = defineApi<M.ListPartitionReassignmentsRequest, M.ListPartitionReassignmentsResponse, ControllerContext>(
+  M.ListPartitionReassignmentsApi,
+  [0, 0],
+  { decodeRequest: M.decodeListPartitionReassignmentsRequest, encodeResponse: M.encodeListPartitionReassignmentsResponse },
+  ({ controller }, req) => {
+    const topics: M.ListPartitionReassignmentsResponseOngoingTopicReassignment[] = [];
+    for (const r of controller.reassignments.list(req.topics)) {
+      let t = topics.find((x) => x.name === r.topic);
+      if (!t) topics.push((t = { name: r.topic, partitions: [] }));
+      t.partitions.push({ partitionIndex: r.partition, replicas: r.replicas, addingReplicas: r.addingReplicas, removingReplicas: r.removingReplicas });
+    }
+    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, errorMessage: null, topics };
+  },
+);
+
+// ElectLeaders v0–2: preferred (0) or unclean (1; v1+) elections. With topicPartitions null every
+// partition is tried and, as in Kafka, those answering ELECTION_NOT_NEEDED are left out.
+const electLeaders = defineApi<M.ElectLeadersRequest, M.ElectLeadersResponse, ControllerContext>(
+  M.ElectLeadersApi,
+  [0, 2],
+  { decodeRequest: M.decodeElectLeadersRequest, encodeResponse: M.encodeElectLeadersResponse },
+  ({ controller, apiVersion }, req) => {
+    const type = apiVersion >= 1 ? req.electionType : 0;
+    if (type !== 0 && type !== 1) return { throttleTimeMs: 0, errorCode: ErrorCode.INVALID_REQUEST, replicaElectionResults: [] };
+    const election = type === 0 ? 'preferred' : 'unclean';
+    const elect = (topic: string, partitionId: number) => {
+      try {
+        controller.reassignments.electLeader(topic, partitionId, election);
+        return { partitionId, errorCode: ErrorCode.NONE, errorMessage: null };
+      } catch (err) {
+        const { code, message } = codeOf(err);
+        return { partitionId, errorCode: code, errorMessage: message };
+      }
+    };
+    const results: M.ElectLeadersResponseReplicaElectionResult[] = [];
+    if (req.topicPartitions === null) {
+      for (const t of controller.image.topics.values()) {
+        const partitionResult = t.partitions.map((_, i) => elect(t.name, i)).filter((r) => r.errorCode !== ErrorCode.ELECTION_NOT_NEEDED);
+        if (partitionResult.length > 0) results.push({ topic: t.name, partitionResult });
+      }
+    } else {
+      for (const t of req.topicPartitions) results.push({ topic: t.topic, partitionResult: t.partitions.map((i) => elect(t.topic, i)) });
+    }
+    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, replicaElectionResults: results };
+  },
+);
+
 export const CONTROLLER_APIS: Api<any, any, ControllerContext>[] = [
+  alterPartitionReassignments,
+  listPartitionReassignments,
+  electLeaders,
   brokerRegistration,
   brokerHeartbeat,
   alterPartition,

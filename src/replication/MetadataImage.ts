@@ -21,6 +21,10 @@ export interface PartitionState {
   leaderEpoch: number;
   /** Bumped on every change (leader or ISR): guards AlterPartition against stale proposals. */
   partitionEpoch: number;
+  /** A reassignment in progress (KIP-455): replicas it adds, still catching up (absent: none). */
+  addingReplicas?: number[];
+  /** A reassignment in progress: replicas it removes once the added ones are in the ISR (absent: none). */
+  removingReplicas?: number[];
 }
 
 export interface TopicImage {

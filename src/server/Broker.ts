@@ -8,6 +8,7 @@ import net from 'node:net';
 import { createLogger, type Logger } from '../logger.js';
 import { ErrorCode, errorName, KafkaError } from '../protocol/errors.js';
 import type * as M from '../protocol/messages/index.js';
+import type { Reader, Writer } from '../protocol/primitives.js';
 import type { BrokerToController } from '../replication/BrokerToController.js';
 import { ControllerChannel } from '../replication/ControllerChannel.js';
 import { decodeMetadataRecords, MetadataDelta, MetadataImage, type OffsetRecord } from '../replication/MetadataImage.js';
@@ -439,6 +440,11 @@ export class Broker {
     await this.waitFor(() => deleted.every((n) => !this.image.topics.has(n)), ADMIN_WAIT_MS, `told about deleted topics`);
     for (const n of deleted) this.groupCoordinator.onTopicDeleted(n);
     return res;
+  }
+
+  /** An admin request the controller answers (reassignments, elections), forwarded as it is at `version`. */
+  forwardToController<Req, Res>(apiKey: number, version: number, encode: (w: Writer, v: number, m: Req) => void, decode: (r: Reader, v: number) => Res, req: Req): Promise<Res> {
+    return this.controllerChannel().forward(apiKey, version, encode, decode, req);
   }
 
   async createPartitions(req: M.CreatePartitionsRequest): Promise<M.CreatePartitionsResponse> {

@@ -154,6 +154,13 @@ export class Partition {
       this.replicas = [...state.replicas];
       this.isr = [...state.isr];
       this.partitionEpoch = state.partitionEpoch;
+      // A reassignment adds replicas without a new leader epoch: the leader starts tracking them.
+      if (this.isLeader) {
+        for (const r of this.replicas) {
+          if (r !== this.localBrokerId && !this.followers.has(r)) this.followers.set(r, { logEndOffset: -1, lastCaughtUpTimeMs: now, lastFetchLeaderLogEndOffset: -1, lastFetchTimeMs: 0 });
+        }
+        for (const r of [...this.followers.keys()]) if (!this.replicas.includes(r)) this.followers.delete(r);
+      }
       // Our proposal, if any, carried an older partition epoch: the controller can no longer accept it.
       this.pending = null;
       if (this.isLeader) this.maybeIncrementHighWatermark();
@@ -397,6 +404,7 @@ export class Partition {
         return false;
       case ErrorCode.FENCED_LEADER_EPOCH:
       case ErrorCode.INVALID_UPDATE_VERSION:
+      case ErrorCode.NEW_LEADER_ELECTED: // the change completed a reassignment that moved the leadership
       case ErrorCode.UNKNOWN_TOPIC_OR_PARTITION:
         // Our state is stale: stay pending until the metadata brings the newer one.
         return false;

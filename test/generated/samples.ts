@@ -1494,60 +1494,514 @@ export function sampleListTransactionsResponseTransactionState(version: number, 
   };
 }
 
+export function sampleAlterPartitionReassignmentsRequest(version: number, variant = 0, k = 0): M.AlterPartitionReassignmentsRequest {
+  return {
+    timeoutMs: s_int32(692, k),
+    topics: [sampleAlterPartitionReassignmentsRequestReassignableTopic(version, variant, k * 2), sampleAlterPartitionReassignmentsRequestReassignableTopic(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleAlterPartitionReassignmentsRequestReassignableTopic(version: number, variant = 0, k = 0): M.AlterPartitionReassignmentsRequestReassignableTopic {
+  return {
+    name: s_string(695, k),
+    partitions: [sampleAlterPartitionReassignmentsRequestReassignablePartition(version, variant, k * 2), sampleAlterPartitionReassignmentsRequestReassignablePartition(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleAlterPartitionReassignmentsRequestReassignablePartition(version: number, variant = 0, k = 0): M.AlterPartitionReassignmentsRequestReassignablePartition {
+  return {
+    partitionIndex: s_int32(698, k),
+    replicas: (variant === 1 ? null : [s_int32(699, k * 2), s_int32(700, k * 2 + 1)]),
+  };
+}
+
+export function sampleAlterPartitionReassignmentsResponse(version: number, variant = 0, k = 0): M.AlterPartitionReassignmentsResponse {
+  return {
+    throttleTimeMs: s_int32(701, k),
+    errorCode: s_int16(702, k),
+    errorMessage: (variant !== 0 ? null : s_string(703, k)),
+    responses: [sampleAlterPartitionReassignmentsResponseReassignableTopicResponse(version, variant, k * 2), sampleAlterPartitionReassignmentsResponseReassignableTopicResponse(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleAlterPartitionReassignmentsResponseReassignableTopicResponse(version: number, variant = 0, k = 0): M.AlterPartitionReassignmentsResponseReassignableTopicResponse {
+  return {
+    name: s_string(706, k),
+    partitions: [sampleAlterPartitionReassignmentsResponseReassignablePartitionResponse(version, variant, k * 2), sampleAlterPartitionReassignmentsResponseReassignablePartitionResponse(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleAlterPartitionReassignmentsResponseReassignablePartitionResponse(version: number, variant = 0, k = 0): M.AlterPartitionReassignmentsResponseReassignablePartitionResponse {
+  return {
+    partitionIndex: s_int32(709, k),
+    errorCode: s_int16(710, k),
+    errorMessage: (variant !== 0 ? null : s_string(711, k)),
+  };
+}
+
+export function sampleListPartitionReassignmentsRequest(version: number, variant = 0, k = 0): M.ListPartitionReassignmentsRequest {
+  return {
+    timeoutMs: s_int32(712, k),
+    topics: (variant === 1 ? null : [sampleListPartitionReassignmentsRequestListPartitionReassignmentsTopics(version, variant, k * 2), sampleListPartitionReassignmentsRequestListPartitionReassignmentsTopics(version, variant, k * 2 + 1)]),
+  };
+}
+
+export function sampleListPartitionReassignmentsRequestListPartitionReassignmentsTopics(version: number, variant = 0, k = 0): M.ListPartitionReassignmentsRequestListPartitionReassignmentsTopics {
+  return {
+    name: s_string(715, k),
+    partitionIndexes: [s_int32(716, k * 2), s_int32(717, k * 2 + 1)],
+  };
+}
+
+export function sampleListPartitionReassignmentsResponse(version: number, variant = 0, k = 0): M.ListPartitionReassignmentsResponse {
+  return {
+    throttleTimeMs: s_int32(718, k),
+    errorCode: s_int16(719, k),
+    errorMessage: (variant !== 0 ? null : s_string(720, k)),
+    topics: [sampleListPartitionReassignmentsResponseOngoingTopicReassignment(version, variant, k * 2), sampleListPartitionReassignmentsResponseOngoingTopicReassignment(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleListPartitionReassignmentsResponseOngoingTopicReassignment(version: number, variant = 0, k = 0): M.ListPartitionReassignmentsResponseOngoingTopicReassignment {
+  return {
+    name: s_string(723, k),
+    partitions: [sampleListPartitionReassignmentsResponseOngoingPartitionReassignment(version, variant, k * 2), sampleListPartitionReassignmentsResponseOngoingPartitionReassignment(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleListPartitionReassignmentsResponseOngoingPartitionReassignment(version: number, variant = 0, k = 0): M.ListPartitionReassignmentsResponseOngoingPartitionReassignment {
+  return {
+    partitionIndex: s_int32(726, k),
+    replicas: [s_int32(727, k * 2), s_int32(728, k * 2 + 1)],
+    addingReplicas: [s_int32(729, k * 2), s_int32(730, k * 2 + 1)],
+    removingReplicas: [s_int32(731, k * 2), s_int32(732, k * 2 + 1)],
+  };
+}
+
+export function sampleElectLeadersRequest(version: number, variant = 0, k = 0): M.ElectLeadersRequest {
+  return {
+    electionType: (version >= 1 ? s_int8(733, k) : 0),
+    topicPartitions: (variant === 1 ? null : [sampleElectLeadersRequestTopicPartitions(version, variant, k * 2), sampleElectLeadersRequestTopicPartitions(version, variant, k * 2 + 1)]),
+    timeoutMs: s_int32(736, k),
+  };
+}
+
+export function sampleElectLeadersRequestTopicPartitions(version: number, variant = 0, k = 0): M.ElectLeadersRequestTopicPartitions {
+  return {
+    topic: s_string(737, k),
+    partitions: [s_int32(738, k * 2), s_int32(739, k * 2 + 1)],
+  };
+}
+
+export function sampleElectLeadersResponse(version: number, variant = 0, k = 0): M.ElectLeadersResponse {
+  return {
+    throttleTimeMs: s_int32(740, k),
+    errorCode: (version >= 1 ? s_int16(741, k) : 0),
+    replicaElectionResults: [sampleElectLeadersResponseReplicaElectionResult(version, variant, k * 2), sampleElectLeadersResponseReplicaElectionResult(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleElectLeadersResponseReplicaElectionResult(version: number, variant = 0, k = 0): M.ElectLeadersResponseReplicaElectionResult {
+  return {
+    topic: s_string(744, k),
+    partitionResult: [sampleElectLeadersResponsePartitionResult(version, variant, k * 2), sampleElectLeadersResponsePartitionResult(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleElectLeadersResponsePartitionResult(version: number, variant = 0, k = 0): M.ElectLeadersResponsePartitionResult {
+  return {
+    partitionId: s_int32(747, k),
+    errorCode: s_int16(748, k),
+    errorMessage: (variant !== 0 ? null : s_string(749, k)),
+  };
+}
+
+export function sampleDescribeLogDirsRequest(version: number, variant = 0, k = 0): M.DescribeLogDirsRequest {
+  return {
+    topics: (variant === 1 ? null : [sampleDescribeLogDirsRequestDescribableLogDirTopic(version, variant, k * 2), sampleDescribeLogDirsRequestDescribableLogDirTopic(version, variant, k * 2 + 1)]),
+  };
+}
+
+export function sampleDescribeLogDirsRequestDescribableLogDirTopic(version: number, variant = 0, k = 0): M.DescribeLogDirsRequestDescribableLogDirTopic {
+  return {
+    topic: s_string(752, k),
+    partitions: [s_int32(753, k * 2), s_int32(754, k * 2 + 1)],
+  };
+}
+
+export function sampleDescribeLogDirsResponse(version: number, variant = 0, k = 0): M.DescribeLogDirsResponse {
+  return {
+    throttleTimeMs: s_int32(755, k),
+    errorCode: (version >= 3 ? s_int16(756, k) : 0),
+    results: [sampleDescribeLogDirsResponseDescribeLogDirsResult(version, variant, k * 2), sampleDescribeLogDirsResponseDescribeLogDirsResult(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleDescribeLogDirsResponseDescribeLogDirsResult(version: number, variant = 0, k = 0): M.DescribeLogDirsResponseDescribeLogDirsResult {
+  return {
+    errorCode: s_int16(759, k),
+    logDir: s_string(760, k),
+    topics: [sampleDescribeLogDirsResponseDescribeLogDirsTopic(version, variant, k * 2), sampleDescribeLogDirsResponseDescribeLogDirsTopic(version, variant, k * 2 + 1)],
+    totalBytes: (version >= 4 ? s_int64(763, k) : -1),
+    usableBytes: (version >= 4 ? s_int64(764, k) : -1),
+  };
+}
+
+export function sampleDescribeLogDirsResponseDescribeLogDirsTopic(version: number, variant = 0, k = 0): M.DescribeLogDirsResponseDescribeLogDirsTopic {
+  return {
+    name: s_string(765, k),
+    partitions: [sampleDescribeLogDirsResponseDescribeLogDirsPartition(version, variant, k * 2), sampleDescribeLogDirsResponseDescribeLogDirsPartition(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleDescribeLogDirsResponseDescribeLogDirsPartition(version: number, variant = 0, k = 0): M.DescribeLogDirsResponseDescribeLogDirsPartition {
+  return {
+    partitionIndex: s_int32(768, k),
+    partitionSize: s_int64(769, k),
+    offsetLag: s_int64(770, k),
+    isFutureKey: true,
+  };
+}
+
+export function sampleAlterReplicaLogDirsRequest(version: number, variant = 0, k = 0): M.AlterReplicaLogDirsRequest {
+  return {
+    dirs: [sampleAlterReplicaLogDirsRequestAlterReplicaLogDir(version, variant, k * 2), sampleAlterReplicaLogDirsRequestAlterReplicaLogDir(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleAlterReplicaLogDirsRequestAlterReplicaLogDir(version: number, variant = 0, k = 0): M.AlterReplicaLogDirsRequestAlterReplicaLogDir {
+  return {
+    path: s_string(773, k),
+    topics: [sampleAlterReplicaLogDirsRequestAlterReplicaLogDirTopic(version, variant, k * 2), sampleAlterReplicaLogDirsRequestAlterReplicaLogDirTopic(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleAlterReplicaLogDirsRequestAlterReplicaLogDirTopic(version: number, variant = 0, k = 0): M.AlterReplicaLogDirsRequestAlterReplicaLogDirTopic {
+  return {
+    name: s_string(776, k),
+    partitions: [s_int32(777, k * 2), s_int32(778, k * 2 + 1)],
+  };
+}
+
+export function sampleAlterReplicaLogDirsResponse(version: number, variant = 0, k = 0): M.AlterReplicaLogDirsResponse {
+  return {
+    throttleTimeMs: s_int32(779, k),
+    results: [sampleAlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult(version, variant, k * 2), sampleAlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleAlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult(version: number, variant = 0, k = 0): M.AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult {
+  return {
+    topicName: s_string(782, k),
+    partitions: [sampleAlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult(version, variant, k * 2), sampleAlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleAlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult(version: number, variant = 0, k = 0): M.AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult {
+  return {
+    partitionIndex: s_int32(785, k),
+    errorCode: s_int16(786, k),
+  };
+}
+
+export function sampleDescribeQuorumRequest(version: number, variant = 0, k = 0): M.DescribeQuorumRequest {
+  return {
+    topics: [sampleDescribeQuorumRequestTopicData(version, variant, k * 2), sampleDescribeQuorumRequestTopicData(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleDescribeQuorumRequestTopicData(version: number, variant = 0, k = 0): M.DescribeQuorumRequestTopicData {
+  return {
+    topicName: s_string(789, k),
+    partitions: [sampleDescribeQuorumRequestPartitionData(version, variant, k * 2), sampleDescribeQuorumRequestPartitionData(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleDescribeQuorumRequestPartitionData(version: number, variant = 0, k = 0): M.DescribeQuorumRequestPartitionData {
+  return {
+    partitionIndex: s_int32(792, k),
+  };
+}
+
+export function sampleDescribeQuorumResponse(version: number, variant = 0, k = 0): M.DescribeQuorumResponse {
+  return {
+    errorCode: s_int16(793, k),
+    errorMessage: (version >= 2 ? (variant !== 0 ? null : s_string(794, k)) : ""),
+    topics: [sampleDescribeQuorumResponseTopicData(version, variant, k * 2), sampleDescribeQuorumResponseTopicData(version, variant, k * 2 + 1)],
+    nodes: (version >= 2 ? [sampleDescribeQuorumResponseNode(version, variant, k * 2), sampleDescribeQuorumResponseNode(version, variant, k * 2 + 1)] : []),
+  };
+}
+
+export function sampleDescribeQuorumResponseTopicData(version: number, variant = 0, k = 0): M.DescribeQuorumResponseTopicData {
+  return {
+    topicName: s_string(799, k),
+    partitions: [sampleDescribeQuorumResponsePartitionData(version, variant, k * 2), sampleDescribeQuorumResponsePartitionData(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleDescribeQuorumResponsePartitionData(version: number, variant = 0, k = 0): M.DescribeQuorumResponsePartitionData {
+  return {
+    partitionIndex: s_int32(802, k),
+    errorCode: s_int16(803, k),
+    errorMessage: (version >= 2 ? (variant !== 0 ? null : s_string(804, k)) : ""),
+    leaderId: s_int32(805, k),
+    leaderEpoch: s_int32(806, k),
+    highWatermark: s_int64(807, k),
+    currentVoters: [sampleDescribeQuorumResponseReplicaState(version, variant, k * 2), sampleDescribeQuorumResponseReplicaState(version, variant, k * 2 + 1)],
+    observers: [sampleDescribeQuorumResponseReplicaState(version, variant, k * 2), sampleDescribeQuorumResponseReplicaState(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleDescribeQuorumResponseReplicaState(version: number, variant = 0, k = 0): M.DescribeQuorumResponseReplicaState {
+  return {
+    replicaId: s_int32(812, k),
+    replicaDirectoryId: (version >= 2 ? s_uuid(813, k) : ZERO_UUID),
+    logEndOffset: s_int64(814, k),
+    lastFetchTimestamp: (version >= 1 ? s_int64(815, k) : -1),
+    lastCaughtUpTimestamp: (version >= 1 ? s_int64(816, k) : -1),
+  };
+}
+
+export function sampleDescribeQuorumResponseNode(version: number, variant = 0, k = 0): M.DescribeQuorumResponseNode {
+  return {
+    nodeId: s_int32(817, k),
+    listeners: [sampleDescribeQuorumResponseListener(version, variant, k * 2), sampleDescribeQuorumResponseListener(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleDescribeQuorumResponseListener(version: number, variant = 0, k = 0): M.DescribeQuorumResponseListener {
+  return {
+    name: s_string(820, k),
+    host: s_string(821, k),
+    port: s_uint16(822, k),
+  };
+}
+
+export function sampleDescribeTopicPartitionsRequest(version: number, variant = 0, k = 0): M.DescribeTopicPartitionsRequest {
+  return {
+    topics: [sampleDescribeTopicPartitionsRequestTopicRequest(version, variant, k * 2), sampleDescribeTopicPartitionsRequestTopicRequest(version, variant, k * 2 + 1)],
+    responsePartitionLimit: s_int32(825, k),
+    cursor: (variant !== 0 ? null : sampleDescribeTopicPartitionsRequestCursor(version, variant, k)),
+  };
+}
+
+export function sampleDescribeTopicPartitionsRequestTopicRequest(version: number, variant = 0, k = 0): M.DescribeTopicPartitionsRequestTopicRequest {
+  return {
+    name: s_string(827, k),
+  };
+}
+
+export function sampleDescribeTopicPartitionsRequestCursor(version: number, variant = 0, k = 0): M.DescribeTopicPartitionsRequestCursor {
+  return {
+    topicName: s_string(828, k),
+    partitionIndex: s_int32(829, k),
+  };
+}
+
+export function sampleDescribeTopicPartitionsResponse(version: number, variant = 0, k = 0): M.DescribeTopicPartitionsResponse {
+  return {
+    throttleTimeMs: s_int32(830, k),
+    topics: [sampleDescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic(version, variant, k * 2), sampleDescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic(version, variant, k * 2 + 1)],
+    nextCursor: (variant !== 0 ? null : sampleDescribeTopicPartitionsResponseCursor(version, variant, k)),
+  };
+}
+
+export function sampleDescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic(version: number, variant = 0, k = 0): M.DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic {
+  return {
+    errorCode: s_int16(834, k),
+    name: (variant !== 0 ? null : s_string(835, k)),
+    topicId: s_uuid(836, k),
+    isInternal: true,
+    partitions: [sampleDescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition(version, variant, k * 2), sampleDescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition(version, variant, k * 2 + 1)],
+    topicAuthorizedOperations: s_int32(839, k),
+  };
+}
+
+export function sampleDescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition(version: number, variant = 0, k = 0): M.DescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition {
+  return {
+    errorCode: s_int16(840, k),
+    partitionIndex: s_int32(841, k),
+    leaderId: s_int32(842, k),
+    leaderEpoch: s_int32(843, k),
+    replicaNodes: [s_int32(844, k * 2), s_int32(845, k * 2 + 1)],
+    isrNodes: [s_int32(846, k * 2), s_int32(847, k * 2 + 1)],
+    eligibleLeaderReplicas: (variant === 1 ? null : [s_int32(848, k * 2), s_int32(849, k * 2 + 1)]),
+    lastKnownElr: (variant === 1 ? null : [s_int32(850, k * 2), s_int32(851, k * 2 + 1)]),
+    offlineReplicas: [s_int32(852, k * 2), s_int32(853, k * 2 + 1)],
+  };
+}
+
+export function sampleDescribeTopicPartitionsResponseCursor(version: number, variant = 0, k = 0): M.DescribeTopicPartitionsResponseCursor {
+  return {
+    topicName: s_string(854, k),
+    partitionIndex: s_int32(855, k),
+  };
+}
+
+export function sampleUnregisterBrokerRequest(version: number, variant = 0, k = 0): M.UnregisterBrokerRequest {
+  return {
+    brokerId: s_int32(856, k),
+  };
+}
+
+export function sampleUnregisterBrokerResponse(version: number, variant = 0, k = 0): M.UnregisterBrokerResponse {
+  return {
+    throttleTimeMs: s_int32(857, k),
+    errorCode: s_int16(858, k),
+    errorMessage: (variant !== 0 ? null : s_string(859, k)),
+  };
+}
+
+export function sampleDescribeClientQuotasRequest(version: number, variant = 0, k = 0): M.DescribeClientQuotasRequest {
+  return {
+    components: [sampleDescribeClientQuotasRequestComponentData(version, variant, k * 2), sampleDescribeClientQuotasRequestComponentData(version, variant, k * 2 + 1)],
+    strict: true,
+  };
+}
+
+export function sampleDescribeClientQuotasRequestComponentData(version: number, variant = 0, k = 0): M.DescribeClientQuotasRequestComponentData {
+  return {
+    entityType: s_string(862, k),
+    matchType: s_int8(863, k),
+    match: (variant !== 0 ? null : s_string(864, k)),
+  };
+}
+
+export function sampleDescribeClientQuotasResponse(version: number, variant = 0, k = 0): M.DescribeClientQuotasResponse {
+  return {
+    throttleTimeMs: s_int32(865, k),
+    errorCode: s_int16(866, k),
+    errorMessage: (variant !== 0 ? null : s_string(867, k)),
+    entries: (variant === 1 ? null : [sampleDescribeClientQuotasResponseEntryData(version, variant, k * 2), sampleDescribeClientQuotasResponseEntryData(version, variant, k * 2 + 1)]),
+  };
+}
+
+export function sampleDescribeClientQuotasResponseEntryData(version: number, variant = 0, k = 0): M.DescribeClientQuotasResponseEntryData {
+  return {
+    entity: [sampleDescribeClientQuotasResponseEntityData(version, variant, k * 2), sampleDescribeClientQuotasResponseEntityData(version, variant, k * 2 + 1)],
+    values: [sampleDescribeClientQuotasResponseValueData(version, variant, k * 2), sampleDescribeClientQuotasResponseValueData(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleDescribeClientQuotasResponseEntityData(version: number, variant = 0, k = 0): M.DescribeClientQuotasResponseEntityData {
+  return {
+    entityType: s_string(874, k),
+    entityName: (variant !== 0 ? null : s_string(875, k)),
+  };
+}
+
+export function sampleDescribeClientQuotasResponseValueData(version: number, variant = 0, k = 0): M.DescribeClientQuotasResponseValueData {
+  return {
+    key: s_string(876, k),
+    value: s_float64(877, k),
+  };
+}
+
+export function sampleAlterClientQuotasRequest(version: number, variant = 0, k = 0): M.AlterClientQuotasRequest {
+  return {
+    entries: [sampleAlterClientQuotasRequestEntryData(version, variant, k * 2), sampleAlterClientQuotasRequestEntryData(version, variant, k * 2 + 1)],
+    validateOnly: true,
+  };
+}
+
+export function sampleAlterClientQuotasRequestEntryData(version: number, variant = 0, k = 0): M.AlterClientQuotasRequestEntryData {
+  return {
+    entity: [sampleAlterClientQuotasRequestEntityData(version, variant, k * 2), sampleAlterClientQuotasRequestEntityData(version, variant, k * 2 + 1)],
+    ops: [sampleAlterClientQuotasRequestOpData(version, variant, k * 2), sampleAlterClientQuotasRequestOpData(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleAlterClientQuotasRequestEntityData(version: number, variant = 0, k = 0): M.AlterClientQuotasRequestEntityData {
+  return {
+    entityType: s_string(884, k),
+    entityName: (variant !== 0 ? null : s_string(885, k)),
+  };
+}
+
+export function sampleAlterClientQuotasRequestOpData(version: number, variant = 0, k = 0): M.AlterClientQuotasRequestOpData {
+  return {
+    key: s_string(886, k),
+    value: s_float64(887, k),
+    remove: true,
+  };
+}
+
+export function sampleAlterClientQuotasResponse(version: number, variant = 0, k = 0): M.AlterClientQuotasResponse {
+  return {
+    throttleTimeMs: s_int32(888, k),
+    entries: [sampleAlterClientQuotasResponseEntryData(version, variant, k * 2), sampleAlterClientQuotasResponseEntryData(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleAlterClientQuotasResponseEntryData(version: number, variant = 0, k = 0): M.AlterClientQuotasResponseEntryData {
+  return {
+    errorCode: s_int16(891, k),
+    errorMessage: (variant !== 0 ? null : s_string(892, k)),
+    entity: [sampleAlterClientQuotasResponseEntityData(version, variant, k * 2), sampleAlterClientQuotasResponseEntityData(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleAlterClientQuotasResponseEntityData(version: number, variant = 0, k = 0): M.AlterClientQuotasResponseEntityData {
+  return {
+    entityType: s_string(895, k),
+    entityName: (variant !== 0 ? null : s_string(896, k)),
+  };
+}
+
 export function sampleBrokerRegistrationRequest(version: number, variant = 0, k = 0): M.BrokerRegistrationRequest {
   return {
-    brokerId: s_int32(692, k),
-    clusterId: s_string(693, k),
-    incarnationId: s_uuid(694, k),
+    brokerId: s_int32(897, k),
+    clusterId: s_string(898, k),
+    incarnationId: s_uuid(899, k),
     listeners: [sampleBrokerRegistrationRequestListener(version, variant, k * 2), sampleBrokerRegistrationRequestListener(version, variant, k * 2 + 1)],
     features: [sampleBrokerRegistrationRequestFeature(version, variant, k * 2), sampleBrokerRegistrationRequestFeature(version, variant, k * 2 + 1)],
-    rack: (variant !== 0 ? null : s_string(699, k)),
+    rack: (variant !== 0 ? null : s_string(904, k)),
     isMigratingZkBroker: (version >= 1 ? true : false),
-    logDirs: (version >= 2 ? [s_uuid(700, k * 2), s_uuid(701, k * 2 + 1)] : []),
-    previousBrokerEpoch: (version >= 3 ? s_int64(702, k) : -1),
+    logDirs: (version >= 2 ? [s_uuid(905, k * 2), s_uuid(906, k * 2 + 1)] : []),
+    previousBrokerEpoch: (version >= 3 ? s_int64(907, k) : -1),
   };
 }
 
 export function sampleBrokerRegistrationRequestListener(version: number, variant = 0, k = 0): M.BrokerRegistrationRequestListener {
   return {
-    name: s_string(703, k),
-    host: s_string(704, k),
-    port: s_uint16(705, k),
-    securityProtocol: s_int16(706, k),
+    name: s_string(908, k),
+    host: s_string(909, k),
+    port: s_uint16(910, k),
+    securityProtocol: s_int16(911, k),
   };
 }
 
 export function sampleBrokerRegistrationRequestFeature(version: number, variant = 0, k = 0): M.BrokerRegistrationRequestFeature {
   return {
-    name: s_string(707, k),
-    minSupportedVersion: s_int16(708, k),
-    maxSupportedVersion: s_int16(709, k),
+    name: s_string(912, k),
+    minSupportedVersion: s_int16(913, k),
+    maxSupportedVersion: s_int16(914, k),
   };
 }
 
 export function sampleBrokerRegistrationResponse(version: number, variant = 0, k = 0): M.BrokerRegistrationResponse {
   return {
-    throttleTimeMs: s_int32(710, k),
-    errorCode: s_int16(711, k),
-    brokerEpoch: s_int64(712, k),
+    throttleTimeMs: s_int32(915, k),
+    errorCode: s_int16(916, k),
+    brokerEpoch: s_int64(917, k),
   };
 }
 
 export function sampleBrokerHeartbeatRequest(version: number, variant = 0, k = 0): M.BrokerHeartbeatRequest {
   return {
-    brokerId: s_int32(713, k),
-    brokerEpoch: s_int64(714, k),
-    currentMetadataOffset: s_int64(715, k),
+    brokerId: s_int32(918, k),
+    brokerEpoch: s_int64(919, k),
+    currentMetadataOffset: s_int64(920, k),
     wantFence: true,
     wantShutDown: true,
-    offlineLogDirs: (version >= 1 ? [s_uuid(716, k * 2), s_uuid(717, k * 2 + 1)] : []),
+    offlineLogDirs: (version >= 1 ? [s_uuid(921, k * 2), s_uuid(922, k * 2 + 1)] : []),
   };
 }
 
 export function sampleBrokerHeartbeatResponse(version: number, variant = 0, k = 0): M.BrokerHeartbeatResponse {
   return {
-    throttleTimeMs: s_int32(718, k),
-    errorCode: s_int16(719, k),
+    throttleTimeMs: s_int32(923, k),
+    errorCode: s_int16(924, k),
     isCaughtUp: true,
     isFenced: false,
     shouldShutDown: true,
@@ -1556,125 +2010,125 @@ export function sampleBrokerHeartbeatResponse(version: number, variant = 0, k = 
 
 export function sampleAlterPartitionRequest(version: number, variant = 0, k = 0): M.AlterPartitionRequest {
   return {
-    brokerId: s_int32(720, k),
-    brokerEpoch: s_int64(721, k),
+    brokerId: s_int32(925, k),
+    brokerEpoch: s_int64(926, k),
     topics: [sampleAlterPartitionRequestTopicData(version, variant, k * 2), sampleAlterPartitionRequestTopicData(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleAlterPartitionRequestTopicData(version: number, variant = 0, k = 0): M.AlterPartitionRequestTopicData {
   return {
-    topicName: (version <= 1 ? s_string(724, k) : ""),
-    topicId: (version >= 2 ? s_uuid(725, k) : ZERO_UUID),
+    topicName: (version <= 1 ? s_string(929, k) : ""),
+    topicId: (version >= 2 ? s_uuid(930, k) : ZERO_UUID),
     partitions: [sampleAlterPartitionRequestPartitionData(version, variant, k * 2), sampleAlterPartitionRequestPartitionData(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleAlterPartitionRequestPartitionData(version: number, variant = 0, k = 0): M.AlterPartitionRequestPartitionData {
   return {
-    partitionIndex: s_int32(728, k),
-    leaderEpoch: s_int32(729, k),
-    newIsr: (version <= 2 ? [s_int32(730, k * 2), s_int32(731, k * 2 + 1)] : []),
+    partitionIndex: s_int32(933, k),
+    leaderEpoch: s_int32(934, k),
+    newIsr: (version <= 2 ? [s_int32(935, k * 2), s_int32(936, k * 2 + 1)] : []),
     newIsrWithEpochs: (version >= 3 ? [sampleAlterPartitionRequestBrokerState(version, variant, k * 2), sampleAlterPartitionRequestBrokerState(version, variant, k * 2 + 1)] : []),
-    leaderRecoveryState: (version >= 1 ? s_int8(734, k) : 0),
-    partitionEpoch: s_int32(735, k),
+    leaderRecoveryState: (version >= 1 ? s_int8(939, k) : 0),
+    partitionEpoch: s_int32(940, k),
   };
 }
 
 export function sampleAlterPartitionRequestBrokerState(version: number, variant = 0, k = 0): M.AlterPartitionRequestBrokerState {
   return {
-    brokerId: s_int32(736, k),
-    brokerEpoch: s_int64(737, k),
+    brokerId: s_int32(941, k),
+    brokerEpoch: s_int64(942, k),
   };
 }
 
 export function sampleAlterPartitionResponse(version: number, variant = 0, k = 0): M.AlterPartitionResponse {
   return {
-    throttleTimeMs: s_int32(738, k),
-    errorCode: s_int16(739, k),
+    throttleTimeMs: s_int32(943, k),
+    errorCode: s_int16(944, k),
     topics: [sampleAlterPartitionResponseTopicData(version, variant, k * 2), sampleAlterPartitionResponseTopicData(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleAlterPartitionResponseTopicData(version: number, variant = 0, k = 0): M.AlterPartitionResponseTopicData {
   return {
-    topicName: (version <= 1 ? s_string(742, k) : ""),
-    topicId: (version >= 2 ? s_uuid(743, k) : ZERO_UUID),
+    topicName: (version <= 1 ? s_string(947, k) : ""),
+    topicId: (version >= 2 ? s_uuid(948, k) : ZERO_UUID),
     partitions: [sampleAlterPartitionResponsePartitionData(version, variant, k * 2), sampleAlterPartitionResponsePartitionData(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleAlterPartitionResponsePartitionData(version: number, variant = 0, k = 0): M.AlterPartitionResponsePartitionData {
   return {
-    partitionIndex: s_int32(746, k),
-    errorCode: s_int16(747, k),
-    leaderId: s_int32(748, k),
-    leaderEpoch: s_int32(749, k),
-    isr: [s_int32(750, k * 2), s_int32(751, k * 2 + 1)],
-    leaderRecoveryState: (version >= 1 ? s_int8(752, k) : 0),
-    partitionEpoch: s_int32(753, k),
+    partitionIndex: s_int32(951, k),
+    errorCode: s_int16(952, k),
+    leaderId: s_int32(953, k),
+    leaderEpoch: s_int32(954, k),
+    isr: [s_int32(955, k * 2), s_int32(956, k * 2 + 1)],
+    leaderRecoveryState: (version >= 1 ? s_int8(957, k) : 0),
+    partitionEpoch: s_int32(958, k),
   };
 }
 
 export function sampleAllocateProducerIdsRequest(version: number, variant = 0, k = 0): M.AllocateProducerIdsRequest {
   return {
-    brokerId: s_int32(754, k),
-    brokerEpoch: s_int64(755, k),
+    brokerId: s_int32(959, k),
+    brokerEpoch: s_int64(960, k),
   };
 }
 
 export function sampleAllocateProducerIdsResponse(version: number, variant = 0, k = 0): M.AllocateProducerIdsResponse {
   return {
-    throttleTimeMs: s_int32(756, k),
-    errorCode: s_int16(757, k),
-    producerIdStart: s_int64(758, k),
-    producerIdLen: s_int32(759, k),
+    throttleTimeMs: s_int32(961, k),
+    errorCode: s_int16(962, k),
+    producerIdStart: s_int64(963, k),
+    producerIdLen: s_int32(964, k),
   };
 }
 
 export function sampleRequestHeader(version: number, variant = 0, k = 0): M.RequestHeader {
   return {
-    requestApiKey: s_int16(760, k),
-    requestApiVersion: s_int16(761, k),
-    correlationId: s_int32(762, k),
-    clientId: (version >= 1 ? (variant !== 0 ? null : s_string(763, k)) : ""),
+    requestApiKey: s_int16(965, k),
+    requestApiVersion: s_int16(966, k),
+    correlationId: s_int32(967, k),
+    clientId: (version >= 1 ? (variant !== 0 ? null : s_string(968, k)) : ""),
   };
 }
 
 export function sampleResponseHeader(version: number, variant = 0, k = 0): M.ResponseHeader {
   return {
-    correlationId: s_int32(764, k),
+    correlationId: s_int32(969, k),
   };
 }
 
 export function sampleConsumerProtocolSubscription(version: number, variant = 0, k = 0): M.ConsumerProtocolSubscription {
   return {
-    topics: [s_string(765, k * 2), s_string(766, k * 2 + 1)],
-    userData: (variant !== 0 ? null : s_bytes(767, k)),
+    topics: [s_string(970, k * 2), s_string(971, k * 2 + 1)],
+    userData: (variant !== 0 ? null : s_bytes(972, k)),
     ownedPartitions: (version >= 1 ? [sampleConsumerProtocolSubscriptionTopicPartition(version, variant, k * 2), sampleConsumerProtocolSubscriptionTopicPartition(version, variant, k * 2 + 1)] : []),
-    generationId: (version >= 2 ? s_int32(770, k) : -1),
-    rackId: (version >= 3 ? (variant !== 0 ? null : s_string(771, k)) : null),
+    generationId: (version >= 2 ? s_int32(975, k) : -1),
+    rackId: (version >= 3 ? (variant !== 0 ? null : s_string(976, k)) : null),
   };
 }
 
 export function sampleConsumerProtocolSubscriptionTopicPartition(version: number, variant = 0, k = 0): M.ConsumerProtocolSubscriptionTopicPartition {
   return {
-    topic: s_string(772, k),
-    partitions: [s_int32(773, k * 2), s_int32(774, k * 2 + 1)],
+    topic: s_string(977, k),
+    partitions: [s_int32(978, k * 2), s_int32(979, k * 2 + 1)],
   };
 }
 
 export function sampleConsumerProtocolAssignment(version: number, variant = 0, k = 0): M.ConsumerProtocolAssignment {
   return {
     assignedPartitions: [sampleConsumerProtocolAssignmentTopicPartition(version, variant, k * 2), sampleConsumerProtocolAssignmentTopicPartition(version, variant, k * 2 + 1)],
-    userData: (variant !== 0 ? null : s_bytes(777, k)),
+    userData: (variant !== 0 ? null : s_bytes(982, k)),
   };
 }
 
 export function sampleConsumerProtocolAssignmentTopicPartition(version: number, variant = 0, k = 0): M.ConsumerProtocolAssignmentTopicPartition {
   return {
-    topic: s_string(778, k),
-    partitions: [s_int32(779, k * 2), s_int32(780, k * 2 + 1)],
+    topic: s_string(983, k),
+    partitions: [s_int32(984, k * 2), s_int32(985, k * 2 + 1)],
   };
 }
 
@@ -1763,6 +2217,26 @@ export const SAMPLE_CASES: SampleCase[] = [
   { api: 'DescribeTransactions', kind: 'response', name: 'DescribeTransactionsResponse', min: 0, max: 0, sample: sampleDescribeTransactionsResponse, defaults: M.defaultDescribeTransactionsResponse, decode: M.decodeDescribeTransactionsResponse, encode: M.encodeDescribeTransactionsResponse },
   { api: 'ListTransactions', kind: 'request', name: 'ListTransactionsRequest', min: 0, max: 1, sample: sampleListTransactionsRequest, defaults: M.defaultListTransactionsRequest, decode: M.decodeListTransactionsRequest, encode: M.encodeListTransactionsRequest },
   { api: 'ListTransactions', kind: 'response', name: 'ListTransactionsResponse', min: 0, max: 1, sample: sampleListTransactionsResponse, defaults: M.defaultListTransactionsResponse, decode: M.decodeListTransactionsResponse, encode: M.encodeListTransactionsResponse },
+  { api: 'AlterPartitionReassignments', kind: 'request', name: 'AlterPartitionReassignmentsRequest', min: 0, max: 0, sample: sampleAlterPartitionReassignmentsRequest, defaults: M.defaultAlterPartitionReassignmentsRequest, decode: M.decodeAlterPartitionReassignmentsRequest, encode: M.encodeAlterPartitionReassignmentsRequest },
+  { api: 'AlterPartitionReassignments', kind: 'response', name: 'AlterPartitionReassignmentsResponse', min: 0, max: 0, sample: sampleAlterPartitionReassignmentsResponse, defaults: M.defaultAlterPartitionReassignmentsResponse, decode: M.decodeAlterPartitionReassignmentsResponse, encode: M.encodeAlterPartitionReassignmentsResponse },
+  { api: 'ListPartitionReassignments', kind: 'request', name: 'ListPartitionReassignmentsRequest', min: 0, max: 0, sample: sampleListPartitionReassignmentsRequest, defaults: M.defaultListPartitionReassignmentsRequest, decode: M.decodeListPartitionReassignmentsRequest, encode: M.encodeListPartitionReassignmentsRequest },
+  { api: 'ListPartitionReassignments', kind: 'response', name: 'ListPartitionReassignmentsResponse', min: 0, max: 0, sample: sampleListPartitionReassignmentsResponse, defaults: M.defaultListPartitionReassignmentsResponse, decode: M.decodeListPartitionReassignmentsResponse, encode: M.encodeListPartitionReassignmentsResponse },
+  { api: 'ElectLeaders', kind: 'request', name: 'ElectLeadersRequest', min: 0, max: 2, sample: sampleElectLeadersRequest, defaults: M.defaultElectLeadersRequest, decode: M.decodeElectLeadersRequest, encode: M.encodeElectLeadersRequest },
+  { api: 'ElectLeaders', kind: 'response', name: 'ElectLeadersResponse', min: 0, max: 2, sample: sampleElectLeadersResponse, defaults: M.defaultElectLeadersResponse, decode: M.decodeElectLeadersResponse, encode: M.encodeElectLeadersResponse },
+  { api: 'DescribeLogDirs', kind: 'request', name: 'DescribeLogDirsRequest', min: 0, max: 4, sample: sampleDescribeLogDirsRequest, defaults: M.defaultDescribeLogDirsRequest, decode: M.decodeDescribeLogDirsRequest, encode: M.encodeDescribeLogDirsRequest },
+  { api: 'DescribeLogDirs', kind: 'response', name: 'DescribeLogDirsResponse', min: 0, max: 4, sample: sampleDescribeLogDirsResponse, defaults: M.defaultDescribeLogDirsResponse, decode: M.decodeDescribeLogDirsResponse, encode: M.encodeDescribeLogDirsResponse },
+  { api: 'AlterReplicaLogDirs', kind: 'request', name: 'AlterReplicaLogDirsRequest', min: 0, max: 2, sample: sampleAlterReplicaLogDirsRequest, defaults: M.defaultAlterReplicaLogDirsRequest, decode: M.decodeAlterReplicaLogDirsRequest, encode: M.encodeAlterReplicaLogDirsRequest },
+  { api: 'AlterReplicaLogDirs', kind: 'response', name: 'AlterReplicaLogDirsResponse', min: 0, max: 2, sample: sampleAlterReplicaLogDirsResponse, defaults: M.defaultAlterReplicaLogDirsResponse, decode: M.decodeAlterReplicaLogDirsResponse, encode: M.encodeAlterReplicaLogDirsResponse },
+  { api: 'DescribeQuorum', kind: 'request', name: 'DescribeQuorumRequest', min: 0, max: 2, sample: sampleDescribeQuorumRequest, defaults: M.defaultDescribeQuorumRequest, decode: M.decodeDescribeQuorumRequest, encode: M.encodeDescribeQuorumRequest },
+  { api: 'DescribeQuorum', kind: 'response', name: 'DescribeQuorumResponse', min: 0, max: 2, sample: sampleDescribeQuorumResponse, defaults: M.defaultDescribeQuorumResponse, decode: M.decodeDescribeQuorumResponse, encode: M.encodeDescribeQuorumResponse },
+  { api: 'DescribeTopicPartitions', kind: 'request', name: 'DescribeTopicPartitionsRequest', min: 0, max: 0, sample: sampleDescribeTopicPartitionsRequest, defaults: M.defaultDescribeTopicPartitionsRequest, decode: M.decodeDescribeTopicPartitionsRequest, encode: M.encodeDescribeTopicPartitionsRequest },
+  { api: 'DescribeTopicPartitions', kind: 'response', name: 'DescribeTopicPartitionsResponse', min: 0, max: 0, sample: sampleDescribeTopicPartitionsResponse, defaults: M.defaultDescribeTopicPartitionsResponse, decode: M.decodeDescribeTopicPartitionsResponse, encode: M.encodeDescribeTopicPartitionsResponse },
+  { api: 'UnregisterBroker', kind: 'request', name: 'UnregisterBrokerRequest', min: 0, max: 0, sample: sampleUnregisterBrokerRequest, defaults: M.defaultUnregisterBrokerRequest, decode: M.decodeUnregisterBrokerRequest, encode: M.encodeUnregisterBrokerRequest },
+  { api: 'UnregisterBroker', kind: 'response', name: 'UnregisterBrokerResponse', min: 0, max: 0, sample: sampleUnregisterBrokerResponse, defaults: M.defaultUnregisterBrokerResponse, decode: M.decodeUnregisterBrokerResponse, encode: M.encodeUnregisterBrokerResponse },
+  { api: 'DescribeClientQuotas', kind: 'request', name: 'DescribeClientQuotasRequest', min: 0, max: 1, sample: sampleDescribeClientQuotasRequest, defaults: M.defaultDescribeClientQuotasRequest, decode: M.decodeDescribeClientQuotasRequest, encode: M.encodeDescribeClientQuotasRequest },
+  { api: 'DescribeClientQuotas', kind: 'response', name: 'DescribeClientQuotasResponse', min: 0, max: 1, sample: sampleDescribeClientQuotasResponse, defaults: M.defaultDescribeClientQuotasResponse, decode: M.decodeDescribeClientQuotasResponse, encode: M.encodeDescribeClientQuotasResponse },
+  { api: 'AlterClientQuotas', kind: 'request', name: 'AlterClientQuotasRequest', min: 0, max: 1, sample: sampleAlterClientQuotasRequest, defaults: M.defaultAlterClientQuotasRequest, decode: M.decodeAlterClientQuotasRequest, encode: M.encodeAlterClientQuotasRequest },
+  { api: 'AlterClientQuotas', kind: 'response', name: 'AlterClientQuotasResponse', min: 0, max: 1, sample: sampleAlterClientQuotasResponse, defaults: M.defaultAlterClientQuotasResponse, decode: M.decodeAlterClientQuotasResponse, encode: M.encodeAlterClientQuotasResponse },
   { api: 'BrokerRegistration', kind: 'request', name: 'BrokerRegistrationRequest', min: 0, max: 4, sample: sampleBrokerRegistrationRequest, defaults: M.defaultBrokerRegistrationRequest, decode: M.decodeBrokerRegistrationRequest, encode: M.encodeBrokerRegistrationRequest },
   { api: 'BrokerRegistration', kind: 'response', name: 'BrokerRegistrationResponse', min: 0, max: 4, sample: sampleBrokerRegistrationResponse, defaults: M.defaultBrokerRegistrationResponse, decode: M.decodeBrokerRegistrationResponse, encode: M.encodeBrokerRegistrationResponse },
   { api: 'BrokerHeartbeat', kind: 'request', name: 'BrokerHeartbeatRequest', min: 0, max: 1, sample: sampleBrokerHeartbeatRequest, defaults: M.defaultBrokerHeartbeatRequest, decode: M.decodeBrokerHeartbeatRequest, encode: M.encodeBrokerHeartbeatRequest },
@@ -1991,6 +2465,37 @@ export const INT64_LAYOUT: Record<string, Int64Slot[]> = {
   ],
   ListTransactionsResponseTransactionState: [
     { field: 'producerId', lo: 0, hi: 32767, kind: 'int64' },
+  ],
+  DescribeLogDirsResponse: [
+    { field: 'results', lo: 0, hi: 32767, kind: 'structs', struct: 'DescribeLogDirsResponseDescribeLogDirsResult' },
+  ],
+  DescribeLogDirsResponseDescribeLogDirsResult: [
+    { field: 'topics', lo: 0, hi: 32767, kind: 'structs', struct: 'DescribeLogDirsResponseDescribeLogDirsTopic' },
+    { field: 'totalBytes', lo: 4, hi: 32767, kind: 'int64' },
+    { field: 'usableBytes', lo: 4, hi: 32767, kind: 'int64' },
+  ],
+  DescribeLogDirsResponseDescribeLogDirsTopic: [
+    { field: 'partitions', lo: 0, hi: 32767, kind: 'structs', struct: 'DescribeLogDirsResponseDescribeLogDirsPartition' },
+  ],
+  DescribeLogDirsResponseDescribeLogDirsPartition: [
+    { field: 'partitionSize', lo: 0, hi: 32767, kind: 'int64' },
+    { field: 'offsetLag', lo: 0, hi: 32767, kind: 'int64' },
+  ],
+  DescribeQuorumResponse: [
+    { field: 'topics', lo: 0, hi: 32767, kind: 'structs', struct: 'DescribeQuorumResponseTopicData' },
+  ],
+  DescribeQuorumResponseTopicData: [
+    { field: 'partitions', lo: 0, hi: 32767, kind: 'structs', struct: 'DescribeQuorumResponsePartitionData' },
+  ],
+  DescribeQuorumResponsePartitionData: [
+    { field: 'highWatermark', lo: 0, hi: 32767, kind: 'int64' },
+    { field: 'currentVoters', lo: 0, hi: 32767, kind: 'structs', struct: 'DescribeQuorumResponseReplicaState' },
+    { field: 'observers', lo: 0, hi: 32767, kind: 'structs', struct: 'DescribeQuorumResponseReplicaState' },
+  ],
+  DescribeQuorumResponseReplicaState: [
+    { field: 'logEndOffset', lo: 0, hi: 32767, kind: 'int64' },
+    { field: 'lastFetchTimestamp', lo: 1, hi: 32767, kind: 'int64' },
+    { field: 'lastCaughtUpTimestamp', lo: 1, hi: 32767, kind: 'int64' },
   ],
   BrokerRegistrationRequest: [
     { field: 'previousBrokerEpoch', lo: 3, hi: 32767, kind: 'int64' },

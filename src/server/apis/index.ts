@@ -28,6 +28,9 @@ import { describeConfigsApi } from './32_describeConfigs.js';
 import { alterConfigsApi } from './33_alterConfigs.js';
 import { createPartitionsApi } from './37_createPartitions.js';
 import { deleteGroupsApi } from './42_deleteGroups.js';
+import { electLeadersApi } from './43_electLeaders.js';
+import { alterPartitionReassignmentsApi } from './45_alterPartitionReassignments.js';
+import { listPartitionReassignmentsApi } from './46_listPartitionReassignments.js';
 import { incrementalAlterConfigsApi } from './44_incrementalAlterConfigs.js';
 import { offsetDeleteApi } from './47_offsetDelete.js';
 import { describeClusterApi } from './60_describeCluster.js';
@@ -64,6 +67,9 @@ export const API_LIST: Api[] = [
   alterConfigsApi,
   createPartitionsApi,
   deleteGroupsApi,
+  electLeadersApi,
+  alterPartitionReassignmentsApi,
+  listPartitionReassignmentsApi,
   incrementalAlterConfigsApi,
   offsetDeleteApi,
   describeClusterApi,
