@@ -1,0 +1,154 @@
+// Partition reassignment for real (KIP-455) over TCP with kafkajs: replicas move under
+// continuous acks=all produce and no acknowledged record is lost (every acknowledged offset is
+// read back with its value from the new leader and found on every new replica); the leader
+// moves when it is removed; a reassignment that cannot finish is listed and cancelled; the
+// removed replica stops hosting the partition.
+import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startCluster, type Cluster } from '../src/index.js';
+import * as M from '../src/protocol/messages/index.js';
+import { readAll } from './support/fetchAll.js';
+import { RawClient } from './support/RawClient.js';
+
+const FAST = { 'broker.session.timeout.ms': 1000, 'broker.heartbeat.interval.ms': 100, 'min.insync.replicas': 2 };
+
+const clusters: Cluster[] = [];
+const clients: (Producer | Admin)[] = [];
+
+afterEach(async () => {
+  for (const c of clients.splice(0)) await c.disconnect().catch(() => {});
+  for (const c of clusters.splice(0)) await c.close();
+});
+
+async function until(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function setup(brokers = 4): Promise<{ c: Cluster; kafka: Kafka; admin: Admin }> {
+  const c = await startCluster({ brokers, config: FAST });
+  clusters.push(c);
+  const kafka = new Kafka({ clientId: 'reassign-test', brokers: c.bootstrapServers, logLevel: logLevel.NOTHING, retry: { initialRetryTime: 50, retries: 50, maxRetryTime: 500 } });
+  const admin = kafka.admin();
+  await admin.connect();
+  clients.push(admin);
+  return { c, kafka, admin };
+}
+
+/** acks=all sends, one record each, until stopped; records every acknowledged offset with its value. */
+function produceContinuously(producer: Producer, topic: string) {
+  const acked = new Map<number, string>();
+  let stop = false;
+  let n = 0;
+  let failures = 0;
+  const loop = async () => {
+    while (!stop) {
+      const value = `v-${n++}`;
+      try {
+        const [meta] = await producer.send({ topic, acks: -1, messages: [{ partition: 0, value }] });
+        acked.set(Number(meta!.baseOffset), value);
+      } catch {
+        failures++; // not acknowledged: no promise made
+      }
+    }
+  };
+  const running = Promise.all([loop(), loop()]);
+  return {
+    acked,
+    get failures() {
+      return failures;
+    },
+    async stop() {
+      stop = true;
+      await running;
+    },
+  };
+}
+
+async function ongoing(admin: Admin, topic: string): Promise<number> {
+  const res = await admin.listPartitionReassignments({ topics: [{ topic, partitions: [0] }] });
+  return res.topics.reduce((n, t) => n + t.partitions.length, 0);
+}
+
+async function moveUnderLoad(from: number[], to: number[]): Promise<void> {
+  const { c, kafka, admin } = await setup(4);
+  await admin.createTopics({ topics: [{ topic: 'moving', replicaAssignment: [{ partition: 0, replicas: from }] }] });
+  await c.waitForReplication('moving');
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  clients.push(producer);
+  const load = produceContinuously(producer, 'moving');
+  await until(() => load.acked.size >= 200, '200 acknowledged records before the move');
+  const leaderBefore = c.leaderOf('moving', 0);
+
+  await admin.alterPartitionReassignments({ topics: [{ topic: 'moving', partitionAssignment: [{ partition: 0, replicas: to }] }] });
+  await until(async () => (await ongoing(admin, 'moving')) === 0, 'the reassignment to complete');
+  const atCompletion = load.acked.size;
+  await until(() => load.acked.size >= atCompletion + 200, '200 more acknowledged records after the move');
+  await load.stop();
+
+  const p = c.controller.image.topics.get('moving')!.partitions[0]!;
+  expect(p.replicas).toEqual(to);
+  expect([...p.isr].sort()).toEqual([...to].sort());
+  expect(to).toContain(p.leader);
+  if (!to.includes(leaderBefore)) expect(p.leader).not.toBe(leaderBefore);
+  // The removed replicas no longer host it.
+  for (const id of from.filter((r) => !to.includes(r))) {
+    await until(() => c.brokers.find((b) => b.nodeId === id)!.replicaManager.getPartition('moving', 0) === undefined, `broker ${id} to drop its replica`);
+  }
+  await c.waitForReplication('moving');
+
+  // Every acknowledged offset is there with its value, read back from the new leader.
+  const leader = c.leaderOf('moving', 0);
+  const records = await readAll(c.bootstrapServers[leader - 1]!, 'moving', 0);
+  const byOffset = new Map(records.map((r) => [r.offset, r.value]));
+  const lost = [...load.acked].filter(([offset, value]) => byOffset.get(offset) !== value);
+  expect(lost).toEqual([]);
+  expect(load.acked.size).toBeGreaterThanOrEqual(400);
+  // Each new replica holds the same log end as the leader.
+  await until(() => {
+    const ends = to.map((id) => c.brokers.find((b) => b.nodeId === id)!.replicaManager.getPartition('moving', 0)?.log.logEndOffset);
+    return ends.every((e) => e === ends[0]);
+  }, 'the new replicas to converge');
+}
+
+describe('partition reassignment under acks=all load (kafkajs admin)', () => {
+  it('moves [1,2,3] to [1,2,4] (the leader stays) without losing an acknowledged record', async () => {
+    await moveUnderLoad([1, 2, 3], [1, 2, 4]);
+  }, 90_000);
+
+  it('moves [1,2,3] to [2,3,4] (the leader is removed and moves) without losing an acknowledged record', async () => {
+    await moveUnderLoad([1, 2, 3], [2, 3, 4]);
+  }, 90_000);
+
+  it('lists a reassignment that cannot finish (its new replica is down) and cancels it', async () => {
+    const { c, admin } = await setup(4);
+    await admin.createTopics({ topics: [{ topic: 'stuck', replicaAssignment: [{ partition: 0, replicas: [1, 2] }] }] });
+    await c.waitForReplication('stuck');
+    await c.stopBroker(4);
+    await admin.alterPartitionReassignments({ topics: [{ topic: 'stuck', partitionAssignment: [{ partition: 0, replicas: [1, 4] }] }] });
+    const listed = await admin.listPartitionReassignments({});
+    expect(listed.topics).toEqual([{ name: 'stuck', partitions: [{ partition: 0, replicas: [1, 4, 2], addingReplicas: [4], removingReplicas: [2] }] }]);
+    // kafkajs cannot send null replicas: cancel with a raw request, as Kafka's reassign tool does.
+    const raw = await RawClient.connect(c.bootstrapServers[0]!);
+    const cancel = () =>
+      raw.request(M.AlterPartitionReassignmentsApi.key, 0, M.encodeAlterPartitionReassignmentsRequest, M.decodeAlterPartitionReassignmentsResponse, {
+        timeoutMs: 10_000,
+        topics: [{ name: 'stuck', partitions: [{ partitionIndex: 0, replicas: null }] }],
+      });
+    try {
+      expect(await cancel()).toEqual({ throttleTimeMs: 0, errorCode: 0, errorMessage: null, responses: [{ name: 'stuck', partitions: [{ partitionIndex: 0, errorCode: 0, errorMessage: null }] }] });
+      expect((await admin.listPartitionReassignments({})).topics).toEqual([]);
+      const p = c.controller.image.topics.get('stuck')!.partitions[0]!;
+      expect(p.replicas).toEqual([1, 2]);
+      expect(p.isr).toEqual([1, 2]);
+      // Cancelling again: nothing in progress.
+      expect((await cancel()).responses[0]!.partitions[0]).toEqual({ partitionIndex: 0, errorCode: 85, errorMessage: 'No partition reassignment is in progress.' });
+    } finally {
+      raw.close();
+    }
+  }, 60_000);
+});
