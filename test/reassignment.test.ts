@@ -3,6 +3,9 @@
 // read back with its value from the new leader and found on every new replica); the leader
 // moves when it is removed; a reassignment that cannot finish is listed and cancelled; the
 // removed replica stops hosting the partition.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../src/index.js';
@@ -149,6 +152,38 @@ describe('partition reassignment under acks=all load (kafkajs admin)', () => {
       expect((await cancel()).responses[0]!.partitions[0]).toEqual({ partitionIndex: 0, errorCode: 85, errorMessage: 'No partition reassignment is in progress.' });
     } finally {
       raw.close();
+    }
+  }, 60_000);
+
+  it('a whole-cluster restart in the middle keeps the reassignment (metadata log), which then completes', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'reassign-restart-'));
+    let restarted: Cluster | null = null;
+    try {
+      const c = await startCluster({ brokers: 4, config: FAST, dataDir });
+      const kafka = new Kafka({ clientId: 'reassign-test', brokers: c.bootstrapServers, logLevel: logLevel.NOTHING });
+      const admin = kafka.admin();
+      await admin.connect();
+      await admin.createTopics({ topics: [{ topic: 'kept', replicaAssignment: [{ partition: 0, replicas: [1, 2] }] }] });
+      await c.waitForReplication('kept');
+      const port = Number(c.bootstrapServers[0]!.split(':')[1]);
+      await c.stopBroker(3);
+      await admin.alterPartitionReassignments({ topics: [{ topic: 'kept', partitionAssignment: [{ partition: 0, replicas: [3, 2] }] }] });
+      await admin.disconnect();
+      await c.close();
+
+      const again = await startCluster({ brokers: 4, config: FAST, dataDir, port });
+      restarted = again;
+      const p = again.controller.image.topics.get('kept')!.partitions[0]!;
+      // Broker 3 is back: it catches up, joins the ISR, and the reassignment completes.
+      await until(() => {
+        const now = again.controller.image.topics.get('kept')!.partitions[0]!;
+        return now.addingReplicas === undefined && now.replicas.join() === '3,2';
+      }, 'the restored reassignment to complete');
+      expect(p.replicas.length).toBeGreaterThanOrEqual(2);
+      expect(again.isr('kept', 0).sort()).toEqual([2, 3]);
+    } finally {
+      await restarted?.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
     }
   }, 60_000);
 });
