@@ -27,6 +27,8 @@ import { txnOffsetCommitApi } from './28_txnOffsetCommit.js';
 import { describeConfigsApi } from './32_describeConfigs.js';
 import { alterConfigsApi } from './33_alterConfigs.js';
 import { createPartitionsApi } from './37_createPartitions.js';
+import { alterReplicaLogDirsApi } from './34_alterReplicaLogDirs.js';
+import { describeLogDirsApi } from './35_describeLogDirs.js';
 import { deleteGroupsApi } from './42_deleteGroups.js';
 import { electLeadersApi } from './43_electLeaders.js';
 import { alterPartitionReassignmentsApi } from './45_alterPartitionReassignments.js';
@@ -37,6 +39,7 @@ import { describeClusterApi } from './60_describeCluster.js';
 import { describeProducersApi } from './61_describeProducers.js';
 import { describeTransactionsApi } from './65_describeTransactions.js';
 import { listTransactionsApi } from './66_listTransactions.js';
+import { describeTopicPartitionsApi } from './75_describeTopicPartitions.js';
 
 export const API_LIST: Api[] = [
   produceApi,
@@ -76,6 +79,9 @@ export const API_LIST: Api[] = [
   describeProducersApi,
   describeTransactionsApi,
   listTransactionsApi,
+  alterReplicaLogDirsApi,
+  describeLogDirsApi,
+  describeTopicPartitionsApi,
 ].sort((a, b) => a.key - b.key);
 
 export { encodeUnsupportedApiVersions } from './18_apiVersions.js';
