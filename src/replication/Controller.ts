@@ -73,6 +73,8 @@ export class Controller {
   readonly log: Logger;
   private readonly metadataLog: UnifiedLog;
   private readonly lastHeartbeat = new Map<number, number>();
+  /** Each broker's metadata log progress from its last heartbeat (DescribeQuorum's observers). */
+  private readonly metadataOffsets = new Map<number, number>();
   private readonly waiters = new Set<() => void>();
   private server: net.Server | null = null;
   private readonly connections = new Set<Connection>();
@@ -269,6 +271,7 @@ export class Controller {
     const b = this.image.brokers.get(nodeId);
     if (!b || b.epoch !== brokerEpoch) return { errorCode: ErrorCode.STALE_BROKER_EPOCH, fenced: true, caughtUp: false, shouldShutDown: false };
     this.lastHeartbeat.set(nodeId, this.time.now());
+    this.metadataOffsets.set(nodeId, metadataOffset);
     // metadataOffset is the broker's next offset to apply: caught up once it applied its own registration.
     const caughtUp = metadataOffset > b.epoch;
     if (wantShutDown) {
@@ -339,6 +342,31 @@ export class Controller {
       });
     }
     return records;
+  }
+
+  /**
+   * UnregisterBroker (Kafka's ReplicationControlManager.unregisterBroker): the broker leaves
+   * every ISR (its leaderships move) and its registration is removed. A running broker
+   * registers again on its next heartbeat. BROKER_ID_NOT_REGISTERED for an unknown id.
+   */
+  unregisterBroker(nodeId: number): void {
+    if (!this.image.brokers.has(nodeId)) throw new KafkaError(ErrorCode.BROKER_ID_NOT_REGISTERED, `Broker ID ${nodeId} is not currently registered`);
+    this.append([...this.leaveIsrs(nodeId), { type: 'unregisterBroker', nodeId }]);
+    this.lastHeartbeat.delete(nodeId);
+    this.metadataOffsets.delete(nodeId);
+    this.log.info(`unregistered broker ${nodeId}`);
+  }
+
+  /** What DescribeQuorum reports of the brokers following the metadata log: their offset and last heartbeat time. */
+  observers(): { nodeId: number; logEndOffset: number; lastFetchTimestamp: number }[] {
+    return [...this.image.brokers.keys()]
+      .sort((a, b) => a - b)
+      .map((nodeId) => ({ nodeId, logEndOffset: this.metadataOffsets.get(nodeId) ?? -1, lastFetchTimestamp: this.lastHeartbeat.get(nodeId) ?? -1 }));
+  }
+
+  /** Commit client quota changes (records built and checked by ControllerApis' AlterClientQuotas). */
+  setClientQuotas(records: Extract<MetadataRecord, { type: 'clientQuota' }>[]): void {
+    this.append(records);
   }
 
   /** Unfence a broker: every leaderless partition it can lead (from the ISR, or uncleanly where enabled) elects it. */

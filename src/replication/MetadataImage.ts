@@ -2,6 +2,7 @@
 // appends records, every broker replays them into the same image. One record type per change.
 // Replaying also notes what changed (KRaft's MetadataDelta), so a broker applies only that.
 import { decodeRecordBatches, encodeRecordBatch } from '../protocol/recordBatch.js';
+import { canonicalEntity, type QuotaEntityPart, type StoredQuotas } from './ClientQuotas.js';
 
 export interface BrokerInfo {
   nodeId: number;
@@ -42,7 +43,11 @@ export type MetadataRecord =
   | { type: 'partition'; topic: string; partition: number; state: PartitionState }
   | { type: 'topicConfig'; name: string; configs: Record<string, string> }
   | { type: 'removeTopic'; name: string }
-  | { type: 'producerIds'; nextBlockStart: number };
+  | { type: 'producerIds'; nextBlockStart: number }
+  /** A broker's registration removed (UnregisterBroker). */
+  | { type: 'unregisterBroker'; nodeId: number }
+  /** An entity's client quota values, all of them (none: the entity has no quotas). */
+  | { type: 'clientQuota'; entity: QuotaEntityPart[]; values: Record<string, number> };
 
 /**
  * What a run of metadata records changed (KRaft's MetadataDelta): brokers apply only this to
@@ -105,6 +110,8 @@ export class MetadataImage {
   readonly topics = new Map<string, TopicImage>();
   private readonly byId = new Map<string, TopicImage>();
   nextProducerIdBlock = 0;
+  /** Client quotas by canonical entity key (ClientQuotas.canonicalEntity). */
+  readonly clientQuotas = new Map<string, StoredQuotas>();
   /** Offset of the next record to apply (records below it are in the image). */
   offset = 0;
 
@@ -158,6 +165,16 @@ export class MetadataImage {
       case 'producerIds':
         this.nextProducerIdBlock = rec.nextBlockStart;
         break;
+      case 'unregisterBroker':
+        this.brokers.delete(rec.nodeId);
+        delta?.changedBrokers.add(rec.nodeId);
+        break;
+      case 'clientQuota': {
+        const { entity, key } = canonicalEntity(rec.entity);
+        if (Object.keys(rec.values).length === 0) this.clientQuotas.delete(key);
+        else this.clientQuotas.set(key, { entity, values: { ...rec.values } });
+        break;
+      }
     }
   }
 

@@ -29,10 +29,12 @@ export interface OngoingReassignment {
 export class Reassignments {
   constructor(private readonly host: ReassignmentHost) {}
 
+  /** The partition, or UNKNOWN_TOPIC_OR_PARTITION with Kafka's message. */
   private partition(topic: string, partition: number): { t: TopicImage; p: PartitionState } {
     const t = this.host.image.topics.get(topic);
-    const p = t?.partitions[partition];
-    if (!t || !p) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    if (!t) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `No such topic as ${topic}`);
+    const p = t.partitions[partition];
+    if (!p) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `No such partition as ${topic}-${partition}`);
     return { t, p };
   }
 

@@ -447,6 +447,15 @@ export class Broker {
     return this.controllerChannel().forward(apiKey, version, encode, decode, req);
   }
 
+  /**
+   * Resolve once this broker's image holds everything the controller has committed now: its high
+   * watermark comes back with the answer to a fetch past the end (OFFSET_OUT_OF_RANGE, no records).
+   */
+  async catchUpWithController(): Promise<void> {
+    const { highWatermark } = await this.controllerChannel().fetchMetadata(Number.MAX_SAFE_INTEGER, 0);
+    if (highWatermark >= 0) await this.waitFor(() => this.image.offset >= highWatermark, ADMIN_WAIT_MS, 'caught up with the metadata log');
+  }
+
   async createPartitions(req: M.CreatePartitionsRequest): Promise<M.CreatePartitionsResponse> {
     const res = await this.controllerChannel().createPartitions(req);
     if (!req.validateOnly) {

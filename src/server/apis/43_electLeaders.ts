@@ -9,11 +9,15 @@ export const electLeadersApi = defineApi(
   M.ElectLeadersApi,
   [0, 2],
   { decodeRequest: M.decodeElectLeadersRequest, encodeResponse: M.encodeElectLeadersResponse },
-  (ctx, req): Promise<M.ElectLeadersResponse> =>
-    ctx.broker.forwardToController(M.ElectLeadersApi.key, 2, M.encodeElectLeadersRequest, M.decodeElectLeadersResponse, {
+  async (ctx, req): Promise<M.ElectLeadersResponse> => {
+    const res = await ctx.broker.forwardToController(M.ElectLeadersApi.key, 2, M.encodeElectLeadersRequest, M.decodeElectLeadersResponse, {
       ...req,
       electionType: ctx.apiVersion >= 1 ? req.electionType : 0,
-    }),
+    });
+    // Answered once this broker's metadata shows the new leaders (clients look them up next).
+    await ctx.broker.catchUpWithController();
+    return res;
+  },
   (req, code, _v, message = null) => ({
     throttleTimeMs: 0,
     errorCode: code,

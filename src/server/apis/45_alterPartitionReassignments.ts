@@ -8,7 +8,10 @@ export const alterPartitionReassignmentsApi = defineApi(
   M.AlterPartitionReassignmentsApi,
   [0, 0],
   { decodeRequest: M.decodeAlterPartitionReassignmentsRequest, encodeResponse: M.encodeAlterPartitionReassignmentsResponse },
-  (ctx, req): Promise<M.AlterPartitionReassignmentsResponse> =>
-    ctx.broker.forwardToController(M.AlterPartitionReassignmentsApi.key, 0, M.encodeAlterPartitionReassignmentsRequest, M.decodeAlterPartitionReassignmentsResponse, req),
+  async (ctx, req): Promise<M.AlterPartitionReassignmentsResponse> => {
+    const res = await ctx.broker.forwardToController(M.AlterPartitionReassignmentsApi.key, 0, M.encodeAlterPartitionReassignmentsRequest, M.decodeAlterPartitionReassignmentsResponse, req);
+    await ctx.broker.catchUpWithController();
+    return res;
+  },
   (_req, code, _v, message = null) => ({ throttleTimeMs: 0, errorCode: code, errorMessage: message, responses: [] }),
 );

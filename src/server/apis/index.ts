@@ -31,6 +31,10 @@ import { alterReplicaLogDirsApi } from './34_alterReplicaLogDirs.js';
 import { describeLogDirsApi } from './35_describeLogDirs.js';
 import { deleteGroupsApi } from './42_deleteGroups.js';
 import { electLeadersApi } from './43_electLeaders.js';
+import { describeClientQuotasApi } from './48_describeClientQuotas.js';
+import { alterClientQuotasApi } from './49_alterClientQuotas.js';
+import { describeQuorumApi } from './55_describeQuorum.js';
+import { unregisterBrokerApi } from './64_unregisterBroker.js';
 import { alterPartitionReassignmentsApi } from './45_alterPartitionReassignments.js';
 import { listPartitionReassignmentsApi } from './46_listPartitionReassignments.js';
 import { incrementalAlterConfigsApi } from './44_incrementalAlterConfigs.js';
@@ -82,6 +86,10 @@ export const API_LIST: Api[] = [
   alterReplicaLogDirsApi,
   describeLogDirsApi,
   describeTopicPartitionsApi,
+  describeClientQuotasApi,
+  alterClientQuotasApi,
+  describeQuorumApi,
+  unregisterBrokerApi,
 ].sort((a, b) => a.key - b.key);
 
 export { encodeUnsupportedApiVersions } from './18_apiVersions.js';
