@@ -13,5 +13,11 @@ export const alterPartitionReassignmentsApi = defineApi(
     await ctx.broker.catchUpWithController();
     return res;
   },
-  (_req, code, _v, message = null) => ({ throttleTimeMs: 0, errorCode: code, errorMessage: message, responses: [] }),
+  // Kafka's getErrorResponse: the code at the top level and on every partition.
+  (req, code, _v, message = null) => ({
+    throttleTimeMs: 0,
+    errorCode: code,
+    errorMessage: message,
+    responses: req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: code, errorMessage: message })) })),
+  }),
 );

@@ -8,5 +8,5 @@ export const describeQuorumApi = defineApi(
   [0, 2],
   { decodeRequest: M.decodeDescribeQuorumRequest, encodeResponse: M.encodeDescribeQuorumResponse },
   (ctx, req): Promise<M.DescribeQuorumResponse> => ctx.broker.forwardToController(M.DescribeQuorumApi.key, 2, M.encodeDescribeQuorumRequest, M.decodeDescribeQuorumResponse, req),
-  (_req, code, _v, message = null) => ({ errorCode: code, errorMessage: message, topics: [], nodes: [] }),
+  (_req, code) => ({ errorCode: code, errorMessage: null, topics: [], nodes: [] }),
 );

@@ -12,5 +12,5 @@ export const unregisterBrokerApi = defineApi(
     await ctx.broker.catchUpWithController();
     return res;
   },
-  (_req, code, _v, message = null) => ({ throttleTimeMs: 0, errorCode: code, errorMessage: message }),
+  (_req, code) => ({ throttleTimeMs: 0, errorCode: code, errorMessage: null }),
 );
