@@ -489,6 +489,11 @@ export class Partition {
     if (checkpointError) throw checkpointError;
   }
 
+  /** This broker no longer hosts the partition (reassigned away, or deleted): parked acks=all produces fail NOT_LEADER_OR_FOLLOWER now. */
+  markRemoved(): void {
+    this.failWaiters(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+  }
+
   /** A crash: parked acks=all produces fail, nothing is flushed or checkpointed. */
   abandon(): void {
     this.failWaiters(ErrorCode.NOT_LEADER_OR_FOLLOWER);
