@@ -186,4 +186,33 @@ describe('partition reassignment under acks=all load (kafkajs admin)', () => {
       fs.rmSync(dataDir, { recursive: true, force: true });
     }
   }, 60_000);
+
+  it("kafkajs's own alter/listPartitionReassignments specs, on brokers 0,1,2 as its suite runs them", async () => {
+    const c = await startCluster({ nodeIds: [0, 1, 2], config: FAST });
+    clusters.push(c);
+    const kafka = new Kafka({ clientId: 'reassign-spec', brokers: c.bootstrapServers, logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    clients.push(admin);
+    // Kafka 3.9 (KRaft, and ZK before it) answers per partition, top-level NONE: kafkajs surfaces
+    // the partition's error inside its aggregate (its spec, written for a top-level error, reads
+    // the message off the aggregate).
+    const partitionError = async (p: Promise<unknown>) => {
+      const err = (await p.then(() => null, (e: unknown) => e)) as { errors?: { message: string }[] } | null;
+      return err?.errors?.map((e) => e.message);
+    };
+    expect(
+      await partitionError(admin.alterPartitionReassignments({ topics: [{ topic: 'spec-topic-x', partitionAssignment: [{ partition: 0, replicas: [2, 1] }] }] })),
+    ).toEqual(['This server does not host this topic-partition']);
+    await expect(
+      admin.createTopics({ topics: [{ topic: 'spec-topic', replicaAssignment: [{ partition: 0, replicas: [1, 0] }, { partition: 1, replicas: [2, 1] }] }] }),
+    ).resolves.toEqual(true);
+    expect(
+      await partitionError(admin.alterPartitionReassignments({ topics: [{ topic: 'spec-topic', partitionAssignment: [{ partition: 0, replicas: [5, 1] }] }] })),
+    ).toEqual(['Replica assignment is invalid']);
+    await admin.alterPartitionReassignments({ topics: [{ topic: 'spec-topic', partitionAssignment: [{ partition: 0, replicas: [2, 1] }] }] });
+    await expect(admin.listPartitionReassignments({ topics: [{ topic: 'spec-topic', partitions: [0, 1, 2] }] })).resolves.not.toThrow();
+    await until(async () => (await admin.listPartitionReassignments({})).topics.length === 0, 'the spec reassignment to complete');
+    expect(c.controller.image.topics.get('spec-topic')!.partitions[0]!.replicas).toEqual([2, 1]);
+  }, 60_000);
 });

@@ -29,12 +29,12 @@ export interface OngoingReassignment {
 export class Reassignments {
   constructor(private readonly host: ReassignmentHost) {}
 
-  /** The partition, or UNKNOWN_TOPIC_OR_PARTITION with Kafka's message. */
-  private partition(topic: string, partition: number): { t: TopicImage; p: PartitionState } {
+  /** The partition, or UNKNOWN_TOPIC_OR_PARTITION with the message Kafka's reassignment (or election) gives. */
+  private partition(topic: string, partition: number, forElection = false): { t: TopicImage; p: PartitionState } {
     const t = this.host.image.topics.get(topic);
-    if (!t) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `No such topic as ${topic}`);
+    if (!t) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, forElection ? `No such topic as ${topic}` : `Unable to find a topic named ${topic}.`);
     const p = t.partitions[partition];
-    if (!p) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `No such partition as ${topic}-${partition}`);
+    if (!p) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, forElection ? `No such partition as ${topic}-${partition}` : `Unable to find partition ${topic}:${partition}.`);
     return { t, p };
   }
 
@@ -108,7 +108,7 @@ export class Reassignments {
    * change can be made.
    */
   electLeader(topic: string, partition: number, election: Exclude<Election, 'normal'>): void {
-    const { t, p } = this.partition(topic, partition);
+    const { t, p } = this.partition(topic, partition, true);
     if (election === 'preferred' && p.leader === p.replicas[0]) throw new KafkaError(ErrorCode.ELECTION_NOT_NEEDED, 'Leader election not needed for topic partition.');
     if (election === 'unclean' && p.leader !== -1) throw new KafkaError(ErrorCode.ELECTION_NOT_NEEDED, 'Leader election not needed for topic partition.');
     const next = this.change(t, p, { election });
