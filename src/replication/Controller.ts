@@ -358,10 +358,11 @@ export class Controller {
   }
 
   /** What DescribeQuorum reports of the brokers following the metadata log: their offset and last heartbeat time. */
-  observers(): { nodeId: number; logEndOffset: number; lastFetchTimestamp: number }[] {
-    return [...this.image.brokers.keys()]
+  observers(): { now: number; brokers: { nodeId: number; logEndOffset: number; lastFetchTimestamp: number }[] } {
+    const brokers = [...this.image.brokers.keys()]
       .sort((a, b) => a - b)
       .map((nodeId) => ({ nodeId, logEndOffset: this.metadataOffsets.get(nodeId) ?? -1, lastFetchTimestamp: this.lastHeartbeat.get(nodeId) ?? -1 }));
+    return { now: this.time.now(), brokers };
   }
 
   /** Commit client quota changes (records built and checked by ControllerApis' AlterClientQuotas). */

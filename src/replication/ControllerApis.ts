@@ -388,9 +388,8 @@ const describeQuorum = defineApi<M.DescribeQuorumRequest, M.DescribeQuorumRespon
         })),
       };
     }
-    const observers = controller.observers();
+    const { now, brokers: observers } = controller.observers();
     const voterId = observers[0]?.nodeId ?? -1;
-    const now = Date.now();
     const highWatermark = controller.logEndOffset;
     const state = (replicaId: number, logEndOffset: number, lastFetchTimestamp: number) => ({
       replicaId,
