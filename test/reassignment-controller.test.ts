@@ -111,12 +111,33 @@ describe('partition reassignment in the controller', () => {
     expect(s.c.reassignments.list([{ name: 't', partitionIndexes: [0] }])).toEqual([]);
   });
 
-  it('a new target replaces an ongoing reassignment, computed from the original replicas', () => {
+  it('a new target replaces an ongoing reassignment, computed from the current replicas (the old adding ones are now removed)', () => {
     const s = setup(5);
     s.c.createTopic('t', -1, -1, [[1, 2, 3]], {}, false);
     s.c.reassignments.alter('t', 0, [1, 2, 4]);
     s.c.reassignments.alter('t', 0, [1, 2, 5]);
-    expect(state(s)).toMatchObject({ replicas: [1, 2, 5, 3], addingReplicas: [5], removingReplicas: [3] });
+    expect(state(s)).toMatchObject({ replicas: [1, 2, 5, 3, 4], isr: [1, 2, 3], addingReplicas: [5], removingReplicas: [3, 4] });
+    expect(errorOf(() => proposeIsr(s, [1, 2, 3, 5]))).toBe(ErrorCode.NONE);
+    expect(state(s)).toMatchObject({ replicas: [1, 2, 5], isr: [1, 2, 5], leader: 1 });
+  });
+
+  it('a cancel that would need an unclean election is refused unless the topic allows one', () => {
+    const s = setup(4);
+    s.c.createTopic('t', -1, -1, [[1, 2]], {}, false);
+    s.c.createTopic('u', -1, -1, [[1, 2]], { 'unclean.leader.election.enable': 'true' }, false);
+    for (const name of ['t', 'u']) {
+      s.c.reassignments.alter(name, 0, [3, 4]);
+      proposeIsr(s, [1, 2, 3], name);
+      // Only the added replica 3 is left in the ISR once 1 and 2 are out (controlled shutdowns).
+    }
+    s.c.heartbeat(1, s.epochs.get(1)!, s.c.logEndOffset, true);
+    s.c.heartbeat(2, s.epochs.get(2)!, s.c.logEndOffset, true);
+    expect(state(s, 't')).toMatchObject({ isr: [3], leader: 3 });
+    expect(errorOf(() => s.c.reassignments.alter('t', 0, null))).toBe(ErrorCode.INVALID_REPLICA_ASSIGNMENT);
+    expect(state(s, 't')).toMatchObject({ replicas: [3, 4, 1, 2], addingReplicas: [3, 4] });
+    s.c.reassignments.alter('u', 0, null);
+    expect(state(s, 'u').replicas).toEqual([1, 2]);
+    expect(state(s, 'u').addingReplicas).toBeUndefined();
   });
 
   it("refuses targets as Kafka does", () => {

@@ -44,23 +44,29 @@ export class Reassignments {
   }
 
   /**
-   * Start (target given) or cancel (null) a partition's reassignment. A new target replaces an
-   * ongoing one: it is computed from the replicas before that one (its adding replicas are let
-   * go). A target equal to the current replicas with nothing in progress changes nothing.
+   * Start (target given) or cancel (null) a partition's reassignment, as Kafka's
+   * ReplicationControlManager does. A new target is taken from the current replica list: an
+   * ongoing reassignment's adding replicas not in the new target become removing ones (they may
+   * be in the ISR already), the ISR is left as it is. A target equal to the current replicas
+   * with nothing in progress changes nothing. Cancelling reverts to the replicas before the
+   * reassignment; a revert that needs an unclean election is INVALID_REPLICA_ASSIGNMENT unless
+   * the topic allows unclean elections.
    */
   alter(topic: string, partition: number, target: number[] | null): void {
     const { t, p } = this.partition(topic, partition);
-    const revert = revertReassignment(p);
     let next: PartitionState | null;
     if (target === null) {
       if (!isReassigning(p)) throw new KafkaError(ErrorCode.NO_REASSIGNMENT_IN_PROGRESS, 'No partition reassignment is in progress.');
-      next = this.change(t, p, { replicas: revert.replicas, isr: revert.isr, adding: [], removing: [], election: revert.unclean ? 'unclean' : 'normal' });
+      const revert = revertReassignment(p);
+      const unclean = this.host.uncleanElectionEnabled(t);
+      if (revert.unclean && !unclean) {
+        throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Unable to revert partition assignment for ${topic}:${partition} because it would require an unclean leader election.`);
+      }
+      next = this.change(t, p, { replicas: revert.replicas, isr: revert.isr, adding: [], removing: [], election: unclean ? 'unclean' : 'normal' });
     } else {
       this.validateTarget(target);
-      const r = reassignmentReplicas(revert.replicas, target);
-      // The ISR keeps every member that stays a replica (never emptied).
-      const isr = p.isr.filter((x) => r.replicas.includes(x));
-      next = this.change(t, p, { replicas: r.replicas, isr: isr.length > 0 ? isr : revert.isr, adding: r.adding, removing: r.removing });
+      const r = reassignmentReplicas(p.replicas, target);
+      next = this.change(t, p, { replicas: r.replicas, adding: r.adding, removing: r.removing });
     }
     if (!next) return;
     this.host.append([{ type: 'partition', topic, partition, state: next }]);
