@@ -97,6 +97,18 @@ describe('partition reassignment in the controller', () => {
     expect(state(s)).toMatchObject({ replicas: [3, 4], isr: [3, 4], leader: 3 });
   });
 
+  it('a pure removal or reordering completes at once', () => {
+    const s = setup(3);
+    s.c.createTopic('t', -1, -1, [[1, 2, 3]], {}, false);
+    s.c.reassignments.alter('t', 0, [3, 2, 1]);
+    expect(state(s)).toMatchObject({ replicas: [3, 2, 1], isr: [1, 2, 3], leader: 1, leaderEpoch: 0 });
+    s.c.reassignments.alter('t', 0, [2, 1]);
+    const p = state(s);
+    expect(p).toMatchObject({ replicas: [2, 1], isr: [1, 2], leader: 1, leaderEpoch: 1 });
+    expect(p.removingReplicas).toBeUndefined();
+    expect(s.c.reassignments.list(null)).toEqual([]);
+  });
+
   it('cancels: the added replicas leave the replica list and the ISR', () => {
     const s = setup(4);
     s.c.createTopic('t', -1, -1, [[1, 2]], {}, false);
