@@ -126,6 +126,11 @@ describe('DescribeTopicPartitions (KIP-966)', () => {
     expect(bad.topics.map((t) => t.errorCode)).toEqual([42]);
     // A stopped broker's replicas are offline; the leader moved.
     await c.stopBroker(2);
+    const deadline = Date.now() + 10_000;
+    while (c.brokers[0]!.image.isLive(2) || c.brokers[0]!.image.topics.get('alpha')!.partitions.some((p) => p.leader !== 1)) {
+      if (Date.now() > deadline) throw new Error('broker 1 never saw broker 2 stop');
+      await new Promise((r) => setTimeout(r, 20));
+    }
     const after = await ask({ topics: [{ name: 'alpha' }] });
     for (const p of after.topics[0]!.partitions) {
       expect(p.offlineReplicas).toEqual([2]);

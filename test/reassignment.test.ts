@@ -100,14 +100,16 @@ async function moveUnderLoad(from: number[], to: number[]): Promise<void> {
 
   const p = c.controller.image.topics.get('moving')!.partitions[0]!;
   expect(p.replicas).toEqual(to);
-  expect([...p.isr].sort()).toEqual([...to].sort());
   expect(to).toContain(p.leader);
   if (!to.includes(leaderBefore)) expect(p.leader).not.toBe(leaderBefore);
   // The removed replicas no longer host it.
   for (const id of from.filter((r) => !to.includes(r))) {
     await until(() => c.brokers.find((b) => b.nodeId === id)!.replicaManager.getPartition('moving', 0) === undefined, `broker ${id} to drop its replica`);
   }
+  // The completion needed every target replica in the ISR; a busy machine may fence one for a
+  // moment since (1 s sessions), so the full ISR is checked once replication has settled.
   await c.waitForReplication('moving');
+  expect([...c.isr('moving', 0)].sort()).toEqual([...to].sort());
 
   // Every acknowledged offset is there with its value, read back from the new leader.
   const leader = c.leaderOf('moving', 0);
@@ -150,9 +152,11 @@ describe('partition reassignment under acks=all load (kafkajs admin)', () => {
     try {
       expect(await cancel()).toEqual({ throttleTimeMs: 0, errorCode: 0, errorMessage: null, responses: [{ name: 'stuck', partitions: [{ partitionIndex: 0, errorCode: 0, errorMessage: null }] }] });
       expect((await admin.listPartitionReassignments({})).topics).toEqual([]);
-      const p = c.controller.image.topics.get('stuck')!.partitions[0]!;
+        const p = c.controller.image.topics.get('stuck')!.partitions[0]!;
       expect(p.replicas).toEqual([1, 2]);
-      expect(p.isr).toEqual([1, 2]);
+      expect(p.addingReplicas).toBeUndefined();
+      await c.waitForReplication('stuck');
+      expect([...c.isr('stuck', 0)].sort()).toEqual([1, 2]);
       // Cancelling again: nothing in progress.
       expect((await cancel()).responses[0]!.partitions[0]).toEqual({ partitionIndex: 0, errorCode: 85, errorMessage: 'No partition reassignment is in progress.' });
     } finally {
@@ -246,9 +250,9 @@ describe('partition reassignment under acks=all load (kafkajs admin)', () => {
     await load.stop();
     const p = c.controller.image.topics.get('crashy')!.partitions[0]!;
     expect(p.replicas).toEqual([2, 3, 4]);
-    expect([...p.isr].sort()).toEqual([2, 3, 4]);
     await until(() => c.brokers.find((b) => b.nodeId === 1)!.replicaManager.getPartition('crashy', 0) === undefined, 'broker 1 to drop its copy on return');
     await c.waitForReplication('crashy');
+    expect([...c.isr('crashy', 0)].sort()).toEqual([2, 3, 4]);
     const records = await readAll(c.bootstrapServers[c.leaderOf('crashy', 0) - 1]!, 'crashy', 0);
     const byOffset = new Map(records.map((r) => [r.offset, r.value]));
     expect([...load.acked].filter(([offset, value]) => byOffset.get(offset) !== value)).toEqual([]);
