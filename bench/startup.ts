@@ -13,7 +13,8 @@ import type { BenchRow } from './replication.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = path.join(ROOT, 'bin', 'minikafka.js');
-const INDEX = path.join(ROOT, 'dist', 'src', 'index.js');
+// The package entry: tsc's output bundled by scripts/bundle.mjs.
+const INDEX = path.join(ROOT, 'dist', 'bundle', 'index.js');
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
