@@ -5,7 +5,7 @@
 // leaves past it are cut before the next entry is written.
 
 import fs from 'node:fs';
-import { injectedFault, ioError, maybeFailWrite, type WriteSite } from './LogIO.js';
+import { injectedFault, ioError, maybeFailWrite, openOrCreate, type WriteSite } from './LogIO.js';
 
 /** `a` with room for at least n entries (doubling), its first `used` entries kept. */
 export function withCapacity<T extends Int32Array | Float64Array>(a: T, n: number, used: number): T {
@@ -50,8 +50,8 @@ export abstract class AbstractIndex {
   /** Open (creating) the file and return its whole-entry bytes; a torn partial entry at the end is cut off. */
   protected openFile(): Buffer {
     if (this.path === null) return Buffer.alloc(0);
-    const existed = fs.existsSync(this.path);
-    this.fd = fs.openSync(this.path, existed ? 'r+' : 'w+');
+    const { fd, existed } = openOrCreate(this.path);
+    this.fd = fd;
     if (!existed) return Buffer.alloc(0);
     const size = fs.fstatSync(this.fd).size;
     const whole = size - (size % this.entrySize);
