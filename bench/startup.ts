@@ -3,8 +3,8 @@
 // 200 partitions (SIGTERM → exit, then start → ready). Medians of several runs.
 // The CLI and the import run dist/bundle (scripts/bundle.mjs). Measured when the bundle came in
 // (farm-bench, 9 runs alternated with the unbundled build, 2 cores at load average 8–10): ready
-// line 413 → 283 ms, first import 220 → 62 ms; a 200-partition restart start → ready 417–433 ms
-// (target < 300 ms, not met). README "Benchmarks" has the whole table.
+// line 413 → 283 ms, first import 220 → 62 ms; a 200-partition restart start → ready 304–433 ms
+// (target < 300 ms, not met) with a third fewer system calls. README "Benchmarks" has it all.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
