@@ -95,8 +95,9 @@ interface BrokerSlot {
 
 function brokerProcessEntry(): string {
   const here = fileURLToPath(import.meta.url);
-  // Under vitest this module is TypeScript in src/; the child runs the compiled build.
-  if (here.endsWith('.ts')) return path.resolve(path.dirname(here), '..', 'dist', 'src', 'brokerProcess.js');
+  // Under vitest this module is TypeScript in src/; the child runs the bundled build. Bundled,
+  // this module is a chunk beside dist/bundle/brokerProcess.js (dist/src/ has one beside it too).
+  if (here.endsWith('.ts')) return path.resolve(path.dirname(here), '..', 'dist', 'bundle', 'brokerProcess.js');
   return path.join(path.dirname(here), 'brokerProcess.js');
 }
 

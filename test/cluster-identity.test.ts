@@ -135,7 +135,7 @@ describe('broker ids', () => {
   });
 
   it('process-per-broker mode with nodeIds [0,1,2]: pidOf, crash and restart by id', async () => {
-    if (!fs.existsSync(new URL('../dist/src/brokerProcess.js', import.meta.url))) throw new Error('run npm run build first');
+    if (!fs.existsSync(new URL('../dist/bundle/brokerProcess.js', import.meta.url))) throw new Error('run npm run build first');
     const cluster = await start({ nodeIds: [0, 1, 2], processPerBroker: true, config: FAST_FENCING });
     const pid0 = cluster.pidOf(0);
     expect(pid0).toBeGreaterThan(0);

@@ -5,7 +5,7 @@
 // leaves past it are cut before the next entry is written.
 
 import fs from 'node:fs';
-import { injectedFault, ioError, maybeFailWrite, type WriteSite } from './LogIO.js';
+import { injectedFault, ioError, maybeFailWrite, openOrCreate, type WriteSite } from './LogIO.js';
 
 /** `a` with room for at least n entries (doubling), its first `used` entries kept. */
 export function withCapacity<T extends Int32Array | Float64Array>(a: T, n: number, used: number): T {
@@ -22,6 +22,8 @@ export abstract class AbstractIndex {
   protected _entries = 0;
   /** The file may hold bytes past the entries (a failed write or cut): cut them before writing. */
   private tailPending = false;
+  /** The file's size as last opened, written or cut (-1: unknown), so a cut to that size is skipped. */
+  private fileBytes = -1;
   /** The write site name for fault injection. */
   protected abstract readonly site: WriteSite;
 
@@ -50,12 +52,14 @@ export abstract class AbstractIndex {
   /** Open (creating) the file and return its whole-entry bytes; a torn partial entry at the end is cut off. */
   protected openFile(): Buffer {
     if (this.path === null) return Buffer.alloc(0);
-    const existed = fs.existsSync(this.path);
-    this.fd = fs.openSync(this.path, existed ? 'r+' : 'w+');
+    const { fd, existed } = openOrCreate(this.path);
+    this.fd = fd;
+    this.fileBytes = 0;
     if (!existed) return Buffer.alloc(0);
     const size = fs.fstatSync(this.fd).size;
     const whole = size - (size % this.entrySize);
-    if (whole !== size) fs.ftruncateSync(this.fd, whole);
+    this.fileBytes = size;
+    if (whole !== size) this.cutFile(whole);
     const buf = Buffer.allocUnsafe(whole);
     let done = 0;
     while (done < whole) {
@@ -75,8 +79,11 @@ export abstract class AbstractIndex {
     const limit = fault ? Math.min(fault.afterBytes ?? 0, entry.length) : entry.length;
     try {
       let done = 0;
+      const before = this.fileBytes;
+      this.fileBytes = -1;
       while (done < limit) done += fs.writeSync(this.fd, entry, done, limit - done, at + done);
       if (fault) throw ioError(fault, this.path!);
+      this.fileBytes = before < 0 ? -1 : Math.max(before, at + limit);
     } catch (err) {
       try {
         this.truncateFile(this._entries);
@@ -90,16 +97,26 @@ export abstract class AbstractIndex {
   /** Rewrite the whole file from memory (after a rebuild). */
   protected rewrite(bytes: Buffer): void {
     if (this.fd === null) return;
-    fs.ftruncateSync(this.fd, 0);
+    this.cutFile(0);
     let done = 0;
+    this.fileBytes = -1;
     while (done < bytes.length) done += fs.writeSync(this.fd, bytes, done, bytes.length - done, done);
+    this.fileBytes = bytes.length;
   }
 
   protected truncateFile(entries: number): void {
     if (this.fd === null) return;
     this.tailPending = true;
-    fs.ftruncateSync(this.fd, entries * this.entrySize);
+    this.cutFile(entries * this.entrySize);
     this.tailPending = false;
+  }
+
+  /** ftruncate to `bytes`, unless the file is known to be that long already (an empty index at load). */
+  private cutFile(bytes: number): void {
+    if (this.fileBytes === bytes) return;
+    this.fileBytes = -1;
+    fs.ftruncateSync(this.fd!, bytes);
+    this.fileBytes = bytes;
   }
 
   flush(): void {

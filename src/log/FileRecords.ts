@@ -10,7 +10,7 @@
 // has; a partial one is cut by recovery.
 
 import fs from 'node:fs';
-import { injectedFault, ioError, maybeFailWrite } from './LogIO.js';
+import { injectedFault, ioError, maybeFailWrite, openOrCreate } from './LogIO.js';
 
 export interface RecordsStore {
   /** Bytes currently held. */
@@ -41,7 +41,7 @@ export class FileRecords implements RecordsStore {
   private tailPending = false;
 
   constructor(readonly path: string) {
-    this.fd = fs.openSync(path, fs.existsSync(path) ? 'r+' : 'w+');
+    this.fd = openOrCreate(path).fd;
     this._size = fs.fstatSync(this.fd).size;
   }
 

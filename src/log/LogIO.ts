@@ -2,7 +2,9 @@
 // path fragment) and the next write there throws an errno-style error (ENOSPC by default),
 // optionally after writing part of its bytes, as a full disk does. Every write site in src/log
 // calls `injectedFault` first; with nothing armed that is one size check, so production pays
-// nothing. The module is process-global, like the disk it stands in for.
+// nothing. The module is process-global, like the disk it stands in for. Also `openOrCreate`,
+// how the segment and index files are opened (no separate existence check).
+import fs from 'node:fs';
 import path from 'node:path';
 
 /** The places the partition logs write to disk. */
@@ -97,5 +99,15 @@ export function checkpointSite(file: string): WriteSite | null {
       return name;
     default:
       return null;
+  }
+}
+
+/** Open path for reading and writing, creating it when missing (one system call when it exists). */
+export function openOrCreate(file: string): { fd: number; existed: boolean } {
+  try {
+    return { fd: fs.openSync(file, 'r+'), existed: true };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    return { fd: fs.openSync(file, 'w+'), existed: false };
   }
 }

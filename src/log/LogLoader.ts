@@ -25,8 +25,10 @@ export interface LoadedSegments {
   recoveredSegments: number;
 }
 
+/** `names`: the directory's listing (UnifiedLog lists each partition directory once per load). */
 export function loadSegments(
   dir: string,
+  names: readonly string[],
   config: LogConfig,
   now: () => number,
   logger: Logger,
@@ -36,7 +38,7 @@ export function loadSegments(
 ): LoadedSegments {
   const bases = new Set<number>();
   const byBase = new Map<number, Set<string>>();
-  for (const name of fs.readdirSync(dir)) {
+  for (const name of names) {
     if (name.endsWith('.tmp')) {
       fs.rmSync(path.join(dir, name), { force: true });
       continue;

@@ -97,7 +97,8 @@ export function updateProducerState(producerState: ProducerStateManager, buf: Bu
 /**
  * Producer state from the newest snapshot at or below the log end offset (or `snapshotAtMost`) plus a replay of
  * the batches after it (Kafka's LogLoader does the same). `read(offset)` returns the log's
- * whole batches from the one holding offset (null when there are none).
+ * whole batches from the one holding offset (null when there are none). `snapshotOffsets`: the
+ * snapshots on disk when the caller has listed the directory (one listing at load).
  */
 export function rebuildProducerState(
   pst: ProducerStateManager,
@@ -107,9 +108,10 @@ export function rebuildProducerState(
   logger: Logger,
   onAborted?: AbortedTxnSink,
   snapshotAtMost = logEndOffset,
+  snapshotOffsets?: readonly number[],
 ): void {
-  pst.deleteSnapshotsOutside(0, logEndOffset);
-  const from = Math.max(pst.loadLatestSnapshot(snapshotAtMost), logStartOffset);
+  const kept = pst.deleteSnapshotsOutside(0, logEndOffset, snapshotOffsets);
+  const from = Math.max(pst.loadLatestSnapshot(snapshotAtMost, kept), logStartOffset);
   let offset = from;
   let replayed = 0;
   while (offset < logEndOffset) {

@@ -280,11 +280,11 @@ export class ProducerStateManager {
     writeFileAtomically(path.join(this.dir, snapshotName(offset)), state);
   }
 
-  /** Snapshot offsets on disk, ascending. */
-  snapshotOffsets(): number[] {
+  /** Snapshot offsets on disk, ascending; `names`: the directory's listing when the caller has it. */
+  snapshotOffsets(names?: readonly string[]): number[] {
     if (this.dir === null) return [];
     const out: number[] = [];
-    for (const name of fs.readdirSync(this.dir)) {
+    for (const name of names ?? fs.readdirSync(this.dir)) {
       const m = SNAPSHOT_RE.exec(name);
       if (m) out.push(Number(m[1]));
     }
@@ -293,11 +293,12 @@ export class ProducerStateManager {
 
   /**
    * Replace the state with the newest readable snapshot at or below maxOffset; returns its offset,
-   * or -1 (state cleared) when there is none. Unreadable snapshots are deleted.
+   * or -1 (state cleared) when there is none. Unreadable snapshots are deleted. `known`: the
+   * snapshot offsets on disk when the caller has listed them (a listed file since gone is skipped).
    */
-  loadLatestSnapshot(maxOffset: number): number {
+  loadLatestSnapshot(maxOffset: number, known?: readonly number[]): number {
     this.clear();
-    const offsets = this.snapshotOffsets().filter((o) => o <= maxOffset);
+    const offsets = (known ?? this.snapshotOffsets()).filter((o) => o <= maxOffset);
     while (offsets.length > 0) {
       const offset = offsets.pop()!;
       const file = path.join(this.dir!, snapshotName(offset));
@@ -314,10 +315,16 @@ export class ProducerStateManager {
     return -1;
   }
 
-  /** Delete snapshots outside [from, to]: older ones are no longer needed, newer ones are invalid after a truncation. */
-  deleteSnapshotsOutside(from: number, to: number): void {
-    for (const o of this.snapshotOffsets()) {
+  /**
+   * Delete snapshots outside [from, to]: older ones are no longer needed, newer ones are invalid
+   * after a truncation. Returns the offsets kept, ascending; `known` as for loadLatestSnapshot.
+   */
+  deleteSnapshotsOutside(from: number, to: number, known?: readonly number[]): number[] {
+    const kept: number[] = [];
+    for (const o of known ?? this.snapshotOffsets()) {
       if (o < from || o > to) fs.rmSync(path.join(this.dir!, snapshotName(o)), { force: true });
+      else kept.push(o);
     }
+    return kept;
   }
 }

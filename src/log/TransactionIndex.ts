@@ -51,8 +51,14 @@ export class TransactionIndex {
 
   /** Open the index file at path if it exists (null = memory only). */
   constructor(private readonly path: string | null) {
-    if (path === null || !fs.existsSync(path)) return;
-    const bytes = fs.readFileSync(path);
+    if (path === null) return;
+    let bytes: Buffer;
+    try {
+      bytes = fs.readFileSync(path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
     const whole = bytes.length - (bytes.length % ENTRY_SIZE);
     for (let p = 0; p < whole; p += ENTRY_SIZE) {
       if (bytes.readInt16BE(p) !== VERSION) break;

@@ -123,11 +123,13 @@ export class UnifiedLog {
   // Loading and recovery (Kafka's LogLoader)
 
   private load(dir: string, hadCleanShutdown: boolean): void {
-    fs.mkdirSync(dir, { recursive: true });
-    const recoveryPoint = readNumberCheckpoint(path.join(dir, RECOVERY_POINT_FILE)) ?? 0;
-    const checkpointedStart = readNumberCheckpoint(path.join(dir, LOG_START_OFFSET_FILE)) ?? 0;
+    // One listing of the directory serves the checkpoints, the segments and the producer snapshots.
+    const names = listOrCreateDir(dir);
+    const has = (file: string) => names.includes(file);
+    const recoveryPoint = (has(RECOVERY_POINT_FILE) ? readNumberCheckpoint(path.join(dir, RECOVERY_POINT_FILE)) : null) ?? 0;
+    const checkpointedStart = (has(LOG_START_OFFSET_FILE) ? readNumberCheckpoint(path.join(dir, LOG_START_OFFSET_FILE)) : null) ?? 0;
 
-    const loaded = loadSegments(dir, this.config, this.now, this.logger, recoveryPoint, checkpointedStart, hadCleanShutdown);
+    const loaded = loadSegments(dir, names, this.config, this.now, this.logger, recoveryPoint, checkpointedStart, hadCleanShutdown);
     this.segments = loaded.segments;
     this.recoveredSegments = loaded.recoveredSegments;
     this._logStartOffset = loaded.logStartOffset;
@@ -143,16 +145,18 @@ export class UnifiedLog {
     epochs.truncateFromEnd(this.logEndOffset, true); // an epoch that got no batch: the file waits for the next append
     epochs.truncateFromStart(this._logStartOffset);
     const leo = this.logEndOffset;
+    let snapshots: number[] | undefined = this.producerState.snapshotOffsets(names);
     if (recoveryPoint < leo) {
       // Unflushed data (an unclean shutdown): the transaction indexes above the recovery point are
       // rebuilt from the batches, replayed from a snapshot at or below it (Kafka's recoverSegment).
       for (const seg of this.segments) seg.txnIndex.truncateTo(recoveryPoint);
-      if (this.producerState.snapshotOffsets().some((o) => o > recoveryPoint && o <= leo)) {
+      if (snapshots.some((o) => o > recoveryPoint && o <= leo)) {
         const read = (offset: number) => this.read(offset, 1 << 20, leo, true).records;
-        rebuildProducerState(new ProducerStateManager(dir), read, this._logStartOffset, leo, this.logger, this.onAbortedTxn, recoveryPoint);
+        rebuildProducerState(new ProducerStateManager(dir), read, this._logStartOffset, leo, this.logger, this.onAbortedTxn, recoveryPoint, snapshots);
+        snapshots = undefined; // that replay may have deleted some: list again
       }
     }
-    this.rebuildProducerState();
+    this.rebuildProducerState(snapshots);
   }
 
   /** Run fn; a failure (a checkpoint or fsync on a full disk) is logged, not thrown. */
@@ -165,9 +169,9 @@ export class UnifiedLog {
   }
 
   /** Rebuild the producer state from its newest usable snapshot and the batches after it. */
-  private rebuildProducerState(): void {
+  private rebuildProducerState(snapshotOffsets?: readonly number[]): void {
     const leo = this.logEndOffset;
-    rebuildProducerState(this.producerState, (offset) => this.read(offset, 1 << 20, leo, true).records, this._logStartOffset, leo, this.logger, this.onAbortedTxn);
+    rebuildProducerState(this.producerState, (offset) => this.read(offset, 1 << 20, leo, true).records, this._logStartOffset, leo, this.logger, this.onAbortedTxn, leo, snapshotOffsets);
   }
 
   /** An aborted transaction's entry goes to the index of the segment holding its marker (a replayed one already there is ignored). */
@@ -710,5 +714,16 @@ export class UnifiedLog {
 
   private logEndOffsetOr0(): number {
     return this.segments.length > 0 ? this.activeSegment.nextOffset : 0;
+  }
+}
+
+/** The names in dir, creating it (empty) when missing. */
+function listOrCreateDir(dir: string): string[] {
+  try {
+    return fs.readdirSync(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    fs.mkdirSync(dir, { recursive: true });
+    return [];
   }
 }

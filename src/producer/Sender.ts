@@ -3,8 +3,9 @@
 // connection has room (max.in.flight.requests.per.connection), expires batches past
 // delivery.timeout.ms, refreshes metadata and gets the idempotent producer id. Responses
 // complete, retry (with backoff, in sequence order when idempotent), split or fail batches.
-// A run is scheduled with setImmediate on new batches, responses and connection changes, and
-// with a timer for linger.ms, backoffs and expiries. A transactional producer's coordinator
+// A run is scheduled with setImmediate on new batches and connection changes, runs at once
+// after a successful Produce response (refilling the in-flight slot first), and is timed
+// by a timer for linger.ms, backoffs and expiries. A transactional producer's coordinator
 // requests (TxnRequestHandlers.ts) go out one at a time from the TransactionManager's queue,
 // before each pass drains batches (which wait until their partition is in the transaction).
 import type { Logger } from '../logger.js';
@@ -45,8 +46,12 @@ export class Sender {
   private initRetryAt = 0;
   private initAttempts = 0;
   private stopped = false;
+  private running = false;
   private readonly guaranteeMessageOrder: boolean;
-  private readonly runBound = () => this.run();
+  private readonly runBound = () => {
+    this.scheduled = false;
+    this.run();
+  };
   private readonly timerBound = () => {
     this.timer = null;
     this.timerAt = Infinity;
@@ -72,16 +77,29 @@ export class Sender {
     this.timer = null;
   }
 
+  /**
+   * Run now, from a Produce response: the freed in-flight slot is refilled before the promises
+   * just settled run their continuations (Java's Sender loop handles responses and sends the next
+   * requests in the same poll; a later turn would let a caller's next window of sends, queued on
+   * those continuations, run first while the connection idles). Inside a run, it waits its turn.
+   */
+  private runNow(): void {
+    if (this.running) this.wakeup();
+    else this.run();
+  }
+
   private run(): void {
-    this.scheduled = false;
     if (this.stopped) return;
     const now = Date.now();
     let delay: number;
+    this.running = true;
     try {
       delay = this.runOnce(now);
     } catch (err) {
       this.ctx.log.error(`sender run failed: ${(err as Error).stack ?? String(err)}`);
       delay = this.ctx.config.retryBackoffMs;
+    } finally {
+      this.running = false;
     }
     this.schedule(delay, now);
   }
@@ -254,7 +272,7 @@ export class Sender {
           const missing = new ProducerError('Produce response did not answer every partition of the request');
           for (const b of batches) if (!seen.has(b)) this.completeBatch(b, 13, -1, -1, -1, null, missing, now);
         }
-        this.wakeup();
+        this.runNow();
         return;
       }
     }
