@@ -20,6 +20,7 @@ const APIS = [
   'AddPartitionsToTxn', 'AddOffsetsToTxn', 'EndTxn', 'WriteTxnMarkers', 'TxnOffsetCommit', 'DescribeConfigs',
   'AlterConfigs', 'SaslAuthenticate', 'CreatePartitions', 'DeleteGroups', 'IncrementalAlterConfigs',
   'OffsetDelete', 'DescribeCluster', 'DescribeProducers', 'DescribeTransactions', 'ListTransactions',
+  'DescribeUserScramCredentials', 'AlterUserScramCredentials',
   // broker ↔ controller
   'BrokerRegistration', 'BrokerHeartbeat', 'AlterPartition', 'AllocateProducerIds',
 ];

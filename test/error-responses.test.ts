@@ -124,6 +124,14 @@ const SHAPES: Record<number, Shape> = {
   },
   65: { entries: (req) => req.transactionalIds.length, codes: (res) => res.transactionStates.map((s: any) => s.errorCode) },
   66: topLevel,
+  17: topLevel,
+  36: { ...topLevel, messages: { from: 0, kind: 'exception', read: (res) => [res.errorMessage] } },
+  50: { ...topLevel, messages: { from: 0, kind: 'exception', read: (res) => [res.errorMessage] } },
+  51: {
+    entries: (req) => new Set([...req.deletions.map((d: any) => d.name), ...req.upsertions.map((u: any) => u.name)]).size,
+    codes: (res) => res.results.map((r: any) => r.errorCode),
+    messages: { from: 0, kind: 'exception', read: (res) => res.results.map((r: any) => r.errorMessage) },
+  },
 };
 
 // A code no handler answers on its own for these requests, so a match proves the fault's answer.

@@ -3,10 +3,14 @@
 // replaced (a replicated quorum) without touching the broker. ControllerChannel implements it
 // with Kafka requests over one network/NodeClient connection.
 import type * as M from '../protocol/messages/index.js';
+import type { BrokerEndpoint } from './MetadataImage.js';
 
 export interface BrokerToController {
-  /** Register this broker's listener; resolves with its broker epoch. */
-  register(host: string, port: number, clusterId: string): Promise<number>;
+  /**
+   * Register this broker: its inter-broker endpoint (host, port) and every listener's advertised
+   * endpoint (default: host and port as PLAINTEXT); resolves with its broker epoch.
+   */
+  register(host: string, port: number, clusterId: string, listeners?: BrokerEndpoint[]): Promise<number>;
   heartbeat(brokerEpoch: number, metadataOffset: number, wantShutDown: boolean): Promise<M.BrokerHeartbeatResponse>;
   /** Metadata log records from offset, long-polling up to maxWaitMs. */
   fetchMetadata(offset: number, maxWaitMs: number): Promise<{ records: Buffer | null; errorCode: number; highWatermark: number }>;
@@ -25,5 +29,7 @@ export interface BrokerToController {
   createPartitions(req: M.CreatePartitionsRequest): Promise<M.CreatePartitionsResponse>;
   /** Replace a topic's config overrides. */
   setTopicConfigs(topic: string, configs: Record<string, string>): Promise<{ errorCode: number; errorMessage: string | null }>;
+  /** Create, replace or delete SCRAM credentials (forwarded AlterUserScramCredentials). */
+  alterUserScramCredentials(req: M.AlterUserScramCredentialsRequest): Promise<M.AlterUserScramCredentialsResponse>;
   close(): void;
 }

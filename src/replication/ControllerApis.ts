@@ -28,7 +28,8 @@ const brokerRegistration = defineApi<M.BrokerRegistrationRequest, M.BrokerRegist
       return { throttleTimeMs: 0, errorCode: ErrorCode.INCONSISTENT_CLUSTER_ID, brokerEpoch: -1 };
     }
     try {
-      const epoch = controller.registerBroker(req.brokerId, listener.host, listener.port, req.rack);
+      const listeners = req.listeners.map((l) => ({ name: l.name, host: l.host, port: l.port, securityProtocol: l.securityProtocol }));
+      const epoch = controller.registerBroker(req.brokerId, listener.host, listener.port, req.rack, listeners);
       return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, brokerEpoch: epoch };
     } catch (err) {
       return { throttleTimeMs: 0, errorCode: codeOf(err).code, brokerEpoch: -1 };
@@ -246,6 +247,21 @@ const alterConfigs = defineApi<M.AlterConfigsRequest, M.AlterConfigsResponse, Co
   }),
 );
 
+const alterUserScramCredentials = defineApi<M.AlterUserScramCredentialsRequest, M.AlterUserScramCredentialsResponse, ControllerContext>(
+  M.AlterUserScramCredentialsApi,
+  [0, 0],
+  { decodeRequest: M.decodeAlterUserScramCredentialsRequest, encodeResponse: M.encodeAlterUserScramCredentialsResponse },
+  ({ controller }, req) => {
+    try {
+      return controller.alterUserScramCredentials(req);
+    } catch (err) {
+      const { code, message } = codeOf(err); // the commit failed: nothing changed
+      const users = new Set([...req.deletions.map((d) => d.name), ...req.upsertions.map((u) => u.name)]);
+      return { throttleTimeMs: 0, results: [...users].map((user) => ({ user, errorCode: code, errorMessage: message })) };
+    }
+  },
+);
+
 export const CONTROLLER_APIS: Api<any, any, ControllerContext>[] = [
   brokerRegistration,
   brokerHeartbeat,
@@ -256,4 +272,5 @@ export const CONTROLLER_APIS: Api<any, any, ControllerContext>[] = [
   deleteTopics,
   createPartitions,
   alterConfigs,
+  alterUserScramCredentials,
 ];

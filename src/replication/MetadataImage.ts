@@ -8,9 +8,21 @@ export interface BrokerInfo {
   host: string;
   port: number;
   rack: string | null;
+  /**
+   * Every listener's advertised endpoint (securityProtocol: Kafka's id, 0 PLAINTEXT … 3 SASL_SSL);
+   * host/port above are the inter-broker listener's. Absent in records from before listeners.
+   */
+  listeners?: BrokerEndpoint[];
   /** Changes on every registration: the controller log offset of the registration. */
   epoch: number;
   fenced: boolean;
+}
+
+export interface BrokerEndpoint {
+  name: string;
+  host: string;
+  port: number;
+  securityProtocol: number;
 }
 
 export interface PartitionState {
@@ -38,7 +50,18 @@ export type MetadataRecord =
   | { type: 'partition'; topic: string; partition: number; state: PartitionState }
   | { type: 'topicConfig'; name: string; configs: Record<string, string> }
   | { type: 'removeTopic'; name: string }
-  | { type: 'producerIds'; nextBlockStart: number };
+  | { type: 'producerIds'; nextBlockStart: number }
+  // Kafka's UserScramCredentialRecord / RemoveUserScramCredentialRecord (mechanism 1 = SCRAM-SHA-256, 2 = SCRAM-SHA-512)
+  | { type: 'userScramCredential'; name: string; mechanism: number; credential: StoredScramCredential }
+  | { type: 'removeUserScramCredential'; name: string; mechanism: number };
+
+/** A SCRAM credential as the metadata log holds it (base64 fields): never the password. */
+export interface StoredScramCredential {
+  salt: string;
+  storedKey: string;
+  serverKey: string;
+  iterations: number;
+}
 
 /**
  * What a run of metadata records changed (KRaft's MetadataDelta): brokers apply only this to
@@ -101,6 +124,8 @@ export class MetadataImage {
   readonly topics = new Map<string, TopicImage>();
   private readonly byId = new Map<string, TopicImage>();
   nextProducerIdBlock = 0;
+  /** SCRAM credentials: user name → mechanism (1, 2) → credential. */
+  readonly scramCredentials = new Map<string, Map<number, StoredScramCredential>>();
   /** Offset of the next record to apply (records below it are in the image). */
   offset = 0;
 
@@ -154,6 +179,18 @@ export class MetadataImage {
       case 'producerIds':
         this.nextProducerIdBlock = rec.nextBlockStart;
         break;
+      case 'userScramCredential': {
+        let byMechanism = this.scramCredentials.get(rec.name);
+        if (!byMechanism) this.scramCredentials.set(rec.name, (byMechanism = new Map()));
+        byMechanism.set(rec.mechanism, { ...rec.credential });
+        break;
+      }
+      case 'removeUserScramCredential': {
+        const byMechanism = this.scramCredentials.get(rec.name);
+        byMechanism?.delete(rec.mechanism);
+        if (byMechanism?.size === 0) this.scramCredentials.delete(rec.name);
+        break;
+      }
     }
   }
 

@@ -5,6 +5,7 @@
 // proposes ISR changes and forwards admin requests.
 import fs from 'node:fs';
 import net from 'node:net';
+import tls from 'node:tls';
 import { createLogger, type Logger } from '../logger.js';
 import { ErrorCode, errorName, KafkaError } from '../protocol/errors.js';
 import type * as M from '../protocol/messages/index.js';
@@ -30,6 +31,12 @@ import { RequestDispatcher } from '../network/RequestDispatcher.js';
 import { RequestMetrics } from '../network/RequestMetrics.js';
 import { crashPoint, detach, guarded } from '../util/CrashBoundary.js';
 import { SYSTEM_TIME, type Time, type TimerHandle } from '../util/Time.js';
+import { advertisedEndpoints, brokerListeners, interBrokerListener, isSasl, isSsl, listenerConfig, SECURITY_PROTOCOL_ID, type Endpoint } from '../security/Listeners.js';
+import { clientAuthOf, hasUntrustedCertificate, principalOfTlsSocket, tlsClientOptions, tlsServerOptions } from '../security/SslFactory.js';
+import { SaslAuthenticator } from '../security/SaslAuthenticator.js';
+import type { CredentialStore } from '../security/SaslServer.js';
+import { plainUsers } from '../security/JaasConfig.js';
+import { scramCredentialOf } from './ScramCredentials.js';
 
 export interface BrokerOptions {
   host?: string;
@@ -85,7 +92,19 @@ export class Broker {
   private running = false;
   private stopSignal = new AbortController();
   private loops: Promise<void>[] = [];
-  private server: net.Server | null = null;
+  private servers: net.Server[] = [];
+  /**
+   * The listeners this broker binds (`listeners`, or one PLAINTEXT listener on host:port); their
+   * ports are the bound ones once started, so a restart binds the same.
+   */
+  readonly listeners: Endpoint[];
+  /** The listener other brokers replicate from (inter.broker.listener.name). */
+  readonly interBrokerListenerName: string;
+  private readonly advertisedHostOption: string | undefined;
+  /** TLS options of this broker's connections to other brokers when the inter-broker listener is SSL. */
+  private readonly interBrokerTls: tls.ConnectionOptions | undefined;
+  /** PLAIN passwords and SCRAM credentials for the SASL listeners. */
+  readonly credentials: CredentialStore;
   private readonly connections = new Set<Connection>();
   /** Kafka's memory pool for request bytes (queued.max.request.bytes), shared by all connections. */
   requestPool = new MemoryPool(Number.POSITIVE_INFINITY);
@@ -110,6 +129,22 @@ export class Broker {
     this.host = opts.host ?? '127.0.0.1';
     this.advertisedHost = opts.advertisedHost ?? this.host;
     this.requestedPort = opts.port ?? 9092;
+    this.advertisedHostOption = opts.advertisedHost;
+    this.listeners = brokerListeners(this.config, this.host, this.requestedPort);
+    const inter = interBrokerListener(this.config, this.listeners);
+    this.interBrokerListenerName = inter.name;
+    for (const l of this.listeners) if (isSsl(l.securityProtocol)) tlsServerOptions(this.config, l); // bad TLS configs fail here, not on start
+    advertisedEndpoints(this.config, this.listeners, opts.advertisedHost);
+    this.interBrokerTls = inter.securityProtocol === 'SSL' ? tlsClientOptions(this.config, inter.name) : undefined;
+    const plain = new Map<string, Map<string, string>>();
+    this.credentials = {
+      plainPassword: (listener, user) => {
+        let users = plain.get(listener);
+        if (!users) plain.set(listener, (users = plainUsers(this.config, listener)));
+        return users.get(user);
+      },
+      scramCredential: (mechanism, user) => scramCredentialOf(this.image, mechanism, user),
+    };
     this.dataDir = opts.inMemory ? null : (opts.dataDir ?? 'minikafka-data');
     this.log = createLogger(`broker-${this.nodeId}`);
     this.time = opts.time ?? SYSTEM_TIME;
@@ -185,7 +220,7 @@ export class Broker {
   private clientFor(nodeId: number): NodeClient | null {
     const b = this.nextImage.brokers.get(nodeId);
     if (!b) return null;
-    return new NodeClient(b.host, b.port, `minikafka-replica-${this.nodeId}`, this.log.child(`to-${nodeId}`), () => this.canReach(nodeId));
+    return new NodeClient(b.host, b.port, `minikafka-replica-${this.nodeId}`, this.log.child(`to-${nodeId}`), () => this.canReach(nodeId), { tls: this.interBrokerTls });
   }
 
   /** Listen, register with the controller, catch up with the metadata; resolves once serving unfenced. */
@@ -195,28 +230,24 @@ export class Broker {
     const limits = connectionLimits(this.config, this.requestPool);
     const netLog = this.log.child('net');
     const quotas = new ConnectionQuotas(this.config.int('max.connections'), this.config.int('max.connections.per.ip'), netLog);
-    const server = net.createServer((socket) => {
-      if (!quotas.admit(socket)) return;
-      const conn = new Connection(socket, this.apis, limits, netLog, (c) => {
-        quotas.release(c.socket);
-        this.connections.delete(c);
+    this.running = true; // (a listener failing to bind stops the broker: stop() closes the ones bound)
+    for (const l of this.listeners) {
+      const server = this.createListener(l, limits, netLog, quotas);
+      this.servers.push(server);
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(l.port, l.host, () => {
+          server.off('error', reject);
+          resolve();
+        });
       });
-      this.connections.add(conn);
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.requestedPort, this.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    // EMFILE/ENFILE on accept arrive here: that connection is refused (libuv closes it), the
-    // listener and every other connection go on.
-    server.on('error', (err) => this.log.error(`listener error: ${err.message}`));
-    this.server = server;
-    this.boundPort = (server.address() as net.AddressInfo).port;
-    this.requestedPort = this.boundPort; // a restart binds the same port
-    this.running = true;
+      // EMFILE/ENFILE on accept arrive here: that connection is refused (libuv closes it), the
+      // listener and every other connection go on.
+      server.on('error', (err) => this.log.error(`listener ${l.name} error: ${err.message}`));
+      l.port = (server.address() as net.AddressInfo).port; // a restart binds the same port
+    }
+    this.boundPort = this.listeners[0]!.port;
+    this.requestedPort = this.boundPort;
     this.stopSignal = new AbortController();
     this.controller = new ControllerChannel(
       new NodeClient(this.controllerAddress.host, this.controllerAddress.port, `minikafka-broker-${this.nodeId}`, this.log.child('controller'), () => this.canReach(-1)),
@@ -231,14 +262,60 @@ export class Broker {
     this.groupCoordinator.start();
     this.transactionCoordinator.start();
     this.log.info(
-      `broker ${this.nodeId} serving on ${this.host}:${this.boundPort} (${this.dataDir ? `data in ${this.dataDir}` : 'in memory'}, ${this.image.topics.size} topics)`,
+      `broker ${this.nodeId} serving on ${this.listeners.map((l) => `${l.name}://${l.host}:${l.port}`).join(',')} (${this.dataDir ? `data in ${this.dataDir}` : 'in memory'}, ${this.image.topics.size} topics)`,
     );
   }
 
+  /**
+   * One listener: plain TCP or TLS; its connections carry the listener's name, security protocol
+   * and (SSL) the client certificate's principal; a SASL listener puts its authenticator first.
+   */
+  private createListener(l: Endpoint, limits: ReturnType<typeof connectionLimits>, netLog: Logger, quotas: ConnectionQuotas): net.Server {
+    const handler = isSasl(l.securityProtocol)
+      ? new SaslAuthenticator(
+          this.apis,
+          {
+            listener: l.name,
+            mechanisms: listenerConfig(this.config, l.name, 'sasl.enabled.mechanisms').split(',').map((m) => m.trim().toUpperCase()).filter(Boolean),
+            maxReauthMs: Number(listenerConfig(this.config, l.name, 'connections.max.reauth.ms')),
+            credentials: this.credentials,
+            now: () => this.time.now(),
+          },
+          netLog,
+        )
+      : this.apis;
+    const accept = (socket: net.Socket): void => {
+      if (!quotas.admit(socket)) return;
+      const conn = new Connection(socket, handler, limits, netLog, (c) => {
+        quotas.release(c.socket);
+        this.connections.delete(c);
+      });
+      conn.listenerName = l.name;
+      conn.securityProtocol = l.securityProtocol;
+      if (l.securityProtocol === 'SSL') conn.principal = principalOfTlsSocket(socket as tls.TLSSocket);
+      this.connections.add(conn);
+    };
+    if (!isSsl(l.securityProtocol)) return net.createServer(accept);
+    const requested = clientAuthOf(this.config, l) === 'requested';
+    const server = tls.createServer(tlsServerOptions(this.config, l), (socket) => {
+      if (requested && hasUntrustedCertificate(socket)) {
+        netLog.info(`listener ${l.name}: refused ${socket.remoteAddress}:${socket.remotePort}, untrusted client certificate`);
+        socket.destroy();
+        return;
+      }
+      accept(socket);
+    });
+    server.on('tlsClientError', (err, socket) => netLog.info(`listener ${l.name}: TLS handshake with ${socket.remoteAddress}:${socket.remotePort} failed: ${err.message}`));
+    return server;
+  }
+
   private async register(): Promise<void> {
+    const advertised = advertisedEndpoints(this.config, this.listeners, this.advertisedHostOption);
+    const inter = advertised.find((e) => e.name === this.interBrokerListenerName)!;
+    const endpoints = advertised.map((e) => ({ name: e.name, host: e.host, port: e.port, securityProtocol: SECURITY_PROTOCOL_ID[e.securityProtocol] }));
     for (let attempt = 0; ; attempt++) {
       try {
-        this.brokerEpoch = await this.controllerChannel().register(this.advertisedHost, this.boundPort, '');
+        this.brokerEpoch = await this.controllerChannel().register(inter.host, inter.port, '', endpoints);
         return;
       } catch (err) {
         if (!this.running || attempt > 100) throw err;
@@ -405,14 +482,14 @@ export class Broker {
     this.stopSignal.abort();
     this.time.clear(this.timer);
     this.timer = null;
-    const server = this.server;
-    this.server = null;
+    const servers = this.servers;
+    this.servers = [];
     for (const c of this.connections) c.socket.destroy();
     this.connections.clear();
     this.controller?.close();
     this.controller = null;
     for (const w of [...this.metadataWaiters]) w();
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
     await Promise.all(this.loops);
     this.groupCoordinator.close();
     this.transactionCoordinator.close();
@@ -438,6 +515,23 @@ export class Broker {
     const deleted = res.responses.filter((r) => r.errorCode === ErrorCode.NONE).map((r) => r.name!);
     await this.waitFor(() => deleted.every((n) => !this.image.topics.has(n)), ADMIN_WAIT_MS, `told about deleted topics`);
     for (const n of deleted) this.groupCoordinator.onTopicDeleted(n);
+    return res;
+  }
+
+  /** Forward AlterUserScramCredentials; resolves once this broker's image shows what was committed. */
+  async alterUserScramCredentials(req: M.AlterUserScramCredentialsRequest): Promise<M.AlterUserScramCredentialsResponse> {
+    const res = await this.controllerChannel().alterUserScramCredentials(req);
+    const ok = new Set(res.results.filter((r) => r.errorCode === ErrorCode.NONE).map((r) => r.user));
+    const deleted = req.deletions.filter((d) => ok.has(d.name));
+    const upserted = req.upsertions.filter((u) => ok.has(u.name));
+    const creds = this.image.scramCredentials;
+    await this.waitFor(
+      () =>
+        deleted.every((d) => !creds.get(d.name)?.has(d.mechanism)) &&
+        upserted.every((u) => creds.get(u.name)?.get(u.mechanism)?.salt === u.salt.toString('base64')),
+      ADMIN_WAIT_MS,
+      'told about SCRAM credentials',
+    );
     return res;
   }
 

@@ -1494,60 +1494,136 @@ export function sampleListTransactionsResponseTransactionState(version: number, 
   };
 }
 
+export function sampleDescribeUserScramCredentialsRequest(version: number, variant = 0, k = 0): M.DescribeUserScramCredentialsRequest {
+  return {
+    users: (variant === 1 ? null : [sampleDescribeUserScramCredentialsRequestUserName(version, variant, k * 2), sampleDescribeUserScramCredentialsRequestUserName(version, variant, k * 2 + 1)]),
+  };
+}
+
+export function sampleDescribeUserScramCredentialsRequestUserName(version: number, variant = 0, k = 0): M.DescribeUserScramCredentialsRequestUserName {
+  return {
+    name: s_string(694, k),
+  };
+}
+
+export function sampleDescribeUserScramCredentialsResponse(version: number, variant = 0, k = 0): M.DescribeUserScramCredentialsResponse {
+  return {
+    throttleTimeMs: s_int32(695, k),
+    errorCode: s_int16(696, k),
+    errorMessage: (variant !== 0 ? null : s_string(697, k)),
+    results: [sampleDescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult(version, variant, k * 2), sampleDescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleDescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult(version: number, variant = 0, k = 0): M.DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult {
+  return {
+    user: s_string(700, k),
+    errorCode: s_int16(701, k),
+    errorMessage: (variant !== 0 ? null : s_string(702, k)),
+    credentialInfos: [sampleDescribeUserScramCredentialsResponseCredentialInfo(version, variant, k * 2), sampleDescribeUserScramCredentialsResponseCredentialInfo(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleDescribeUserScramCredentialsResponseCredentialInfo(version: number, variant = 0, k = 0): M.DescribeUserScramCredentialsResponseCredentialInfo {
+  return {
+    mechanism: s_int8(705, k),
+    iterations: s_int32(706, k),
+  };
+}
+
+export function sampleAlterUserScramCredentialsRequest(version: number, variant = 0, k = 0): M.AlterUserScramCredentialsRequest {
+  return {
+    deletions: [sampleAlterUserScramCredentialsRequestScramCredentialDeletion(version, variant, k * 2), sampleAlterUserScramCredentialsRequestScramCredentialDeletion(version, variant, k * 2 + 1)],
+    upsertions: [sampleAlterUserScramCredentialsRequestScramCredentialUpsertion(version, variant, k * 2), sampleAlterUserScramCredentialsRequestScramCredentialUpsertion(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleAlterUserScramCredentialsRequestScramCredentialDeletion(version: number, variant = 0, k = 0): M.AlterUserScramCredentialsRequestScramCredentialDeletion {
+  return {
+    name: s_string(711, k),
+    mechanism: s_int8(712, k),
+  };
+}
+
+export function sampleAlterUserScramCredentialsRequestScramCredentialUpsertion(version: number, variant = 0, k = 0): M.AlterUserScramCredentialsRequestScramCredentialUpsertion {
+  return {
+    name: s_string(713, k),
+    mechanism: s_int8(714, k),
+    iterations: s_int32(715, k),
+    salt: s_bytes(716, k),
+    saltedPassword: s_bytes(717, k),
+  };
+}
+
+export function sampleAlterUserScramCredentialsResponse(version: number, variant = 0, k = 0): M.AlterUserScramCredentialsResponse {
+  return {
+    throttleTimeMs: s_int32(718, k),
+    results: [sampleAlterUserScramCredentialsResponseAlterUserScramCredentialsResult(version, variant, k * 2), sampleAlterUserScramCredentialsResponseAlterUserScramCredentialsResult(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleAlterUserScramCredentialsResponseAlterUserScramCredentialsResult(version: number, variant = 0, k = 0): M.AlterUserScramCredentialsResponseAlterUserScramCredentialsResult {
+  return {
+    user: s_string(721, k),
+    errorCode: s_int16(722, k),
+    errorMessage: (variant !== 0 ? null : s_string(723, k)),
+  };
+}
+
 export function sampleBrokerRegistrationRequest(version: number, variant = 0, k = 0): M.BrokerRegistrationRequest {
   return {
-    brokerId: s_int32(692, k),
-    clusterId: s_string(693, k),
-    incarnationId: s_uuid(694, k),
+    brokerId: s_int32(724, k),
+    clusterId: s_string(725, k),
+    incarnationId: s_uuid(726, k),
     listeners: [sampleBrokerRegistrationRequestListener(version, variant, k * 2), sampleBrokerRegistrationRequestListener(version, variant, k * 2 + 1)],
     features: [sampleBrokerRegistrationRequestFeature(version, variant, k * 2), sampleBrokerRegistrationRequestFeature(version, variant, k * 2 + 1)],
-    rack: (variant !== 0 ? null : s_string(699, k)),
+    rack: (variant !== 0 ? null : s_string(731, k)),
     isMigratingZkBroker: (version >= 1 ? true : false),
-    logDirs: (version >= 2 ? [s_uuid(700, k * 2), s_uuid(701, k * 2 + 1)] : []),
-    previousBrokerEpoch: (version >= 3 ? s_int64(702, k) : -1),
+    logDirs: (version >= 2 ? [s_uuid(732, k * 2), s_uuid(733, k * 2 + 1)] : []),
+    previousBrokerEpoch: (version >= 3 ? s_int64(734, k) : -1),
   };
 }
 
 export function sampleBrokerRegistrationRequestListener(version: number, variant = 0, k = 0): M.BrokerRegistrationRequestListener {
   return {
-    name: s_string(703, k),
-    host: s_string(704, k),
-    port: s_uint16(705, k),
-    securityProtocol: s_int16(706, k),
+    name: s_string(735, k),
+    host: s_string(736, k),
+    port: s_uint16(737, k),
+    securityProtocol: s_int16(738, k),
   };
 }
 
 export function sampleBrokerRegistrationRequestFeature(version: number, variant = 0, k = 0): M.BrokerRegistrationRequestFeature {
   return {
-    name: s_string(707, k),
-    minSupportedVersion: s_int16(708, k),
-    maxSupportedVersion: s_int16(709, k),
+    name: s_string(739, k),
+    minSupportedVersion: s_int16(740, k),
+    maxSupportedVersion: s_int16(741, k),
   };
 }
 
 export function sampleBrokerRegistrationResponse(version: number, variant = 0, k = 0): M.BrokerRegistrationResponse {
   return {
-    throttleTimeMs: s_int32(710, k),
-    errorCode: s_int16(711, k),
-    brokerEpoch: s_int64(712, k),
+    throttleTimeMs: s_int32(742, k),
+    errorCode: s_int16(743, k),
+    brokerEpoch: s_int64(744, k),
   };
 }
 
 export function sampleBrokerHeartbeatRequest(version: number, variant = 0, k = 0): M.BrokerHeartbeatRequest {
   return {
-    brokerId: s_int32(713, k),
-    brokerEpoch: s_int64(714, k),
-    currentMetadataOffset: s_int64(715, k),
+    brokerId: s_int32(745, k),
+    brokerEpoch: s_int64(746, k),
+    currentMetadataOffset: s_int64(747, k),
     wantFence: true,
     wantShutDown: true,
-    offlineLogDirs: (version >= 1 ? [s_uuid(716, k * 2), s_uuid(717, k * 2 + 1)] : []),
+    offlineLogDirs: (version >= 1 ? [s_uuid(748, k * 2), s_uuid(749, k * 2 + 1)] : []),
   };
 }
 
 export function sampleBrokerHeartbeatResponse(version: number, variant = 0, k = 0): M.BrokerHeartbeatResponse {
   return {
-    throttleTimeMs: s_int32(718, k),
-    errorCode: s_int16(719, k),
+    throttleTimeMs: s_int32(750, k),
+    errorCode: s_int16(751, k),
     isCaughtUp: true,
     isFenced: false,
     shouldShutDown: true,
@@ -1556,125 +1632,125 @@ export function sampleBrokerHeartbeatResponse(version: number, variant = 0, k = 
 
 export function sampleAlterPartitionRequest(version: number, variant = 0, k = 0): M.AlterPartitionRequest {
   return {
-    brokerId: s_int32(720, k),
-    brokerEpoch: s_int64(721, k),
+    brokerId: s_int32(752, k),
+    brokerEpoch: s_int64(753, k),
     topics: [sampleAlterPartitionRequestTopicData(version, variant, k * 2), sampleAlterPartitionRequestTopicData(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleAlterPartitionRequestTopicData(version: number, variant = 0, k = 0): M.AlterPartitionRequestTopicData {
   return {
-    topicName: (version <= 1 ? s_string(724, k) : ""),
-    topicId: (version >= 2 ? s_uuid(725, k) : ZERO_UUID),
+    topicName: (version <= 1 ? s_string(756, k) : ""),
+    topicId: (version >= 2 ? s_uuid(757, k) : ZERO_UUID),
     partitions: [sampleAlterPartitionRequestPartitionData(version, variant, k * 2), sampleAlterPartitionRequestPartitionData(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleAlterPartitionRequestPartitionData(version: number, variant = 0, k = 0): M.AlterPartitionRequestPartitionData {
   return {
-    partitionIndex: s_int32(728, k),
-    leaderEpoch: s_int32(729, k),
-    newIsr: (version <= 2 ? [s_int32(730, k * 2), s_int32(731, k * 2 + 1)] : []),
+    partitionIndex: s_int32(760, k),
+    leaderEpoch: s_int32(761, k),
+    newIsr: (version <= 2 ? [s_int32(762, k * 2), s_int32(763, k * 2 + 1)] : []),
     newIsrWithEpochs: (version >= 3 ? [sampleAlterPartitionRequestBrokerState(version, variant, k * 2), sampleAlterPartitionRequestBrokerState(version, variant, k * 2 + 1)] : []),
-    leaderRecoveryState: (version >= 1 ? s_int8(734, k) : 0),
-    partitionEpoch: s_int32(735, k),
+    leaderRecoveryState: (version >= 1 ? s_int8(766, k) : 0),
+    partitionEpoch: s_int32(767, k),
   };
 }
 
 export function sampleAlterPartitionRequestBrokerState(version: number, variant = 0, k = 0): M.AlterPartitionRequestBrokerState {
   return {
-    brokerId: s_int32(736, k),
-    brokerEpoch: s_int64(737, k),
+    brokerId: s_int32(768, k),
+    brokerEpoch: s_int64(769, k),
   };
 }
 
 export function sampleAlterPartitionResponse(version: number, variant = 0, k = 0): M.AlterPartitionResponse {
   return {
-    throttleTimeMs: s_int32(738, k),
-    errorCode: s_int16(739, k),
+    throttleTimeMs: s_int32(770, k),
+    errorCode: s_int16(771, k),
     topics: [sampleAlterPartitionResponseTopicData(version, variant, k * 2), sampleAlterPartitionResponseTopicData(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleAlterPartitionResponseTopicData(version: number, variant = 0, k = 0): M.AlterPartitionResponseTopicData {
   return {
-    topicName: (version <= 1 ? s_string(742, k) : ""),
-    topicId: (version >= 2 ? s_uuid(743, k) : ZERO_UUID),
+    topicName: (version <= 1 ? s_string(774, k) : ""),
+    topicId: (version >= 2 ? s_uuid(775, k) : ZERO_UUID),
     partitions: [sampleAlterPartitionResponsePartitionData(version, variant, k * 2), sampleAlterPartitionResponsePartitionData(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleAlterPartitionResponsePartitionData(version: number, variant = 0, k = 0): M.AlterPartitionResponsePartitionData {
   return {
-    partitionIndex: s_int32(746, k),
-    errorCode: s_int16(747, k),
-    leaderId: s_int32(748, k),
-    leaderEpoch: s_int32(749, k),
-    isr: [s_int32(750, k * 2), s_int32(751, k * 2 + 1)],
-    leaderRecoveryState: (version >= 1 ? s_int8(752, k) : 0),
-    partitionEpoch: s_int32(753, k),
+    partitionIndex: s_int32(778, k),
+    errorCode: s_int16(779, k),
+    leaderId: s_int32(780, k),
+    leaderEpoch: s_int32(781, k),
+    isr: [s_int32(782, k * 2), s_int32(783, k * 2 + 1)],
+    leaderRecoveryState: (version >= 1 ? s_int8(784, k) : 0),
+    partitionEpoch: s_int32(785, k),
   };
 }
 
 export function sampleAllocateProducerIdsRequest(version: number, variant = 0, k = 0): M.AllocateProducerIdsRequest {
   return {
-    brokerId: s_int32(754, k),
-    brokerEpoch: s_int64(755, k),
+    brokerId: s_int32(786, k),
+    brokerEpoch: s_int64(787, k),
   };
 }
 
 export function sampleAllocateProducerIdsResponse(version: number, variant = 0, k = 0): M.AllocateProducerIdsResponse {
   return {
-    throttleTimeMs: s_int32(756, k),
-    errorCode: s_int16(757, k),
-    producerIdStart: s_int64(758, k),
-    producerIdLen: s_int32(759, k),
+    throttleTimeMs: s_int32(788, k),
+    errorCode: s_int16(789, k),
+    producerIdStart: s_int64(790, k),
+    producerIdLen: s_int32(791, k),
   };
 }
 
 export function sampleRequestHeader(version: number, variant = 0, k = 0): M.RequestHeader {
   return {
-    requestApiKey: s_int16(760, k),
-    requestApiVersion: s_int16(761, k),
-    correlationId: s_int32(762, k),
-    clientId: (version >= 1 ? (variant !== 0 ? null : s_string(763, k)) : ""),
+    requestApiKey: s_int16(792, k),
+    requestApiVersion: s_int16(793, k),
+    correlationId: s_int32(794, k),
+    clientId: (version >= 1 ? (variant !== 0 ? null : s_string(795, k)) : ""),
   };
 }
 
 export function sampleResponseHeader(version: number, variant = 0, k = 0): M.ResponseHeader {
   return {
-    correlationId: s_int32(764, k),
+    correlationId: s_int32(796, k),
   };
 }
 
 export function sampleConsumerProtocolSubscription(version: number, variant = 0, k = 0): M.ConsumerProtocolSubscription {
   return {
-    topics: [s_string(765, k * 2), s_string(766, k * 2 + 1)],
-    userData: (variant !== 0 ? null : s_bytes(767, k)),
+    topics: [s_string(797, k * 2), s_string(798, k * 2 + 1)],
+    userData: (variant !== 0 ? null : s_bytes(799, k)),
     ownedPartitions: (version >= 1 ? [sampleConsumerProtocolSubscriptionTopicPartition(version, variant, k * 2), sampleConsumerProtocolSubscriptionTopicPartition(version, variant, k * 2 + 1)] : []),
-    generationId: (version >= 2 ? s_int32(770, k) : -1),
-    rackId: (version >= 3 ? (variant !== 0 ? null : s_string(771, k)) : null),
+    generationId: (version >= 2 ? s_int32(802, k) : -1),
+    rackId: (version >= 3 ? (variant !== 0 ? null : s_string(803, k)) : null),
   };
 }
 
 export function sampleConsumerProtocolSubscriptionTopicPartition(version: number, variant = 0, k = 0): M.ConsumerProtocolSubscriptionTopicPartition {
   return {
-    topic: s_string(772, k),
-    partitions: [s_int32(773, k * 2), s_int32(774, k * 2 + 1)],
+    topic: s_string(804, k),
+    partitions: [s_int32(805, k * 2), s_int32(806, k * 2 + 1)],
   };
 }
 
 export function sampleConsumerProtocolAssignment(version: number, variant = 0, k = 0): M.ConsumerProtocolAssignment {
   return {
     assignedPartitions: [sampleConsumerProtocolAssignmentTopicPartition(version, variant, k * 2), sampleConsumerProtocolAssignmentTopicPartition(version, variant, k * 2 + 1)],
-    userData: (variant !== 0 ? null : s_bytes(777, k)),
+    userData: (variant !== 0 ? null : s_bytes(809, k)),
   };
 }
 
 export function sampleConsumerProtocolAssignmentTopicPartition(version: number, variant = 0, k = 0): M.ConsumerProtocolAssignmentTopicPartition {
   return {
-    topic: s_string(778, k),
-    partitions: [s_int32(779, k * 2), s_int32(780, k * 2 + 1)],
+    topic: s_string(810, k),
+    partitions: [s_int32(811, k * 2), s_int32(812, k * 2 + 1)],
   };
 }
 
@@ -1763,6 +1839,10 @@ export const SAMPLE_CASES: SampleCase[] = [
   { api: 'DescribeTransactions', kind: 'response', name: 'DescribeTransactionsResponse', min: 0, max: 0, sample: sampleDescribeTransactionsResponse, defaults: M.defaultDescribeTransactionsResponse, decode: M.decodeDescribeTransactionsResponse, encode: M.encodeDescribeTransactionsResponse },
   { api: 'ListTransactions', kind: 'request', name: 'ListTransactionsRequest', min: 0, max: 1, sample: sampleListTransactionsRequest, defaults: M.defaultListTransactionsRequest, decode: M.decodeListTransactionsRequest, encode: M.encodeListTransactionsRequest },
   { api: 'ListTransactions', kind: 'response', name: 'ListTransactionsResponse', min: 0, max: 1, sample: sampleListTransactionsResponse, defaults: M.defaultListTransactionsResponse, decode: M.decodeListTransactionsResponse, encode: M.encodeListTransactionsResponse },
+  { api: 'DescribeUserScramCredentials', kind: 'request', name: 'DescribeUserScramCredentialsRequest', min: 0, max: 0, sample: sampleDescribeUserScramCredentialsRequest, defaults: M.defaultDescribeUserScramCredentialsRequest, decode: M.decodeDescribeUserScramCredentialsRequest, encode: M.encodeDescribeUserScramCredentialsRequest },
+  { api: 'DescribeUserScramCredentials', kind: 'response', name: 'DescribeUserScramCredentialsResponse', min: 0, max: 0, sample: sampleDescribeUserScramCredentialsResponse, defaults: M.defaultDescribeUserScramCredentialsResponse, decode: M.decodeDescribeUserScramCredentialsResponse, encode: M.encodeDescribeUserScramCredentialsResponse },
+  { api: 'AlterUserScramCredentials', kind: 'request', name: 'AlterUserScramCredentialsRequest', min: 0, max: 0, sample: sampleAlterUserScramCredentialsRequest, defaults: M.defaultAlterUserScramCredentialsRequest, decode: M.decodeAlterUserScramCredentialsRequest, encode: M.encodeAlterUserScramCredentialsRequest },
+  { api: 'AlterUserScramCredentials', kind: 'response', name: 'AlterUserScramCredentialsResponse', min: 0, max: 0, sample: sampleAlterUserScramCredentialsResponse, defaults: M.defaultAlterUserScramCredentialsResponse, decode: M.decodeAlterUserScramCredentialsResponse, encode: M.encodeAlterUserScramCredentialsResponse },
   { api: 'BrokerRegistration', kind: 'request', name: 'BrokerRegistrationRequest', min: 0, max: 4, sample: sampleBrokerRegistrationRequest, defaults: M.defaultBrokerRegistrationRequest, decode: M.decodeBrokerRegistrationRequest, encode: M.encodeBrokerRegistrationRequest },
   { api: 'BrokerRegistration', kind: 'response', name: 'BrokerRegistrationResponse', min: 0, max: 4, sample: sampleBrokerRegistrationResponse, defaults: M.defaultBrokerRegistrationResponse, decode: M.decodeBrokerRegistrationResponse, encode: M.encodeBrokerRegistrationResponse },
   { api: 'BrokerHeartbeat', kind: 'request', name: 'BrokerHeartbeatRequest', min: 0, max: 1, sample: sampleBrokerHeartbeatRequest, defaults: M.defaultBrokerHeartbeatRequest, decode: M.decodeBrokerHeartbeatRequest, encode: M.encodeBrokerHeartbeatRequest },

@@ -36,6 +36,8 @@ export * from './DescribeCluster.js';
 export * from './DescribeProducers.js';
 export * from './DescribeTransactions.js';
 export * from './ListTransactions.js';
+export * from './DescribeUserScramCredentials.js';
+export * from './AlterUserScramCredentials.js';
 export * from './BrokerRegistration.js';
 export * from './BrokerHeartbeat.js';
 export * from './AlterPartition.js';
@@ -81,6 +83,8 @@ import { DescribeClusterApi } from './DescribeCluster.js';
 import { DescribeProducersApi } from './DescribeProducers.js';
 import { DescribeTransactionsApi } from './DescribeTransactions.js';
 import { ListTransactionsApi } from './ListTransactions.js';
+import { DescribeUserScramCredentialsApi } from './DescribeUserScramCredentials.js';
+import { AlterUserScramCredentialsApi } from './AlterUserScramCredentials.js';
 import { BrokerRegistrationApi } from './BrokerRegistration.js';
 import { BrokerHeartbeatApi } from './BrokerHeartbeat.js';
 import { AlterPartitionApi } from './AlterPartition.js';
@@ -124,6 +128,8 @@ export const API_SCHEMAS: { key: number; name: string; minVersion: number; maxVe
   DescribeProducersApi,
   DescribeTransactionsApi,
   ListTransactionsApi,
+  DescribeUserScramCredentialsApi,
+  AlterUserScramCredentialsApi,
   BrokerRegistrationApi,
   BrokerHeartbeatApi,
   AlterPartitionApi,

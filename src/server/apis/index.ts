@@ -34,6 +34,10 @@ import { describeClusterApi } from './60_describeCluster.js';
 import { describeProducersApi } from './61_describeProducers.js';
 import { describeTransactionsApi } from './65_describeTransactions.js';
 import { listTransactionsApi } from './66_listTransactions.js';
+import { saslHandshakeApi } from './17_saslHandshake.js';
+import { saslAuthenticateApi } from './36_saslAuthenticate.js';
+import { describeUserScramCredentialsApi } from './50_describeUserScramCredentials.js';
+import { alterUserScramCredentialsApi } from './51_alterUserScramCredentials.js';
 
 export const API_LIST: Api[] = [
   produceApi,
@@ -70,6 +74,10 @@ export const API_LIST: Api[] = [
   describeProducersApi,
   describeTransactionsApi,
   listTransactionsApi,
+  saslHandshakeApi,
+  saslAuthenticateApi,
+  describeUserScramCredentialsApi,
+  alterUserScramCredentialsApi,
 ].sort((a, b) => a.key - b.key);
 
 export { encodeUnsupportedApiVersions } from './18_apiVersions.js';
