@@ -6,11 +6,12 @@
 //   IllegalSaslStateException does. A mechanism not enabled is answered
 //   UNSUPPORTED_SASL_MECHANISM (with the enabled list), then closed.
 // - A failed SaslAuthenticate is answered SASL_AUTHENTICATION_FAILED with the reason, then closed.
-// - KIP-368: with `connections.max.reauth.ms` > 0, a successful SaslAuthenticate (v1+) names the
-//   session lifetime: that bound, or less when the credential expires sooner (an OAUTHBEARER
-//   token's exp). A client re-authenticates with SaslHandshake + SaslAuthenticate on the same
-//   connection, with the same mechanism and principal; a request other than those arriving after
-//   the session expired closes the connection.
+// - KIP-368: a successful SaslAuthenticate (v1+) names the session lifetime: the smaller of
+//   `connections.max.reauth.ms` (when > 0) and the time until the credential expires (an
+//   OAUTHBEARER token's exp); 0 when neither applies (the session never expires). A client
+//   re-authenticates with SaslHandshake + SaslAuthenticate on the same connection, with the same
+//   mechanism (else its SaslAuthenticate fails) and principal; a request other than those
+//   arriving after the session expired closes the connection.
 // - After a v0 SaslHandshake Kafka reads raw (headerless) SASL tokens; minikafka does not:
 //   every client it targets uses SaslHandshake v1 + SaslAuthenticate.
 import type { Logger } from '../logger.js';
@@ -52,6 +53,10 @@ interface Session {
   /** When the session expires (ms), or Infinity. */
   expiresAtMs: number;
   reauthenticating: boolean;
+  /** ApiVersions is answered once, before the handshake. */
+  versionsAnswered: boolean;
+  /** Re-authentication asked for another mechanism: its SaslAuthenticate fails with this. */
+  badMechanism: string | null;
 }
 
 export class SaslAuthenticator implements FrameHandler {
@@ -72,18 +77,21 @@ export class SaslAuthenticator implements FrameHandler {
   handleFrame(frame: Buffer, conn: Connection): Reply | Promise<Reply> {
     let s = this.sessions.get(conn);
     if (!s) {
-      s = { state: 'handshake', server: null, principal: null, mechanism: null, expiresAtMs: Infinity, reauthenticating: false };
+      s = { state: 'handshake', server: null, principal: null, mechanism: null, expiresAtMs: Infinity, reauthenticating: false, versionsAnswered: false, badMechanism: null };
       this.sessions.set(conn, s);
     }
     const apiKey = frame.readInt16BE(0);
     if (apiKey === SaslHandshakeApi.key) return this.onHandshake(frame, conn, s);
     if (apiKey === SaslAuthenticateApi.key) return this.onAuthenticate(frame, conn, s);
     if (s.principal === null) {
-      if (apiKey === API_VERSIONS_KEY && s.state === 'handshake') return this.inner.handleFrame(frame, conn);
+      if (apiKey === API_VERSIONS_KEY && s.state === 'handshake' && !s.versionsAnswered) {
+        s.versionsAnswered = true;
+        return this.inner.handleFrame(frame, conn);
+      }
       return { kind: 'close', reason: `unexpected request (API key ${apiKey}) before SASL authentication on listener ${this.settings.listener}` };
     }
     if (this.settings.now() >= s.expiresAtMs) {
-      return { kind: 'close', reason: `SASL session of ${s.principal} expired (connections.max.reauth.ms); the client did not re-authenticate` };
+      return { kind: 'close', reason: `SASL session of ${s.principal} expired (connections.max.reauth.ms or the credential's lifetime) and was not renewed by re-authentication` };
     }
     return this.inner.handleFrame(frame, conn);
   }
@@ -114,9 +122,8 @@ export class SaslAuthenticator implements FrameHandler {
     if (!server) {
       return { kind: 'response', chunks: answer(ErrorCode.UNSUPPORTED_SASL_MECHANISM), thenClose: `unsupported SASL mechanism ${mechanism} (enabled: ${enabled.join(', ')})` };
     }
-    if (reauth && mechanism !== s.mechanism) {
-      return { kind: 'response', chunks: answer(ErrorCode.ILLEGAL_SASL_STATE), thenClose: `SASL re-authentication may not change the mechanism (${s.mechanism} to ${mechanism})` };
-    }
+    // Kafka accepts the handshake and fails the SaslAuthenticate that follows.
+    s.badMechanism = reauth && mechanism !== s.mechanism ? `SASL mechanism '${mechanism}' requested by client is not supported for re-authentication of mechanism '${s.mechanism}'` : null;
     s.server = server;
     if (reauth) s.reauthenticating = true;
     else s.state = 'authenticate';
@@ -143,9 +150,10 @@ export class SaslAuthenticator implements FrameHandler {
     const answer = (res: SaslAuthenticateResponse) => this.encode((w) => encodeSaslAuthenticateResponse(w, version, res), correlationId, flexible);
     let out: Buffer;
     try {
+      if (s.badMechanism) throw new SaslAuthenticationError(s.badMechanism);
       out = server.evaluate(token);
       if (server.complete && s.principal !== null && `User:${server.authorizationId}` !== s.principal) {
-        throw new SaslAuthenticationError(`Cannot change principals during re-authentication from ${s.principal}: User:${server.authorizationId}`);
+        throw new SaslAuthenticationError(`Cannot change principals during re-authentication from ${s.principal.replace(':', '.')}: User.${server.authorizationId}`);
       }
     } catch (err) {
       const message = err instanceof SaslAuthenticationError ? err.message : 'Authentication failed';
@@ -160,10 +168,11 @@ export class SaslAuthenticator implements FrameHandler {
     let sessionLifetimeMs = 0;
     if (server.complete) {
       const now = this.settings.now();
-      const max = this.settings.maxReauthMs;
-      if (max > 0) {
-        const credentialLeft = server.credentialExpiresAtMs !== undefined ? server.credentialExpiresAtMs - now : Infinity;
-        sessionLifetimeMs = Math.max(0, Math.min(max, credentialLeft));
+      const max = this.settings.maxReauthMs > 0 ? this.settings.maxReauthMs : Infinity;
+      const credentialLeft = server.credentialExpiresAtMs !== undefined ? server.credentialExpiresAtMs - now : Infinity;
+      const lifetime = Math.min(max, credentialLeft);
+      if (Number.isFinite(lifetime)) {
+        sessionLifetimeMs = Math.max(0, lifetime);
         s.expiresAtMs = now + sessionLifetimeMs;
       } else {
         s.expiresAtMs = Infinity;
