@@ -28,7 +28,7 @@ import { Reader, Writer } from '../protocol/primitives.js';
 import type { Connection, FrameHandler, Reply } from '../network/Connection.js';
 import { OAuthBearerSaslServer } from './OAuthBearerSaslServer.js';
 import { PlainSaslServer } from './PlainSaslServer.js';
-import { SaslAuthenticationError, type CredentialStore, type SaslServer, type ScramMechanism } from './SaslServer.js';
+import { SaslAuthenticationError, SaslCredentialError, type CredentialStore, type SaslServer, type ScramMechanism } from './SaslServer.js';
 import { ScramSaslServer } from './ScramSaslServer.js';
 
 const API_VERSIONS_KEY = 18;
@@ -156,13 +156,17 @@ export class SaslAuthenticator implements FrameHandler {
         throw new SaslAuthenticationError(`Cannot change principals during re-authentication from ${s.principal.replace(':', '.')}: User.${server.authorizationId}`);
       }
     } catch (err) {
-      const message = err instanceof SaslAuthenticationError ? err.message : 'Authentication failed';
       if (!(err instanceof SaslAuthenticationError)) this.log.error(`SASL ${server.mechanism} failed unexpectedly: ${(err as Error).stack ?? String(err)}`);
+      const reason = err instanceof SaslAuthenticationError ? err.message : String(err);
+      const message =
+        err instanceof SaslAuthenticationError && !(err instanceof SaslCredentialError)
+          ? err.message
+          : `Authentication failed during ${s.principal === null ? 'authentication' : 're-authentication'} due to invalid credentials with SASL mechanism ${server.mechanism}`;
       const code = ErrorCode.SASL_AUTHENTICATION_FAILED;
       return {
         kind: 'response',
         chunks: answer({ errorCode: code, errorMessage: message, authBytes: Buffer.alloc(0), sessionLifetimeMs: 0 }),
-        thenClose: `${errorName(code)} on listener ${this.settings.listener} (${server.mechanism}): ${message}`,
+        thenClose: `${errorName(code)} on listener ${this.settings.listener} (${server.mechanism}): ${reason}`,
       };
     }
     let sessionLifetimeMs = 0;

@@ -4,6 +4,13 @@
 /** A failed authentication: answered SASL_AUTHENTICATION_FAILED with this message, then closed. */
 export class SaslAuthenticationError extends Error {}
 
+/**
+ * A failure whose reason stays in the broker's log (Kafka's plain SaslException): the client is
+ * told only "Authentication failed during authentication due to invalid credentials with SASL
+ * mechanism X", so it cannot learn, say, whether a user exists.
+ */
+export class SaslCredentialError extends SaslAuthenticationError {}
+
 export interface SaslServer {
   readonly mechanism: string;
   /** Take the client's next token; returns the server's next token. Throws SaslAuthenticationError. */

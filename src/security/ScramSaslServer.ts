@@ -4,7 +4,7 @@
 // keys, never the password (`scramCredentialFromSaltedPassword` derives them, as Kafka's
 // ScramFormatter does for AlterUserScramCredentials).
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { SaslAuthenticationError, type SaslServer, type ScramCredential, type ScramMechanism } from './SaslServer.js';
+import { SaslAuthenticationError, SaslCredentialError, type SaslServer, type ScramCredential, type ScramMechanism } from './SaslServer.js';
 
 export const SCRAM_MECHANISMS: Record<ScramMechanism, { hash: 'sha256' | 'sha512'; minIterations: number; maxIterations: number; type: number }> = {
   'SCRAM-SHA-256': { hash: 'sha256', minIterations: 4096, maxIterations: 16384, type: 1 },
@@ -35,7 +35,7 @@ function attributes(text: string): Map<string, string> {
   const out = new Map<string, string>();
   for (const part of text.split(',')) {
     const eq = part.indexOf('=');
-    if (eq !== 1) throw new SaslAuthenticationError(`Invalid SCRAM message attribute '${part}'`);
+    if (eq !== 1) throw new SaslCredentialError(`Invalid SCRAM message attribute '${part}'`);
     out.set(part[0]!, part.slice(2));
   }
   return out;
@@ -63,29 +63,29 @@ export class ScramSaslServer implements SaslServer {
     const text = token.toString('utf8');
     if (this.state === 'first') return this.onClientFirst(text);
     if (this.state === 'final') return this.onClientFinal(text);
-    throw new SaslAuthenticationError('SCRAM exchange already complete');
+    throw new SaslCredentialError('SCRAM exchange already complete');
   }
 
   private onClientFirst(text: string): Buffer {
     // gs2-header = gs2-cbind-flag "," [ authzid ] "," ; then client-first-message-bare
     const m = /^([ny]|p=[^,]*),(a=[^,]*)?,(.*)$/s.exec(text);
-    if (!m) throw new SaslAuthenticationError('Invalid SCRAM client first message');
-    if (m[1]!.startsWith('p')) throw new SaslAuthenticationError('SCRAM channel binding is not supported');
+    if (!m) throw new SaslCredentialError('Invalid SCRAM client first message');
+    if (m[1]!.startsWith('p')) throw new SaslCredentialError('SCRAM channel binding is not supported');
     this.gs2Header = text.slice(0, text.length - m[3]!.length);
     this.clientFirstBare = m[3]!;
     const attrs = attributes(this.clientFirstBare);
     const user = saslName(attrs.get('n') ?? '');
     const clientNonce = attrs.get('r') ?? '';
-    if (!user || !clientNonce) throw new SaslAuthenticationError('Invalid SCRAM client first message: no user name or nonce');
+    if (!user || !clientNonce) throw new SaslCredentialError('Invalid SCRAM client first message: no user name or nonce');
     const authzid = m[2] ? saslName(m[2].slice(2)) : '';
     if (authzid && authzid !== user) {
       throw new SaslAuthenticationError('Authentication failed: Client requested an authorization id that is different from username');
     }
     if (attrs.get('t') !== undefined || /(^|,)tokenauth=true(,|$)/.test(this.clientFirstBare)) {
-      throw new SaslAuthenticationError('Authentication failed: delegation tokens are not supported');
+      throw new SaslCredentialError('Authentication failed: delegation tokens are not supported');
     }
     this.credential = this.credentialOf(user);
-    if (!this.credential) throw new SaslAuthenticationError('Authentication failed: Invalid user credentials');
+    if (!this.credential) throw new SaslCredentialError('Authentication failed: Invalid user credentials');
     this.authorizationId = user;
     this.nonce = clientNonce + randomBytes(18).toString('base64').replace(/[+/=]/g, 'x');
     this.serverFirst = `r=${this.nonce},s=${this.credential.salt.toString('base64')},i=${this.credential.iterations}`;
@@ -96,22 +96,23 @@ export class ScramSaslServer implements SaslServer {
   private onClientFinal(text: string): Buffer {
     const cred = this.credential!;
     const proofAt = text.lastIndexOf(',p=');
-    if (proofAt < 0) throw new SaslAuthenticationError('Invalid SCRAM client final message: no proof');
+    if (proofAt < 0) throw new SaslCredentialError('Invalid SCRAM client final message: no proof');
     const withoutProof = text.slice(0, proofAt);
     const attrs = attributes(withoutProof);
     if (attrs.get('c') !== Buffer.from(this.gs2Header, 'utf8').toString('base64')) {
-      throw new SaslAuthenticationError('Invalid SCRAM client final message: channel binding does not match');
+      throw new SaslCredentialError('Invalid SCRAM client final message: channel binding does not match');
     }
-    if (attrs.get('r') !== this.nonce) throw new SaslAuthenticationError('Invalid SCRAM client final message: nonce does not match');
+    // Kafka only checks that the nonce ends with ours (librdkafka sends the client nonce twice).
+    if (!(attrs.get('r') ?? '').endsWith(this.nonce)) throw new SaslCredentialError('Invalid client nonce in the final client message.');
     const proof = Buffer.from(text.slice(proofAt + 3), 'base64');
     const { hash } = SCRAM_MECHANISMS[this.mechanism];
     const authMessage = `${this.clientFirstBare},${this.serverFirst},${withoutProof}`;
     const clientSignature = hmac(hash, cred.storedKey, authMessage);
-    if (proof.length !== clientSignature.length) throw new SaslAuthenticationError('Authentication failed: Invalid client credentials');
+    if (proof.length !== clientSignature.length) throw new SaslCredentialError('Authentication failed: Invalid client credentials');
     const clientKey = Buffer.alloc(proof.length);
     for (let i = 0; i < proof.length; i++) clientKey[i] = proof[i]! ^ clientSignature[i]!;
     const stored = createHash(hash).update(clientKey).digest();
-    if (!timingSafeEqual(stored, cred.storedKey)) throw new SaslAuthenticationError('Authentication failed: Invalid client credentials');
+    if (!timingSafeEqual(stored, cred.storedKey)) throw new SaslCredentialError('Authentication failed: Invalid client credentials');
     this.state = 'done';
     this.complete = true;
     return Buffer.from(`v=${hmac(hash, cred.serverKey, authMessage).toString('base64')}`, 'utf8');
