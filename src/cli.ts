@@ -188,7 +188,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const listenerNames = cluster.brokers[0]?.listeners.map((l) => l.name) ?? [];
+  const listenerNames = cluster.listenerNames;
   const listeners = listenerNames.length > 1 ? ` listeners=${listenerNames.flatMap((n) => cluster.bootstrapFor(n).map((a) => `${n}://${a}`)).join(',')}` : '';
   if (cluster.tlsDev) {
     process.stderr.write(`minikafka --tls-dev: CA certificate ${cluster.tlsDev.caFile} (CA key ${cluster.tlsDev.caKeyFile}), broker keystore ${cluster.tlsDev.keystoreFile}\n`);

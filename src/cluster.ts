@@ -80,6 +80,8 @@ export interface Cluster {
   readonly bootstrapServers: string[];
   /** host:port of every broker on one listener (by name, e.g. 'SASL_SSL'). */
   bootstrapFor(listener: string): string[];
+  /** The brokers' listener names, in `listeners` order (['PLAINTEXT'] without `listeners`). */
+  readonly listenerNames: string[];
   /** The --tls-dev files (startCluster({ tlsDev: true })), null otherwise. */
   readonly tlsDev: TlsDevFiles | null;
   /** The in-process brokers (empty in process-per-broker mode); stopped ones included. */
@@ -309,6 +311,13 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
         return `${opts.advertisedHost ?? host}:${port}`;
       });
     },
+    listenerNames:
+      listenerTemplate === null
+        ? ['PLAINTEXT']
+        : listenerTemplate
+            .split(',')
+            .map((e) => /^\s*([A-Za-z0-9_-]+):\/\//.exec(e)?.[1]?.toUpperCase())
+            .filter((n): n is string => n !== undefined),
     tlsDev,
     brokers,
     controller,

@@ -60,6 +60,7 @@ describe('several listeners per broker', () => {
     const ports = names.flatMap((n) => cluster.bootstrapFor(n));
     expect(new Set(ports).size).toBe(8);
     expect(cluster.bootstrapServers).toEqual(cluster.bootstrapFor('PLAINTEXT'));
+    expect(cluster.listenerNames).toEqual(['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL']);
     expect(cluster.brokers[0]!.listeners.map((l) => [l.name, l.securityProtocol])).toEqual([
       ['PLAINTEXT', 'PLAINTEXT'],
       ['SSL', 'SSL'],
@@ -113,5 +114,25 @@ describe('several listeners per broker', () => {
       expect(c.principal).toBe('User:alice');
     }
     await admin.disconnect();
+  });
+});
+
+describe('listeners with a broker per process', () => {
+  it('the child reports its listener ports; SASL works there too', async () => {
+    const c = await startCluster({
+      brokers: 2,
+      processPerBroker: true,
+      listeners: 'PLAINTEXT://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0',
+      config: { 'sasl.plain.users': 'alice:alice-secret' },
+    });
+    try {
+      const admin = new Kafka({ clientId: 'ppb', brokers: c.bootstrapFor('SASL_PLAINTEXT'), logLevel: logLevel.NOTHING, sasl: alice }).admin();
+      await admin.connect();
+      const described = await admin.describeCluster();
+      expect(described.brokers.map((b) => `${b.host}:${b.port}`).sort()).toEqual([...c.bootstrapFor('SASL_PLAINTEXT')].sort());
+      await admin.disconnect();
+    } finally {
+      await c.close();
+    }
   });
 });
