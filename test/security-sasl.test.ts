@@ -119,6 +119,27 @@ describe('SASL/PLAIN', () => {
     await expect(c.request(3, 12, M.encodeMetadataRequest, M.decodeMetadataResponse, { ...M.defaultMetadataRequest(), topics: null })).rejects.toThrow(/closed/);
   });
 
+  it('SaslHandshake v0 (clients before Kafka 1.0): raw size-prefixed tokens, then requests are served', async () => {
+    const raw = (token: string) => {
+      const b = Buffer.alloc(4 + Buffer.byteLength(token));
+      b.writeInt32BE(b.length - 4, 0);
+      b.write(token, 4);
+      return b;
+    };
+    const c = await RawClient.connect(cluster.bootstrapFor('SASL_PLAINTEXT')[0]!);
+    expect((await c.request(17, 0, M.encodeSaslHandshakeRequest, M.decodeSaslHandshakeResponse, { mechanism: 'PLAIN' })).errorCode).toBe(0);
+    const reply = c.nextFrame();
+    c.writeRaw(raw('\0alice\0alice-secret'));
+    expect((await reply).length).toBe(0); // PLAIN's empty server token
+    const meta = await c.request(3, 12, M.encodeMetadataRequest, M.decodeMetadataResponse, { ...M.defaultMetadataRequest(), topics: [] });
+    expect(meta.brokers).toHaveLength(1);
+    c.close();
+    const bad = await RawClient.connect(cluster.bootstrapFor('SASL_PLAINTEXT')[0]!);
+    await bad.request(17, 0, M.encodeSaslHandshakeRequest, M.decodeSaslHandshakeResponse, { mechanism: 'PLAIN' });
+    bad.writeRaw(raw('\0alice\0wrong-secret'));
+    await bad.closed; // no answer in the raw form: the connection closes
+  });
+
   it('an unknown mechanism is UNSUPPORTED_SASL_MECHANISM with the enabled list, then closed', async () => {
     const c = await RawClient.connect(cluster.bootstrapFor('SASL_PLAINTEXT')[0]!);
     const hs = await c.request(17, 1, M.encodeSaslHandshakeRequest, M.decodeSaslHandshakeResponse, { mechanism: 'GSSAPI' });

@@ -12,8 +12,10 @@
 //   re-authenticates with SaslHandshake + SaslAuthenticate on the same connection, with the same
 //   mechanism (else its SaslAuthenticate fails) and principal; a request other than those
 //   arriving after the session expired closes the connection.
-// - After a v0 SaslHandshake Kafka reads raw (headerless) SASL tokens; minikafka does not:
-//   every client it targets uses SaslHandshake v1 + SaslAuthenticate.
+// - After a v0 SaslHandshake (clients before Kafka 1.0) the tokens that follow are raw:
+//   size-prefixed SASL tokens without a request header, answered the same way; a failure there
+//   just closes the connection, as Kafka does. (A raw token under 8 bytes is refused by the
+//   connection's frame bounds, like any frame that small.)
 import type { Logger } from '../logger.js';
 import { ErrorCode, errorName } from '../protocol/errors.js';
 import { decodeRequestHeader, encodeResponseHeader } from '../protocol/messages/index.js';
@@ -57,6 +59,8 @@ interface Session {
   versionsAnswered: boolean;
   /** Re-authentication asked for another mechanism: its SaslAuthenticate fails with this. */
   badMechanism: string | null;
+  /** After a v0 handshake: the next frames are raw SASL tokens. */
+  raw: boolean;
 }
 
 export class SaslAuthenticator implements FrameHandler {
@@ -77,9 +81,10 @@ export class SaslAuthenticator implements FrameHandler {
   handleFrame(frame: Buffer, conn: Connection): Reply | Promise<Reply> {
     let s = this.sessions.get(conn);
     if (!s) {
-      s = { state: 'handshake', server: null, principal: null, mechanism: null, expiresAtMs: Infinity, reauthenticating: false, versionsAnswered: false, badMechanism: null };
+      s = { state: 'handshake', server: null, principal: null, mechanism: null, expiresAtMs: Infinity, reauthenticating: false, versionsAnswered: false, badMechanism: null, raw: false };
       this.sessions.set(conn, s);
     }
+    if (s.raw) return this.onRawToken(frame, conn, s);
     const apiKey = frame.readInt16BE(0);
     if (apiKey === SaslHandshakeApi.key) return this.onHandshake(frame, conn, s);
     if (apiKey === SaslAuthenticateApi.key) return this.onAuthenticate(frame, conn, s);
@@ -113,9 +118,6 @@ export class SaslAuthenticator implements FrameHandler {
     } catch (err) {
       return { kind: 'close', reason: `malformed SaslHandshake: ${(err as Error).message}` };
     }
-    if (version === 0) {
-      return { kind: 'close', reason: 'SaslHandshake v0 (raw SASL tokens) is not served; clients use v1 with SaslAuthenticate' };
-    }
     const enabled = this.settings.mechanisms;
     const answer = (errorCode: number) => this.encode((w) => encodeSaslHandshakeResponse(w, version, { errorCode, mechanisms: enabled }), correlationId, false);
     const server = enabled.includes(mechanism) ? this.serverFor(mechanism) : null;
@@ -127,6 +129,7 @@ export class SaslAuthenticator implements FrameHandler {
     s.server = server;
     if (reauth) s.reauthenticating = true;
     else s.state = 'authenticate';
+    s.raw = version === 0;
     return { kind: 'response', chunks: answer(ErrorCode.NONE) };
   }
 
@@ -169,28 +172,46 @@ export class SaslAuthenticator implements FrameHandler {
         thenClose: `${errorName(code)} on listener ${this.settings.listener} (${server.mechanism}): ${reason}`,
       };
     }
-    let sessionLifetimeMs = 0;
-    if (server.complete) {
-      const now = this.settings.now();
-      const max = this.settings.maxReauthMs > 0 ? this.settings.maxReauthMs : Infinity;
-      const credentialLeft = server.credentialExpiresAtMs !== undefined ? server.credentialExpiresAtMs - now : Infinity;
-      const lifetime = Math.min(max, credentialLeft);
-      if (Number.isFinite(lifetime)) {
-        sessionLifetimeMs = Math.max(0, lifetime);
-        s.expiresAtMs = now + sessionLifetimeMs;
-      } else {
-        s.expiresAtMs = Infinity;
-      }
-      const first = s.principal === null;
-      s.principal = `User:${server.authorizationId}`;
-      s.mechanism = server.mechanism;
-      s.state = 'authenticated';
-      s.reauthenticating = false;
-      s.server = null;
-      conn.principal = s.principal;
-      this.log.debug(`${conn.id} ${first ? 'authenticated' : 're-authenticated'} as ${s.principal} with ${server.mechanism} on ${this.settings.listener}`);
-    }
+    const sessionLifetimeMs = server.complete ? this.completeSession(s, server, conn) : 0;
     return { kind: 'response', chunks: answer({ errorCode: ErrorCode.NONE, errorMessage: null, authBytes: out, sessionLifetimeMs }) };
+  }
+
+  /**
+   * Authenticated: the session's principal and expiry (Kafka's calcCompletionTimesAndReturnSessionLifetimeMs);
+   * returns the lifetime to announce (0: none).
+   */
+  private completeSession(s: Session, server: SaslServer, conn: Connection): number {
+    const now = this.settings.now();
+    const max = this.settings.maxReauthMs > 0 ? this.settings.maxReauthMs : Infinity;
+    const credentialLeft = server.credentialExpiresAtMs !== undefined ? server.credentialExpiresAtMs - now : Infinity;
+    const lifetime = Math.min(max, credentialLeft);
+    const sessionLifetimeMs = Number.isFinite(lifetime) ? Math.max(0, lifetime) : 0;
+    s.expiresAtMs = Number.isFinite(lifetime) ? now + sessionLifetimeMs : Infinity;
+    const first = s.principal === null;
+    s.principal = `User:${server.authorizationId}`;
+    s.mechanism = server.mechanism;
+    s.state = 'authenticated';
+    s.reauthenticating = false;
+    s.raw = false;
+    s.server = null;
+    conn.principal = s.principal;
+    this.log.debug(`${conn.id} ${first ? 'authenticated' : 're-authenticated'} as ${s.principal} with ${server.mechanism} on ${this.settings.listener}`);
+    return sessionLifetimeMs;
+  }
+
+  /** A raw SASL token after a v0 handshake: answered with the raw server token, or the connection closes. */
+  private onRawToken(frame: Buffer, conn: Connection, s: Session): Reply {
+    const server = s.server!;
+    let out: Buffer;
+    try {
+      out = server.evaluate(frame);
+    } catch (err) {
+      return { kind: 'close', reason: `SASL ${server.mechanism} authentication (raw tokens) failed on listener ${this.settings.listener}: ${(err as Error).message}` };
+    }
+    if (server.complete) this.completeSession(s, server, conn);
+    const size = Buffer.alloc(4);
+    size.writeInt32BE(out.length, 0);
+    return { kind: 'response', chunks: [size, out] };
   }
 
   private serverFor(mechanism: string): SaslServer | null {
