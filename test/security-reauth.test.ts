@@ -36,7 +36,7 @@ async function gate(time: MockTime, maxReauthMs: number): Promise<{ client: RawC
     served,
     {
       listener: 'SASL_PLAINTEXT',
-      mechanisms: ['PLAIN', 'OAUTHBEARER'],
+      mechanisms: ['PLAIN', 'OAUTHBEARER', 'SCRAM-SHA-256'],
       maxReauthMs,
       credentials: { plainPassword: (_l, u) => ({ alice: 'a-pw', bob: 'b-pw' })[u], scramCredential: () => undefined },
       now: () => time.now(),
@@ -141,5 +141,29 @@ describe('SASL session lifetime and re-authentication (KIP-368), simulated time'
     expect(res.errorCode).toBe(58);
     expect(res.errorMessage).toBe("SASL mechanism 'OAUTHBEARER' requested by client is not supported for re-authentication of mechanism 'PLAIN'");
     await client.closed;
+  });
+});
+
+describe('garbage tokens', () => {
+  it('every mechanism answers malformed tokens SASL_AUTHENTICATION_FAILED and closes, never crashes', async () => {
+    let seed = 42;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+    const shapes = [
+      (n: number) => Buffer.from(Array.from({ length: n }, () => next() % 256)),
+      (n: number) => Buffer.from(`n,,n=u,r=${'x'.repeat(n)}`),
+      (n: number) => Buffer.from(`n,,\x01auth=Bearer ${'a.'.repeat(n % 5)}\x01\x01`),
+      () => Buffer.from('\0\0\0'),
+      () => Buffer.alloc(0),
+    ];
+    for (const mechanism of ['PLAIN', 'OAUTHBEARER', 'SCRAM-SHA-256']) {
+      for (let i = 0; i < 15; i++) {
+        const time = new MockTime();
+        const { client } = await gate(time, 0);
+        const token = shapes[i % shapes.length]!(1 + (next() % 64));
+        const res = await authenticate(client, mechanism, token);
+        expect(res.errorCode, `${mechanism} ${token.toString('hex')}`).toBe(58);
+        await client.closed;
+      }
+    }
   });
 });
