@@ -131,6 +131,7 @@ async function median(bootstrap: string, prefix: string, partitions: number, run
 /** The comparison matrix plus our producer with all defaults (batch.size 16384) for the headline case. */
 export async function producerBench(bootstrap: string, quick: boolean): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
+  let kafkajsSame = 0; // kafkajs on the send forms' workload (100 B, 1 partition, acks=1)
   // Warm both clients up (JIT) on a throwaway topic, so the first row is not the cold one.
   await median(bootstrap, 'bench-warmup-ours', 1, (t) => ours(bootstrap, t, 100, 1, quick ? 50_000 : 300_000, BATCH_SIZE));
   await median(bootstrap, 'bench-warmup-kafkajs', 1, (t) => kafkajs(bootstrap, t, 100, 1, quick ? 10_000 : 30_000));
@@ -144,12 +145,13 @@ export async function producerBench(bootstrap: string, quick: boolean): Promise<
         const b = await median(bootstrap, `bench-kafkajs-${size}-${partitions}-${acks}`, partitions, (t) => kafkajs(bootstrap, t, size, acks, theirsTotal));
         rows.push({ name: `producer ours    ${label}`, value: Math.round(a.rps), unit: 'records/s', detail: `${fmt(a)}; ${(a.rps / b.rps).toFixed(1)}x kafkajs` });
         rows.push({ name: `producer kafkajs ${label}`, value: Math.round(b.rps), unit: 'records/s', detail: fmt(b) });
+        if (size === 100 && partitions === 1 && acks === 1) kafkajsSame = b.rps;
       }
     }
   }
   const d = await median(bootstrap, 'bench-ours-defaults', 1, (t) => ours(bootstrap, t, 100, 1, quick ? 200_000 : 1_000_000, 16_384));
   rows.push({ name: 'producer ours    100 B, 1 partition, acks=1, batch.size 16384', value: Math.round(d.rps), unit: 'records/s', detail: fmt(d) });
-  rows.push(...(await sendFormsBench(bootstrap, quick)));
+  rows.push(...(await sendFormsBench(bootstrap, quick, kafkajsSame)));
   return rows;
 }
 
@@ -221,7 +223,7 @@ export async function sendFormRun(bootstrap: string, topic: string, form: SendFo
 }
 
 /** Rows for the three forms: median of RUNS runs each, runs of the forms interleaved (so machine noise hits all alike). */
-export async function sendFormsBench(bootstrap: string, quick: boolean): Promise<BenchRow[]> {
+export async function sendFormsBench(bootstrap: string, quick: boolean, kafkajsRps = 0): Promise<BenchRow[]> {
   const total = quick ? 200_000 : 1_000_000;
   const rates = new Map<SendForm, number[]>(SEND_FORMS.map((f) => [f, []]));
   const cpus = new Map<SendForm, number[]>(SEND_FORMS.map((f) => [f, []]));
@@ -238,11 +240,13 @@ export async function sendFormsBench(bootstrap: string, quick: boolean): Promise
   return SEND_FORMS.map((form) => {
     const r = rates.get(form)!.sort((a, b) => a - b);
     const c = cpus.get(form)!.sort((a, b) => a - b);
+    const med = r[Math.floor(r.length / 2)]!;
+    const vsKafkajs = kafkajsRps > 0 ? `; ${(med / kafkajsRps).toFixed(1)}x kafkajs (${Math.round(kafkajsRps)} records/s, its row above)` : '';
     return {
       name: `producer ours    100 B, 1 partition, acks=1, ${form}`,
-      value: Math.round(r[Math.floor(r.length / 2)]!),
+      value: Math.round(med),
       unit: 'records/s',
-      detail: `windows of ${FORM_WINDOW} sends, 2 unacknowledged; ${total} records, median of ${RUNS} (runs ${r.map((x) => Math.round(x / 1000) + 'k').join(', ')}); client CPU ${c[Math.floor(c.length / 2)]!.toFixed(2)} µs/record`,
+      detail: `windows of ${FORM_WINDOW} sends, 2 unacknowledged; ${total} records, median of ${RUNS} (runs ${r.map((x) => Math.round(x / 1000) + 'k').join(', ')}); client CPU ${c[Math.floor(c.length / 2)]!.toFixed(2)} µs/record${vsKafkajs}`,
     };
   });
 }

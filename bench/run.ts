@@ -14,6 +14,7 @@ import { producerBench } from './producer.js';
 import { transactionalBench } from './transactions.js';
 import net from 'node:net';
 import { replicatedProduce } from './replication.js';
+import { startupBench } from './startup.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = path.join(ROOT, 'bin', 'minikafka.js');
@@ -203,14 +204,7 @@ async function rawIngest(bootstrap: string, totalMiB: number): Promise<Row[]> {
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
   const rows: Row[] = [];
-  const colds: number[] = [];
-  for (let i = 0; i < 3; i++) {
-    const b = await startBroker();
-    colds.push(b.readyMs);
-    await stopBroker(b);
-  }
-  colds.sort((a, b) => a - b);
-  rows.push({ name: 'CLI cold start to ready line (median of 3)', value: Math.round(colds[1]!), unit: 'ms' });
+  rows.push(...(await startupBench(quick)));
 
   const broker = await startBroker();
   try {

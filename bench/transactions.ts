@@ -4,20 +4,11 @@
 // transactions (acks=all), in the same run; records/s, median of RUNS runs on fresh topics.
 // The cost of a transaction: AddPartitionsToTxn before its first batch, EndTxn, and the commit
 // markers the coordinator writes (acks=all) before the next transaction may add the partition.
-import { Producer, type ProducerOptions, type RecordMetadata } from '../src/producer/index.js';
+import { Producer } from '../src/producer/index.js';
 import { PRODUCER_BENCH_SETTINGS, createTopic, deleteTopic, type BenchRow } from './producer.js';
 
 const RUNS = 3;
 const TXN_RECORDS = 1000;
-
-/** The transactional calls of our producer as issue #12 names them (Java's API). */
-interface TransactionalProducer {
-  initTransactions(): Promise<void>;
-  beginTransaction(): void;
-  commitTransaction(): Promise<void>;
-  send(record: { topic: string; value: Buffer }): Promise<RecordMetadata>;
-  close(): Promise<void>;
-}
 
 let seq = 0;
 
@@ -39,8 +30,7 @@ async function idempotentRun(bootstrap: string, topic: string, total: number): P
 }
 
 async function transactionalRun(bootstrap: string, topic: string, total: number): Promise<number> {
-  const options = { bootstrapServers: [bootstrap], acks: 'all', batchSize: PRODUCER_BENCH_SETTINGS.batchSize, clientId: 'bench-txn', transactionalId: `bench-txn-${process.pid}-${seq++}` };
-  const p = new Producer(options as ProducerOptions) as unknown as TransactionalProducer;
+  const p = new Producer({ bootstrapServers: [bootstrap], acks: 'all', batchSize: PRODUCER_BENCH_SETTINGS.batchSize, clientId: 'bench-txn', transactionalId: `bench-txn-${process.pid}-${seq++}` });
   const value = Buffer.alloc(100, 'x');
   await p.initTransactions();
   p.beginTransaction(); // warm-up transaction: metadata, connections, coordinator

@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 // Generates TypeScript codecs for Kafka protocol messages from Kafka's JSON message schemas.
 //
-// Input:  ../shared/kafka-protocol/messages/*.json (relative to the repo root)
+// Input:  ../shared/kafka-protocol/messages/*.json (Kafka 3.9.0, relative to the repo root) and
+//         ../shared/kafka-protocol/messages-4.4.0/*.json (Kafka 4.4.0). A message whose 4.4.0
+//         schema reaches a newer version is merged: versions up to 3.9's newest come from the
+//         3.9 schema (4.x dropped old versions clients still send), newer ones from 4.4.0's.
 // Output: src/protocol/messages/<Api>.ts, src/protocol/messages/index.ts,
 //         test/generated/samples.ts (sample objects used by the codec round-trip tests)
 //
@@ -20,9 +23,12 @@ const APIS = [
   'AddPartitionsToTxn', 'AddOffsetsToTxn', 'EndTxn', 'WriteTxnMarkers', 'TxnOffsetCommit', 'DescribeConfigs',
   'AlterConfigs', 'SaslAuthenticate', 'CreatePartitions', 'DeleteGroups', 'IncrementalAlterConfigs',
   'OffsetDelete', 'DescribeCluster', 'DescribeProducers', 'DescribeTransactions', 'ListTransactions',
-  'DescribeUserScramCredentials', 'AlterUserScramCredentials',
   // broker ↔ controller
   'BrokerRegistration', 'BrokerHeartbeat', 'AlterPartition', 'AllocateProducerIds',
+  // client metrics (KIP-714)
+  'ListClientMetricsResources',
+  // SCRAM credentials (KIP-554)
+  'DescribeUserScramCredentials', 'AlterUserScramCredentials',
 ];
 /** Standalone schemas (headers and data types), one file each. */
 const STANDALONE = ['RequestHeader', 'ResponseHeader', 'ConsumerProtocolSubscription', 'ConsumerProtocolAssignment'];
@@ -35,8 +41,10 @@ const SAMPLES_FILE = path.join(ROOT, 'test/generated/samples.ts');
 // ---------------------------------------------------------------------------------------------
 // Schema loading and version ranges
 
-function loadSchema(name) {
-  const file = path.join(SCHEMA_DIR, `${name}.json`);
+const SCHEMA_DIR_NEW = path.resolve(ROOT, '../shared/kafka-protocol/messages-4.4.0');
+
+function readSchema(dir, name) {
+  const file = path.join(dir, `${name}.json`);
   const text = fs.readFileSync(file, 'utf8');
   // Comments are whole lines starting with `//`.
   const json = text
@@ -48,6 +56,136 @@ function loadSchema(name) {
   } catch (e) {
     throw new Error(`${file}: ${e.message}`);
   }
+}
+
+/** APIs whose newer 4.4.0 versions are generated too (the others stay at 3.9.0's range). */
+const NEWER_FROM_4_4 = ['ApiVersions', 'Produce', 'Fetch', 'ListOffsets', 'Metadata', 'OffsetCommit', 'OffsetFetch'];
+
+/** A message's schema: 3.9.0's, merged with 4.4.0's newer versions for NEWER_FROM_4_4. */
+function loadSchema(name) {
+  const hasOld = fs.existsSync(path.join(SCHEMA_DIR, `${name}.json`));
+  const hasNew = fs.existsSync(path.join(SCHEMA_DIR_NEW, `${name}.json`));
+  if (!hasOld) return readSchema(SCHEMA_DIR_NEW, name);
+  const old = readSchema(SCHEMA_DIR, name);
+  if (!hasNew || !NEWER_FROM_4_4.some((api) => name === `${api}Request` || name === `${api}Response`)) return old;
+  const neu = readSchema(SCHEMA_DIR_NEW, name);
+  const vo = parseRange(old.validVersions);
+  const vn = parseRange(neu.validVersions);
+  if (!vo || !vn || vn.hi <= vo.hi) return old;
+  return mergeSchemas(name, old, neu, vo.hi);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Merging two schema generations: versions <= cut as `old` has them, versions > cut as `neu`.
+
+function formatRange(r) {
+  if (!r) return 'none';
+  if (r.hi === Infinity) return `${r.lo}+`;
+  return r.lo === r.hi ? `${r.lo}` : `${r.lo}-${r.hi}`;
+}
+
+/** The versions of `a` up to cut joined with those of `b` after it (must be contiguous). */
+function mergeRange(where, a, b, cut) {
+  const lo = intersect(parseRange(a), { lo: 0, hi: cut });
+  const hi = intersect(parseRange(b), { lo: cut + 1, hi: Infinity });
+  if (!lo && !hi) return undefined;
+  if (!lo) return formatRange(hi);
+  if (!hi) return formatRange(lo);
+  if (lo.hi + 1 !== hi.lo) throw new Error(`${where}: cannot merge version ranges ${a} and ${b} at ${cut}`);
+  return formatRange({ lo: lo.lo, hi: hi.hi });
+}
+
+function mergeField(where, a, b, cut) {
+  // A field only newer versions have is optional in the TypeScript types (`newerOnly`), so code
+  // written for the older versions need not name it; decoders always fill it.
+  if (!a) return { ...b, newerOnly: true, fields: b.fields && mergeFields(where, [], b.fields, cut), versions: mergeRange(where, undefined, b.versions, cut) };
+  if (!b) return { ...a, fields: a.fields && mergeFields(where, a.fields, [], cut), versions: mergeRange(where, a.versions, undefined, cut) };
+  if (a.type !== b.type) throw new Error(`${where}: type ${a.type} vs ${b.type}`);
+  const out = { ...a, ...b };
+  for (const k of ['versions', 'nullableVersions', 'taggedVersions', 'flexibleVersions']) {
+    const m = mergeRange(`${where}.${k}`, a[k], b[k], cut);
+    if (m === undefined) delete out[k];
+    else out[k] = m;
+  }
+  if (a.fields || b.fields) out.fields = mergeFields(where, a.fields ?? [], b.fields ?? [], cut);
+  return out;
+}
+
+/** Fields by name, in an order that is each generation's order for its own versions. */
+function mergeFields(where, oldFields, newFields, cut) {
+  const byName = (fs_) => new Map(fs_.map((f) => [f.name, f]));
+  const oldBy = byName(oldFields);
+  const newBy = byName(newFields);
+  const order = newFields.map((f) => f.name);
+  oldFields.forEach((f, i) => {
+    if (newBy.has(f.name)) return;
+    // Place an old-only field right after the old field that precedes it.
+    let at = 0;
+    for (let j = i - 1; j >= 0; j--) {
+      const k = order.indexOf(oldFields[j].name);
+      if (k >= 0) {
+        at = k + 1;
+        break;
+      }
+    }
+    order.splice(at, 0, f.name);
+  });
+  return order.map((n) => mergeField(`${where}.${n}`, oldBy.get(n), newBy.get(n), cut));
+}
+
+function mergeSchemas(name, old, neu, cut) {
+  const commons = new Map();
+  for (const s of old.commonStructs ?? []) commons.set(s.name, [s, undefined]);
+  for (const s of neu.commonStructs ?? []) commons.set(s.name, [commons.get(s.name)?.[0], s]);
+  const merged = {
+    ...old,
+    ...neu,
+    validVersions: `${parseRange(old.validVersions).lo}-${parseRange(neu.validVersions).hi}`,
+    flexibleVersions: mergeRange(`${name}.flexibleVersions`, old.flexibleVersions, neu.flexibleVersions, cut) ?? 'none',
+    fields: mergeFields(name, old.fields, neu.fields, cut),
+    commonStructs: [...commons].map(([n, [a, b]]) => ({
+      ...(a ?? {}),
+      ...(b ?? {}),
+      fields: mergeFields(`${name}.${n}`, a?.fields ?? [], b?.fields ?? [], cut),
+    })),
+  };
+  delete merged.deprecatedVersions;
+  // Every version of the merged schema must put on the wire exactly what its source schema does.
+  const vo = parseRange(old.validVersions);
+  const vn = parseRange(neu.validVersions);
+  for (let v = vo.lo; v <= vn.hi; v++) {
+    const src = v <= cut ? old : neu;
+    const want = JSON.stringify(wireShape(src, v));
+    const got = JSON.stringify(wireShape(merged, v));
+    if (want !== got) throw new Error(`${name} v${v}: merged schema differs from its source\n${want}\n${got}`);
+  }
+  return merged;
+}
+
+/** What a schema puts on the wire at version v: fields present, types, nullability, tags, flexibility. */
+function wireShape(schema, v) {
+  const inR = (s) => {
+    const r = parseRange(s);
+    return !!r && r.lo <= v && v <= r.hi;
+  };
+  const commons = new Map((schema.commonStructs ?? []).map((s) => [s.name, s]));
+  const flexible = inR(schema.flexibleVersions);
+  const shape = (fields) =>
+    fields
+      .filter((f) => inR(f.versions))
+      .map((f) => {
+        const elem = f.type.startsWith('[]') ? f.type.slice(2) : f.type;
+        const sub = f.fields ?? commons.get(elem)?.fields;
+        return {
+          name: f.name,
+          type: f.type,
+          nullable: inR(f.nullableVersions),
+          tag: flexible && inR(f.taggedVersions) ? f.tag : null,
+          flexible: f.flexibleVersions === undefined ? flexible : inR(f.flexibleVersions),
+          fields: sub ? shape(sub) : null,
+        };
+      });
+  return { valid: inR(schema.validVersions), flexible, fields: shape(schema.fields) };
 }
 
 /** "3+", "0-5", "7", "none" -> {lo, hi} | null */
@@ -129,7 +267,8 @@ const FIXED_SIZE = { bool: 1, int8: 1, int16: 2, uint16: 2, int32: 4, uint32: 4,
  */
 const EXACT_INT64 = {
   DeleteRecordsRequest: ['Offset'],
-  FetchRequest: ['FetchOffset'],
+  // HighWatermark (v18, tagged): a follower's, Long.MAX_VALUE by default.
+  FetchRequest: ['FetchOffset', 'HighWatermark'],
   ListOffsetsRequest: ['Timestamp'],
   OffsetCommitRequest: ['CommittedOffset'],
   OffsetFetchResponse: ['CommittedOffset'],
@@ -217,6 +356,7 @@ class MessageModel {
       regular,
       flex,
       rawDefault: f.default,
+      optional: f.newerOnly === true,
     };
     field.tsType = tsType(field);
     field.defaultExpr = defaultExpr(field);
@@ -270,6 +410,8 @@ function defaultExpr(field) {
       return 'ZERO_UUID';
     default: {
       if (raw === undefined || raw === '' || raw === 'null') return '0';
+      // An exact int64 default beyond ±(2^53-1) (Long.MAX_VALUE) is a bigint, as toInt64 holds it.
+      if (d.prim === 'int64Exact' && !Number.isSafeInteger(Number(raw))) return `${BigInt(raw)}n`;
       const n = Number(raw);
       if (!Number.isFinite(n)) throw new Error(`${field.name}: bad default ${raw}`);
       return String(n);
@@ -557,7 +699,7 @@ function genInterface(struct) {
     if (f.tagged) notes.push(`tag ${f.tag}`);
     if (f.defaultExpr !== '0' && f.defaultExpr !== "''" && f.defaultExpr !== '""' && f.defaultExpr !== '[]' && f.defaultExpr !== 'false')
       notes.push(`default ${f.defaultExpr}`);
-    lines.push(`  ${f.camel}: ${f.tsType}; // ${notes.join(', ')}`);
+    lines.push(`  ${f.camel}${f.optional ? '?' : ''}: ${f.tsType}; // ${notes.join(', ')}`);
   }
   lines.push('}');
   return lines;

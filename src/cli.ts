@@ -2,7 +2,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { startCluster, type Cluster } from './cluster.js';
 import { createLogger, setLogLevel } from './logger.js';
-import { parseDuration, runNemesis } from './nemesis/index.js';
 import { ConfigError, KafkaConfig, type Properties } from './common/KafkaConfig.js';
 import { CTL_HELP, runCtl } from './http/ctl.js';
 
@@ -68,6 +67,8 @@ function parseFlags<const O extends NonNullable<ParseArgsConfig['options']>>(arg
 }
 
 async function nemesis(args: string[]): Promise<void> {
+  // Loaded only for this subcommand: a plain broker's start does not pay for the nemesis and the producer.
+  const { parseDuration, runNemesis } = await import('./nemesis/index.js');
   const values = parseFlags(args, {
         seed: { type: 'string' },
         duration: { type: 'string' },
@@ -188,13 +189,6 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const listenerNames = cluster.listenerNames;
-  const listeners = listenerNames.length > 1 ? ` listeners=${listenerNames.flatMap((n) => cluster.bootstrapFor(n).map((a) => `${n}://${a}`)).join(',')}` : '';
-  if (cluster.tlsDev) {
-    process.stderr.write(`minikafka --tls-dev: CA certificate ${cluster.tlsDev.caFile} (CA key ${cluster.tlsDev.caKeyFile}), broker keystore ${cluster.tlsDev.keystoreFile}\n`);
-  }
-  const tlsCa = cluster.tlsDev ? ` tls-ca=${cluster.tlsDev.caFile}` : '';
-  process.stdout.write(`minikafka ready bootstrap=${cluster.bootstrapServers.join(',')}${listeners}${tlsCa}${cluster.httpAddress ? ` http=${cluster.httpAddress}` : ''}\n`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -210,6 +204,15 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  // Only now: a supervisor that signals as soon as it reads this line must find the handlers
+  // installed (before, a SIGTERM right after the line killed the process unflushed).
+  const listenerNames = cluster.listenerNames;
+  const listeners = listenerNames.length > 1 ? ` listeners=${listenerNames.flatMap((n) => cluster.bootstrapFor(n).map((a) => `${n}://${a}`)).join(',')}` : '';
+  if (cluster.tlsDev) {
+    process.stderr.write(`minikafka --tls-dev: CA certificate ${cluster.tlsDev.caFile} (CA key ${cluster.tlsDev.caKeyFile}), broker keystore ${cluster.tlsDev.keystoreFile}\n`);
+  }
+  const tlsCa = cluster.tlsDev ? ` tls-ca=${cluster.tlsDev.caFile}` : '';
+  process.stdout.write(`minikafka ready bootstrap=${cluster.bootstrapServers.join(',')}${listeners}${tlsCa}${cluster.httpAddress ? ` http=${cluster.httpAddress}` : ''}\n`);
 }
 
 main().catch((err: Error) => {

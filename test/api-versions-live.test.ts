@@ -58,6 +58,7 @@ interface Case {
 }
 
 const zeroUuid = Buffer.alloc(16);
+const topicId = (): Buffer => Buffer.from(cluster.brokers[0]!.metadata.get(TOPIC)!.topicId, 'hex');
 
 // Consumer groups: a member joins (JoinGroup v5, rejoining after MEMBER_ID_REQUIRED) and, unless
 // told otherwise, syncs (SyncGroup v3) with an assignment for itself, leaving a Stable group.
@@ -125,11 +126,22 @@ const cases: Record<number, Case> = {
         ...M.defaultProduceRequest(),
         acks: -1,
         timeoutMs: 1000,
-        topicData: [{ name: TOPIC, partitionData: [{ index: 0, records }] }],
+        // v13+ names the topic by id (KIP-516) and is answered by id.
+        topicData: [{ name: TOPIC, topicId: v >= 13 ? topicId() : zeroUuid, partitionData: [{ index: 0, records }] }],
       });
       const p = res.responses[0]!.partitionResponses[0]!;
       expect(p.errorCode).toBe(0);
       expect(p.baseOffset).toBe(produced++);
+      if (v >= 13) {
+        expect([res.responses[0]!.name, res.responses[0]!.topicId]).toEqual(['', topicId()]);
+        const unknown = await client.request(0, v, M.encodeProduceRequest, M.decodeProduceResponse, {
+          ...M.defaultProduceRequest(),
+          acks: -1,
+          timeoutMs: 1000,
+          topicData: [{ name: '', topicId: Buffer.alloc(16, 7), partitionData: [{ index: 0, records }] }],
+        });
+        expect(unknown.responses.map((t) => [t.topicId, t.partitionResponses.map((x) => [x.index, x.errorCode])])).toEqual([[Buffer.alloc(16, 7), [[0, 100]]]]); // UNKNOWN_TOPIC_ID
+      }
     },
   },
   1: {
@@ -166,7 +178,43 @@ const cases: Record<number, Case> = {
       });
       const p = res.topics[0]!.partitions[0]!;
       expect(p.errorCode).toBe(0);
+      if (v === 0) {
+        // v0: offsets from segment boundaries, newest first, at most max_num_offsets (1 by default).
+        expect([p.offset, p.oldStyleOffsets]).toEqual([-1, [produced]]);
+        const more = async (timestamp: number, maxNumOffsets: number) =>
+          (
+            await client.request(2, 0, M.encodeListOffsetsRequest, M.decodeListOffsetsResponse, {
+              ...M.defaultListOffsetsRequest(),
+              replicaId: -1,
+              topics: [{ name: TOPIC, partitions: [{ ...M.defaultListOffsetsRequestListOffsetsPartition(), partitionIndex: 0, timestamp, maxNumOffsets }] }],
+            })
+          ).topics[0]!.partitions[0]!;
+        expect((await more(-1, 10)).oldStyleOffsets).toEqual([produced, 0]);
+        expect((await more(-2, 10)).oldStyleOffsets).toEqual([0]);
+        expect((await more(Date.now() + 60_000, 10)).oldStyleOffsets).toEqual([produced, 0]);
+        expect((await more(0, 10)).oldStyleOffsets).toEqual([]);
+        expect((await more(-3, 10)).errorCode).toBe(35); // only -1 and -2 among negative times
+        return;
+      }
       expect(p.offset).toBe(produced);
+      // The sentinels, each from the version that introduced it (UNSUPPORTED_VERSION before).
+      const at = async (timestamp: number) =>
+        (
+          await client.request(2, v, M.encodeListOffsetsRequest, M.decodeListOffsetsResponse, {
+            ...M.defaultListOffsetsRequest(),
+            replicaId: -1,
+            topics: [{ name: TOPIC, partitions: [{ ...M.defaultListOffsetsRequestListOffsetsPartition(), partitionIndex: 0, timestamp }] }],
+          })
+        ).topics[0]!.partitions[0]!;
+      const row = (r: M.ListOffsetsResponse['topics'][number]['partitions'][number]) => [r.errorCode, r.offset, r.timestamp, r.leaderEpoch];
+      const epoch = v >= 4 ? 0 : -1;
+      // earliest-local (-4) is the log start without tiered storage; latest-tiered (-5) and
+      // earliest-pending-upload (-6) are -1 with leader epoch -1, as Kafka answers then.
+      expect(row(await at(-4))).toEqual(v >= 8 ? [0, 0, -1, epoch] : [35, -1, -1, -1]);
+      expect(row(await at(-5))).toEqual(v >= 9 ? [0, -1, -1, -1] : [35, -1, -1, -1]);
+      expect(row(await at(-6))).toEqual(v >= 11 ? [0, -1, -1, -1] : [35, -1, -1, -1]);
+      expect(row(await at(-7))).toEqual([35, -1, -1, -1]);
+      expect(row(await at(-2))).toEqual([0, 0, -1, epoch]);
     },
   },
   3: {
@@ -180,6 +228,7 @@ const cases: Record<number, Case> = {
       expect(res.brokers[0]!.port).toBe(Number(cluster.bootstrapServers[0]!.split(':')[1]));
       if (v >= 1) expect(res.controllerId).toBe(res.brokers[0]!.nodeId);
       if (v >= 2) expect(res.clusterId).toBe(cluster.brokers[0]!.clusterId);
+      if (v >= 13) expect(res.errorCode).toBe(0);
       if (v >= 10) {
         const id = res.topics[0]!.topicId;
         expect(id.equals(zeroUuid)).toBe(false);
@@ -200,18 +249,31 @@ const cases: Record<number, Case> = {
         ...M.defaultOffsetCommitRequest(),
         groupId,
         retentionTimeMs: -1,
+        // v10 names topics by id: an unknown id is UNKNOWN_TOPIC_ID (100), an unknown name UNKNOWN_TOPIC_OR_PARTITION (3).
         topics: [
           {
             name: TOPIC,
+            topicId: topicId(),
             partitions: [{ partitionIndex: 0, committedOffset: 100 + v, committedLeaderEpoch: 0, commitTimestamp: -1, committedMetadata: `v${v}` }],
           },
-          { name: 'no-such-topic', partitions: [{ partitionIndex: 0, committedOffset: 1, committedLeaderEpoch: -1, commitTimestamp: -1, committedMetadata: null }] },
+          {
+            name: 'no-such-topic',
+            topicId: Buffer.alloc(16, 9),
+            partitions: [{ partitionIndex: 0, committedOffset: 1, committedLeaderEpoch: -1, commitTimestamp: -1, committedMetadata: null }],
+          },
         ],
       });
-      expect(res.topics.map((t) => [t.name, t.partitions.map((p) => [p.partitionIndex, p.errorCode])])).toEqual([
-        [TOPIC, [[0, 0]]],
-        ['no-such-topic', [[0, 3]]],
-      ]);
+      expect(res.topics.map((t) => [v >= 10 ? t.topicId : t.name, t.partitions.map((p) => [p.partitionIndex, p.errorCode])])).toEqual(
+        v >= 10
+          ? [
+              [topicId(), [[0, 0]]],
+              [Buffer.alloc(16, 9), [[0, 100]]],
+            ]
+          : [
+              [TOPIC, [[0, 0]]],
+              ['no-such-topic', [[0, 3]]],
+            ],
+      );
       expect(await fetchCommitted(groupId)).toBe(100 + v);
       if (v >= 1) {
         // A member of a group with management commits with its generation.
@@ -221,7 +283,7 @@ const cases: Record<number, Case> = {
           groupId: `commit-member-v${v}`,
           generationIdOrMemberEpoch: member.generationId,
           memberId: member.memberId,
-          topics: [{ name: TOPIC, partitions: [{ partitionIndex: 0, committedOffset: 7, committedLeaderEpoch: -1, commitTimestamp: -1, committedMetadata: '' }] }],
+          topics: [{ name: TOPIC, topicId: topicId(), partitions: [{ partitionIndex: 0, committedOffset: 7, committedLeaderEpoch: -1, commitTimestamp: -1, committedMetadata: '' }] }],
         });
         expect(r.topics[0]!.partitions[0]!.errorCode).toBe(0);
         expect(await fetchCommitted(`commit-member-v${v}`)).toBe(7);
@@ -232,13 +294,19 @@ const cases: Record<number, Case> = {
     async run(v) {
       const groupId = `fetch-v${v}`;
       await commit(groupId, 40 + v, 6, 3);
-      const body = { ...M.defaultOffsetFetchRequest(), groupId, topics: [{ name: TOPIC, partitionIndexes: [0] }], groups: [{ groupId, memberId: null, memberEpoch: -1, topics: [{ name: TOPIC, partitionIndexes: [0] }] }] };
+      // v10 names topics by id; an unknown id answers UNKNOWN_TOPIC_ID (100) on each partition, after the known topics.
+      const groupTopics = [
+        ...(v >= 10 ? [{ name: '', topicId: Buffer.alloc(16, 9), partitionIndexes: [0, 1] }] : []),
+        { name: TOPIC, topicId: topicId(), partitionIndexes: [0] },
+      ];
+      const body = { ...M.defaultOffsetFetchRequest(), groupId, topics: [{ name: TOPIC, partitionIndexes: [0] }], groups: [{ groupId, memberId: null, memberEpoch: -1, topics: groupTopics }] };
       const res = await client.request(9, v, M.encodeOffsetFetchRequest, M.decodeOffsetFetchResponse, body);
       const topics = v >= 8 ? res.groups[0]!.topics : res.topics;
       if (v >= 8) expect(res.groups.map((g) => [g.groupId, g.errorCode])).toEqual([[groupId, 0]]);
       if (v >= 2 && v < 8) expect(res.errorCode).toBe(0);
-      expect(topics.map((t) => [t.name, t.partitions.map((p) => [p.partitionIndex, p.committedOffset, p.metadata, p.errorCode])])).toEqual([
-        [TOPIC, [[0, 40 + v, `meta-${40 + v}`, 0]]],
+      expect(topics.map((t: { name: string; topicId?: Buffer; partitions: M.OffsetFetchResponseOffsetFetchResponsePartitions[] }) => [v >= 10 ? t.topicId : t.name, t.partitions.map((p) => [p.partitionIndex, p.committedOffset, p.metadata, p.errorCode])])).toEqual([
+        [v >= 10 ? topicId() : TOPIC, [[0, 40 + v, `meta-${40 + v}`, 0]]],
+        ...(v >= 10 ? [[Buffer.alloc(16, 9), [[0, -1, '', 100], [1, -1, '', 100]]]] : []),
       ]);
       if (v >= 5) expect(topics[0]!.partitions[0]!.committedLeaderEpoch).toBe(3);
       if (v >= 2) {
@@ -254,13 +322,14 @@ const cases: Record<number, Case> = {
           ],
         });
         const groups = v >= 8 ? all.groups : [{ groupId, errorCode: all.errorCode, topics: all.topics }];
-        expect(groups.map((g) => [g.groupId, g.topics.map((t) => [t.name, t.partitions.map((p) => p.committedOffset)])])).toEqual(
+        const T = v >= 10 ? topicId() : TOPIC;
+        expect(groups.map((g) => [g.groupId, g.topics.map((t: { name: string; topicId?: Buffer; partitions: { committedOffset: number | bigint }[] }) => [v >= 10 ? t.topicId : t.name, t.partitions.map((p) => p.committedOffset)])])).toEqual(
           v >= 8
             ? [
-                [groupId, [[TOPIC, [40 + v]]]],
-                [other, [[TOPIC, [5]]]],
+                [groupId, [[T, [40 + v]]]],
+                [other, [[T, [5]]]],
               ]
-            : [[groupId, [[TOPIC, [40 + v]]]]],
+            : [[groupId, [[T, [40 + v]]]]],
         );
       }
     },
@@ -406,11 +475,35 @@ const cases: Record<number, Case> = {
   18: {
     async run(v) {
       const res = await client.request(18, v, M.encodeApiVersionsRequest, M.decodeApiVersionsResponse, {
+        ...M.defaultApiVersionsRequest(),
         clientSoftwareName: 'minikafka-test',
         clientSoftwareVersion: '1.0.0',
       });
       expect(res.errorCode).toBe(0);
       expect(res.apiKeys.map((k) => k.apiKey)).toEqual(API_LIST.map((a) => a.key));
+      if (v >= 5) {
+        // KIP-1242: naming this cluster and node is served; another one is REBOOTSTRAP_REQUIRED; one without the other INVALID_REQUEST.
+        const ask = (clusterId: string | null, nodeId: number) =>
+          client.request(18, v, M.encodeApiVersionsRequest, M.decodeApiVersionsResponse, {
+            ...M.defaultApiVersionsRequest(),
+            clientSoftwareName: 'minikafka-test',
+            clientSoftwareVersion: '1.0.0',
+            clusterId,
+            nodeId,
+          });
+        const broker = cluster.brokers[0]!;
+        const ok = await ask(broker.clusterId, broker.nodeId);
+        expect([ok.errorCode, ok.apiKeys.length]).toEqual([0, API_LIST.length]);
+        for (const [clusterId, nodeId, code] of [
+          ['another-cluster', broker.nodeId, 129],
+          [broker.clusterId, broker.nodeId + 1, 129],
+          [broker.clusterId, -1, 42],
+          [null, broker.nodeId, 42],
+        ] as const) {
+          const r = await ask(clusterId, nodeId);
+          expect([r.errorCode, r.apiKeys]).toEqual([code, []]);
+        }
+      }
     },
   },
   19: {
@@ -666,6 +759,12 @@ const cases: Record<number, Case> = {
         [`apv-user-${v}`, 0, [{ mechanism: 2, iterations: 4096 }]],
         ['nobody', 91, []],
       ]);
+    },
+  },
+  74: {
+    async run(v) {
+      const res = await client.request(74, v, M.encodeListClientMetricsResourcesRequest, M.decodeListClientMetricsResourcesResponse, {});
+      expect([res.errorCode, res.clientMetricsResources]).toEqual([0, []]);
     },
   },
   61: {

@@ -134,7 +134,7 @@ describe('bad input', () => {
     expect(r.int32()).toBe(77);
     const body = decodeApiVersionsResponse(r, 0);
     expect(body.errorCode).toBe(ErrorCode.UNSUPPORTED_VERSION);
-    expect(body.apiKeys).toEqual([{ apiKey: 18, minVersion: 0, maxVersion: 3 }]);
+    expect(body.apiKeys).toEqual([{ apiKey: 18, minVersion: 0, maxVersion: 5 }]);
     const ok = await c.request(18, 3, encodeApiVersionsRequest, decodeApiVersionsResponse, {
       clientSoftwareName: 'test',
       clientSoftwareVersion: '1.0',

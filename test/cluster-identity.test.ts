@@ -123,7 +123,7 @@ describe('broker ids', () => {
     const client = await raw(cluster.bootstrapServers[0]!);
     const res = await client.request(32, 4, M.encodeDescribeConfigsRequest, M.decodeDescribeConfigsResponse, {
       ...M.defaultDescribeConfigsRequest(),
-      resources: [{ resourceType: 4, resourceName: '', configurationKeys: ['broker.id'] }],
+      resources: [{ resourceType: 4, resourceName: '1', configurationKeys: ['broker.id'] }],
     });
     expect(res.results[0]!.configs.map((c) => [c.name, c.value])).toEqual([['broker.id', '1']]);
   });

@@ -132,6 +132,7 @@ const SHAPES: Record<number, Shape> = {
     codes: (res) => res.results.map((r: any) => r.errorCode),
     messages: { from: 0, kind: 'exception', read: (res) => res.results.map((r: any) => r.errorMessage) },
   },
+  74: topLevel,
 };
 
 // A code no handler answers on its own for these requests, so a match proves the fault's answer.
@@ -201,7 +202,7 @@ describe('an injected error fault on every API and version', () => {
     cluster.faults.add({ api: 'ApiVersions', action: 'error', code: ErrorCode.UNSUPPORTED_VERSION });
     const res = await client.request(18, 3, M.encodeApiVersionsRequest, M.decodeApiVersionsResponse, M.defaultApiVersionsRequest());
     expect(res.errorCode).toBe(ErrorCode.UNSUPPORTED_VERSION);
-    expect(res.apiKeys).toEqual([{ apiKey: 18, minVersion: 0, maxVersion: 3 }]);
+    expect(res.apiKeys).toEqual([{ apiKey: 18, minVersion: 0, maxVersion: 5 }]);
     await stillOpen(client);
   });
 

@@ -264,7 +264,7 @@ describe('generated messages: every int64 field', () => {
     }
     console.log(`int64 message fields: ${checked} value checks`);
     expect(checked).toBeGreaterThan(10_000);
-    expect([...exactFields].sort()).toEqual(['DeleteRecordsRequest.offset', 'FetchRequest.fetchOffset', 'ListOffsetsRequest.timestamp', 'OffsetCommitRequest.committedOffset', 'OffsetFetchResponse.committedOffset', 'TxnOffsetCommitRequest.committedOffset']);
+    expect([...exactFields].sort()).toEqual(['DeleteRecordsRequest.offset', 'FetchRequest.fetchOffset', 'FetchRequest.highWatermark', 'ListOffsetsRequest.timestamp', 'OffsetCommitRequest.committedOffset', 'OffsetFetchResponse.committedOffset', 'TxnOffsetCommitRequest.committedOffset']);
   });
 });
 

@@ -282,7 +282,7 @@ describe('golden byte vectors', () => {
     const w = new Writer();
     M.encodeApiVersionsRequest(w, 0, { clientSoftwareName: 'a', clientSoftwareVersion: 'b' });
     expect(w.length).toBe(0);
-    expect(M.decodeApiVersionsRequest(new Reader(Buffer.alloc(0)), 0)).toEqual({ clientSoftwareName: '', clientSoftwareVersion: '' });
+    expect(M.decodeApiVersionsRequest(new Reader(Buffer.alloc(0)), 0)).toEqual({ clientSoftwareName: '', clientSoftwareVersion: '', clusterId: null, nodeId: -1 });
   });
 
   it('ApiVersions v3 request', () => {
@@ -293,7 +293,7 @@ describe('golden byte vectors', () => {
 
   it('ApiVersions v3 request with an unknown tagged field decodes', () => {
     const r = new Reader(bytes('02 61 02 62 01 63 03 aabbcc'));
-    expect(M.decodeApiVersionsRequest(r, 3)).toEqual({ clientSoftwareName: 'a', clientSoftwareVersion: 'b' });
+    expect(M.decodeApiVersionsRequest(r, 3)).toEqual({ clientSoftwareName: 'a', clientSoftwareVersion: 'b', clusterId: null, nodeId: -1 });
     expect(r.remaining()).toBe(0);
   });
 
@@ -363,7 +363,7 @@ describe('golden byte vectors', () => {
       transactionalId: null,
       acks: -1,
       timeoutMs: 1000,
-      topicData: [{ name: 't', partitionData: [{ index: 0, records: Buffer.from([0xaa, 0xbb, 0xcc]) }] }],
+      topicData: [{ name: 't', topicId: ZERO_UUID, partitionData: [{ index: 0, records: Buffer.from([0xaa, 0xbb, 0xcc]) }] }],
     };
     const w3 = new Writer();
     M.encodeProduceRequest(w3, 3, req);
@@ -400,7 +400,7 @@ describe('header version helpers and API table', () => {
   it('API_SCHEMAS lists every API once', () => {
     expect(M.API_SCHEMAS.length).toBeGreaterThanOrEqual(42); // grows as APIs are generated
     expect(new Set(M.API_SCHEMAS.map((s) => s.key)).size).toBe(M.API_SCHEMAS.length);
-    expect(M.ProduceApi).toEqual({ key: 0, name: 'Produce', minVersion: 0, maxVersion: 11, flexibleFrom: 9 });
+    expect(M.ProduceApi).toEqual({ key: 0, name: 'Produce', minVersion: 0, maxVersion: 13, flexibleFrom: 9 });
     expect(M.API_SCHEMAS.find((s) => s.name === 'ApiVersions')).toMatchObject({ key: 18, flexibleFrom: 3 });
   });
 

@@ -184,6 +184,14 @@ describe('AddPartitionsToTxnManager against a stand-in coordinator', () => {
         [tpKey('a', 3), ErrorCode.INVALID_TXN_STATE],
       ]),
     );
+    // Produce v11+ clients handle TRANSACTION_ABORTABLE (Kafka's genericErrorSupported): passed through.
+    expect(await m.verifyTransaction('tid-2', 1, 0, parts, true)).toEqual(
+      new Map([
+        [tpKey('a', 1), ErrorCode.INVALID_PRODUCER_EPOCH],
+        [tpKey('a', 2), ErrorCode.TRANSACTION_ABORTABLE],
+        [tpKey('a', 3), ErrorCode.INVALID_TXN_STATE],
+      ]),
+    );
     answer = (req) => results(req, () => ErrorCode.NOT_COORDINATOR);
     expect([...(await m.verifyTransaction('tid-2', 1, 0, parts.slice(0, 1))).values()]).toEqual([ErrorCode.NOT_COORDINATOR]);
     answer = (req) => results(req, () => 0, ErrorCode.CLUSTER_AUTHORIZATION_FAILED);

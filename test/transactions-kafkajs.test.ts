@@ -42,6 +42,15 @@ async function groupOffset(groupId: string, topic: string, partition = 0): Promi
   }
 }
 
+/**
+ * kafkajs's sendOffsets does not wait out COORDINATOR_NOT_AVAILABLE from TxnOffsetCommit while a
+ * fresh broker creates __consumer_offsets (seen with Apache Kafka 4.4): have the group's
+ * coordinator serve first. The group has no offsets yet.
+ */
+async function groupCoordinatorReady(groupId: string, topic: string): Promise<void> {
+  expect(await eventually(`the coordinator of ${groupId}`, () => groupOffset(groupId, topic))).toBe('-1');
+}
+
 const leader = () => target.bootstrap[0]!;
 const values = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
 
@@ -50,6 +59,7 @@ describe('kafkajs transactions', () => {
     const out = await target.topic('kjs-commit-out');
     const input = await target.topic('kjs-commit-in');
     const group = target.unique('kjs-commit-group');
+    await groupCoordinatorReady(group, input);
     const producer = await txnProducer(target.unique('kjs-commit'));
     const txn = await producer.transaction();
     await txn.send({ topic: out, messages: values(3, 'c').map((value) => ({ value })) });
@@ -80,6 +90,7 @@ describe('kafkajs transactions', () => {
     const out = await target.topic('kjs-abort-out');
     const input = await target.topic('kjs-abort-in');
     const group = target.unique('kjs-abort-group');
+    await groupCoordinatorReady(group, input);
     const producer = await txnProducer(target.unique('kjs-abort'));
     const aborted = await producer.transaction();
     await aborted.send({ topic: out, messages: values(3, 'a').map((value) => ({ value })) });

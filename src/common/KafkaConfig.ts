@@ -1,11 +1,12 @@
 // Broker configuration under Kafka's own property names, and the topic-level configs
 // derived from it (a topic config falls back to its broker-level `log.*` twin).
 import { LogConfig } from '../log/LogConfig.js';
+import { checkKind, LONG_MAX, TOPIC_CONFIG_DEFS, topicConfigDef, topicConfigProblem, type ConfigKind, type TopicConfigDef } from './TopicConfigDefs.js';
 
 export type ConfigValue = string | number | boolean;
 export type Properties = Record<string, ConfigValue>;
 
-type Kind = 'int' | 'long' | 'boolean' | 'string' | 'list';
+type Kind = ConfigKind;
 
 interface BrokerConfigDef {
   kind: Kind;
@@ -126,14 +127,49 @@ function secretOrListenerDef(name: string): BrokerConfigDef | undefined {
 
 export class ConfigError extends Error {}
 
-const LONG_MAX = '9223372036854775807';
-
-function checkValue(name: string, kind: Kind, value: string): void {
-  if (kind === 'int' || kind === 'long') {
-    if (!/^-?\d+$/.test(value)) throw new ConfigError(`${name}: expected a number, got '${value}'`);
-  } else if (kind === 'boolean') {
-    if (value !== 'true' && value !== 'false') throw new ConfigError(`${name}: expected true or false, got '${value}'`);
+/** Broker properties that supply topic configs' values (log.cleaner.delete.retention.ms, log.roll.jitter.hours, …) and are not in BROKER_CONFIGS. */
+const TOPIC_SYNONYM_CONFIGS: Record<string, BrokerConfigDef> = {};
+for (const def of Object.values(TOPIC_CONFIG_DEFS)) {
+  for (const s of def.synonyms) {
+    if (!BROKER_CONFIGS[s.name] && !TOPIC_SYNONYM_CONFIGS[s.name]) TOPIC_SYNONYM_CONFIGS[s.name] = { kind: s.toTopic ? 'int' : def.kind, default: s.default ?? '' };
   }
+}
+
+function brokerDef(name: string): BrokerConfigDef | undefined {
+  if (Object.prototype.hasOwnProperty.call(BROKER_CONFIGS, name)) return BROKER_CONFIGS[name];
+  return Object.prototype.hasOwnProperty.call(TOPIC_SYNONYM_CONFIGS, name) ? TOPIC_SYNONYM_CONFIGS[name] : undefined;
+}
+
+/**
+ * Broker properties Kafka lets AlterConfigs change at runtime (DynamicBrokerConfig): the first
+ * broker synonym of each topic config but message.format.version's (DynamicLogConfig), and those below.
+ */
+export const DYNAMIC_BROKER_CONFIGS: ReadonlySet<string> = new Set([
+  ...Object.entries(TOPIC_CONFIG_DEFS)
+    .filter(([name, d]) => name !== 'message.format.version' && d.synonyms.length > 0)
+    .map(([, d]) => d.synonyms[0]!.name),
+  'producer.id.expiration.ms',
+  'transaction.partition.verification.enable',
+  'max.connections',
+  'max.connections.per.ip',
+]);
+
+/** Kafka's ConfigSource codes (DescribeConfigs). */
+export const ConfigSource = {
+  UNKNOWN: 0,
+  DYNAMIC_TOPIC_CONFIG: 1,
+  DYNAMIC_BROKER_CONFIG: 2,
+  DYNAMIC_DEFAULT_BROKER_CONFIG: 3,
+  STATIC_BROKER_CONFIG: 4,
+  DEFAULT_CONFIG: 5,
+  DYNAMIC_BROKER_LOGGER_CONFIG: 6,
+  CLIENT_METRICS_CONFIG: 7,
+} as const;
+
+export interface ConfigSynonym {
+  name: string;
+  value: string | null;
+  source: number;
 }
 
 /** Parse a numeric property; Long.MAX_VALUE and anything past 2^53 become Infinity. */
@@ -146,14 +182,18 @@ export function toNumber(value: string): number {
 export class KafkaConfig {
   /** Properties set explicitly (by --config or startCluster({ config })). */
   readonly explicit: Map<string, string>;
+  /** Dynamic broker configs from the metadata log: for this broker, and the cluster default (resource name ""). */
+  private dynamicBroker = new Map<string, string>();
+  private dynamicDefault = new Map<string, string>();
 
   constructor(props: Properties = {}) {
     this.explicit = new Map();
     for (const [k, v] of Object.entries(props)) {
       const value = String(v);
-      const def = BROKER_CONFIGS[k] ?? topicDefByName(k) ?? secretOrListenerDef(k);
+      const def = brokerDef(k) ?? topicDefByName(k) ?? secretOrListenerDef(k);
       if (!def) throw new ConfigError(`unknown config '${k}'`);
-      checkValue(k, def.kind, value);
+      const problem = checkKind(def.kind, value);
+      if (problem) throw new ConfigError(`${k}: ${problem}, got '${value}'`);
       this.explicit.set(k, value);
     }
     const nodeId = this.explicit.get('node.id');
@@ -163,15 +203,22 @@ export class KafkaConfig {
     }
   }
 
+  /** Replace the dynamic configs of one level (from the metadata image). */
+  setDynamic(level: 'broker' | 'default', configs: Record<string, string>): void {
+    const m = new Map(Object.entries(configs));
+    if (level === 'broker') this.dynamicBroker = m;
+    else this.dynamicDefault = m;
+  }
+
   has(name: string): boolean {
     return this.explicit.has(name);
   }
 
   get(name: string): string {
     if (name === 'broker.id' || name === 'node.id') return String(this.nodeId); // synonyms, as in KRaft
-    const v = this.explicit.get(name);
+    const v = this.dynamicBroker.get(name) ?? this.dynamicDefault.get(name) ?? this.explicit.get(name);
     if (v !== undefined) return v;
-    const def = BROKER_CONFIGS[name] ?? secretOrListenerDef(name);
+    const def = brokerDef(name) ?? secretOrListenerDef(name);
     if (!def) throw new Error(`not a broker config: ${name}`);
     return def.default;
   }
@@ -188,98 +235,97 @@ export class KafkaConfig {
     return toNumber(this.explicit.get('node.id') ?? this.explicit.get('broker.id') ?? BROKER_CONFIGS['node.id']!.default);
   }
 
-  /** Every broker config with its value and whether it was set explicitly. */
-  entries(): { name: string; value: string; explicit: boolean }[] {
-    return Object.keys(BROKER_CONFIGS)
-      .sort()
-      .map((name) => ({ name, value: this.get(name), explicit: this.explicit.has(name) || (isIdConfig(name) && (this.has('node.id') || this.has('broker.id'))) }));
+  /** Where a broker property's values come from, most precedent first (Kafka's synonym order). */
+  private layers(name: string, defaultValue: string | null): ConfigSynonym[] {
+    const out: ConfigSynonym[] = [];
+    const d = this.dynamicBroker.get(name);
+    if (d !== undefined) out.push({ name, value: d, source: ConfigSource.DYNAMIC_BROKER_CONFIG });
+    const dd = this.dynamicDefault.get(name);
+    if (dd !== undefined) out.push({ name, value: dd, source: ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG });
+    // a broker always has its id, as a KRaft broker always sets node.id (Kafka's default for both is -1)
+    const s = isIdConfig(name) ? String(this.nodeId) : this.explicit.get(name);
+    if (s !== undefined) out.push({ name, value: s, source: ConfigSource.STATIC_BROKER_CONFIG });
+    if (defaultValue !== null) out.push({ name, value: isIdConfig(name) ? '-1' : defaultValue, source: ConfigSource.DEFAULT_CONFIG });
+    return out;
   }
 
-  /** Broker default of a topic config, and whether it was set explicitly on the broker. */
-  topicDefault(name: string): { value: string; source: 'static' | 'default' } {
+  /** Every broker config with its value, source and synonyms (DescribeConfigs of a broker). */
+  entries(): { name: string; value: string | null; source: number; synonyms: ConfigSynonym[]; kind: ConfigKind }[] {
+    const names = [...new Set([...Object.keys(BROKER_CONFIGS), ...Object.keys(TOPIC_SYNONYM_CONFIGS)])].sort();
+    return names.map((name) => {
+      const def = brokerDef(name)!;
+      const synonyms = brokerSynonymNames(name)
+        .flatMap((n) => this.layers(n, nullable(brokerDef(n)?.default ?? null, brokerDef(n)?.kind)))
+        .sort((a, b) => a.source - b.source);
+      // Kafka lists every level of every synonym in precedence order, dropping the ones before this name
+      const from = synonyms.findIndex((x) => x.name === name);
+      const own = from < 0 ? [] : synonyms.slice(from);
+      return {
+        name,
+        value: isIdConfig(name) ? String(this.nodeId) : (this.layers(name, nullable(def.default, def.kind))[0]?.value ?? null),
+        source: own[0]?.source ?? ConfigSource.DEFAULT_CONFIG,
+        synonyms: own,
+        kind: def.kind,
+      };
+    });
+  }
+
+  /**
+   * A topic config's value when the topic does not set it, and the source and synonyms Kafka
+   * reports: every level of every broker synonym in precedence order, from the first entry for
+   * the primary one on (Kafka drops those before it, so `retention.ms` shows no synonym unless
+   * `log.retention.ms` is set somewhere, though `log.retention.hours` supplies the value).
+   */
+  topicDefault(name: string): { value: string; source: number; synonyms: ConfigSynonym[] } {
     const def = topicDefByName(name);
     if (!def) throw new Error(`not a topic config: ${name}`);
-    if (this.explicit.has(name)) return { value: this.explicit.get(name)!, source: 'static' };
-    for (const key of def.brokerKeys) {
-      const v = this.explicit.get(key.name);
-      if (v !== undefined && v !== '') return { value: key.convert ? key.convert(v) : v, source: 'static' };
+    const all: ConfigSynonym[] = [];
+    for (const level of [ConfigSource.DYNAMIC_BROKER_CONFIG, ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG, ConfigSource.STATIC_BROKER_CONFIG, ConfigSource.DEFAULT_CONFIG]) {
+      for (const s of def.synonyms) {
+        for (const l of this.layers(s.name, s.default)) if (l.source === level) all.push(l);
+      }
     }
-    return { value: def.default, source: 'default' };
+    const primary = def.synonyms[0]?.name;
+    const from = all.findIndex((s) => s.name === primary);
+    const synonyms = from < 0 ? [] : all.slice(from);
+    // minikafka also takes a topic config's own name as a static broker default (--config retention.ms=…)
+    if (this.explicit.has(name) && !def.synonyms.some((s) => s.name === name)) {
+      const own = { name, value: this.explicit.get(name)!, source: ConfigSource.STATIC_BROKER_CONFIG };
+      all.splice(0, 0, own);
+      synonyms.splice(0, 0, own);
+    }
+    const source = synonyms[0]?.source ?? ConfigSource.DEFAULT_CONFIG;
+    const head = all.find((s) => s.value !== null && s.value !== '');
+    if (!head) return { value: def.default, source, synonyms };
+    const conv = def.synonyms.find((s) => s.name === head.name)?.toTopic;
+    return { value: conv ? conv(head.value!) : head.value!, source, synonyms };
   }
 }
+
+/** Kafka's brokerConfigSynonyms: the names one broker property shares its value with. */
+function brokerSynonymNames(name: string): string[] {
+  for (const def of Object.values(TOPIC_CONFIG_DEFS)) {
+    if (def.synonyms.length > 1 && def.synonyms.some((s) => s.name === name)) return def.synonyms.map((s) => s.name);
+  }
+  return [name];
+}
+
+/** Numeric broker properties without a default (log.retention.ms) have none in Kafka: null, not "". */
+const nullable = (v: string | null, kind: ConfigKind | undefined): string | null => (v === '' && kind !== 'string' && kind !== 'list' ? null : v);
 
 const isIdConfig = (name: string) => name === 'node.id' || name === 'broker.id';
 
-interface TopicConfigDef {
-  kind: Kind;
-  default: string;
-  /** Broker keys it falls back to, first match wins (e.g. log.retention.ms, then minutes, then hours). */
-  brokerKeys: { name: string; convert?: (v: string) => string }[];
-}
-
-const hoursToMs = (v: string) => String(Number(v) * 3600_000);
-const minutesToMs = (v: string) => String(Number(v) * 60_000);
-
-/** The log's own defaults (LogConfig), under Kafka's names: one source for both. */
-const LOG_DEFAULTS = new LogConfig().toProperties();
-
-/** Topic-level configs minikafka honours or reports, with Kafka's defaults. */
-export const TOPIC_CONFIGS: Record<string, TopicConfigDef> = {
-  'cleanup.policy': {
-    kind: 'list',
-    default: LOG_DEFAULTS['cleanup.policy']!,
-    brokerKeys: [{ name: 'log.cleanup.policy' }],
-  },
-  'compression.type': {
-    kind: 'string',
-    default: LOG_DEFAULTS['compression.type']!,
-    brokerKeys: [{ name: 'compression.type' }],
-  },
-  'flush.messages': { kind: 'long', default: LOG_DEFAULTS['flush.messages']!, brokerKeys: [{ name: 'log.flush.interval.messages' }] },
-  'flush.ms': { kind: 'long', default: LOG_DEFAULTS['flush.ms']!, brokerKeys: [{ name: 'log.flush.interval.ms' }] },
-  'index.interval.bytes': { kind: 'int', default: LOG_DEFAULTS['index.interval.bytes']!, brokerKeys: [{ name: 'log.index.interval.bytes' }] },
-  'max.message.bytes': { kind: 'int', default: LOG_DEFAULTS['max.message.bytes']!, brokerKeys: [{ name: 'message.max.bytes' }] },
-  'message.timestamp.type': {
-    kind: 'string',
-    default: LOG_DEFAULTS['message.timestamp.type']!,
-    brokerKeys: [{ name: 'log.message.timestamp.type' }],
-  },
-  'min.insync.replicas': { kind: 'int', default: LOG_DEFAULTS['min.insync.replicas']!, brokerKeys: [{ name: 'min.insync.replicas' }] },
-  'retention.bytes': { kind: 'long', default: LOG_DEFAULTS['retention.bytes']!, brokerKeys: [{ name: 'log.retention.bytes' }] },
-  'retention.ms': {
-    kind: 'long',
-    default: LOG_DEFAULTS['retention.ms']!,
-    brokerKeys: [
-      { name: 'log.retention.ms' },
-      { name: 'log.retention.minutes', convert: minutesToMs },
-      { name: 'log.retention.hours', convert: hoursToMs },
-    ],
-  },
-  'segment.bytes': { kind: 'int', default: LOG_DEFAULTS['segment.bytes']!, brokerKeys: [{ name: 'log.segment.bytes' }] },
-  'segment.index.bytes': { kind: 'int', default: LOG_DEFAULTS['segment.index.bytes']!, brokerKeys: [{ name: 'log.index.size.max.bytes' }] },
-  'segment.ms': {
-    kind: 'long',
-    default: LOG_DEFAULTS['segment.ms']!,
-    brokerKeys: [{ name: 'log.roll.ms' }, { name: 'log.roll.hours', convert: hoursToMs }],
-  },
-  'unclean.leader.election.enable': {
-    kind: 'boolean',
-    default: 'false',
-    brokerKeys: [{ name: 'unclean.leader.election.enable' }],
-  },
-};
-
 function topicDefByName(name: string): TopicConfigDef | undefined {
-  return Object.prototype.hasOwnProperty.call(TOPIC_CONFIGS, name) ? TOPIC_CONFIGS[name] : undefined;
+  return topicConfigDef(name);
 }
 
 /** Validate one topic config override; returns an error message or null. */
 export function validateTopicConfig(name: string, value: string | null): string | null {
-  const def = topicDefByName(name);
-  if (!def) return `unknown topic config '${name}'`;
+  if (!topicDefByName(name)) return `Unknown topic config name: ${name}`;
   if (value === null) return null;
+  const problem = topicConfigProblem(name, value);
+  if (problem) return problem;
   try {
-    checkValue(name, def.kind, value);
     LogConfig.fromProperties({ [name]: value }); // the log's own rules (ranges, enums)
   } catch (e) {
     return (e as Error).message;
@@ -287,26 +333,59 @@ export function validateTopicConfig(name: string, value: string | null): string 
   return null;
 }
 
-/** A topic's effective configs: overrides over broker defaults, with where each came from. */
+/** A topic's effective configs: overrides over broker defaults, with Kafka's source and synonyms. */
 export function effectiveTopicConfigs(
   broker: KafkaConfig,
   overrides: Record<string, string>,
-): { name: string; value: string; source: 'topic' | 'static' | 'default' }[] {
-  return Object.keys(TOPIC_CONFIGS)
+): { name: string; value: string; source: number; synonyms: ConfigSynonym[] }[] {
+  return Object.keys(TOPIC_CONFIG_DEFS)
     .sort()
     .map((name) => {
-      if (Object.prototype.hasOwnProperty.call(overrides, name)) return { name, value: overrides[name]!, source: 'topic' as const };
       const d = broker.topicDefault(name);
-      return { name, value: d.value, source: d.source };
+      if (Object.prototype.hasOwnProperty.call(overrides, name)) {
+        const value = overrides[name]!;
+        return { name, value, source: ConfigSource.DYNAMIC_TOPIC_CONFIG, synonyms: [{ name, value, source: ConfigSource.DYNAMIC_TOPIC_CONFIG }, ...d.synonyms] };
+      }
+      return { name, value: d.value, source: d.source, synonyms: d.synonyms };
     });
 }
 
 /** Kafka's DescribeConfigs config type codes. */
-const CONFIG_TYPE_CODES: Record<Kind, number> = { boolean: 1, string: 2, int: 3, long: 5, list: 7 };
+const CONFIG_TYPE_CODES: Record<ConfigKind, number> = { boolean: 1, string: 2, int: 3, long: 5, double: 6, list: 7 };
 
-export function configTypeCode(name: string): number {
-  const def = topicDefByName(name) ?? BROKER_CONFIGS[name];
+export function configTypeCode(name: string, resource: 'topic' | 'broker' = 'topic'): number {
+  const def = resource === 'topic' ? (topicDefByName(name) ?? brokerDef(name)) : (brokerDef(name) ?? topicDefByName(name));
   return def ? CONFIG_TYPE_CODES[def.kind] : 0;
+}
+
+/** Topic config documentation (include_documentation). */
+export function topicConfigDoc(name: string): string | null {
+  return topicDefByName(name)?.doc ?? null;
+}
+
+/** A broker property's own default ("" if none or unknown): what Kafka's APPEND/SUBTRACT start from when the level sets nothing. */
+export function brokerConfigDefault(name: string): string {
+  return brokerDef(name)?.default ?? '';
+}
+
+/** Is this a broker property minikafka knows (static or a topic config's broker synonym)? */
+export function isBrokerConfig(name: string): boolean {
+  return brokerDef(name) !== undefined;
+}
+
+/** A broker property's value problem (its type, and the rules of the topic config it supplies), or null. */
+export function brokerConfigProblem(name: string, value: string): string | null {
+  const def = brokerDef(name);
+  if (!def) return null;
+  const why = checkKind(def.kind, value);
+  if (why !== null) return `Invalid value ${value} for configuration ${name}: ${why}`;
+  for (const [topicName, t] of Object.entries(TOPIC_CONFIG_DEFS)) {
+    const s = t.synonyms.find((x) => x.name === name);
+    if (!s) continue;
+    const asTopic = s.toTopic ? s.toTopic(value.trim()) : value.trim();
+    if (validateTopicConfig(topicName, asTopic) !== null) return `Invalid value ${value} for configuration ${name}`;
+  }
+  return null;
 }
 
 /** Topic config overrides after Kafka's incremental ops (0 SET, 1 DELETE, 2 APPEND, 3 SUBTRACT). */
@@ -318,7 +397,19 @@ export function applyConfigOp(
   value: string | null,
 ): string | null {
   const def = topicDefByName(name);
-  if (!def) return `unknown topic config '${name}'`;
+  if (!def) return `Unknown topic config name: ${name}`;
+  return applyListOp(configs, name, op, value, def.kind === 'list', () => broker.topicDefault(name).value);
+}
+
+/** Kafka's incremental ops on a set of overrides (any resource); `isList`: APPEND/SUBTRACT allowed. */
+export function applyListOp(
+  configs: Record<string, string>,
+  name: string,
+  op: number,
+  value: string | null,
+  isList: boolean,
+  current: () => string,
+): string | null {
   if (op === 1) {
     delete configs[name];
     return null;
@@ -329,10 +420,10 @@ export function applyConfigOp(
     return null;
   }
   if (op === 2 || op === 3) {
-    if (def.kind !== 'list') return `Config value append/subtract is not allowed for config key: ${name}`;
-    const current = (configs[name] ?? broker.topicDefault(name).value).split(',').map((s) => s.trim()).filter(Boolean);
+    if (!isList) return `Config value append/subtract is not allowed for config key: ${name}`;
+    const cur = (configs[name] ?? current()).split(',').map((s) => s.trim()).filter(Boolean);
     const items = (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-    const next = op === 2 ? [...current, ...items.filter((i) => !current.includes(i))] : current.filter((c) => !items.includes(c));
+    const next = op === 2 ? [...cur, ...items.filter((i) => !cur.includes(i))] : cur.filter((c) => !items.includes(c));
     configs[name] = next.join(',');
     return null;
   }

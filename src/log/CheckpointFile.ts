@@ -2,10 +2,12 @@
 // temp file, is fsynced, then renamed over the old one, so a crash leaves the old or the new
 // file, never a torn one. Readers of a missing or garbled file get null.
 // A failed write (disk full) leaves the old file in place and removes the temp file.
+// `sync: false` skips the fsync (the rename stays atomic against a process crash); the owner
+// then calls `syncFile` before anything durable depends on the content (a power cut).
 import fs from 'node:fs';
 import { checkpointSite, injectedFault, ioError } from './LogIO.js';
 
-export function writeFileAtomically(file: string, content: string): void {
+export function writeFileAtomically(file: string, content: string, sync = true): void {
   const tmp = `${file}.tmp`;
   const site = checkpointSite(file);
   const fault = site === null ? null : injectedFault(site, file);
@@ -17,7 +19,7 @@ export function writeFileAtomically(file: string, content: string): void {
       let done = 0;
       while (done < limit) done += fs.writeSync(fd, bytes, done, limit - done);
       if (fault) throw ioError(fault, tmp);
-      fs.fsyncSync(fd);
+      if (sync) fs.fsyncSync(fd);
     } finally {
       fs.closeSync(fd);
     }
@@ -25,6 +27,22 @@ export function writeFileAtomically(file: string, content: string): void {
   } catch (err) {
     fs.rmSync(tmp, { force: true });
     throw err;
+  }
+}
+
+/** fsync a file written with `sync: false`; a missing file is nothing to sync. */
+export function syncFile(file: string): void {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
   }
 }
 

@@ -8,11 +8,17 @@
 // `persistIfPending` before it appends again, so stale entries on disk can only point at or past
 // the log end, which loading cuts (`truncateFromEnd(logEndOffset)`).
 //
+// Writes are not fsynced on the spot (as Kafka since KAFKA-15046): a leadership change rewrites
+// the file for every partition it leads, and a restart would pay an fsync each. `sync()` makes
+// it durable; the log calls it in every flush before its segments and its recovery point, so no
+// flushed batch depends on an epoch entry a power cut could lose. A process crash loses nothing
+// (the rename is atomic and the page cache survives).
+//
 // A file that does not parse as strictly increasing (epoch, offset) lines is reported by
 // `corrupt` and ignored; the log rebuilds the entries from its batches' partition leader epochs.
 import fs from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomically } from './CheckpointFile.js';
+import { syncFile, writeFileAtomically } from './CheckpointFile.js';
 
 export const LEADER_EPOCH_CHECKPOINT = 'leader-epoch-checkpoint';
 
@@ -25,6 +31,8 @@ export class LeaderEpochFileCache {
   private entries: EpochEntry[] = [];
   private readonly file: string | null;
   private pending = false;
+  /** Written since the last sync(). */
+  private unsynced = false;
   /** Why the checkpoint file was not usable when opened, or null. */
   readonly corrupt: string | null = null;
 
@@ -86,12 +94,31 @@ export class LeaderEpochFileCache {
     return { epoch: this.entries[i]!.epoch, endOffset: next ? next.startOffset : logEndOffset };
   }
 
-  /** The log was truncated to `offset`: forget epochs that start at or after it. Never throws (see the module comment). */
-  truncateFromEnd(offset: number): void {
+  /**
+   * A new leader's epoch, starting at the log end: kept in memory and written before the next
+   * append (`persistIfPending`), not now. Until then the file lacks only an epoch with no batch,
+   * which loading would cut anyway (an entry at the log end), so a leadership change costs no
+   * write per partition. Ignored unless a new, larger epoch.
+   */
+  assignAtLogEnd(epoch: number, logEndOffset: number): void {
+    const last = this.entries.at(-1);
+    if (epoch < 0 || (last && epoch <= last.epoch)) return;
+    this.entries = this.entries.filter((e) => e.startOffset < logEndOffset);
+    this.entries.push({ epoch, startOffset: logEndOffset });
+    this.pending = this.file !== null;
+  }
+
+  /**
+   * The log was truncated to `offset`: forget epochs that start at or after it. Never throws (see
+   * the module comment). `deferWrite` (loading, which cuts at the log end) leaves the file to the
+   * next append: its stale entries all start at or past the log end.
+   */
+  truncateFromEnd(offset: number, deferWrite = false): void {
     const kept = this.entries.filter((e) => e.startOffset < offset);
     if (kept.length === this.entries.length) return;
     this.entries = kept;
-    this.persistOrDefer();
+    if (deferWrite) this.pending = this.file !== null;
+    else this.persistOrDefer();
   }
 
   /**
@@ -136,7 +163,15 @@ export class LeaderEpochFileCache {
 
   private persist(entries: EpochEntry[]): void {
     if (!this.file) return;
-    writeFileAtomically(this.file, entries.map((e) => `${e.epoch} ${e.startOffset}\n`).join(''));
+    writeFileAtomically(this.file, entries.map((e) => `${e.epoch} ${e.startOffset}\n`).join(''), false);
     this.pending = false;
+    this.unsynced = true;
+  }
+
+  /** fsync what persist() wrote since the last sync (the log's flush calls it first). */
+  sync(): void {
+    if (!this.file || !this.unsynced) return;
+    syncFile(this.file);
+    this.unsynced = false;
   }
 }

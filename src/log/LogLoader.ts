@@ -2,7 +2,10 @@
 // files and temp files, open every segment and recover it — segments wholly below the recovery
 // point are trusted (indexes re-walked from their last entry), later ones are CRC-validated from
 // the recovery point — cutting the log at the first torn, corrupt or overlapping batch and
-// deleting every later segment. UnifiedLog then restores its checkpoints and derived state.
+// deleting every later segment. After a clean shutdown (the broker's `.kafka_cleanshutdown`
+// marker) every segment is trusted: close() flushed them all and checkpointed the recovery point
+// at the log end, so there is nothing to validate. UnifiedLog then restores its checkpoints and
+// derived state.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../logger.js';
@@ -18,9 +21,19 @@ export interface LoadedSegments {
   /** At least one segment, oldest first. */
   segments: LogSegment[];
   logStartOffset: number;
+  /** Segments whose data was CRC-validated from the recovery point (0 after a clean shutdown). */
+  recoveredSegments: number;
 }
 
-export function loadSegments(dir: string, config: LogConfig, now: () => number, logger: Logger, recoveryPoint: number, checkpointedStart: number): LoadedSegments {
+export function loadSegments(
+  dir: string,
+  config: LogConfig,
+  now: () => number,
+  logger: Logger,
+  recoveryPoint: number,
+  checkpointedStart: number,
+  hadCleanShutdown = false,
+): LoadedSegments {
   const bases = new Set<number>();
   const byBase = new Map<number, Set<string>>();
   for (const name of fs.readdirSync(dir)) {
@@ -44,12 +57,13 @@ export function loadSegments(dir: string, config: LogConfig, now: () => number, 
     fs.rmSync(prefix + TXN_INDEX_FILE_SUFFIX, { force: true });
   }
   const segments: LogSegment[] = [];
+  let recoveredSegments = 0;
   for (const base of [...bases].sort((a, b) => a - b)) segments.push(LogSegment.open(dir, base, config, now));
 
   for (let i = 0; i < segments.length; i++) {
     const seg = segments[i]!;
     const next = segments[i + 1];
-    const trusted = next !== undefined && next.baseOffset <= recoveryPoint;
+    const trusted = (next !== undefined && next.baseOffset <= recoveryPoint) || (hadCleanShutdown && seg.baseOffset <= recoveryPoint);
     const indexProblem = seg.offsetIndex.sanityCheck(seg.size) ?? seg.timeIndex.sanityCheck();
     if (indexProblem) logger.warn(`rebuilding indexes of segment ${seg.baseOffset}: ${indexProblem}`);
     const sizeBefore = seg.size;
@@ -59,6 +73,7 @@ export function loadSegments(dir: string, config: LogConfig, now: () => number, 
     } else {
       res = seg.recover(indexProblem ? seg.baseOffset : Math.max(seg.baseOffset, recoveryPoint), true);
       seg.dirty = true; // validated data of a possibly unclean shutdown: fsync it before trusting it
+      recoveredSegments++;
     }
     let problem = res.problem;
     if (!problem && next !== undefined && seg.nextOffset > next.baseOffset) {
@@ -92,7 +107,7 @@ export function loadSegments(dir: string, config: LogConfig, now: () => number, 
     for (const s of segments.splice(0)) s.delete();
     segments.push(LogSegment.open(dir, logStartOffset, config, now));
   }
-  return { segments, logStartOffset };
+  return { segments, logStartOffset, recoveredSegments };
 }
 
 /** Leader epoch entries from the batches' partition leader epochs (the first batch of each larger epoch), for a lost checkpoint. */

@@ -70,6 +70,11 @@ export interface UnifiedLogOptions {
   /** Clock (ms), injectable for tests. Default Date.now. */
   now?: () => number;
   logger?: Logger;
+  /**
+   * The broker found its clean-shutdown marker: every segment was flushed and the recovery point
+   * checkpointed by close(), so loading validates nothing (Kafka's hadCleanShutdown).
+   */
+  hadCleanShutdown?: boolean;
 }
 
 export interface ReadResult {
@@ -91,6 +96,8 @@ export class UnifiedLog {
   private readonly logger: Logger;
   readonly producerState: ProducerStateManager;
   readonly leaderEpochCache: LeaderEpochFileCache;
+  /** Segments CRC-validated when the log was opened (0 after a clean shutdown). */
+  recoveredSegments = 0;
 
   private constructor(
     readonly dir: string | null,
@@ -108,20 +115,21 @@ export class UnifiedLog {
   static open(dir: string | null, config: LogConfig, opts: UnifiedLogOptions = {}): UnifiedLog {
     const log = new UnifiedLog(dir, config, opts);
     if (dir === null) log.segments.push(LogSegment.open(null, 0, config, log.now));
-    else log.load(dir);
+    else log.load(dir, opts.hadCleanShutdown ?? false);
     return log;
   }
 
   // -------------------------------------------------------------------------------------------
   // Loading and recovery (Kafka's LogLoader)
 
-  private load(dir: string): void {
+  private load(dir: string, hadCleanShutdown: boolean): void {
     fs.mkdirSync(dir, { recursive: true });
     const recoveryPoint = readNumberCheckpoint(path.join(dir, RECOVERY_POINT_FILE)) ?? 0;
     const checkpointedStart = readNumberCheckpoint(path.join(dir, LOG_START_OFFSET_FILE)) ?? 0;
 
-    const loaded = loadSegments(dir, this.config, this.now, this.logger, recoveryPoint, checkpointedStart);
+    const loaded = loadSegments(dir, this.config, this.now, this.logger, recoveryPoint, checkpointedStart, hadCleanShutdown);
     this.segments = loaded.segments;
+    this.recoveredSegments = loaded.recoveredSegments;
     this._logStartOffset = loaded.logStartOffset;
     this._recoveryPoint = Math.min(recoveryPoint, this.logEndOffset);
     this.writtenRecoveryPoint = recoveryPoint;
@@ -132,7 +140,7 @@ export class UnifiedLog {
       this.logger.warn(`${epochs.corrupt} in the leader epoch checkpoint: rebuilding it from the log`);
       epochs.reset(epochsFromLog(this.segments, this._logStartOffset));
     }
-    epochs.truncateFromEnd(this.logEndOffset);
+    epochs.truncateFromEnd(this.logEndOffset, true); // an epoch that got no batch: the file waits for the next append
     epochs.truncateFromStart(this._logStartOffset);
     const leo = this.logEndOffset;
     if (recoveryPoint < leo) {
@@ -421,6 +429,29 @@ export class UnifiedLog {
   }
 
   /** ListOffsets -3 (MAX_TIMESTAMP): offset and timestamp of the record with the largest timestamp. */
+  /**
+   * ListOffsets v0 (Kafka's legacyFetchOffsetsBefore): candidate offsets are each segment's base
+   * offset (at least the log start) with the segment file's modification time, plus the log end
+   * with the current time when the active segment holds data. Latest (-1) starts at the last
+   * candidate, earliest (-2) at the first, a time at the last candidate modified at or before it;
+   * at most maxNumOffsets offsets from there backwards, in descending order.
+   */
+  legacyFetchOffsetsBefore(timestamp: number, maxNumOffsets: number): number[] {
+    this.ensureOpen();
+    const candidates = this.segments.map((seg) => ({ offset: Math.max(seg.baseOffset, this._logStartOffset), time: seg.log.lastModified() }));
+    if (this.segments[this.segments.length - 1]!.size > 0) candidates.push({ offset: this.logEndOffset, time: this.now() });
+    let start: number;
+    if (timestamp === -1) start = candidates.length - 1;
+    else if (timestamp === -2) start = 0;
+    else {
+      start = candidates.length - 1;
+      while (start >= 0 && candidates[start]!.time > timestamp) start--;
+    }
+    const out: number[] = [];
+    for (let i = start; i >= 0 && out.length < maxNumOffsets; i--) out.push(candidates[i]!.offset);
+    return out.sort((x, y) => y - x);
+  }
+
   fetchMaxTimestampOffset(): { offset: number; timestamp: number } | null {
     this.ensureOpen();
     let best: LogSegment | null = null;
@@ -620,6 +651,7 @@ export class UnifiedLog {
   /** fsync every segment with unflushed data and checkpoint the recovery point (= logEndOffset). */
   flush(): void {
     if (this.closed) return;
+    this.leaderEpochCache.sync(); // the epochs of the batches about to become durable first
     for (const s of this.segments) s.flush();
     this._recoveryPoint = this.logEndOffset;
     this.writeRecoveryPoint();
@@ -633,13 +665,26 @@ export class UnifiedLog {
     this.writtenRecoveryPoint = this._recoveryPoint;
   }
 
-  /** Flush and close the files. Never throws: a flush or snapshot that fails (disk full) only means more recovery on the next open. */
-  close(): void {
-    if (this.closed) return;
-    this.bestEffort('flush on close', () => this.flush());
-    this.bestEffort('producer snapshot on close', () => this.producerState.takeSnapshot(this.logEndOffset));
+  /**
+   * Flush and close the files. Never throws: a flush or snapshot that fails (disk full) only
+   * means more recovery on the next open. Returns whether everything was flushed (the broker
+   * writes its clean-shutdown marker only if every log was).
+   */
+  close(): boolean {
+    if (this.closed) return true;
+    let flushed = true;
+    this.bestEffort('flush on close', () => {
+      flushed = false;
+      this.flush();
+      flushed = true;
+    });
+    // A snapshot at the log end already holds this state (nothing appended since): not rewritten.
+    this.bestEffort('producer snapshot on close', () => {
+      if (this.producerState.snapshotOffsets().at(-1) !== this.logEndOffset) this.producerState.takeSnapshot(this.logEndOffset);
+    });
     for (const s of this.segments) this.bestEffort(`closing segment ${s.baseOffset}`, () => s.close());
     this.closed = true;
+    return flushed;
   }
 
   /**

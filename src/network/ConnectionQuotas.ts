@@ -1,6 +1,7 @@
 // Kafka's ConnectionQuotas: max.connections for the broker and max.connections.per.ip for one
 // client address (both unlimited by default, as in Kafka). A connection over a limit is closed
 // at once with one logged line; the client sees its connection closed and reconnects later.
+// A limit may be given as a function, read at each connection (a dynamic broker config).
 import type { Socket } from 'node:net';
 import type { Logger } from '../logger.js';
 
@@ -11,10 +12,18 @@ export class ConnectionQuotas {
   private readonly admitted = new WeakMap<Socket, string>();
 
   constructor(
-    private readonly maxConnections: number,
-    private readonly maxPerIp: number,
+    private readonly maxConnectionsOf: number | (() => number),
+    private readonly maxPerIpOf: number | (() => number),
     private readonly log: Logger,
   ) {}
+
+  private get maxConnections(): number {
+    return typeof this.maxConnectionsOf === 'number' ? this.maxConnectionsOf : this.maxConnectionsOf();
+  }
+
+  private get maxPerIp(): number {
+    return typeof this.maxPerIpOf === 'number' ? this.maxPerIpOf : this.maxPerIpOf();
+  }
 
   /** Count the socket in, or close it and return false when a limit is reached. */
   admit(socket: Socket): boolean {

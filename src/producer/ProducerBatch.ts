@@ -1,8 +1,9 @@
 // One partition batch (Kafka's ProducerBatch + MemoryRecordsBuilder): records are encoded
 // straight into a pooled buffer as they are appended; the header, the producer state and the
 // CRC are written once when the batch is closed for sending. It also holds the records'
-// callbacks and timestamps, and one promise its records' promises derive from; it completes
-// them all in one pass.
+// callbacks and timestamps (per-record slots sized for the records the buffer holds, so
+// appending adds no growth garbage), and one promise its records' promises derive from; it completes them all in
+// one pass, building each RecordMetadata only as its promise is resolved.
 import { gzipSync } from 'node:zlib';
 import { BATCH_HEADER_SIZE, Compression, RECORDS_OFFSET, TRANSACTIONAL_MASK, readRecordField, readVarint, readVarlong, recordFieldEnd, varintEnd } from '../protocol/recordBatch.js';
 import {
@@ -32,6 +33,10 @@ export interface DecodedProducerRecord {
 
 
 
+/** Per-record slots a batch starts with; once they fill, as many as the buffer holds records of the average size so far, then double. */
+const FIRST_SLOTS = 16;
+const NO_TIMESTAMPS = new Float64Array(0);
+
 let capturedVoid: (() => void) | null = null;
 function captureVoid(resolve: () => void): void {
   capturedVoid = resolve;
@@ -43,16 +48,29 @@ export function setCallbackErrorHandler(fn: (err: unknown) => void): void {
   onCallbackError = fn;
 }
 
+/** A slot array of `cap` entries holding the first n of `from` (the rest holes). */
+function copySlots<T>(from: T[], n: number, cap: number): T[] {
+  const to = new Array<T>(cap);
+  for (let i = 0; i < n; i++) to[i] = from[i]!;
+  return to;
+}
+
 export class ProducerBatch {
   /** Write position: records occupy [RECORDS_OFFSET, pos). */
   pos = RECORDS_OFFSET;
   count = 0;
   baseTimestamp = 0;
   maxTimestamp = -1;
-  /** Each record's timestamp (for its RecordMetadata). */
-  readonly timestamps: number[] = [];
-  /** Callbacks of records sent with one, by record index (null until the first such record). */
-  callbacks: (SendCallback | null)[] | null = null;
+  /**
+   * Each record's timestamp (for its RecordMetadata), by record index, off the JS heap; its
+   * length is the capacity of all per-record slots (see growSlots).
+   */
+  timestamps: Float64Array = NO_TIMESTAMPS;
+  /**
+   * Callbacks of records sent with one, by record index (null until the first such record, then
+   * as many slots as `timestamps`; records without one leave null or a hole).
+   */
+  callbacks: (SendCallback | null | undefined)[] | null = null;
   /**
    * The fast path: one promise per batch, resolved once its outcome is final; each record
    * promise made at append is `settled.then(pick)`, a derived promise with no settle functions
@@ -62,10 +80,10 @@ export class ProducerBatch {
   private settled: Promise<void> | null = null;
   private settleAll: (() => void) | null = null;
   private pick: (() => RecordMetadata) | null = null;
-  /** The derived record promises (to mark failures handled) and, once other records are mixed in, their record indexes. */
-  private derived: Promise<RecordMetadata>[] | null = null;
-  private derivedAt: number[] | null = null;
+  /** The derived record promises by record index (holes for callback records): their order, and failures to mark handled. */
+  private derived: (Promise<RecordMetadata> | undefined)[] | null = null;
   private followers: Promise<RecordMetadata>[] | null = null;
+  /** The record index the next reaction of `settled` looks for its promise from. */
   private picked = 0;
   /** Set when the batch was split: its records live on in these batches. */
   private splitParts: ProducerBatch[] | null = null;
@@ -177,14 +195,36 @@ export class ProducerBatch {
     this.pos = writeRecordInPlace(this.buf, this.pos, body, n, tsDelta, key, keyLen, value, valueLen, headers);
     this.count = n + 1;
     if (timestamp > this.maxTimestamp) this.maxTimestamp = timestamp;
-    this.timestamps.push(timestamp);
+    let ts = this.timestamps;
+    if (n === ts.length) ts = this.growSlots(n);
+    ts[n] = timestamp;
     if (callback !== null) {
-      if (this.callbacks === null) this.callbacks = new Array<SendCallback | null>(n).fill(null);
-      this.callbacks.push(callback);
-    } else if (this.callbacks !== null) {
-      this.callbacks.push(null);
+      let cbs = this.callbacks;
+      if (cbs === null) cbs = this.callbacks = new Array<SendCallback | null>(ts.length).fill(null);
+      cbs[n] = callback;
     }
     return true;
+  }
+
+  /**
+   * The per-record slots are full (n records, the one just written included in `pos`): a new
+   * batch gets FIRST_SLOTS (a batch that stays small costs little), a batch that fills them as
+   * many as its buffer holds records of the average size so far, and after that twice as many.
+   * So a batch's slots are reallocated about twice however many records it takes, instead of
+   * growing by half with every few records (no young-generation garbage per record).
+   */
+  private growSlots(n: number): Float64Array {
+    let cap = FIRST_SLOTS;
+    if (n >= FIRST_SLOTS * 2) cap = n * 2;
+    else if (n > 0) cap = Math.max(n * 2, Math.ceil(((this.buf.length - RECORDS_OFFSET) * (n + 1)) / (this.pos - RECORDS_OFFSET)) + 1);
+    const ts = new Float64Array(cap);
+    if (n > 0) ts.set(this.timestamps);
+    this.timestamps = ts;
+    const d = this.derived;
+    if (d !== null) this.derived = copySlots(d, n, cap);
+    const c = this.callbacks;
+    if (c !== null) this.callbacks = copySlots(c, n, cap);
+    return ts;
   }
 
   /**
@@ -193,29 +233,35 @@ export class ProducerBatch {
    */
   derivePromise(follower: Promise<RecordMetadata> | null = null): Promise<RecordMetadata> {
     let d = this.settled;
-    if (d === null) {
+    let slots = this.derived;
+    if (d === null || slots === null) {
       d = this.settled = new Promise<void>(captureVoid);
       this.settleAll = capturedVoid;
       this.pick = () => this.outcome();
+      // One slot per record the batch is expected to hold (holey: callback records leave holes).
+      slots = this.derived = new Array<Promise<RecordMetadata> | undefined>(this.timestamps.length);
     }
     const p = d.then(this.pick);
-    const index = this.count - 1;
-    let list = this.derived;
-    if (list === null) list = this.derived = [];
-    if (this.derivedAt !== null) this.derivedAt.push(index);
-    else if (list.length !== index) {
-      this.derivedAt = Array.from({ length: list.length }, (_, k) => k);
-      this.derivedAt.push(index);
-    }
-    list.push(p);
+    slots[this.count - 1] = p;
     if (follower !== null) (this.followers ??= []).push(follower);
     return p;
   }
 
-  /** The next derived record's outcome (called by its reaction, in append order); throws its error. */
+  /**
+   * The next derived record's outcome (called by the reactions of `settled`, which run in the
+   * order they were added: append order); throws its error. The common case (one batch, no
+   * error) builds the RecordMetadata and nothing else.
+   */
   private outcome(): RecordMetadata {
-    const k = this.picked++;
-    let i = this.derivedAt === null ? k : this.derivedAt[k]!;
+    const slots = this.derived!;
+    let i = this.picked;
+    while (slots[i] === undefined && i < this.count) i++;
+    this.picked = i + 1;
+    if (this.splitParts === null && this.resultError === null) {
+      const base = this.resultBaseOffset;
+      const lat = this.resultLogAppendTime;
+      return { topic: this.pq.topic, partition: this.pq.partition, offset: base < 0 ? -1 : base + i, timestamp: lat >= 0 ? lat : this.timestamps[i]! };
+    }
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     let b: ProducerBatch = this;
     while (b.splitParts !== null) {
@@ -232,15 +278,19 @@ export class ProducerBatch {
 
   /** Settle the derived record promises (marking them handled first if any may fail). */
   private settleDerived(mayFail: boolean): void {
-    const list = this.derived;
-    if (list === null) return;
-    this.derived = null;
+    const settle = this.settleAll;
+    if (settle === null) return;
+    this.settleAll = null;
     if (mayFail) {
-      for (const p of list) markHandled(p);
+      const slots = this.derived!;
+      for (let i = 0; i < this.count; i++) {
+        const p = slots[i];
+        if (p !== undefined) markHandled(p);
+      }
       if (this.followers !== null) for (const p of this.followers) markHandled(p);
     }
     this.followers = null;
-    this.settleAll!();
+    settle();
   }
 
   /** Producer id, epoch and base sequence for an idempotent batch (before close, or rewriting a closed one). */
@@ -298,7 +348,7 @@ export class ProducerBatch {
     this.resultLogAppendTime = logAppendTime;
     const cbs = this.callbacks;
     if (cbs !== null) {
-      for (let i = 0; i < cbs.length; i++) {
+      for (let i = 0; i < this.count; i++) {
         const cb = cbs[i];
         if (cb == null) continue;
         try {
@@ -321,7 +371,7 @@ export class ProducerBatch {
     this.failedKeys = this.recordKeys();
     const cbs = this.callbacks;
     if (cbs !== null) {
-      for (let i = 0; i < cbs.length; i++) {
+      for (let i = 0; i < this.count; i++) {
         const cb = cbs[i];
         if (cb == null) continue;
         try {

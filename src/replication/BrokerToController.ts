@@ -29,6 +29,8 @@ export interface BrokerToController {
   createPartitions(req: M.CreatePartitionsRequest): Promise<M.CreatePartitionsResponse>;
   /** Replace a topic's config overrides. */
   setTopicConfigs(topic: string, configs: Record<string, string>): Promise<{ errorCode: number; errorMessage: string | null }>;
+  /** Replace a broker ("" the cluster default) or client-metrics resource's configs. */
+  setResourceConfigs(resourceType: number, resourceName: string, configs: Record<string, string>): Promise<{ errorCode: number; errorMessage: string | null }>;
   /** Create, replace or delete SCRAM credentials (forwarded AlterUserScramCredentials). */
   alterUserScramCredentials(req: M.AlterUserScramCredentialsRequest): Promise<M.AlterUserScramCredentialsResponse>;
   close(): void;

@@ -23,7 +23,7 @@ import { RequestDispatcher } from '../network/RequestDispatcher.js';
 import { crashPoint, guarded } from '../util/CrashBoundary.js';
 import { SYSTEM_TIME, type Time, type TimerHandle } from '../util/Time.js';
 import { CONTROLLER_APIS, type ControllerContext } from './ControllerApis.js';
-import { encodeMetadataRecords, MetadataImage, type BrokerEndpoint, type BrokerInfo, type MetadataRecord, type PartitionState, type TopicImage } from './MetadataImage.js';
+import { configKey, encodeMetadataRecords, MetadataImage, type BrokerEndpoint, type BrokerInfo, type MetadataRecord, type PartitionState, type TopicImage } from './MetadataImage.js';
 import type { AlterUserScramCredentialsRequest, AlterUserScramCredentialsResponse } from '../protocol/messages/AlterUserScramCredentials.js';
 import { scramChanges } from './ScramControl.js';
 
@@ -129,6 +129,7 @@ export class Controller {
       const { records } = this.metadataLog.read(offset, 1 << 20, this.metadataLog.logEndOffset, true);
       if (!records) break;
       offset = this.image.applyBatches(records);
+      this.syncDynamicDefaults();
     }
   }
 
@@ -210,6 +211,7 @@ export class Controller {
     }
     this.highWatermark = this.metadataLog.logEndOffset;
     for (const r of records) this.image.apply(r);
+    if (records.some((r) => r.type === 'config')) this.syncDynamicDefaults();
     this.image.offset = this.highWatermark;
     for (const w of [...this.waiters]) w();
   }
@@ -588,6 +590,17 @@ export class Controller {
     const { records, response } = scramChanges(this.image, req);
     this.append(records);
     return response;
+  }
+
+  /** Store a broker ("" the cluster default) or client-metrics resource's whole config set (Kafka's ConfigRecord). */
+  setResourceConfigs(resourceType: number, resourceName: string, configs: Record<string, string>): void {
+    this.append([{ type: 'config', resourceType, resourceName, configs }]);
+    this.log.info(`configs of resource ${resourceType}:${resourceName} now ${JSON.stringify(configs)}`);
+  }
+
+  /** The cluster-default broker configs apply to the controller's own decisions (num.partitions, unclean election…). */
+  private syncDynamicDefaults(): void {
+    this.config.setDynamic('default', this.image.configs.get(configKey(4, '')) ?? {});
   }
 
   setTopicConfigs(name: string, configs: Record<string, string>): void {

@@ -237,7 +237,10 @@ const alterConfigs = defineApi<M.AlterConfigsRequest, M.AlterConfigsResponse, Co
       try {
         const configs: Record<string, string> = {};
         for (const c of res.configs) if (c.value !== null) configs[c.name] = c.value;
-        if (!req.validateOnly) controller.setTopicConfigs(res.resourceName, configs);
+        if (!req.validateOnly) {
+          if (res.resourceType === 2) controller.setTopicConfigs(res.resourceName, configs);
+          else controller.setResourceConfigs(res.resourceType, res.resourceName, configs);
+        }
         return { ...base, errorCode: ErrorCode.NONE, errorMessage: null };
       } catch (err) {
         const { code, message } = codeOf(err);

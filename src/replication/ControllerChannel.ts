@@ -123,9 +123,13 @@ export class ControllerChannel {
   }
 
   /** Replace a topic's config overrides. */
-  async setTopicConfigs(topic: string, configs: Record<string, string>): Promise<{ errorCode: number; errorMessage: string | null }> {
+  setTopicConfigs(topic: string, configs: Record<string, string>): Promise<{ errorCode: number; errorMessage: string | null }> {
+    return this.setResourceConfigs(2, topic, configs);
+  }
+
+  async setResourceConfigs(resourceType: number, resourceName: string, configs: Record<string, string>): Promise<{ errorCode: number; errorMessage: string | null }> {
     const res = await this.client.request(M.AlterConfigsApi.key, 2, M.encodeAlterConfigsRequest, M.decodeAlterConfigsResponse, {
-      resources: [{ resourceType: 2, resourceName: topic, configs: Object.entries(configs).map(([name, value]) => ({ name, value })) }],
+      resources: [{ resourceType, resourceName, configs: Object.entries(configs).map(([name, value]) => ({ name, value })) }],
       validateOnly: false,
     }, TIMEOUT_MS);
     return res.responses[0]!;

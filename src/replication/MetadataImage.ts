@@ -50,6 +50,8 @@ export type MetadataRecord =
   | { type: 'partition'; topic: string; partition: number; state: PartitionState }
   | { type: 'topicConfig'; name: string; configs: Record<string, string> }
   | { type: 'removeTopic'; name: string }
+  /** Kafka's ConfigRecord for a broker ("" the cluster default) or client-metrics resource: its whole config set. */
+  | { type: 'config'; resourceType: number; resourceName: string; configs: Record<string, string> }
   | { type: 'producerIds'; nextBlockStart: number }
   // Kafka's UserScramCredentialRecord / RemoveUserScramCredentialRecord (mechanism 1 = SCRAM-SHA-256, 2 = SCRAM-SHA-512)
   | { type: 'userScramCredential'; name: string; mechanism: number; credential: StoredScramCredential }
@@ -124,6 +126,8 @@ export class MetadataImage {
   readonly topics = new Map<string, TopicImage>();
   private readonly byId = new Map<string, TopicImage>();
   nextProducerIdBlock = 0;
+  /** Configs of non-topic resources, keyed `${resourceType}:${resourceName}` (see configKey). */
+  readonly configs = new Map<string, Record<string, string>>();
   /** SCRAM credentials: user name → mechanism (1, 2) → credential. */
   readonly scramCredentials = new Map<string, Map<number, StoredScramCredential>>();
   /** Offset of the next record to apply (records below it are in the image). */
@@ -191,6 +195,14 @@ export class MetadataImage {
         if (byMechanism?.size === 0) this.scramCredentials.delete(rec.name);
         break;
       }
+      case 'config': {
+        const key = configKey(rec.resourceType, rec.resourceName);
+        if (Object.keys(rec.configs).length === 0) this.configs.delete(key);
+        else this.configs.set(key, { ...rec.configs });
+        // a broker-level default changes what every topic inherits
+        if (rec.resourceType === BROKER_RESOURCE && delta) for (const t of this.topics.keys()) delta.changedTopicConfigs.add(t);
+        break;
+      }
     }
   }
 
@@ -224,6 +236,13 @@ export class MetadataImage {
     }
     return this.offset;
   }
+}
+
+const BROKER_RESOURCE = 4;
+
+/** The image's key of a config resource (resource type 4 broker, 16 client metrics). */
+export function configKey(resourceType: number, resourceName: string): string {
+  return `${resourceType}:${resourceName}`;
 }
 
 /** A metadata record and its offset in the metadata log. */

@@ -3,7 +3,8 @@
 // transaction coordinator — the leader of partition abs(hash(transactional.id)) % n of
 // __transaction_state — with AddPartitionsToTxn v4 `verifyOnly` whether the partition was added
 // to the transaction. The answer's errors are translated as Kafka's manager does (PRODUCER_FENCED
-// → INVALID_PRODUCER_EPOCH, TRANSACTION_ABORTABLE → INVALID_TXN_STATE for Produce below v11, a
+// → INVALID_PRODUCER_EPOCH, TRANSACTION_ABORTABLE → INVALID_TXN_STATE for Produce below v11 (v11+
+// clients handle it: `abortableErrorSupported`), a
 // top-level CLUSTER_AUTHORIZATION_FAILED → INVALID_TXN_STATE, no coordinator →
 // COORDINATOR_NOT_AVAILABLE, a lost connection → NETWORK_EXCEPTION), then for the Produce answer
 // as Kafka's ReplicaManager.handleProduceAppend does (`produceErrorForVerification`).
@@ -66,7 +67,13 @@ export class AddPartitionsToTxnManager {
    * partitions that are not (by `tpKey`) with their error (as the manager translates it); empty
    * when all are. Never rejects.
    */
-  async verifyTransaction(transactionalId: string, producerId: number, producerEpoch: number, partitions: TopicPartitionRef[]): Promise<Map<string, number>> {
+  async verifyTransaction(
+    transactionalId: string,
+    producerId: number,
+    producerEpoch: number,
+    partitions: TopicPartitionRef[],
+    abortableErrorSupported = false,
+  ): Promise<Map<string, number>> {
     const all = (code: number) => new Map(partitions.map((p) => [tpKey(p.topic, p.partition), code]));
     const node = this.coordinatorFor(transactionalId);
     const client = node < 0 ? null : this.client(node);
@@ -104,7 +111,7 @@ export class AddPartitionsToTxnManager {
           const code =
             p.partitionErrorCode === ErrorCode.PRODUCER_FENCED
               ? ErrorCode.INVALID_PRODUCER_EPOCH
-              : p.partitionErrorCode === ErrorCode.TRANSACTION_ABORTABLE
+              : p.partitionErrorCode === ErrorCode.TRANSACTION_ABORTABLE && !abortableErrorSupported
                 ? ErrorCode.INVALID_TXN_STATE
                 : p.partitionErrorCode;
           unverified.set(tpKey(t.name, p.partitionIndex), code);

@@ -11,7 +11,7 @@ import { ErrorCode, errorName, KafkaError } from '../protocol/errors.js';
 import type * as M from '../protocol/messages/index.js';
 import type { BrokerToController } from '../replication/BrokerToController.js';
 import { ControllerChannel } from '../replication/ControllerChannel.js';
-import { decodeMetadataRecords, MetadataDelta, MetadataImage, type OffsetRecord } from '../replication/MetadataImage.js';
+import { configKey, decodeMetadataRecords, MetadataDelta, MetadataImage, type OffsetRecord } from '../replication/MetadataImage.js';
 import { NodeClient } from '../network/NodeClient.js';
 import { API_LIST, encodeUnsupportedApiVersions, type RequestContext } from './apis/index.js';
 import { Connection, connectionLimits } from '../network/Connection.js';
@@ -30,6 +30,7 @@ import { TRANSACTION_STATE_TOPIC, transactionTopicConfigs } from './transaction/
 import { RequestDispatcher } from '../network/RequestDispatcher.js';
 import { RequestMetrics } from '../network/RequestMetrics.js';
 import { crashPoint, detach, guarded } from '../util/CrashBoundary.js';
+import { consumeCleanShutdownMarker, writeCleanShutdownMarker } from '../log/CleanShutdownFile.js';
 import { SYSTEM_TIME, type Time, type TimerHandle } from '../util/Time.js';
 import { advertisedEndpoints, brokerListeners, interBrokerListener, isSasl, isSsl, listenerConfig, SECURITY_PROTOCOL_ID, type Endpoint } from '../security/Listeners.js';
 import { clientAuthOf, hasUntrustedCertificate, principalOfTlsSocket, tlsClientOptions, tlsServerOptions } from '../security/SslFactory.js';
@@ -122,6 +123,11 @@ export class Broker {
   private readonly metadataWaiters = new Set<() => void>();
   private offsetsTopicCreation: Promise<number> | null = null;
   private transactionTopicCreation: Promise<number> | null = null;
+  /** start() finished: every hosted log was opened (and recovered where needed) in this run. */
+  private served = false;
+  /** Cuts the heartbeat loop's pause short (see heartbeatNow). */
+  private heartbeatWake: (() => void) | null = null;
+  private heartbeatDue = false;
 
   constructor(opts: BrokerOptions) {
     this.config = new KafkaConfig(opts.config ?? {});
@@ -229,7 +235,8 @@ export class Broker {
     this.requestPool = new MemoryPool(poolBytes < 0 ? Number.POSITIVE_INFINITY : poolBytes);
     const limits = connectionLimits(this.config, this.requestPool);
     const netLog = this.log.child('net');
-    const quotas = new ConnectionQuotas(this.config.int('max.connections'), this.config.int('max.connections.per.ip'), netLog);
+    // read at each connection: both are dynamic broker configs
+    const quotas = new ConnectionQuotas(() => this.config.int('max.connections'), () => this.config.int('max.connections.per.ip'), netLog);
     this.running = true; // (a listener failing to bind stops the broker: stop() closes the ones bound)
     for (const l of this.listeners) {
       const server = this.createListener(l, limits, netLog, quotas);
@@ -249,6 +256,9 @@ export class Broker {
     this.boundPort = this.listeners[0]!.port;
     this.requestedPort = this.boundPort;
     this.stopSignal = new AbortController();
+    // Before any log opens: logs opened during this start trust their segments if it was there.
+    this.replicaManager.hadCleanShutdown = this.dataDir !== null && consumeCleanShutdownMarker(this.dataDir);
+    if (this.replicaManager.hadCleanShutdown) this.log.info('found the clean shutdown marker: logs load without recovery');
     this.controller = new ControllerChannel(
       new NodeClient(this.controllerAddress.host, this.controllerAddress.port, `minikafka-broker-${this.nodeId}`, this.log.child('controller'), () => this.canReach(-1)),
       this.nodeId,
@@ -257,6 +267,9 @@ export class Broker {
     await this.register();
     this.loops = [this.metadataLoop(), this.heartbeatLoop()];
     await this.waitFor(() => !this.fenced, 30_000, 'unfenced by the controller');
+    // Every hosted log opened in the first metadata pass; one created later recovers as usual.
+    this.replicaManager.hadCleanShutdown = false;
+    this.served = true;
     this.lastRetentionCheck = this.time.now();
     this.timer = this.time.setInterval(guarded(this.log, 'broker maintenance', () => this.maintain()), MAINTENANCE_INTERVAL_MS).unref();
     this.groupCoordinator.start();
@@ -358,10 +371,16 @@ export class Broker {
     const delta = this.pendingDelta;
     try {
       crashPoint('metadata.apply');
+      // dynamic broker configs first: the topics' log configs inherit them
+      this.config.setDynamic('default', this.nextImage.configs.get(configKey(4, '')) ?? {});
+      this.config.setDynamic('broker', this.nextImage.configs.get(configKey(4, String(this.nodeId))) ?? {});
       await this.replicaManager.applyMetadata(this.nextImage, delta, caughtUp, () => !this.running);
       this.pendingDelta = null;
       this.image.applyRecords(this.unpublished);
       this.unpublished = [];
+      // Caught up with our own registration: heartbeat now, the controller unfences on it (as
+      // Kafka's BrokerLifecycleManager heartbeats at once on catching up, not on its next tick).
+      if (this.fenced && this.brokerEpoch >= 0 && this.image.offset > this.brokerEpoch) this.heartbeatNow();
     } catch (err) {
       if (!this.running) return;
       this.log.error(`applying metadata to the partitions failed (contained): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
@@ -390,8 +409,28 @@ export class Broker {
         if (!this.running) return;
         this.log.debug(`heartbeat: ${(err as Error).message}`);
       }
-      await this.sleep(this.fenced ? Math.min(interval, 100) : interval);
+      await this.heartbeatPause(this.fenced ? Math.min(interval, 100) : interval);
     }
+  }
+
+  /** Send the next heartbeat at once instead of after the pause. */
+  private heartbeatNow(): void {
+    this.heartbeatDue = true;
+    this.heartbeatWake?.();
+  }
+
+  /** The pause between heartbeats, cut short by heartbeatNow() or stop(). */
+  private async heartbeatPause(ms: number): Promise<void> {
+    if (!this.heartbeatDue && !this.stopSignal.signal.aborted) {
+      const wake = new AbortController();
+      const stop = () => wake.abort();
+      this.heartbeatWake = stop;
+      this.stopSignal.signal.addEventListener('abort', stop, { once: true });
+      await this.time.sleep(ms, wake.signal);
+      this.stopSignal.signal.removeEventListener('abort', stop);
+      this.heartbeatWake = null;
+    }
+    this.heartbeatDue = false;
   }
 
   /** Sleep, cut short by stop(). */
@@ -493,7 +532,17 @@ export class Broker {
     await Promise.all(this.loops);
     this.groupCoordinator.close();
     this.transactionCoordinator.close();
-    await this.replicaManager.close(crash);
+    this.replicaManager.hadCleanShutdown = false;
+    const clean = await this.replicaManager.close(crash);
+    // Only after a start that opened every hosted log: one never opened may still need recovery.
+    if (clean && this.served && this.dataDir !== null) {
+      try {
+        writeCleanShutdownMarker(this.dataDir, this.brokerEpoch);
+      } catch (err) {
+        this.log.error(`writing the clean shutdown marker failed (the next start recovers every log): ${(err as Error).message}`);
+      }
+    }
+    this.served = false;
     this.fenced = true;
     this.log.info(`broker ${this.nodeId} ${crash ? 'crashed (simulated)' : 'stopped'}`);
   }
@@ -540,6 +589,17 @@ export class Broker {
     if (!req.validateOnly) {
       const grown = req.topics.filter((t, i) => res.results[i]?.errorCode === ErrorCode.NONE);
       await this.waitFor(() => grown.every((t) => (this.image.topics.get(t.name)?.partitions.length ?? 0) >= t.count), ADMIN_WAIT_MS, 'told about new partitions');
+    }
+    return res;
+  }
+
+  /** Replace a broker ("" the cluster default) or client-metrics resource's configs through the controller; resolves once this broker applied them. */
+  async setResourceConfigs(resourceType: number, resourceName: string, configs: Record<string, string>): Promise<{ errorCode: number; errorMessage: string | null }> {
+    const res = await this.controllerChannel().setResourceConfigs(resourceType, resourceName, configs);
+    if (res.errorCode === ErrorCode.NONE) {
+      const want = JSON.stringify(configs);
+      const key = configKey(resourceType, resourceName);
+      await this.waitFor(() => JSON.stringify(this.image.configs.get(key) ?? {}) === want, ADMIN_WAIT_MS, 'told about new configs');
     }
     return res;
   }

@@ -70,6 +70,8 @@ export interface IsrChangeProposer {
 export class Partition {
   private readonly watchers = new Set<() => void>();
   private hw: number;
+  /** The value in the high-watermark file (-1: none), so an unchanged one is not rewritten. */
+  private checkpointedHw: number;
   leaderId = -1;
   leaderEpoch = -1;
   partitionEpoch = -1;
@@ -96,6 +98,7 @@ export class Partition {
   ) {
     const saved = log.dir ? readNumberCheckpoint(path.join(log.dir, HIGH_WATERMARK_FILE)) : null;
     this.hw = Math.min(Math.max(saved ?? 0, log.logStartOffset), log.logEndOffset);
+    this.checkpointedHw = saved ?? -1;
   }
 
   get name(): string {
@@ -170,7 +173,7 @@ export class Partition {
       // Kafka's makeLeader: the new epoch starts at our log end offset; followers start unknown
       // but get a full lag interval before they can be dropped from the ISR.
       this.leaderEpochStartOffset = this.log.logEndOffset;
-      this.log.leaderEpochCache.assign(this.leaderEpoch, this.leaderEpochStartOffset);
+      this.log.leaderEpochCache.assignAtLogEnd(this.leaderEpoch, this.leaderEpochStartOffset);
       this.followers.clear();
       for (const r of this.replicas) {
         if (r !== this.localBrokerId) this.followers.set(r, { logEndOffset: -1, lastCaughtUpTimeMs: now, lastFetchLeaderLogEndOffset: -1, lastFetchTimeMs: 0 });
@@ -450,8 +453,11 @@ export class Partition {
 
   // -------------------------------------------------------------------------------------------
 
+  /** Write the high-watermark file, when it changed since the last write. */
   checkpointHighWatermark(): void {
-    if (this.log.dir) writeNumberCheckpoint(path.join(this.log.dir, HIGH_WATERMARK_FILE), this.hw);
+    if (!this.log.dir || this.checkpointedHw === this.hw) return;
+    writeNumberCheckpoint(path.join(this.log.dir, HIGH_WATERMARK_FILE), this.hw);
+    this.checkpointedHw = this.hw;
   }
 
   /** Register a callback for the next append or high watermark move; returns its remover. */
@@ -477,8 +483,9 @@ export class Partition {
     } catch (err) {
       checkpointError = err;
     }
-    this.log.close();
+    const flushed = this.log.close();
     if (checkpointError) throw checkpointError;
+    if (!flushed) throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `${this.name}: log not flushed on close`);
   }
 
   /** A crash: parked acks=all produces fail, nothing is flushed or checkpointed. */

@@ -103,6 +103,8 @@ export class ReplicaManager {
   private readonly topics = new Map<string, HostedTopic>();
   private readonly fetchers = new Map<number, ReplicaFetcher>();
   private cleanedOrphans = false;
+  /** Logs opened while set trust their segments (the broker found its clean-shutdown marker). */
+  hadCleanShutdown = false;
   /** Until a whole-image pass succeeds (after start), deltas are not enough. */
   private needsFullPass = true;
   private image: MetadataImage | null = null;
@@ -249,7 +251,7 @@ export class ReplicaManager {
       this.topics.set(t.name, hosted);
     }
     if (!p) {
-      p = new Partition(t.name, i, UnifiedLog.open(this.partitionDir(t.name, i), config), local, this.proposeIsr, this.host.time);
+      p = new Partition(t.name, i, UnifiedLog.open(this.partitionDir(t.name, i), config, { hadCleanShutdown: this.hadCleanShutdown }), local, this.proposeIsr, this.host.time);
       hosted.partitions.set(i, p);
     } else if (refreshConfig) {
       p.log.updateConfig(config);
@@ -380,15 +382,16 @@ export class ReplicaManager {
     }
   }
 
-  /** Stop replicating and close every log (flushing unless `crash`). */
-  async close(crash = false): Promise<void> {
+  /** Stop replicating and close every log (flushing unless `crash`); whether every log closed cleanly. */
+  async close(crash = false): Promise<boolean> {
     for (const cancel of [...this.parkedFetches]) cancel();
     await Promise.all([...this.fetchers.values()].map((f) => f.stop()));
     this.fetchers.clear();
     this.addPartitionsToTxnManager.close();
+    let clean = !crash;
     for (const p of this.allPartitions()) {
       // One partition that cannot close cleanly (a full disk) must not leave the others open.
-      contain(this.log, `closing ${p.name}`, () => (crash ? p.abandon() : p.close()));
+      contain(this.log, `closing ${p.name}`, () => (crash ? p.abandon() : p.close()), () => (clean = false));
     }
     this.topics.clear();
     this.followersOf.clear();
@@ -396,6 +399,7 @@ export class ReplicaManager {
     // A restart starts from the whole image again, and looks for topics deleted meanwhile.
     this.needsFullPass = true;
     this.cleanedOrphans = false;
+    return clean;
   }
 
   /**

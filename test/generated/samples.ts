@@ -33,126 +33,129 @@ export function sampleProduceRequest(version: number, variant = 0, k = 0): M.Pro
 
 export function sampleProduceRequestTopicProduceData(version: number, variant = 0, k = 0): M.ProduceRequestTopicProduceData {
   return {
-    name: s_string(6, k),
+    name: (version <= 12 ? s_string(6, k) : ""),
+    topicId: (version >= 13 ? s_uuid(7, k) : ZERO_UUID),
     partitionData: [sampleProduceRequestPartitionProduceData(version, variant, k * 2), sampleProduceRequestPartitionProduceData(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleProduceRequestPartitionProduceData(version: number, variant = 0, k = 0): M.ProduceRequestPartitionProduceData {
   return {
-    index: s_int32(9, k),
-    records: (variant !== 0 ? null : s_bytes(10, k)),
+    index: s_int32(10, k),
+    records: (variant !== 0 ? null : s_bytes(11, k)),
   };
 }
 
 export function sampleProduceResponse(version: number, variant = 0, k = 0): M.ProduceResponse {
   return {
     responses: [sampleProduceResponseTopicProduceResponse(version, variant, k * 2), sampleProduceResponseTopicProduceResponse(version, variant, k * 2 + 1)],
-    throttleTimeMs: (version >= 1 ? s_int32(13, k) : 0),
+    throttleTimeMs: (version >= 1 ? s_int32(14, k) : 0),
     nodeEndpoints: (version >= 10 ? [sampleProduceResponseNodeEndpoint(version, variant, k * 2), sampleProduceResponseNodeEndpoint(version, variant, k * 2 + 1)] : []),
   };
 }
 
 export function sampleProduceResponseTopicProduceResponse(version: number, variant = 0, k = 0): M.ProduceResponseTopicProduceResponse {
   return {
-    name: s_string(16, k),
+    name: (version <= 12 ? s_string(17, k) : ""),
+    topicId: (version >= 13 ? s_uuid(18, k) : ZERO_UUID),
     partitionResponses: [sampleProduceResponsePartitionProduceResponse(version, variant, k * 2), sampleProduceResponsePartitionProduceResponse(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleProduceResponsePartitionProduceResponse(version: number, variant = 0, k = 0): M.ProduceResponsePartitionProduceResponse {
   return {
-    index: s_int32(19, k),
-    errorCode: s_int16(20, k),
-    baseOffset: s_int64(21, k),
-    logAppendTimeMs: (version >= 2 ? s_int64(22, k) : -1),
-    logStartOffset: (version >= 5 ? s_int64(23, k) : -1),
+    index: s_int32(21, k),
+    errorCode: s_int16(22, k),
+    baseOffset: s_int64(23, k),
+    logAppendTimeMs: (version >= 2 ? s_int64(24, k) : -1),
+    logStartOffset: (version >= 5 ? s_int64(25, k) : -1),
     recordErrors: (version >= 8 ? [sampleProduceResponseBatchIndexAndErrorMessage(version, variant, k * 2), sampleProduceResponseBatchIndexAndErrorMessage(version, variant, k * 2 + 1)] : []),
-    errorMessage: (version >= 8 ? (variant !== 0 ? null : s_string(26, k)) : null),
+    errorMessage: (version >= 8 ? (variant !== 0 ? null : s_string(28, k)) : null),
     currentLeader: (version >= 10 ? sampleProduceResponseLeaderIdAndEpoch(version, variant, k) : defaultProduceResponseLeaderIdAndEpoch()),
   };
 }
 
 export function sampleProduceResponseBatchIndexAndErrorMessage(version: number, variant = 0, k = 0): M.ProduceResponseBatchIndexAndErrorMessage {
   return {
-    batchIndex: s_int32(28, k),
-    batchIndexErrorMessage: (variant !== 0 ? null : s_string(29, k)),
+    batchIndex: s_int32(30, k),
+    batchIndexErrorMessage: (variant !== 0 ? null : s_string(31, k)),
   };
 }
 
 export function sampleProduceResponseLeaderIdAndEpoch(version: number, variant = 0, k = 0): M.ProduceResponseLeaderIdAndEpoch {
   return {
-    leaderId: s_int32(30, k),
-    leaderEpoch: s_int32(31, k),
+    leaderId: s_int32(32, k),
+    leaderEpoch: s_int32(33, k),
   };
 }
 
 export function sampleProduceResponseNodeEndpoint(version: number, variant = 0, k = 0): M.ProduceResponseNodeEndpoint {
   return {
-    nodeId: s_int32(32, k),
-    host: s_string(33, k),
-    port: s_int32(34, k),
-    rack: (variant !== 0 ? null : s_string(35, k)),
+    nodeId: s_int32(34, k),
+    host: s_string(35, k),
+    port: s_int32(36, k),
+    rack: (variant !== 0 ? null : s_string(37, k)),
   };
 }
 
 export function sampleFetchRequest(version: number, variant = 0, k = 0): M.FetchRequest {
   return {
-    clusterId: (version >= 12 ? (variant !== 0 ? null : s_string(36, k)) : null),
-    replicaId: (version <= 14 ? s_int32(37, k) : -1),
+    clusterId: (version >= 12 ? (variant !== 0 ? null : s_string(38, k)) : null),
+    replicaId: (version <= 14 ? s_int32(39, k) : -1),
     replicaState: (version >= 15 ? sampleFetchRequestReplicaState(version, variant, k) : defaultFetchRequestReplicaState()),
-    maxWaitMs: s_int32(39, k),
-    minBytes: s_int32(40, k),
-    maxBytes: (version >= 3 ? s_int32(41, k) : 2147483647),
-    isolationLevel: (version >= 4 ? s_int8(42, k) : 0),
-    sessionId: (version >= 7 ? s_int32(43, k) : 0),
-    sessionEpoch: (version >= 7 ? s_int32(44, k) : -1),
+    maxWaitMs: s_int32(41, k),
+    minBytes: s_int32(42, k),
+    maxBytes: (version >= 3 ? s_int32(43, k) : 2147483647),
+    isolationLevel: (version >= 4 ? s_int8(44, k) : 0),
+    sessionId: (version >= 7 ? s_int32(45, k) : 0),
+    sessionEpoch: (version >= 7 ? s_int32(46, k) : -1),
     topics: [sampleFetchRequestFetchTopic(version, variant, k * 2), sampleFetchRequestFetchTopic(version, variant, k * 2 + 1)],
     forgottenTopicsData: (version >= 7 ? [sampleFetchRequestForgottenTopic(version, variant, k * 2), sampleFetchRequestForgottenTopic(version, variant, k * 2 + 1)] : []),
-    rackId: (version >= 11 ? s_string(49, k) : ""),
+    rackId: (version >= 11 ? s_string(51, k) : ""),
   };
 }
 
 export function sampleFetchRequestReplicaState(version: number, variant = 0, k = 0): M.FetchRequestReplicaState {
   return {
-    replicaId: s_int32(50, k),
-    replicaEpoch: s_int64(51, k),
+    replicaId: s_int32(52, k),
+    replicaEpoch: s_int64(53, k),
   };
 }
 
 export function sampleFetchRequestFetchTopic(version: number, variant = 0, k = 0): M.FetchRequestFetchTopic {
   return {
-    topic: (version <= 12 ? s_string(52, k) : ""),
-    topicId: (version >= 13 ? s_uuid(53, k) : ZERO_UUID),
+    topic: (version <= 12 ? s_string(54, k) : ""),
+    topicId: (version >= 13 ? s_uuid(55, k) : ZERO_UUID),
     partitions: [sampleFetchRequestFetchPartition(version, variant, k * 2), sampleFetchRequestFetchPartition(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleFetchRequestFetchPartition(version: number, variant = 0, k = 0): M.FetchRequestFetchPartition {
   return {
-    partition: s_int32(56, k),
-    currentLeaderEpoch: (version >= 9 ? s_int32(57, k) : -1),
-    fetchOffset: s_int64x(58, k),
-    lastFetchedEpoch: (version >= 12 ? s_int32(59, k) : -1),
-    logStartOffset: (version >= 5 ? s_int64(60, k) : -1),
-    partitionMaxBytes: s_int32(61, k),
-    replicaDirectoryId: (version >= 17 ? s_uuid(62, k) : ZERO_UUID),
+    partition: s_int32(58, k),
+    currentLeaderEpoch: (version >= 9 ? s_int32(59, k) : -1),
+    fetchOffset: s_int64x(60, k),
+    lastFetchedEpoch: (version >= 12 ? s_int32(61, k) : -1),
+    logStartOffset: (version >= 5 ? s_int64(62, k) : -1),
+    partitionMaxBytes: s_int32(63, k),
+    replicaDirectoryId: (version >= 17 ? s_uuid(64, k) : ZERO_UUID),
+    highWatermark: (version >= 18 ? s_int64x(65, k) : 9223372036854775807n),
   };
 }
 
 export function sampleFetchRequestForgottenTopic(version: number, variant = 0, k = 0): M.FetchRequestForgottenTopic {
   return {
-    topic: (version <= 12 ? s_string(63, k) : ""),
-    topicId: (version >= 13 ? s_uuid(64, k) : ZERO_UUID),
-    partitions: [s_int32(65, k * 2), s_int32(66, k * 2 + 1)],
+    topic: (version <= 12 ? s_string(66, k) : ""),
+    topicId: (version >= 13 ? s_uuid(67, k) : ZERO_UUID),
+    partitions: [s_int32(68, k * 2), s_int32(69, k * 2 + 1)],
   };
 }
 
 export function sampleFetchResponse(version: number, variant = 0, k = 0): M.FetchResponse {
   return {
-    throttleTimeMs: (version >= 1 ? s_int32(67, k) : 0),
-    errorCode: (version >= 7 ? s_int16(68, k) : 0),
-    sessionId: (version >= 7 ? s_int32(69, k) : 0),
+    throttleTimeMs: (version >= 1 ? s_int32(70, k) : 0),
+    errorCode: (version >= 7 ? s_int16(71, k) : 0),
+    sessionId: (version >= 7 ? s_int32(72, k) : 0),
     responses: [sampleFetchResponseFetchableTopicResponse(version, variant, k * 2), sampleFetchResponseFetchableTopicResponse(version, variant, k * 2 + 1)],
     nodeEndpoints: (version >= 16 ? [sampleFetchResponseNodeEndpoint(version, variant, k * 2), sampleFetchResponseNodeEndpoint(version, variant, k * 2 + 1)] : []),
   };
@@ -160,111 +163,112 @@ export function sampleFetchResponse(version: number, variant = 0, k = 0): M.Fetc
 
 export function sampleFetchResponseFetchableTopicResponse(version: number, variant = 0, k = 0): M.FetchResponseFetchableTopicResponse {
   return {
-    topic: (version <= 12 ? s_string(74, k) : ""),
-    topicId: (version >= 13 ? s_uuid(75, k) : ZERO_UUID),
+    topic: (version <= 12 ? s_string(77, k) : ""),
+    topicId: (version >= 13 ? s_uuid(78, k) : ZERO_UUID),
     partitions: [sampleFetchResponsePartitionData(version, variant, k * 2), sampleFetchResponsePartitionData(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleFetchResponsePartitionData(version: number, variant = 0, k = 0): M.FetchResponsePartitionData {
   return {
-    partitionIndex: s_int32(78, k),
-    errorCode: s_int16(79, k),
-    highWatermark: s_int64(80, k),
-    lastStableOffset: (version >= 4 ? s_int64(81, k) : -1),
-    logStartOffset: (version >= 5 ? s_int64(82, k) : -1),
+    partitionIndex: s_int32(81, k),
+    errorCode: s_int16(82, k),
+    highWatermark: s_int64(83, k),
+    lastStableOffset: (version >= 4 ? s_int64(84, k) : -1),
+    logStartOffset: (version >= 5 ? s_int64(85, k) : -1),
     divergingEpoch: (version >= 12 ? sampleFetchResponseEpochEndOffset(version, variant, k) : defaultFetchResponseEpochEndOffset()),
     currentLeader: (version >= 12 ? sampleFetchResponseLeaderIdAndEpoch(version, variant, k) : defaultFetchResponseLeaderIdAndEpoch()),
     snapshotId: (version >= 12 ? sampleFetchResponseSnapshotId(version, variant, k) : defaultFetchResponseSnapshotId()),
     abortedTransactions: (version >= 4 ? (variant === 1 ? null : [sampleFetchResponseAbortedTransaction(version, variant, k * 2), sampleFetchResponseAbortedTransaction(version, variant, k * 2 + 1)]) : []),
-    preferredReadReplica: (version >= 11 ? s_int32(88, k) : -1),
-    records: (variant !== 0 ? null : s_bytes(89, k)),
+    preferredReadReplica: (version >= 11 ? s_int32(91, k) : -1),
+    records: (variant !== 0 ? null : s_bytes(92, k)),
   };
 }
 
 export function sampleFetchResponseEpochEndOffset(version: number, variant = 0, k = 0): M.FetchResponseEpochEndOffset {
   return {
-    epoch: s_int32(90, k),
-    endOffset: s_int64(91, k),
+    epoch: s_int32(93, k),
+    endOffset: s_int64(94, k),
   };
 }
 
 export function sampleFetchResponseLeaderIdAndEpoch(version: number, variant = 0, k = 0): M.FetchResponseLeaderIdAndEpoch {
   return {
-    leaderId: s_int32(92, k),
-    leaderEpoch: s_int32(93, k),
+    leaderId: s_int32(95, k),
+    leaderEpoch: s_int32(96, k),
   };
 }
 
 export function sampleFetchResponseSnapshotId(version: number, variant = 0, k = 0): M.FetchResponseSnapshotId {
   return {
-    endOffset: s_int64(94, k),
-    epoch: s_int32(95, k),
+    endOffset: s_int64(97, k),
+    epoch: s_int32(98, k),
   };
 }
 
 export function sampleFetchResponseAbortedTransaction(version: number, variant = 0, k = 0): M.FetchResponseAbortedTransaction {
   return {
-    producerId: s_int64(96, k),
-    firstOffset: s_int64(97, k),
+    producerId: s_int64(99, k),
+    firstOffset: s_int64(100, k),
   };
 }
 
 export function sampleFetchResponseNodeEndpoint(version: number, variant = 0, k = 0): M.FetchResponseNodeEndpoint {
   return {
-    nodeId: s_int32(98, k),
-    host: s_string(99, k),
-    port: s_int32(100, k),
-    rack: (variant !== 0 ? null : s_string(101, k)),
+    nodeId: s_int32(101, k),
+    host: s_string(102, k),
+    port: s_int32(103, k),
+    rack: (variant !== 0 ? null : s_string(104, k)),
   };
 }
 
 export function sampleListOffsetsRequest(version: number, variant = 0, k = 0): M.ListOffsetsRequest {
   return {
-    replicaId: s_int32(102, k),
-    isolationLevel: (version >= 2 ? s_int8(103, k) : 0),
+    replicaId: s_int32(105, k),
+    isolationLevel: (version >= 2 ? s_int8(106, k) : 0),
     topics: [sampleListOffsetsRequestListOffsetsTopic(version, variant, k * 2), sampleListOffsetsRequestListOffsetsTopic(version, variant, k * 2 + 1)],
+    timeoutMs: (version >= 10 ? s_int32(109, k) : 0),
   };
 }
 
 export function sampleListOffsetsRequestListOffsetsTopic(version: number, variant = 0, k = 0): M.ListOffsetsRequestListOffsetsTopic {
   return {
-    name: s_string(106, k),
+    name: s_string(110, k),
     partitions: [sampleListOffsetsRequestListOffsetsPartition(version, variant, k * 2), sampleListOffsetsRequestListOffsetsPartition(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleListOffsetsRequestListOffsetsPartition(version: number, variant = 0, k = 0): M.ListOffsetsRequestListOffsetsPartition {
   return {
-    partitionIndex: s_int32(109, k),
-    currentLeaderEpoch: (version >= 4 ? s_int32(110, k) : -1),
-    timestamp: s_int64x(111, k),
-    maxNumOffsets: (version <= 0 ? s_int32(112, k) : 1),
+    partitionIndex: s_int32(113, k),
+    currentLeaderEpoch: (version >= 4 ? s_int32(114, k) : -1),
+    timestamp: s_int64x(115, k),
+    maxNumOffsets: (version <= 0 ? s_int32(116, k) : 1),
   };
 }
 
 export function sampleListOffsetsResponse(version: number, variant = 0, k = 0): M.ListOffsetsResponse {
   return {
-    throttleTimeMs: (version >= 2 ? s_int32(113, k) : 0),
+    throttleTimeMs: (version >= 2 ? s_int32(117, k) : 0),
     topics: [sampleListOffsetsResponseListOffsetsTopicResponse(version, variant, k * 2), sampleListOffsetsResponseListOffsetsTopicResponse(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleListOffsetsResponseListOffsetsTopicResponse(version: number, variant = 0, k = 0): M.ListOffsetsResponseListOffsetsTopicResponse {
   return {
-    name: s_string(116, k),
+    name: s_string(120, k),
     partitions: [sampleListOffsetsResponseListOffsetsPartitionResponse(version, variant, k * 2), sampleListOffsetsResponseListOffsetsPartitionResponse(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleListOffsetsResponseListOffsetsPartitionResponse(version: number, variant = 0, k = 0): M.ListOffsetsResponseListOffsetsPartitionResponse {
   return {
-    partitionIndex: s_int32(119, k),
-    errorCode: s_int16(120, k),
-    oldStyleOffsets: (version <= 0 ? [s_int64(121, k * 2), s_int64(122, k * 2 + 1)] : []),
-    timestamp: (version >= 1 ? s_int64(123, k) : -1),
-    offset: (version >= 1 ? s_int64(124, k) : -1),
-    leaderEpoch: (version >= 4 ? s_int32(125, k) : -1),
+    partitionIndex: s_int32(123, k),
+    errorCode: s_int16(124, k),
+    oldStyleOffsets: (version <= 0 ? [s_int64(125, k * 2), s_int64(126, k * 2 + 1)] : []),
+    timestamp: (version >= 1 ? s_int64(127, k) : -1),
+    offset: (version >= 1 ? s_int64(128, k) : -1),
+    leaderEpoch: (version >= 4 ? s_int32(129, k) : -1),
   };
 }
 
@@ -279,106 +283,109 @@ export function sampleMetadataRequest(version: number, variant = 0, k = 0): M.Me
 
 export function sampleMetadataRequestMetadataRequestTopic(version: number, variant = 0, k = 0): M.MetadataRequestMetadataRequestTopic {
   return {
-    topicId: (version >= 10 ? s_uuid(128, k) : ZERO_UUID),
-    name: (version >= 10 ? (variant !== 0 ? null : s_string(129, k)) : s_string(129, k)),
+    topicId: (version >= 10 ? s_uuid(132, k) : ZERO_UUID),
+    name: (version >= 10 ? (variant !== 0 ? null : s_string(133, k)) : s_string(133, k)),
   };
 }
 
 export function sampleMetadataResponse(version: number, variant = 0, k = 0): M.MetadataResponse {
   return {
-    throttleTimeMs: (version >= 3 ? s_int32(130, k) : 0),
+    throttleTimeMs: (version >= 3 ? s_int32(134, k) : 0),
     brokers: [sampleMetadataResponseMetadataResponseBroker(version, variant, k * 2), sampleMetadataResponseMetadataResponseBroker(version, variant, k * 2 + 1)],
-    clusterId: (version >= 2 ? (variant !== 0 ? null : s_string(133, k)) : null),
-    controllerId: (version >= 1 ? s_int32(134, k) : -1),
+    clusterId: (version >= 2 ? (variant !== 0 ? null : s_string(137, k)) : null),
+    controllerId: (version >= 1 ? s_int32(138, k) : -1),
     topics: [sampleMetadataResponseMetadataResponseTopic(version, variant, k * 2), sampleMetadataResponseMetadataResponseTopic(version, variant, k * 2 + 1)],
-    clusterAuthorizedOperations: (version >= 8 && version <= 10 ? s_int32(137, k) : -2147483648),
+    clusterAuthorizedOperations: (version >= 8 && version <= 10 ? s_int32(141, k) : -2147483648),
+    errorCode: (version >= 13 ? s_int16(142, k) : 0),
   };
 }
 
 export function sampleMetadataResponseMetadataResponseBroker(version: number, variant = 0, k = 0): M.MetadataResponseMetadataResponseBroker {
   return {
-    nodeId: s_int32(138, k),
-    host: s_string(139, k),
-    port: s_int32(140, k),
-    rack: (version >= 1 ? (variant !== 0 ? null : s_string(141, k)) : null),
+    nodeId: s_int32(143, k),
+    host: s_string(144, k),
+    port: s_int32(145, k),
+    rack: (version >= 1 ? (variant !== 0 ? null : s_string(146, k)) : null),
   };
 }
 
 export function sampleMetadataResponseMetadataResponseTopic(version: number, variant = 0, k = 0): M.MetadataResponseMetadataResponseTopic {
   return {
-    errorCode: s_int16(142, k),
-    name: (version >= 12 ? (variant !== 0 ? null : s_string(143, k)) : s_string(143, k)),
-    topicId: (version >= 10 ? s_uuid(144, k) : ZERO_UUID),
+    errorCode: s_int16(147, k),
+    name: (version >= 12 ? (variant !== 0 ? null : s_string(148, k)) : s_string(148, k)),
+    topicId: (version >= 10 ? s_uuid(149, k) : ZERO_UUID),
     isInternal: (version >= 1 ? true : false),
     partitions: [sampleMetadataResponseMetadataResponsePartition(version, variant, k * 2), sampleMetadataResponseMetadataResponsePartition(version, variant, k * 2 + 1)],
-    topicAuthorizedOperations: (version >= 8 ? s_int32(147, k) : -2147483648),
+    topicAuthorizedOperations: (version >= 8 ? s_int32(152, k) : -2147483648),
   };
 }
 
 export function sampleMetadataResponseMetadataResponsePartition(version: number, variant = 0, k = 0): M.MetadataResponseMetadataResponsePartition {
   return {
-    errorCode: s_int16(148, k),
-    partitionIndex: s_int32(149, k),
-    leaderId: s_int32(150, k),
-    leaderEpoch: (version >= 7 ? s_int32(151, k) : -1),
-    replicaNodes: [s_int32(152, k * 2), s_int32(153, k * 2 + 1)],
-    isrNodes: [s_int32(154, k * 2), s_int32(155, k * 2 + 1)],
-    offlineReplicas: (version >= 5 ? [s_int32(156, k * 2), s_int32(157, k * 2 + 1)] : []),
+    errorCode: s_int16(153, k),
+    partitionIndex: s_int32(154, k),
+    leaderId: s_int32(155, k),
+    leaderEpoch: (version >= 7 ? s_int32(156, k) : -1),
+    replicaNodes: [s_int32(157, k * 2), s_int32(158, k * 2 + 1)],
+    isrNodes: [s_int32(159, k * 2), s_int32(160, k * 2 + 1)],
+    offlineReplicas: (version >= 5 ? [s_int32(161, k * 2), s_int32(162, k * 2 + 1)] : []),
   };
 }
 
 export function sampleOffsetCommitRequest(version: number, variant = 0, k = 0): M.OffsetCommitRequest {
   return {
-    groupId: s_string(158, k),
-    generationIdOrMemberEpoch: (version >= 1 ? s_int32(159, k) : -1),
-    memberId: (version >= 1 ? s_string(160, k) : ""),
-    groupInstanceId: (version >= 7 ? (variant !== 0 ? null : s_string(161, k)) : null),
-    retentionTimeMs: (version >= 2 && version <= 4 ? s_int64(162, k) : -1),
+    groupId: s_string(163, k),
+    generationIdOrMemberEpoch: (version >= 1 ? s_int32(164, k) : -1),
+    memberId: (version >= 1 ? s_string(165, k) : ""),
+    groupInstanceId: (version >= 7 ? (variant !== 0 ? null : s_string(166, k)) : null),
+    retentionTimeMs: (version >= 2 && version <= 4 ? s_int64(167, k) : -1),
     topics: [sampleOffsetCommitRequestOffsetCommitRequestTopic(version, variant, k * 2), sampleOffsetCommitRequestOffsetCommitRequestTopic(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleOffsetCommitRequestOffsetCommitRequestTopic(version: number, variant = 0, k = 0): M.OffsetCommitRequestOffsetCommitRequestTopic {
   return {
-    name: s_string(165, k),
+    name: (version <= 9 ? s_string(170, k) : ""),
+    topicId: (version >= 10 ? s_uuid(171, k) : ZERO_UUID),
     partitions: [sampleOffsetCommitRequestOffsetCommitRequestPartition(version, variant, k * 2), sampleOffsetCommitRequestOffsetCommitRequestPartition(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleOffsetCommitRequestOffsetCommitRequestPartition(version: number, variant = 0, k = 0): M.OffsetCommitRequestOffsetCommitRequestPartition {
   return {
-    partitionIndex: s_int32(168, k),
-    committedOffset: s_int64x(169, k),
-    committedLeaderEpoch: (version >= 6 ? s_int32(170, k) : -1),
-    commitTimestamp: (version === 1 ? s_int64(171, k) : -1),
-    committedMetadata: (variant !== 0 ? null : s_string(172, k)),
+    partitionIndex: s_int32(174, k),
+    committedOffset: s_int64x(175, k),
+    committedLeaderEpoch: (version >= 6 ? s_int32(176, k) : -1),
+    commitTimestamp: (version === 1 ? s_int64(177, k) : -1),
+    committedMetadata: (variant !== 0 ? null : s_string(178, k)),
   };
 }
 
 export function sampleOffsetCommitResponse(version: number, variant = 0, k = 0): M.OffsetCommitResponse {
   return {
-    throttleTimeMs: (version >= 3 ? s_int32(173, k) : 0),
+    throttleTimeMs: (version >= 3 ? s_int32(179, k) : 0),
     topics: [sampleOffsetCommitResponseOffsetCommitResponseTopic(version, variant, k * 2), sampleOffsetCommitResponseOffsetCommitResponseTopic(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleOffsetCommitResponseOffsetCommitResponseTopic(version: number, variant = 0, k = 0): M.OffsetCommitResponseOffsetCommitResponseTopic {
   return {
-    name: s_string(176, k),
+    name: (version <= 9 ? s_string(182, k) : ""),
+    topicId: (version >= 10 ? s_uuid(183, k) : ZERO_UUID),
     partitions: [sampleOffsetCommitResponseOffsetCommitResponsePartition(version, variant, k * 2), sampleOffsetCommitResponseOffsetCommitResponsePartition(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleOffsetCommitResponseOffsetCommitResponsePartition(version: number, variant = 0, k = 0): M.OffsetCommitResponseOffsetCommitResponsePartition {
   return {
-    partitionIndex: s_int32(179, k),
-    errorCode: s_int16(180, k),
+    partitionIndex: s_int32(186, k),
+    errorCode: s_int16(187, k),
   };
 }
 
 export function sampleOffsetFetchRequest(version: number, variant = 0, k = 0): M.OffsetFetchRequest {
   return {
-    groupId: (version <= 7 ? s_string(181, k) : ""),
+    groupId: (version <= 7 ? s_string(188, k) : ""),
     topics: (version <= 7 ? (version >= 2 ? (variant === 1 ? null : [sampleOffsetFetchRequestOffsetFetchRequestTopic(version, variant, k * 2), sampleOffsetFetchRequestOffsetFetchRequestTopic(version, variant, k * 2 + 1)]) : [sampleOffsetFetchRequestOffsetFetchRequestTopic(version, variant, k * 2), sampleOffsetFetchRequestOffsetFetchRequestTopic(version, variant, k * 2 + 1)]) : []),
     groups: (version >= 8 ? [sampleOffsetFetchRequestOffsetFetchRequestGroup(version, variant, k * 2), sampleOffsetFetchRequestOffsetFetchRequestGroup(version, variant, k * 2 + 1)] : []),
     requireStable: (version >= 7 ? true : false),
@@ -387,316 +394,320 @@ export function sampleOffsetFetchRequest(version: number, variant = 0, k = 0): M
 
 export function sampleOffsetFetchRequestOffsetFetchRequestTopic(version: number, variant = 0, k = 0): M.OffsetFetchRequestOffsetFetchRequestTopic {
   return {
-    name: s_string(186, k),
-    partitionIndexes: [s_int32(187, k * 2), s_int32(188, k * 2 + 1)],
+    name: s_string(193, k),
+    partitionIndexes: [s_int32(194, k * 2), s_int32(195, k * 2 + 1)],
   };
 }
 
 export function sampleOffsetFetchRequestOffsetFetchRequestGroup(version: number, variant = 0, k = 0): M.OffsetFetchRequestOffsetFetchRequestGroup {
   return {
-    groupId: s_string(189, k),
-    memberId: (version >= 9 ? (variant !== 0 ? null : s_string(190, k)) : null),
-    memberEpoch: (version >= 9 ? s_int32(191, k) : -1),
+    groupId: s_string(196, k),
+    memberId: (version >= 9 ? (variant !== 0 ? null : s_string(197, k)) : null),
+    memberEpoch: (version >= 9 ? s_int32(198, k) : -1),
     topics: (variant === 1 ? null : [sampleOffsetFetchRequestOffsetFetchRequestTopics(version, variant, k * 2), sampleOffsetFetchRequestOffsetFetchRequestTopics(version, variant, k * 2 + 1)]),
   };
 }
 
 export function sampleOffsetFetchRequestOffsetFetchRequestTopics(version: number, variant = 0, k = 0): M.OffsetFetchRequestOffsetFetchRequestTopics {
   return {
-    name: s_string(194, k),
-    partitionIndexes: [s_int32(195, k * 2), s_int32(196, k * 2 + 1)],
+    name: (version <= 9 ? s_string(201, k) : ""),
+    topicId: (version >= 10 ? s_uuid(202, k) : ZERO_UUID),
+    partitionIndexes: [s_int32(203, k * 2), s_int32(204, k * 2 + 1)],
   };
 }
 
 export function sampleOffsetFetchResponse(version: number, variant = 0, k = 0): M.OffsetFetchResponse {
   return {
-    throttleTimeMs: (version >= 3 ? s_int32(197, k) : 0),
+    throttleTimeMs: (version >= 3 ? s_int32(205, k) : 0),
     topics: (version <= 7 ? [sampleOffsetFetchResponseOffsetFetchResponseTopic(version, variant, k * 2), sampleOffsetFetchResponseOffsetFetchResponseTopic(version, variant, k * 2 + 1)] : []),
-    errorCode: (version >= 2 && version <= 7 ? s_int16(200, k) : 0),
+    errorCode: (version >= 2 && version <= 7 ? s_int16(208, k) : 0),
     groups: (version >= 8 ? [sampleOffsetFetchResponseOffsetFetchResponseGroup(version, variant, k * 2), sampleOffsetFetchResponseOffsetFetchResponseGroup(version, variant, k * 2 + 1)] : []),
   };
 }
 
 export function sampleOffsetFetchResponseOffsetFetchResponseTopic(version: number, variant = 0, k = 0): M.OffsetFetchResponseOffsetFetchResponseTopic {
   return {
-    name: s_string(203, k),
+    name: s_string(211, k),
     partitions: [sampleOffsetFetchResponseOffsetFetchResponsePartition(version, variant, k * 2), sampleOffsetFetchResponseOffsetFetchResponsePartition(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleOffsetFetchResponseOffsetFetchResponsePartition(version: number, variant = 0, k = 0): M.OffsetFetchResponseOffsetFetchResponsePartition {
   return {
-    partitionIndex: s_int32(206, k),
-    committedOffset: s_int64x(207, k),
-    committedLeaderEpoch: (version >= 5 ? s_int32(208, k) : -1),
-    metadata: (variant !== 0 ? null : s_string(209, k)),
-    errorCode: s_int16(210, k),
+    partitionIndex: s_int32(214, k),
+    committedOffset: s_int64x(215, k),
+    committedLeaderEpoch: (version >= 5 ? s_int32(216, k) : -1),
+    metadata: (variant !== 0 ? null : s_string(217, k)),
+    errorCode: s_int16(218, k),
   };
 }
 
 export function sampleOffsetFetchResponseOffsetFetchResponseGroup(version: number, variant = 0, k = 0): M.OffsetFetchResponseOffsetFetchResponseGroup {
   return {
-    groupId: s_string(211, k),
+    groupId: s_string(219, k),
     topics: [sampleOffsetFetchResponseOffsetFetchResponseTopics(version, variant, k * 2), sampleOffsetFetchResponseOffsetFetchResponseTopics(version, variant, k * 2 + 1)],
-    errorCode: s_int16(214, k),
+    errorCode: s_int16(222, k),
   };
 }
 
 export function sampleOffsetFetchResponseOffsetFetchResponseTopics(version: number, variant = 0, k = 0): M.OffsetFetchResponseOffsetFetchResponseTopics {
   return {
-    name: s_string(215, k),
+    name: (version <= 9 ? s_string(223, k) : ""),
+    topicId: (version >= 10 ? s_uuid(224, k) : ZERO_UUID),
     partitions: [sampleOffsetFetchResponseOffsetFetchResponsePartitions(version, variant, k * 2), sampleOffsetFetchResponseOffsetFetchResponsePartitions(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleOffsetFetchResponseOffsetFetchResponsePartitions(version: number, variant = 0, k = 0): M.OffsetFetchResponseOffsetFetchResponsePartitions {
   return {
-    partitionIndex: s_int32(218, k),
-    committedOffset: s_int64x(219, k),
-    committedLeaderEpoch: s_int32(220, k),
-    metadata: (variant !== 0 ? null : s_string(221, k)),
-    errorCode: s_int16(222, k),
+    partitionIndex: s_int32(227, k),
+    committedOffset: s_int64x(228, k),
+    committedLeaderEpoch: s_int32(229, k),
+    metadata: (variant !== 0 ? null : s_string(230, k)),
+    errorCode: s_int16(231, k),
   };
 }
 
 export function sampleFindCoordinatorRequest(version: number, variant = 0, k = 0): M.FindCoordinatorRequest {
   return {
-    key: (version <= 3 ? s_string(223, k) : ""),
-    keyType: (version >= 1 ? s_int8(224, k) : 0),
-    coordinatorKeys: (version >= 4 ? [s_string(225, k * 2), s_string(226, k * 2 + 1)] : []),
+    key: (version <= 3 ? s_string(232, k) : ""),
+    keyType: (version >= 1 ? s_int8(233, k) : 0),
+    coordinatorKeys: (version >= 4 ? [s_string(234, k * 2), s_string(235, k * 2 + 1)] : []),
   };
 }
 
 export function sampleFindCoordinatorResponse(version: number, variant = 0, k = 0): M.FindCoordinatorResponse {
   return {
-    throttleTimeMs: (version >= 1 ? s_int32(227, k) : 0),
-    errorCode: (version <= 3 ? s_int16(228, k) : 0),
-    errorMessage: (version >= 1 && version <= 3 ? (variant !== 0 ? null : s_string(229, k)) : ""),
-    nodeId: (version <= 3 ? s_int32(230, k) : 0),
-    host: (version <= 3 ? s_string(231, k) : ""),
-    port: (version <= 3 ? s_int32(232, k) : 0),
+    throttleTimeMs: (version >= 1 ? s_int32(236, k) : 0),
+    errorCode: (version <= 3 ? s_int16(237, k) : 0),
+    errorMessage: (version >= 1 && version <= 3 ? (variant !== 0 ? null : s_string(238, k)) : ""),
+    nodeId: (version <= 3 ? s_int32(239, k) : 0),
+    host: (version <= 3 ? s_string(240, k) : ""),
+    port: (version <= 3 ? s_int32(241, k) : 0),
     coordinators: (version >= 4 ? [sampleFindCoordinatorResponseCoordinator(version, variant, k * 2), sampleFindCoordinatorResponseCoordinator(version, variant, k * 2 + 1)] : []),
   };
 }
 
 export function sampleFindCoordinatorResponseCoordinator(version: number, variant = 0, k = 0): M.FindCoordinatorResponseCoordinator {
   return {
-    key: s_string(235, k),
-    nodeId: s_int32(236, k),
-    host: s_string(237, k),
-    port: s_int32(238, k),
-    errorCode: s_int16(239, k),
-    errorMessage: (variant !== 0 ? null : s_string(240, k)),
+    key: s_string(244, k),
+    nodeId: s_int32(245, k),
+    host: s_string(246, k),
+    port: s_int32(247, k),
+    errorCode: s_int16(248, k),
+    errorMessage: (variant !== 0 ? null : s_string(249, k)),
   };
 }
 
 export function sampleJoinGroupRequest(version: number, variant = 0, k = 0): M.JoinGroupRequest {
   return {
-    groupId: s_string(241, k),
-    sessionTimeoutMs: s_int32(242, k),
-    rebalanceTimeoutMs: (version >= 1 ? s_int32(243, k) : -1),
-    memberId: s_string(244, k),
-    groupInstanceId: (version >= 5 ? (variant !== 0 ? null : s_string(245, k)) : null),
-    protocolType: s_string(246, k),
+    groupId: s_string(250, k),
+    sessionTimeoutMs: s_int32(251, k),
+    rebalanceTimeoutMs: (version >= 1 ? s_int32(252, k) : -1),
+    memberId: s_string(253, k),
+    groupInstanceId: (version >= 5 ? (variant !== 0 ? null : s_string(254, k)) : null),
+    protocolType: s_string(255, k),
     protocols: [sampleJoinGroupRequestJoinGroupRequestProtocol(version, variant, k * 2), sampleJoinGroupRequestJoinGroupRequestProtocol(version, variant, k * 2 + 1)],
-    reason: (version >= 8 ? (variant !== 0 ? null : s_string(249, k)) : null),
+    reason: (version >= 8 ? (variant !== 0 ? null : s_string(258, k)) : null),
   };
 }
 
 export function sampleJoinGroupRequestJoinGroupRequestProtocol(version: number, variant = 0, k = 0): M.JoinGroupRequestJoinGroupRequestProtocol {
   return {
-    name: s_string(250, k),
-    metadata: s_bytes(251, k),
+    name: s_string(259, k),
+    metadata: s_bytes(260, k),
   };
 }
 
 export function sampleJoinGroupResponse(version: number, variant = 0, k = 0): M.JoinGroupResponse {
   return {
-    throttleTimeMs: (version >= 2 ? s_int32(252, k) : 0),
-    errorCode: s_int16(253, k),
-    generationId: s_int32(254, k),
-    protocolType: (version >= 7 ? (variant !== 0 ? null : s_string(255, k)) : null),
-    protocolName: (version >= 7 ? (variant !== 0 ? null : s_string(256, k)) : s_string(256, k)),
-    leader: s_string(257, k),
+    throttleTimeMs: (version >= 2 ? s_int32(261, k) : 0),
+    errorCode: s_int16(262, k),
+    generationId: s_int32(263, k),
+    protocolType: (version >= 7 ? (variant !== 0 ? null : s_string(264, k)) : null),
+    protocolName: (version >= 7 ? (variant !== 0 ? null : s_string(265, k)) : s_string(265, k)),
+    leader: s_string(266, k),
     skipAssignment: (version >= 9 ? true : false),
-    memberId: s_string(258, k),
+    memberId: s_string(267, k),
     members: [sampleJoinGroupResponseJoinGroupResponseMember(version, variant, k * 2), sampleJoinGroupResponseJoinGroupResponseMember(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleJoinGroupResponseJoinGroupResponseMember(version: number, variant = 0, k = 0): M.JoinGroupResponseJoinGroupResponseMember {
   return {
-    memberId: s_string(261, k),
-    groupInstanceId: (version >= 5 ? (variant !== 0 ? null : s_string(262, k)) : null),
-    metadata: s_bytes(263, k),
+    memberId: s_string(270, k),
+    groupInstanceId: (version >= 5 ? (variant !== 0 ? null : s_string(271, k)) : null),
+    metadata: s_bytes(272, k),
   };
 }
 
 export function sampleHeartbeatRequest(version: number, variant = 0, k = 0): M.HeartbeatRequest {
   return {
-    groupId: s_string(264, k),
-    generationId: s_int32(265, k),
-    memberId: s_string(266, k),
-    groupInstanceId: (version >= 3 ? (variant !== 0 ? null : s_string(267, k)) : null),
+    groupId: s_string(273, k),
+    generationId: s_int32(274, k),
+    memberId: s_string(275, k),
+    groupInstanceId: (version >= 3 ? (variant !== 0 ? null : s_string(276, k)) : null),
   };
 }
 
 export function sampleHeartbeatResponse(version: number, variant = 0, k = 0): M.HeartbeatResponse {
   return {
-    throttleTimeMs: (version >= 1 ? s_int32(268, k) : 0),
-    errorCode: s_int16(269, k),
+    throttleTimeMs: (version >= 1 ? s_int32(277, k) : 0),
+    errorCode: s_int16(278, k),
   };
 }
 
 export function sampleLeaveGroupRequest(version: number, variant = 0, k = 0): M.LeaveGroupRequest {
   return {
-    groupId: s_string(270, k),
-    memberId: (version <= 2 ? s_string(271, k) : ""),
+    groupId: s_string(279, k),
+    memberId: (version <= 2 ? s_string(280, k) : ""),
     members: (version >= 3 ? [sampleLeaveGroupRequestMemberIdentity(version, variant, k * 2), sampleLeaveGroupRequestMemberIdentity(version, variant, k * 2 + 1)] : []),
   };
 }
 
 export function sampleLeaveGroupRequestMemberIdentity(version: number, variant = 0, k = 0): M.LeaveGroupRequestMemberIdentity {
   return {
-    memberId: s_string(274, k),
-    groupInstanceId: (variant !== 0 ? null : s_string(275, k)),
-    reason: (version >= 5 ? (variant !== 0 ? null : s_string(276, k)) : null),
+    memberId: s_string(283, k),
+    groupInstanceId: (variant !== 0 ? null : s_string(284, k)),
+    reason: (version >= 5 ? (variant !== 0 ? null : s_string(285, k)) : null),
   };
 }
 
 export function sampleLeaveGroupResponse(version: number, variant = 0, k = 0): M.LeaveGroupResponse {
   return {
-    throttleTimeMs: (version >= 1 ? s_int32(277, k) : 0),
-    errorCode: s_int16(278, k),
+    throttleTimeMs: (version >= 1 ? s_int32(286, k) : 0),
+    errorCode: s_int16(287, k),
     members: (version >= 3 ? [sampleLeaveGroupResponseMemberResponse(version, variant, k * 2), sampleLeaveGroupResponseMemberResponse(version, variant, k * 2 + 1)] : []),
   };
 }
 
 export function sampleLeaveGroupResponseMemberResponse(version: number, variant = 0, k = 0): M.LeaveGroupResponseMemberResponse {
   return {
-    memberId: s_string(281, k),
-    groupInstanceId: (variant !== 0 ? null : s_string(282, k)),
-    errorCode: s_int16(283, k),
+    memberId: s_string(290, k),
+    groupInstanceId: (variant !== 0 ? null : s_string(291, k)),
+    errorCode: s_int16(292, k),
   };
 }
 
 export function sampleSyncGroupRequest(version: number, variant = 0, k = 0): M.SyncGroupRequest {
   return {
-    groupId: s_string(284, k),
-    generationId: s_int32(285, k),
-    memberId: s_string(286, k),
-    groupInstanceId: (version >= 3 ? (variant !== 0 ? null : s_string(287, k)) : null),
-    protocolType: (version >= 5 ? (variant !== 0 ? null : s_string(288, k)) : null),
-    protocolName: (version >= 5 ? (variant !== 0 ? null : s_string(289, k)) : null),
+    groupId: s_string(293, k),
+    generationId: s_int32(294, k),
+    memberId: s_string(295, k),
+    groupInstanceId: (version >= 3 ? (variant !== 0 ? null : s_string(296, k)) : null),
+    protocolType: (version >= 5 ? (variant !== 0 ? null : s_string(297, k)) : null),
+    protocolName: (version >= 5 ? (variant !== 0 ? null : s_string(298, k)) : null),
     assignments: [sampleSyncGroupRequestSyncGroupRequestAssignment(version, variant, k * 2), sampleSyncGroupRequestSyncGroupRequestAssignment(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleSyncGroupRequestSyncGroupRequestAssignment(version: number, variant = 0, k = 0): M.SyncGroupRequestSyncGroupRequestAssignment {
   return {
-    memberId: s_string(292, k),
-    assignment: s_bytes(293, k),
+    memberId: s_string(301, k),
+    assignment: s_bytes(302, k),
   };
 }
 
 export function sampleSyncGroupResponse(version: number, variant = 0, k = 0): M.SyncGroupResponse {
   return {
-    throttleTimeMs: (version >= 1 ? s_int32(294, k) : 0),
-    errorCode: s_int16(295, k),
-    protocolType: (version >= 5 ? (variant !== 0 ? null : s_string(296, k)) : null),
-    protocolName: (version >= 5 ? (variant !== 0 ? null : s_string(297, k)) : null),
-    assignment: s_bytes(298, k),
+    throttleTimeMs: (version >= 1 ? s_int32(303, k) : 0),
+    errorCode: s_int16(304, k),
+    protocolType: (version >= 5 ? (variant !== 0 ? null : s_string(305, k)) : null),
+    protocolName: (version >= 5 ? (variant !== 0 ? null : s_string(306, k)) : null),
+    assignment: s_bytes(307, k),
   };
 }
 
 export function sampleDescribeGroupsRequest(version: number, variant = 0, k = 0): M.DescribeGroupsRequest {
   return {
-    groups: [s_string(299, k * 2), s_string(300, k * 2 + 1)],
+    groups: [s_string(308, k * 2), s_string(309, k * 2 + 1)],
     includeAuthorizedOperations: (version >= 3 ? true : false),
   };
 }
 
 export function sampleDescribeGroupsResponse(version: number, variant = 0, k = 0): M.DescribeGroupsResponse {
   return {
-    throttleTimeMs: (version >= 1 ? s_int32(301, k) : 0),
+    throttleTimeMs: (version >= 1 ? s_int32(310, k) : 0),
     groups: [sampleDescribeGroupsResponseDescribedGroup(version, variant, k * 2), sampleDescribeGroupsResponseDescribedGroup(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleDescribeGroupsResponseDescribedGroup(version: number, variant = 0, k = 0): M.DescribeGroupsResponseDescribedGroup {
   return {
-    errorCode: s_int16(304, k),
-    groupId: s_string(305, k),
-    groupState: s_string(306, k),
-    protocolType: s_string(307, k),
-    protocolData: s_string(308, k),
+    errorCode: s_int16(313, k),
+    groupId: s_string(314, k),
+    groupState: s_string(315, k),
+    protocolType: s_string(316, k),
+    protocolData: s_string(317, k),
     members: [sampleDescribeGroupsResponseDescribedGroupMember(version, variant, k * 2), sampleDescribeGroupsResponseDescribedGroupMember(version, variant, k * 2 + 1)],
-    authorizedOperations: (version >= 3 ? s_int32(311, k) : -2147483648),
+    authorizedOperations: (version >= 3 ? s_int32(320, k) : -2147483648),
   };
 }
 
 export function sampleDescribeGroupsResponseDescribedGroupMember(version: number, variant = 0, k = 0): M.DescribeGroupsResponseDescribedGroupMember {
   return {
-    memberId: s_string(312, k),
-    groupInstanceId: (version >= 4 ? (variant !== 0 ? null : s_string(313, k)) : null),
-    clientId: s_string(314, k),
-    clientHost: s_string(315, k),
-    memberMetadata: s_bytes(316, k),
-    memberAssignment: s_bytes(317, k),
+    memberId: s_string(321, k),
+    groupInstanceId: (version >= 4 ? (variant !== 0 ? null : s_string(322, k)) : null),
+    clientId: s_string(323, k),
+    clientHost: s_string(324, k),
+    memberMetadata: s_bytes(325, k),
+    memberAssignment: s_bytes(326, k),
   };
 }
 
 export function sampleListGroupsRequest(version: number, variant = 0, k = 0): M.ListGroupsRequest {
   return {
-    statesFilter: (version >= 4 ? [s_string(318, k * 2), s_string(319, k * 2 + 1)] : []),
-    typesFilter: (version >= 5 ? [s_string(320, k * 2), s_string(321, k * 2 + 1)] : []),
+    statesFilter: (version >= 4 ? [s_string(327, k * 2), s_string(328, k * 2 + 1)] : []),
+    typesFilter: (version >= 5 ? [s_string(329, k * 2), s_string(330, k * 2 + 1)] : []),
   };
 }
 
 export function sampleListGroupsResponse(version: number, variant = 0, k = 0): M.ListGroupsResponse {
   return {
-    throttleTimeMs: (version >= 1 ? s_int32(322, k) : 0),
-    errorCode: s_int16(323, k),
+    throttleTimeMs: (version >= 1 ? s_int32(331, k) : 0),
+    errorCode: s_int16(332, k),
     groups: [sampleListGroupsResponseListedGroup(version, variant, k * 2), sampleListGroupsResponseListedGroup(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleListGroupsResponseListedGroup(version: number, variant = 0, k = 0): M.ListGroupsResponseListedGroup {
   return {
-    groupId: s_string(326, k),
-    protocolType: s_string(327, k),
-    groupState: (version >= 4 ? s_string(328, k) : ""),
-    groupType: (version >= 5 ? s_string(329, k) : ""),
+    groupId: s_string(335, k),
+    protocolType: s_string(336, k),
+    groupState: (version >= 4 ? s_string(337, k) : ""),
+    groupType: (version >= 5 ? s_string(338, k) : ""),
   };
 }
 
 export function sampleSaslHandshakeRequest(version: number, variant = 0, k = 0): M.SaslHandshakeRequest {
   return {
-    mechanism: s_string(330, k),
+    mechanism: s_string(339, k),
   };
 }
 
 export function sampleSaslHandshakeResponse(version: number, variant = 0, k = 0): M.SaslHandshakeResponse {
   return {
-    errorCode: s_int16(331, k),
-    mechanisms: [s_string(332, k * 2), s_string(333, k * 2 + 1)],
+    errorCode: s_int16(340, k),
+    mechanisms: [s_string(341, k * 2), s_string(342, k * 2 + 1)],
   };
 }
 
 export function sampleApiVersionsRequest(version: number, variant = 0, k = 0): M.ApiVersionsRequest {
   return {
-    clientSoftwareName: (version >= 3 ? s_string(334, k) : ""),
-    clientSoftwareVersion: (version >= 3 ? s_string(335, k) : ""),
+    clientSoftwareName: (version >= 3 ? s_string(343, k) : ""),
+    clientSoftwareVersion: (version >= 3 ? s_string(344, k) : ""),
+    clusterId: (version >= 5 ? (variant !== 0 ? null : s_string(345, k)) : null),
+    nodeId: (version >= 5 ? s_int32(346, k) : -1),
   };
 }
 
 export function sampleApiVersionsResponse(version: number, variant = 0, k = 0): M.ApiVersionsResponse {
   return {
-    errorCode: s_int16(336, k),
+    errorCode: s_int16(347, k),
     apiKeys: [sampleApiVersionsResponseApiVersion(version, variant, k * 2), sampleApiVersionsResponseApiVersion(version, variant, k * 2 + 1)],
-    throttleTimeMs: (version >= 1 ? s_int32(339, k) : 0),
+    throttleTimeMs: (version >= 1 ? s_int32(350, k) : 0),
     supportedFeatures: (version >= 3 ? [sampleApiVersionsResponseSupportedFeatureKey(version, variant, k * 2), sampleApiVersionsResponseSupportedFeatureKey(version, variant, k * 2 + 1)] : []),
-    finalizedFeaturesEpoch: (version >= 3 ? s_int64(342, k) : -1),
+    finalizedFeaturesEpoch: (version >= 3 ? s_int64(353, k) : -1),
     finalizedFeatures: (version >= 3 ? [sampleApiVersionsResponseFinalizedFeatureKey(version, variant, k * 2), sampleApiVersionsResponseFinalizedFeatureKey(version, variant, k * 2 + 1)] : []),
     zkMigrationReady: (version >= 3 ? true : false),
   };
@@ -704,41 +715,41 @@ export function sampleApiVersionsResponse(version: number, variant = 0, k = 0): 
 
 export function sampleApiVersionsResponseApiVersion(version: number, variant = 0, k = 0): M.ApiVersionsResponseApiVersion {
   return {
-    apiKey: s_int16(345, k),
-    minVersion: s_int16(346, k),
-    maxVersion: s_int16(347, k),
+    apiKey: s_int16(356, k),
+    minVersion: s_int16(357, k),
+    maxVersion: s_int16(358, k),
   };
 }
 
 export function sampleApiVersionsResponseSupportedFeatureKey(version: number, variant = 0, k = 0): M.ApiVersionsResponseSupportedFeatureKey {
   return {
-    name: s_string(348, k),
-    minVersion: s_int16(349, k),
-    maxVersion: s_int16(350, k),
+    name: s_string(359, k),
+    minVersion: s_int16(360, k),
+    maxVersion: s_int16(361, k),
   };
 }
 
 export function sampleApiVersionsResponseFinalizedFeatureKey(version: number, variant = 0, k = 0): M.ApiVersionsResponseFinalizedFeatureKey {
   return {
-    name: s_string(351, k),
-    maxVersionLevel: s_int16(352, k),
-    minVersionLevel: s_int16(353, k),
+    name: s_string(362, k),
+    maxVersionLevel: s_int16(363, k),
+    minVersionLevel: s_int16(364, k),
   };
 }
 
 export function sampleCreateTopicsRequest(version: number, variant = 0, k = 0): M.CreateTopicsRequest {
   return {
     topics: [sampleCreateTopicsRequestCreatableTopic(version, variant, k * 2), sampleCreateTopicsRequestCreatableTopic(version, variant, k * 2 + 1)],
-    timeoutMs: s_int32(356, k),
+    timeoutMs: s_int32(367, k),
     validateOnly: (version >= 1 ? true : false),
   };
 }
 
 export function sampleCreateTopicsRequestCreatableTopic(version: number, variant = 0, k = 0): M.CreateTopicsRequestCreatableTopic {
   return {
-    name: s_string(357, k),
-    numPartitions: s_int32(358, k),
-    replicationFactor: s_int16(359, k),
+    name: s_string(368, k),
+    numPartitions: s_int32(369, k),
+    replicationFactor: s_int16(370, k),
     assignments: [sampleCreateTopicsRequestCreatableReplicaAssignment(version, variant, k * 2), sampleCreateTopicsRequestCreatableReplicaAssignment(version, variant, k * 2 + 1)],
     configs: [sampleCreateTopicsRequestCreatableTopicConfig(version, variant, k * 2), sampleCreateTopicsRequestCreatableTopicConfig(version, variant, k * 2 + 1)],
   };
@@ -746,44 +757,44 @@ export function sampleCreateTopicsRequestCreatableTopic(version: number, variant
 
 export function sampleCreateTopicsRequestCreatableReplicaAssignment(version: number, variant = 0, k = 0): M.CreateTopicsRequestCreatableReplicaAssignment {
   return {
-    partitionIndex: s_int32(364, k),
-    brokerIds: [s_int32(365, k * 2), s_int32(366, k * 2 + 1)],
+    partitionIndex: s_int32(375, k),
+    brokerIds: [s_int32(376, k * 2), s_int32(377, k * 2 + 1)],
   };
 }
 
 export function sampleCreateTopicsRequestCreatableTopicConfig(version: number, variant = 0, k = 0): M.CreateTopicsRequestCreatableTopicConfig {
   return {
-    name: s_string(367, k),
-    value: (variant !== 0 ? null : s_string(368, k)),
+    name: s_string(378, k),
+    value: (variant !== 0 ? null : s_string(379, k)),
   };
 }
 
 export function sampleCreateTopicsResponse(version: number, variant = 0, k = 0): M.CreateTopicsResponse {
   return {
-    throttleTimeMs: (version >= 2 ? s_int32(369, k) : 0),
+    throttleTimeMs: (version >= 2 ? s_int32(380, k) : 0),
     topics: [sampleCreateTopicsResponseCreatableTopicResult(version, variant, k * 2), sampleCreateTopicsResponseCreatableTopicResult(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleCreateTopicsResponseCreatableTopicResult(version: number, variant = 0, k = 0): M.CreateTopicsResponseCreatableTopicResult {
   return {
-    name: s_string(372, k),
-    topicId: (version >= 7 ? s_uuid(373, k) : ZERO_UUID),
-    errorCode: s_int16(374, k),
-    errorMessage: (version >= 1 ? (variant !== 0 ? null : s_string(375, k)) : ""),
-    topicConfigErrorCode: (version >= 5 ? s_int16(376, k) : 0),
-    numPartitions: (version >= 5 ? s_int32(377, k) : -1),
-    replicationFactor: (version >= 5 ? s_int16(378, k) : -1),
+    name: s_string(383, k),
+    topicId: (version >= 7 ? s_uuid(384, k) : ZERO_UUID),
+    errorCode: s_int16(385, k),
+    errorMessage: (version >= 1 ? (variant !== 0 ? null : s_string(386, k)) : ""),
+    topicConfigErrorCode: (version >= 5 ? s_int16(387, k) : 0),
+    numPartitions: (version >= 5 ? s_int32(388, k) : -1),
+    replicationFactor: (version >= 5 ? s_int16(389, k) : -1),
     configs: (version >= 5 ? (variant === 1 ? null : [sampleCreateTopicsResponseCreatableTopicConfigs(version, variant, k * 2), sampleCreateTopicsResponseCreatableTopicConfigs(version, variant, k * 2 + 1)]) : []),
   };
 }
 
 export function sampleCreateTopicsResponseCreatableTopicConfigs(version: number, variant = 0, k = 0): M.CreateTopicsResponseCreatableTopicConfigs {
   return {
-    name: s_string(381, k),
-    value: (variant !== 0 ? null : s_string(382, k)),
+    name: s_string(392, k),
+    value: (variant !== 0 ? null : s_string(393, k)),
     readOnly: true,
-    configSource: s_int8(383, k),
+    configSource: s_int8(394, k),
     isSensitive: true,
   };
 }
@@ -791,155 +802,155 @@ export function sampleCreateTopicsResponseCreatableTopicConfigs(version: number,
 export function sampleDeleteTopicsRequest(version: number, variant = 0, k = 0): M.DeleteTopicsRequest {
   return {
     topics: (version >= 6 ? [sampleDeleteTopicsRequestDeleteTopicState(version, variant, k * 2), sampleDeleteTopicsRequestDeleteTopicState(version, variant, k * 2 + 1)] : []),
-    topicNames: (version <= 5 ? [s_string(386, k * 2), s_string(387, k * 2 + 1)] : []),
-    timeoutMs: s_int32(388, k),
+    topicNames: (version <= 5 ? [s_string(397, k * 2), s_string(398, k * 2 + 1)] : []),
+    timeoutMs: s_int32(399, k),
   };
 }
 
 export function sampleDeleteTopicsRequestDeleteTopicState(version: number, variant = 0, k = 0): M.DeleteTopicsRequestDeleteTopicState {
   return {
-    name: (variant !== 0 ? null : s_string(389, k)),
-    topicId: s_uuid(390, k),
+    name: (variant !== 0 ? null : s_string(400, k)),
+    topicId: s_uuid(401, k),
   };
 }
 
 export function sampleDeleteTopicsResponse(version: number, variant = 0, k = 0): M.DeleteTopicsResponse {
   return {
-    throttleTimeMs: (version >= 1 ? s_int32(391, k) : 0),
+    throttleTimeMs: (version >= 1 ? s_int32(402, k) : 0),
     responses: [sampleDeleteTopicsResponseDeletableTopicResult(version, variant, k * 2), sampleDeleteTopicsResponseDeletableTopicResult(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleDeleteTopicsResponseDeletableTopicResult(version: number, variant = 0, k = 0): M.DeleteTopicsResponseDeletableTopicResult {
   return {
-    name: (version >= 6 ? (variant !== 0 ? null : s_string(394, k)) : s_string(394, k)),
-    topicId: (version >= 6 ? s_uuid(395, k) : ZERO_UUID),
-    errorCode: s_int16(396, k),
-    errorMessage: (version >= 5 ? (variant !== 0 ? null : s_string(397, k)) : null),
+    name: (version >= 6 ? (variant !== 0 ? null : s_string(405, k)) : s_string(405, k)),
+    topicId: (version >= 6 ? s_uuid(406, k) : ZERO_UUID),
+    errorCode: s_int16(407, k),
+    errorMessage: (version >= 5 ? (variant !== 0 ? null : s_string(408, k)) : null),
   };
 }
 
 export function sampleDeleteRecordsRequest(version: number, variant = 0, k = 0): M.DeleteRecordsRequest {
   return {
     topics: [sampleDeleteRecordsRequestDeleteRecordsTopic(version, variant, k * 2), sampleDeleteRecordsRequestDeleteRecordsTopic(version, variant, k * 2 + 1)],
-    timeoutMs: s_int32(400, k),
+    timeoutMs: s_int32(411, k),
   };
 }
 
 export function sampleDeleteRecordsRequestDeleteRecordsTopic(version: number, variant = 0, k = 0): M.DeleteRecordsRequestDeleteRecordsTopic {
   return {
-    name: s_string(401, k),
+    name: s_string(412, k),
     partitions: [sampleDeleteRecordsRequestDeleteRecordsPartition(version, variant, k * 2), sampleDeleteRecordsRequestDeleteRecordsPartition(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleDeleteRecordsRequestDeleteRecordsPartition(version: number, variant = 0, k = 0): M.DeleteRecordsRequestDeleteRecordsPartition {
   return {
-    partitionIndex: s_int32(404, k),
-    offset: s_int64x(405, k),
+    partitionIndex: s_int32(415, k),
+    offset: s_int64x(416, k),
   };
 }
 
 export function sampleDeleteRecordsResponse(version: number, variant = 0, k = 0): M.DeleteRecordsResponse {
   return {
-    throttleTimeMs: s_int32(406, k),
+    throttleTimeMs: s_int32(417, k),
     topics: [sampleDeleteRecordsResponseDeleteRecordsTopicResult(version, variant, k * 2), sampleDeleteRecordsResponseDeleteRecordsTopicResult(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleDeleteRecordsResponseDeleteRecordsTopicResult(version: number, variant = 0, k = 0): M.DeleteRecordsResponseDeleteRecordsTopicResult {
   return {
-    name: s_string(409, k),
+    name: s_string(420, k),
     partitions: [sampleDeleteRecordsResponseDeleteRecordsPartitionResult(version, variant, k * 2), sampleDeleteRecordsResponseDeleteRecordsPartitionResult(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleDeleteRecordsResponseDeleteRecordsPartitionResult(version: number, variant = 0, k = 0): M.DeleteRecordsResponseDeleteRecordsPartitionResult {
   return {
-    partitionIndex: s_int32(412, k),
-    lowWatermark: s_int64(413, k),
-    errorCode: s_int16(414, k),
+    partitionIndex: s_int32(423, k),
+    lowWatermark: s_int64(424, k),
+    errorCode: s_int16(425, k),
   };
 }
 
 export function sampleInitProducerIdRequest(version: number, variant = 0, k = 0): M.InitProducerIdRequest {
   return {
-    transactionalId: (variant !== 0 ? null : s_string(415, k)),
-    transactionTimeoutMs: s_int32(416, k),
-    producerId: (version >= 3 ? s_int64(417, k) : -1),
-    producerEpoch: (version >= 3 ? s_int16(418, k) : -1),
+    transactionalId: (variant !== 0 ? null : s_string(426, k)),
+    transactionTimeoutMs: s_int32(427, k),
+    producerId: (version >= 3 ? s_int64(428, k) : -1),
+    producerEpoch: (version >= 3 ? s_int16(429, k) : -1),
   };
 }
 
 export function sampleInitProducerIdResponse(version: number, variant = 0, k = 0): M.InitProducerIdResponse {
   return {
-    throttleTimeMs: s_int32(419, k),
-    errorCode: s_int16(420, k),
-    producerId: s_int64(421, k),
-    producerEpoch: s_int16(422, k),
+    throttleTimeMs: s_int32(430, k),
+    errorCode: s_int16(431, k),
+    producerId: s_int64(432, k),
+    producerEpoch: s_int16(433, k),
   };
 }
 
 export function sampleOffsetForLeaderEpochRequest(version: number, variant = 0, k = 0): M.OffsetForLeaderEpochRequest {
   return {
-    replicaId: (version >= 3 ? s_int32(423, k) : -2),
+    replicaId: (version >= 3 ? s_int32(434, k) : -2),
     topics: [sampleOffsetForLeaderEpochRequestOffsetForLeaderTopic(version, variant, k * 2), sampleOffsetForLeaderEpochRequestOffsetForLeaderTopic(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleOffsetForLeaderEpochRequestOffsetForLeaderTopic(version: number, variant = 0, k = 0): M.OffsetForLeaderEpochRequestOffsetForLeaderTopic {
   return {
-    topic: s_string(426, k),
+    topic: s_string(437, k),
     partitions: [sampleOffsetForLeaderEpochRequestOffsetForLeaderPartition(version, variant, k * 2), sampleOffsetForLeaderEpochRequestOffsetForLeaderPartition(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleOffsetForLeaderEpochRequestOffsetForLeaderPartition(version: number, variant = 0, k = 0): M.OffsetForLeaderEpochRequestOffsetForLeaderPartition {
   return {
-    partition: s_int32(429, k),
-    currentLeaderEpoch: (version >= 2 ? s_int32(430, k) : -1),
-    leaderEpoch: s_int32(431, k),
+    partition: s_int32(440, k),
+    currentLeaderEpoch: (version >= 2 ? s_int32(441, k) : -1),
+    leaderEpoch: s_int32(442, k),
   };
 }
 
 export function sampleOffsetForLeaderEpochResponse(version: number, variant = 0, k = 0): M.OffsetForLeaderEpochResponse {
   return {
-    throttleTimeMs: (version >= 2 ? s_int32(432, k) : 0),
+    throttleTimeMs: (version >= 2 ? s_int32(443, k) : 0),
     topics: [sampleOffsetForLeaderEpochResponseOffsetForLeaderTopicResult(version, variant, k * 2), sampleOffsetForLeaderEpochResponseOffsetForLeaderTopicResult(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleOffsetForLeaderEpochResponseOffsetForLeaderTopicResult(version: number, variant = 0, k = 0): M.OffsetForLeaderEpochResponseOffsetForLeaderTopicResult {
   return {
-    topic: s_string(435, k),
+    topic: s_string(446, k),
     partitions: [sampleOffsetForLeaderEpochResponseEpochEndOffset(version, variant, k * 2), sampleOffsetForLeaderEpochResponseEpochEndOffset(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleOffsetForLeaderEpochResponseEpochEndOffset(version: number, variant = 0, k = 0): M.OffsetForLeaderEpochResponseEpochEndOffset {
   return {
-    errorCode: s_int16(438, k),
-    partition: s_int32(439, k),
-    leaderEpoch: (version >= 1 ? s_int32(440, k) : -1),
-    endOffset: s_int64(441, k),
+    errorCode: s_int16(449, k),
+    partition: s_int32(450, k),
+    leaderEpoch: (version >= 1 ? s_int32(451, k) : -1),
+    endOffset: s_int64(452, k),
   };
 }
 
 export function sampleAddPartitionsToTxnRequest(version: number, variant = 0, k = 0): M.AddPartitionsToTxnRequest {
   return {
     transactions: (version >= 4 ? [sampleAddPartitionsToTxnRequestAddPartitionsToTxnTransaction(version, variant, k * 2), sampleAddPartitionsToTxnRequestAddPartitionsToTxnTransaction(version, variant, k * 2 + 1)] : []),
-    v3AndBelowTransactionalId: (version <= 3 ? s_string(444, k) : ""),
-    v3AndBelowProducerId: (version <= 3 ? s_int64(445, k) : 0),
-    v3AndBelowProducerEpoch: (version <= 3 ? s_int16(446, k) : 0),
+    v3AndBelowTransactionalId: (version <= 3 ? s_string(455, k) : ""),
+    v3AndBelowProducerId: (version <= 3 ? s_int64(456, k) : 0),
+    v3AndBelowProducerEpoch: (version <= 3 ? s_int16(457, k) : 0),
     v3AndBelowTopics: (version <= 3 ? [sampleAddPartitionsToTxnRequestAddPartitionsToTxnTopic(version, variant, k * 2), sampleAddPartitionsToTxnRequestAddPartitionsToTxnTopic(version, variant, k * 2 + 1)] : []),
   };
 }
 
 export function sampleAddPartitionsToTxnRequestAddPartitionsToTxnTransaction(version: number, variant = 0, k = 0): M.AddPartitionsToTxnRequestAddPartitionsToTxnTransaction {
   return {
-    transactionalId: s_string(449, k),
-    producerId: s_int64(450, k),
-    producerEpoch: s_int16(451, k),
+    transactionalId: s_string(460, k),
+    producerId: s_int64(461, k),
+    producerEpoch: s_int16(462, k),
     verifyOnly: true,
     topics: [sampleAddPartitionsToTxnRequestAddPartitionsToTxnTopic(version, variant, k * 2), sampleAddPartitionsToTxnRequestAddPartitionsToTxnTopic(version, variant, k * 2 + 1)],
   };
@@ -947,15 +958,15 @@ export function sampleAddPartitionsToTxnRequestAddPartitionsToTxnTransaction(ver
 
 export function sampleAddPartitionsToTxnRequestAddPartitionsToTxnTopic(version: number, variant = 0, k = 0): M.AddPartitionsToTxnRequestAddPartitionsToTxnTopic {
   return {
-    name: s_string(454, k),
-    partitions: [s_int32(455, k * 2), s_int32(456, k * 2 + 1)],
+    name: s_string(465, k),
+    partitions: [s_int32(466, k * 2), s_int32(467, k * 2 + 1)],
   };
 }
 
 export function sampleAddPartitionsToTxnResponse(version: number, variant = 0, k = 0): M.AddPartitionsToTxnResponse {
   return {
-    throttleTimeMs: s_int32(457, k),
-    errorCode: (version >= 4 ? s_int16(458, k) : 0),
+    throttleTimeMs: s_int32(468, k),
+    errorCode: (version >= 4 ? s_int16(469, k) : 0),
     resultsByTransaction: (version >= 4 ? [sampleAddPartitionsToTxnResponseAddPartitionsToTxnResult(version, variant, k * 2), sampleAddPartitionsToTxnResponseAddPartitionsToTxnResult(version, variant, k * 2 + 1)] : []),
     resultsByTopicV3AndBelow: (version <= 3 ? [sampleAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(version, variant, k * 2), sampleAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(version, variant, k * 2 + 1)] : []),
   };
@@ -963,54 +974,54 @@ export function sampleAddPartitionsToTxnResponse(version: number, variant = 0, k
 
 export function sampleAddPartitionsToTxnResponseAddPartitionsToTxnResult(version: number, variant = 0, k = 0): M.AddPartitionsToTxnResponseAddPartitionsToTxnResult {
   return {
-    transactionalId: s_string(463, k),
+    transactionalId: s_string(474, k),
     topicResults: [sampleAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(version, variant, k * 2), sampleAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(version: number, variant = 0, k = 0): M.AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult {
   return {
-    name: s_string(466, k),
+    name: s_string(477, k),
     resultsByPartition: [sampleAddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult(version, variant, k * 2), sampleAddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleAddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult(version: number, variant = 0, k = 0): M.AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult {
   return {
-    partitionIndex: s_int32(469, k),
-    partitionErrorCode: s_int16(470, k),
+    partitionIndex: s_int32(480, k),
+    partitionErrorCode: s_int16(481, k),
   };
 }
 
 export function sampleAddOffsetsToTxnRequest(version: number, variant = 0, k = 0): M.AddOffsetsToTxnRequest {
   return {
-    transactionalId: s_string(471, k),
-    producerId: s_int64(472, k),
-    producerEpoch: s_int16(473, k),
-    groupId: s_string(474, k),
+    transactionalId: s_string(482, k),
+    producerId: s_int64(483, k),
+    producerEpoch: s_int16(484, k),
+    groupId: s_string(485, k),
   };
 }
 
 export function sampleAddOffsetsToTxnResponse(version: number, variant = 0, k = 0): M.AddOffsetsToTxnResponse {
   return {
-    throttleTimeMs: s_int32(475, k),
-    errorCode: s_int16(476, k),
+    throttleTimeMs: s_int32(486, k),
+    errorCode: s_int16(487, k),
   };
 }
 
 export function sampleEndTxnRequest(version: number, variant = 0, k = 0): M.EndTxnRequest {
   return {
-    transactionalId: s_string(477, k),
-    producerId: s_int64(478, k),
-    producerEpoch: s_int16(479, k),
+    transactionalId: s_string(488, k),
+    producerId: s_int64(489, k),
+    producerEpoch: s_int16(490, k),
     committed: true,
   };
 }
 
 export function sampleEndTxnResponse(version: number, variant = 0, k = 0): M.EndTxnResponse {
   return {
-    throttleTimeMs: s_int32(480, k),
-    errorCode: s_int16(481, k),
+    throttleTimeMs: s_int32(491, k),
+    errorCode: s_int16(492, k),
   };
 }
 
@@ -1022,18 +1033,18 @@ export function sampleWriteTxnMarkersRequest(version: number, variant = 0, k = 0
 
 export function sampleWriteTxnMarkersRequestWritableTxnMarker(version: number, variant = 0, k = 0): M.WriteTxnMarkersRequestWritableTxnMarker {
   return {
-    producerId: s_int64(484, k),
-    producerEpoch: s_int16(485, k),
+    producerId: s_int64(495, k),
+    producerEpoch: s_int16(496, k),
     transactionResult: true,
     topics: [sampleWriteTxnMarkersRequestWritableTxnMarkerTopic(version, variant, k * 2), sampleWriteTxnMarkersRequestWritableTxnMarkerTopic(version, variant, k * 2 + 1)],
-    coordinatorEpoch: s_int32(488, k),
+    coordinatorEpoch: s_int32(499, k),
   };
 }
 
 export function sampleWriteTxnMarkersRequestWritableTxnMarkerTopic(version: number, variant = 0, k = 0): M.WriteTxnMarkersRequestWritableTxnMarkerTopic {
   return {
-    name: s_string(489, k),
-    partitionIndexes: [s_int32(490, k * 2), s_int32(491, k * 2 + 1)],
+    name: s_string(500, k),
+    partitionIndexes: [s_int32(501, k * 2), s_int32(502, k * 2 + 1)],
   };
 }
 
@@ -1045,72 +1056,72 @@ export function sampleWriteTxnMarkersResponse(version: number, variant = 0, k = 
 
 export function sampleWriteTxnMarkersResponseWritableTxnMarkerResult(version: number, variant = 0, k = 0): M.WriteTxnMarkersResponseWritableTxnMarkerResult {
   return {
-    producerId: s_int64(494, k),
+    producerId: s_int64(505, k),
     topics: [sampleWriteTxnMarkersResponseWritableTxnMarkerTopicResult(version, variant, k * 2), sampleWriteTxnMarkersResponseWritableTxnMarkerTopicResult(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleWriteTxnMarkersResponseWritableTxnMarkerTopicResult(version: number, variant = 0, k = 0): M.WriteTxnMarkersResponseWritableTxnMarkerTopicResult {
   return {
-    name: s_string(497, k),
+    name: s_string(508, k),
     partitions: [sampleWriteTxnMarkersResponseWritableTxnMarkerPartitionResult(version, variant, k * 2), sampleWriteTxnMarkersResponseWritableTxnMarkerPartitionResult(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleWriteTxnMarkersResponseWritableTxnMarkerPartitionResult(version: number, variant = 0, k = 0): M.WriteTxnMarkersResponseWritableTxnMarkerPartitionResult {
   return {
-    partitionIndex: s_int32(500, k),
-    errorCode: s_int16(501, k),
+    partitionIndex: s_int32(511, k),
+    errorCode: s_int16(512, k),
   };
 }
 
 export function sampleTxnOffsetCommitRequest(version: number, variant = 0, k = 0): M.TxnOffsetCommitRequest {
   return {
-    transactionalId: s_string(502, k),
-    groupId: s_string(503, k),
-    producerId: s_int64(504, k),
-    producerEpoch: s_int16(505, k),
-    generationId: (version >= 3 ? s_int32(506, k) : -1),
-    memberId: (version >= 3 ? s_string(507, k) : ""),
-    groupInstanceId: (version >= 3 ? (variant !== 0 ? null : s_string(508, k)) : null),
+    transactionalId: s_string(513, k),
+    groupId: s_string(514, k),
+    producerId: s_int64(515, k),
+    producerEpoch: s_int16(516, k),
+    generationId: (version >= 3 ? s_int32(517, k) : -1),
+    memberId: (version >= 3 ? s_string(518, k) : ""),
+    groupInstanceId: (version >= 3 ? (variant !== 0 ? null : s_string(519, k)) : null),
     topics: [sampleTxnOffsetCommitRequestTxnOffsetCommitRequestTopic(version, variant, k * 2), sampleTxnOffsetCommitRequestTxnOffsetCommitRequestTopic(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleTxnOffsetCommitRequestTxnOffsetCommitRequestTopic(version: number, variant = 0, k = 0): M.TxnOffsetCommitRequestTxnOffsetCommitRequestTopic {
   return {
-    name: s_string(511, k),
+    name: s_string(522, k),
     partitions: [sampleTxnOffsetCommitRequestTxnOffsetCommitRequestPartition(version, variant, k * 2), sampleTxnOffsetCommitRequestTxnOffsetCommitRequestPartition(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleTxnOffsetCommitRequestTxnOffsetCommitRequestPartition(version: number, variant = 0, k = 0): M.TxnOffsetCommitRequestTxnOffsetCommitRequestPartition {
   return {
-    partitionIndex: s_int32(514, k),
-    committedOffset: s_int64x(515, k),
-    committedLeaderEpoch: (version >= 2 ? s_int32(516, k) : -1),
-    committedMetadata: (variant !== 0 ? null : s_string(517, k)),
+    partitionIndex: s_int32(525, k),
+    committedOffset: s_int64x(526, k),
+    committedLeaderEpoch: (version >= 2 ? s_int32(527, k) : -1),
+    committedMetadata: (variant !== 0 ? null : s_string(528, k)),
   };
 }
 
 export function sampleTxnOffsetCommitResponse(version: number, variant = 0, k = 0): M.TxnOffsetCommitResponse {
   return {
-    throttleTimeMs: s_int32(518, k),
+    throttleTimeMs: s_int32(529, k),
     topics: [sampleTxnOffsetCommitResponseTxnOffsetCommitResponseTopic(version, variant, k * 2), sampleTxnOffsetCommitResponseTxnOffsetCommitResponseTopic(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleTxnOffsetCommitResponseTxnOffsetCommitResponseTopic(version: number, variant = 0, k = 0): M.TxnOffsetCommitResponseTxnOffsetCommitResponseTopic {
   return {
-    name: s_string(521, k),
+    name: s_string(532, k),
     partitions: [sampleTxnOffsetCommitResponseTxnOffsetCommitResponsePartition(version, variant, k * 2), sampleTxnOffsetCommitResponseTxnOffsetCommitResponsePartition(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleTxnOffsetCommitResponseTxnOffsetCommitResponsePartition(version: number, variant = 0, k = 0): M.TxnOffsetCommitResponseTxnOffsetCommitResponsePartition {
   return {
-    partitionIndex: s_int32(524, k),
-    errorCode: s_int16(525, k),
+    partitionIndex: s_int32(535, k),
+    errorCode: s_int16(536, k),
   };
 }
 
@@ -1124,48 +1135,48 @@ export function sampleDescribeConfigsRequest(version: number, variant = 0, k = 0
 
 export function sampleDescribeConfigsRequestDescribeConfigsResource(version: number, variant = 0, k = 0): M.DescribeConfigsRequestDescribeConfigsResource {
   return {
-    resourceType: s_int8(528, k),
-    resourceName: s_string(529, k),
-    configurationKeys: (variant === 1 ? null : [s_string(530, k * 2), s_string(531, k * 2 + 1)]),
+    resourceType: s_int8(539, k),
+    resourceName: s_string(540, k),
+    configurationKeys: (variant === 1 ? null : [s_string(541, k * 2), s_string(542, k * 2 + 1)]),
   };
 }
 
 export function sampleDescribeConfigsResponse(version: number, variant = 0, k = 0): M.DescribeConfigsResponse {
   return {
-    throttleTimeMs: s_int32(532, k),
+    throttleTimeMs: s_int32(543, k),
     results: [sampleDescribeConfigsResponseDescribeConfigsResult(version, variant, k * 2), sampleDescribeConfigsResponseDescribeConfigsResult(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleDescribeConfigsResponseDescribeConfigsResult(version: number, variant = 0, k = 0): M.DescribeConfigsResponseDescribeConfigsResult {
   return {
-    errorCode: s_int16(535, k),
-    errorMessage: (variant !== 0 ? null : s_string(536, k)),
-    resourceType: s_int8(537, k),
-    resourceName: s_string(538, k),
+    errorCode: s_int16(546, k),
+    errorMessage: (variant !== 0 ? null : s_string(547, k)),
+    resourceType: s_int8(548, k),
+    resourceName: s_string(549, k),
     configs: [sampleDescribeConfigsResponseDescribeConfigsResourceResult(version, variant, k * 2), sampleDescribeConfigsResponseDescribeConfigsResourceResult(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleDescribeConfigsResponseDescribeConfigsResourceResult(version: number, variant = 0, k = 0): M.DescribeConfigsResponseDescribeConfigsResourceResult {
   return {
-    name: s_string(541, k),
-    value: (variant !== 0 ? null : s_string(542, k)),
+    name: s_string(552, k),
+    value: (variant !== 0 ? null : s_string(553, k)),
     readOnly: true,
     isDefault: (version <= 0 ? true : false),
-    configSource: (version >= 1 ? s_int8(543, k) : -1),
+    configSource: (version >= 1 ? s_int8(554, k) : -1),
     isSensitive: true,
     synonyms: (version >= 1 ? [sampleDescribeConfigsResponseDescribeConfigsSynonym(version, variant, k * 2), sampleDescribeConfigsResponseDescribeConfigsSynonym(version, variant, k * 2 + 1)] : []),
-    configType: (version >= 3 ? s_int8(546, k) : 0),
-    documentation: (version >= 3 ? (variant !== 0 ? null : s_string(547, k)) : ""),
+    configType: (version >= 3 ? s_int8(557, k) : 0),
+    documentation: (version >= 3 ? (variant !== 0 ? null : s_string(558, k)) : ""),
   };
 }
 
 export function sampleDescribeConfigsResponseDescribeConfigsSynonym(version: number, variant = 0, k = 0): M.DescribeConfigsResponseDescribeConfigsSynonym {
   return {
-    name: s_string(548, k),
-    value: (variant !== 0 ? null : s_string(549, k)),
-    source: s_int8(550, k),
+    name: s_string(559, k),
+    value: (variant !== 0 ? null : s_string(560, k)),
+    source: s_int8(561, k),
   };
 }
 
@@ -1178,104 +1189,104 @@ export function sampleAlterConfigsRequest(version: number, variant = 0, k = 0): 
 
 export function sampleAlterConfigsRequestAlterConfigsResource(version: number, variant = 0, k = 0): M.AlterConfigsRequestAlterConfigsResource {
   return {
-    resourceType: s_int8(553, k),
-    resourceName: s_string(554, k),
+    resourceType: s_int8(564, k),
+    resourceName: s_string(565, k),
     configs: [sampleAlterConfigsRequestAlterableConfig(version, variant, k * 2), sampleAlterConfigsRequestAlterableConfig(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleAlterConfigsRequestAlterableConfig(version: number, variant = 0, k = 0): M.AlterConfigsRequestAlterableConfig {
   return {
-    name: s_string(557, k),
-    value: (variant !== 0 ? null : s_string(558, k)),
+    name: s_string(568, k),
+    value: (variant !== 0 ? null : s_string(569, k)),
   };
 }
 
 export function sampleAlterConfigsResponse(version: number, variant = 0, k = 0): M.AlterConfigsResponse {
   return {
-    throttleTimeMs: s_int32(559, k),
+    throttleTimeMs: s_int32(570, k),
     responses: [sampleAlterConfigsResponseAlterConfigsResourceResponse(version, variant, k * 2), sampleAlterConfigsResponseAlterConfigsResourceResponse(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleAlterConfigsResponseAlterConfigsResourceResponse(version: number, variant = 0, k = 0): M.AlterConfigsResponseAlterConfigsResourceResponse {
   return {
-    errorCode: s_int16(562, k),
-    errorMessage: (variant !== 0 ? null : s_string(563, k)),
-    resourceType: s_int8(564, k),
-    resourceName: s_string(565, k),
+    errorCode: s_int16(573, k),
+    errorMessage: (variant !== 0 ? null : s_string(574, k)),
+    resourceType: s_int8(575, k),
+    resourceName: s_string(576, k),
   };
 }
 
 export function sampleSaslAuthenticateRequest(version: number, variant = 0, k = 0): M.SaslAuthenticateRequest {
   return {
-    authBytes: s_bytes(566, k),
+    authBytes: s_bytes(577, k),
   };
 }
 
 export function sampleSaslAuthenticateResponse(version: number, variant = 0, k = 0): M.SaslAuthenticateResponse {
   return {
-    errorCode: s_int16(567, k),
-    errorMessage: (variant !== 0 ? null : s_string(568, k)),
-    authBytes: s_bytes(569, k),
-    sessionLifetimeMs: (version >= 1 ? s_int64(570, k) : 0),
+    errorCode: s_int16(578, k),
+    errorMessage: (variant !== 0 ? null : s_string(579, k)),
+    authBytes: s_bytes(580, k),
+    sessionLifetimeMs: (version >= 1 ? s_int64(581, k) : 0),
   };
 }
 
 export function sampleCreatePartitionsRequest(version: number, variant = 0, k = 0): M.CreatePartitionsRequest {
   return {
     topics: [sampleCreatePartitionsRequestCreatePartitionsTopic(version, variant, k * 2), sampleCreatePartitionsRequestCreatePartitionsTopic(version, variant, k * 2 + 1)],
-    timeoutMs: s_int32(573, k),
+    timeoutMs: s_int32(584, k),
     validateOnly: true,
   };
 }
 
 export function sampleCreatePartitionsRequestCreatePartitionsTopic(version: number, variant = 0, k = 0): M.CreatePartitionsRequestCreatePartitionsTopic {
   return {
-    name: s_string(574, k),
-    count: s_int32(575, k),
+    name: s_string(585, k),
+    count: s_int32(586, k),
     assignments: (variant === 1 ? null : [sampleCreatePartitionsRequestCreatePartitionsAssignment(version, variant, k * 2), sampleCreatePartitionsRequestCreatePartitionsAssignment(version, variant, k * 2 + 1)]),
   };
 }
 
 export function sampleCreatePartitionsRequestCreatePartitionsAssignment(version: number, variant = 0, k = 0): M.CreatePartitionsRequestCreatePartitionsAssignment {
   return {
-    brokerIds: [s_int32(578, k * 2), s_int32(579, k * 2 + 1)],
+    brokerIds: [s_int32(589, k * 2), s_int32(590, k * 2 + 1)],
   };
 }
 
 export function sampleCreatePartitionsResponse(version: number, variant = 0, k = 0): M.CreatePartitionsResponse {
   return {
-    throttleTimeMs: s_int32(580, k),
+    throttleTimeMs: s_int32(591, k),
     results: [sampleCreatePartitionsResponseCreatePartitionsTopicResult(version, variant, k * 2), sampleCreatePartitionsResponseCreatePartitionsTopicResult(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleCreatePartitionsResponseCreatePartitionsTopicResult(version: number, variant = 0, k = 0): M.CreatePartitionsResponseCreatePartitionsTopicResult {
   return {
-    name: s_string(583, k),
-    errorCode: s_int16(584, k),
-    errorMessage: (variant !== 0 ? null : s_string(585, k)),
+    name: s_string(594, k),
+    errorCode: s_int16(595, k),
+    errorMessage: (variant !== 0 ? null : s_string(596, k)),
   };
 }
 
 export function sampleDeleteGroupsRequest(version: number, variant = 0, k = 0): M.DeleteGroupsRequest {
   return {
-    groupsNames: [s_string(586, k * 2), s_string(587, k * 2 + 1)],
+    groupsNames: [s_string(597, k * 2), s_string(598, k * 2 + 1)],
   };
 }
 
 export function sampleDeleteGroupsResponse(version: number, variant = 0, k = 0): M.DeleteGroupsResponse {
   return {
-    throttleTimeMs: s_int32(588, k),
+    throttleTimeMs: s_int32(599, k),
     results: [sampleDeleteGroupsResponseDeletableGroupResult(version, variant, k * 2), sampleDeleteGroupsResponseDeletableGroupResult(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleDeleteGroupsResponseDeletableGroupResult(version: number, variant = 0, k = 0): M.DeleteGroupsResponseDeletableGroupResult {
   return {
-    groupId: s_string(591, k),
-    errorCode: s_int16(592, k),
+    groupId: s_string(602, k),
+    errorCode: s_int16(603, k),
   };
 }
 
@@ -1288,104 +1299,104 @@ export function sampleIncrementalAlterConfigsRequest(version: number, variant = 
 
 export function sampleIncrementalAlterConfigsRequestAlterConfigsResource(version: number, variant = 0, k = 0): M.IncrementalAlterConfigsRequestAlterConfigsResource {
   return {
-    resourceType: s_int8(595, k),
-    resourceName: s_string(596, k),
+    resourceType: s_int8(606, k),
+    resourceName: s_string(607, k),
     configs: [sampleIncrementalAlterConfigsRequestAlterableConfig(version, variant, k * 2), sampleIncrementalAlterConfigsRequestAlterableConfig(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleIncrementalAlterConfigsRequestAlterableConfig(version: number, variant = 0, k = 0): M.IncrementalAlterConfigsRequestAlterableConfig {
   return {
-    name: s_string(599, k),
-    configOperation: s_int8(600, k),
-    value: (variant !== 0 ? null : s_string(601, k)),
+    name: s_string(610, k),
+    configOperation: s_int8(611, k),
+    value: (variant !== 0 ? null : s_string(612, k)),
   };
 }
 
 export function sampleIncrementalAlterConfigsResponse(version: number, variant = 0, k = 0): M.IncrementalAlterConfigsResponse {
   return {
-    throttleTimeMs: s_int32(602, k),
+    throttleTimeMs: s_int32(613, k),
     responses: [sampleIncrementalAlterConfigsResponseAlterConfigsResourceResponse(version, variant, k * 2), sampleIncrementalAlterConfigsResponseAlterConfigsResourceResponse(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleIncrementalAlterConfigsResponseAlterConfigsResourceResponse(version: number, variant = 0, k = 0): M.IncrementalAlterConfigsResponseAlterConfigsResourceResponse {
   return {
-    errorCode: s_int16(605, k),
-    errorMessage: (variant !== 0 ? null : s_string(606, k)),
-    resourceType: s_int8(607, k),
-    resourceName: s_string(608, k),
+    errorCode: s_int16(616, k),
+    errorMessage: (variant !== 0 ? null : s_string(617, k)),
+    resourceType: s_int8(618, k),
+    resourceName: s_string(619, k),
   };
 }
 
 export function sampleOffsetDeleteRequest(version: number, variant = 0, k = 0): M.OffsetDeleteRequest {
   return {
-    groupId: s_string(609, k),
+    groupId: s_string(620, k),
     topics: [sampleOffsetDeleteRequestOffsetDeleteRequestTopic(version, variant, k * 2), sampleOffsetDeleteRequestOffsetDeleteRequestTopic(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleOffsetDeleteRequestOffsetDeleteRequestTopic(version: number, variant = 0, k = 0): M.OffsetDeleteRequestOffsetDeleteRequestTopic {
   return {
-    name: s_string(612, k),
+    name: s_string(623, k),
     partitions: [sampleOffsetDeleteRequestOffsetDeleteRequestPartition(version, variant, k * 2), sampleOffsetDeleteRequestOffsetDeleteRequestPartition(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleOffsetDeleteRequestOffsetDeleteRequestPartition(version: number, variant = 0, k = 0): M.OffsetDeleteRequestOffsetDeleteRequestPartition {
   return {
-    partitionIndex: s_int32(615, k),
+    partitionIndex: s_int32(626, k),
   };
 }
 
 export function sampleOffsetDeleteResponse(version: number, variant = 0, k = 0): M.OffsetDeleteResponse {
   return {
-    errorCode: s_int16(616, k),
-    throttleTimeMs: s_int32(617, k),
+    errorCode: s_int16(627, k),
+    throttleTimeMs: s_int32(628, k),
     topics: [sampleOffsetDeleteResponseOffsetDeleteResponseTopic(version, variant, k * 2), sampleOffsetDeleteResponseOffsetDeleteResponseTopic(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleOffsetDeleteResponseOffsetDeleteResponseTopic(version: number, variant = 0, k = 0): M.OffsetDeleteResponseOffsetDeleteResponseTopic {
   return {
-    name: s_string(620, k),
+    name: s_string(631, k),
     partitions: [sampleOffsetDeleteResponseOffsetDeleteResponsePartition(version, variant, k * 2), sampleOffsetDeleteResponseOffsetDeleteResponsePartition(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleOffsetDeleteResponseOffsetDeleteResponsePartition(version: number, variant = 0, k = 0): M.OffsetDeleteResponseOffsetDeleteResponsePartition {
   return {
-    partitionIndex: s_int32(623, k),
-    errorCode: s_int16(624, k),
+    partitionIndex: s_int32(634, k),
+    errorCode: s_int16(635, k),
   };
 }
 
 export function sampleDescribeClusterRequest(version: number, variant = 0, k = 0): M.DescribeClusterRequest {
   return {
     includeClusterAuthorizedOperations: true,
-    endpointType: (version >= 1 ? s_int8(625, k) : 1),
+    endpointType: (version >= 1 ? s_int8(636, k) : 1),
   };
 }
 
 export function sampleDescribeClusterResponse(version: number, variant = 0, k = 0): M.DescribeClusterResponse {
   return {
-    throttleTimeMs: s_int32(626, k),
-    errorCode: s_int16(627, k),
-    errorMessage: (variant !== 0 ? null : s_string(628, k)),
-    endpointType: (version >= 1 ? s_int8(629, k) : 1),
-    clusterId: s_string(630, k),
-    controllerId: s_int32(631, k),
+    throttleTimeMs: s_int32(637, k),
+    errorCode: s_int16(638, k),
+    errorMessage: (variant !== 0 ? null : s_string(639, k)),
+    endpointType: (version >= 1 ? s_int8(640, k) : 1),
+    clusterId: s_string(641, k),
+    controllerId: s_int32(642, k),
     brokers: [sampleDescribeClusterResponseDescribeClusterBroker(version, variant, k * 2), sampleDescribeClusterResponseDescribeClusterBroker(version, variant, k * 2 + 1)],
-    clusterAuthorizedOperations: s_int32(634, k),
+    clusterAuthorizedOperations: s_int32(645, k),
   };
 }
 
 export function sampleDescribeClusterResponseDescribeClusterBroker(version: number, variant = 0, k = 0): M.DescribeClusterResponseDescribeClusterBroker {
   return {
-    brokerId: s_int32(635, k),
-    host: s_string(636, k),
-    port: s_int32(637, k),
-    rack: (variant !== 0 ? null : s_string(638, k)),
+    brokerId: s_int32(646, k),
+    host: s_string(647, k),
+    port: s_int32(648, k),
+    rack: (variant !== 0 ? null : s_string(649, k)),
   };
 }
 
@@ -1397,100 +1408,257 @@ export function sampleDescribeProducersRequest(version: number, variant = 0, k =
 
 export function sampleDescribeProducersRequestTopicRequest(version: number, variant = 0, k = 0): M.DescribeProducersRequestTopicRequest {
   return {
-    name: s_string(641, k),
-    partitionIndexes: [s_int32(642, k * 2), s_int32(643, k * 2 + 1)],
+    name: s_string(652, k),
+    partitionIndexes: [s_int32(653, k * 2), s_int32(654, k * 2 + 1)],
   };
 }
 
 export function sampleDescribeProducersResponse(version: number, variant = 0, k = 0): M.DescribeProducersResponse {
   return {
-    throttleTimeMs: s_int32(644, k),
+    throttleTimeMs: s_int32(655, k),
     topics: [sampleDescribeProducersResponseTopicResponse(version, variant, k * 2), sampleDescribeProducersResponseTopicResponse(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleDescribeProducersResponseTopicResponse(version: number, variant = 0, k = 0): M.DescribeProducersResponseTopicResponse {
   return {
-    name: s_string(647, k),
+    name: s_string(658, k),
     partitions: [sampleDescribeProducersResponsePartitionResponse(version, variant, k * 2), sampleDescribeProducersResponsePartitionResponse(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleDescribeProducersResponsePartitionResponse(version: number, variant = 0, k = 0): M.DescribeProducersResponsePartitionResponse {
   return {
-    partitionIndex: s_int32(650, k),
-    errorCode: s_int16(651, k),
-    errorMessage: (variant !== 0 ? null : s_string(652, k)),
+    partitionIndex: s_int32(661, k),
+    errorCode: s_int16(662, k),
+    errorMessage: (variant !== 0 ? null : s_string(663, k)),
     activeProducers: [sampleDescribeProducersResponseProducerState(version, variant, k * 2), sampleDescribeProducersResponseProducerState(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleDescribeProducersResponseProducerState(version: number, variant = 0, k = 0): M.DescribeProducersResponseProducerState {
   return {
-    producerId: s_int64(655, k),
-    producerEpoch: s_int32(656, k),
-    lastSequence: s_int32(657, k),
-    lastTimestamp: s_int64(658, k),
-    coordinatorEpoch: s_int32(659, k),
-    currentTxnStartOffset: s_int64(660, k),
+    producerId: s_int64(666, k),
+    producerEpoch: s_int32(667, k),
+    lastSequence: s_int32(668, k),
+    lastTimestamp: s_int64(669, k),
+    coordinatorEpoch: s_int32(670, k),
+    currentTxnStartOffset: s_int64(671, k),
   };
 }
 
 export function sampleDescribeTransactionsRequest(version: number, variant = 0, k = 0): M.DescribeTransactionsRequest {
   return {
-    transactionalIds: [s_string(661, k * 2), s_string(662, k * 2 + 1)],
+    transactionalIds: [s_string(672, k * 2), s_string(673, k * 2 + 1)],
   };
 }
 
 export function sampleDescribeTransactionsResponse(version: number, variant = 0, k = 0): M.DescribeTransactionsResponse {
   return {
-    throttleTimeMs: s_int32(663, k),
+    throttleTimeMs: s_int32(674, k),
     transactionStates: [sampleDescribeTransactionsResponseTransactionState(version, variant, k * 2), sampleDescribeTransactionsResponseTransactionState(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleDescribeTransactionsResponseTransactionState(version: number, variant = 0, k = 0): M.DescribeTransactionsResponseTransactionState {
   return {
-    errorCode: s_int16(666, k),
-    transactionalId: s_string(667, k),
-    transactionState: s_string(668, k),
-    transactionTimeoutMs: s_int32(669, k),
-    transactionStartTimeMs: s_int64(670, k),
-    producerId: s_int64(671, k),
-    producerEpoch: s_int16(672, k),
+    errorCode: s_int16(677, k),
+    transactionalId: s_string(678, k),
+    transactionState: s_string(679, k),
+    transactionTimeoutMs: s_int32(680, k),
+    transactionStartTimeMs: s_int64(681, k),
+    producerId: s_int64(682, k),
+    producerEpoch: s_int16(683, k),
     topics: [sampleDescribeTransactionsResponseTopicData(version, variant, k * 2), sampleDescribeTransactionsResponseTopicData(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleDescribeTransactionsResponseTopicData(version: number, variant = 0, k = 0): M.DescribeTransactionsResponseTopicData {
   return {
-    topic: s_string(675, k),
-    partitions: [s_int32(676, k * 2), s_int32(677, k * 2 + 1)],
+    topic: s_string(686, k),
+    partitions: [s_int32(687, k * 2), s_int32(688, k * 2 + 1)],
   };
 }
 
 export function sampleListTransactionsRequest(version: number, variant = 0, k = 0): M.ListTransactionsRequest {
   return {
-    stateFilters: [s_string(678, k * 2), s_string(679, k * 2 + 1)],
-    producerIdFilters: [s_int64(680, k * 2), s_int64(681, k * 2 + 1)],
-    durationFilter: (version >= 1 ? s_int64(682, k) : -1),
+    stateFilters: [s_string(689, k * 2), s_string(690, k * 2 + 1)],
+    producerIdFilters: [s_int64(691, k * 2), s_int64(692, k * 2 + 1)],
+    durationFilter: (version >= 1 ? s_int64(693, k) : -1),
   };
 }
 
 export function sampleListTransactionsResponse(version: number, variant = 0, k = 0): M.ListTransactionsResponse {
   return {
-    throttleTimeMs: s_int32(683, k),
-    errorCode: s_int16(684, k),
-    unknownStateFilters: [s_string(685, k * 2), s_string(686, k * 2 + 1)],
+    throttleTimeMs: s_int32(694, k),
+    errorCode: s_int16(695, k),
+    unknownStateFilters: [s_string(696, k * 2), s_string(697, k * 2 + 1)],
     transactionStates: [sampleListTransactionsResponseTransactionState(version, variant, k * 2), sampleListTransactionsResponseTransactionState(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleListTransactionsResponseTransactionState(version: number, variant = 0, k = 0): M.ListTransactionsResponseTransactionState {
   return {
-    transactionalId: s_string(689, k),
-    producerId: s_int64(690, k),
-    transactionState: s_string(691, k),
+    transactionalId: s_string(700, k),
+    producerId: s_int64(701, k),
+    transactionState: s_string(702, k),
+  };
+}
+
+export function sampleBrokerRegistrationRequest(version: number, variant = 0, k = 0): M.BrokerRegistrationRequest {
+  return {
+    brokerId: s_int32(703, k),
+    clusterId: s_string(704, k),
+    incarnationId: s_uuid(705, k),
+    listeners: [sampleBrokerRegistrationRequestListener(version, variant, k * 2), sampleBrokerRegistrationRequestListener(version, variant, k * 2 + 1)],
+    features: [sampleBrokerRegistrationRequestFeature(version, variant, k * 2), sampleBrokerRegistrationRequestFeature(version, variant, k * 2 + 1)],
+    rack: (variant !== 0 ? null : s_string(710, k)),
+    isMigratingZkBroker: (version >= 1 ? true : false),
+    logDirs: (version >= 2 ? [s_uuid(711, k * 2), s_uuid(712, k * 2 + 1)] : []),
+    previousBrokerEpoch: (version >= 3 ? s_int64(713, k) : -1),
+  };
+}
+
+export function sampleBrokerRegistrationRequestListener(version: number, variant = 0, k = 0): M.BrokerRegistrationRequestListener {
+  return {
+    name: s_string(714, k),
+    host: s_string(715, k),
+    port: s_uint16(716, k),
+    securityProtocol: s_int16(717, k),
+  };
+}
+
+export function sampleBrokerRegistrationRequestFeature(version: number, variant = 0, k = 0): M.BrokerRegistrationRequestFeature {
+  return {
+    name: s_string(718, k),
+    minSupportedVersion: s_int16(719, k),
+    maxSupportedVersion: s_int16(720, k),
+  };
+}
+
+export function sampleBrokerRegistrationResponse(version: number, variant = 0, k = 0): M.BrokerRegistrationResponse {
+  return {
+    throttleTimeMs: s_int32(721, k),
+    errorCode: s_int16(722, k),
+    brokerEpoch: s_int64(723, k),
+  };
+}
+
+export function sampleBrokerHeartbeatRequest(version: number, variant = 0, k = 0): M.BrokerHeartbeatRequest {
+  return {
+    brokerId: s_int32(724, k),
+    brokerEpoch: s_int64(725, k),
+    currentMetadataOffset: s_int64(726, k),
+    wantFence: true,
+    wantShutDown: true,
+    offlineLogDirs: (version >= 1 ? [s_uuid(727, k * 2), s_uuid(728, k * 2 + 1)] : []),
+  };
+}
+
+export function sampleBrokerHeartbeatResponse(version: number, variant = 0, k = 0): M.BrokerHeartbeatResponse {
+  return {
+    throttleTimeMs: s_int32(729, k),
+    errorCode: s_int16(730, k),
+    isCaughtUp: true,
+    isFenced: false,
+    shouldShutDown: true,
+  };
+}
+
+export function sampleAlterPartitionRequest(version: number, variant = 0, k = 0): M.AlterPartitionRequest {
+  return {
+    brokerId: s_int32(731, k),
+    brokerEpoch: s_int64(732, k),
+    topics: [sampleAlterPartitionRequestTopicData(version, variant, k * 2), sampleAlterPartitionRequestTopicData(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleAlterPartitionRequestTopicData(version: number, variant = 0, k = 0): M.AlterPartitionRequestTopicData {
+  return {
+    topicName: (version <= 1 ? s_string(735, k) : ""),
+    topicId: (version >= 2 ? s_uuid(736, k) : ZERO_UUID),
+    partitions: [sampleAlterPartitionRequestPartitionData(version, variant, k * 2), sampleAlterPartitionRequestPartitionData(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleAlterPartitionRequestPartitionData(version: number, variant = 0, k = 0): M.AlterPartitionRequestPartitionData {
+  return {
+    partitionIndex: s_int32(739, k),
+    leaderEpoch: s_int32(740, k),
+    newIsr: (version <= 2 ? [s_int32(741, k * 2), s_int32(742, k * 2 + 1)] : []),
+    newIsrWithEpochs: (version >= 3 ? [sampleAlterPartitionRequestBrokerState(version, variant, k * 2), sampleAlterPartitionRequestBrokerState(version, variant, k * 2 + 1)] : []),
+    leaderRecoveryState: (version >= 1 ? s_int8(745, k) : 0),
+    partitionEpoch: s_int32(746, k),
+  };
+}
+
+export function sampleAlterPartitionRequestBrokerState(version: number, variant = 0, k = 0): M.AlterPartitionRequestBrokerState {
+  return {
+    brokerId: s_int32(747, k),
+    brokerEpoch: s_int64(748, k),
+  };
+}
+
+export function sampleAlterPartitionResponse(version: number, variant = 0, k = 0): M.AlterPartitionResponse {
+  return {
+    throttleTimeMs: s_int32(749, k),
+    errorCode: s_int16(750, k),
+    topics: [sampleAlterPartitionResponseTopicData(version, variant, k * 2), sampleAlterPartitionResponseTopicData(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleAlterPartitionResponseTopicData(version: number, variant = 0, k = 0): M.AlterPartitionResponseTopicData {
+  return {
+    topicName: (version <= 1 ? s_string(753, k) : ""),
+    topicId: (version >= 2 ? s_uuid(754, k) : ZERO_UUID),
+    partitions: [sampleAlterPartitionResponsePartitionData(version, variant, k * 2), sampleAlterPartitionResponsePartitionData(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleAlterPartitionResponsePartitionData(version: number, variant = 0, k = 0): M.AlterPartitionResponsePartitionData {
+  return {
+    partitionIndex: s_int32(757, k),
+    errorCode: s_int16(758, k),
+    leaderId: s_int32(759, k),
+    leaderEpoch: s_int32(760, k),
+    isr: [s_int32(761, k * 2), s_int32(762, k * 2 + 1)],
+    leaderRecoveryState: (version >= 1 ? s_int8(763, k) : 0),
+    partitionEpoch: s_int32(764, k),
+  };
+}
+
+export function sampleAllocateProducerIdsRequest(version: number, variant = 0, k = 0): M.AllocateProducerIdsRequest {
+  return {
+    brokerId: s_int32(765, k),
+    brokerEpoch: s_int64(766, k),
+  };
+}
+
+export function sampleAllocateProducerIdsResponse(version: number, variant = 0, k = 0): M.AllocateProducerIdsResponse {
+  return {
+    throttleTimeMs: s_int32(767, k),
+    errorCode: s_int16(768, k),
+    producerIdStart: s_int64(769, k),
+    producerIdLen: s_int32(770, k),
+  };
+}
+
+export function sampleListClientMetricsResourcesRequest(version: number, variant = 0, k = 0): M.ListClientMetricsResourcesRequest {
+  return {
+  };
+}
+
+export function sampleListClientMetricsResourcesResponse(version: number, variant = 0, k = 0): M.ListClientMetricsResourcesResponse {
+  return {
+    throttleTimeMs: s_int32(771, k),
+    errorCode: s_int16(772, k),
+    clientMetricsResources: [sampleListClientMetricsResourcesResponseClientMetricsResource(version, variant, k * 2), sampleListClientMetricsResourcesResponseClientMetricsResource(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleListClientMetricsResourcesResponseClientMetricsResource(version: number, variant = 0, k = 0): M.ListClientMetricsResourcesResponseClientMetricsResource {
+  return {
+    name: s_string(775, k),
   };
 }
 
@@ -1502,32 +1670,32 @@ export function sampleDescribeUserScramCredentialsRequest(version: number, varia
 
 export function sampleDescribeUserScramCredentialsRequestUserName(version: number, variant = 0, k = 0): M.DescribeUserScramCredentialsRequestUserName {
   return {
-    name: s_string(694, k),
+    name: s_string(778, k),
   };
 }
 
 export function sampleDescribeUserScramCredentialsResponse(version: number, variant = 0, k = 0): M.DescribeUserScramCredentialsResponse {
   return {
-    throttleTimeMs: s_int32(695, k),
-    errorCode: s_int16(696, k),
-    errorMessage: (variant !== 0 ? null : s_string(697, k)),
+    throttleTimeMs: s_int32(779, k),
+    errorCode: s_int16(780, k),
+    errorMessage: (variant !== 0 ? null : s_string(781, k)),
     results: [sampleDescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult(version, variant, k * 2), sampleDescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleDescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult(version: number, variant = 0, k = 0): M.DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult {
   return {
-    user: s_string(700, k),
-    errorCode: s_int16(701, k),
-    errorMessage: (variant !== 0 ? null : s_string(702, k)),
+    user: s_string(784, k),
+    errorCode: s_int16(785, k),
+    errorMessage: (variant !== 0 ? null : s_string(786, k)),
     credentialInfos: [sampleDescribeUserScramCredentialsResponseCredentialInfo(version, variant, k * 2), sampleDescribeUserScramCredentialsResponseCredentialInfo(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleDescribeUserScramCredentialsResponseCredentialInfo(version: number, variant = 0, k = 0): M.DescribeUserScramCredentialsResponseCredentialInfo {
   return {
-    mechanism: s_int8(705, k),
-    iterations: s_int32(706, k),
+    mechanism: s_int8(789, k),
+    iterations: s_int32(790, k),
   };
 }
 
@@ -1540,217 +1708,79 @@ export function sampleAlterUserScramCredentialsRequest(version: number, variant 
 
 export function sampleAlterUserScramCredentialsRequestScramCredentialDeletion(version: number, variant = 0, k = 0): M.AlterUserScramCredentialsRequestScramCredentialDeletion {
   return {
-    name: s_string(711, k),
-    mechanism: s_int8(712, k),
+    name: s_string(795, k),
+    mechanism: s_int8(796, k),
   };
 }
 
 export function sampleAlterUserScramCredentialsRequestScramCredentialUpsertion(version: number, variant = 0, k = 0): M.AlterUserScramCredentialsRequestScramCredentialUpsertion {
   return {
-    name: s_string(713, k),
-    mechanism: s_int8(714, k),
-    iterations: s_int32(715, k),
-    salt: s_bytes(716, k),
-    saltedPassword: s_bytes(717, k),
+    name: s_string(797, k),
+    mechanism: s_int8(798, k),
+    iterations: s_int32(799, k),
+    salt: s_bytes(800, k),
+    saltedPassword: s_bytes(801, k),
   };
 }
 
 export function sampleAlterUserScramCredentialsResponse(version: number, variant = 0, k = 0): M.AlterUserScramCredentialsResponse {
   return {
-    throttleTimeMs: s_int32(718, k),
+    throttleTimeMs: s_int32(802, k),
     results: [sampleAlterUserScramCredentialsResponseAlterUserScramCredentialsResult(version, variant, k * 2), sampleAlterUserScramCredentialsResponseAlterUserScramCredentialsResult(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleAlterUserScramCredentialsResponseAlterUserScramCredentialsResult(version: number, variant = 0, k = 0): M.AlterUserScramCredentialsResponseAlterUserScramCredentialsResult {
   return {
-    user: s_string(721, k),
-    errorCode: s_int16(722, k),
-    errorMessage: (variant !== 0 ? null : s_string(723, k)),
-  };
-}
-
-export function sampleBrokerRegistrationRequest(version: number, variant = 0, k = 0): M.BrokerRegistrationRequest {
-  return {
-    brokerId: s_int32(724, k),
-    clusterId: s_string(725, k),
-    incarnationId: s_uuid(726, k),
-    listeners: [sampleBrokerRegistrationRequestListener(version, variant, k * 2), sampleBrokerRegistrationRequestListener(version, variant, k * 2 + 1)],
-    features: [sampleBrokerRegistrationRequestFeature(version, variant, k * 2), sampleBrokerRegistrationRequestFeature(version, variant, k * 2 + 1)],
-    rack: (variant !== 0 ? null : s_string(731, k)),
-    isMigratingZkBroker: (version >= 1 ? true : false),
-    logDirs: (version >= 2 ? [s_uuid(732, k * 2), s_uuid(733, k * 2 + 1)] : []),
-    previousBrokerEpoch: (version >= 3 ? s_int64(734, k) : -1),
-  };
-}
-
-export function sampleBrokerRegistrationRequestListener(version: number, variant = 0, k = 0): M.BrokerRegistrationRequestListener {
-  return {
-    name: s_string(735, k),
-    host: s_string(736, k),
-    port: s_uint16(737, k),
-    securityProtocol: s_int16(738, k),
-  };
-}
-
-export function sampleBrokerRegistrationRequestFeature(version: number, variant = 0, k = 0): M.BrokerRegistrationRequestFeature {
-  return {
-    name: s_string(739, k),
-    minSupportedVersion: s_int16(740, k),
-    maxSupportedVersion: s_int16(741, k),
-  };
-}
-
-export function sampleBrokerRegistrationResponse(version: number, variant = 0, k = 0): M.BrokerRegistrationResponse {
-  return {
-    throttleTimeMs: s_int32(742, k),
-    errorCode: s_int16(743, k),
-    brokerEpoch: s_int64(744, k),
-  };
-}
-
-export function sampleBrokerHeartbeatRequest(version: number, variant = 0, k = 0): M.BrokerHeartbeatRequest {
-  return {
-    brokerId: s_int32(745, k),
-    brokerEpoch: s_int64(746, k),
-    currentMetadataOffset: s_int64(747, k),
-    wantFence: true,
-    wantShutDown: true,
-    offlineLogDirs: (version >= 1 ? [s_uuid(748, k * 2), s_uuid(749, k * 2 + 1)] : []),
-  };
-}
-
-export function sampleBrokerHeartbeatResponse(version: number, variant = 0, k = 0): M.BrokerHeartbeatResponse {
-  return {
-    throttleTimeMs: s_int32(750, k),
-    errorCode: s_int16(751, k),
-    isCaughtUp: true,
-    isFenced: false,
-    shouldShutDown: true,
-  };
-}
-
-export function sampleAlterPartitionRequest(version: number, variant = 0, k = 0): M.AlterPartitionRequest {
-  return {
-    brokerId: s_int32(752, k),
-    brokerEpoch: s_int64(753, k),
-    topics: [sampleAlterPartitionRequestTopicData(version, variant, k * 2), sampleAlterPartitionRequestTopicData(version, variant, k * 2 + 1)],
-  };
-}
-
-export function sampleAlterPartitionRequestTopicData(version: number, variant = 0, k = 0): M.AlterPartitionRequestTopicData {
-  return {
-    topicName: (version <= 1 ? s_string(756, k) : ""),
-    topicId: (version >= 2 ? s_uuid(757, k) : ZERO_UUID),
-    partitions: [sampleAlterPartitionRequestPartitionData(version, variant, k * 2), sampleAlterPartitionRequestPartitionData(version, variant, k * 2 + 1)],
-  };
-}
-
-export function sampleAlterPartitionRequestPartitionData(version: number, variant = 0, k = 0): M.AlterPartitionRequestPartitionData {
-  return {
-    partitionIndex: s_int32(760, k),
-    leaderEpoch: s_int32(761, k),
-    newIsr: (version <= 2 ? [s_int32(762, k * 2), s_int32(763, k * 2 + 1)] : []),
-    newIsrWithEpochs: (version >= 3 ? [sampleAlterPartitionRequestBrokerState(version, variant, k * 2), sampleAlterPartitionRequestBrokerState(version, variant, k * 2 + 1)] : []),
-    leaderRecoveryState: (version >= 1 ? s_int8(766, k) : 0),
-    partitionEpoch: s_int32(767, k),
-  };
-}
-
-export function sampleAlterPartitionRequestBrokerState(version: number, variant = 0, k = 0): M.AlterPartitionRequestBrokerState {
-  return {
-    brokerId: s_int32(768, k),
-    brokerEpoch: s_int64(769, k),
-  };
-}
-
-export function sampleAlterPartitionResponse(version: number, variant = 0, k = 0): M.AlterPartitionResponse {
-  return {
-    throttleTimeMs: s_int32(770, k),
-    errorCode: s_int16(771, k),
-    topics: [sampleAlterPartitionResponseTopicData(version, variant, k * 2), sampleAlterPartitionResponseTopicData(version, variant, k * 2 + 1)],
-  };
-}
-
-export function sampleAlterPartitionResponseTopicData(version: number, variant = 0, k = 0): M.AlterPartitionResponseTopicData {
-  return {
-    topicName: (version <= 1 ? s_string(774, k) : ""),
-    topicId: (version >= 2 ? s_uuid(775, k) : ZERO_UUID),
-    partitions: [sampleAlterPartitionResponsePartitionData(version, variant, k * 2), sampleAlterPartitionResponsePartitionData(version, variant, k * 2 + 1)],
-  };
-}
-
-export function sampleAlterPartitionResponsePartitionData(version: number, variant = 0, k = 0): M.AlterPartitionResponsePartitionData {
-  return {
-    partitionIndex: s_int32(778, k),
-    errorCode: s_int16(779, k),
-    leaderId: s_int32(780, k),
-    leaderEpoch: s_int32(781, k),
-    isr: [s_int32(782, k * 2), s_int32(783, k * 2 + 1)],
-    leaderRecoveryState: (version >= 1 ? s_int8(784, k) : 0),
-    partitionEpoch: s_int32(785, k),
-  };
-}
-
-export function sampleAllocateProducerIdsRequest(version: number, variant = 0, k = 0): M.AllocateProducerIdsRequest {
-  return {
-    brokerId: s_int32(786, k),
-    brokerEpoch: s_int64(787, k),
-  };
-}
-
-export function sampleAllocateProducerIdsResponse(version: number, variant = 0, k = 0): M.AllocateProducerIdsResponse {
-  return {
-    throttleTimeMs: s_int32(788, k),
-    errorCode: s_int16(789, k),
-    producerIdStart: s_int64(790, k),
-    producerIdLen: s_int32(791, k),
+    user: s_string(805, k),
+    errorCode: s_int16(806, k),
+    errorMessage: (variant !== 0 ? null : s_string(807, k)),
   };
 }
 
 export function sampleRequestHeader(version: number, variant = 0, k = 0): M.RequestHeader {
   return {
-    requestApiKey: s_int16(792, k),
-    requestApiVersion: s_int16(793, k),
-    correlationId: s_int32(794, k),
-    clientId: (version >= 1 ? (variant !== 0 ? null : s_string(795, k)) : ""),
+    requestApiKey: s_int16(808, k),
+    requestApiVersion: s_int16(809, k),
+    correlationId: s_int32(810, k),
+    clientId: (version >= 1 ? (variant !== 0 ? null : s_string(811, k)) : ""),
   };
 }
 
 export function sampleResponseHeader(version: number, variant = 0, k = 0): M.ResponseHeader {
   return {
-    correlationId: s_int32(796, k),
+    correlationId: s_int32(812, k),
   };
 }
 
 export function sampleConsumerProtocolSubscription(version: number, variant = 0, k = 0): M.ConsumerProtocolSubscription {
   return {
-    topics: [s_string(797, k * 2), s_string(798, k * 2 + 1)],
-    userData: (variant !== 0 ? null : s_bytes(799, k)),
+    topics: [s_string(813, k * 2), s_string(814, k * 2 + 1)],
+    userData: (variant !== 0 ? null : s_bytes(815, k)),
     ownedPartitions: (version >= 1 ? [sampleConsumerProtocolSubscriptionTopicPartition(version, variant, k * 2), sampleConsumerProtocolSubscriptionTopicPartition(version, variant, k * 2 + 1)] : []),
-    generationId: (version >= 2 ? s_int32(802, k) : -1),
-    rackId: (version >= 3 ? (variant !== 0 ? null : s_string(803, k)) : null),
+    generationId: (version >= 2 ? s_int32(818, k) : -1),
+    rackId: (version >= 3 ? (variant !== 0 ? null : s_string(819, k)) : null),
   };
 }
 
 export function sampleConsumerProtocolSubscriptionTopicPartition(version: number, variant = 0, k = 0): M.ConsumerProtocolSubscriptionTopicPartition {
   return {
-    topic: s_string(804, k),
-    partitions: [s_int32(805, k * 2), s_int32(806, k * 2 + 1)],
+    topic: s_string(820, k),
+    partitions: [s_int32(821, k * 2), s_int32(822, k * 2 + 1)],
   };
 }
 
 export function sampleConsumerProtocolAssignment(version: number, variant = 0, k = 0): M.ConsumerProtocolAssignment {
   return {
     assignedPartitions: [sampleConsumerProtocolAssignmentTopicPartition(version, variant, k * 2), sampleConsumerProtocolAssignmentTopicPartition(version, variant, k * 2 + 1)],
-    userData: (variant !== 0 ? null : s_bytes(809, k)),
+    userData: (variant !== 0 ? null : s_bytes(825, k)),
   };
 }
 
 export function sampleConsumerProtocolAssignmentTopicPartition(version: number, variant = 0, k = 0): M.ConsumerProtocolAssignmentTopicPartition {
   return {
-    topic: s_string(810, k),
-    partitions: [s_int32(811, k * 2), s_int32(812, k * 2 + 1)],
+    topic: s_string(826, k),
+    partitions: [s_int32(827, k * 2), s_int32(828, k * 2 + 1)],
   };
 }
 
@@ -1767,18 +1797,18 @@ export interface SampleCase {
 }
 
 export const SAMPLE_CASES: SampleCase[] = [
-  { api: 'Produce', kind: 'request', name: 'ProduceRequest', min: 0, max: 11, sample: sampleProduceRequest, defaults: M.defaultProduceRequest, decode: M.decodeProduceRequest, encode: M.encodeProduceRequest },
-  { api: 'Produce', kind: 'response', name: 'ProduceResponse', min: 0, max: 11, sample: sampleProduceResponse, defaults: M.defaultProduceResponse, decode: M.decodeProduceResponse, encode: M.encodeProduceResponse },
-  { api: 'Fetch', kind: 'request', name: 'FetchRequest', min: 0, max: 17, sample: sampleFetchRequest, defaults: M.defaultFetchRequest, decode: M.decodeFetchRequest, encode: M.encodeFetchRequest },
-  { api: 'Fetch', kind: 'response', name: 'FetchResponse', min: 0, max: 17, sample: sampleFetchResponse, defaults: M.defaultFetchResponse, decode: M.decodeFetchResponse, encode: M.encodeFetchResponse },
-  { api: 'ListOffsets', kind: 'request', name: 'ListOffsetsRequest', min: 0, max: 9, sample: sampleListOffsetsRequest, defaults: M.defaultListOffsetsRequest, decode: M.decodeListOffsetsRequest, encode: M.encodeListOffsetsRequest },
-  { api: 'ListOffsets', kind: 'response', name: 'ListOffsetsResponse', min: 0, max: 9, sample: sampleListOffsetsResponse, defaults: M.defaultListOffsetsResponse, decode: M.decodeListOffsetsResponse, encode: M.encodeListOffsetsResponse },
-  { api: 'Metadata', kind: 'request', name: 'MetadataRequest', min: 0, max: 12, sample: sampleMetadataRequest, defaults: M.defaultMetadataRequest, decode: M.decodeMetadataRequest, encode: M.encodeMetadataRequest },
-  { api: 'Metadata', kind: 'response', name: 'MetadataResponse', min: 0, max: 12, sample: sampleMetadataResponse, defaults: M.defaultMetadataResponse, decode: M.decodeMetadataResponse, encode: M.encodeMetadataResponse },
-  { api: 'OffsetCommit', kind: 'request', name: 'OffsetCommitRequest', min: 0, max: 9, sample: sampleOffsetCommitRequest, defaults: M.defaultOffsetCommitRequest, decode: M.decodeOffsetCommitRequest, encode: M.encodeOffsetCommitRequest },
-  { api: 'OffsetCommit', kind: 'response', name: 'OffsetCommitResponse', min: 0, max: 9, sample: sampleOffsetCommitResponse, defaults: M.defaultOffsetCommitResponse, decode: M.decodeOffsetCommitResponse, encode: M.encodeOffsetCommitResponse },
-  { api: 'OffsetFetch', kind: 'request', name: 'OffsetFetchRequest', min: 0, max: 9, sample: sampleOffsetFetchRequest, defaults: M.defaultOffsetFetchRequest, decode: M.decodeOffsetFetchRequest, encode: M.encodeOffsetFetchRequest },
-  { api: 'OffsetFetch', kind: 'response', name: 'OffsetFetchResponse', min: 0, max: 9, sample: sampleOffsetFetchResponse, defaults: M.defaultOffsetFetchResponse, decode: M.decodeOffsetFetchResponse, encode: M.encodeOffsetFetchResponse },
+  { api: 'Produce', kind: 'request', name: 'ProduceRequest', min: 0, max: 13, sample: sampleProduceRequest, defaults: M.defaultProduceRequest, decode: M.decodeProduceRequest, encode: M.encodeProduceRequest },
+  { api: 'Produce', kind: 'response', name: 'ProduceResponse', min: 0, max: 13, sample: sampleProduceResponse, defaults: M.defaultProduceResponse, decode: M.decodeProduceResponse, encode: M.encodeProduceResponse },
+  { api: 'Fetch', kind: 'request', name: 'FetchRequest', min: 0, max: 18, sample: sampleFetchRequest, defaults: M.defaultFetchRequest, decode: M.decodeFetchRequest, encode: M.encodeFetchRequest },
+  { api: 'Fetch', kind: 'response', name: 'FetchResponse', min: 0, max: 18, sample: sampleFetchResponse, defaults: M.defaultFetchResponse, decode: M.decodeFetchResponse, encode: M.encodeFetchResponse },
+  { api: 'ListOffsets', kind: 'request', name: 'ListOffsetsRequest', min: 0, max: 11, sample: sampleListOffsetsRequest, defaults: M.defaultListOffsetsRequest, decode: M.decodeListOffsetsRequest, encode: M.encodeListOffsetsRequest },
+  { api: 'ListOffsets', kind: 'response', name: 'ListOffsetsResponse', min: 0, max: 11, sample: sampleListOffsetsResponse, defaults: M.defaultListOffsetsResponse, decode: M.decodeListOffsetsResponse, encode: M.encodeListOffsetsResponse },
+  { api: 'Metadata', kind: 'request', name: 'MetadataRequest', min: 0, max: 13, sample: sampleMetadataRequest, defaults: M.defaultMetadataRequest, decode: M.decodeMetadataRequest, encode: M.encodeMetadataRequest },
+  { api: 'Metadata', kind: 'response', name: 'MetadataResponse', min: 0, max: 13, sample: sampleMetadataResponse, defaults: M.defaultMetadataResponse, decode: M.decodeMetadataResponse, encode: M.encodeMetadataResponse },
+  { api: 'OffsetCommit', kind: 'request', name: 'OffsetCommitRequest', min: 0, max: 10, sample: sampleOffsetCommitRequest, defaults: M.defaultOffsetCommitRequest, decode: M.decodeOffsetCommitRequest, encode: M.encodeOffsetCommitRequest },
+  { api: 'OffsetCommit', kind: 'response', name: 'OffsetCommitResponse', min: 0, max: 10, sample: sampleOffsetCommitResponse, defaults: M.defaultOffsetCommitResponse, decode: M.decodeOffsetCommitResponse, encode: M.encodeOffsetCommitResponse },
+  { api: 'OffsetFetch', kind: 'request', name: 'OffsetFetchRequest', min: 0, max: 10, sample: sampleOffsetFetchRequest, defaults: M.defaultOffsetFetchRequest, decode: M.decodeOffsetFetchRequest, encode: M.encodeOffsetFetchRequest },
+  { api: 'OffsetFetch', kind: 'response', name: 'OffsetFetchResponse', min: 0, max: 10, sample: sampleOffsetFetchResponse, defaults: M.defaultOffsetFetchResponse, decode: M.decodeOffsetFetchResponse, encode: M.encodeOffsetFetchResponse },
   { api: 'FindCoordinator', kind: 'request', name: 'FindCoordinatorRequest', min: 0, max: 6, sample: sampleFindCoordinatorRequest, defaults: M.defaultFindCoordinatorRequest, decode: M.decodeFindCoordinatorRequest, encode: M.encodeFindCoordinatorRequest },
   { api: 'FindCoordinator', kind: 'response', name: 'FindCoordinatorResponse', min: 0, max: 6, sample: sampleFindCoordinatorResponse, defaults: M.defaultFindCoordinatorResponse, decode: M.decodeFindCoordinatorResponse, encode: M.encodeFindCoordinatorResponse },
   { api: 'JoinGroup', kind: 'request', name: 'JoinGroupRequest', min: 0, max: 9, sample: sampleJoinGroupRequest, defaults: M.defaultJoinGroupRequest, decode: M.decodeJoinGroupRequest, encode: M.encodeJoinGroupRequest },
@@ -1795,8 +1825,8 @@ export const SAMPLE_CASES: SampleCase[] = [
   { api: 'ListGroups', kind: 'response', name: 'ListGroupsResponse', min: 0, max: 5, sample: sampleListGroupsResponse, defaults: M.defaultListGroupsResponse, decode: M.decodeListGroupsResponse, encode: M.encodeListGroupsResponse },
   { api: 'SaslHandshake', kind: 'request', name: 'SaslHandshakeRequest', min: 0, max: 1, sample: sampleSaslHandshakeRequest, defaults: M.defaultSaslHandshakeRequest, decode: M.decodeSaslHandshakeRequest, encode: M.encodeSaslHandshakeRequest },
   { api: 'SaslHandshake', kind: 'response', name: 'SaslHandshakeResponse', min: 0, max: 1, sample: sampleSaslHandshakeResponse, defaults: M.defaultSaslHandshakeResponse, decode: M.decodeSaslHandshakeResponse, encode: M.encodeSaslHandshakeResponse },
-  { api: 'ApiVersions', kind: 'request', name: 'ApiVersionsRequest', min: 0, max: 4, sample: sampleApiVersionsRequest, defaults: M.defaultApiVersionsRequest, decode: M.decodeApiVersionsRequest, encode: M.encodeApiVersionsRequest },
-  { api: 'ApiVersions', kind: 'response', name: 'ApiVersionsResponse', min: 0, max: 4, sample: sampleApiVersionsResponse, defaults: M.defaultApiVersionsResponse, decode: M.decodeApiVersionsResponse, encode: M.encodeApiVersionsResponse },
+  { api: 'ApiVersions', kind: 'request', name: 'ApiVersionsRequest', min: 0, max: 5, sample: sampleApiVersionsRequest, defaults: M.defaultApiVersionsRequest, decode: M.decodeApiVersionsRequest, encode: M.encodeApiVersionsRequest },
+  { api: 'ApiVersions', kind: 'response', name: 'ApiVersionsResponse', min: 0, max: 5, sample: sampleApiVersionsResponse, defaults: M.defaultApiVersionsResponse, decode: M.decodeApiVersionsResponse, encode: M.encodeApiVersionsResponse },
   { api: 'CreateTopics', kind: 'request', name: 'CreateTopicsRequest', min: 0, max: 7, sample: sampleCreateTopicsRequest, defaults: M.defaultCreateTopicsRequest, decode: M.decodeCreateTopicsRequest, encode: M.encodeCreateTopicsRequest },
   { api: 'CreateTopics', kind: 'response', name: 'CreateTopicsResponse', min: 0, max: 7, sample: sampleCreateTopicsResponse, defaults: M.defaultCreateTopicsResponse, decode: M.decodeCreateTopicsResponse, encode: M.encodeCreateTopicsResponse },
   { api: 'DeleteTopics', kind: 'request', name: 'DeleteTopicsRequest', min: 0, max: 6, sample: sampleDeleteTopicsRequest, defaults: M.defaultDeleteTopicsRequest, decode: M.decodeDeleteTopicsRequest, encode: M.encodeDeleteTopicsRequest },
@@ -1839,10 +1869,6 @@ export const SAMPLE_CASES: SampleCase[] = [
   { api: 'DescribeTransactions', kind: 'response', name: 'DescribeTransactionsResponse', min: 0, max: 0, sample: sampleDescribeTransactionsResponse, defaults: M.defaultDescribeTransactionsResponse, decode: M.decodeDescribeTransactionsResponse, encode: M.encodeDescribeTransactionsResponse },
   { api: 'ListTransactions', kind: 'request', name: 'ListTransactionsRequest', min: 0, max: 1, sample: sampleListTransactionsRequest, defaults: M.defaultListTransactionsRequest, decode: M.decodeListTransactionsRequest, encode: M.encodeListTransactionsRequest },
   { api: 'ListTransactions', kind: 'response', name: 'ListTransactionsResponse', min: 0, max: 1, sample: sampleListTransactionsResponse, defaults: M.defaultListTransactionsResponse, decode: M.decodeListTransactionsResponse, encode: M.encodeListTransactionsResponse },
-  { api: 'DescribeUserScramCredentials', kind: 'request', name: 'DescribeUserScramCredentialsRequest', min: 0, max: 0, sample: sampleDescribeUserScramCredentialsRequest, defaults: M.defaultDescribeUserScramCredentialsRequest, decode: M.decodeDescribeUserScramCredentialsRequest, encode: M.encodeDescribeUserScramCredentialsRequest },
-  { api: 'DescribeUserScramCredentials', kind: 'response', name: 'DescribeUserScramCredentialsResponse', min: 0, max: 0, sample: sampleDescribeUserScramCredentialsResponse, defaults: M.defaultDescribeUserScramCredentialsResponse, decode: M.decodeDescribeUserScramCredentialsResponse, encode: M.encodeDescribeUserScramCredentialsResponse },
-  { api: 'AlterUserScramCredentials', kind: 'request', name: 'AlterUserScramCredentialsRequest', min: 0, max: 0, sample: sampleAlterUserScramCredentialsRequest, defaults: M.defaultAlterUserScramCredentialsRequest, decode: M.decodeAlterUserScramCredentialsRequest, encode: M.encodeAlterUserScramCredentialsRequest },
-  { api: 'AlterUserScramCredentials', kind: 'response', name: 'AlterUserScramCredentialsResponse', min: 0, max: 0, sample: sampleAlterUserScramCredentialsResponse, defaults: M.defaultAlterUserScramCredentialsResponse, decode: M.decodeAlterUserScramCredentialsResponse, encode: M.encodeAlterUserScramCredentialsResponse },
   { api: 'BrokerRegistration', kind: 'request', name: 'BrokerRegistrationRequest', min: 0, max: 4, sample: sampleBrokerRegistrationRequest, defaults: M.defaultBrokerRegistrationRequest, decode: M.decodeBrokerRegistrationRequest, encode: M.encodeBrokerRegistrationRequest },
   { api: 'BrokerRegistration', kind: 'response', name: 'BrokerRegistrationResponse', min: 0, max: 4, sample: sampleBrokerRegistrationResponse, defaults: M.defaultBrokerRegistrationResponse, decode: M.decodeBrokerRegistrationResponse, encode: M.encodeBrokerRegistrationResponse },
   { api: 'BrokerHeartbeat', kind: 'request', name: 'BrokerHeartbeatRequest', min: 0, max: 1, sample: sampleBrokerHeartbeatRequest, defaults: M.defaultBrokerHeartbeatRequest, decode: M.decodeBrokerHeartbeatRequest, encode: M.encodeBrokerHeartbeatRequest },
@@ -1851,6 +1877,12 @@ export const SAMPLE_CASES: SampleCase[] = [
   { api: 'AlterPartition', kind: 'response', name: 'AlterPartitionResponse', min: 0, max: 3, sample: sampleAlterPartitionResponse, defaults: M.defaultAlterPartitionResponse, decode: M.decodeAlterPartitionResponse, encode: M.encodeAlterPartitionResponse },
   { api: 'AllocateProducerIds', kind: 'request', name: 'AllocateProducerIdsRequest', min: 0, max: 0, sample: sampleAllocateProducerIdsRequest, defaults: M.defaultAllocateProducerIdsRequest, decode: M.decodeAllocateProducerIdsRequest, encode: M.encodeAllocateProducerIdsRequest },
   { api: 'AllocateProducerIds', kind: 'response', name: 'AllocateProducerIdsResponse', min: 0, max: 0, sample: sampleAllocateProducerIdsResponse, defaults: M.defaultAllocateProducerIdsResponse, decode: M.decodeAllocateProducerIdsResponse, encode: M.encodeAllocateProducerIdsResponse },
+  { api: 'ListClientMetricsResources', kind: 'request', name: 'ListClientMetricsResourcesRequest', min: 0, max: 0, sample: sampleListClientMetricsResourcesRequest, defaults: M.defaultListClientMetricsResourcesRequest, decode: M.decodeListClientMetricsResourcesRequest, encode: M.encodeListClientMetricsResourcesRequest },
+  { api: 'ListClientMetricsResources', kind: 'response', name: 'ListClientMetricsResourcesResponse', min: 0, max: 0, sample: sampleListClientMetricsResourcesResponse, defaults: M.defaultListClientMetricsResourcesResponse, decode: M.decodeListClientMetricsResourcesResponse, encode: M.encodeListClientMetricsResourcesResponse },
+  { api: 'DescribeUserScramCredentials', kind: 'request', name: 'DescribeUserScramCredentialsRequest', min: 0, max: 0, sample: sampleDescribeUserScramCredentialsRequest, defaults: M.defaultDescribeUserScramCredentialsRequest, decode: M.decodeDescribeUserScramCredentialsRequest, encode: M.encodeDescribeUserScramCredentialsRequest },
+  { api: 'DescribeUserScramCredentials', kind: 'response', name: 'DescribeUserScramCredentialsResponse', min: 0, max: 0, sample: sampleDescribeUserScramCredentialsResponse, defaults: M.defaultDescribeUserScramCredentialsResponse, decode: M.decodeDescribeUserScramCredentialsResponse, encode: M.encodeDescribeUserScramCredentialsResponse },
+  { api: 'AlterUserScramCredentials', kind: 'request', name: 'AlterUserScramCredentialsRequest', min: 0, max: 0, sample: sampleAlterUserScramCredentialsRequest, defaults: M.defaultAlterUserScramCredentialsRequest, decode: M.decodeAlterUserScramCredentialsRequest, encode: M.encodeAlterUserScramCredentialsRequest },
+  { api: 'AlterUserScramCredentials', kind: 'response', name: 'AlterUserScramCredentialsResponse', min: 0, max: 0, sample: sampleAlterUserScramCredentialsResponse, defaults: M.defaultAlterUserScramCredentialsResponse, decode: M.decodeAlterUserScramCredentialsResponse, encode: M.encodeAlterUserScramCredentialsResponse },
   { api: 'RequestHeader', kind: 'header', name: 'RequestHeader', min: 0, max: 2, sample: sampleRequestHeader, defaults: M.defaultRequestHeader, decode: M.decodeRequestHeader, encode: M.encodeRequestHeader },
   { api: 'ResponseHeader', kind: 'header', name: 'ResponseHeader', min: 0, max: 1, sample: sampleResponseHeader, defaults: M.defaultResponseHeader, decode: M.decodeResponseHeader, encode: M.encodeResponseHeader },
   { api: 'ConsumerProtocolSubscription', kind: 'data', name: 'ConsumerProtocolSubscription', min: 0, max: 3, sample: sampleConsumerProtocolSubscription, defaults: M.defaultConsumerProtocolSubscription, decode: M.decodeConsumerProtocolSubscription, encode: M.encodeConsumerProtocolSubscription },
@@ -1892,6 +1924,7 @@ export const INT64_LAYOUT: Record<string, Int64Slot[]> = {
   FetchRequestFetchPartition: [
     { field: 'fetchOffset', lo: 0, hi: 32767, kind: 'int64Exact' },
     { field: 'logStartOffset', lo: 5, hi: 32767, kind: 'int64' },
+    { field: 'highWatermark', lo: 18, hi: 32767, kind: 'int64Exact' },
   ],
   FetchResponse: [
     { field: 'responses', lo: 0, hi: 32767, kind: 'structs', struct: 'FetchResponseFetchableTopicResponse' },

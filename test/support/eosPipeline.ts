@@ -6,7 +6,7 @@
 // are written and before its commit; on any failure the instance is dropped and a new one (new
 // consumer, new producer, same transactional id) resumes from the group's committed offsets.
 import type { Kafka, Consumer, Producer as KafkaJsProducer, Transaction } from 'kafkajs';
-import { Producer, type ProducerOptions } from '../../src/index.js';
+import { Producer } from '../../src/index.js';
 import { eventually, transactionCoordinator } from './txn.js';
 
 /** What a transactional sink needs; our producer's API as issue #12 names it (Java's). */
@@ -20,23 +20,9 @@ export interface TxnSink {
   close(): Promise<void>;
 }
 
-/** Our producer's transactional surface (src/producer), narrowed to what the pipeline calls. */
-interface OurTransactionalProducer {
-  initTransactions(): Promise<void>;
-  beginTransaction(): void;
-  send(record: { topic: string; key?: string; value: string }): Promise<unknown>;
-  sendOffsetsToTransaction(
-    offsets: readonly { topic: string; partition: number; offset: number | bigint | string }[],
-    groupMetadata: { groupId: string; generationId?: number; memberId?: string; groupInstanceId?: string | null },
-  ): Promise<void>;
-  commitTransaction(): Promise<void>;
-  abortTransaction(): Promise<void>;
-  close(opts?: { timeoutMs?: number }): Promise<void>;
-}
-
 export function ourSink(bootstrap: string[], transactionalId: string, transactionTimeoutMs = 15_000): TxnSink {
   const options = { bootstrapServers: bootstrap, transactionalId, transactionTimeoutMs, requestTimeoutMs: 5_000, deliveryTimeoutMs: 30_000, maxBlockMs: 30_000 };
-  const p = new Producer(options as ProducerOptions) as unknown as OurTransactionalProducer;
+  const p = new Producer(options);
   return {
     init: () => p.initTransactions(),
     begin: async () => p.beginTransaction(),

@@ -6,11 +6,13 @@ import type { Reader } from '../primitives.js';
 export interface ApiVersionsRequest {
   clientSoftwareName: string; // v3+
   clientSoftwareVersion: string; // v3+
+  clusterId?: string | null; // v5+, nullable v5+, default null
+  nodeId?: number; // v5+, default -1
 }
 
 /** A ApiVersionsRequest with every field at its default. */
 export function defaultApiVersionsRequest(): ApiVersionsRequest {
-  return { clientSoftwareName: "", clientSoftwareVersion: "" };
+  return { clientSoftwareName: "", clientSoftwareVersion: "", clusterId: null, nodeId: -1 };
 }
 
 export function decodeApiVersionsRequest(r: Reader, version: number): ApiVersionsRequest {
@@ -22,10 +24,18 @@ export function decodeApiVersionsRequest(r: Reader, version: number): ApiVersion
   if (version >= 3) {
     clientSoftwareVersion = r.compactString();
   }
+  let clusterId: string | null = null;
+  if (version >= 5) {
+    clusterId = r.compactNullableString();
+  }
+  let nodeId: number = -1;
+  if (version >= 5) {
+    nodeId = r.int32();
+  }
   if (version >= 3) {
     r.skipTaggedFields();
   }
-  return { clientSoftwareName, clientSoftwareVersion };
+  return { clientSoftwareName, clientSoftwareVersion, clusterId, nodeId };
 }
 
 export function encodeApiVersionsRequest(w: Writer, version: number, m: ApiVersionsRequest): void {
@@ -40,6 +50,15 @@ export function encodeApiVersionsRequest(w: Writer, version: number, m: ApiVersi
       const _v = (m.clientSoftwareVersion ?? "");
       w.compactString(_v);
     }
+  }
+  if (version >= 5) {
+    {
+      const _v = (m.clusterId === undefined ? null : m.clusterId);
+      w.compactNullableString(_v);
+    }
+  }
+  if (version >= 5) {
+    w.int32((m.nodeId ?? -1));
   }
   if (version >= 3) {
     w.emptyTaggedFields();
@@ -277,4 +296,4 @@ export function encodeApiVersionsResponseFinalizedFeatureKey(w: Writer, version:
   w.emptyTaggedFields();
 }
 
-export const ApiVersionsApi = { key: 18, name: 'ApiVersions', minVersion: 0, maxVersion: 4, flexibleFrom: 3 /* -1 = never */ } as const;
+export const ApiVersionsApi = { key: 18, name: 'ApiVersions', minVersion: 0, maxVersion: 5, flexibleFrom: 3 /* -1 = never */ } as const;

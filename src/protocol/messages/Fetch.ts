@@ -37,6 +37,7 @@ export interface FetchRequestFetchPartition {
   logStartOffset: number; // v5+, default -1
   partitionMaxBytes: number; // v0+
   replicaDirectoryId: Buffer; // v17+, tag 0, default ZERO_UUID
+  highWatermark?: Int64; // v18+, tag 1, default 9223372036854775807n
 }
 
 export interface FetchRequestForgottenTopic {
@@ -62,7 +63,7 @@ export function defaultFetchRequestFetchTopic(): FetchRequestFetchTopic {
 
 /** A FetchRequestFetchPartition with every field at its default. */
 export function defaultFetchRequestFetchPartition(): FetchRequestFetchPartition {
-  return { partition: 0, currentLeaderEpoch: -1, fetchOffset: 0, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: 0, replicaDirectoryId: ZERO_UUID };
+  return { partition: 0, currentLeaderEpoch: -1, fetchOffset: 0, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: 0, replicaDirectoryId: ZERO_UUID, highWatermark: 9223372036854775807n };
 }
 
 /** A FetchRequestForgottenTopic with every field at its default. */
@@ -299,6 +300,7 @@ export function decodeFetchRequestFetchPartition(r: Reader, version: number): Fe
   }
   const partitionMaxBytes: number = r.int32();
   let replicaDirectoryId: Buffer = ZERO_UUID;
+  let highWatermark: Int64 = 9223372036854775807n;
   if (version >= 12) {
     const _nt = r.uvarint();
     for (let _k = 0; _k < _nt; _k++) {
@@ -314,13 +316,20 @@ export function decodeFetchRequestFetchPartition(r: Reader, version: number): Fe
             r.skip(_size);
           }
           break;
+        case 1:
+          if (version >= 18) {
+            highWatermark = r.int64Exact();
+          } else {
+            r.skip(_size);
+          }
+          break;
         default:
           r.skip(_size);
       }
       if (r.offset !== _end) throw new ProtocolError('tagged field size mismatch');
     }
   }
-  return { partition, currentLeaderEpoch, fetchOffset, lastFetchedEpoch, logStartOffset, partitionMaxBytes, replicaDirectoryId };
+  return { partition, currentLeaderEpoch, fetchOffset, lastFetchedEpoch, logStartOffset, partitionMaxBytes, replicaDirectoryId, highWatermark };
 }
 
 export function encodeFetchRequestFetchPartition(w: Writer, version: number, m: FetchRequestFetchPartition): void {
@@ -341,11 +350,19 @@ export function encodeFetchRequestFetchPartition(w: Writer, version: number, m: 
     const _t0 = (m.replicaDirectoryId ?? ZERO_UUID);
     const _h0 = version >= 17 && !_t0.equals(ZERO_UUID);
     if (_h0) _tc++;
+    const _t1 = (m.highWatermark ?? 9223372036854775807n);
+    const _h1 = version >= 18 && _t1 !== 9223372036854775807n;
+    if (_h1) _tc++;
     w.uvarint(_tc);
     if (_h0) {
       w.uvarint(0);
       w.uvarint(16);
       w.uuid(_t0);
+    }
+    if (_h1) {
+      w.uvarint(1);
+      w.uvarint(8);
+      w.int64Exact(_t1);
     }
   }
 }
@@ -852,4 +869,4 @@ export function encodeFetchResponseNodeEndpoint(w: Writer, version: number, m: F
   w.emptyTaggedFields();
 }
 
-export const FetchApi = { key: 1, name: 'Fetch', minVersion: 0, maxVersion: 17, flexibleFrom: 12 /* -1 = never */ } as const;
+export const FetchApi = { key: 1, name: 'Fetch', minVersion: 0, maxVersion: 18, flexibleFrom: 12 /* -1 = never */ } as const;

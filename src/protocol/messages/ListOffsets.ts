@@ -7,6 +7,7 @@ export interface ListOffsetsRequest {
   replicaId: number; // v0+
   isolationLevel: number; // v2+
   topics: ListOffsetsRequestListOffsetsTopic[]; // v0+
+  timeoutMs?: number; // v10+
 }
 
 export interface ListOffsetsRequestListOffsetsTopic {
@@ -23,7 +24,7 @@ export interface ListOffsetsRequestListOffsetsPartition {
 
 /** A ListOffsetsRequest with every field at its default. */
 export function defaultListOffsetsRequest(): ListOffsetsRequest {
-  return { replicaId: 0, isolationLevel: 0, topics: [] };
+  return { replicaId: 0, isolationLevel: 0, topics: [], timeoutMs: 0 };
 }
 
 /** A ListOffsetsRequestListOffsetsTopic with every field at its default. */
@@ -53,10 +54,14 @@ export function decodeListOffsetsRequest(r: Reader, version: number): ListOffset
       topics = _a;
     }
   }
+  let timeoutMs: number = 0;
+  if (version >= 10) {
+    timeoutMs = r.int32();
+  }
   if (version >= 6) {
     r.skipTaggedFields();
   }
-  return { replicaId, isolationLevel, topics };
+  return { replicaId, isolationLevel, topics, timeoutMs };
 }
 
 export function encodeListOffsetsRequest(w: Writer, version: number, m: ListOffsetsRequest): void {
@@ -70,6 +75,9 @@ export function encodeListOffsetsRequest(w: Writer, version: number, m: ListOffs
       (version >= 6 ? w.compactArrayLength(_v.length) : w.arrayLength(_v.length));
       for (let _i = 0; _i < _v.length; _i++) encodeListOffsetsRequestListOffsetsTopic(w, version, _v[_i]!);
     }
+  }
+  if (version >= 10) {
+    w.int32((m.timeoutMs ?? 0));
   }
   if (version >= 6) {
     w.emptyTaggedFields();
@@ -311,4 +319,4 @@ export function encodeListOffsetsResponseListOffsetsPartitionResponse(w: Writer,
   }
 }
 
-export const ListOffsetsApi = { key: 2, name: 'ListOffsets', minVersion: 0, maxVersion: 9, flexibleFrom: 6 /* -1 = never */ } as const;
+export const ListOffsetsApi = { key: 2, name: 'ListOffsets', minVersion: 0, maxVersion: 11, flexibleFrom: 6 /* -1 = never */ } as const;

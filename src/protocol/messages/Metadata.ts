@@ -119,6 +119,7 @@ export interface MetadataResponse {
   controllerId: number; // v1+, default -1
   topics: MetadataResponseMetadataResponseTopic[]; // v0+
   clusterAuthorizedOperations: number; // v8-10, default -2147483648
+  errorCode?: number; // v13+
 }
 
 export interface MetadataResponseMetadataResponseBroker {
@@ -149,7 +150,7 @@ export interface MetadataResponseMetadataResponsePartition {
 
 /** A MetadataResponse with every field at its default. */
 export function defaultMetadataResponse(): MetadataResponse {
-  return { throttleTimeMs: 0, brokers: [], clusterId: null, controllerId: -1, topics: [], clusterAuthorizedOperations: -2147483648 };
+  return { throttleTimeMs: 0, brokers: [], clusterId: null, controllerId: -1, topics: [], clusterAuthorizedOperations: -2147483648, errorCode: 0 };
 }
 
 /** A MetadataResponseMetadataResponseBroker with every field at its default. */
@@ -206,10 +207,14 @@ export function decodeMetadataResponse(r: Reader, version: number): MetadataResp
   if (version >= 8 && version <= 10) {
     clusterAuthorizedOperations = r.int32();
   }
+  let errorCode: number = 0;
+  if (version >= 13) {
+    errorCode = r.int16();
+  }
   if (version >= 9) {
     r.skipTaggedFields();
   }
-  return { throttleTimeMs, brokers, clusterId, controllerId, topics, clusterAuthorizedOperations };
+  return { throttleTimeMs, brokers, clusterId, controllerId, topics, clusterAuthorizedOperations, errorCode };
 }
 
 export function encodeMetadataResponse(w: Writer, version: number, m: MetadataResponse): void {
@@ -241,6 +246,9 @@ export function encodeMetadataResponse(w: Writer, version: number, m: MetadataRe
   }
   if (version >= 8 && version <= 10) {
     w.int32((m.clusterAuthorizedOperations ?? -2147483648));
+  }
+  if (version >= 13) {
+    w.int16((m.errorCode ?? 0));
   }
   if (version >= 9) {
     w.emptyTaggedFields();
@@ -422,4 +430,4 @@ export function encodeMetadataResponseMetadataResponsePartition(w: Writer, versi
   }
 }
 
-export const MetadataApi = { key: 3, name: 'Metadata', minVersion: 0, maxVersion: 12, flexibleFrom: 9 /* -1 = never */ } as const;
+export const MetadataApi = { key: 3, name: 'Metadata', minVersion: 0, maxVersion: 13, flexibleFrom: 9 /* -1 = never */ } as const;

@@ -36,12 +36,13 @@ export * from './DescribeCluster.js';
 export * from './DescribeProducers.js';
 export * from './DescribeTransactions.js';
 export * from './ListTransactions.js';
-export * from './DescribeUserScramCredentials.js';
-export * from './AlterUserScramCredentials.js';
 export * from './BrokerRegistration.js';
 export * from './BrokerHeartbeat.js';
 export * from './AlterPartition.js';
 export * from './AllocateProducerIds.js';
+export * from './ListClientMetricsResources.js';
+export * from './DescribeUserScramCredentials.js';
+export * from './AlterUserScramCredentials.js';
 export * from './RequestHeader.js';
 export * from './ResponseHeader.js';
 export * from './ConsumerProtocolSubscription.js';
@@ -83,12 +84,13 @@ import { DescribeClusterApi } from './DescribeCluster.js';
 import { DescribeProducersApi } from './DescribeProducers.js';
 import { DescribeTransactionsApi } from './DescribeTransactions.js';
 import { ListTransactionsApi } from './ListTransactions.js';
-import { DescribeUserScramCredentialsApi } from './DescribeUserScramCredentials.js';
-import { AlterUserScramCredentialsApi } from './AlterUserScramCredentials.js';
 import { BrokerRegistrationApi } from './BrokerRegistration.js';
 import { BrokerHeartbeatApi } from './BrokerHeartbeat.js';
 import { AlterPartitionApi } from './AlterPartition.js';
 import { AllocateProducerIdsApi } from './AllocateProducerIds.js';
+import { ListClientMetricsResourcesApi } from './ListClientMetricsResources.js';
+import { DescribeUserScramCredentialsApi } from './DescribeUserScramCredentials.js';
+import { AlterUserScramCredentialsApi } from './AlterUserScramCredentials.js';
 
 /** Every generated API: key, name, supported version range, first flexible version (-1 = never). */
 export const API_SCHEMAS: { key: number; name: string; minVersion: number; maxVersion: number; flexibleFrom: number }[] = [
@@ -128,12 +130,13 @@ export const API_SCHEMAS: { key: number; name: string; minVersion: number; maxVe
   DescribeProducersApi,
   DescribeTransactionsApi,
   ListTransactionsApi,
-  DescribeUserScramCredentialsApi,
-  AlterUserScramCredentialsApi,
   BrokerRegistrationApi,
   BrokerHeartbeatApi,
   AlterPartitionApi,
   AllocateProducerIdsApi,
+  ListClientMetricsResourcesApi,
+  DescribeUserScramCredentialsApi,
+  AlterUserScramCredentialsApi,
 ];
 
 /** First flexible version by API key (-1 = never / unknown). */

@@ -1,5 +1,7 @@
-// Produce v3–9 (magic 2 record batches only), to partition leaders (else
-// NOT_LEADER_OR_FOLLOWER). Each partition's records are checked as a whole (length, magic,
+// Produce v3–13 (magic 2 record batches only), to partition leaders (else
+// NOT_LEADER_OR_FOLLOWER; v10+ (KIP-951) with the leader and epoch this broker knows and the
+// leader's endpoint in node_endpoints). v13 names topics by id (UNKNOWN_TOPIC_ID for an id we
+// do not know) and answers by id. Each partition's records are checked as a whole (length, magic,
 // CRC), then record by record as Kafka's LogValidator does (src/log/LogValidator.ts; compressed
 // batches are decompressed within a bound to check them), then appended as sent: offsets, the
 // leader epoch and maxTimestamp are patched in place, payloads are never re-encoded.
@@ -22,7 +24,11 @@
 // of the request waits for that answer; a partition not in the transaction is
 // INVALID_TXN_STATE, a fenced epoch INVALID_PRODUCER_EPOCH, an unknown producer
 // INVALID_PRODUCER_ID_MAPPING, a coordinator that is missing, loading, moving or busy
-// NOT_ENOUGH_REPLICAS (retried by every client), as Kafka's ReplicaManager answers.
+// NOT_ENOUGH_REPLICAS (retried by every client), as Kafka's ReplicaManager answers; a partition
+// the coordinator says the transaction must abort is INVALID_TXN_STATE below v11 and
+// TRANSACTION_ABORTABLE from v11 (KIP-890). v12 (KIP-890 part 2) only differs for transaction
+// version 2, which this broker does not finalize, so clients send transactional batches at v11
+// or below; a transactional v12 request is verified like v11.
 import { ErrorCode, KafkaError, errorName } from '../../protocol/errors.js';
 import { decodeProduceRequest, encodeProduceResponse, ProduceApi } from '../../protocol/messages/Produce.js';
 import type { ProduceRequest, ProduceResponse } from '../../protocol/messages/Produce.js';
@@ -33,7 +39,9 @@ import { produceErrorForVerification, tpKey } from '../AddPartitionsToTxnManager
 import { TRANSACTION_STATE_TOPIC } from '../transaction/TransactionLog.js';
 import type { Partition, VerificationGuard } from '../Partition.js';
 import type { Broker } from '../Broker.js';
+import { ZERO_UUID } from '../../protocol/primitives.js';
 import { defineApi, NO_RESPONSE } from './Api.js';
+import { CurrentLeaders } from './currentLeader.js';
 
 type PartitionResponse = ProduceResponse['responses'][number]['partitionResponses'][number];
 
@@ -76,7 +84,13 @@ function transactionalProducer(req: ProduceRequest): { producerId: number; produ
 }
 
 /** KIP-890 part 1: verify the partitions where the producer opens a transaction; the failed ones get their answer and leave `ready`. */
-async function verifyTransaction(broker: Broker, transactionalId: string, txn: { producerId: number; producerEpoch: number }, ready: Ready[]): Promise<Ready[]> {
+async function verifyTransaction(
+  broker: Broker,
+  transactionalId: string,
+  txn: { producerId: number; producerEpoch: number },
+  ready: Ready[],
+  abortableErrorSupported: boolean,
+): Promise<Ready[]> {
   const toVerify: Ready[] = [];
   for (const r of ready) {
     if (!r.transactional) continue;
@@ -85,7 +99,7 @@ async function verifyTransaction(broker: Broker, transactionalId: string, txn: {
   }
   if (toVerify.length === 0) return ready;
   const refs = toVerify.map((r) => ({ topic: r.partition.topic, partition: r.partition.index }));
-  const errors = await broker.replicaManager.addPartitionsToTxnManager.verifyTransaction(transactionalId, txn.producerId, txn.producerEpoch, refs);
+  const errors = await broker.replicaManager.addPartitionsToTxnManager.verifyTransaction(transactionalId, txn.producerId, txn.producerEpoch, refs, abortableErrorSupported);
   if (errors.size === 0) return ready;
   return ready.filter((r) => {
     const code = errors.get(tpKey(r.partition.topic, r.partition.index));
@@ -99,72 +113,93 @@ async function verifyTransaction(broker: Broker, transactionalId: string, txn: {
 
 export const produceApi = defineApi(
   ProduceApi,
-  [3, 9],
+  [3, 13],
   { decodeRequest: decodeProduceRequest, encodeResponse: encodeProduceResponse },
   (ctx, req) => {
     const { broker } = ctx;
     const rm = broker.replicaManager;
+    const v = ctx.apiVersion;
     const validAcks = req.acks === 0 || req.acks === 1 || req.acks === -1;
     const txn = transactionalProducer(req);
     const ready: Ready[] = [];
-    const responses = req.topicData.map((topic) => ({
-      name: topic.name,
-      partitionResponses: topic.partitionData.map((pd): PartitionResponse => {
-        if (!validAcks) return partitionResponse(pd.index, ErrorCode.INVALID_REQUIRED_ACKS);
-        if (topic.name === GROUP_METADATA_TOPIC || topic.name === TRANSACTION_STATE_TOPIC) {
-          return partitionResponse(pd.index, ErrorCode.INVALID_TOPIC_EXCEPTION, `Cannot append to internal topic ${topic.name}`);
-        }
-        let partition;
-        try {
-          partition = rm.leaderPartitionOrThrow(topic.name, pd.index);
-        } catch (err) {
-          return partitionResponse(pd.index, (err as KafkaError).code);
-        }
-        const records = pd.records;
-        if (!records || records.length === 0) return partitionResponse(pd.index, ErrorCode.CORRUPT_MESSAGE, 'empty records');
-        const config = partition.log.config;
-        const check = validateProducedRecords(records, config.maxMessageBytes, ctx.apiVersion);
-        if (check.errorCode !== ErrorCode.NONE) {
-          broker.log.debug(`rejected produce to ${partition.name}: ${errorName(check.errorCode)} ${check.message ?? ''}`);
-          return partitionResponse(pd.index, check.errorCode, check.message ?? null);
-        }
-        try {
-          validateRecordsFromClient(records, {
-            maxMessageBytes: config.maxMessageBytes,
-            timestampType: config.messageTimestampType,
-            now: Date.now(),
-            compacted: config.cleanupPolicy.includes('compact'),
-          });
-        } catch (err) {
-          if (!(err instanceof RecordValidationError)) throw err;
-          broker.log.debug(`rejected produce to ${partition.name}: ${errorName(err.code)} ${err.message}`);
-          return { ...partitionResponse(pd.index, err.code, err.message), recordErrors: err.recordErrors };
-        }
-        const res = partitionResponse(pd.index, ErrorCode.NONE);
-        ready.push({ res, partition, records, transactional: isTransactional(records) });
-        return res;
-      }),
-    }));
+    const responses = req.topicData.map((topic) => {
+      // v13+ names topics by id.
+      const name = v >= 13 ? (broker.metadata.getById((topic.topicId ?? ZERO_UUID).toString('hex'))?.name ?? null) : topic.name;
+      return {
+        name: topic.name,
+        topicId: topic.topicId,
+        partitionResponses: topic.partitionData.map((pd) => (name === null ? partitionResponse(pd.index, ErrorCode.UNKNOWN_TOPIC_ID) : checkPartition(name, pd))),
+      };
+    });
+    function checkPartition(topicName: string, pd: ProduceRequest['topicData'][number]['partitionData'][number]): PartitionResponse {
+      if (!validAcks) return partitionResponse(pd.index, ErrorCode.INVALID_REQUIRED_ACKS);
+      if (topicName === GROUP_METADATA_TOPIC || topicName === TRANSACTION_STATE_TOPIC) {
+        return partitionResponse(pd.index, ErrorCode.INVALID_TOPIC_EXCEPTION, `Cannot append to internal topic ${topicName}`);
+      }
+      let partition;
+      try {
+        partition = rm.leaderPartitionOrThrow(topicName, pd.index);
+      } catch (err) {
+        return partitionResponse(pd.index, (err as KafkaError).code);
+      }
+      const records = pd.records;
+      if (!records || records.length === 0) return partitionResponse(pd.index, ErrorCode.CORRUPT_MESSAGE, 'empty records');
+      const config = partition.log.config;
+      const check = validateProducedRecords(records, config.maxMessageBytes, ctx.apiVersion);
+      if (check.errorCode !== ErrorCode.NONE) {
+        broker.log.debug(`rejected produce to ${partition.name}: ${errorName(check.errorCode)} ${check.message ?? ''}`);
+        return partitionResponse(pd.index, check.errorCode, check.message ?? null);
+      }
+      try {
+        validateRecordsFromClient(records, {
+          maxMessageBytes: config.maxMessageBytes,
+          timestampType: config.messageTimestampType,
+          now: Date.now(),
+          compacted: config.cleanupPolicy.includes('compact'),
+        });
+      } catch (err) {
+        if (!(err instanceof RecordValidationError)) throw err;
+        broker.log.debug(`rejected produce to ${partition.name}: ${errorName(err.code)} ${err.message}`);
+        return { ...partitionResponse(pd.index, err.code, err.message), recordErrors: err.recordErrors };
+      }
+      const res = partitionResponse(pd.index, ErrorCode.NONE);
+      ready.push({ res, partition, records, transactional: isTransactional(records) });
+      return res;
+    }
     const respond = (): ProduceResponse | typeof NO_RESPONSE | Promise<ProduceResponse> => {
       // acks=all answers wait for the high watermark
       const pending = ready.map((r) => append(broker, r, req)).filter((p): p is Promise<void> => p !== null);
       if (req.acks === 0) return NO_RESPONSE;
-      const response: ProduceResponse = { responses, throttleTimeMs: 0, nodeEndpoints: [] };
-      return pending.length === 0 ? response : Promise.all(pending).then(() => response);
+      const response = (): ProduceResponse => ({ responses, throttleTimeMs: 0, nodeEndpoints: v >= 10 ? nameLeaders(broker, req, responses) : [] });
+      return pending.length === 0 ? response() : Promise.all(pending).then(response);
     };
     const verify = txn !== null && req.transactionalId !== null && broker.config.bool('transaction.partition.verification.enable');
     if (!verify || !ready.some((r) => r.transactional)) return respond();
-    return verifyTransaction(broker, req.transactionalId!, txn, ready).then((left) => {
+    return verifyTransaction(broker, req.transactionalId!, txn, ready, v >= 11).then((left) => {
       ready.splice(0, ready.length, ...left);
       return respond();
     });
   },
   (req, code, _v, message = null) => ({
-    responses: req.topicData.map((t) => ({ name: t.name, partitionResponses: t.partitionData.map((p) => partitionResponse(p.index, code, message)) })),
+    responses: req.topicData.map((t) => ({ name: t.name, topicId: t.topicId, partitionResponses: t.partitionData.map((p) => partitionResponse(p.index, code, message)) })),
     throttleTimeMs: 0,
     nodeEndpoints: [],
   }),
 );
+
+/** KIP-951 (v10+): each NOT_LEADER_OR_FOLLOWER partition names the current leader; the live leaders' endpoints. */
+function nameLeaders(broker: Broker, req: ProduceRequest, responses: ProduceResponse['responses']): ProduceResponse['nodeEndpoints'] {
+  const leaders = new CurrentLeaders(broker);
+  responses.forEach((t, i) => {
+    const topic = req.topicData[i]!;
+    const name = topic.name || broker.metadata.getById((topic.topicId ?? ZERO_UUID).toString('hex'))?.name;
+    if (name === undefined) return;
+    for (const p of t.partitionResponses) {
+      if (p.errorCode === ErrorCode.NOT_LEADER_OR_FOLLOWER) p.currentLeader = leaders.leaderOf(name, p.index);
+    }
+  });
+  return leaders.nodeEndpoints();
+}
 
 /** Append one partition's records now; for acks=all, a promise settling its answer once the high watermark passes them. */
 function append(broker: Broker, r: Ready, req: ProduceRequest): Promise<void> | null {

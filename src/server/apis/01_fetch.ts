@@ -1,5 +1,10 @@
-// Fetch v4–13 for consumers and for followers (v13 names topics by id) (replica_id >= 0), from partition leaders only
-// (NOT_LEADER_OR_FOLLOWER; FENCED/UNKNOWN_LEADER_EPOCH against current_leader_epoch).
+// Fetch v4–18 for consumers and for followers (v13 names topics by id) (replica_id >= 0; v15+
+// in replica_state, whose broker epoch is not checked), from partition leaders only
+// (NOT_LEADER_OR_FOLLOWER; FENCED/UNKNOWN_LEADER_EPOCH against current_leader_epoch; v16+
+// (KIP-951) those two name the leader and epoch this broker knows, with the leader's endpoint
+// in node_endpoints). v14 only adds OFFSET_MOVED_TO_TIERED_STORAGE (no tiered storage here);
+// v17's replica_directory_id and v18's high_watermark (KIP-1166) are for KRaft voters and are
+// ignored, as Kafka 4.4's partition fetches ignore them.
 // Sessionless: the reply's session id is always 0, which every client accepts as "no
 // session". Consumers get whole batches from the fetch offset up to the high watermark;
 // followers up to the log end offset, their fetch offset advancing the high watermark, or
@@ -19,7 +24,9 @@ import { decodeFetchRequest, encodeFetchResponse, FetchApi } from '../../protoco
 import { int64ForComparison } from '../../protocol/primitives.js';
 import type { FetchResponse } from '../../protocol/messages/Fetch.js';
 import type { FetchPartitionRequest, FetchPartitionResult } from '../ReplicaManager.js';
+import type { Broker } from '../Broker.js';
 import { defineApi } from './Api.js';
+import { CurrentLeaders } from './currentLeader.js';
 
 const EMPTY = Buffer.alloc(0);
 const unknownTopicId: FetchPartitionResult = { errorCode: ErrorCode.UNKNOWN_TOPIC_ID, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, records: null };
@@ -29,12 +36,13 @@ const MAX_WAIT_CAP_MS = 5 * 60_000;
 
 export const fetchApi = defineApi(
   FetchApi,
-  [4, 13],
+  [4, 18],
   { decodeRequest: decodeFetchRequest, encodeResponse: encodeFetchResponse },
   async (ctx, req) => {
     // v13+ names topics by id; an id we do not know is UNKNOWN_TOPIC_ID.
     const names = req.topics.map((t) => (ctx.apiVersion >= 13 ? (ctx.broker.metadata.getById(t.topicId.toString('hex'))?.name ?? null) : t.topic));
-    const follower = req.replicaId >= 0;
+    const replicaId = ctx.apiVersion >= 15 ? req.replicaState.replicaId : req.replicaId;
+    const follower = replicaId >= 0;
     const config = ctx.broker.config;
     const partitionCap = follower ? config.int('replica.fetch.max.bytes') : Number.POSITIVE_INFINITY;
     const responseCap = follower ? config.int('replica.fetch.response.max.bytes') : config.int('fetch.max.bytes');
@@ -58,7 +66,7 @@ export const fetchApi = defineApi(
     const wanted = Math.max(0, Math.min(req.maxBytes, responseCap));
     const maxBytes = ctx.conn.reserveResponseBytes(wanted);
     const results = await ctx.broker.replicaManager.fetchMessages({
-      replicaId: req.replicaId,
+      replicaId,
       maxWaitMs: Math.min(Math.max(req.maxWaitMs, 0), MAX_WAIT_CAP_MS),
       minBytes: req.minBytes,
       maxBytes,
@@ -75,7 +83,8 @@ export const fetchApi = defineApi(
         partitionData(p.partition, names[ti] === null ? unknownTopicId : results[i++]!),
       ),
     }));
-    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses, nodeEndpoints: [] } satisfies FetchResponse;
+    const nodeEndpoints = ctx.apiVersion >= 16 ? nameLeaders(ctx.broker, names, responses) : [];
+    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses, nodeEndpoints } satisfies FetchResponse;
   },
   // As Kafka: the top-level code (v7+), and below v13 the same code on every partition too
   // (older clients only read those); v13+ answers no partitions.
@@ -93,6 +102,19 @@ export const fetchApi = defineApi(
     nodeEndpoints: [],
   }),
 );
+
+/** KIP-951 (v16+): NOT_LEADER_OR_FOLLOWER and FENCED_LEADER_EPOCH partitions name the current leader; the live leaders' endpoints. */
+function nameLeaders(broker: Broker, names: (string | null)[], responses: FetchResponse['responses']): FetchResponse['nodeEndpoints'] {
+  const leaders = new CurrentLeaders(broker);
+  responses.forEach((t, i) => {
+    const name = names[i];
+    if (name === null || name === undefined) return;
+    for (const p of t.partitions) {
+      if (p.errorCode === ErrorCode.NOT_LEADER_OR_FOLLOWER || p.errorCode === ErrorCode.FENCED_LEADER_EPOCH) p.currentLeader = leaders.leaderOf(name, p.partitionIndex);
+    }
+  });
+  return leaders.nodeEndpoints();
+}
 
 function partitionData(index: number, r: FetchPartitionResult): FetchResponse['responses'][number]['partitions'][number] {
   return {

@@ -1,10 +1,12 @@
-// Metadata v0–12, with real topic ids (v10+), so no client negotiates v9 as its maximum
+// Metadata v0–13, with real topic ids (v10+), so no client negotiates v9 as its maximum
 // (v9 has no ids: see CLIENTS.md). All topics for v0's empty list and v1+'s null list; named
 // topics that do not exist are created when auto.create.topics.enable and the request
 // allows it (always below v4), and returned at once. Invalid names get
 // INVALID_TOPIC_EXCEPTION, unknown ones UNKNOWN_TOPIC_OR_PARTITION, unknown ids (v10+)
 // UNKNOWN_TOPIC_ID. Offline partitions (no live leader) are LEADER_NOT_AVAILABLE. __consumer_offsets is
-// listed like any topic, with is_internal set (clients filter it out themselves).
+// listed like any topic, with is_internal set (clients filter it out themselves). v13's
+// top-level error code (KIP-1102's REBOOTSTRAP_REQUIRED) is NONE: this broker never asks a
+// client to rebootstrap; a failed request carries its code there too, as Kafka's error response.
 import { ErrorCode } from '../../protocol/errors.js';
 import { decodeMetadataRequest, encodeMetadataResponse, MetadataApi } from '../../protocol/messages/Metadata.js';
 import type { MetadataResponse } from '../../protocol/messages/Metadata.js';
@@ -51,7 +53,7 @@ function topicError(name: string | null, errorCode: number): TopicResult {
 
 export const metadataApi = defineApi(
   MetadataApi,
-  [0, 12],
+  [0, 13],
   { decodeRequest: decodeMetadataRequest, encodeResponse: encodeMetadataResponse },
   async (ctx, req): Promise<MetadataResponse> => {
     const { broker } = ctx;
@@ -85,6 +87,7 @@ export const metadataApi = defineApi(
     }
     return {
       throttleTimeMs: 0,
+      errorCode: ErrorCode.NONE,
       brokers: broker.metadata.liveBrokers(ctx.conn.listenerName).map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
       clusterId: broker.clusterId,
       controllerId: broker.metadata.controllerId(),
@@ -94,6 +97,7 @@ export const metadataApi = defineApi(
   },
   (req, code) => ({
     throttleTimeMs: 0,
+    errorCode: code,
     brokers: [],
     clusterId: null,
     controllerId: -1,

@@ -1,4 +1,4 @@
-// OffsetCommit v0–9. Partitions of unknown topics (or past a topic's partition count) are
+// OffsetCommit v0–10. Partitions of unknown topics (or past a topic's partition count) are
 // UNKNOWN_TOPIC_OR_PARTITION, checked before the group, as Kafka's KafkaApis does; the rest go
 // to the group coordinator, which validates membership (member id, generation,
 // group.instance.id) and answers once the offsets are replicated (acks=all to the group's
@@ -9,16 +9,19 @@
 // fields) is served from the same store, like v1 with generation -1; v1 may carry a commit
 // timestamp, v2–4 a retention time; v6+ a leader epoch; v7+ group.instance.id; v9 answers
 // GROUP_ID_NOT_FOUND instead of ILLEGAL_GENERATION for an unknown group. The empty group
-// id is accepted, as Kafka does for backward compatibility.
+// id is accepted, as Kafka does for backward compatibility. v10 names topics by id (KIP-848's
+// form, served for classic groups too, as Kafka 4.4 does): an id this broker does not know is
+// UNKNOWN_TOPIC_ID for each of its partitions, and the answer names topics by id.
 import { ErrorCode } from '../../protocol/errors.js';
 import { decodeOffsetCommitRequest, encodeOffsetCommitResponse, OffsetCommitApi } from '../../protocol/messages/OffsetCommit.js';
 import type { OffsetCommitResponse } from '../../protocol/messages/OffsetCommit.js';
 import type { CommitPartition, TopicResults } from '../group/GroupCoordinator.js';
+import { ZERO_UUID } from '../../protocol/primitives.js';
 import { defineApi } from './Api.js';
 
 export const offsetCommitApi = defineApi(
   OffsetCommitApi,
-  [0, 9],
+  [0, 10],
   { decodeRequest: decodeOffsetCommitRequest, encodeResponse: encodeOffsetCommitResponse },
   (ctx, req): OffsetCommitResponse | Promise<OffsetCommitResponse> => {
     const { broker } = ctx;
@@ -26,9 +29,11 @@ export const offsetCommitApi = defineApi(
     // Per request partition: a fixed error, or the index of the partition handed to the coordinator.
     const valid: { name: string; partitions: CommitPartition[] }[] = [];
     const plan = req.topics.map((t) => {
-      const meta = broker.metadata.get(t.name);
+      const name = v >= 10 ? (broker.metadata.getById((t.topicId ?? ZERO_UUID).toString('hex'))?.name ?? null) : t.name;
+      const meta = name === null ? undefined : broker.metadata.get(name);
       const kept: CommitPartition[] = [];
       const slots = t.partitions.map((p): { errorCode: number } | { topicSlot: number; partitionSlot: number } => {
+        if (name === null) return { errorCode: ErrorCode.UNKNOWN_TOPIC_ID };
         if (!meta || p.partitionIndex < 0 || p.partitionIndex >= meta.partitions) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
         kept.push({
           partitionIndex: p.partitionIndex,
@@ -39,8 +44,8 @@ export const offsetCommitApi = defineApi(
         });
         return { topicSlot: valid.length, partitionSlot: kept.length - 1 };
       });
-      if (kept.length > 0) valid.push({ name: t.name, partitions: kept });
-      return { name: t.name, slots, partitions: t.partitions };
+      if (kept.length > 0) valid.push({ name: name!, partitions: kept });
+      return { name: t.name, topicId: t.topicId, slots, partitions: t.partitions };
     });
     const results: TopicResults | Promise<TopicResults> =
       valid.length === 0
@@ -58,6 +63,7 @@ export const offsetCommitApi = defineApi(
       throttleTimeMs: 0,
       topics: plan.map((t) => ({
         name: t.name,
+        topicId: t.topicId,
         partitions: t.slots.map((s, i) => ({
           partitionIndex: t.partitions[i]!.partitionIndex,
           errorCode: 'errorCode' in s ? s.errorCode : r[s.topicSlot]!.partitions[s.partitionSlot]!.errorCode,
@@ -68,6 +74,6 @@ export const offsetCommitApi = defineApi(
   },
   (req, code) => ({
     throttleTimeMs: 0,
-    topics: req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: code })) })),
+    topics: req.topics.map((t) => ({ name: t.name, topicId: t.topicId, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: code })) })),
   }),
 );

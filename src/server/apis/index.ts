@@ -38,6 +38,7 @@ import { saslHandshakeApi } from './17_saslHandshake.js';
 import { saslAuthenticateApi } from './36_saslAuthenticate.js';
 import { describeUserScramCredentialsApi } from './50_describeUserScramCredentials.js';
 import { alterUserScramCredentialsApi } from './51_alterUserScramCredentials.js';
+import { listClientMetricsResourcesApi } from './74_listClientMetricsResources.js';
 
 export const API_LIST: Api[] = [
   produceApi,
@@ -78,6 +79,7 @@ export const API_LIST: Api[] = [
   saslAuthenticateApi,
   describeUserScramCredentialsApi,
   alterUserScramCredentialsApi,
+  listClientMetricsResourcesApi,
 ].sort((a, b) => a.key - b.key);
 
 export { encodeUnsupportedApiVersions } from './18_apiVersions.js';

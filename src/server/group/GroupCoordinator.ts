@@ -318,7 +318,19 @@ export class GroupCoordinator {
 
   /** OffsetDelete for partitions that exist; a group-level error code, or per-partition results. */
   deleteOffsets(groupId: string, topics: { name: string; partitions: number[] }[]): DeletedOffsets | Promise<DeletedOffsets> {
-    return this.offsets.deleteOffsets(groupId, topics);
+    const r = this.offsets.deleteOffsets(groupId, topics);
+    // As Kafka's handleDeleteOffsets (cleanupGroupMetadata): an empty group left without offsets is gone at once.
+    const group = this.groups.group(groupId);
+    const failed = !(r instanceof Promise) && r.errorCode !== ErrorCode.NONE;
+    if (failed || !group || !group.is('Empty') || group.pendingOffsetCommits > 0 || this.offsets.countOffsets([groupId]) > 0 || this.offsets.hasPendingTxnOffsets(groupId)) return r;
+    let removed: Promise<number>;
+    try {
+      removed = this.deleteGroup(group);
+    } catch (err) {
+      this.log.warn(`removing group ${groupId} after its last offsets went failed: ${(err as Error).message}`);
+      return r;
+    }
+    return Promise.all([r, removed]).then(([d, code]) => (d.errorCode === ErrorCode.NONE && code !== ErrorCode.NONE ? { errorCode: writeErrorCode(code, 'delete'), topics: [] } : d));
   }
 
   /**

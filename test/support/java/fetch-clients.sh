@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fetch Apache Kafka's Java client (org.apache.kafka:kafka-clients VERSION and its runtime
-# dependencies) from Maven Central into a cache dir and compile TxnCheck.java against it.
-#   test/support/java/fetch-clients.sh VERSION   prints the classpath to run TxnCheck with
+# dependencies) from Maven Central into a cache dir and compile the checks here (*.java) against it.
+#   test/support/java/fetch-clients.sh VERSION   prints the classpath to run them with
 # Cache: ${KAFKA_JAVA_CACHE:-~/.cache/minikafka-java}/kafka-clients-VERSION/{libs,classes}.
 set -euo pipefail
 version=$1
@@ -24,8 +24,11 @@ POM
   rm -rf "$pom"
   touch "$dir/libs/.complete"
 fi
-if [ ! -f "$dir/classes/TxnCheck.class" ] || [ "$here/TxnCheck.java" -nt "$dir/classes/TxnCheck.class" ]; then
-  mkdir -p "$dir/classes"
-  javac -nowarn -d "$dir/classes" -cp "$dir/libs/*" "$here/TxnCheck.java" >&2
-fi
+for src in "$here"/*.java; do
+  cls="$dir/classes/$(basename "$src" .java).class"
+  if [ ! -f "$cls" ] || [ "$src" -nt "$cls" ]; then
+    mkdir -p "$dir/classes"
+    javac -nowarn -d "$dir/classes" -cp "$dir/libs/*" "$src" >&2
+  fi
+done
 echo "$dir/classes:$dir/libs/*"
