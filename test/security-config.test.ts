@@ -82,6 +82,9 @@ describe('PLAIN users', () => {
 describe('certificate subjects', () => {
   it('RFC 2253 order, as X500Principal.getName() gives Kafka', () => {
     expect(rfc2253('C=NO\nO=acme\nOU=eng\nCN=alice')).toBe('CN=alice,OU=eng,O=acme,C=NO');
+    // node's subject of `-subj '/C=NO/O=acme, inc/OU=eng/CN=alice/emailAddress=x@y.z'`, and what
+    // Java 17's X500Principal.getName() printed for the same certificate
+    expect(rfc2253('C=NO\nO=acme\\, inc\nOU=eng\nCN=alice\nemailAddress=x@y.z')).toBe('1.2.840.113549.1.9.1=#16057840792e7a,CN=alice,OU=eng,O=acme\\, inc,C=NO');
   });
 });
 

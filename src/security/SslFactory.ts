@@ -100,12 +100,25 @@ export function tlsClientOptions(config: KafkaConfig, listener: string): tls.Con
   };
 }
 
-/** RFC 2253 form of a certificate subject as node:crypto prints it (one RDN per line, first RDN first). */
+/**
+ * RFC 2253 form of a certificate subject as node:crypto prints it (one RDN per line, first RDN
+ * first, specials already escaped), as Java's X500Principal.getName() gives it to Kafka: last RDN
+ * first, and an attribute without an RFC 2253 keyword as its OID with the DER value in hex
+ * (emailAddress, always an IA5String: `1.2.840.113549.1.9.1=#16…`). Other keyword-less
+ * attributes keep node's name (their DER string type is not known here).
+ */
 export function rfc2253(subject: string): string {
   return subject
     .split('\n')
     .filter(Boolean)
     .reverse()
+    .map((rdn) => {
+      const m = /^emailAddress=(.*)$/.exec(rdn);
+      if (!m) return rdn;
+      const value = Buffer.from(m[1]!.replace(/\\(.)/g, '$1'), 'latin1');
+      if (value.length > 127) return rdn;
+      return `1.2.840.113549.1.9.1=#16${value.length.toString(16).padStart(2, '0')}${value.toString('hex')}`;
+    })
     .join(',');
 }
 
