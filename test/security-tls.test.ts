@@ -3,6 +3,7 @@
 // (listener.name.<l>.ssl.client.auth). The principal is the client certificate's DN as Kafka's
 // default principal builder formats it; a missing or untrusted certificate is refused where
 // required, an untrusted one also where requested.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -124,5 +125,29 @@ describe('ssl.client.auth=requested (one listener)', () => {
 
   it('an untrusted certificate is refused', async () => {
     await refused(kafka('REQ', { ca: [ca], cert: pem(mallory.certFile), key: pem(mallory.keyFile) }));
+  });
+});
+
+describe('inline PEM keystore (ssl.keystore.key + ssl.keystore.certificate.chain) with an encrypted key', () => {
+  it('serves TLS with the key decrypted by ssl.key.password; a wrong password is a config error', async () => {
+    const ca = createDevCa(path.join(dir, 'inline'));
+    const broker = issueDevCertificate(ca, 'broker', '/CN=inline-broker', ['127.0.0.1']);
+    const encrypted = path.join(dir, 'inline', 'broker-enc.key');
+    execFileSync('openssl', ['pkcs8', '-topk8', '-v2', 'aes256', '-in', broker.keyFile, '-out', encrypted, '-passout', 'pass:key-secret']);
+    const config = {
+      'ssl.keystore.key': pem(encrypted),
+      'ssl.keystore.certificate.chain': pem(broker.certFile),
+      'ssl.key.password': 'key-secret',
+    };
+    const c = await startCluster({ listeners: 'SSL://127.0.0.1:0', config });
+    try {
+      const admin = new Kafka({ clientId: 'inline', brokers: c.bootstrapFor('SSL'), logLevel: logLevel.NOTHING, ssl: { ca: [fs.readFileSync(ca.caCertFile)] } }).admin();
+      await admin.connect();
+      expect((await admin.describeCluster()).brokers).toHaveLength(1);
+      await admin.disconnect();
+    } finally {
+      await c.close();
+    }
+    await expect(startCluster({ listeners: 'SSL://127.0.0.1:0', config: { ...config, 'ssl.key.password': 'wrong' } })).rejects.toThrow(/listener SSL: the keystore cannot be used/);
   });
 });

@@ -8,7 +8,7 @@
 // A client certificate's principal is its subject DN in RFC 2253 order, as Kafka's default
 // principal builder (ssl.principal.mapping.rules=DEFAULT) gives it: `User:CN=alice,O=acme`.
 import fs from 'node:fs';
-import type tls from 'node:tls';
+import tls from 'node:tls';
 import { ConfigError, type KafkaConfig } from '../common/KafkaConfig.js';
 import { isSsl, listenerConfig, type Endpoint } from './Listeners.js';
 
@@ -75,7 +75,7 @@ export function tlsServerOptions(config: KafkaConfig, listener: Endpoint): tls.T
   }
   const auth = clientAuthOf(config, listener);
   if (auth !== 'none' && !m.ca) throw new ConfigError(`listener ${listener.name}: ssl.client.auth=${auth} needs ssl.truststore.location`);
-  return {
+  const options: tls.TlsOptions = {
     key: m.key,
     cert: m.cert,
     passphrase: m.passphrase,
@@ -85,6 +85,12 @@ export function tlsServerOptions(config: KafkaConfig, listener: Endpoint): tls.T
     rejectUnauthorized: auth === 'required',
     minVersion: 'TLSv1.2',
   };
+  try {
+    tls.createSecureContext(options); // a wrong ssl.key.password or a key not matching its certificate fails here
+  } catch (err) {
+    throw new ConfigError(`listener ${listener.name}: the keystore cannot be used (${(err as Error).message}); check ssl.keystore.* and ssl.key.password`);
+  }
+  return options;
 }
 
 /** node:tls client options a broker uses to reach another broker's SSL listener. */
