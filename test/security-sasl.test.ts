@@ -245,7 +245,7 @@ describe('durability', () => {
   it('SCRAM credentials live in the metadata log: a restarted cluster still knows them', async () => {
     await cluster.close();
     cluster = await startCluster({ dataDir, tlsDev: true, listeners: LISTENERS, config: CONFIG });
-    ca = fs.readFileSync(cluster.tlsDev!.caFile);
+    expect(fs.readFileSync(cluster.tlsDev!.caFile)).toEqual(ca); // --tls-dev keeps its CA across restarts
     const admin = kafka('SASL_SSL', { mechanism: 'scram-sha-512', username: 'carol', password: 'carol-512' }).admin();
     await admin.connect();
     expect(await admin.listTopics()).toContain('scram-2');

@@ -59,11 +59,16 @@ export function issueDevCertificate(ca: DevCa, name: string, subject: string, al
 
 /**
  * --tls-dev: a CA and a broker certificate for `hosts` in `dir`, and the broker configs that use
- * them (ssl.keystore.location, ssl.truststore.location).
+ * them (ssl.keystore.location, ssl.truststore.location). A restart on the same data dir keeps the
+ * ones made before, so clients that trust that CA keep connecting.
  */
 export function devTlsConfig(dir: string, hosts: string[]): { ca: DevCa; broker: DevCertificate; config: Record<string, string> } {
-  const ca = createDevCa(dir);
-  const broker = issueDevCertificate(ca, 'broker', '/O=minikafka/CN=minikafka-broker', [...new Set(['localhost', '127.0.0.1', ...hosts])]);
+  const at = (f: string) => path.join(dir, f);
+  const kept = ['ca.crt', 'ca.key', 'broker.pem', 'broker.crt', 'broker.key'].every((f) => fs.existsSync(at(f)));
+  const ca: DevCa = kept ? { dir, caCertFile: at('ca.crt'), caKeyFile: at('ca.key') } : createDevCa(dir);
+  const broker: DevCertificate = kept
+    ? { keystoreFile: at('broker.pem'), certFile: at('broker.crt'), keyFile: at('broker.key') }
+    : issueDevCertificate(ca, 'broker', '/O=minikafka/CN=minikafka-broker', [...new Set(['localhost', '127.0.0.1', ...hosts])]);
   return {
     ca,
     broker,
