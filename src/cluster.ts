@@ -15,6 +15,7 @@ import type { Properties } from './common/KafkaConfig.js';
 import type { BrokerProcessCommand, BrokerProcessEvent, BrokerProcessOptions } from './brokerProcess.js';
 import { snapshotBroker, type BrokerSnapshot } from './http/BrokerSnapshot.js';
 import { startHttpServer, type HttpControlServer } from './http/HttpServer.js';
+import { aclEntryOf, type AclBinding } from './security/Acl.js';
 import { devTlsConfig } from './security/DevCertificates.js';
 
 export interface ClusterOptions {
@@ -93,6 +94,8 @@ export interface Cluster {
   /** Fault injection on the wire: add(rule) → id, remove(id), clear(). */
   readonly faults: Pick<FaultInjector, 'add' | 'remove' | 'clear' | 'list'>;
   createTopic(name: string, opts?: CreateTopicOptions): Promise<void>;
+  /** Commit ACLs (enforced with `authorizer.class.name` set); resolves once the in-process brokers have them. */
+  createAcls(acls: AclBinding[]): Promise<void>;
   stopBroker(id: number, opts?: StopOptions): Promise<void>;
   startBroker(id: number): Promise<void>;
   /** Process id of a broker's child process (process-per-broker mode). */
@@ -352,6 +355,16 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
         false,
       );
       await cluster.waitForReplication(name, 10_000).catch(() => {});
+    },
+    async createAcls(acls) {
+      const results = controller.createAcls(acls.map(aclEntryOf));
+      const failed = results.map((r, i) => (r.errorCode === 0 ? null : `${JSON.stringify(acls[i])}: ${r.errorMessage}`)).filter((m) => m !== null);
+      if (failed.length > 0) throw new Error(`invalid ACLs: ${failed.join('; ')}`);
+      const deadline = Date.now() + 10_000;
+      while (slots.some((s) => s.running && s.broker && s.broker.image.offset < controller.logEndOffset)) {
+        if (Date.now() > deadline) throw new Error('brokers did not catch up with the new ACLs');
+        await new Promise((r) => setTimeout(r, 10));
+      }
     },
     stopBroker: (id, stopOpts) => stopSlot(slotOf(id), stopOpts),
     startBroker: (id) => startSlot(slotOf(id)),

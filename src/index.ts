@@ -4,6 +4,7 @@ export type { Cluster, ClusterOptions, CreateTopicOptions } from './cluster.js';
 export { Broker } from './server/Broker.js';
 export type { BrokerOptions } from './server/Broker.js';
 export type { FaultAction, FaultRule } from './network/FaultInjector.js';
+export type { AclBinding } from './security/Acl.js';
 export { ErrorCode } from './protocol/errors.js';
 export * from './producer/index.js';
 export type { NemesisOptions, NemesisReport } from './nemesis/index.js';

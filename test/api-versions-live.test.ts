@@ -716,6 +716,28 @@ const cases: Record<number, Case> = {
       expect(res.transactionStates.map((s) => s.transactionalId)).toContain('apv-66');
     },
   },
+  // ACL APIs without an authorizer (this broker has no authorizer.class.name): SECURITY_DISABLED,
+  // as Kafka answers; served with an authorizer in test/acls.test.ts.
+  29: {
+    async run(v) {
+      const res = await client.request(29, v, M.encodeDescribeAclsRequest, M.decodeDescribeAclsResponse, { ...M.defaultDescribeAclsRequest(), resourceTypeFilter: 1, resourceNameFilter: null, patternTypeFilter: v >= 1 ? 1 : 3, principalFilter: null, hostFilter: null, operation: 1, permissionType: 1 });
+      expect([res.errorCode, res.resources]).toEqual([54, []]);
+    },
+  },
+  30: {
+    async run(v) {
+      const creation = { resourceType: 2, resourceName: TOPIC, resourcePatternType: 3, principal: 'User:ANONYMOUS', host: '*', operation: 3, permissionType: 3 };
+      const res = await client.request(30, v, M.encodeCreateAclsRequest, M.decodeCreateAclsResponse, { creations: [creation] });
+      expect(res.results.map((r) => r.errorCode)).toEqual([54]);
+    },
+  },
+  31: {
+    async run(v) {
+      const filter = { resourceTypeFilter: 1, resourceNameFilter: null, patternTypeFilter: v >= 1 ? 1 : 3, principalFilter: null, hostFilter: null, operation: 1, permissionType: 1 };
+      const res = await client.request(31, v, M.encodeDeleteAclsRequest, M.decodeDeleteAclsResponse, { filters: [filter] });
+      expect(res.filterResults.map((r) => [r.errorCode, r.matchingAcls])).toEqual([[54, []]]);
+    },
+  },
   60: {
     async run(v) {
       const res = await client.request(60, v, M.encodeDescribeClusterRequest, M.decodeDescribeClusterResponse, {

@@ -96,6 +96,10 @@ const BROKER_CONFIGS: Record<string, BrokerConfigDef> = {
   // KIP-578's partition limits (see Controller.ts)
   'max.partitions': { kind: 'int', default: '2147483647' },
   'max.broker.partitions': { kind: 'int', default: '4000' },
+  // Authorization (security/Authorizer.ts): on only when authorizer.class.name names one, as in Kafka.
+  'authorizer.class.name': { kind: 'string', default: '' },
+  'super.users': { kind: 'string', default: '' },
+  'allow.everyone.if.no.acl.found': { kind: 'boolean', default: 'false' },
 };
 
 /**

@@ -31,6 +31,9 @@ export interface BrokerToController {
   setTopicConfigs(topic: string, configs: Record<string, string>): Promise<{ errorCode: number; errorMessage: string | null }>;
   /** Replace a broker ("" the cluster default) or client-metrics resource's configs. */
   setResourceConfigs(resourceType: number, resourceName: string, configs: Record<string, string>): Promise<{ errorCode: number; errorMessage: string | null }>;
+  /** CreateAcls/DeleteAcls, forwarded as v3. */
+  createAcls(req: M.CreateAclsRequest): Promise<M.CreateAclsResponse>;
+  deleteAcls(req: M.DeleteAclsRequest): Promise<M.DeleteAclsResponse>;
   /** Create, replace or delete SCRAM credentials (forwarded AlterUserScramCredentials). */
   alterUserScramCredentials(req: M.AlterUserScramCredentialsRequest): Promise<M.AlterUserScramCredentialsResponse>;
   close(): void;

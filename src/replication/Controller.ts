@@ -23,6 +23,8 @@ import { RequestDispatcher } from '../network/RequestDispatcher.js';
 import { crashPoint, guarded } from '../util/CrashBoundary.js';
 import { SYSTEM_TIME, type Time, type TimerHandle } from '../util/Time.js';
 import { CONTROLLER_APIS, type ControllerContext } from './ControllerApis.js';
+import { createAclRecords, deleteAclRecords, type AclCreateResult, type AclDeleteResult } from './AclControlManager.js';
+import type { AclEntry, AclFilter } from '../security/Acl.js';
 import { configKey, encodeMetadataRecords, MetadataImage, type BrokerEndpoint, type BrokerInfo, type MetadataRecord, type PartitionState, type TopicImage } from './MetadataImage.js';
 import type { AlterUserScramCredentialsRequest, AlterUserScramCredentialsResponse } from '../protocol/messages/AlterUserScramCredentials.js';
 import { scramChanges } from './ScramControl.js';
@@ -381,6 +383,20 @@ export class Controller {
 
   private uncleanElectionEnabled(t: TopicImage): boolean {
     return (t.configs['unclean.leader.election.enable'] ?? this.config.topicDefault('unclean.leader.election.enable').value) === 'true';
+  }
+
+  /** CreateAcls: the valid new ACLs committed as one batch (a failed write fails them all). */
+  createAcls(acls: AclEntry[]): AclCreateResult[] {
+    const { records, results } = createAclRecords(this.image, acls);
+    this.append(records);
+    return results;
+  }
+
+  /** DeleteAcls: what the filters match removed as one batch, each filter with what it removed. */
+  deleteAcls(filters: AclFilter[]): AclDeleteResult[] {
+    const { records, results } = deleteAclRecords(this.image, filters);
+    this.append(records);
+    return results;
   }
 
   // -------------------------------------------------------------------------------------------

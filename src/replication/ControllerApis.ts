@@ -1,11 +1,13 @@
 // The Kafka APIs the controller serves to brokers: registration, heartbeats, ISR changes,
 // producer id blocks, Fetch of the metadata log, and admin requests forwarded by brokers
-// (CreateTopics, DeleteTopics, CreatePartitions; AlterConfigs with a topic's whole override set).
+// (CreateTopics, DeleteTopics, CreatePartitions; AlterConfigs with a topic's whole override set;
+// CreateAcls and DeleteAcls).
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import * as M from '../protocol/messages/index.js';
 import { int64ForComparison } from '../protocol/primitives.js';
 import { defineApi, type Api, type BaseContext } from '../network/Api.js';
 import { checkRequestSize, type Controller } from './Controller.js';
+import type { AclEntry } from '../security/Acl.js';
 
 export interface ControllerContext extends BaseContext {
   controller: Controller;
@@ -250,6 +252,57 @@ const alterConfigs = defineApi<M.AlterConfigsRequest, M.AlterConfigsResponse, Co
   }),
 );
 
+/** An ACL's fields as the wire has them. */
+function aclFields(a: AclEntry) {
+  return { resourceType: a.resourceType, resourceName: a.resourceName, patternType: a.patternType, principal: a.principal, host: a.host, operation: a.operation, permissionType: a.permissionType };
+}
+
+const createAcls = defineApi<M.CreateAclsRequest, M.CreateAclsResponse, ControllerContext>(
+  M.CreateAclsApi,
+  [3, 3],
+  { decodeRequest: M.decodeCreateAclsRequest, encodeResponse: M.encodeCreateAclsResponse },
+  ({ controller }, req) => {
+    const acls = req.creations.map((c) => ({ ...c, patternType: c.resourcePatternType }));
+    try {
+      return { throttleTimeMs: 0, results: controller.createAcls(acls) };
+    } catch (err) {
+      const { code, message } = codeOf(err);
+      return { throttleTimeMs: 0, results: acls.map(() => ({ errorCode: code, errorMessage: message })) };
+    }
+  },
+);
+
+const deleteAcls = defineApi<M.DeleteAclsRequest, M.DeleteAclsResponse, ControllerContext>(
+  M.DeleteAclsApi,
+  [3, 3],
+  { decodeRequest: M.decodeDeleteAclsRequest, encodeResponse: M.encodeDeleteAclsResponse },
+  ({ controller }, req) => {
+    const filters = req.filters.map((f) => ({
+      resourceType: f.resourceTypeFilter,
+      resourceName: f.resourceNameFilter,
+      patternType: f.patternTypeFilter,
+      principal: f.principalFilter,
+      host: f.hostFilter,
+      operation: f.operation,
+      permissionType: f.permissionType,
+    }));
+    try {
+      const results = controller.deleteAcls(filters);
+      return {
+        throttleTimeMs: 0,
+        filterResults: results.map((r) => ({
+          errorCode: r.errorCode,
+          errorMessage: r.errorMessage,
+          matchingAcls: r.deleted.map((a) => ({ errorCode: ErrorCode.NONE, errorMessage: null, ...aclFields(a) })),
+        })),
+      };
+    } catch (err) {
+      const { code, message } = codeOf(err);
+      return { throttleTimeMs: 0, filterResults: filters.map(() => ({ errorCode: code, errorMessage: message, matchingAcls: [] })) };
+    }
+  },
+);
+
 const alterUserScramCredentials = defineApi<M.AlterUserScramCredentialsRequest, M.AlterUserScramCredentialsResponse, ControllerContext>(
   M.AlterUserScramCredentialsApi,
   [0, 0],
@@ -276,4 +329,6 @@ export const CONTROLLER_APIS: Api<any, any, ControllerContext>[] = [
   createPartitions,
   alterConfigs,
   alterUserScramCredentials,
+  createAcls,
+  deleteAcls,
 ];

@@ -122,6 +122,14 @@ export class ControllerChannel {
     return this.client.request(M.CreatePartitionsApi.key, 3, M.encodeCreatePartitionsRequest, M.decodeCreatePartitionsResponse, req, TIMEOUT_MS);
   }
 
+  createAcls(req: M.CreateAclsRequest): Promise<M.CreateAclsResponse> {
+    return this.client.request(M.CreateAclsApi.key, 3, M.encodeCreateAclsRequest, M.decodeCreateAclsResponse, req, TIMEOUT_MS);
+  }
+
+  deleteAcls(req: M.DeleteAclsRequest): Promise<M.DeleteAclsResponse> {
+    return this.client.request(M.DeleteAclsApi.key, 3, M.encodeDeleteAclsRequest, M.decodeDeleteAclsResponse, req, TIMEOUT_MS);
+  }
+
   /** Replace a topic's config overrides. */
   setTopicConfigs(topic: string, configs: Record<string, string>): Promise<{ errorCode: number; errorMessage: string | null }> {
     return this.setResourceConfigs(2, topic, configs);

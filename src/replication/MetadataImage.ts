@@ -2,6 +2,7 @@
 // appends records, every broker replays them into the same image. One record type per change.
 // Replaying also notes what changed (KRaft's MetadataDelta), so a broker applies only that.
 import { decodeRecordBatches, encodeRecordBatch } from '../protocol/recordBatch.js';
+import type { AclEntry } from '../security/Acl.js';
 
 export interface BrokerInfo {
   nodeId: number;
@@ -53,6 +54,9 @@ export type MetadataRecord =
   /** Kafka's ConfigRecord for a broker ("" the cluster default) or client-metrics resource: its whole config set. */
   | { type: 'config'; resourceType: number; resourceName: string; configs: Record<string, string> }
   | { type: 'producerIds'; nextBlockStart: number }
+  // Kafka's AccessControlEntryRecord / RemoveAccessControlEntryRecord: one ACL, by a random id.
+  | { type: 'accessControlEntry'; id: string; acl: AclEntry }
+  | { type: 'removeAccessControlEntry'; id: string }
   // Kafka's UserScramCredentialRecord / RemoveUserScramCredentialRecord (mechanism 1 = SCRAM-SHA-256, 2 = SCRAM-SHA-512)
   | { type: 'userScramCredential'; name: string; mechanism: number; credential: StoredScramCredential }
   | { type: 'removeUserScramCredential'; name: string; mechanism: number };
@@ -128,6 +132,8 @@ export class MetadataImage {
   nextProducerIdBlock = 0;
   /** Configs of non-topic resources, keyed `${resourceType}:${resourceName}` (see configKey). */
   readonly configs = new Map<string, Record<string, string>>();
+  /** Every ACL, by its id (what the authorizer reads). */
+  readonly acls = new Map<string, AclEntry>();
   /** SCRAM credentials: user name → mechanism (1, 2) → credential. */
   readonly scramCredentials = new Map<string, Map<number, StoredScramCredential>>();
   /** Offset of the next record to apply (records below it are in the image). */
@@ -203,6 +209,12 @@ export class MetadataImage {
         if (rec.resourceType === BROKER_RESOURCE && delta) for (const t of this.topics.keys()) delta.changedTopicConfigs.add(t);
         break;
       }
+      case 'accessControlEntry':
+        this.acls.set(rec.id, { ...rec.acl });
+        break;
+      case 'removeAccessControlEntry':
+        this.acls.delete(rec.id);
+        break;
     }
   }
 

@@ -31,6 +31,8 @@ import { RequestDispatcher } from '../network/RequestDispatcher.js';
 import { RequestMetrics } from '../network/RequestMetrics.js';
 import { crashPoint, detach, guarded } from '../util/CrashBoundary.js';
 import { consumeCleanShutdownMarker, writeCleanShutdownMarker } from '../log/CleanShutdownFile.js';
+import { Authorizer, parseSuperUsers } from '../security/Authorizer.js';
+import { sameAcl } from '../security/Acl.js';
 import { SYSTEM_TIME, type Time, type TimerHandle } from '../util/Time.js';
 import { advertisedEndpoints, brokerListeners, interBrokerListener, isSasl, isSsl, listenerConfig, SECURITY_PROTOCOL_ID, type Endpoint } from '../security/Listeners.js';
 import { clientAuthOf, hasUntrustedCertificate, principalOfTlsSocket, tlsClientOptions, tlsServerOptions } from '../security/SslFactory.js';
@@ -82,6 +84,8 @@ export class Broker {
   readonly producerIds: ProducerIdManager;
   readonly groupCoordinator: GroupCoordinator;
   readonly transactionCoordinator: TransactionCoordinator;
+  /** Kafka's StandardAuthorizer over the published image's ACLs (off without authorizer.class.name). */
+  readonly authorizer: Authorizer;
   readonly log: Logger;
   readonly faults: FaultInjector;
   readonly time: Time;
@@ -159,6 +163,14 @@ export class Broker {
     const [chost, cport] = opts.controller.split(':');
     this.controllerAddress = { host: chost!, port: Number(cport) };
     if (this.dataDir) fs.mkdirSync(this.dataDir, { recursive: true });
+    this.authorizer = new Authorizer(
+      {
+        enabled: this.config.get('authorizer.class.name') !== '',
+        superUsers: parseSuperUsers(this.config.get('super.users')),
+        allowEveryoneIfNoAclFound: this.config.bool('allow.everyone.if.no.acl.found'),
+      },
+      () => this.image.acls.values(),
+    );
     this.producerIds = new ProducerIdManager(() => this.controllerChannel().allocateProducerIds(this.brokerEpoch));
     this.replicaManager = new ReplicaManager(
       {
@@ -601,6 +613,22 @@ export class Broker {
       const key = configKey(resourceType, resourceName);
       await this.waitFor(() => JSON.stringify(this.image.configs.get(key) ?? {}) === want, ADMIN_WAIT_MS, 'told about new configs');
     }
+    return res;
+  }
+
+  async createAcls(req: M.CreateAclsRequest): Promise<M.CreateAclsResponse> {
+    const res = await this.controllerChannel().createAcls(req);
+    const created = req.creations
+      .filter((_, i) => res.results[i]?.errorCode === ErrorCode.NONE)
+      .map((c) => ({ ...c, patternType: c.resourcePatternType }));
+    await this.waitFor(() => created.every((c) => [...this.image.acls.values()].some((a) => sameAcl(a, c))), ADMIN_WAIT_MS, 'told about new ACLs');
+    return res;
+  }
+
+  async deleteAcls(req: M.DeleteAclsRequest): Promise<M.DeleteAclsResponse> {
+    const res = await this.controllerChannel().deleteAcls(req);
+    const deleted = res.filterResults.flatMap((r) => r.matchingAcls);
+    await this.waitFor(() => deleted.every((d) => ![...this.image.acls.values()].some((a) => sameAcl(a, d))), ADMIN_WAIT_MS, 'told about deleted ACLs');
     return res;
   }
 

@@ -1505,60 +1505,178 @@ export function sampleListTransactionsResponseTransactionState(version: number, 
   };
 }
 
+export function sampleDescribeAclsRequest(version: number, variant = 0, k = 0): M.DescribeAclsRequest {
+  return {
+    resourceTypeFilter: s_int8(703, k),
+    resourceNameFilter: (variant !== 0 ? null : s_string(704, k)),
+    patternTypeFilter: (version >= 1 ? s_int8(705, k) : 3),
+    principalFilter: (variant !== 0 ? null : s_string(706, k)),
+    hostFilter: (variant !== 0 ? null : s_string(707, k)),
+    operation: s_int8(708, k),
+    permissionType: s_int8(709, k),
+  };
+}
+
+export function sampleDescribeAclsResponse(version: number, variant = 0, k = 0): M.DescribeAclsResponse {
+  return {
+    throttleTimeMs: s_int32(710, k),
+    errorCode: s_int16(711, k),
+    errorMessage: (variant !== 0 ? null : s_string(712, k)),
+    resources: [sampleDescribeAclsResponseDescribeAclsResource(version, variant, k * 2), sampleDescribeAclsResponseDescribeAclsResource(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleDescribeAclsResponseDescribeAclsResource(version: number, variant = 0, k = 0): M.DescribeAclsResponseDescribeAclsResource {
+  return {
+    resourceType: s_int8(715, k),
+    resourceName: s_string(716, k),
+    patternType: (version >= 1 ? s_int8(717, k) : 3),
+    acls: [sampleDescribeAclsResponseAclDescription(version, variant, k * 2), sampleDescribeAclsResponseAclDescription(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleDescribeAclsResponseAclDescription(version: number, variant = 0, k = 0): M.DescribeAclsResponseAclDescription {
+  return {
+    principal: s_string(720, k),
+    host: s_string(721, k),
+    operation: s_int8(722, k),
+    permissionType: s_int8(723, k),
+  };
+}
+
+export function sampleCreateAclsRequest(version: number, variant = 0, k = 0): M.CreateAclsRequest {
+  return {
+    creations: [sampleCreateAclsRequestAclCreation(version, variant, k * 2), sampleCreateAclsRequestAclCreation(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleCreateAclsRequestAclCreation(version: number, variant = 0, k = 0): M.CreateAclsRequestAclCreation {
+  return {
+    resourceType: s_int8(726, k),
+    resourceName: s_string(727, k),
+    resourcePatternType: (version >= 1 ? s_int8(728, k) : 3),
+    principal: s_string(729, k),
+    host: s_string(730, k),
+    operation: s_int8(731, k),
+    permissionType: s_int8(732, k),
+  };
+}
+
+export function sampleCreateAclsResponse(version: number, variant = 0, k = 0): M.CreateAclsResponse {
+  return {
+    throttleTimeMs: s_int32(733, k),
+    results: [sampleCreateAclsResponseAclCreationResult(version, variant, k * 2), sampleCreateAclsResponseAclCreationResult(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleCreateAclsResponseAclCreationResult(version: number, variant = 0, k = 0): M.CreateAclsResponseAclCreationResult {
+  return {
+    errorCode: s_int16(736, k),
+    errorMessage: (variant !== 0 ? null : s_string(737, k)),
+  };
+}
+
+export function sampleDeleteAclsRequest(version: number, variant = 0, k = 0): M.DeleteAclsRequest {
+  return {
+    filters: [sampleDeleteAclsRequestDeleteAclsFilter(version, variant, k * 2), sampleDeleteAclsRequestDeleteAclsFilter(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleDeleteAclsRequestDeleteAclsFilter(version: number, variant = 0, k = 0): M.DeleteAclsRequestDeleteAclsFilter {
+  return {
+    resourceTypeFilter: s_int8(740, k),
+    resourceNameFilter: (variant !== 0 ? null : s_string(741, k)),
+    patternTypeFilter: (version >= 1 ? s_int8(742, k) : 3),
+    principalFilter: (variant !== 0 ? null : s_string(743, k)),
+    hostFilter: (variant !== 0 ? null : s_string(744, k)),
+    operation: s_int8(745, k),
+    permissionType: s_int8(746, k),
+  };
+}
+
+export function sampleDeleteAclsResponse(version: number, variant = 0, k = 0): M.DeleteAclsResponse {
+  return {
+    throttleTimeMs: s_int32(747, k),
+    filterResults: [sampleDeleteAclsResponseDeleteAclsFilterResult(version, variant, k * 2), sampleDeleteAclsResponseDeleteAclsFilterResult(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleDeleteAclsResponseDeleteAclsFilterResult(version: number, variant = 0, k = 0): M.DeleteAclsResponseDeleteAclsFilterResult {
+  return {
+    errorCode: s_int16(750, k),
+    errorMessage: (variant !== 0 ? null : s_string(751, k)),
+    matchingAcls: [sampleDeleteAclsResponseDeleteAclsMatchingAcl(version, variant, k * 2), sampleDeleteAclsResponseDeleteAclsMatchingAcl(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleDeleteAclsResponseDeleteAclsMatchingAcl(version: number, variant = 0, k = 0): M.DeleteAclsResponseDeleteAclsMatchingAcl {
+  return {
+    errorCode: s_int16(754, k),
+    errorMessage: (variant !== 0 ? null : s_string(755, k)),
+    resourceType: s_int8(756, k),
+    resourceName: s_string(757, k),
+    patternType: (version >= 1 ? s_int8(758, k) : 3),
+    principal: s_string(759, k),
+    host: s_string(760, k),
+    operation: s_int8(761, k),
+    permissionType: s_int8(762, k),
+  };
+}
+
 export function sampleBrokerRegistrationRequest(version: number, variant = 0, k = 0): M.BrokerRegistrationRequest {
   return {
-    brokerId: s_int32(703, k),
-    clusterId: s_string(704, k),
-    incarnationId: s_uuid(705, k),
+    brokerId: s_int32(763, k),
+    clusterId: s_string(764, k),
+    incarnationId: s_uuid(765, k),
     listeners: [sampleBrokerRegistrationRequestListener(version, variant, k * 2), sampleBrokerRegistrationRequestListener(version, variant, k * 2 + 1)],
     features: [sampleBrokerRegistrationRequestFeature(version, variant, k * 2), sampleBrokerRegistrationRequestFeature(version, variant, k * 2 + 1)],
-    rack: (variant !== 0 ? null : s_string(710, k)),
+    rack: (variant !== 0 ? null : s_string(770, k)),
     isMigratingZkBroker: (version >= 1 ? true : false),
-    logDirs: (version >= 2 ? [s_uuid(711, k * 2), s_uuid(712, k * 2 + 1)] : []),
-    previousBrokerEpoch: (version >= 3 ? s_int64(713, k) : -1),
+    logDirs: (version >= 2 ? [s_uuid(771, k * 2), s_uuid(772, k * 2 + 1)] : []),
+    previousBrokerEpoch: (version >= 3 ? s_int64(773, k) : -1),
   };
 }
 
 export function sampleBrokerRegistrationRequestListener(version: number, variant = 0, k = 0): M.BrokerRegistrationRequestListener {
   return {
-    name: s_string(714, k),
-    host: s_string(715, k),
-    port: s_uint16(716, k),
-    securityProtocol: s_int16(717, k),
+    name: s_string(774, k),
+    host: s_string(775, k),
+    port: s_uint16(776, k),
+    securityProtocol: s_int16(777, k),
   };
 }
 
 export function sampleBrokerRegistrationRequestFeature(version: number, variant = 0, k = 0): M.BrokerRegistrationRequestFeature {
   return {
-    name: s_string(718, k),
-    minSupportedVersion: s_int16(719, k),
-    maxSupportedVersion: s_int16(720, k),
+    name: s_string(778, k),
+    minSupportedVersion: s_int16(779, k),
+    maxSupportedVersion: s_int16(780, k),
   };
 }
 
 export function sampleBrokerRegistrationResponse(version: number, variant = 0, k = 0): M.BrokerRegistrationResponse {
   return {
-    throttleTimeMs: s_int32(721, k),
-    errorCode: s_int16(722, k),
-    brokerEpoch: s_int64(723, k),
+    throttleTimeMs: s_int32(781, k),
+    errorCode: s_int16(782, k),
+    brokerEpoch: s_int64(783, k),
   };
 }
 
 export function sampleBrokerHeartbeatRequest(version: number, variant = 0, k = 0): M.BrokerHeartbeatRequest {
   return {
-    brokerId: s_int32(724, k),
-    brokerEpoch: s_int64(725, k),
-    currentMetadataOffset: s_int64(726, k),
+    brokerId: s_int32(784, k),
+    brokerEpoch: s_int64(785, k),
+    currentMetadataOffset: s_int64(786, k),
     wantFence: true,
     wantShutDown: true,
-    offlineLogDirs: (version >= 1 ? [s_uuid(727, k * 2), s_uuid(728, k * 2 + 1)] : []),
+    offlineLogDirs: (version >= 1 ? [s_uuid(787, k * 2), s_uuid(788, k * 2 + 1)] : []),
   };
 }
 
 export function sampleBrokerHeartbeatResponse(version: number, variant = 0, k = 0): M.BrokerHeartbeatResponse {
   return {
-    throttleTimeMs: s_int32(729, k),
-    errorCode: s_int16(730, k),
+    throttleTimeMs: s_int32(789, k),
+    errorCode: s_int16(790, k),
     isCaughtUp: true,
     isFenced: false,
     shouldShutDown: true,
@@ -1567,79 +1685,79 @@ export function sampleBrokerHeartbeatResponse(version: number, variant = 0, k = 
 
 export function sampleAlterPartitionRequest(version: number, variant = 0, k = 0): M.AlterPartitionRequest {
   return {
-    brokerId: s_int32(731, k),
-    brokerEpoch: s_int64(732, k),
+    brokerId: s_int32(791, k),
+    brokerEpoch: s_int64(792, k),
     topics: [sampleAlterPartitionRequestTopicData(version, variant, k * 2), sampleAlterPartitionRequestTopicData(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleAlterPartitionRequestTopicData(version: number, variant = 0, k = 0): M.AlterPartitionRequestTopicData {
   return {
-    topicName: (version <= 1 ? s_string(735, k) : ""),
-    topicId: (version >= 2 ? s_uuid(736, k) : ZERO_UUID),
+    topicName: (version <= 1 ? s_string(795, k) : ""),
+    topicId: (version >= 2 ? s_uuid(796, k) : ZERO_UUID),
     partitions: [sampleAlterPartitionRequestPartitionData(version, variant, k * 2), sampleAlterPartitionRequestPartitionData(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleAlterPartitionRequestPartitionData(version: number, variant = 0, k = 0): M.AlterPartitionRequestPartitionData {
   return {
-    partitionIndex: s_int32(739, k),
-    leaderEpoch: s_int32(740, k),
-    newIsr: (version <= 2 ? [s_int32(741, k * 2), s_int32(742, k * 2 + 1)] : []),
+    partitionIndex: s_int32(799, k),
+    leaderEpoch: s_int32(800, k),
+    newIsr: (version <= 2 ? [s_int32(801, k * 2), s_int32(802, k * 2 + 1)] : []),
     newIsrWithEpochs: (version >= 3 ? [sampleAlterPartitionRequestBrokerState(version, variant, k * 2), sampleAlterPartitionRequestBrokerState(version, variant, k * 2 + 1)] : []),
-    leaderRecoveryState: (version >= 1 ? s_int8(745, k) : 0),
-    partitionEpoch: s_int32(746, k),
+    leaderRecoveryState: (version >= 1 ? s_int8(805, k) : 0),
+    partitionEpoch: s_int32(806, k),
   };
 }
 
 export function sampleAlterPartitionRequestBrokerState(version: number, variant = 0, k = 0): M.AlterPartitionRequestBrokerState {
   return {
-    brokerId: s_int32(747, k),
-    brokerEpoch: s_int64(748, k),
+    brokerId: s_int32(807, k),
+    brokerEpoch: s_int64(808, k),
   };
 }
 
 export function sampleAlterPartitionResponse(version: number, variant = 0, k = 0): M.AlterPartitionResponse {
   return {
-    throttleTimeMs: s_int32(749, k),
-    errorCode: s_int16(750, k),
+    throttleTimeMs: s_int32(809, k),
+    errorCode: s_int16(810, k),
     topics: [sampleAlterPartitionResponseTopicData(version, variant, k * 2), sampleAlterPartitionResponseTopicData(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleAlterPartitionResponseTopicData(version: number, variant = 0, k = 0): M.AlterPartitionResponseTopicData {
   return {
-    topicName: (version <= 1 ? s_string(753, k) : ""),
-    topicId: (version >= 2 ? s_uuid(754, k) : ZERO_UUID),
+    topicName: (version <= 1 ? s_string(813, k) : ""),
+    topicId: (version >= 2 ? s_uuid(814, k) : ZERO_UUID),
     partitions: [sampleAlterPartitionResponsePartitionData(version, variant, k * 2), sampleAlterPartitionResponsePartitionData(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleAlterPartitionResponsePartitionData(version: number, variant = 0, k = 0): M.AlterPartitionResponsePartitionData {
   return {
-    partitionIndex: s_int32(757, k),
-    errorCode: s_int16(758, k),
-    leaderId: s_int32(759, k),
-    leaderEpoch: s_int32(760, k),
-    isr: [s_int32(761, k * 2), s_int32(762, k * 2 + 1)],
-    leaderRecoveryState: (version >= 1 ? s_int8(763, k) : 0),
-    partitionEpoch: s_int32(764, k),
+    partitionIndex: s_int32(817, k),
+    errorCode: s_int16(818, k),
+    leaderId: s_int32(819, k),
+    leaderEpoch: s_int32(820, k),
+    isr: [s_int32(821, k * 2), s_int32(822, k * 2 + 1)],
+    leaderRecoveryState: (version >= 1 ? s_int8(823, k) : 0),
+    partitionEpoch: s_int32(824, k),
   };
 }
 
 export function sampleAllocateProducerIdsRequest(version: number, variant = 0, k = 0): M.AllocateProducerIdsRequest {
   return {
-    brokerId: s_int32(765, k),
-    brokerEpoch: s_int64(766, k),
+    brokerId: s_int32(825, k),
+    brokerEpoch: s_int64(826, k),
   };
 }
 
 export function sampleAllocateProducerIdsResponse(version: number, variant = 0, k = 0): M.AllocateProducerIdsResponse {
   return {
-    throttleTimeMs: s_int32(767, k),
-    errorCode: s_int16(768, k),
-    producerIdStart: s_int64(769, k),
-    producerIdLen: s_int32(770, k),
+    throttleTimeMs: s_int32(827, k),
+    errorCode: s_int16(828, k),
+    producerIdStart: s_int64(829, k),
+    producerIdLen: s_int32(830, k),
   };
 }
 
@@ -1650,15 +1768,15 @@ export function sampleListClientMetricsResourcesRequest(version: number, variant
 
 export function sampleListClientMetricsResourcesResponse(version: number, variant = 0, k = 0): M.ListClientMetricsResourcesResponse {
   return {
-    throttleTimeMs: s_int32(771, k),
-    errorCode: s_int16(772, k),
+    throttleTimeMs: s_int32(831, k),
+    errorCode: s_int16(832, k),
     clientMetricsResources: [sampleListClientMetricsResourcesResponseClientMetricsResource(version, variant, k * 2), sampleListClientMetricsResourcesResponseClientMetricsResource(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleListClientMetricsResourcesResponseClientMetricsResource(version: number, variant = 0, k = 0): M.ListClientMetricsResourcesResponseClientMetricsResource {
   return {
-    name: s_string(775, k),
+    name: s_string(835, k),
   };
 }
 
@@ -1670,32 +1788,32 @@ export function sampleDescribeUserScramCredentialsRequest(version: number, varia
 
 export function sampleDescribeUserScramCredentialsRequestUserName(version: number, variant = 0, k = 0): M.DescribeUserScramCredentialsRequestUserName {
   return {
-    name: s_string(778, k),
+    name: s_string(838, k),
   };
 }
 
 export function sampleDescribeUserScramCredentialsResponse(version: number, variant = 0, k = 0): M.DescribeUserScramCredentialsResponse {
   return {
-    throttleTimeMs: s_int32(779, k),
-    errorCode: s_int16(780, k),
-    errorMessage: (variant !== 0 ? null : s_string(781, k)),
+    throttleTimeMs: s_int32(839, k),
+    errorCode: s_int16(840, k),
+    errorMessage: (variant !== 0 ? null : s_string(841, k)),
     results: [sampleDescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult(version, variant, k * 2), sampleDescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleDescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult(version: number, variant = 0, k = 0): M.DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult {
   return {
-    user: s_string(784, k),
-    errorCode: s_int16(785, k),
-    errorMessage: (variant !== 0 ? null : s_string(786, k)),
+    user: s_string(844, k),
+    errorCode: s_int16(845, k),
+    errorMessage: (variant !== 0 ? null : s_string(846, k)),
     credentialInfos: [sampleDescribeUserScramCredentialsResponseCredentialInfo(version, variant, k * 2), sampleDescribeUserScramCredentialsResponseCredentialInfo(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleDescribeUserScramCredentialsResponseCredentialInfo(version: number, variant = 0, k = 0): M.DescribeUserScramCredentialsResponseCredentialInfo {
   return {
-    mechanism: s_int8(789, k),
-    iterations: s_int32(790, k),
+    mechanism: s_int8(849, k),
+    iterations: s_int32(850, k),
   };
 }
 
@@ -1708,79 +1826,79 @@ export function sampleAlterUserScramCredentialsRequest(version: number, variant 
 
 export function sampleAlterUserScramCredentialsRequestScramCredentialDeletion(version: number, variant = 0, k = 0): M.AlterUserScramCredentialsRequestScramCredentialDeletion {
   return {
-    name: s_string(795, k),
-    mechanism: s_int8(796, k),
+    name: s_string(855, k),
+    mechanism: s_int8(856, k),
   };
 }
 
 export function sampleAlterUserScramCredentialsRequestScramCredentialUpsertion(version: number, variant = 0, k = 0): M.AlterUserScramCredentialsRequestScramCredentialUpsertion {
   return {
-    name: s_string(797, k),
-    mechanism: s_int8(798, k),
-    iterations: s_int32(799, k),
-    salt: s_bytes(800, k),
-    saltedPassword: s_bytes(801, k),
+    name: s_string(857, k),
+    mechanism: s_int8(858, k),
+    iterations: s_int32(859, k),
+    salt: s_bytes(860, k),
+    saltedPassword: s_bytes(861, k),
   };
 }
 
 export function sampleAlterUserScramCredentialsResponse(version: number, variant = 0, k = 0): M.AlterUserScramCredentialsResponse {
   return {
-    throttleTimeMs: s_int32(802, k),
+    throttleTimeMs: s_int32(862, k),
     results: [sampleAlterUserScramCredentialsResponseAlterUserScramCredentialsResult(version, variant, k * 2), sampleAlterUserScramCredentialsResponseAlterUserScramCredentialsResult(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleAlterUserScramCredentialsResponseAlterUserScramCredentialsResult(version: number, variant = 0, k = 0): M.AlterUserScramCredentialsResponseAlterUserScramCredentialsResult {
   return {
-    user: s_string(805, k),
-    errorCode: s_int16(806, k),
-    errorMessage: (variant !== 0 ? null : s_string(807, k)),
+    user: s_string(865, k),
+    errorCode: s_int16(866, k),
+    errorMessage: (variant !== 0 ? null : s_string(867, k)),
   };
 }
 
 export function sampleRequestHeader(version: number, variant = 0, k = 0): M.RequestHeader {
   return {
-    requestApiKey: s_int16(808, k),
-    requestApiVersion: s_int16(809, k),
-    correlationId: s_int32(810, k),
-    clientId: (version >= 1 ? (variant !== 0 ? null : s_string(811, k)) : ""),
+    requestApiKey: s_int16(868, k),
+    requestApiVersion: s_int16(869, k),
+    correlationId: s_int32(870, k),
+    clientId: (version >= 1 ? (variant !== 0 ? null : s_string(871, k)) : ""),
   };
 }
 
 export function sampleResponseHeader(version: number, variant = 0, k = 0): M.ResponseHeader {
   return {
-    correlationId: s_int32(812, k),
+    correlationId: s_int32(872, k),
   };
 }
 
 export function sampleConsumerProtocolSubscription(version: number, variant = 0, k = 0): M.ConsumerProtocolSubscription {
   return {
-    topics: [s_string(813, k * 2), s_string(814, k * 2 + 1)],
-    userData: (variant !== 0 ? null : s_bytes(815, k)),
+    topics: [s_string(873, k * 2), s_string(874, k * 2 + 1)],
+    userData: (variant !== 0 ? null : s_bytes(875, k)),
     ownedPartitions: (version >= 1 ? [sampleConsumerProtocolSubscriptionTopicPartition(version, variant, k * 2), sampleConsumerProtocolSubscriptionTopicPartition(version, variant, k * 2 + 1)] : []),
-    generationId: (version >= 2 ? s_int32(818, k) : -1),
-    rackId: (version >= 3 ? (variant !== 0 ? null : s_string(819, k)) : null),
+    generationId: (version >= 2 ? s_int32(878, k) : -1),
+    rackId: (version >= 3 ? (variant !== 0 ? null : s_string(879, k)) : null),
   };
 }
 
 export function sampleConsumerProtocolSubscriptionTopicPartition(version: number, variant = 0, k = 0): M.ConsumerProtocolSubscriptionTopicPartition {
   return {
-    topic: s_string(820, k),
-    partitions: [s_int32(821, k * 2), s_int32(822, k * 2 + 1)],
+    topic: s_string(880, k),
+    partitions: [s_int32(881, k * 2), s_int32(882, k * 2 + 1)],
   };
 }
 
 export function sampleConsumerProtocolAssignment(version: number, variant = 0, k = 0): M.ConsumerProtocolAssignment {
   return {
     assignedPartitions: [sampleConsumerProtocolAssignmentTopicPartition(version, variant, k * 2), sampleConsumerProtocolAssignmentTopicPartition(version, variant, k * 2 + 1)],
-    userData: (variant !== 0 ? null : s_bytes(825, k)),
+    userData: (variant !== 0 ? null : s_bytes(885, k)),
   };
 }
 
 export function sampleConsumerProtocolAssignmentTopicPartition(version: number, variant = 0, k = 0): M.ConsumerProtocolAssignmentTopicPartition {
   return {
-    topic: s_string(826, k),
-    partitions: [s_int32(827, k * 2), s_int32(828, k * 2 + 1)],
+    topic: s_string(886, k),
+    partitions: [s_int32(887, k * 2), s_int32(888, k * 2 + 1)],
   };
 }
 
@@ -1869,6 +1987,12 @@ export const SAMPLE_CASES: SampleCase[] = [
   { api: 'DescribeTransactions', kind: 'response', name: 'DescribeTransactionsResponse', min: 0, max: 0, sample: sampleDescribeTransactionsResponse, defaults: M.defaultDescribeTransactionsResponse, decode: M.decodeDescribeTransactionsResponse, encode: M.encodeDescribeTransactionsResponse },
   { api: 'ListTransactions', kind: 'request', name: 'ListTransactionsRequest', min: 0, max: 1, sample: sampleListTransactionsRequest, defaults: M.defaultListTransactionsRequest, decode: M.decodeListTransactionsRequest, encode: M.encodeListTransactionsRequest },
   { api: 'ListTransactions', kind: 'response', name: 'ListTransactionsResponse', min: 0, max: 1, sample: sampleListTransactionsResponse, defaults: M.defaultListTransactionsResponse, decode: M.decodeListTransactionsResponse, encode: M.encodeListTransactionsResponse },
+  { api: 'DescribeAcls', kind: 'request', name: 'DescribeAclsRequest', min: 0, max: 3, sample: sampleDescribeAclsRequest, defaults: M.defaultDescribeAclsRequest, decode: M.decodeDescribeAclsRequest, encode: M.encodeDescribeAclsRequest },
+  { api: 'DescribeAcls', kind: 'response', name: 'DescribeAclsResponse', min: 0, max: 3, sample: sampleDescribeAclsResponse, defaults: M.defaultDescribeAclsResponse, decode: M.decodeDescribeAclsResponse, encode: M.encodeDescribeAclsResponse },
+  { api: 'CreateAcls', kind: 'request', name: 'CreateAclsRequest', min: 0, max: 3, sample: sampleCreateAclsRequest, defaults: M.defaultCreateAclsRequest, decode: M.decodeCreateAclsRequest, encode: M.encodeCreateAclsRequest },
+  { api: 'CreateAcls', kind: 'response', name: 'CreateAclsResponse', min: 0, max: 3, sample: sampleCreateAclsResponse, defaults: M.defaultCreateAclsResponse, decode: M.decodeCreateAclsResponse, encode: M.encodeCreateAclsResponse },
+  { api: 'DeleteAcls', kind: 'request', name: 'DeleteAclsRequest', min: 0, max: 3, sample: sampleDeleteAclsRequest, defaults: M.defaultDeleteAclsRequest, decode: M.decodeDeleteAclsRequest, encode: M.encodeDeleteAclsRequest },
+  { api: 'DeleteAcls', kind: 'response', name: 'DeleteAclsResponse', min: 0, max: 3, sample: sampleDeleteAclsResponse, defaults: M.defaultDeleteAclsResponse, decode: M.decodeDeleteAclsResponse, encode: M.encodeDeleteAclsResponse },
   { api: 'BrokerRegistration', kind: 'request', name: 'BrokerRegistrationRequest', min: 0, max: 4, sample: sampleBrokerRegistrationRequest, defaults: M.defaultBrokerRegistrationRequest, decode: M.decodeBrokerRegistrationRequest, encode: M.encodeBrokerRegistrationRequest },
   { api: 'BrokerRegistration', kind: 'response', name: 'BrokerRegistrationResponse', min: 0, max: 4, sample: sampleBrokerRegistrationResponse, defaults: M.defaultBrokerRegistrationResponse, decode: M.decodeBrokerRegistrationResponse, encode: M.encodeBrokerRegistrationResponse },
   { api: 'BrokerHeartbeat', kind: 'request', name: 'BrokerHeartbeatRequest', min: 0, max: 1, sample: sampleBrokerHeartbeatRequest, defaults: M.defaultBrokerHeartbeatRequest, decode: M.decodeBrokerHeartbeatRequest, encode: M.encodeBrokerHeartbeatRequest },

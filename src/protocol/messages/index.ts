@@ -36,6 +36,9 @@ export * from './DescribeCluster.js';
 export * from './DescribeProducers.js';
 export * from './DescribeTransactions.js';
 export * from './ListTransactions.js';
+export * from './DescribeAcls.js';
+export * from './CreateAcls.js';
+export * from './DeleteAcls.js';
 export * from './BrokerRegistration.js';
 export * from './BrokerHeartbeat.js';
 export * from './AlterPartition.js';
@@ -84,6 +87,9 @@ import { DescribeClusterApi } from './DescribeCluster.js';
 import { DescribeProducersApi } from './DescribeProducers.js';
 import { DescribeTransactionsApi } from './DescribeTransactions.js';
 import { ListTransactionsApi } from './ListTransactions.js';
+import { DescribeAclsApi } from './DescribeAcls.js';
+import { CreateAclsApi } from './CreateAcls.js';
+import { DeleteAclsApi } from './DeleteAcls.js';
 import { BrokerRegistrationApi } from './BrokerRegistration.js';
 import { BrokerHeartbeatApi } from './BrokerHeartbeat.js';
 import { AlterPartitionApi } from './AlterPartition.js';
@@ -130,6 +136,9 @@ export const API_SCHEMAS: { key: number; name: string; minVersion: number; maxVe
   DescribeProducersApi,
   DescribeTransactionsApi,
   ListTransactionsApi,
+  DescribeAclsApi,
+  CreateAclsApi,
+  DeleteAclsApi,
   BrokerRegistrationApi,
   BrokerHeartbeatApi,
   AlterPartitionApi,

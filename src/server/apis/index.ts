@@ -1,5 +1,5 @@
 // Every API this broker serves, by key. Import API modules only through this file.
-import type { Api } from './Api.js';
+import type { Api, RequestContext } from './Api.js';
 import { produceApi } from './00_produce.js';
 import { fetchApi } from './01_fetch.js';
 import { listOffsetsApi } from './02_listOffsets.js';
@@ -39,8 +39,12 @@ import { saslAuthenticateApi } from './36_saslAuthenticate.js';
 import { describeUserScramCredentialsApi } from './50_describeUserScramCredentials.js';
 import { alterUserScramCredentialsApi } from './51_alterUserScramCredentials.js';
 import { listClientMetricsResourcesApi } from './74_listClientMetricsResources.js';
+import { describeAclsApi } from './29_describeAcls.js';
+import { createAclsApi } from './30_createAcls.js';
+import { deleteAclsApi } from './31_deleteAcls.js';
+import { withAuthorization } from './authorization.js';
 
-export const API_LIST: Api[] = [
+export const API_LIST: Api[] = ([
   produceApi,
   fetchApi,
   listOffsetsApi,
@@ -80,7 +84,12 @@ export const API_LIST: Api[] = [
   describeUserScramCredentialsApi,
   alterUserScramCredentialsApi,
   listClientMetricsResourcesApi,
-].sort((a, b) => a.key - b.key);
+  describeAclsApi,
+  createAclsApi,
+  deleteAclsApi,
+] as Api<any, any, RequestContext>[])
+  .map(withAuthorization) // each API behind its rule in authorization.ts
+  .sort((a, b) => a.key - b.key);
 
 export { encodeUnsupportedApiVersions } from './18_apiVersions.js';
 export { NO_RESPONSE, type Api, type RequestContext } from './Api.js';
