@@ -4,8 +4,7 @@
 // to the controller: it registers, heartbeats, replays the metadata log into its image,
 // proposes ISR changes and forwards admin requests.
 import fs from 'node:fs';
-import net from 'node:net';
-import tls from 'node:tls';
+import type tls from 'node:tls';
 import { createLogger, type Logger } from '../logger.js';
 import { ErrorCode, errorName, KafkaError } from '../protocol/errors.js';
 import type * as M from '../protocol/messages/index.js';
@@ -14,7 +13,7 @@ import { ControllerChannel } from '../replication/ControllerChannel.js';
 import { configKey, decodeMetadataRecords, MetadataDelta, MetadataImage, type OffsetRecord } from '../replication/MetadataImage.js';
 import { NodeClient } from '../network/NodeClient.js';
 import { API_LIST, encodeUnsupportedApiVersions, type RequestContext } from './apis/index.js';
-import { Connection, connectionLimits } from '../network/Connection.js';
+import { type Connection, connectionLimits } from '../network/Connection.js';
 import { ConnectionQuotas } from '../network/ConnectionQuotas.js';
 import { FaultInjector } from '../network/FaultInjector.js';
 import { GroupCoordinator, settingsFrom } from './group/GroupCoordinator.js';
@@ -34,9 +33,9 @@ import { consumeCleanShutdownMarker, writeCleanShutdownMarker } from '../log/Cle
 import { Authorizer, parseSuperUsers } from '../security/Authorizer.js';
 import { sameAcl } from '../security/Acl.js';
 import { SYSTEM_TIME, type Time, type TimerHandle } from '../util/Time.js';
-import { advertisedEndpoints, brokerListeners, interBrokerListener, isSasl, isSsl, listenerConfig, SECURITY_PROTOCOL_ID, type Endpoint } from '../security/Listeners.js';
-import { clientAuthOf, hasUntrustedCertificate, principalOfTlsSocket, tlsClientOptions, tlsServerOptions } from '../security/SslFactory.js';
-import { SaslAuthenticator } from '../security/SaslAuthenticator.js';
+import { advertisedEndpoints, brokerListeners, interBrokerListener, isSsl, SECURITY_PROTOCOL_ID, type Endpoint } from '../security/Listeners.js';
+import { tlsClientOptions, tlsServerOptions } from '../security/SslFactory.js';
+import { SocketServer } from './SocketServer.js';
 import type { CredentialStore } from '../security/SaslServer.js';
 import { plainUsers } from '../security/JaasConfig.js';
 import { scramCredentialOf } from './ScramCredentials.js';
@@ -97,7 +96,8 @@ export class Broker {
   private running = false;
   private stopSignal = new AbortController();
   private loops: Promise<void>[] = [];
-  private servers: net.Server[] = [];
+  /** The listeners and their connections. */
+  private readonly socketServer: SocketServer;
   /**
    * The listeners this broker binds (`listeners`, or one PLAINTEXT listener on host:port); their
    * ports are the bound ones once started, so a restart binds the same.
@@ -110,7 +110,6 @@ export class Broker {
   private readonly interBrokerTls: tls.ConnectionOptions | undefined;
   /** PLAIN passwords and SCRAM credentials for the SASL listeners. */
   readonly credentials: CredentialStore;
-  private readonly connections = new Set<Connection>();
   /** Kafka's memory pool for request bytes (queued.max.request.bytes), shared by all connections. */
   requestPool = new MemoryPool(Number.POSITIVE_INFINITY);
   private readonly apis: RequestDispatcher<RequestContext>;
@@ -210,11 +209,12 @@ export class Broker {
       nodeId: this.nodeId,
       unsupportedApiVersions: encodeUnsupportedApiVersions,
     });
+    this.socketServer = new SocketServer({ config: this.config, handler: this.apis, credentials: this.credentials, now: () => this.time.now(), log: this.log.child('net') });
   }
 
   /** The open client connections (gauges for tests). */
   get clientConnections(): ReadonlySet<Connection> {
-    return this.connections;
+    return this.socketServer.connections;
   }
 
   get port(): number {
@@ -250,21 +250,7 @@ export class Broker {
     // read at each connection: both are dynamic broker configs
     const quotas = new ConnectionQuotas(() => this.config.int('max.connections'), () => this.config.int('max.connections.per.ip'), netLog);
     this.running = true; // (a listener failing to bind stops the broker: stop() closes the ones bound)
-    for (const l of this.listeners) {
-      const server = this.createListener(l, limits, netLog, quotas);
-      this.servers.push(server);
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(l.port, l.host, () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
-      // EMFILE/ENFILE on accept arrive here: that connection is refused (libuv closes it), the
-      // listener and every other connection go on.
-      server.on('error', (err) => this.log.error(`listener ${l.name} error: ${err.message}`));
-      l.port = (server.address() as net.AddressInfo).port; // a restart binds the same port
-    }
+    await this.socketServer.bind(this.listeners, limits, quotas);
     this.boundPort = this.listeners[0]!.port;
     this.requestedPort = this.boundPort;
     this.stopSignal = new AbortController();
@@ -289,49 +275,6 @@ export class Broker {
     this.log.info(
       `broker ${this.nodeId} serving on ${this.listeners.map((l) => `${l.name}://${l.host}:${l.port}`).join(',')} (${this.dataDir ? `data in ${this.dataDir}` : 'in memory'}, ${this.image.topics.size} topics)`,
     );
-  }
-
-  /**
-   * One listener: plain TCP or TLS; its connections carry the listener's name, security protocol
-   * and (SSL) the client certificate's principal; a SASL listener puts its authenticator first.
-   */
-  private createListener(l: Endpoint, limits: ReturnType<typeof connectionLimits>, netLog: Logger, quotas: ConnectionQuotas): net.Server {
-    const handler = isSasl(l.securityProtocol)
-      ? new SaslAuthenticator(
-          this.apis,
-          {
-            listener: l.name,
-            mechanisms: listenerConfig(this.config, l.name, 'sasl.enabled.mechanisms').split(',').map((m) => m.trim().toUpperCase()).filter(Boolean),
-            maxReauthMs: Number(listenerConfig(this.config, l.name, 'connections.max.reauth.ms')),
-            credentials: this.credentials,
-            now: () => this.time.now(),
-          },
-          netLog,
-        )
-      : this.apis;
-    const accept = (socket: net.Socket): void => {
-      if (!quotas.admit(socket)) return;
-      const conn = new Connection(socket, handler, limits, netLog, (c) => {
-        quotas.release(c.socket);
-        this.connections.delete(c);
-      });
-      conn.listenerName = l.name;
-      conn.securityProtocol = l.securityProtocol;
-      if (l.securityProtocol === 'SSL') conn.principal = principalOfTlsSocket(socket as tls.TLSSocket);
-      this.connections.add(conn);
-    };
-    if (!isSsl(l.securityProtocol)) return net.createServer(accept);
-    const requested = clientAuthOf(this.config, l) === 'requested';
-    const server = tls.createServer(tlsServerOptions(this.config, l), (socket) => {
-      if (requested && hasUntrustedCertificate(socket)) {
-        netLog.info(`listener ${l.name}: refused ${socket.remoteAddress}:${socket.remotePort}, untrusted client certificate`);
-        socket.destroy();
-        return;
-      }
-      accept(socket);
-    });
-    server.on('tlsClientError', (err, socket) => netLog.info(`listener ${l.name}: TLS handshake with ${socket.remoteAddress}:${socket.remotePort} failed: ${err.message}`));
-    return server;
   }
 
   private async register(): Promise<void> {
@@ -533,14 +476,11 @@ export class Broker {
     this.stopSignal.abort();
     this.time.clear(this.timer);
     this.timer = null;
-    const servers = this.servers;
-    this.servers = [];
-    for (const c of this.connections) c.socket.destroy();
-    this.connections.clear();
+    const listenersClosed = this.socketServer.shutdown();
     this.controller?.close();
     this.controller = null;
     for (const w of [...this.metadataWaiters]) w();
-    await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+    await listenersClosed;
     await Promise.all(this.loops);
     this.groupCoordinator.close();
     this.transactionCoordinator.close();
