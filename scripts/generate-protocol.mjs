@@ -24,6 +24,9 @@ const APIS = [
   'AlterConfigs', 'SaslAuthenticate', 'CreatePartitions', 'DeleteGroups', 'IncrementalAlterConfigs',
   'OffsetDelete', 'DescribeCluster', 'DescribeProducers', 'DescribeTransactions', 'ListTransactions',
   'DescribeAcls', 'CreateAcls', 'DeleteAcls',
+  // partition reassignment, log dirs, quorum, quotas (issue 13)
+  'AlterPartitionReassignments', 'ListPartitionReassignments', 'ElectLeaders', 'DescribeLogDirs', 'AlterReplicaLogDirs',
+  'DescribeQuorum', 'DescribeTopicPartitions', 'UnregisterBroker', 'DescribeClientQuotas', 'AlterClientQuotas',
   // broker ↔ controller
   'BrokerRegistration', 'BrokerHeartbeat', 'AlterPartition', 'AllocateProducerIds',
   // client metrics (KIP-714)

@@ -795,6 +795,70 @@ const cases: Record<number, Case> = {
       expect(res.topics[0]!.partitions[0]!.errorCode).toBe(0);
     },
   },
+  34: {
+    async run(v) {
+      const res = await client.request(34, v, M.encodeAlterReplicaLogDirsRequest, M.decodeAlterReplicaLogDirsResponse, { dirs: [{ path: '/no/such/dir', topics: [{ name: TOPIC, partitions: [0] }] }] });
+      expect(res.results[0]!.partitions[0]!.errorCode).toBe(57); // LOG_DIR_NOT_FOUND
+    },
+  },
+  35: {
+    async run(v) {
+      const res = await client.request(35, v, M.encodeDescribeLogDirsRequest, M.decodeDescribeLogDirsResponse, { topics: [{ topic: TOPIC, partitions: [0] }] });
+      expect(res.results[0]!.errorCode).toBe(0);
+      expect(res.results[0]!.topics[0]!.name).toBe(TOPIC);
+    },
+  },
+  43: {
+    async run(v) {
+      const res = await client.request(43, v, M.encodeElectLeadersRequest, M.decodeElectLeadersResponse, { electionType: 0, topicPartitions: [{ topic: TOPIC, partitions: [0] }], timeoutMs: 5000 });
+      expect(res.replicaElectionResults[0]!.partitionResult[0]!.errorCode).toBe(84); // ELECTION_NOT_NEEDED
+    },
+  },
+  45: {
+    async run(v) {
+      const res = await client.request(45, v, M.encodeAlterPartitionReassignmentsRequest, M.decodeAlterPartitionReassignmentsResponse, { timeoutMs: 5000, topics: [{ name: TOPIC, partitions: [{ partitionIndex: 0, replicas: null }] }] });
+      expect(res.responses[0]!.partitions[0]!.errorCode).toBe(85); // NO_REASSIGNMENT_IN_PROGRESS
+    },
+  },
+  46: {
+    async run(v) {
+      const res = await client.request(46, v, M.encodeListPartitionReassignmentsRequest, M.decodeListPartitionReassignmentsResponse, { timeoutMs: 5000, topics: null });
+      expect(res).toMatchObject({ errorCode: 0, topics: [] });
+    },
+  },
+  48: {
+    async run(v) {
+      const res = await client.request(48, v, M.encodeDescribeClientQuotasRequest, M.decodeDescribeClientQuotasResponse, { components: [{ entityType: 'user', matchType: 0, match: `quota-v${v}` }], strict: true });
+      expect(res.errorCode).toBe(0);
+    },
+  },
+  49: {
+    async run(v) {
+      const res = await client.request(49, v, M.encodeAlterClientQuotasRequest, M.decodeAlterClientQuotasResponse, {
+        entries: [{ entity: [{ entityType: 'user', entityName: `quota-v${v}` }], ops: [{ key: 'producer_byte_rate', value: 1000, remove: false }] }],
+        validateOnly: false,
+      });
+      expect(res.entries[0]!.errorCode).toBe(0);
+    },
+  },
+  55: {
+    async run(v) {
+      const res = await client.request(55, v, M.encodeDescribeQuorumRequest, M.decodeDescribeQuorumResponse, { topics: [{ topicName: '__cluster_metadata', partitions: [{ partitionIndex: 0 }] }] });
+      expect(res.topics[0]!.partitions[0]!.leaderId).toBe(1);
+    },
+  },
+  64: {
+    async run(v) {
+      const res = await client.request(64, v, M.encodeUnregisterBrokerRequest, M.decodeUnregisterBrokerResponse, { brokerId: 99 });
+      expect(res.errorCode).toBe(102); // BROKER_ID_NOT_REGISTERED
+    },
+  },
+  75: {
+    async run(v) {
+      const res = await client.request(75, v, M.encodeDescribeTopicPartitionsRequest, M.decodeDescribeTopicPartitionsResponse, { topics: [{ name: TOPIC }], responsePartitionLimit: 100, cursor: null });
+      expect(res.topics[0]!.partitions).toHaveLength(1);
+    },
+  },
 };
 
 describe('every advertised API version against a live broker', () => {

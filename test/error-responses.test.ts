@@ -122,6 +122,31 @@ const SHAPES: Record<number, Shape> = {
     codes: (res) => partitionCodes(res.topics),
     messages: { from: 0, kind: 'null', read: (res) => res.topics.flatMap((t: any) => t.partitions.map((p: any) => p.errorMessage)) },
   },
+  34: {
+    entries: (req) => req.dirs.reduce((n: number, d: any) => n + d.topics.reduce((k: number, t: any) => k + t.partitions.length, 0), 0),
+    codes: (res) => res.results.flatMap((t: any) => t.partitions.map((p: any) => p.errorCode)),
+  },
+  // v3+ the top level; below v3 (no such field) one result.
+  35: { entries: () => 1, codes: (res, v) => (v >= 3 ? [res.errorCode] : res.results.map((r: any) => r.errorCode)) },
+  43: {
+    entries: (req, v) => (v >= 1 ? 1 : 0) + (req.topicPartitions ?? []).reduce((n: number, t: any) => n + t.partitions.length, 0),
+    codes: (res, v) => [...(v >= 1 ? [res.errorCode] : []), ...res.replicaElectionResults.flatMap((t: any) => t.partitionResult.map((p: any) => p.errorCode))],
+  },
+  45: {
+    entries: (req) => 1 + count(req.topics),
+    codes: (res) => [res.errorCode, ...partitionCodes(res.responses)],
+    messages: { from: 0, kind: 'exception', read: (res) => [res.errorMessage, ...res.responses.flatMap((t: any) => t.partitions.map((p: any) => p.errorMessage))] },
+  },
+  46: { ...topLevel, messages: { from: 0, kind: 'exception', read: (res) => [res.errorMessage] } },
+  48: { ...topLevel, messages: { from: 0, kind: 'exception', read: (res) => [res.errorMessage] } },
+  49: {
+    entries: (req) => req.entries.length,
+    codes: (res) => res.entries.map((e: any) => e.errorCode),
+    messages: { from: 0, kind: 'exception', read: (res) => res.entries.map((e: any) => e.errorMessage) },
+  },
+  55: topLevel,
+  64: topLevel,
+  75: { entries: (req) => req.topics.length, codes: (res) => res.topics.map((t: any) => t.errorCode) },
   65: { entries: (req) => req.transactionalIds.length, codes: (res) => res.transactionStates.map((s: any) => s.errorCode) },
   66: topLevel,
   29: topLevel,

@@ -3,6 +3,7 @@
 // replaced (a replicated quorum) without touching the broker. ControllerChannel implements it
 // with Kafka requests over one network/NodeClient connection.
 import type * as M from '../protocol/messages/index.js';
+import type { Reader, Writer } from '../protocol/primitives.js';
 import type { BrokerEndpoint } from './MetadataImage.js';
 
 export interface BrokerToController {
@@ -34,6 +35,8 @@ export interface BrokerToController {
   /** CreateAcls/DeleteAcls, forwarded as v3. */
   createAcls(req: M.CreateAclsRequest): Promise<M.CreateAclsResponse>;
   deleteAcls(req: M.DeleteAclsRequest): Promise<M.DeleteAclsResponse>;
+  /** Send an admin request on to the controller as it is (Kafka's forwarding), at `version`; resolves with its response. */
+  forward<Req, Res>(apiKey: number, version: number, encode: (w: Writer, v: number, m: Req) => void, decode: (r: Reader, v: number) => Res, req: Req): Promise<Res>;
   /** Create, replace or delete SCRAM credentials (forwarded AlterUserScramCredentials). */
   alterUserScramCredentials(req: M.AlterUserScramCredentialsRequest): Promise<M.AlterUserScramCredentialsResponse>;
   close(): void;

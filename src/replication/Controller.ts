@@ -25,6 +25,7 @@ import { SYSTEM_TIME, type Time, type TimerHandle } from '../util/Time.js';
 import { CONTROLLER_APIS, type ControllerContext } from './ControllerApis.js';
 import { createAclRecords, deleteAclRecords, type AclCreateResult, type AclDeleteResult } from './AclControlManager.js';
 import type { AclEntry, AclFilter } from '../security/Acl.js';
+import { Reassignments } from './Reassignments.js';
 import { configKey, encodeMetadataRecords, MetadataImage, type BrokerEndpoint, type BrokerInfo, type MetadataRecord, type PartitionState, type TopicImage } from './MetadataImage.js';
 import type { AlterUserScramCredentialsRequest, AlterUserScramCredentialsResponse } from '../protocol/messages/AlterUserScramCredentials.js';
 import { scramChanges } from './ScramControl.js';
@@ -76,6 +77,8 @@ export class Controller {
   readonly log: Logger;
   private readonly metadataLog: UnifiedLog;
   private readonly lastHeartbeat = new Map<number, number>();
+  /** Each broker's metadata log progress from its last heartbeat (DescribeQuorum's observers). */
+  private readonly metadataOffsets = new Map<number, number>();
   private readonly waiters = new Set<() => void>();
   private server: net.Server | null = null;
   private readonly connections = new Set<Connection>();
@@ -88,11 +91,19 @@ export class Controller {
   /** The durable end of the metadata log: records below it are fsynced and applied. */
   private highWatermark = 0;
   private readonly time: Time;
+  /** Partition reassignments and leader elections (AlterPartitionReassignments, ElectLeaders). */
+  readonly reassignments: Reassignments;
 
   constructor(private readonly opts: ControllerOptions) {
     this.config = new KafkaConfig(opts.config ?? {});
     this.log = createLogger('controller');
     this.time = opts.time ?? SYSTEM_TIME;
+    this.reassignments = new Reassignments({
+      image: this.image,
+      append: (records) => this.append(records),
+      uncleanElectionEnabled: (t) => this.uncleanElectionEnabled(t),
+      log: this.log,
+    });
     const logConfig = LogConfig.fromProperties({ 'retention.ms': '-1', 'retention.bytes': '-1' });
     const dir = opts.dataDir === null ? null : path.join(opts.dataDir, `${METADATA_TOPIC}-0`);
     // Every commit checkpoints the recovery point after its fsync: what lies beyond the last
@@ -268,6 +279,7 @@ export class Controller {
     const b = this.image.brokers.get(nodeId);
     if (!b || b.epoch !== brokerEpoch) return { errorCode: ErrorCode.STALE_BROKER_EPOCH, fenced: true, caughtUp: false, shouldShutDown: false };
     this.lastHeartbeat.set(nodeId, this.time.now());
+    this.metadataOffsets.set(nodeId, metadataOffset);
     // metadataOffset is the broker's next offset to apply: caught up once it applied its own registration.
     const caughtUp = metadataOffset > b.epoch;
     if (wantShutDown) {
@@ -338,6 +350,32 @@ export class Controller {
       });
     }
     return records;
+  }
+
+  /**
+   * UnregisterBroker (Kafka's ReplicationControlManager.unregisterBroker): the broker leaves
+   * every ISR (its leaderships move) and its registration is removed. A running broker
+   * registers again on its next heartbeat. BROKER_ID_NOT_REGISTERED for an unknown id.
+   */
+  unregisterBroker(nodeId: number): void {
+    if (!this.image.brokers.has(nodeId)) throw new KafkaError(ErrorCode.BROKER_ID_NOT_REGISTERED, `Broker ID ${nodeId} is not currently registered`);
+    this.append([...this.leaveIsrs(nodeId), { type: 'unregisterBroker', nodeId }]);
+    this.lastHeartbeat.delete(nodeId);
+    this.metadataOffsets.delete(nodeId);
+    this.log.info(`unregistered broker ${nodeId}`);
+  }
+
+  /** What DescribeQuorum reports of the brokers following the metadata log: their offset and last heartbeat time. */
+  observers(): { now: number; brokers: { nodeId: number; logEndOffset: number; lastFetchTimestamp: number }[] } {
+    const brokers = [...this.image.brokers.keys()]
+      .sort((a, b) => a - b)
+      .map((nodeId) => ({ nodeId, logEndOffset: this.metadataOffsets.get(nodeId) ?? -1, lastFetchTimestamp: this.lastHeartbeat.get(nodeId) ?? -1 }));
+    return { now: this.time.now(), brokers };
+  }
+
+  /** Commit client quota changes (records built and checked by ControllerApis' AlterClientQuotas). */
+  setClientQuotas(records: Extract<MetadataRecord, { type: 'clientQuota' }>[]): void {
+    this.append(records);
   }
 
   /** Unfence a broker: every leaderless partition it can lead (from the ISR, or uncleanly where enabled) elects it. */
@@ -436,9 +474,11 @@ export class Controller {
     });
     if (ineligible.length > 0) throw new KafkaError(ErrorCode.INELIGIBLE_REPLICA, `ISR [${newIsr.join(',')}] has ineligible replicas [${ineligible.join(',')}]`);
     if (sameList(newIsr, p.isr)) return p;
-    const next = { ...p, isr: [...newIsr], partitionEpoch: p.partitionEpoch + 1 };
+    // An ISR holding every target replica completes a reassignment (the leader may move).
+    const next = this.reassignments.completeOnIsrChange(t, p, newIsr);
     this.append([{ type: 'partition', topic, partition, state: next }]);
-    this.log.info(`ISR of ${topic}-${partition} is now [${newIsr.join(',')}] (was [${p.isr.join(',')}], proposed by leader ${brokerId})`);
+    this.log.info(`ISR of ${topic}-${partition} is now [${next.isr.join(',')}] (was [${p.isr.join(',')}], proposed by leader ${brokerId})`);
+    if (next.leader !== brokerId) throw new KafkaError(ErrorCode.NEW_LEADER_ELECTED, `completing the reassignment of ${topic}-${partition} moved its leader to ${next.leader}`);
     return next;
   }
 

@@ -6,8 +6,9 @@ import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import * as M from '../protocol/messages/index.js';
 import { int64ForComparison } from '../protocol/primitives.js';
 import { defineApi, type Api, type BaseContext } from '../network/Api.js';
-import { checkRequestSize, type Controller } from './Controller.js';
+import { checkRequestSize, METADATA_TOPIC, type Controller } from './Controller.js';
 import type { AclEntry } from '../security/Acl.js';
+import { applyOps, canonicalEntity, invalidEntity, invalidQuotaOp } from './ClientQuotas.js';
 
 export interface ControllerContext extends BaseContext {
   controller: Controller;
@@ -272,6 +273,94 @@ const createAcls = defineApi<M.CreateAclsRequest, M.CreateAclsResponse, Controll
   },
 );
 
+// AlterPartitionReassignments v0 (KIP-455): start, replace or cancel (null replicas) reassignments.
+const alterPartitionReassignments = defineApi<M.AlterPartitionReassignmentsRequest, M.AlterPartitionReassignmentsResponse, ControllerContext>(
+  M.AlterPartitionReassignmentsApi,
+  [0, 0],
+  { decodeRequest: M.decodeAlterPartitionReassignmentsRequest, encodeResponse: M.encodeAlterPartitionReassignmentsResponse },
+  ({ controller }, req) => ({
+    throttleTimeMs: 0,
+    errorCode: ErrorCode.NONE,
+    errorMessage: null,
+    responses: req.topics.map((t) => ({
+      name: t.name,
+      partitions: t.partitions.map((p) => {
+        try {
+          controller.reassignments.alter(t.name, p.partitionIndex, p.replicas);
+          return { partitionIndex: p.partitionIndex, errorCode: ErrorCode.NONE, errorMessage: null };
+        } catch (err) {
+          const { code, message } = codeOf(err);
+          return { partitionIndex: p.partitionIndex, errorCode: code, errorMessage: message };
+        }
+      }),
+    })),
+  }),
+);
+
+// ListPartitionReassignments v0: the ongoing reassignments (of every partition when topics is null).
+const listPartitionReassignments = defineApi<M.ListPartitionReassignmentsRequest, M.ListPartitionReassignmentsResponse, ControllerContext>(
+  M.ListPartitionReassignmentsApi,
+  [0, 0],
+  { decodeRequest: M.decodeListPartitionReassignmentsRequest, encodeResponse: M.encodeListPartitionReassignmentsResponse },
+  ({ controller }, req) => {
+    const topics: M.ListPartitionReassignmentsResponseOngoingTopicReassignment[] = [];
+    for (const r of controller.reassignments.list(req.topics)) {
+      let t = topics.find((x) => x.name === r.topic);
+      if (!t) topics.push((t = { name: r.topic, partitions: [] }));
+      t.partitions.push({ partitionIndex: r.partition, replicas: r.replicas, addingReplicas: r.addingReplicas, removingReplicas: r.removingReplicas });
+    }
+    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, errorMessage: null, topics };
+  },
+);
+
+// ElectLeaders v0–2: preferred (0) or unclean (1; v1+) elections. With topicPartitions null every
+// partition is tried and, as in Kafka, those answering ELECTION_NOT_NEEDED are left out.
+const electLeaders = defineApi<M.ElectLeadersRequest, M.ElectLeadersResponse, ControllerContext>(
+  M.ElectLeadersApi,
+  [0, 2],
+  { decodeRequest: M.decodeElectLeadersRequest, encodeResponse: M.encodeElectLeadersResponse },
+  ({ controller, apiVersion }, req) => {
+    const type = apiVersion >= 1 ? req.electionType : 0;
+    if (type !== 0 && type !== 1) return { throttleTimeMs: 0, errorCode: ErrorCode.INVALID_REQUEST, replicaElectionResults: [] };
+    const election = type === 0 ? 'preferred' : 'unclean';
+    const elect = (topic: string, partitionId: number) => {
+      try {
+        controller.reassignments.electLeader(topic, partitionId, election);
+        return { partitionId, errorCode: ErrorCode.NONE, errorMessage: null };
+      } catch (err) {
+        const { code, message } = codeOf(err);
+        return { partitionId, errorCode: code, errorMessage: message };
+      }
+    };
+    const results: M.ElectLeadersResponseReplicaElectionResult[] = [];
+    if (req.topicPartitions === null) {
+      for (const t of controller.image.topics.values()) {
+        const partitionResult = t.partitions.map((_, i) => elect(t.name, i)).filter((r) => r.errorCode !== ErrorCode.ELECTION_NOT_NEEDED);
+        if (partitionResult.length > 0) results.push({ topic: t.name, partitionResult });
+      }
+    } else {
+      for (const t of req.topicPartitions) results.push({ topic: t.topic, partitionResult: t.partitions.map((i) => elect(t.topic, i)) });
+    }
+    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, replicaElectionResults: results };
+  },
+);
+
+// UnregisterBroker v0: remove a broker's registration (it leaves every ISR first).
+const unregisterBroker = defineApi<M.UnregisterBrokerRequest, M.UnregisterBrokerResponse, ControllerContext>(
+  M.UnregisterBrokerApi,
+  [0, 0],
+  { decodeRequest: M.decodeUnregisterBrokerRequest, encodeResponse: M.encodeUnregisterBrokerResponse },
+  ({ controller }, req) => {
+    try {
+      controller.unregisterBroker(req.brokerId);
+      return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, errorMessage: null };
+    } catch (err) {
+      const { code, message } = codeOf(err);
+      return { throttleTimeMs: 0, errorCode: code, errorMessage: message };
+    }
+  },
+);
+
 const deleteAcls = defineApi<M.DeleteAclsRequest, M.DeleteAclsResponse, ControllerContext>(
   M.DeleteAclsApi,
   [3, 3],
@@ -318,7 +407,101 @@ const alterUserScramCredentials = defineApi<M.AlterUserScramCredentialsRequest, 
   },
 );
 
+// AlterClientQuotas v0–1: each entry checked on its own (INVALID_REQUEST with Kafka's message);
+// the valid ones are committed together unless validate_only.
+const alterClientQuotas = defineApi<M.AlterClientQuotasRequest, M.AlterClientQuotasResponse, ControllerContext>(
+  M.AlterClientQuotasApi,
+  [0, 1],
+  { decodeRequest: M.decodeAlterClientQuotasRequest, encodeResponse: M.encodeAlterClientQuotasResponse },
+  ({ controller }, req) => {
+    const records: Parameters<Controller['setClientQuotas']>[0] = [];
+    const pending = new Map<string, Record<string, number>>();
+    const entries = req.entries.map((e) => {
+      const entity = e.entity.map((p) => ({ entityType: p.entityType, entityName: p.entityName }));
+      const problem = invalidEntity(entity) ?? e.ops.map((op) => invalidQuotaOp(entity, op.key, op.value, op.remove)).find((m) => m !== null) ?? null;
+      if (problem) return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: problem, entity };
+      const { entity: canonical, key } = canonicalEntity(entity);
+      const values = applyOps(pending.get(key) ?? controller.image.clientQuotas.get(key)?.values ?? {}, e.ops);
+      pending.set(key, values);
+      records.push({ type: 'clientQuota', entity: canonical, values });
+      return { errorCode: ErrorCode.NONE, errorMessage: null, entity };
+    });
+    if (!req.validateOnly && records.length > 0) {
+      try {
+        controller.setClientQuotas(records);
+      } catch (err) {
+        const { code, message } = codeOf(err);
+        for (const e of entries) if (e.errorCode === ErrorCode.NONE) Object.assign(e, { errorCode: code, errorMessage: message });
+      }
+    }
+    return { throttleTimeMs: 0, entries };
+  },
+);
+
+// DescribeQuorum v0–2: the controller as the single voter of the metadata log. It goes by the
+// lowest registered broker id (as a one-node combined-mode Kafka's controller shares its node id
+// with the broker), at quorum epoch 1; the other brokers are the observers, with the metadata
+// offset and time of their last heartbeat. v2 adds the voter's CONTROLLER listener.
+const QUORUM_EPOCH = 1;
+const describeQuorum = defineApi<M.DescribeQuorumRequest, M.DescribeQuorumResponse, ControllerContext>(
+  M.DescribeQuorumApi,
+  [0, 2],
+  { decodeRequest: M.decodeDescribeQuorumRequest, encodeResponse: M.encodeDescribeQuorumResponse },
+  ({ controller }, req) => {
+    const t = req.topics[0];
+    if (req.topics.length !== 1 || t?.topicName !== METADATA_TOPIC || t.partitions.length !== 1 || t.partitions[0]!.partitionIndex !== 0) {
+      return {
+        errorCode: ErrorCode.NONE,
+        errorMessage: null,
+        nodes: [],
+        topics: req.topics.map((x) => ({
+          topicName: x.topicName,
+          partitions: x.partitions.map((p) => ({ ...M.defaultDescribeQuorumResponsePartitionData(), partitionIndex: p.partitionIndex, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: null })),
+        })),
+      };
+    }
+    const { now, brokers: observers } = controller.observers();
+    const voterId = observers[0]?.nodeId ?? -1;
+    const highWatermark = controller.logEndOffset;
+    const state = (replicaId: number, logEndOffset: number, lastFetchTimestamp: number) => ({
+      replicaId,
+      replicaDirectoryId: Buffer.alloc(16),
+      logEndOffset,
+      lastFetchTimestamp,
+      lastCaughtUpTimestamp: logEndOffset >= highWatermark ? lastFetchTimestamp : -1,
+    });
+    return {
+      errorCode: ErrorCode.NONE,
+      errorMessage: null,
+      topics: [
+        {
+          topicName: METADATA_TOPIC,
+          partitions: [
+            {
+              partitionIndex: 0,
+              errorCode: ErrorCode.NONE,
+              errorMessage: null,
+              leaderId: voterId,
+              leaderEpoch: QUORUM_EPOCH,
+              highWatermark,
+              currentVoters: [state(voterId, highWatermark, now)],
+              observers: observers.filter((o) => o.nodeId !== voterId).map((o) => state(o.nodeId, o.logEndOffset, o.lastFetchTimestamp)),
+            },
+          ],
+        },
+      ],
+      nodes: voterId === -1 ? [] : [{ nodeId: voterId, listeners: [{ name: 'CONTROLLER', host: controller.host, port: controller.port }] }],
+    };
+  },
+);
+
 export const CONTROLLER_APIS: Api<any, any, ControllerContext>[] = [
+  unregisterBroker,
+  alterClientQuotas,
+  describeQuorum,
+  alterPartitionReassignments,
+  listPartitionReassignments,
+  electLeaders,
   brokerRegistration,
   brokerHeartbeat,
   alterPartition,

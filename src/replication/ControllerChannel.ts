@@ -6,6 +6,7 @@ import * as M from '../protocol/messages/index.js';
 import { METADATA_TOPIC } from './Controller.js';
 import type { BrokerEndpoint, MetadataImage } from './MetadataImage.js';
 import type { NodeClient } from '../network/NodeClient.js';
+import type { Reader, Writer } from '../protocol/primitives.js';
 
 const ALTER_PARTITION_VERSION = 3;
 
@@ -100,6 +101,10 @@ export class ControllerChannel {
     }, TIMEOUT_MS);
     if (res.errorCode !== ErrorCode.NONE) throw new KafkaError(res.errorCode, 'producer id allocation failed');
     return { start: res.producerIdStart, length: res.producerIdLen };
+  }
+
+  forward<Req, Res>(apiKey: number, version: number, encode: (w: Writer, v: number, m: Req) => void, decode: (r: Reader, v: number) => Res, req: Req): Promise<Res> {
+    return this.client.request(apiKey, version, encode, decode, req, TIMEOUT_MS);
   }
 
   createTopics(req: M.CreateTopicsRequest): Promise<M.CreateTopicsResponse> {

@@ -3,6 +3,7 @@
 // Replaying also notes what changed (KRaft's MetadataDelta), so a broker applies only that.
 import { decodeRecordBatches, encodeRecordBatch } from '../protocol/recordBatch.js';
 import type { AclEntry } from '../security/Acl.js';
+import { canonicalEntity, type QuotaEntityPart, type StoredQuotas } from './ClientQuotas.js';
 
 export interface BrokerInfo {
   nodeId: number;
@@ -34,6 +35,10 @@ export interface PartitionState {
   leaderEpoch: number;
   /** Bumped on every change (leader or ISR): guards AlterPartition against stale proposals. */
   partitionEpoch: number;
+  /** A reassignment in progress (KIP-455): replicas it adds, still catching up (absent: none). */
+  addingReplicas?: number[];
+  /** A reassignment in progress: replicas it removes once the added ones are in the ISR (absent: none). */
+  removingReplicas?: number[];
 }
 
 export interface TopicImage {
@@ -57,6 +62,10 @@ export type MetadataRecord =
   // Kafka's AccessControlEntryRecord / RemoveAccessControlEntryRecord: one ACL, by a random id.
   | { type: 'accessControlEntry'; id: string; acl: AclEntry }
   | { type: 'removeAccessControlEntry'; id: string }
+  /** A broker's registration removed (UnregisterBroker). */
+  | { type: 'unregisterBroker'; nodeId: number }
+  /** An entity's client quota values, all of them (none: the entity has no quotas). */
+  | { type: 'clientQuota'; entity: QuotaEntityPart[]; values: Record<string, number> }
   // Kafka's UserScramCredentialRecord / RemoveUserScramCredentialRecord (mechanism 1 = SCRAM-SHA-256, 2 = SCRAM-SHA-512)
   | { type: 'userScramCredential'; name: string; mechanism: number; credential: StoredScramCredential }
   | { type: 'removeUserScramCredential'; name: string; mechanism: number };
@@ -134,6 +143,8 @@ export class MetadataImage {
   readonly configs = new Map<string, Record<string, string>>();
   /** Every ACL, by its id (what the authorizer reads). */
   readonly acls = new Map<string, AclEntry>();
+  /** Client quotas by canonical entity key (ClientQuotas.canonicalEntity). */
+  readonly clientQuotas = new Map<string, StoredQuotas>();
   /** SCRAM credentials: user name → mechanism (1, 2) → credential. */
   readonly scramCredentials = new Map<string, Map<number, StoredScramCredential>>();
   /** Offset of the next record to apply (records below it are in the image). */
@@ -215,6 +226,16 @@ export class MetadataImage {
       case 'removeAccessControlEntry':
         this.acls.delete(rec.id);
         break;
+      case 'unregisterBroker':
+        this.brokers.delete(rec.nodeId);
+        delta?.changedBrokers.add(rec.nodeId);
+        break;
+      case 'clientQuota': {
+        const { entity, key } = canonicalEntity(rec.entity);
+        if (Object.keys(rec.values).length === 0) this.clientQuotas.delete(key);
+        else this.clientQuotas.set(key, { entity, values: { ...rec.values } });
+        break;
+      }
     }
   }
 

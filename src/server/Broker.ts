@@ -8,6 +8,7 @@ import type tls from 'node:tls';
 import { createLogger, type Logger } from '../logger.js';
 import { ErrorCode, errorName, KafkaError } from '../protocol/errors.js';
 import type * as M from '../protocol/messages/index.js';
+import type { Reader, Writer } from '../protocol/primitives.js';
 import type { BrokerToController } from '../replication/BrokerToController.js';
 import { ControllerChannel } from '../replication/ControllerChannel.js';
 import { configKey, decodeMetadataRecords, MetadataDelta, MetadataImage, type OffsetRecord } from '../replication/MetadataImage.js';
@@ -534,6 +535,20 @@ export class Broker {
       'told about SCRAM credentials',
     );
     return res;
+  }
+
+  /** An admin request the controller answers (reassignments, elections), forwarded as it is at `version`. */
+  forwardToController<Req, Res>(apiKey: number, version: number, encode: (w: Writer, v: number, m: Req) => void, decode: (r: Reader, v: number) => Res, req: Req): Promise<Res> {
+    return this.controllerChannel().forward(apiKey, version, encode, decode, req);
+  }
+
+  /**
+   * Resolve once this broker's image holds everything the controller has committed now: its high
+   * watermark comes back with the answer to a fetch past the end (OFFSET_OUT_OF_RANGE, no records).
+   */
+  async catchUpWithController(): Promise<void> {
+    const { highWatermark } = await this.controllerChannel().fetchMetadata(Number.MAX_SAFE_INTEGER, 0);
+    if (highWatermark >= 0) await this.waitFor(() => this.image.offset >= highWatermark, ADMIN_WAIT_MS, 'caught up with the metadata log');
   }
 
   async createPartitions(req: M.CreatePartitionsRequest): Promise<M.CreatePartitionsResponse> {

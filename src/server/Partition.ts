@@ -157,6 +157,13 @@ export class Partition {
       this.replicas = [...state.replicas];
       this.isr = [...state.isr];
       this.partitionEpoch = state.partitionEpoch;
+      // A reassignment adds replicas without a new leader epoch: the leader starts tracking them.
+      if (this.isLeader) {
+        for (const r of this.replicas) {
+          if (r !== this.localBrokerId && !this.followers.has(r)) this.followers.set(r, { logEndOffset: -1, lastCaughtUpTimeMs: now, lastFetchLeaderLogEndOffset: -1, lastFetchTimeMs: 0 });
+        }
+        for (const r of [...this.followers.keys()]) if (!this.replicas.includes(r)) this.followers.delete(r);
+      }
       // Our proposal, if any, carried an older partition epoch: the controller can no longer accept it.
       this.pending = null;
       if (this.isLeader) this.maybeIncrementHighWatermark();
@@ -400,6 +407,7 @@ export class Partition {
         return false;
       case ErrorCode.FENCED_LEADER_EPOCH:
       case ErrorCode.INVALID_UPDATE_VERSION:
+      case ErrorCode.NEW_LEADER_ELECTED: // the change completed a reassignment that moved the leadership
       case ErrorCode.UNKNOWN_TOPIC_OR_PARTITION:
         // Our state is stale: stay pending until the metadata brings the newer one.
         return false;
@@ -486,6 +494,11 @@ export class Partition {
     const flushed = this.log.close();
     if (checkpointError) throw checkpointError;
     if (!flushed) throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `${this.name}: log not flushed on close`);
+  }
+
+  /** This broker no longer hosts the partition (reassigned away, or deleted): parked acks=all produces fail NOT_LEADER_OR_FOLLOWER now. */
+  markRemoved(): void {
+    this.failWaiters(ErrorCode.NOT_LEADER_OR_FOLLOWER);
   }
 
   /** A crash: parked acks=all produces fail, nothing is flushed or checkpointed. */

@@ -268,6 +268,7 @@ export class ReplicaManager {
     hosted?.partitions.delete(index);
     if (hosted?.partitions.size === 0) this.topics.delete(topic);
     this.host.roleChanged?.(p, 'removed');
+    p.markRemoved();
     p.log.delete();
     p.notifyWatchers();
     if (say) this.log.info(`${p.name}: no longer hosted here, log deleted`);

@@ -1623,60 +1623,514 @@ export function sampleDeleteAclsResponseDeleteAclsMatchingAcl(version: number, v
   };
 }
 
+export function sampleAlterPartitionReassignmentsRequest(version: number, variant = 0, k = 0): M.AlterPartitionReassignmentsRequest {
+  return {
+    timeoutMs: s_int32(763, k),
+    topics: [sampleAlterPartitionReassignmentsRequestReassignableTopic(version, variant, k * 2), sampleAlterPartitionReassignmentsRequestReassignableTopic(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleAlterPartitionReassignmentsRequestReassignableTopic(version: number, variant = 0, k = 0): M.AlterPartitionReassignmentsRequestReassignableTopic {
+  return {
+    name: s_string(766, k),
+    partitions: [sampleAlterPartitionReassignmentsRequestReassignablePartition(version, variant, k * 2), sampleAlterPartitionReassignmentsRequestReassignablePartition(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleAlterPartitionReassignmentsRequestReassignablePartition(version: number, variant = 0, k = 0): M.AlterPartitionReassignmentsRequestReassignablePartition {
+  return {
+    partitionIndex: s_int32(769, k),
+    replicas: (variant === 1 ? null : [s_int32(770, k * 2), s_int32(771, k * 2 + 1)]),
+  };
+}
+
+export function sampleAlterPartitionReassignmentsResponse(version: number, variant = 0, k = 0): M.AlterPartitionReassignmentsResponse {
+  return {
+    throttleTimeMs: s_int32(772, k),
+    errorCode: s_int16(773, k),
+    errorMessage: (variant !== 0 ? null : s_string(774, k)),
+    responses: [sampleAlterPartitionReassignmentsResponseReassignableTopicResponse(version, variant, k * 2), sampleAlterPartitionReassignmentsResponseReassignableTopicResponse(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleAlterPartitionReassignmentsResponseReassignableTopicResponse(version: number, variant = 0, k = 0): M.AlterPartitionReassignmentsResponseReassignableTopicResponse {
+  return {
+    name: s_string(777, k),
+    partitions: [sampleAlterPartitionReassignmentsResponseReassignablePartitionResponse(version, variant, k * 2), sampleAlterPartitionReassignmentsResponseReassignablePartitionResponse(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleAlterPartitionReassignmentsResponseReassignablePartitionResponse(version: number, variant = 0, k = 0): M.AlterPartitionReassignmentsResponseReassignablePartitionResponse {
+  return {
+    partitionIndex: s_int32(780, k),
+    errorCode: s_int16(781, k),
+    errorMessage: (variant !== 0 ? null : s_string(782, k)),
+  };
+}
+
+export function sampleListPartitionReassignmentsRequest(version: number, variant = 0, k = 0): M.ListPartitionReassignmentsRequest {
+  return {
+    timeoutMs: s_int32(783, k),
+    topics: (variant === 1 ? null : [sampleListPartitionReassignmentsRequestListPartitionReassignmentsTopics(version, variant, k * 2), sampleListPartitionReassignmentsRequestListPartitionReassignmentsTopics(version, variant, k * 2 + 1)]),
+  };
+}
+
+export function sampleListPartitionReassignmentsRequestListPartitionReassignmentsTopics(version: number, variant = 0, k = 0): M.ListPartitionReassignmentsRequestListPartitionReassignmentsTopics {
+  return {
+    name: s_string(786, k),
+    partitionIndexes: [s_int32(787, k * 2), s_int32(788, k * 2 + 1)],
+  };
+}
+
+export function sampleListPartitionReassignmentsResponse(version: number, variant = 0, k = 0): M.ListPartitionReassignmentsResponse {
+  return {
+    throttleTimeMs: s_int32(789, k),
+    errorCode: s_int16(790, k),
+    errorMessage: (variant !== 0 ? null : s_string(791, k)),
+    topics: [sampleListPartitionReassignmentsResponseOngoingTopicReassignment(version, variant, k * 2), sampleListPartitionReassignmentsResponseOngoingTopicReassignment(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleListPartitionReassignmentsResponseOngoingTopicReassignment(version: number, variant = 0, k = 0): M.ListPartitionReassignmentsResponseOngoingTopicReassignment {
+  return {
+    name: s_string(794, k),
+    partitions: [sampleListPartitionReassignmentsResponseOngoingPartitionReassignment(version, variant, k * 2), sampleListPartitionReassignmentsResponseOngoingPartitionReassignment(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleListPartitionReassignmentsResponseOngoingPartitionReassignment(version: number, variant = 0, k = 0): M.ListPartitionReassignmentsResponseOngoingPartitionReassignment {
+  return {
+    partitionIndex: s_int32(797, k),
+    replicas: [s_int32(798, k * 2), s_int32(799, k * 2 + 1)],
+    addingReplicas: [s_int32(800, k * 2), s_int32(801, k * 2 + 1)],
+    removingReplicas: [s_int32(802, k * 2), s_int32(803, k * 2 + 1)],
+  };
+}
+
+export function sampleElectLeadersRequest(version: number, variant = 0, k = 0): M.ElectLeadersRequest {
+  return {
+    electionType: (version >= 1 ? s_int8(804, k) : 0),
+    topicPartitions: (variant === 1 ? null : [sampleElectLeadersRequestTopicPartitions(version, variant, k * 2), sampleElectLeadersRequestTopicPartitions(version, variant, k * 2 + 1)]),
+    timeoutMs: s_int32(807, k),
+  };
+}
+
+export function sampleElectLeadersRequestTopicPartitions(version: number, variant = 0, k = 0): M.ElectLeadersRequestTopicPartitions {
+  return {
+    topic: s_string(808, k),
+    partitions: [s_int32(809, k * 2), s_int32(810, k * 2 + 1)],
+  };
+}
+
+export function sampleElectLeadersResponse(version: number, variant = 0, k = 0): M.ElectLeadersResponse {
+  return {
+    throttleTimeMs: s_int32(811, k),
+    errorCode: (version >= 1 ? s_int16(812, k) : 0),
+    replicaElectionResults: [sampleElectLeadersResponseReplicaElectionResult(version, variant, k * 2), sampleElectLeadersResponseReplicaElectionResult(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleElectLeadersResponseReplicaElectionResult(version: number, variant = 0, k = 0): M.ElectLeadersResponseReplicaElectionResult {
+  return {
+    topic: s_string(815, k),
+    partitionResult: [sampleElectLeadersResponsePartitionResult(version, variant, k * 2), sampleElectLeadersResponsePartitionResult(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleElectLeadersResponsePartitionResult(version: number, variant = 0, k = 0): M.ElectLeadersResponsePartitionResult {
+  return {
+    partitionId: s_int32(818, k),
+    errorCode: s_int16(819, k),
+    errorMessage: (variant !== 0 ? null : s_string(820, k)),
+  };
+}
+
+export function sampleDescribeLogDirsRequest(version: number, variant = 0, k = 0): M.DescribeLogDirsRequest {
+  return {
+    topics: (variant === 1 ? null : [sampleDescribeLogDirsRequestDescribableLogDirTopic(version, variant, k * 2), sampleDescribeLogDirsRequestDescribableLogDirTopic(version, variant, k * 2 + 1)]),
+  };
+}
+
+export function sampleDescribeLogDirsRequestDescribableLogDirTopic(version: number, variant = 0, k = 0): M.DescribeLogDirsRequestDescribableLogDirTopic {
+  return {
+    topic: s_string(823, k),
+    partitions: [s_int32(824, k * 2), s_int32(825, k * 2 + 1)],
+  };
+}
+
+export function sampleDescribeLogDirsResponse(version: number, variant = 0, k = 0): M.DescribeLogDirsResponse {
+  return {
+    throttleTimeMs: s_int32(826, k),
+    errorCode: (version >= 3 ? s_int16(827, k) : 0),
+    results: [sampleDescribeLogDirsResponseDescribeLogDirsResult(version, variant, k * 2), sampleDescribeLogDirsResponseDescribeLogDirsResult(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleDescribeLogDirsResponseDescribeLogDirsResult(version: number, variant = 0, k = 0): M.DescribeLogDirsResponseDescribeLogDirsResult {
+  return {
+    errorCode: s_int16(830, k),
+    logDir: s_string(831, k),
+    topics: [sampleDescribeLogDirsResponseDescribeLogDirsTopic(version, variant, k * 2), sampleDescribeLogDirsResponseDescribeLogDirsTopic(version, variant, k * 2 + 1)],
+    totalBytes: (version >= 4 ? s_int64(834, k) : -1),
+    usableBytes: (version >= 4 ? s_int64(835, k) : -1),
+  };
+}
+
+export function sampleDescribeLogDirsResponseDescribeLogDirsTopic(version: number, variant = 0, k = 0): M.DescribeLogDirsResponseDescribeLogDirsTopic {
+  return {
+    name: s_string(836, k),
+    partitions: [sampleDescribeLogDirsResponseDescribeLogDirsPartition(version, variant, k * 2), sampleDescribeLogDirsResponseDescribeLogDirsPartition(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleDescribeLogDirsResponseDescribeLogDirsPartition(version: number, variant = 0, k = 0): M.DescribeLogDirsResponseDescribeLogDirsPartition {
+  return {
+    partitionIndex: s_int32(839, k),
+    partitionSize: s_int64(840, k),
+    offsetLag: s_int64(841, k),
+    isFutureKey: true,
+  };
+}
+
+export function sampleAlterReplicaLogDirsRequest(version: number, variant = 0, k = 0): M.AlterReplicaLogDirsRequest {
+  return {
+    dirs: [sampleAlterReplicaLogDirsRequestAlterReplicaLogDir(version, variant, k * 2), sampleAlterReplicaLogDirsRequestAlterReplicaLogDir(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleAlterReplicaLogDirsRequestAlterReplicaLogDir(version: number, variant = 0, k = 0): M.AlterReplicaLogDirsRequestAlterReplicaLogDir {
+  return {
+    path: s_string(844, k),
+    topics: [sampleAlterReplicaLogDirsRequestAlterReplicaLogDirTopic(version, variant, k * 2), sampleAlterReplicaLogDirsRequestAlterReplicaLogDirTopic(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleAlterReplicaLogDirsRequestAlterReplicaLogDirTopic(version: number, variant = 0, k = 0): M.AlterReplicaLogDirsRequestAlterReplicaLogDirTopic {
+  return {
+    name: s_string(847, k),
+    partitions: [s_int32(848, k * 2), s_int32(849, k * 2 + 1)],
+  };
+}
+
+export function sampleAlterReplicaLogDirsResponse(version: number, variant = 0, k = 0): M.AlterReplicaLogDirsResponse {
+  return {
+    throttleTimeMs: s_int32(850, k),
+    results: [sampleAlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult(version, variant, k * 2), sampleAlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleAlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult(version: number, variant = 0, k = 0): M.AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult {
+  return {
+    topicName: s_string(853, k),
+    partitions: [sampleAlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult(version, variant, k * 2), sampleAlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleAlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult(version: number, variant = 0, k = 0): M.AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult {
+  return {
+    partitionIndex: s_int32(856, k),
+    errorCode: s_int16(857, k),
+  };
+}
+
+export function sampleDescribeQuorumRequest(version: number, variant = 0, k = 0): M.DescribeQuorumRequest {
+  return {
+    topics: [sampleDescribeQuorumRequestTopicData(version, variant, k * 2), sampleDescribeQuorumRequestTopicData(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleDescribeQuorumRequestTopicData(version: number, variant = 0, k = 0): M.DescribeQuorumRequestTopicData {
+  return {
+    topicName: s_string(860, k),
+    partitions: [sampleDescribeQuorumRequestPartitionData(version, variant, k * 2), sampleDescribeQuorumRequestPartitionData(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleDescribeQuorumRequestPartitionData(version: number, variant = 0, k = 0): M.DescribeQuorumRequestPartitionData {
+  return {
+    partitionIndex: s_int32(863, k),
+  };
+}
+
+export function sampleDescribeQuorumResponse(version: number, variant = 0, k = 0): M.DescribeQuorumResponse {
+  return {
+    errorCode: s_int16(864, k),
+    errorMessage: (version >= 2 ? (variant !== 0 ? null : s_string(865, k)) : ""),
+    topics: [sampleDescribeQuorumResponseTopicData(version, variant, k * 2), sampleDescribeQuorumResponseTopicData(version, variant, k * 2 + 1)],
+    nodes: (version >= 2 ? [sampleDescribeQuorumResponseNode(version, variant, k * 2), sampleDescribeQuorumResponseNode(version, variant, k * 2 + 1)] : []),
+  };
+}
+
+export function sampleDescribeQuorumResponseTopicData(version: number, variant = 0, k = 0): M.DescribeQuorumResponseTopicData {
+  return {
+    topicName: s_string(870, k),
+    partitions: [sampleDescribeQuorumResponsePartitionData(version, variant, k * 2), sampleDescribeQuorumResponsePartitionData(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleDescribeQuorumResponsePartitionData(version: number, variant = 0, k = 0): M.DescribeQuorumResponsePartitionData {
+  return {
+    partitionIndex: s_int32(873, k),
+    errorCode: s_int16(874, k),
+    errorMessage: (version >= 2 ? (variant !== 0 ? null : s_string(875, k)) : ""),
+    leaderId: s_int32(876, k),
+    leaderEpoch: s_int32(877, k),
+    highWatermark: s_int64(878, k),
+    currentVoters: [sampleDescribeQuorumResponseReplicaState(version, variant, k * 2), sampleDescribeQuorumResponseReplicaState(version, variant, k * 2 + 1)],
+    observers: [sampleDescribeQuorumResponseReplicaState(version, variant, k * 2), sampleDescribeQuorumResponseReplicaState(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleDescribeQuorumResponseReplicaState(version: number, variant = 0, k = 0): M.DescribeQuorumResponseReplicaState {
+  return {
+    replicaId: s_int32(883, k),
+    replicaDirectoryId: (version >= 2 ? s_uuid(884, k) : ZERO_UUID),
+    logEndOffset: s_int64(885, k),
+    lastFetchTimestamp: (version >= 1 ? s_int64(886, k) : -1),
+    lastCaughtUpTimestamp: (version >= 1 ? s_int64(887, k) : -1),
+  };
+}
+
+export function sampleDescribeQuorumResponseNode(version: number, variant = 0, k = 0): M.DescribeQuorumResponseNode {
+  return {
+    nodeId: s_int32(888, k),
+    listeners: [sampleDescribeQuorumResponseListener(version, variant, k * 2), sampleDescribeQuorumResponseListener(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleDescribeQuorumResponseListener(version: number, variant = 0, k = 0): M.DescribeQuorumResponseListener {
+  return {
+    name: s_string(891, k),
+    host: s_string(892, k),
+    port: s_uint16(893, k),
+  };
+}
+
+export function sampleDescribeTopicPartitionsRequest(version: number, variant = 0, k = 0): M.DescribeTopicPartitionsRequest {
+  return {
+    topics: [sampleDescribeTopicPartitionsRequestTopicRequest(version, variant, k * 2), sampleDescribeTopicPartitionsRequestTopicRequest(version, variant, k * 2 + 1)],
+    responsePartitionLimit: s_int32(896, k),
+    cursor: (variant !== 0 ? null : sampleDescribeTopicPartitionsRequestCursor(version, variant, k)),
+  };
+}
+
+export function sampleDescribeTopicPartitionsRequestTopicRequest(version: number, variant = 0, k = 0): M.DescribeTopicPartitionsRequestTopicRequest {
+  return {
+    name: s_string(898, k),
+  };
+}
+
+export function sampleDescribeTopicPartitionsRequestCursor(version: number, variant = 0, k = 0): M.DescribeTopicPartitionsRequestCursor {
+  return {
+    topicName: s_string(899, k),
+    partitionIndex: s_int32(900, k),
+  };
+}
+
+export function sampleDescribeTopicPartitionsResponse(version: number, variant = 0, k = 0): M.DescribeTopicPartitionsResponse {
+  return {
+    throttleTimeMs: s_int32(901, k),
+    topics: [sampleDescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic(version, variant, k * 2), sampleDescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic(version, variant, k * 2 + 1)],
+    nextCursor: (variant !== 0 ? null : sampleDescribeTopicPartitionsResponseCursor(version, variant, k)),
+  };
+}
+
+export function sampleDescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic(version: number, variant = 0, k = 0): M.DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic {
+  return {
+    errorCode: s_int16(905, k),
+    name: (variant !== 0 ? null : s_string(906, k)),
+    topicId: s_uuid(907, k),
+    isInternal: true,
+    partitions: [sampleDescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition(version, variant, k * 2), sampleDescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition(version, variant, k * 2 + 1)],
+    topicAuthorizedOperations: s_int32(910, k),
+  };
+}
+
+export function sampleDescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition(version: number, variant = 0, k = 0): M.DescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition {
+  return {
+    errorCode: s_int16(911, k),
+    partitionIndex: s_int32(912, k),
+    leaderId: s_int32(913, k),
+    leaderEpoch: s_int32(914, k),
+    replicaNodes: [s_int32(915, k * 2), s_int32(916, k * 2 + 1)],
+    isrNodes: [s_int32(917, k * 2), s_int32(918, k * 2 + 1)],
+    eligibleLeaderReplicas: (variant === 1 ? null : [s_int32(919, k * 2), s_int32(920, k * 2 + 1)]),
+    lastKnownElr: (variant === 1 ? null : [s_int32(921, k * 2), s_int32(922, k * 2 + 1)]),
+    offlineReplicas: [s_int32(923, k * 2), s_int32(924, k * 2 + 1)],
+  };
+}
+
+export function sampleDescribeTopicPartitionsResponseCursor(version: number, variant = 0, k = 0): M.DescribeTopicPartitionsResponseCursor {
+  return {
+    topicName: s_string(925, k),
+    partitionIndex: s_int32(926, k),
+  };
+}
+
+export function sampleUnregisterBrokerRequest(version: number, variant = 0, k = 0): M.UnregisterBrokerRequest {
+  return {
+    brokerId: s_int32(927, k),
+  };
+}
+
+export function sampleUnregisterBrokerResponse(version: number, variant = 0, k = 0): M.UnregisterBrokerResponse {
+  return {
+    throttleTimeMs: s_int32(928, k),
+    errorCode: s_int16(929, k),
+    errorMessage: (variant !== 0 ? null : s_string(930, k)),
+  };
+}
+
+export function sampleDescribeClientQuotasRequest(version: number, variant = 0, k = 0): M.DescribeClientQuotasRequest {
+  return {
+    components: [sampleDescribeClientQuotasRequestComponentData(version, variant, k * 2), sampleDescribeClientQuotasRequestComponentData(version, variant, k * 2 + 1)],
+    strict: true,
+  };
+}
+
+export function sampleDescribeClientQuotasRequestComponentData(version: number, variant = 0, k = 0): M.DescribeClientQuotasRequestComponentData {
+  return {
+    entityType: s_string(933, k),
+    matchType: s_int8(934, k),
+    match: (variant !== 0 ? null : s_string(935, k)),
+  };
+}
+
+export function sampleDescribeClientQuotasResponse(version: number, variant = 0, k = 0): M.DescribeClientQuotasResponse {
+  return {
+    throttleTimeMs: s_int32(936, k),
+    errorCode: s_int16(937, k),
+    errorMessage: (variant !== 0 ? null : s_string(938, k)),
+    entries: (variant === 1 ? null : [sampleDescribeClientQuotasResponseEntryData(version, variant, k * 2), sampleDescribeClientQuotasResponseEntryData(version, variant, k * 2 + 1)]),
+  };
+}
+
+export function sampleDescribeClientQuotasResponseEntryData(version: number, variant = 0, k = 0): M.DescribeClientQuotasResponseEntryData {
+  return {
+    entity: [sampleDescribeClientQuotasResponseEntityData(version, variant, k * 2), sampleDescribeClientQuotasResponseEntityData(version, variant, k * 2 + 1)],
+    values: [sampleDescribeClientQuotasResponseValueData(version, variant, k * 2), sampleDescribeClientQuotasResponseValueData(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleDescribeClientQuotasResponseEntityData(version: number, variant = 0, k = 0): M.DescribeClientQuotasResponseEntityData {
+  return {
+    entityType: s_string(945, k),
+    entityName: (variant !== 0 ? null : s_string(946, k)),
+  };
+}
+
+export function sampleDescribeClientQuotasResponseValueData(version: number, variant = 0, k = 0): M.DescribeClientQuotasResponseValueData {
+  return {
+    key: s_string(947, k),
+    value: s_float64(948, k),
+  };
+}
+
+export function sampleAlterClientQuotasRequest(version: number, variant = 0, k = 0): M.AlterClientQuotasRequest {
+  return {
+    entries: [sampleAlterClientQuotasRequestEntryData(version, variant, k * 2), sampleAlterClientQuotasRequestEntryData(version, variant, k * 2 + 1)],
+    validateOnly: true,
+  };
+}
+
+export function sampleAlterClientQuotasRequestEntryData(version: number, variant = 0, k = 0): M.AlterClientQuotasRequestEntryData {
+  return {
+    entity: [sampleAlterClientQuotasRequestEntityData(version, variant, k * 2), sampleAlterClientQuotasRequestEntityData(version, variant, k * 2 + 1)],
+    ops: [sampleAlterClientQuotasRequestOpData(version, variant, k * 2), sampleAlterClientQuotasRequestOpData(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleAlterClientQuotasRequestEntityData(version: number, variant = 0, k = 0): M.AlterClientQuotasRequestEntityData {
+  return {
+    entityType: s_string(955, k),
+    entityName: (variant !== 0 ? null : s_string(956, k)),
+  };
+}
+
+export function sampleAlterClientQuotasRequestOpData(version: number, variant = 0, k = 0): M.AlterClientQuotasRequestOpData {
+  return {
+    key: s_string(957, k),
+    value: s_float64(958, k),
+    remove: true,
+  };
+}
+
+export function sampleAlterClientQuotasResponse(version: number, variant = 0, k = 0): M.AlterClientQuotasResponse {
+  return {
+    throttleTimeMs: s_int32(959, k),
+    entries: [sampleAlterClientQuotasResponseEntryData(version, variant, k * 2), sampleAlterClientQuotasResponseEntryData(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleAlterClientQuotasResponseEntryData(version: number, variant = 0, k = 0): M.AlterClientQuotasResponseEntryData {
+  return {
+    errorCode: s_int16(962, k),
+    errorMessage: (variant !== 0 ? null : s_string(963, k)),
+    entity: [sampleAlterClientQuotasResponseEntityData(version, variant, k * 2), sampleAlterClientQuotasResponseEntityData(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleAlterClientQuotasResponseEntityData(version: number, variant = 0, k = 0): M.AlterClientQuotasResponseEntityData {
+  return {
+    entityType: s_string(966, k),
+    entityName: (variant !== 0 ? null : s_string(967, k)),
+  };
+}
+
 export function sampleBrokerRegistrationRequest(version: number, variant = 0, k = 0): M.BrokerRegistrationRequest {
   return {
-    brokerId: s_int32(763, k),
-    clusterId: s_string(764, k),
-    incarnationId: s_uuid(765, k),
+    brokerId: s_int32(968, k),
+    clusterId: s_string(969, k),
+    incarnationId: s_uuid(970, k),
     listeners: [sampleBrokerRegistrationRequestListener(version, variant, k * 2), sampleBrokerRegistrationRequestListener(version, variant, k * 2 + 1)],
     features: [sampleBrokerRegistrationRequestFeature(version, variant, k * 2), sampleBrokerRegistrationRequestFeature(version, variant, k * 2 + 1)],
-    rack: (variant !== 0 ? null : s_string(770, k)),
+    rack: (variant !== 0 ? null : s_string(975, k)),
     isMigratingZkBroker: (version >= 1 ? true : false),
-    logDirs: (version >= 2 ? [s_uuid(771, k * 2), s_uuid(772, k * 2 + 1)] : []),
-    previousBrokerEpoch: (version >= 3 ? s_int64(773, k) : -1),
+    logDirs: (version >= 2 ? [s_uuid(976, k * 2), s_uuid(977, k * 2 + 1)] : []),
+    previousBrokerEpoch: (version >= 3 ? s_int64(978, k) : -1),
   };
 }
 
 export function sampleBrokerRegistrationRequestListener(version: number, variant = 0, k = 0): M.BrokerRegistrationRequestListener {
   return {
-    name: s_string(774, k),
-    host: s_string(775, k),
-    port: s_uint16(776, k),
-    securityProtocol: s_int16(777, k),
+    name: s_string(979, k),
+    host: s_string(980, k),
+    port: s_uint16(981, k),
+    securityProtocol: s_int16(982, k),
   };
 }
 
 export function sampleBrokerRegistrationRequestFeature(version: number, variant = 0, k = 0): M.BrokerRegistrationRequestFeature {
   return {
-    name: s_string(778, k),
-    minSupportedVersion: s_int16(779, k),
-    maxSupportedVersion: s_int16(780, k),
+    name: s_string(983, k),
+    minSupportedVersion: s_int16(984, k),
+    maxSupportedVersion: s_int16(985, k),
   };
 }
 
 export function sampleBrokerRegistrationResponse(version: number, variant = 0, k = 0): M.BrokerRegistrationResponse {
   return {
-    throttleTimeMs: s_int32(781, k),
-    errorCode: s_int16(782, k),
-    brokerEpoch: s_int64(783, k),
+    throttleTimeMs: s_int32(986, k),
+    errorCode: s_int16(987, k),
+    brokerEpoch: s_int64(988, k),
   };
 }
 
 export function sampleBrokerHeartbeatRequest(version: number, variant = 0, k = 0): M.BrokerHeartbeatRequest {
   return {
-    brokerId: s_int32(784, k),
-    brokerEpoch: s_int64(785, k),
-    currentMetadataOffset: s_int64(786, k),
+    brokerId: s_int32(989, k),
+    brokerEpoch: s_int64(990, k),
+    currentMetadataOffset: s_int64(991, k),
     wantFence: true,
     wantShutDown: true,
-    offlineLogDirs: (version >= 1 ? [s_uuid(787, k * 2), s_uuid(788, k * 2 + 1)] : []),
+    offlineLogDirs: (version >= 1 ? [s_uuid(992, k * 2), s_uuid(993, k * 2 + 1)] : []),
   };
 }
 
 export function sampleBrokerHeartbeatResponse(version: number, variant = 0, k = 0): M.BrokerHeartbeatResponse {
   return {
-    throttleTimeMs: s_int32(789, k),
-    errorCode: s_int16(790, k),
+    throttleTimeMs: s_int32(994, k),
+    errorCode: s_int16(995, k),
     isCaughtUp: true,
     isFenced: false,
     shouldShutDown: true,
@@ -1685,79 +2139,79 @@ export function sampleBrokerHeartbeatResponse(version: number, variant = 0, k = 
 
 export function sampleAlterPartitionRequest(version: number, variant = 0, k = 0): M.AlterPartitionRequest {
   return {
-    brokerId: s_int32(791, k),
-    brokerEpoch: s_int64(792, k),
+    brokerId: s_int32(996, k),
+    brokerEpoch: s_int64(997, k),
     topics: [sampleAlterPartitionRequestTopicData(version, variant, k * 2), sampleAlterPartitionRequestTopicData(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleAlterPartitionRequestTopicData(version: number, variant = 0, k = 0): M.AlterPartitionRequestTopicData {
   return {
-    topicName: (version <= 1 ? s_string(795, k) : ""),
-    topicId: (version >= 2 ? s_uuid(796, k) : ZERO_UUID),
+    topicName: (version <= 1 ? s_string(1000, k) : ""),
+    topicId: (version >= 2 ? s_uuid(1001, k) : ZERO_UUID),
     partitions: [sampleAlterPartitionRequestPartitionData(version, variant, k * 2), sampleAlterPartitionRequestPartitionData(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleAlterPartitionRequestPartitionData(version: number, variant = 0, k = 0): M.AlterPartitionRequestPartitionData {
   return {
-    partitionIndex: s_int32(799, k),
-    leaderEpoch: s_int32(800, k),
-    newIsr: (version <= 2 ? [s_int32(801, k * 2), s_int32(802, k * 2 + 1)] : []),
+    partitionIndex: s_int32(1004, k),
+    leaderEpoch: s_int32(1005, k),
+    newIsr: (version <= 2 ? [s_int32(1006, k * 2), s_int32(1007, k * 2 + 1)] : []),
     newIsrWithEpochs: (version >= 3 ? [sampleAlterPartitionRequestBrokerState(version, variant, k * 2), sampleAlterPartitionRequestBrokerState(version, variant, k * 2 + 1)] : []),
-    leaderRecoveryState: (version >= 1 ? s_int8(805, k) : 0),
-    partitionEpoch: s_int32(806, k),
+    leaderRecoveryState: (version >= 1 ? s_int8(1010, k) : 0),
+    partitionEpoch: s_int32(1011, k),
   };
 }
 
 export function sampleAlterPartitionRequestBrokerState(version: number, variant = 0, k = 0): M.AlterPartitionRequestBrokerState {
   return {
-    brokerId: s_int32(807, k),
-    brokerEpoch: s_int64(808, k),
+    brokerId: s_int32(1012, k),
+    brokerEpoch: s_int64(1013, k),
   };
 }
 
 export function sampleAlterPartitionResponse(version: number, variant = 0, k = 0): M.AlterPartitionResponse {
   return {
-    throttleTimeMs: s_int32(809, k),
-    errorCode: s_int16(810, k),
+    throttleTimeMs: s_int32(1014, k),
+    errorCode: s_int16(1015, k),
     topics: [sampleAlterPartitionResponseTopicData(version, variant, k * 2), sampleAlterPartitionResponseTopicData(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleAlterPartitionResponseTopicData(version: number, variant = 0, k = 0): M.AlterPartitionResponseTopicData {
   return {
-    topicName: (version <= 1 ? s_string(813, k) : ""),
-    topicId: (version >= 2 ? s_uuid(814, k) : ZERO_UUID),
+    topicName: (version <= 1 ? s_string(1018, k) : ""),
+    topicId: (version >= 2 ? s_uuid(1019, k) : ZERO_UUID),
     partitions: [sampleAlterPartitionResponsePartitionData(version, variant, k * 2), sampleAlterPartitionResponsePartitionData(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleAlterPartitionResponsePartitionData(version: number, variant = 0, k = 0): M.AlterPartitionResponsePartitionData {
   return {
-    partitionIndex: s_int32(817, k),
-    errorCode: s_int16(818, k),
-    leaderId: s_int32(819, k),
-    leaderEpoch: s_int32(820, k),
-    isr: [s_int32(821, k * 2), s_int32(822, k * 2 + 1)],
-    leaderRecoveryState: (version >= 1 ? s_int8(823, k) : 0),
-    partitionEpoch: s_int32(824, k),
+    partitionIndex: s_int32(1022, k),
+    errorCode: s_int16(1023, k),
+    leaderId: s_int32(1024, k),
+    leaderEpoch: s_int32(1025, k),
+    isr: [s_int32(1026, k * 2), s_int32(1027, k * 2 + 1)],
+    leaderRecoveryState: (version >= 1 ? s_int8(1028, k) : 0),
+    partitionEpoch: s_int32(1029, k),
   };
 }
 
 export function sampleAllocateProducerIdsRequest(version: number, variant = 0, k = 0): M.AllocateProducerIdsRequest {
   return {
-    brokerId: s_int32(825, k),
-    brokerEpoch: s_int64(826, k),
+    brokerId: s_int32(1030, k),
+    brokerEpoch: s_int64(1031, k),
   };
 }
 
 export function sampleAllocateProducerIdsResponse(version: number, variant = 0, k = 0): M.AllocateProducerIdsResponse {
   return {
-    throttleTimeMs: s_int32(827, k),
-    errorCode: s_int16(828, k),
-    producerIdStart: s_int64(829, k),
-    producerIdLen: s_int32(830, k),
+    throttleTimeMs: s_int32(1032, k),
+    errorCode: s_int16(1033, k),
+    producerIdStart: s_int64(1034, k),
+    producerIdLen: s_int32(1035, k),
   };
 }
 
@@ -1768,15 +2222,15 @@ export function sampleListClientMetricsResourcesRequest(version: number, variant
 
 export function sampleListClientMetricsResourcesResponse(version: number, variant = 0, k = 0): M.ListClientMetricsResourcesResponse {
   return {
-    throttleTimeMs: s_int32(831, k),
-    errorCode: s_int16(832, k),
+    throttleTimeMs: s_int32(1036, k),
+    errorCode: s_int16(1037, k),
     clientMetricsResources: [sampleListClientMetricsResourcesResponseClientMetricsResource(version, variant, k * 2), sampleListClientMetricsResourcesResponseClientMetricsResource(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleListClientMetricsResourcesResponseClientMetricsResource(version: number, variant = 0, k = 0): M.ListClientMetricsResourcesResponseClientMetricsResource {
   return {
-    name: s_string(835, k),
+    name: s_string(1040, k),
   };
 }
 
@@ -1788,32 +2242,32 @@ export function sampleDescribeUserScramCredentialsRequest(version: number, varia
 
 export function sampleDescribeUserScramCredentialsRequestUserName(version: number, variant = 0, k = 0): M.DescribeUserScramCredentialsRequestUserName {
   return {
-    name: s_string(838, k),
+    name: s_string(1043, k),
   };
 }
 
 export function sampleDescribeUserScramCredentialsResponse(version: number, variant = 0, k = 0): M.DescribeUserScramCredentialsResponse {
   return {
-    throttleTimeMs: s_int32(839, k),
-    errorCode: s_int16(840, k),
-    errorMessage: (variant !== 0 ? null : s_string(841, k)),
+    throttleTimeMs: s_int32(1044, k),
+    errorCode: s_int16(1045, k),
+    errorMessage: (variant !== 0 ? null : s_string(1046, k)),
     results: [sampleDescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult(version, variant, k * 2), sampleDescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleDescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult(version: number, variant = 0, k = 0): M.DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult {
   return {
-    user: s_string(844, k),
-    errorCode: s_int16(845, k),
-    errorMessage: (variant !== 0 ? null : s_string(846, k)),
+    user: s_string(1049, k),
+    errorCode: s_int16(1050, k),
+    errorMessage: (variant !== 0 ? null : s_string(1051, k)),
     credentialInfos: [sampleDescribeUserScramCredentialsResponseCredentialInfo(version, variant, k * 2), sampleDescribeUserScramCredentialsResponseCredentialInfo(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleDescribeUserScramCredentialsResponseCredentialInfo(version: number, variant = 0, k = 0): M.DescribeUserScramCredentialsResponseCredentialInfo {
   return {
-    mechanism: s_int8(849, k),
-    iterations: s_int32(850, k),
+    mechanism: s_int8(1054, k),
+    iterations: s_int32(1055, k),
   };
 }
 
@@ -1826,79 +2280,79 @@ export function sampleAlterUserScramCredentialsRequest(version: number, variant 
 
 export function sampleAlterUserScramCredentialsRequestScramCredentialDeletion(version: number, variant = 0, k = 0): M.AlterUserScramCredentialsRequestScramCredentialDeletion {
   return {
-    name: s_string(855, k),
-    mechanism: s_int8(856, k),
+    name: s_string(1060, k),
+    mechanism: s_int8(1061, k),
   };
 }
 
 export function sampleAlterUserScramCredentialsRequestScramCredentialUpsertion(version: number, variant = 0, k = 0): M.AlterUserScramCredentialsRequestScramCredentialUpsertion {
   return {
-    name: s_string(857, k),
-    mechanism: s_int8(858, k),
-    iterations: s_int32(859, k),
-    salt: s_bytes(860, k),
-    saltedPassword: s_bytes(861, k),
+    name: s_string(1062, k),
+    mechanism: s_int8(1063, k),
+    iterations: s_int32(1064, k),
+    salt: s_bytes(1065, k),
+    saltedPassword: s_bytes(1066, k),
   };
 }
 
 export function sampleAlterUserScramCredentialsResponse(version: number, variant = 0, k = 0): M.AlterUserScramCredentialsResponse {
   return {
-    throttleTimeMs: s_int32(862, k),
+    throttleTimeMs: s_int32(1067, k),
     results: [sampleAlterUserScramCredentialsResponseAlterUserScramCredentialsResult(version, variant, k * 2), sampleAlterUserScramCredentialsResponseAlterUserScramCredentialsResult(version, variant, k * 2 + 1)],
   };
 }
 
 export function sampleAlterUserScramCredentialsResponseAlterUserScramCredentialsResult(version: number, variant = 0, k = 0): M.AlterUserScramCredentialsResponseAlterUserScramCredentialsResult {
   return {
-    user: s_string(865, k),
-    errorCode: s_int16(866, k),
-    errorMessage: (variant !== 0 ? null : s_string(867, k)),
+    user: s_string(1070, k),
+    errorCode: s_int16(1071, k),
+    errorMessage: (variant !== 0 ? null : s_string(1072, k)),
   };
 }
 
 export function sampleRequestHeader(version: number, variant = 0, k = 0): M.RequestHeader {
   return {
-    requestApiKey: s_int16(868, k),
-    requestApiVersion: s_int16(869, k),
-    correlationId: s_int32(870, k),
-    clientId: (version >= 1 ? (variant !== 0 ? null : s_string(871, k)) : ""),
+    requestApiKey: s_int16(1073, k),
+    requestApiVersion: s_int16(1074, k),
+    correlationId: s_int32(1075, k),
+    clientId: (version >= 1 ? (variant !== 0 ? null : s_string(1076, k)) : ""),
   };
 }
 
 export function sampleResponseHeader(version: number, variant = 0, k = 0): M.ResponseHeader {
   return {
-    correlationId: s_int32(872, k),
+    correlationId: s_int32(1077, k),
   };
 }
 
 export function sampleConsumerProtocolSubscription(version: number, variant = 0, k = 0): M.ConsumerProtocolSubscription {
   return {
-    topics: [s_string(873, k * 2), s_string(874, k * 2 + 1)],
-    userData: (variant !== 0 ? null : s_bytes(875, k)),
+    topics: [s_string(1078, k * 2), s_string(1079, k * 2 + 1)],
+    userData: (variant !== 0 ? null : s_bytes(1080, k)),
     ownedPartitions: (version >= 1 ? [sampleConsumerProtocolSubscriptionTopicPartition(version, variant, k * 2), sampleConsumerProtocolSubscriptionTopicPartition(version, variant, k * 2 + 1)] : []),
-    generationId: (version >= 2 ? s_int32(878, k) : -1),
-    rackId: (version >= 3 ? (variant !== 0 ? null : s_string(879, k)) : null),
+    generationId: (version >= 2 ? s_int32(1083, k) : -1),
+    rackId: (version >= 3 ? (variant !== 0 ? null : s_string(1084, k)) : null),
   };
 }
 
 export function sampleConsumerProtocolSubscriptionTopicPartition(version: number, variant = 0, k = 0): M.ConsumerProtocolSubscriptionTopicPartition {
   return {
-    topic: s_string(880, k),
-    partitions: [s_int32(881, k * 2), s_int32(882, k * 2 + 1)],
+    topic: s_string(1085, k),
+    partitions: [s_int32(1086, k * 2), s_int32(1087, k * 2 + 1)],
   };
 }
 
 export function sampleConsumerProtocolAssignment(version: number, variant = 0, k = 0): M.ConsumerProtocolAssignment {
   return {
     assignedPartitions: [sampleConsumerProtocolAssignmentTopicPartition(version, variant, k * 2), sampleConsumerProtocolAssignmentTopicPartition(version, variant, k * 2 + 1)],
-    userData: (variant !== 0 ? null : s_bytes(885, k)),
+    userData: (variant !== 0 ? null : s_bytes(1090, k)),
   };
 }
 
 export function sampleConsumerProtocolAssignmentTopicPartition(version: number, variant = 0, k = 0): M.ConsumerProtocolAssignmentTopicPartition {
   return {
-    topic: s_string(886, k),
-    partitions: [s_int32(887, k * 2), s_int32(888, k * 2 + 1)],
+    topic: s_string(1091, k),
+    partitions: [s_int32(1092, k * 2), s_int32(1093, k * 2 + 1)],
   };
 }
 
@@ -1993,6 +2447,26 @@ export const SAMPLE_CASES: SampleCase[] = [
   { api: 'CreateAcls', kind: 'response', name: 'CreateAclsResponse', min: 0, max: 3, sample: sampleCreateAclsResponse, defaults: M.defaultCreateAclsResponse, decode: M.decodeCreateAclsResponse, encode: M.encodeCreateAclsResponse },
   { api: 'DeleteAcls', kind: 'request', name: 'DeleteAclsRequest', min: 0, max: 3, sample: sampleDeleteAclsRequest, defaults: M.defaultDeleteAclsRequest, decode: M.decodeDeleteAclsRequest, encode: M.encodeDeleteAclsRequest },
   { api: 'DeleteAcls', kind: 'response', name: 'DeleteAclsResponse', min: 0, max: 3, sample: sampleDeleteAclsResponse, defaults: M.defaultDeleteAclsResponse, decode: M.decodeDeleteAclsResponse, encode: M.encodeDeleteAclsResponse },
+  { api: 'AlterPartitionReassignments', kind: 'request', name: 'AlterPartitionReassignmentsRequest', min: 0, max: 0, sample: sampleAlterPartitionReassignmentsRequest, defaults: M.defaultAlterPartitionReassignmentsRequest, decode: M.decodeAlterPartitionReassignmentsRequest, encode: M.encodeAlterPartitionReassignmentsRequest },
+  { api: 'AlterPartitionReassignments', kind: 'response', name: 'AlterPartitionReassignmentsResponse', min: 0, max: 0, sample: sampleAlterPartitionReassignmentsResponse, defaults: M.defaultAlterPartitionReassignmentsResponse, decode: M.decodeAlterPartitionReassignmentsResponse, encode: M.encodeAlterPartitionReassignmentsResponse },
+  { api: 'ListPartitionReassignments', kind: 'request', name: 'ListPartitionReassignmentsRequest', min: 0, max: 0, sample: sampleListPartitionReassignmentsRequest, defaults: M.defaultListPartitionReassignmentsRequest, decode: M.decodeListPartitionReassignmentsRequest, encode: M.encodeListPartitionReassignmentsRequest },
+  { api: 'ListPartitionReassignments', kind: 'response', name: 'ListPartitionReassignmentsResponse', min: 0, max: 0, sample: sampleListPartitionReassignmentsResponse, defaults: M.defaultListPartitionReassignmentsResponse, decode: M.decodeListPartitionReassignmentsResponse, encode: M.encodeListPartitionReassignmentsResponse },
+  { api: 'ElectLeaders', kind: 'request', name: 'ElectLeadersRequest', min: 0, max: 2, sample: sampleElectLeadersRequest, defaults: M.defaultElectLeadersRequest, decode: M.decodeElectLeadersRequest, encode: M.encodeElectLeadersRequest },
+  { api: 'ElectLeaders', kind: 'response', name: 'ElectLeadersResponse', min: 0, max: 2, sample: sampleElectLeadersResponse, defaults: M.defaultElectLeadersResponse, decode: M.decodeElectLeadersResponse, encode: M.encodeElectLeadersResponse },
+  { api: 'DescribeLogDirs', kind: 'request', name: 'DescribeLogDirsRequest', min: 0, max: 4, sample: sampleDescribeLogDirsRequest, defaults: M.defaultDescribeLogDirsRequest, decode: M.decodeDescribeLogDirsRequest, encode: M.encodeDescribeLogDirsRequest },
+  { api: 'DescribeLogDirs', kind: 'response', name: 'DescribeLogDirsResponse', min: 0, max: 4, sample: sampleDescribeLogDirsResponse, defaults: M.defaultDescribeLogDirsResponse, decode: M.decodeDescribeLogDirsResponse, encode: M.encodeDescribeLogDirsResponse },
+  { api: 'AlterReplicaLogDirs', kind: 'request', name: 'AlterReplicaLogDirsRequest', min: 0, max: 2, sample: sampleAlterReplicaLogDirsRequest, defaults: M.defaultAlterReplicaLogDirsRequest, decode: M.decodeAlterReplicaLogDirsRequest, encode: M.encodeAlterReplicaLogDirsRequest },
+  { api: 'AlterReplicaLogDirs', kind: 'response', name: 'AlterReplicaLogDirsResponse', min: 0, max: 2, sample: sampleAlterReplicaLogDirsResponse, defaults: M.defaultAlterReplicaLogDirsResponse, decode: M.decodeAlterReplicaLogDirsResponse, encode: M.encodeAlterReplicaLogDirsResponse },
+  { api: 'DescribeQuorum', kind: 'request', name: 'DescribeQuorumRequest', min: 0, max: 2, sample: sampleDescribeQuorumRequest, defaults: M.defaultDescribeQuorumRequest, decode: M.decodeDescribeQuorumRequest, encode: M.encodeDescribeQuorumRequest },
+  { api: 'DescribeQuorum', kind: 'response', name: 'DescribeQuorumResponse', min: 0, max: 2, sample: sampleDescribeQuorumResponse, defaults: M.defaultDescribeQuorumResponse, decode: M.decodeDescribeQuorumResponse, encode: M.encodeDescribeQuorumResponse },
+  { api: 'DescribeTopicPartitions', kind: 'request', name: 'DescribeTopicPartitionsRequest', min: 0, max: 0, sample: sampleDescribeTopicPartitionsRequest, defaults: M.defaultDescribeTopicPartitionsRequest, decode: M.decodeDescribeTopicPartitionsRequest, encode: M.encodeDescribeTopicPartitionsRequest },
+  { api: 'DescribeTopicPartitions', kind: 'response', name: 'DescribeTopicPartitionsResponse', min: 0, max: 0, sample: sampleDescribeTopicPartitionsResponse, defaults: M.defaultDescribeTopicPartitionsResponse, decode: M.decodeDescribeTopicPartitionsResponse, encode: M.encodeDescribeTopicPartitionsResponse },
+  { api: 'UnregisterBroker', kind: 'request', name: 'UnregisterBrokerRequest', min: 0, max: 0, sample: sampleUnregisterBrokerRequest, defaults: M.defaultUnregisterBrokerRequest, decode: M.decodeUnregisterBrokerRequest, encode: M.encodeUnregisterBrokerRequest },
+  { api: 'UnregisterBroker', kind: 'response', name: 'UnregisterBrokerResponse', min: 0, max: 0, sample: sampleUnregisterBrokerResponse, defaults: M.defaultUnregisterBrokerResponse, decode: M.decodeUnregisterBrokerResponse, encode: M.encodeUnregisterBrokerResponse },
+  { api: 'DescribeClientQuotas', kind: 'request', name: 'DescribeClientQuotasRequest', min: 0, max: 1, sample: sampleDescribeClientQuotasRequest, defaults: M.defaultDescribeClientQuotasRequest, decode: M.decodeDescribeClientQuotasRequest, encode: M.encodeDescribeClientQuotasRequest },
+  { api: 'DescribeClientQuotas', kind: 'response', name: 'DescribeClientQuotasResponse', min: 0, max: 1, sample: sampleDescribeClientQuotasResponse, defaults: M.defaultDescribeClientQuotasResponse, decode: M.decodeDescribeClientQuotasResponse, encode: M.encodeDescribeClientQuotasResponse },
+  { api: 'AlterClientQuotas', kind: 'request', name: 'AlterClientQuotasRequest', min: 0, max: 1, sample: sampleAlterClientQuotasRequest, defaults: M.defaultAlterClientQuotasRequest, decode: M.decodeAlterClientQuotasRequest, encode: M.encodeAlterClientQuotasRequest },
+  { api: 'AlterClientQuotas', kind: 'response', name: 'AlterClientQuotasResponse', min: 0, max: 1, sample: sampleAlterClientQuotasResponse, defaults: M.defaultAlterClientQuotasResponse, decode: M.decodeAlterClientQuotasResponse, encode: M.encodeAlterClientQuotasResponse },
   { api: 'BrokerRegistration', kind: 'request', name: 'BrokerRegistrationRequest', min: 0, max: 4, sample: sampleBrokerRegistrationRequest, defaults: M.defaultBrokerRegistrationRequest, decode: M.decodeBrokerRegistrationRequest, encode: M.encodeBrokerRegistrationRequest },
   { api: 'BrokerRegistration', kind: 'response', name: 'BrokerRegistrationResponse', min: 0, max: 4, sample: sampleBrokerRegistrationResponse, defaults: M.defaultBrokerRegistrationResponse, decode: M.decodeBrokerRegistrationResponse, encode: M.encodeBrokerRegistrationResponse },
   { api: 'BrokerHeartbeat', kind: 'request', name: 'BrokerHeartbeatRequest', min: 0, max: 1, sample: sampleBrokerHeartbeatRequest, defaults: M.defaultBrokerHeartbeatRequest, decode: M.decodeBrokerHeartbeatRequest, encode: M.encodeBrokerHeartbeatRequest },
@@ -2228,6 +2702,37 @@ export const INT64_LAYOUT: Record<string, Int64Slot[]> = {
   ],
   ListTransactionsResponseTransactionState: [
     { field: 'producerId', lo: 0, hi: 32767, kind: 'int64' },
+  ],
+  DescribeLogDirsResponse: [
+    { field: 'results', lo: 0, hi: 32767, kind: 'structs', struct: 'DescribeLogDirsResponseDescribeLogDirsResult' },
+  ],
+  DescribeLogDirsResponseDescribeLogDirsResult: [
+    { field: 'topics', lo: 0, hi: 32767, kind: 'structs', struct: 'DescribeLogDirsResponseDescribeLogDirsTopic' },
+    { field: 'totalBytes', lo: 4, hi: 32767, kind: 'int64' },
+    { field: 'usableBytes', lo: 4, hi: 32767, kind: 'int64' },
+  ],
+  DescribeLogDirsResponseDescribeLogDirsTopic: [
+    { field: 'partitions', lo: 0, hi: 32767, kind: 'structs', struct: 'DescribeLogDirsResponseDescribeLogDirsPartition' },
+  ],
+  DescribeLogDirsResponseDescribeLogDirsPartition: [
+    { field: 'partitionSize', lo: 0, hi: 32767, kind: 'int64' },
+    { field: 'offsetLag', lo: 0, hi: 32767, kind: 'int64' },
+  ],
+  DescribeQuorumResponse: [
+    { field: 'topics', lo: 0, hi: 32767, kind: 'structs', struct: 'DescribeQuorumResponseTopicData' },
+  ],
+  DescribeQuorumResponseTopicData: [
+    { field: 'partitions', lo: 0, hi: 32767, kind: 'structs', struct: 'DescribeQuorumResponsePartitionData' },
+  ],
+  DescribeQuorumResponsePartitionData: [
+    { field: 'highWatermark', lo: 0, hi: 32767, kind: 'int64' },
+    { field: 'currentVoters', lo: 0, hi: 32767, kind: 'structs', struct: 'DescribeQuorumResponseReplicaState' },
+    { field: 'observers', lo: 0, hi: 32767, kind: 'structs', struct: 'DescribeQuorumResponseReplicaState' },
+  ],
+  DescribeQuorumResponseReplicaState: [
+    { field: 'logEndOffset', lo: 0, hi: 32767, kind: 'int64' },
+    { field: 'lastFetchTimestamp', lo: 1, hi: 32767, kind: 'int64' },
+    { field: 'lastCaughtUpTimestamp', lo: 1, hi: 32767, kind: 'int64' },
   ],
   BrokerRegistrationRequest: [
     { field: 'previousBrokerEpoch', lo: 3, hi: 32767, kind: 'int64' },

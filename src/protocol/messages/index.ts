@@ -39,6 +39,16 @@ export * from './ListTransactions.js';
 export * from './DescribeAcls.js';
 export * from './CreateAcls.js';
 export * from './DeleteAcls.js';
+export * from './AlterPartitionReassignments.js';
+export * from './ListPartitionReassignments.js';
+export * from './ElectLeaders.js';
+export * from './DescribeLogDirs.js';
+export * from './AlterReplicaLogDirs.js';
+export * from './DescribeQuorum.js';
+export * from './DescribeTopicPartitions.js';
+export * from './UnregisterBroker.js';
+export * from './DescribeClientQuotas.js';
+export * from './AlterClientQuotas.js';
 export * from './BrokerRegistration.js';
 export * from './BrokerHeartbeat.js';
 export * from './AlterPartition.js';
@@ -90,6 +100,16 @@ import { ListTransactionsApi } from './ListTransactions.js';
 import { DescribeAclsApi } from './DescribeAcls.js';
 import { CreateAclsApi } from './CreateAcls.js';
 import { DeleteAclsApi } from './DeleteAcls.js';
+import { AlterPartitionReassignmentsApi } from './AlterPartitionReassignments.js';
+import { ListPartitionReassignmentsApi } from './ListPartitionReassignments.js';
+import { ElectLeadersApi } from './ElectLeaders.js';
+import { DescribeLogDirsApi } from './DescribeLogDirs.js';
+import { AlterReplicaLogDirsApi } from './AlterReplicaLogDirs.js';
+import { DescribeQuorumApi } from './DescribeQuorum.js';
+import { DescribeTopicPartitionsApi } from './DescribeTopicPartitions.js';
+import { UnregisterBrokerApi } from './UnregisterBroker.js';
+import { DescribeClientQuotasApi } from './DescribeClientQuotas.js';
+import { AlterClientQuotasApi } from './AlterClientQuotas.js';
 import { BrokerRegistrationApi } from './BrokerRegistration.js';
 import { BrokerHeartbeatApi } from './BrokerHeartbeat.js';
 import { AlterPartitionApi } from './AlterPartition.js';
@@ -139,6 +159,16 @@ export const API_SCHEMAS: { key: number; name: string; minVersion: number; maxVe
   DescribeAclsApi,
   CreateAclsApi,
   DeleteAclsApi,
+  AlterPartitionReassignmentsApi,
+  ListPartitionReassignmentsApi,
+  ElectLeadersApi,
+  DescribeLogDirsApi,
+  AlterReplicaLogDirsApi,
+  DescribeQuorumApi,
+  DescribeTopicPartitionsApi,
+  UnregisterBrokerApi,
+  DescribeClientQuotasApi,
+  AlterClientQuotasApi,
   BrokerRegistrationApi,
   BrokerHeartbeatApi,
   AlterPartitionApi,

@@ -27,7 +27,16 @@ import { txnOffsetCommitApi } from './28_txnOffsetCommit.js';
 import { describeConfigsApi } from './32_describeConfigs.js';
 import { alterConfigsApi } from './33_alterConfigs.js';
 import { createPartitionsApi } from './37_createPartitions.js';
+import { alterReplicaLogDirsApi } from './34_alterReplicaLogDirs.js';
+import { describeLogDirsApi } from './35_describeLogDirs.js';
 import { deleteGroupsApi } from './42_deleteGroups.js';
+import { electLeadersApi } from './43_electLeaders.js';
+import { describeClientQuotasApi } from './48_describeClientQuotas.js';
+import { alterClientQuotasApi } from './49_alterClientQuotas.js';
+import { describeQuorumApi } from './55_describeQuorum.js';
+import { unregisterBrokerApi } from './64_unregisterBroker.js';
+import { alterPartitionReassignmentsApi } from './45_alterPartitionReassignments.js';
+import { listPartitionReassignmentsApi } from './46_listPartitionReassignments.js';
 import { incrementalAlterConfigsApi } from './44_incrementalAlterConfigs.js';
 import { offsetDeleteApi } from './47_offsetDelete.js';
 import { describeClusterApi } from './60_describeCluster.js';
@@ -43,6 +52,7 @@ import { describeAclsApi } from './29_describeAcls.js';
 import { createAclsApi } from './30_createAcls.js';
 import { deleteAclsApi } from './31_deleteAcls.js';
 import { withAuthorization } from './authorization.js';
+import { describeTopicPartitionsApi } from './75_describeTopicPartitions.js';
 
 export const API_LIST: Api[] = ([
   produceApi,
@@ -73,6 +83,9 @@ export const API_LIST: Api[] = ([
   alterConfigsApi,
   createPartitionsApi,
   deleteGroupsApi,
+  electLeadersApi,
+  alterPartitionReassignmentsApi,
+  listPartitionReassignmentsApi,
   incrementalAlterConfigsApi,
   offsetDeleteApi,
   describeClusterApi,
@@ -87,6 +100,13 @@ export const API_LIST: Api[] = ([
   describeAclsApi,
   createAclsApi,
   deleteAclsApi,
+  alterReplicaLogDirsApi,
+  describeLogDirsApi,
+  describeTopicPartitionsApi,
+  describeClientQuotasApi,
+  alterClientQuotasApi,
+  describeQuorumApi,
+  unregisterBrokerApi,
 ] as Api<any, any, RequestContext>[])
   .map(withAuthorization) // each API behind its rule in authorization.ts
   .sort((a, b) => a.key - b.key);
