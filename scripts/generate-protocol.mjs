@@ -31,6 +31,8 @@ const APIS = [
   'BrokerRegistration', 'BrokerHeartbeat', 'AlterPartition', 'AllocateProducerIds',
   // client metrics (KIP-714)
   'ListClientMetricsResources',
+  // SCRAM credentials (KIP-554)
+  'DescribeUserScramCredentials', 'AlterUserScramCredentials',
 ];
 /** Standalone schemas (headers and data types), one file each. */
 const STANDALONE = ['RequestHeader', 'ResponseHeader', 'ConsumerProtocolSubscription', 'ConsumerProtocolAssignment'];

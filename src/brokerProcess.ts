@@ -17,7 +17,7 @@ export type BrokerProcessCommand =
   | { type: 'describe'; requestId: number };
 
 export type BrokerProcessEvent =
-  | { type: 'ready'; port: number }
+  | { type: 'ready'; port: number; listeners?: { name: string; port: number }[] }
   /** Start failed (e.g. code EADDRINUSE on port); the process exits 1 next. */
   | { type: 'failed'; message: string; code?: string; port?: number }
   | { type: 'described'; requestId: number; snapshot: BrokerSnapshot | null };
@@ -78,7 +78,7 @@ async function main(): Promise<void> {
   process.on('disconnect', () => void stop()); // the parent is gone
   await broker.start();
   started = true;
-  process.send?.({ type: 'ready', port: broker.port } satisfies BrokerProcessEvent);
+  process.send?.({ type: 'ready', port: broker.port, listeners: broker.listeners.map((l) => ({ name: l.name, port: l.port })) } satisfies BrokerProcessEvent);
 }
 
 main().catch((err: Error & { code?: string; port?: number }) => {

@@ -27,10 +27,18 @@ Options:
                         (e.g. --config num.partitions=3 --config log.retention.ms=60000)
   --http-port <n>       serve the HTTP control plane and status page on this port of
                         --host (0 = any free port; off unless given)
+  --listener <NAME://host:port>
+                        a listener, repeatable (Kafka's listeners; replaces --port), e.g.
+                        --listener PLAINTEXT://127.0.0.1:9092 --listener SASL_SSL://127.0.0.1:9094
+                        (same as --config listeners=…; port 0 = any free port)
+  --tls-dev             generate a throwaway CA and broker certificate (openssl CLI) in
+                        <data dir>/tls-dev and serve TLS with them; adds an SSL listener on
+                        a free port when no listener uses TLS
   --help                show this help
 
 Prints "minikafka ready bootstrap=HOST:PORT[,HOST:PORT…]" on stdout once it accepts connections
-(followed by " http=HOST:PORT" with --http-port).
+(followed by " listeners=NAME://HOST:PORT,…" with several listeners, " tls-ca=PATH" with
+--tls-dev and " http=HOST:PORT" with --http-port).
 Logs go to stderr (MINIKAFKA_LOG=debug|info|warn|error).
 
 minikafka nemesis [--seed N] [--duration 60s] [--brokers 3] [--acks all|1]
@@ -113,6 +121,8 @@ async function main(): Promise<void> {
         'in-memory': { type: 'boolean' },
         config: { type: 'string', multiple: true },
         'http-port': { type: 'string' },
+        listener: { type: 'string', multiple: true },
+        'tls-dev': { type: 'boolean' },
         help: { type: 'boolean' },
   });
   if (values.help) {
@@ -139,6 +149,10 @@ async function main(): Promise<void> {
     if (eq <= 0) fail(`--config expects key=value, got '${kv}'`);
     config[kv.slice(0, eq)] = kv.slice(eq + 1);
   }
+  if (values.listener && values.listener.length > 0) {
+    if (config['listeners'] !== undefined) fail('give listeners either with --listener or with --config listeners=…, not both');
+    config['listeners'] = values.listener.join(',');
+  }
   if ((config['node.id'] !== undefined || config['broker.id'] !== undefined) && (brokers > 1 || nodeIds)) {
     fail(`--config node.id names a single broker; give ${brokers} brokers their ids with --node-ids`);
   }
@@ -162,8 +176,10 @@ async function main(): Promise<void> {
       processPerBroker: values['process-per-broker'] ?? false,
       config,
       httpPort,
+      tlsDev: values['tls-dev'] ?? false,
     });
   } catch (err) {
+    if (err instanceof ConfigError) fail(err.message); // a listener or TLS setting the brokers refused
     const e = err as Error & { code?: string; port?: number };
     if (e.code === 'EADDRINUSE') {
       const flag =
@@ -190,7 +206,13 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
   // Only now: a supervisor that signals as soon as it reads this line must find the handlers
   // installed (before, a SIGTERM right after the line killed the process unflushed).
-  process.stdout.write(`minikafka ready bootstrap=${cluster.bootstrapServers.join(',')}${cluster.httpAddress ? ` http=${cluster.httpAddress}` : ''}\n`);
+  const listenerNames = cluster.listenerNames;
+  const listeners = listenerNames.length > 1 ? ` listeners=${listenerNames.flatMap((n) => cluster.bootstrapFor(n).map((a) => `${n}://${a}`)).join(',')}` : '';
+  if (cluster.tlsDev) {
+    process.stderr.write(`minikafka --tls-dev: CA certificate ${cluster.tlsDev.caFile} (CA key ${cluster.tlsDev.caKeyFile}), broker keystore ${cluster.tlsDev.keystoreFile}\n`);
+  }
+  const tlsCa = cluster.tlsDev ? ` tls-ca=${cluster.tlsDev.caFile}` : '';
+  process.stdout.write(`minikafka ready bootstrap=${cluster.bootstrapServers.join(',')}${listeners}${tlsCa}${cluster.httpAddress ? ` http=${cluster.httpAddress}` : ''}\n`);
 }
 
 main().catch((err: Error) => {

@@ -16,6 +16,7 @@ import type { BrokerProcessCommand, BrokerProcessEvent, BrokerProcessOptions } f
 import { snapshotBroker, type BrokerSnapshot } from './http/BrokerSnapshot.js';
 import { startHttpServer, type HttpControlServer } from './http/HttpServer.js';
 import { aclEntryOf, type AclBinding } from './security/Acl.js';
+import { devTlsConfig } from './security/DevCertificates.js';
 
 export interface ClusterOptions {
   /** Number of brokers (ids 1..N). Default 1, or as many as nodeIds. */
@@ -41,6 +42,27 @@ export interface ClusterOptions {
   processPerBroker?: boolean;
   /** Serve the HTTP control plane and status page on this port of `host` (0 = a free one); off when absent. */
   httpPort?: number;
+  /**
+   * Kafka's `listeners` for every broker, e.g. 'PLAINTEXT://127.0.0.1:0,SASL_SSL://127.0.0.1:0'
+   * (same as config.listeners). A non-zero port is broker 1's; broker i adds i-1 to it. Port 0
+   * picks a free port (kept across restarts). Without it: one PLAINTEXT listener on host:port.
+   */
+  listeners?: string;
+  /**
+   * Generate a throwaway CA and broker certificate (the openssl CLI) in `<dataDir>/tls-dev` and
+   * use them as ssl.keystore/ssl.truststore; adds an SSL listener on a free port when no listener
+   * uses TLS. `cluster.tlsDev` names the files.
+   */
+  tlsDev?: boolean;
+}
+
+export interface TlsDevFiles {
+  dir: string;
+  /** The CA certificate (PEM): a client's truststore (kafkajs `ssl: { ca: [fs.readFileSync(caFile)] }`). */
+  caFile: string;
+  caKeyFile: string;
+  /** The broker's key and certificate (PEM). */
+  keystoreFile: string;
 }
 
 export interface CreateTopicOptions {
@@ -55,8 +77,14 @@ export interface StopOptions {
 }
 
 export interface Cluster {
-  /** host:port of every broker, for a client's bootstrap list. */
+  /** host:port of every broker (its first listener), for a client's bootstrap list. */
   readonly bootstrapServers: string[];
+  /** host:port of every broker on one listener (by name, e.g. 'SASL_SSL'). */
+  bootstrapFor(listener: string): string[];
+  /** The brokers' listener names, in `listeners` order (['PLAINTEXT'] without `listeners`). */
+  readonly listenerNames: string[];
+  /** The --tls-dev files (startCluster({ tlsDev: true })), null otherwise. */
+  readonly tlsDev: TlsDevFiles | null;
   /** The in-process brokers (empty in process-per-broker mode); stopped ones included. */
   readonly brokers: Broker[];
   readonly controller: Controller;
@@ -87,6 +115,8 @@ interface BrokerSlot {
   id: number;
   port: number;
   running: boolean;
+  /** Bound port of each listener (by name) once started: a restart binds the same. */
+  listenerPorts?: Map<string, number>;
   broker?: Broker;
   child?: ChildProcess;
   /** Snapshot requests to the child waiting for its answer, by request id. */
@@ -131,12 +161,27 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   const first = typeof opts.port === 'number' ? opts.port : 0;
   const ports = Array.isArray(opts.port) ? opts.port : Array.from({ length: count }, (_, i) => (first ? first + i : 0));
   if (ports.length !== count) throw new Error(`${count} brokers need ${count} ports, got ${ports.length}`);
+  const log = createLogger('cluster');
   const ownsDir = !opts.inMemory && opts.dataDir === undefined;
   const dataDir = opts.inMemory ? null : (opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'minikafka-')));
   const baseConfig: Properties = { 'default.replication.factor': Math.min(3, count), ...(opts.config ?? {}) };
+  if (opts.listeners !== undefined) baseConfig['listeners'] = opts.listeners;
+  let tlsDev: TlsDevFiles | null = null;
+  if (opts.tlsDev) {
+    const dir = dataDir ? path.join(dataDir, 'tls-dev') : fs.mkdtempSync(path.join(os.tmpdir(), 'minikafka-tls-'));
+    const dev = devTlsConfig(dir, [host, ...(opts.advertisedHost ? [opts.advertisedHost] : [])]);
+    for (const [k, v] of Object.entries(dev.config)) if (baseConfig[k] === undefined) baseConfig[k] = v;
+    tlsDev = { dir, caFile: dev.ca.caCertFile, caKeyFile: dev.ca.caKeyFile, keystoreFile: dev.broker.keystoreFile };
+    const current = String(baseConfig['listeners'] ?? '');
+    if (!/SSL:\/\//i.test(current)) {
+      const first = typeof opts.port === 'number' ? opts.port : 0;
+      baseConfig['listeners'] = current ? `${current},SSL://${host}:0` : `PLAINTEXT://${host}:${first},SSL://${host}:0`;
+    }
+    log.info(`--tls-dev: CA ${tlsDev.caFile}, broker keystore ${tlsDev.keystoreFile}`);
+  }
+  const listenerTemplate = baseConfig['listeners'] === undefined ? null : String(baseConfig['listeners']);
   delete baseConfig['node.id']; // each broker gets its own below
   delete baseConfig['broker.id'];
-  const log = createLogger('cluster');
   const faults = new FaultInjector(createLogger('faults'));
   const isolated = new Set<number>();
   const processMode = opts.processPerBroker ?? false;
@@ -153,9 +198,23 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     advertisedHost: opts.advertisedHost,
     dataDir: dataDir ? path.join(dataDir, `broker-${slot.id}`) : undefined,
     inMemory: opts.inMemory ?? false,
-    config: { ...baseConfig, 'node.id': slot.id },
+    config: { ...baseConfig, 'node.id': slot.id, ...(listenerTemplate !== null ? { listeners: slotListeners(listenerTemplate, slot) } : {}) },
     controller: controllerAddress,
   });
+
+  /** A broker's `listeners`: fixed ports shifted by its index, free ones as first bound. */
+  function slotListeners(template: string, slot: BrokerSlot): string {
+    const index = slots.indexOf(slot);
+    return template
+      .split(',')
+      .map((entry) =>
+        entry.trim().replace(/^([A-Za-z0-9_-]+)(:\/\/.*:)(\d+)$/, (_all, name: string, middle: string, port: string) => {
+          const p = Number(port);
+          return `${name}${middle}${p > 0 ? p + index : (slot.listenerPorts?.get(name.toUpperCase()) ?? 0)}`;
+        }),
+      )
+      .join(',');
+  }
 
   const send = (slot: BrokerSlot, cmd: BrokerProcessCommand) => {
     if (slot.child?.connected) slot.child.send(cmd);
@@ -172,6 +231,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
         throw err;
       }
       slot.port = broker.port;
+      slot.listenerPorts = new Map(broker.listeners.map((l) => [l.name, l.port]));
       slot.broker = broker;
       const at = brokers.findIndex((b) => b.nodeId === slot.id);
       if (at >= 0) brokers[at] = broker;
@@ -183,7 +243,10 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     slot.child = child;
     slot.port = await new Promise<number>((resolve, reject) => {
       child.on('message', (m: BrokerProcessEvent) => {
-        if (m.type === 'ready') resolve(m.port);
+        if (m.type === 'ready') {
+          if (m.listeners) slot.listenerPorts = new Map(m.listeners.map((l) => [l.name, l.port]));
+          resolve(m.port);
+        }
         if (m.type === 'failed') reject(Object.assign(new Error(`broker ${slot.id} failed to start: ${m.message}`), { code: m.code, port: m.port }));
       });
       child.once('exit', (code, signal) => reject(new Error(`broker ${slot.id} exited during start (${code ?? signal})`)));
@@ -244,6 +307,22 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     get bootstrapServers() {
       return slots.map((s) => `${opts.advertisedHost ?? host}:${s.port}`);
     },
+    bootstrapFor(listener: string) {
+      const name = listener.toUpperCase();
+      return slots.map((s) => {
+        const port = s.listenerPorts?.get(name) ?? (listenerTemplate === null && name === 'PLAINTEXT' ? s.port : undefined);
+        if (port === undefined) throw new Error(`broker ${s.id} has no listener ${name}`);
+        return `${opts.advertisedHost ?? host}:${port}`;
+      });
+    },
+    listenerNames:
+      listenerTemplate === null
+        ? ['PLAINTEXT']
+        : listenerTemplate
+            .split(',')
+            .map((e) => /^\s*([A-Za-z0-9_-]+):\/\//.exec(e)?.[1]?.toUpperCase())
+            .filter((n): n is string => n !== undefined),
+    tlsDev,
     brokers,
     controller,
     dataDir,
@@ -323,6 +402,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       await Promise.all(slots.map((s) => stopSlot(s)));
       await controller.stop();
       if (ownsDir && dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+      if (tlsDev && !dataDir) fs.rmSync(tlsDev.dir, { recursive: true, force: true });
     },
   };
   if (opts.httpPort !== undefined) {

@@ -748,6 +748,41 @@ const cases: Record<number, Case> = {
       expect(res.brokers).toHaveLength(1);
     },
   },
+  // On a PLAINTEXT listener SASL is out of place (test/security-sasl.test.ts covers SASL listeners).
+  17: {
+    async run(v) {
+      const res = await client.request(17, v, M.encodeSaslHandshakeRequest, M.decodeSaslHandshakeResponse, { mechanism: 'PLAIN' });
+      expect(res.errorCode).toBe(34); // ILLEGAL_SASL_STATE
+    },
+  },
+  36: {
+    async run(v) {
+      const res = await client.request(36, v, M.encodeSaslAuthenticateRequest, M.decodeSaslAuthenticateResponse, { authBytes: Buffer.from('\0u\0p') });
+      expect(res.errorCode).toBe(34); // ILLEGAL_SASL_STATE
+    },
+  },
+  51: {
+    async run(v) {
+      const res = await client.request(51, v, M.encodeAlterUserScramCredentialsRequest, M.decodeAlterUserScramCredentialsResponse, {
+        deletions: [{ name: 'nobody', mechanism: 1 }],
+        upsertions: [{ name: `apv-user-${v}`, mechanism: 2, iterations: 4096, salt: Buffer.from('salt'), saltedPassword: Buffer.alloc(64, 7) }],
+      });
+      expect(res.results.map((r) => [r.user, r.errorCode]).sort()).toEqual([
+        [`apv-user-${v}`, 0],
+        ['nobody', 91], // RESOURCE_NOT_FOUND
+      ]);
+    },
+  },
+  50: {
+    async run(v) {
+      await cases[51]!.run(v);
+      const res = await client.request(50, v, M.encodeDescribeUserScramCredentialsRequest, M.decodeDescribeUserScramCredentialsResponse, { users: [{ name: `apv-user-${v}` }, { name: 'nobody' }] });
+      expect(res.results.map((r) => [r.user, r.errorCode, r.credentialInfos])).toEqual([
+        [`apv-user-${v}`, 0, [{ mechanism: 2, iterations: 4096 }]],
+        ['nobody', 91, []],
+      ]);
+    },
+  },
   74: {
     async run(v) {
       const res = await client.request(74, v, M.encodeListClientMetricsResourcesRequest, M.decodeListClientMetricsResourcesResponse, {});

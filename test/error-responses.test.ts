@@ -152,6 +152,14 @@ const SHAPES: Record<number, Shape> = {
   29: topLevel,
   30: { entries: (req) => req.creations.length, codes: (res) => res.results.map((r: any) => r.errorCode) },
   31: { entries: (req) => req.filters.length, codes: (res) => res.filterResults.map((r: any) => r.errorCode) },
+  17: topLevel,
+  36: { ...topLevel, messages: { from: 0, kind: 'exception', read: (res) => [res.errorMessage] } },
+  50: { ...topLevel, messages: { from: 0, kind: 'exception', read: (res) => [res.errorMessage] } },
+  51: {
+    entries: (req) => new Set([...req.deletions.map((d: any) => d.name), ...req.upsertions.map((u: any) => u.name)]).size,
+    codes: (res) => res.results.map((r: any) => r.errorCode),
+    messages: { from: 0, kind: 'exception', read: (res) => res.results.map((r: any) => r.errorMessage) },
+  },
   74: topLevel,
 };
 

@@ -80,6 +80,19 @@ const BROKER_CONFIGS: Record<string, BrokerConfigDef> = {
   'broker.session.timeout.ms': { kind: 'int', default: '9000' },
   'broker.heartbeat.interval.ms': { kind: 'int', default: '2000' },
   'advertised.listeners': { kind: 'string', default: '' },
+  // Listeners and security (src/security/): several listeners per broker, TLS, SASL
+  listeners: { kind: 'string', default: '' },
+  'listener.security.protocol.map': { kind: 'string', default: 'PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL' },
+  'inter.broker.listener.name': { kind: 'string', default: '' },
+  'ssl.keystore.type': { kind: 'string', default: 'PEM' },
+  'ssl.keystore.location': { kind: 'string', default: '' },
+  'ssl.truststore.type': { kind: 'string', default: 'PEM' },
+  'ssl.truststore.location': { kind: 'string', default: '' },
+  'ssl.client.auth': { kind: 'string', default: 'none' },
+  'ssl.principal.mapping.rules': { kind: 'string', default: 'DEFAULT' },
+  // Kafka's default is GSSAPI, which minikafka does not serve: every mechanism it serves is enabled.
+  'sasl.enabled.mechanisms': { kind: 'list', default: 'PLAIN,SCRAM-SHA-256,SCRAM-SHA-512,OAUTHBEARER' },
+  'connections.max.reauth.ms': { kind: 'long', default: '0' },
   // KIP-578's partition limits (see Controller.ts)
   'max.partitions': { kind: 'int', default: '2147483647' },
   'max.broker.partitions': { kind: 'int', default: '4000' },
@@ -88,6 +101,33 @@ const BROKER_CONFIGS: Record<string, BrokerConfigDef> = {
   'super.users': { kind: 'string', default: '' },
   'allow.everyone.if.no.acl.found': { kind: 'boolean', default: 'false' },
 };
+
+/**
+ * Secrets and per-listener overrides: accepted and read like broker configs, but never listed by
+ * `entries()` (so DescribeConfigs cannot echo a password). `listener.name.<listener>.<config>`
+ * overrides any security config for one listener, as in Kafka.
+ */
+const SECRET_CONFIGS: Record<string, BrokerConfigDef> = {
+  'ssl.key.password': { kind: 'string', default: '' },
+  'ssl.keystore.password': { kind: 'string', default: '' },
+  'ssl.truststore.password': { kind: 'string', default: '' },
+  'ssl.keystore.key': { kind: 'string', default: '' },
+  'ssl.keystore.certificate.chain': { kind: 'string', default: '' },
+  'ssl.truststore.certificates': { kind: 'string', default: '' },
+  'sasl.jaas.config': { kind: 'string', default: '' },
+  // minikafka's shortcut for PLAIN users: "alice:alice-secret,bob:bob-secret"
+  'sasl.plain.users': { kind: 'string', default: '' },
+};
+
+function secretOrListenerDef(name: string): BrokerConfigDef | undefined {
+  const own = SECRET_CONFIGS[name];
+  if (own) return own;
+  const m = /^listener\.name\.[a-z0-9_-]+\.(.+)$/.exec(name);
+  if (!m) return undefined;
+  const rest = m[1]!.replace(/^(plain|scram-sha-256|scram-sha-512|oauthbearer)\./, '');
+  const base = BROKER_CONFIGS[rest] ?? SECRET_CONFIGS[rest];
+  return base ? { kind: base.kind, default: '' } : undefined;
+}
 
 export class ConfigError extends Error {}
 
@@ -154,7 +194,7 @@ export class KafkaConfig {
     this.explicit = new Map();
     for (const [k, v] of Object.entries(props)) {
       const value = String(v);
-      const def = brokerDef(k) ?? topicDefByName(k);
+      const def = brokerDef(k) ?? topicDefByName(k) ?? secretOrListenerDef(k);
       if (!def) throw new ConfigError(`unknown config '${k}'`);
       const problem = checkKind(def.kind, value);
       if (problem) throw new ConfigError(`${k}: ${problem}, got '${value}'`);
@@ -182,7 +222,7 @@ export class KafkaConfig {
     if (name === 'broker.id' || name === 'node.id') return String(this.nodeId); // synonyms, as in KRaft
     const v = this.dynamicBroker.get(name) ?? this.dynamicDefault.get(name) ?? this.explicit.get(name);
     if (v !== undefined) return v;
-    const def = brokerDef(name);
+    const def = brokerDef(name) ?? secretOrListenerDef(name);
     if (!def) throw new Error(`not a broker config: ${name}`);
     return def.default;
   }

@@ -24,7 +24,7 @@ import { MemoryPool, UNBOUNDED_POOL } from './MemoryPool.js';
 
 /** What the dispatcher returns for one request frame. */
 export type Reply =
-  | { kind: 'response'; chunks: Buffer[] }
+  | { kind: 'response'; chunks: Buffer[]; /** Close once this answer is written (a failed SASL authentication). */ thenClose?: string }
   | { kind: 'none' } // acks=0 produce: nothing is sent
   | { kind: 'close'; reason: string }; // drop the connection (fault injection, undecodable request)
 
@@ -377,6 +377,12 @@ export class Connection {
         corked = true;
       }
       for (const c of r.chunks) this.socket.write(c);
+      if (r.thenClose !== undefined) {
+        this.socket.uncork();
+        corked = false;
+        this.close(r.thenClose);
+        break;
+      }
     }
     if (corked) this.socket.uncork();
   }

@@ -8,6 +8,7 @@
 // a new one), so its frame decoder never sees another socket's bytes.
 import { FrameDecoder } from './FrameDecoder.js';
 import net from 'node:net';
+import tls from 'node:tls';
 import { decodeApiVersionsResponse, encodeApiVersionsRequest } from '../protocol/messages/ApiVersions.js';
 import { encodeRequestHeader, requestHeaderVersion, responseHeaderVersion } from '../protocol/messages/index.js';
 import { Reader, Writer } from '../protocol/primitives.js';
@@ -43,6 +44,8 @@ export interface ConnectionOptions {
   handshake?: boolean;
   /** Checked before each response is taken: false cuts the link (the response is lost). */
   canReach?: () => boolean;
+  /** Connect with TLS using these options (host becomes the servername unless they name one). */
+  tls?: tls.ConnectionOptions;
 }
 
 export class KafkaConnection {
@@ -72,7 +75,7 @@ export class KafkaConnection {
     private readonly opts: ConnectionOptions,
   ) {
     this.canReach = opts.canReach ?? null;
-    this.socket = net.connect({ host, port });
+    this.socket = opts.tls ? tls.connect({ servername: net.isIP(host) ? undefined : host, ...opts.tls, host, port }) : net.connect({ host, port });
     this.socket.setNoDelay(true);
     this.socket.on('data', (d: Buffer) => this.onData(d));
     this.socket.on('error', (e) => this.close(new NetworkError(`Connection to node ${this.nodeId} (${host}:${port}) failed: ${e.message}`, { cause: e })));
@@ -91,7 +94,7 @@ export class KafkaConnection {
     );
     connectTimer.unref();
     this.ready = new Promise<void>((resolve, reject) => {
-      this.socket.once('connect', () => {
+      this.socket.once(opts.tls ? 'secureConnect' : 'connect', () => {
         connected = true;
         if (opts.handshake === false) {
           clearTimeout(connectTimer);

@@ -5,6 +5,7 @@
 // the connect timeout (Kafka's socket.connection.setup.timeout.ms) and by the request's own
 // timeout: a peer that accepts nothing fails the request, never hangs it. No ApiVersions
 // handshake: the versions are fixed by the caller, and our controller serves no ApiVersions.
+import type tls from 'node:tls';
 import type { Logger } from '../logger.js';
 import type { Reader, Writer } from '../protocol/primitives.js';
 import { NetworkError } from './errors.js';
@@ -18,6 +19,8 @@ const CONNECT_TIMEOUT_MS = 10_000;
 export interface NodeClientOptions {
   /** Give up a connection attempt after this long (default 10 s). */
   connectTimeoutMs?: number;
+  /** Connect with TLS (a broker's SSL inter-broker listener). */
+  tls?: tls.ConnectionOptions;
 }
 
 export class NodeClient {
@@ -83,6 +86,7 @@ export class NodeClient {
         connectTimeoutMs: this.options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
         handshake: false,
         canReach: this.canReach,
+        tls: this.options.tls,
       });
       const created = conn;
       created.onClose = (_c, err) => {

@@ -4,10 +4,14 @@
 // with Kafka requests over one network/NodeClient connection.
 import type * as M from '../protocol/messages/index.js';
 import type { Reader, Writer } from '../protocol/primitives.js';
+import type { BrokerEndpoint } from './MetadataImage.js';
 
 export interface BrokerToController {
-  /** Register this broker's listener; resolves with its broker epoch. */
-  register(host: string, port: number, clusterId: string): Promise<number>;
+  /**
+   * Register this broker: its inter-broker endpoint (host, port) and every listener's advertised
+   * endpoint (default: host and port as PLAINTEXT); resolves with its broker epoch.
+   */
+  register(host: string, port: number, clusterId: string, listeners?: BrokerEndpoint[]): Promise<number>;
   heartbeat(brokerEpoch: number, metadataOffset: number, wantShutDown: boolean): Promise<M.BrokerHeartbeatResponse>;
   /** Metadata log records from offset, long-polling up to maxWaitMs. */
   fetchMetadata(offset: number, maxWaitMs: number): Promise<{ records: Buffer | null; errorCode: number; highWatermark: number }>;
@@ -33,5 +37,7 @@ export interface BrokerToController {
   deleteAcls(req: M.DeleteAclsRequest): Promise<M.DeleteAclsResponse>;
   /** Send an admin request on to the controller as it is (Kafka's forwarding), at `version`; resolves with its response. */
   forward<Req, Res>(apiKey: number, version: number, encode: (w: Writer, v: number, m: Req) => void, decode: (r: Reader, v: number) => Res, req: Req): Promise<Res>;
+  /** Create, replace or delete SCRAM credentials (forwarded AlterUserScramCredentials). */
+  alterUserScramCredentials(req: M.AlterUserScramCredentialsRequest): Promise<M.AlterUserScramCredentialsResponse>;
   close(): void;
 }

@@ -26,7 +26,9 @@ import { CONTROLLER_APIS, type ControllerContext } from './ControllerApis.js';
 import { createAclRecords, deleteAclRecords, type AclCreateResult, type AclDeleteResult } from './AclControlManager.js';
 import type { AclEntry, AclFilter } from '../security/Acl.js';
 import { Reassignments } from './Reassignments.js';
-import { configKey, encodeMetadataRecords, MetadataImage, type MetadataRecord, type PartitionState, type TopicImage } from './MetadataImage.js';
+import { configKey, encodeMetadataRecords, MetadataImage, type BrokerEndpoint, type BrokerInfo, type MetadataRecord, type PartitionState, type TopicImage } from './MetadataImage.js';
+import type { AlterUserScramCredentialsRequest, AlterUserScramCredentialsResponse } from '../protocol/messages/AlterUserScramCredentials.js';
+import { scramChanges } from './ScramControl.js';
 
 export const METADATA_TOPIC = '__cluster_metadata';
 const PRODUCER_ID_BLOCK = 1000;
@@ -261,10 +263,12 @@ export class Controller {
    * them first, as fencing does, so it never leads again on data it may have lost. (Kafka 3.9
    * refuses a new incarnation until the old session expires, with the same effect.)
    */
-  registerBroker(nodeId: number, host: string, port: number, rack: string | null): number {
+  registerBroker(nodeId: number, host: string, port: number, rack: string | null, listeners?: BrokerEndpoint[]): number {
     const epoch = this.highWatermark;
     const left = this.image.brokers.has(nodeId) ? this.leaveIsrs(nodeId) : [];
-    this.append([{ type: 'broker', broker: { nodeId, host, port, rack, epoch, fenced: true } }, ...left]);
+    const broker: BrokerInfo = { nodeId, host, port, rack, epoch, fenced: true };
+    if (listeners && listeners.length > 0) broker.listeners = listeners;
+    this.append([{ type: 'broker', broker }, ...left]);
     this.lastHeartbeat.set(nodeId, this.time.now());
     this.log.info(`broker ${nodeId} registered at ${host}:${port} (epoch ${epoch}${left.length ? `; left ${left.length} ISR(s) of its previous incarnation` : ''})`);
     return epoch;
@@ -635,6 +639,13 @@ export class Controller {
       }),
     );
     this.log.info(`topic ${name} now has ${total} partitions`);
+  }
+
+  /** AlterUserScramCredentials (ScramControl.ts): the valid changes are committed together. */
+  alterUserScramCredentials(req: AlterUserScramCredentialsRequest): AlterUserScramCredentialsResponse {
+    const { records, response } = scramChanges(this.image, req);
+    this.append(records);
+    return response;
   }
 
   /** Store a broker ("" the cluster default) or client-metrics resource's whole config set (Kafka's ConfigRecord). */

@@ -31,7 +31,8 @@ const brokerRegistration = defineApi<M.BrokerRegistrationRequest, M.BrokerRegist
       return { throttleTimeMs: 0, errorCode: ErrorCode.INCONSISTENT_CLUSTER_ID, brokerEpoch: -1 };
     }
     try {
-      const epoch = controller.registerBroker(req.brokerId, listener.host, listener.port, req.rack);
+      const listeners = req.listeners.map((l) => ({ name: l.name, host: l.host, port: l.port, securityProtocol: l.securityProtocol }));
+      const epoch = controller.registerBroker(req.brokerId, listener.host, listener.port, req.rack, listeners);
       return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, brokerEpoch: epoch };
     } catch (err) {
       return { throttleTimeMs: 0, errorCode: codeOf(err).code, brokerEpoch: -1 };
@@ -391,6 +392,21 @@ const deleteAcls = defineApi<M.DeleteAclsRequest, M.DeleteAclsResponse, Controll
   },
 );
 
+const alterUserScramCredentials = defineApi<M.AlterUserScramCredentialsRequest, M.AlterUserScramCredentialsResponse, ControllerContext>(
+  M.AlterUserScramCredentialsApi,
+  [0, 0],
+  { decodeRequest: M.decodeAlterUserScramCredentialsRequest, encodeResponse: M.encodeAlterUserScramCredentialsResponse },
+  ({ controller }, req) => {
+    try {
+      return controller.alterUserScramCredentials(req);
+    } catch (err) {
+      const { code, message } = codeOf(err); // the commit failed: nothing changed
+      const users = new Set([...req.deletions.map((d) => d.name), ...req.upsertions.map((u) => u.name)]);
+      return { throttleTimeMs: 0, results: [...users].map((user) => ({ user, errorCode: code, errorMessage: message })) };
+    }
+  },
+);
+
 // AlterClientQuotas v0–1: each entry checked on its own (INVALID_REQUEST with Kafka's message);
 // the valid ones are committed together unless validate_only.
 const alterClientQuotas = defineApi<M.AlterClientQuotasRequest, M.AlterClientQuotasResponse, ControllerContext>(
@@ -495,6 +511,7 @@ export const CONTROLLER_APIS: Api<any, any, ControllerContext>[] = [
   deleteTopics,
   createPartitions,
   alterConfigs,
+  alterUserScramCredentials,
   createAcls,
   deleteAcls,
 ];

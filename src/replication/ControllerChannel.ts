@@ -4,7 +4,7 @@
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import * as M from '../protocol/messages/index.js';
 import { METADATA_TOPIC } from './Controller.js';
-import type { MetadataImage } from './MetadataImage.js';
+import type { BrokerEndpoint, MetadataImage } from './MetadataImage.js';
 import type { NodeClient } from '../network/NodeClient.js';
 import type { Reader, Writer } from '../protocol/primitives.js';
 
@@ -24,13 +24,16 @@ export class ControllerChannel {
     this.client.close();
   }
 
-  async register(host: string, port: number, clusterId: string): Promise<number> {
+  async register(host: string, port: number, clusterId: string, listeners?: BrokerEndpoint[]): Promise<number> {
+    // The inter-broker endpoint goes first: the controller takes it as the broker's host and port.
+    const others = (listeners ?? []).filter((l) => l.host !== host || l.port !== port);
+    const inter = (listeners ?? []).find((l) => l.host === host && l.port === port) ?? { name: 'PLAINTEXT', host, port, securityProtocol: 0 };
     const res = await this.client.request(M.BrokerRegistrationApi.key, 0, M.encodeBrokerRegistrationRequest, M.decodeBrokerRegistrationResponse, {
       ...M.defaultBrokerRegistrationRequest(),
       brokerId: this.brokerId,
       clusterId,
       incarnationId: Buffer.alloc(16),
-      listeners: [{ name: 'PLAINTEXT', host, port, securityProtocol: 0 }],
+      listeners: [inter, ...others],
       features: [],
       rack: null,
     }, TIMEOUT_MS);
@@ -114,6 +117,10 @@ export class ControllerChannel {
       topicNames: [],
       timeoutMs: TIMEOUT_MS,
     }, TIMEOUT_MS);
+  }
+
+  alterUserScramCredentials(req: M.AlterUserScramCredentialsRequest): Promise<M.AlterUserScramCredentialsResponse> {
+    return this.client.request(M.AlterUserScramCredentialsApi.key, 0, M.encodeAlterUserScramCredentialsRequest, M.decodeAlterUserScramCredentialsResponse, req, TIMEOUT_MS);
   }
 
   createPartitions(req: M.CreatePartitionsRequest): Promise<M.CreatePartitionsResponse> {

@@ -10,9 +10,21 @@ export interface BrokerInfo {
   host: string;
   port: number;
   rack: string | null;
+  /**
+   * Every listener's advertised endpoint (securityProtocol: Kafka's id, 0 PLAINTEXT … 3 SASL_SSL);
+   * host/port above are the inter-broker listener's. Absent in records from before listeners.
+   */
+  listeners?: BrokerEndpoint[];
   /** Changes on every registration: the controller log offset of the registration. */
   epoch: number;
   fenced: boolean;
+}
+
+export interface BrokerEndpoint {
+  name: string;
+  host: string;
+  port: number;
+  securityProtocol: number;
 }
 
 export interface PartitionState {
@@ -53,7 +65,18 @@ export type MetadataRecord =
   /** A broker's registration removed (UnregisterBroker). */
   | { type: 'unregisterBroker'; nodeId: number }
   /** An entity's client quota values, all of them (none: the entity has no quotas). */
-  | { type: 'clientQuota'; entity: QuotaEntityPart[]; values: Record<string, number> };
+  | { type: 'clientQuota'; entity: QuotaEntityPart[]; values: Record<string, number> }
+  // Kafka's UserScramCredentialRecord / RemoveUserScramCredentialRecord (mechanism 1 = SCRAM-SHA-256, 2 = SCRAM-SHA-512)
+  | { type: 'userScramCredential'; name: string; mechanism: number; credential: StoredScramCredential }
+  | { type: 'removeUserScramCredential'; name: string; mechanism: number };
+
+/** A SCRAM credential as the metadata log holds it (base64 fields): never the password. */
+export interface StoredScramCredential {
+  salt: string;
+  storedKey: string;
+  serverKey: string;
+  iterations: number;
+}
 
 /**
  * What a run of metadata records changed (KRaft's MetadataDelta): brokers apply only this to
@@ -122,6 +145,8 @@ export class MetadataImage {
   readonly acls = new Map<string, AclEntry>();
   /** Client quotas by canonical entity key (ClientQuotas.canonicalEntity). */
   readonly clientQuotas = new Map<string, StoredQuotas>();
+  /** SCRAM credentials: user name → mechanism (1, 2) → credential. */
+  readonly scramCredentials = new Map<string, Map<number, StoredScramCredential>>();
   /** Offset of the next record to apply (records below it are in the image). */
   offset = 0;
 
@@ -175,6 +200,18 @@ export class MetadataImage {
       case 'producerIds':
         this.nextProducerIdBlock = rec.nextBlockStart;
         break;
+      case 'userScramCredential': {
+        let byMechanism = this.scramCredentials.get(rec.name);
+        if (!byMechanism) this.scramCredentials.set(rec.name, (byMechanism = new Map()));
+        byMechanism.set(rec.mechanism, { ...rec.credential });
+        break;
+      }
+      case 'removeUserScramCredential': {
+        const byMechanism = this.scramCredentials.get(rec.name);
+        byMechanism?.delete(rec.mechanism);
+        if (byMechanism?.size === 0) this.scramCredentials.delete(rec.name);
+        break;
+      }
       case 'config': {
         const key = configKey(rec.resourceType, rec.resourceName);
         if (Object.keys(rec.configs).length === 0) this.configs.delete(key);

@@ -4,7 +4,7 @@
 // to the controller: it registers, heartbeats, replays the metadata log into its image,
 // proposes ISR changes and forwards admin requests.
 import fs from 'node:fs';
-import net from 'node:net';
+import type tls from 'node:tls';
 import { createLogger, type Logger } from '../logger.js';
 import { ErrorCode, errorName, KafkaError } from '../protocol/errors.js';
 import type * as M from '../protocol/messages/index.js';
@@ -14,7 +14,7 @@ import { ControllerChannel } from '../replication/ControllerChannel.js';
 import { configKey, decodeMetadataRecords, MetadataDelta, MetadataImage, type OffsetRecord } from '../replication/MetadataImage.js';
 import { NodeClient } from '../network/NodeClient.js';
 import { API_LIST, encodeUnsupportedApiVersions, type RequestContext } from './apis/index.js';
-import { Connection, connectionLimits } from '../network/Connection.js';
+import { type Connection, connectionLimits } from '../network/Connection.js';
 import { ConnectionQuotas } from '../network/ConnectionQuotas.js';
 import { FaultInjector } from '../network/FaultInjector.js';
 import { GroupCoordinator, settingsFrom } from './group/GroupCoordinator.js';
@@ -34,6 +34,12 @@ import { consumeCleanShutdownMarker, writeCleanShutdownMarker } from '../log/Cle
 import { Authorizer, parseSuperUsers } from '../security/Authorizer.js';
 import { sameAcl } from '../security/Acl.js';
 import { SYSTEM_TIME, type Time, type TimerHandle } from '../util/Time.js';
+import { advertisedEndpoints, brokerListeners, interBrokerListener, isSsl, SECURITY_PROTOCOL_ID, type Endpoint } from '../security/Listeners.js';
+import { tlsClientOptions, tlsServerOptions } from '../security/SslFactory.js';
+import { SocketServer } from './SocketServer.js';
+import type { CredentialStore } from '../security/SaslServer.js';
+import { plainUsers } from '../security/JaasConfig.js';
+import { scramCredentialOf } from './ScramCredentials.js';
 
 export interface BrokerOptions {
   host?: string;
@@ -91,8 +97,20 @@ export class Broker {
   private running = false;
   private stopSignal = new AbortController();
   private loops: Promise<void>[] = [];
-  private server: net.Server | null = null;
-  private readonly connections = new Set<Connection>();
+  /** The listeners and their connections. */
+  private readonly socketServer: SocketServer;
+  /**
+   * The listeners this broker binds (`listeners`, or one PLAINTEXT listener on host:port); their
+   * ports are the bound ones once started, so a restart binds the same.
+   */
+  readonly listeners: Endpoint[];
+  /** The listener other brokers replicate from (inter.broker.listener.name). */
+  readonly interBrokerListenerName: string;
+  private readonly advertisedHostOption: string | undefined;
+  /** TLS options of this broker's connections to other brokers when the inter-broker listener is SSL. */
+  private readonly interBrokerTls: tls.ConnectionOptions | undefined;
+  /** PLAIN passwords and SCRAM credentials for the SASL listeners. */
+  readonly credentials: CredentialStore;
   /** Kafka's memory pool for request bytes (queued.max.request.bytes), shared by all connections. */
   requestPool = new MemoryPool(Number.POSITIVE_INFINITY);
   private readonly apis: RequestDispatcher<RequestContext>;
@@ -121,6 +139,22 @@ export class Broker {
     this.host = opts.host ?? '127.0.0.1';
     this.advertisedHost = opts.advertisedHost ?? this.host;
     this.requestedPort = opts.port ?? 9092;
+    this.advertisedHostOption = opts.advertisedHost;
+    this.listeners = brokerListeners(this.config, this.host, this.requestedPort);
+    const inter = interBrokerListener(this.config, this.listeners);
+    this.interBrokerListenerName = inter.name;
+    for (const l of this.listeners) if (isSsl(l.securityProtocol)) tlsServerOptions(this.config, l); // bad TLS configs fail here, not on start
+    advertisedEndpoints(this.config, this.listeners, opts.advertisedHost);
+    this.interBrokerTls = inter.securityProtocol === 'SSL' ? tlsClientOptions(this.config, inter.name) : undefined;
+    const plain = new Map<string, Map<string, string>>();
+    this.credentials = {
+      plainPassword: (listener, user) => {
+        let users = plain.get(listener);
+        if (!users) plain.set(listener, (users = plainUsers(this.config, listener)));
+        return users.get(user);
+      },
+      scramCredential: (mechanism, user) => scramCredentialOf(this.image, mechanism, user),
+    };
     this.dataDir = opts.inMemory ? null : (opts.dataDir ?? 'minikafka-data');
     this.log = createLogger(`broker-${this.nodeId}`);
     this.time = opts.time ?? SYSTEM_TIME;
@@ -176,11 +210,12 @@ export class Broker {
       nodeId: this.nodeId,
       unsupportedApiVersions: encodeUnsupportedApiVersions,
     });
+    this.socketServer = new SocketServer({ config: this.config, handler: this.apis, credentials: this.credentials, now: () => this.time.now(), log: this.log.child('net') });
   }
 
   /** The open client connections (gauges for tests). */
   get clientConnections(): ReadonlySet<Connection> {
-    return this.connections;
+    return this.socketServer.connections;
   }
 
   get port(): number {
@@ -204,7 +239,7 @@ export class Broker {
   private clientFor(nodeId: number): NodeClient | null {
     const b = this.nextImage.brokers.get(nodeId);
     if (!b) return null;
-    return new NodeClient(b.host, b.port, `minikafka-replica-${this.nodeId}`, this.log.child(`to-${nodeId}`), () => this.canReach(nodeId));
+    return new NodeClient(b.host, b.port, `minikafka-replica-${this.nodeId}`, this.log.child(`to-${nodeId}`), () => this.canReach(nodeId), { tls: this.interBrokerTls });
   }
 
   /** Listen, register with the controller, catch up with the metadata; resolves once serving unfenced. */
@@ -215,28 +250,10 @@ export class Broker {
     const netLog = this.log.child('net');
     // read at each connection: both are dynamic broker configs
     const quotas = new ConnectionQuotas(() => this.config.int('max.connections'), () => this.config.int('max.connections.per.ip'), netLog);
-    const server = net.createServer((socket) => {
-      if (!quotas.admit(socket)) return;
-      const conn = new Connection(socket, this.apis, limits, netLog, (c) => {
-        quotas.release(c.socket);
-        this.connections.delete(c);
-      });
-      this.connections.add(conn);
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.requestedPort, this.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    // EMFILE/ENFILE on accept arrive here: that connection is refused (libuv closes it), the
-    // listener and every other connection go on.
-    server.on('error', (err) => this.log.error(`listener error: ${err.message}`));
-    this.server = server;
-    this.boundPort = (server.address() as net.AddressInfo).port;
-    this.requestedPort = this.boundPort; // a restart binds the same port
-    this.running = true;
+    this.running = true; // (a listener failing to bind stops the broker: stop() closes the ones bound)
+    await this.socketServer.bind(this.listeners, limits, quotas);
+    this.boundPort = this.listeners[0]!.port;
+    this.requestedPort = this.boundPort;
     this.stopSignal = new AbortController();
     // Before any log opens: logs opened during this start trust their segments if it was there.
     this.replicaManager.hadCleanShutdown = this.dataDir !== null && consumeCleanShutdownMarker(this.dataDir);
@@ -257,14 +274,17 @@ export class Broker {
     this.groupCoordinator.start();
     this.transactionCoordinator.start();
     this.log.info(
-      `broker ${this.nodeId} serving on ${this.host}:${this.boundPort} (${this.dataDir ? `data in ${this.dataDir}` : 'in memory'}, ${this.image.topics.size} topics)`,
+      `broker ${this.nodeId} serving on ${this.listeners.map((l) => `${l.name}://${l.host}:${l.port}`).join(',')} (${this.dataDir ? `data in ${this.dataDir}` : 'in memory'}, ${this.image.topics.size} topics)`,
     );
   }
 
   private async register(): Promise<void> {
+    const advertised = advertisedEndpoints(this.config, this.listeners, this.advertisedHostOption);
+    const inter = advertised.find((e) => e.name === this.interBrokerListenerName)!;
+    const endpoints = advertised.map((e) => ({ name: e.name, host: e.host, port: e.port, securityProtocol: SECURITY_PROTOCOL_ID[e.securityProtocol] }));
     for (let attempt = 0; ; attempt++) {
       try {
-        this.brokerEpoch = await this.controllerChannel().register(this.advertisedHost, this.boundPort, '');
+        this.brokerEpoch = await this.controllerChannel().register(inter.host, inter.port, '', endpoints);
         return;
       } catch (err) {
         if (!this.running || attempt > 100) throw err;
@@ -457,14 +477,11 @@ export class Broker {
     this.stopSignal.abort();
     this.time.clear(this.timer);
     this.timer = null;
-    const server = this.server;
-    this.server = null;
-    for (const c of this.connections) c.socket.destroy();
-    this.connections.clear();
+    const listenersClosed = this.socketServer.shutdown();
     this.controller?.close();
     this.controller = null;
     for (const w of [...this.metadataWaiters]) w();
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    await listenersClosed;
     await Promise.all(this.loops);
     this.groupCoordinator.close();
     this.transactionCoordinator.close();
@@ -500,6 +517,23 @@ export class Broker {
     const deleted = res.responses.filter((r) => r.errorCode === ErrorCode.NONE).map((r) => r.name!);
     await this.waitFor(() => deleted.every((n) => !this.image.topics.has(n)), ADMIN_WAIT_MS, `told about deleted topics`);
     for (const n of deleted) this.groupCoordinator.onTopicDeleted(n);
+    return res;
+  }
+
+  /** Forward AlterUserScramCredentials; resolves once this broker's image shows what was committed. */
+  async alterUserScramCredentials(req: M.AlterUserScramCredentialsRequest): Promise<M.AlterUserScramCredentialsResponse> {
+    const res = await this.controllerChannel().alterUserScramCredentials(req);
+    const ok = new Set(res.results.filter((r) => r.errorCode === ErrorCode.NONE).map((r) => r.user));
+    const deleted = req.deletions.filter((d) => ok.has(d.name));
+    const upserted = req.upsertions.filter((u) => ok.has(u.name));
+    const creds = this.image.scramCredentials;
+    await this.waitFor(
+      () =>
+        deleted.every((d) => !creds.get(d.name)?.has(d.mechanism)) &&
+        upserted.every((u) => creds.get(u.name)?.get(u.mechanism)?.salt === u.salt.toString('base64')),
+      ADMIN_WAIT_MS,
+      'told about SCRAM credentials',
+    );
     return res;
   }
 

@@ -1,6 +1,13 @@
 // A broker's read-only view of the cluster metadata (Kafka's MetadataCache), over the image it
 // replays from the controller's metadata log.
-import type { MetadataImage, PartitionState, TopicImage } from '../replication/MetadataImage.js';
+import type { BrokerInfo, MetadataImage, PartitionState, TopicImage } from '../replication/MetadataImage.js';
+
+/** A broker's endpoint on a listener; a registration without listeners has one, PLAINTEXT, at host:port. */
+function endpointOf(b: BrokerInfo, listener: string): { host: string; port: number } | null {
+  if (!b.listeners) return listener === 'PLAINTEXT' ? { host: b.host, port: b.port } : null;
+  const e = b.listeners.find((l) => l.name === listener);
+  return e ? { host: e.host, port: e.port } : null;
+}
 
 export interface TopicMetadata {
   name: string;
@@ -39,8 +46,25 @@ export class MetadataCache {
     return this.image.topics.get(topic)?.partitions[partition];
   }
 
-  liveBrokers() {
-    return this.image.liveBrokers();
+  /**
+   * The live brokers, each with its endpoint on `listener` when given (the listener a client
+   * connected through, as Kafka answers Metadata); brokers without that listener are left out.
+   */
+  liveBrokers(listener?: string): BrokerInfo[] {
+    const live = this.image.liveBrokers();
+    if (listener === undefined) return live;
+    const out: BrokerInfo[] = [];
+    for (const b of live) {
+      const e = endpointOf(b, listener);
+      if (e) out.push({ ...b, host: e.host, port: e.port });
+    }
+    return out;
+  }
+
+  /** A broker's host and port on `listener` (null when it has no such listener or is unknown). */
+  endpoint(nodeId: number, listener: string): { host: string; port: number } | null {
+    const b = this.image.brokers.get(nodeId);
+    return b ? endpointOf(b, listener) : null;
   }
 
   /** The broker admin clients should send controller requests to: the lowest live broker, which forwards them. */

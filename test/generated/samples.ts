@@ -2234,49 +2234,125 @@ export function sampleListClientMetricsResourcesResponseClientMetricsResource(ve
   };
 }
 
+export function sampleDescribeUserScramCredentialsRequest(version: number, variant = 0, k = 0): M.DescribeUserScramCredentialsRequest {
+  return {
+    users: (variant === 1 ? null : [sampleDescribeUserScramCredentialsRequestUserName(version, variant, k * 2), sampleDescribeUserScramCredentialsRequestUserName(version, variant, k * 2 + 1)]),
+  };
+}
+
+export function sampleDescribeUserScramCredentialsRequestUserName(version: number, variant = 0, k = 0): M.DescribeUserScramCredentialsRequestUserName {
+  return {
+    name: s_string(1043, k),
+  };
+}
+
+export function sampleDescribeUserScramCredentialsResponse(version: number, variant = 0, k = 0): M.DescribeUserScramCredentialsResponse {
+  return {
+    throttleTimeMs: s_int32(1044, k),
+    errorCode: s_int16(1045, k),
+    errorMessage: (variant !== 0 ? null : s_string(1046, k)),
+    results: [sampleDescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult(version, variant, k * 2), sampleDescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleDescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult(version: number, variant = 0, k = 0): M.DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult {
+  return {
+    user: s_string(1049, k),
+    errorCode: s_int16(1050, k),
+    errorMessage: (variant !== 0 ? null : s_string(1051, k)),
+    credentialInfos: [sampleDescribeUserScramCredentialsResponseCredentialInfo(version, variant, k * 2), sampleDescribeUserScramCredentialsResponseCredentialInfo(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleDescribeUserScramCredentialsResponseCredentialInfo(version: number, variant = 0, k = 0): M.DescribeUserScramCredentialsResponseCredentialInfo {
+  return {
+    mechanism: s_int8(1054, k),
+    iterations: s_int32(1055, k),
+  };
+}
+
+export function sampleAlterUserScramCredentialsRequest(version: number, variant = 0, k = 0): M.AlterUserScramCredentialsRequest {
+  return {
+    deletions: [sampleAlterUserScramCredentialsRequestScramCredentialDeletion(version, variant, k * 2), sampleAlterUserScramCredentialsRequestScramCredentialDeletion(version, variant, k * 2 + 1)],
+    upsertions: [sampleAlterUserScramCredentialsRequestScramCredentialUpsertion(version, variant, k * 2), sampleAlterUserScramCredentialsRequestScramCredentialUpsertion(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleAlterUserScramCredentialsRequestScramCredentialDeletion(version: number, variant = 0, k = 0): M.AlterUserScramCredentialsRequestScramCredentialDeletion {
+  return {
+    name: s_string(1060, k),
+    mechanism: s_int8(1061, k),
+  };
+}
+
+export function sampleAlterUserScramCredentialsRequestScramCredentialUpsertion(version: number, variant = 0, k = 0): M.AlterUserScramCredentialsRequestScramCredentialUpsertion {
+  return {
+    name: s_string(1062, k),
+    mechanism: s_int8(1063, k),
+    iterations: s_int32(1064, k),
+    salt: s_bytes(1065, k),
+    saltedPassword: s_bytes(1066, k),
+  };
+}
+
+export function sampleAlterUserScramCredentialsResponse(version: number, variant = 0, k = 0): M.AlterUserScramCredentialsResponse {
+  return {
+    throttleTimeMs: s_int32(1067, k),
+    results: [sampleAlterUserScramCredentialsResponseAlterUserScramCredentialsResult(version, variant, k * 2), sampleAlterUserScramCredentialsResponseAlterUserScramCredentialsResult(version, variant, k * 2 + 1)],
+  };
+}
+
+export function sampleAlterUserScramCredentialsResponseAlterUserScramCredentialsResult(version: number, variant = 0, k = 0): M.AlterUserScramCredentialsResponseAlterUserScramCredentialsResult {
+  return {
+    user: s_string(1070, k),
+    errorCode: s_int16(1071, k),
+    errorMessage: (variant !== 0 ? null : s_string(1072, k)),
+  };
+}
+
 export function sampleRequestHeader(version: number, variant = 0, k = 0): M.RequestHeader {
   return {
-    requestApiKey: s_int16(1041, k),
-    requestApiVersion: s_int16(1042, k),
-    correlationId: s_int32(1043, k),
-    clientId: (version >= 1 ? (variant !== 0 ? null : s_string(1044, k)) : ""),
+    requestApiKey: s_int16(1073, k),
+    requestApiVersion: s_int16(1074, k),
+    correlationId: s_int32(1075, k),
+    clientId: (version >= 1 ? (variant !== 0 ? null : s_string(1076, k)) : ""),
   };
 }
 
 export function sampleResponseHeader(version: number, variant = 0, k = 0): M.ResponseHeader {
   return {
-    correlationId: s_int32(1045, k),
+    correlationId: s_int32(1077, k),
   };
 }
 
 export function sampleConsumerProtocolSubscription(version: number, variant = 0, k = 0): M.ConsumerProtocolSubscription {
   return {
-    topics: [s_string(1046, k * 2), s_string(1047, k * 2 + 1)],
-    userData: (variant !== 0 ? null : s_bytes(1048, k)),
+    topics: [s_string(1078, k * 2), s_string(1079, k * 2 + 1)],
+    userData: (variant !== 0 ? null : s_bytes(1080, k)),
     ownedPartitions: (version >= 1 ? [sampleConsumerProtocolSubscriptionTopicPartition(version, variant, k * 2), sampleConsumerProtocolSubscriptionTopicPartition(version, variant, k * 2 + 1)] : []),
-    generationId: (version >= 2 ? s_int32(1051, k) : -1),
-    rackId: (version >= 3 ? (variant !== 0 ? null : s_string(1052, k)) : null),
+    generationId: (version >= 2 ? s_int32(1083, k) : -1),
+    rackId: (version >= 3 ? (variant !== 0 ? null : s_string(1084, k)) : null),
   };
 }
 
 export function sampleConsumerProtocolSubscriptionTopicPartition(version: number, variant = 0, k = 0): M.ConsumerProtocolSubscriptionTopicPartition {
   return {
-    topic: s_string(1053, k),
-    partitions: [s_int32(1054, k * 2), s_int32(1055, k * 2 + 1)],
+    topic: s_string(1085, k),
+    partitions: [s_int32(1086, k * 2), s_int32(1087, k * 2 + 1)],
   };
 }
 
 export function sampleConsumerProtocolAssignment(version: number, variant = 0, k = 0): M.ConsumerProtocolAssignment {
   return {
     assignedPartitions: [sampleConsumerProtocolAssignmentTopicPartition(version, variant, k * 2), sampleConsumerProtocolAssignmentTopicPartition(version, variant, k * 2 + 1)],
-    userData: (variant !== 0 ? null : s_bytes(1058, k)),
+    userData: (variant !== 0 ? null : s_bytes(1090, k)),
   };
 }
 
 export function sampleConsumerProtocolAssignmentTopicPartition(version: number, variant = 0, k = 0): M.ConsumerProtocolAssignmentTopicPartition {
   return {
-    topic: s_string(1059, k),
-    partitions: [s_int32(1060, k * 2), s_int32(1061, k * 2 + 1)],
+    topic: s_string(1091, k),
+    partitions: [s_int32(1092, k * 2), s_int32(1093, k * 2 + 1)],
   };
 }
 
@@ -2401,6 +2477,10 @@ export const SAMPLE_CASES: SampleCase[] = [
   { api: 'AllocateProducerIds', kind: 'response', name: 'AllocateProducerIdsResponse', min: 0, max: 0, sample: sampleAllocateProducerIdsResponse, defaults: M.defaultAllocateProducerIdsResponse, decode: M.decodeAllocateProducerIdsResponse, encode: M.encodeAllocateProducerIdsResponse },
   { api: 'ListClientMetricsResources', kind: 'request', name: 'ListClientMetricsResourcesRequest', min: 0, max: 0, sample: sampleListClientMetricsResourcesRequest, defaults: M.defaultListClientMetricsResourcesRequest, decode: M.decodeListClientMetricsResourcesRequest, encode: M.encodeListClientMetricsResourcesRequest },
   { api: 'ListClientMetricsResources', kind: 'response', name: 'ListClientMetricsResourcesResponse', min: 0, max: 0, sample: sampleListClientMetricsResourcesResponse, defaults: M.defaultListClientMetricsResourcesResponse, decode: M.decodeListClientMetricsResourcesResponse, encode: M.encodeListClientMetricsResourcesResponse },
+  { api: 'DescribeUserScramCredentials', kind: 'request', name: 'DescribeUserScramCredentialsRequest', min: 0, max: 0, sample: sampleDescribeUserScramCredentialsRequest, defaults: M.defaultDescribeUserScramCredentialsRequest, decode: M.decodeDescribeUserScramCredentialsRequest, encode: M.encodeDescribeUserScramCredentialsRequest },
+  { api: 'DescribeUserScramCredentials', kind: 'response', name: 'DescribeUserScramCredentialsResponse', min: 0, max: 0, sample: sampleDescribeUserScramCredentialsResponse, defaults: M.defaultDescribeUserScramCredentialsResponse, decode: M.decodeDescribeUserScramCredentialsResponse, encode: M.encodeDescribeUserScramCredentialsResponse },
+  { api: 'AlterUserScramCredentials', kind: 'request', name: 'AlterUserScramCredentialsRequest', min: 0, max: 0, sample: sampleAlterUserScramCredentialsRequest, defaults: M.defaultAlterUserScramCredentialsRequest, decode: M.decodeAlterUserScramCredentialsRequest, encode: M.encodeAlterUserScramCredentialsRequest },
+  { api: 'AlterUserScramCredentials', kind: 'response', name: 'AlterUserScramCredentialsResponse', min: 0, max: 0, sample: sampleAlterUserScramCredentialsResponse, defaults: M.defaultAlterUserScramCredentialsResponse, decode: M.decodeAlterUserScramCredentialsResponse, encode: M.encodeAlterUserScramCredentialsResponse },
   { api: 'RequestHeader', kind: 'header', name: 'RequestHeader', min: 0, max: 2, sample: sampleRequestHeader, defaults: M.defaultRequestHeader, decode: M.decodeRequestHeader, encode: M.encodeRequestHeader },
   { api: 'ResponseHeader', kind: 'header', name: 'ResponseHeader', min: 0, max: 1, sample: sampleResponseHeader, defaults: M.defaultResponseHeader, decode: M.decodeResponseHeader, encode: M.encodeResponseHeader },
   { api: 'ConsumerProtocolSubscription', kind: 'data', name: 'ConsumerProtocolSubscription', min: 0, max: 3, sample: sampleConsumerProtocolSubscription, defaults: M.defaultConsumerProtocolSubscription, decode: M.decodeConsumerProtocolSubscription, encode: M.encodeConsumerProtocolSubscription },

@@ -54,6 +54,8 @@ export * from './BrokerHeartbeat.js';
 export * from './AlterPartition.js';
 export * from './AllocateProducerIds.js';
 export * from './ListClientMetricsResources.js';
+export * from './DescribeUserScramCredentials.js';
+export * from './AlterUserScramCredentials.js';
 export * from './RequestHeader.js';
 export * from './ResponseHeader.js';
 export * from './ConsumerProtocolSubscription.js';
@@ -113,6 +115,8 @@ import { BrokerHeartbeatApi } from './BrokerHeartbeat.js';
 import { AlterPartitionApi } from './AlterPartition.js';
 import { AllocateProducerIdsApi } from './AllocateProducerIds.js';
 import { ListClientMetricsResourcesApi } from './ListClientMetricsResources.js';
+import { DescribeUserScramCredentialsApi } from './DescribeUserScramCredentials.js';
+import { AlterUserScramCredentialsApi } from './AlterUserScramCredentials.js';
 
 /** Every generated API: key, name, supported version range, first flexible version (-1 = never). */
 export const API_SCHEMAS: { key: number; name: string; minVersion: number; maxVersion: number; flexibleFrom: number }[] = [
@@ -170,6 +174,8 @@ export const API_SCHEMAS: { key: number; name: string; minVersion: number; maxVe
   AlterPartitionApi,
   AllocateProducerIdsApi,
   ListClientMetricsResourcesApi,
+  DescribeUserScramCredentialsApi,
+  AlterUserScramCredentialsApi,
 ];
 
 /** First flexible version by API key (-1 = never / unknown). */

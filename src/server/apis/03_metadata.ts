@@ -88,7 +88,7 @@ export const metadataApi = defineApi(
     return {
       throttleTimeMs: 0,
       errorCode: ErrorCode.NONE,
-      brokers: broker.metadata.liveBrokers().map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
+      brokers: broker.metadata.liveBrokers(ctx.conn.listenerName).map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
       clusterId: broker.clusterId,
       controllerId: broker.metadata.controllerId(),
       topics,

@@ -22,12 +22,17 @@ export const findCoordinatorApi = defineApi(
     const keyType = ctx.apiVersion === 0 ? GROUP : req.keyType;
     const known = keyType === GROUP || keyType === TRANSACTION;
     const lookup = (key: string) => {
-      const c =
+      let c =
         keyType === GROUP
           ? ctx.broker.groupCoordinator.coordinatorFor(key)
           : keyType === TRANSACTION
             ? ctx.broker.transactionCoordinator.coordinatorFor(key)
             : { errorCode: ErrorCode.INVALID_REQUEST, nodeId: -1, host: '', port: -1 };
+      if (c.errorCode === ErrorCode.NONE) {
+        // The coordinator's endpoint on the listener this client came through.
+        const e = ctx.broker.metadata.endpoint(c.nodeId, ctx.conn.listenerName);
+        c = e ? { ...c, ...e } : { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, nodeId: -1, host: '', port: -1 };
+      }
       const message = c.errorCode === ErrorCode.NONE ? null : known ? errorName(c.errorCode) : `unsupported coordinator key type ${keyType}`;
       return { errorCode: c.errorCode, errorMessage: message, nodeId: c.nodeId, host: c.host, port: c.port };
     };

@@ -33,7 +33,7 @@ export const describeClusterApi = defineApi(
       endpointType: BROKERS_ENDPOINT,
       clusterId: broker.clusterId,
       controllerId: broker.metadata.controllerId(),
-      brokers: broker.metadata.liveBrokers().map((b) => ({ brokerId: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
+      brokers: broker.metadata.liveBrokers(ctx.conn.listenerName).map((b) => ({ brokerId: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
       clusterAuthorizedOperations: -2147483648,
     };
   },

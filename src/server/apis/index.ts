@@ -43,6 +43,10 @@ import { describeClusterApi } from './60_describeCluster.js';
 import { describeProducersApi } from './61_describeProducers.js';
 import { describeTransactionsApi } from './65_describeTransactions.js';
 import { listTransactionsApi } from './66_listTransactions.js';
+import { saslHandshakeApi } from './17_saslHandshake.js';
+import { saslAuthenticateApi } from './36_saslAuthenticate.js';
+import { describeUserScramCredentialsApi } from './50_describeUserScramCredentials.js';
+import { alterUserScramCredentialsApi } from './51_alterUserScramCredentials.js';
 import { listClientMetricsResourcesApi } from './74_listClientMetricsResources.js';
 import { describeAclsApi } from './29_describeAcls.js';
 import { createAclsApi } from './30_createAcls.js';
@@ -88,6 +92,10 @@ export const API_LIST: Api[] = ([
   describeProducersApi,
   describeTransactionsApi,
   listTransactionsApi,
+  saslHandshakeApi,
+  saslAuthenticateApi,
+  describeUserScramCredentialsApi,
+  alterUserScramCredentialsApi,
   listClientMetricsResourcesApi,
   describeAclsApi,
   createAclsApi,
