@@ -598,6 +598,22 @@ describe('over TCP: committed offsets and record timestamps', () => {
       const p = (await produce(setInt64(at, v), 1)).responses[0]!.partitionResponses[0]!;
       expect([p.errorCode, p.errorMessage], `${v} at ${at}`).toEqual([code, expect.stringContaining(String(v))]);
     }
+    // A transactional batch (with a transactional id) whose producer id is beyond 2^53-1: refused
+    // the same way, before any transaction check reads the id (found by the wire fuzzer).
+    {
+      const batch = RB.encodeRecordBatch({ records: [{ key: null, value: Buffer.from('v'), timestamp: 1 }], transactional: true, producerId: 1, producerEpoch: 0, baseSequence: 0 });
+      int64Bytes(INT64_MAX).copy(batch, RB.PRODUCER_ID_OFFSET);
+      RB.writeCrc(batch, 0);
+      const res = await client.request(0, 11, M.encodeProduceRequest, M.decodeProduceResponse, {
+        ...M.defaultProduceRequest(),
+        transactionalId: 'int64-txn',
+        acks: -1,
+        timeoutMs: 5000,
+        topicData: [{ ...M.defaultProduceRequestTopicProduceData(), name: topic, partitionData: [{ index: 0, records: batch }] }],
+      });
+      const p = res.responses[0]!.partitionResponses[0]!;
+      expect([p.errorCode, p.errorMessage]).toEqual([87, expect.stringContaining(String(INT64_MAX))]);
+    }
     // the largest safe timestamp is accepted, indexed, and read back exactly
     const ok = (await produce(() => {}, Number(SAFE))).responses[0]!.partitionResponses[0]!;
     expect(ok.errorCode).toBe(0);

@@ -32,7 +32,8 @@
 import { ErrorCode, KafkaError, errorName } from '../../protocol/errors.js';
 import { decodeProduceRequest, encodeProduceResponse, ProduceApi } from '../../protocol/messages/Produce.js';
 import type { ProduceRequest, ProduceResponse } from '../../protocol/messages/Produce.js';
-import { BATCH_HEADER_SIZE, isTransactional, producerEpoch, producerId, validateProducedRecords } from '../../protocol/recordBatch.js';
+import { isSafeInt64At } from '../../protocol/byteUtils.js';
+import { BATCH_HEADER_SIZE, isTransactional, PRODUCER_ID_OFFSET, producerEpoch, producerId, validateProducedRecords } from '../../protocol/recordBatch.js';
 import { RecordValidationError, validateRecordsFromClient } from '../../log/LogValidator.js';
 import { GROUP_METADATA_TOPIC } from '../group/GroupMetadataRecords.js';
 import { produceErrorForVerification, tpKey } from '../AddPartitionsToTxnManager.js';
@@ -75,6 +76,8 @@ function transactionalProducer(req: ProduceRequest): { producerId: number; produ
       const r = pd.records;
       if (!r || r.length < BATCH_HEADER_SIZE || !isTransactional(r)) continue;
       if (req.transactionalId === null) throw new KafkaError(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+      // A producer id beyond ±(2^53-1) is the partition's INVALID_RECORD (validateProducedRecords), not read here.
+      if (!isSafeInt64At(r, PRODUCER_ID_OFFSET)) continue;
       const pid = producerId(r);
       if (found && found.producerId !== pid) throw new KafkaError(ErrorCode.INVALID_PRODUCER_ID_MAPPING, 'Transactional records contained more than one producer ID');
       found = { producerId: pid, producerEpoch: producerEpoch(r) };
