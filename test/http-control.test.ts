@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../src/index.js';
+import { untilValue as until } from './support/coordinator.js';
 
 const BIN = fileURLToPath(new URL('../bin/minikafka.js', import.meta.url));
 const FAST = {
@@ -43,16 +44,6 @@ async function call<T = any>(method: string, path: string, body?: string | objec
   const text = await res.text();
   const type = res.headers.get('content-type') ?? '';
   return { status: res.status, type, body: (type.startsWith('application/json') ? JSON.parse(text) : text) as T };
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 const kafka = () => new Kafka({ clientId: 'http-test', brokers: cluster.bootstrapServers, logLevel: logLevel.NOTHING, retry: { initialRetryTime: 100, retries: 20, maxRetryTime: 500 } });

@@ -5,6 +5,7 @@
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../src/index.js';
+import { untilValue as until } from './support/coordinator.js';
 
 let cluster: Cluster;
 let base: string;
@@ -33,16 +34,6 @@ const post = async (path: string, body: object = {}) => {
   const res = await fetch(`${base}${path}`, { method: 'POST', body: JSON.stringify(body) });
   return { status: res.status, body: (await res.json()) as any };
 };
-
-async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function producer(clientId: string, retries: number): Promise<Producer> {
   const kafka = new Kafka({ clientId, brokers: cluster.bootstrapServers, logLevel: logLevel.NOTHING, retry: { initialRetryTime: 100, retries, maxRetryTime: 500 } });

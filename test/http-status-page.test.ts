@@ -9,6 +9,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../src/index.js';
 import { Browser, chromiumBinary, type Page } from './support/chromium.js';
+import { untilValue as until } from './support/coordinator.js';
 
 const CHROMIUM = chromiumBinary();
 if (!CHROMIUM) console.warn('status page test skipped: no chromium (apt-get install -y chromium)');
@@ -47,16 +48,6 @@ const rowOf = (page: Page, topic: string, partition: number) =>
     return tr && { leader: Number(tr.dataset.leader), isr: tr.dataset.isr, cls: tr.className,
       leaderText: tr.querySelector('.leader').textContent, isrText: tr.querySelector('.isr').textContent };
   })()`);
-
-async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== null && v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe.skipIf(!CHROMIUM)('status page in headless chromium', () => {
   it('follows a leader crash and the broker coming back', async () => {

@@ -1,5 +1,6 @@
 // DescribeQuorum, UnregisterBroker, DescribeClientQuotas/AlterClientQuotas and ElectLeaders over
 // TCP with raw requests, asserting Kafka's fields and errors.
+import { until } from './support/coordinator.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../src/index.js';
 import * as M from '../src/protocol/messages/index.js';
@@ -22,13 +23,6 @@ async function setup(brokers: number): Promise<{ c: Cluster; r: RawClient }> {
   return { c, r };
 }
 
-async function until(cond: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('DescribeQuorum', () => {
   it('the controller as the single voter, the other brokers as observers (v2 with nodes, v0)', async () => {

@@ -3,6 +3,7 @@
 // read back with its value from the new leader and found on every new replica); the leader
 // moves when it is removed; a reassignment that cannot finish is listed and cancelled; the
 // removed replica stops hosting the partition.
+import { until } from './support/coordinator.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -23,13 +24,6 @@ afterEach(async () => {
   for (const c of clusters.splice(0)) await c.close();
 });
 
-async function until(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function setup(brokers = 4): Promise<{ c: Cluster; kafka: Kafka; admin: Admin }> {
   const c = await startCluster({ brokers, config: FAST });

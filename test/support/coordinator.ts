@@ -31,12 +31,23 @@ export async function waitForCoordinator(client: RawClient, key: string, timeout
  * over TCP to have been handled before a test advances simulated time. It waits for I/O, not
  * for time to pass (the deadline only turns a hang into a failure).
  */
-export async function until(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+export async function until(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  for (let turns = 0; !cond(); turns++) {
+  for (let turns = 0; !(await cond()); turns++) {
     if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
     // A request round trip takes a few turns; a longer wait (replication) need not spin.
     await new Promise((r) => (turns < 200 ? setImmediate(r) : setTimeout(r, 5)));
+  }
+}
+
+/** Resolves with probe()'s first value other than undefined, null or false, asking every 50 ms. */
+export async function untilValue<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== null && v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
   }
 }
 
