@@ -319,13 +319,16 @@ describe('a broker on a full disk', () => {
         await producer.send({ topic: 'faulty', acks: -1, messages: [{ value: `a${i}` }, { value: `b${i}` }] });
       }
       injectWriteFault({ ...fault, pathIncludes: 'faulty-0' });
-      await expect(producer.send({ topic: 'faulty', acks: -1, messages: [{ value: 'lost' }] })).rejects.toMatchObject({
+      // A time-index entry is written only for a timestamp above the last one: a record sent in the
+      // same millisecond as the previous batch would never reach the faulty write.
+      const later = (ms: number) => String(Date.now() + ms);
+      await expect(producer.send({ topic: 'faulty', acks: -1, messages: [{ value: 'lost', timestamp: later(60_000) }] })).rejects.toMatchObject({
         cause: { type: 'KAFKA_STORAGE_ERROR' },
       });
       expect(pendingWriteFaults()).toBe(0);
       const acked = ['0:a0', '1:b0', '2:a1', '3:b1', '4:a2', '5:b2'];
       expect(offsetsAndValues(await readAll(bootstrap, 'faulty'))).toEqual(acked);
-      const [meta] = await producer.send({ topic: 'faulty', acks: -1, messages: [{ value: 'next' }] });
+      const [meta] = await producer.send({ topic: 'faulty', acks: -1, messages: [{ value: 'next', timestamp: later(120_000) }] });
       expect(meta!.baseOffset).toBe('6');
       acked.push('6:next');
       expect(offsetsAndValues(await readAll(bootstrap, 'faulty'))).toEqual(acked);
