@@ -12,6 +12,7 @@
 // Promise.all, Promise.allSettled) on the same workload (sendFormsBench).
 import { Kafka, logLevel } from 'kafkajs';
 import { Producer } from '../src/producer/index.js';
+import { promiseFloorRun, type PromiseForm } from './promiseFloor.js';
 
 export interface BenchRow {
   name: string;
@@ -237,7 +238,7 @@ export async function sendFormsBench(bootstrap: string, quick: boolean, kafkajsR
       await deleteTopic(bootstrap, topic);
     }
   }
-  return SEND_FORMS.map((form) => {
+  const rows = SEND_FORMS.map((form) => {
     const r = rates.get(form)!.sort((a, b) => a - b);
     const c = cpus.get(form)!.sort((a, b) => a - b);
     const med = r[Math.floor(r.length / 2)]!;
@@ -249,6 +250,21 @@ export async function sendFormsBench(bootstrap: string, quick: boolean, kafkajsR
       detail: `windows of ${FORM_WINDOW} sends, 2 unacknowledged; ${total} records, median of ${RUNS} (runs ${r.map((x) => Math.round(x / 1000) + 'k').join(', ')}); client CPU ${c[Math.floor(c.length / 2)]!.toFixed(2)} µs/record${vsKafkajs}`,
     };
   });
+  // What Node alone charges for the same promises (no producer, no network): the floor under the rows above.
+  for (const form of ['Promise.all', 'Promise.allSettled'] as PromiseForm[]) {
+    await promiseFloorRun(form, total, FORM_WINDOW);
+    const runs: { rps: number; cpuUs: number }[] = [];
+    for (let run = 0; run < RUNS; run++) runs.push(await promiseFloorRun(form, total, FORM_WINDOW));
+    runs.sort((a, b) => a.rps - b.rps);
+    const med = runs[Math.floor(runs.length / 2)]!;
+    rows.push({
+      name: `promise floor    ${form} alone (no producer, no network)`,
+      value: Math.round(med.rps),
+      unit: 'promises/s',
+      detail: `same windows of ${FORM_WINDOW}, derived per batch as the producer does; median of ${RUNS}; CPU ${med.cpuUs.toFixed(2)} µs/promise; node ${process.version}`,
+    });
+  }
+  return rows;
 }
 
 export { createTopic, deleteTopic };
