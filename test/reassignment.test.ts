@@ -168,13 +168,14 @@ describe('partition reassignment under acks=all load (kafkajs admin)', () => {
       await admin.connect();
       await admin.createTopics({ topics: [{ topic: 'kept', replicaAssignment: [{ partition: 0, replicas: [1, 2] }] }] });
       await c.waitForReplication('kept');
-      const port = Number(c.bootstrapServers[0]!.split(':')[1]);
+      // Each broker's own port: broker 1's port + i is some other socket's as often as not.
+      const ports = c.bootstrapServers.map((b) => Number(b.split(':')[1]));
       await c.stopBroker(3);
       await admin.alterPartitionReassignments({ topics: [{ topic: 'kept', partitionAssignment: [{ partition: 0, replicas: [3, 2] }] }] });
       await admin.disconnect();
       await c.close();
 
-      const again = await startCluster({ brokers: 4, config: FAST, dataDir, port });
+      const again = await startCluster({ brokers: 4, config: FAST, dataDir, port: ports });
       restarted = again;
       const p = again.controller.image.topics.get('kept')!.partitions[0]!;
       // Broker 3 is back: it catches up, joins the ISR, and the reassignment completes.
