@@ -6,6 +6,11 @@
 // requests arrive forwarded by brokers. Every change is a batch of MetadataRecords appended
 // (and fsynced) to `__cluster_metadata`, which brokers replicate with ordinary Fetch requests.
 //
+// As in Kafka's QuorumController, the decisions are the control managers': brokers in
+// ClusterControlManager.ts, topics, partitions and ISRs in ReplicationControlManager.ts (with
+// Reassignments.ts), ACLs in AclControlManager.ts, SCRAM credentials in ScramControl.ts. This
+// class owns the metadata log they commit through, the listener and the periodic checks.
+//
 // It sits behind the ControllerChannel seen by brokers (NodeClient + the Kafka APIs in
 // ControllerApis.ts), so a replicated quorum can replace it later.
 import net from 'node:net';
@@ -26,7 +31,8 @@ import { createAclRecords, deleteAclRecords, type AclCreateResult, type AclDelet
 import type { AclEntry, AclFilter } from '../security/Acl.js';
 import type { Reassignments } from './Reassignments.js';
 import { ReplicationControlManager, type AlterPartitionProposal } from './ReplicationControlManager.js';
-import { configKey, encodeMetadataRecords, MetadataImage, type BrokerEndpoint, type BrokerInfo, type MetadataRecord, type PartitionState, type TopicImage } from './MetadataImage.js';
+import { ClusterControlManager } from './ClusterControlManager.js';
+import { configKey, encodeMetadataRecords, MetadataImage, type BrokerEndpoint, type MetadataRecord, type PartitionState, type TopicImage } from './MetadataImage.js';
 import type { AlterUserScramCredentialsRequest, AlterUserScramCredentialsResponse } from '../protocol/messages/AlterUserScramCredentials.js';
 import { scramChanges } from './ScramControl.js';
 
@@ -53,9 +59,6 @@ export class Controller {
   readonly image = new MetadataImage();
   readonly log: Logger;
   private readonly metadataLog: UnifiedLog;
-  private readonly lastHeartbeat = new Map<number, number>();
-  /** Each broker's metadata log progress from its last heartbeat (DescribeQuorum's observers). */
-  private readonly metadataOffsets = new Map<number, number>();
   private readonly waiters = new Set<() => void>();
   private server: net.Server | null = null;
   private readonly connections = new Set<Connection>();
@@ -69,6 +72,8 @@ export class Controller {
   private readonly time: Time;
   /** Topics, partitions and ISRs (ReplicationControlManager.ts). */
   private readonly replication: ReplicationControlManager;
+  /** Broker registrations, heartbeats and sessions (ClusterControlManager.ts). */
+  private readonly cluster: ClusterControlManager;
   /** Partition reassignments and leader elections (AlterPartitionReassignments, ElectLeaders). */
   readonly reassignments: Reassignments;
 
@@ -89,11 +94,11 @@ export class Controller {
     this.replay();
     this.highWatermark = this.metadataLog.logEndOffset;
     if (!this.image.clusterId) this.append([{ type: 'cluster', clusterId: randomBytes(16).toString('base64url') }]);
-    // Brokers registered before a restart get one session timeout to heartbeat again.
-    const now = this.time.now();
-    for (const b of this.image.liveBrokers()) this.lastHeartbeat.set(b.nodeId, now);
-    this.replication = new ReplicationControlManager({ image: this.image, config: this.config, log: this.log, append: (records) => this.append(records) });
+    // The managers start from the replayed image.
+    const host = { image: this.image, config: this.config, log: this.log, append: (records: MetadataRecord[]) => this.append(records) };
+    this.replication = new ReplicationControlManager(host);
     this.reassignments = this.replication.reassignments;
+    this.cluster = new ClusterControlManager({ ...host, time: this.time, committedOffset: () => this.highWatermark }, this.replication);
   }
 
   get port(): number {
@@ -228,129 +233,39 @@ export class Controller {
   }
 
   // -------------------------------------------------------------------------------------------
-  // Brokers: registration, heartbeats, fencing
+  // Brokers: registration, heartbeats, fencing (ClusterControlManager.ts)
 
-  /**
-   * A (re-)registration: a new broker epoch, fenced until caught up. A broker still in ISRs
-   * registering again restarted without being fenced (a crash within its session): it leaves
-   * them first, as fencing does, so it never leads again on data it may have lost. (Kafka 3.9
-   * refuses a new incarnation until the old session expires, with the same effect.)
-   */
   registerBroker(nodeId: number, host: string, port: number, rack: string | null, listeners?: BrokerEndpoint[]): number {
-    const epoch = this.highWatermark;
-    const left = this.image.brokers.has(nodeId) ? this.replication.leaveIsrs(nodeId) : [];
-    const broker: BrokerInfo = { nodeId, host, port, rack, epoch, fenced: true };
-    if (listeners && listeners.length > 0) broker.listeners = listeners;
-    this.append([{ type: 'broker', broker }, ...left]);
-    this.lastHeartbeat.set(nodeId, this.time.now());
-    this.log.info(`broker ${nodeId} registered at ${host}:${port} (epoch ${epoch}${left.length ? `; left ${left.length} ISR(s) of its previous incarnation` : ''})`);
-    return epoch;
+    return this.cluster.registerBroker(nodeId, host, port, rack, listeners);
   }
 
-  /** A heartbeat; returns the broker's state as the controller sees it. */
   heartbeat(nodeId: number, brokerEpoch: number, metadataOffset: number, wantShutDown: boolean): { errorCode: number; fenced: boolean; caughtUp: boolean; shouldShutDown: boolean } {
-    const b = this.image.brokers.get(nodeId);
-    if (!b || b.epoch !== brokerEpoch) return { errorCode: ErrorCode.STALE_BROKER_EPOCH, fenced: true, caughtUp: false, shouldShutDown: false };
-    this.lastHeartbeat.set(nodeId, this.time.now());
-    this.metadataOffsets.set(nodeId, metadataOffset);
-    // metadataOffset is the broker's next offset to apply: caught up once it applied its own registration.
-    const caughtUp = metadataOffset > b.epoch;
-    if (wantShutDown) {
-      if (!b.fenced) this.fence(nodeId, 'controlled shutdown');
-      return { errorCode: ErrorCode.NONE, fenced: true, caughtUp, shouldShutDown: true };
-    }
-    if (b.fenced && caughtUp) this.unfence(nodeId);
-    return { errorCode: ErrorCode.NONE, fenced: this.image.brokers.get(nodeId)!.fenced, caughtUp, shouldShutDown: false };
+    return this.cluster.heartbeat(nodeId, brokerEpoch, metadataOffset, wantShutDown);
   }
 
+  unregisterBroker(nodeId: number): void {
+    this.cluster.unregisterBroker(nodeId);
+  }
+
+  /** What DescribeQuorum reports of the brokers following the metadata log: their offset and last heartbeat time. */
+  observers(): { now: number; brokers: { nodeId: number; logEndOffset: number; lastFetchTimestamp: number }[] } {
+    return this.cluster.observers();
+  }
+
+  /** Every SESSION_CHECK_INTERVAL_MS: expired broker sessions, and every UNCLEAN_ELECTION_INTERVAL_MS unclean elections. */
   private checkSessions(): void {
     crashPoint('controller.sessions');
-    const timeout = this.config.int('broker.session.timeout.ms');
     const now = this.time.now();
     // A check that comes late means this process could not read heartbeats either (an event loop
     // stall, shared with in-process brokers): brokers are not blamed for time nobody listened.
     const stalled = this.lastSessionCheck > 0 ? now - this.lastSessionCheck - SESSION_CHECK_INTERVAL_MS : 0;
     this.lastSessionCheck = now;
-    if (stalled > SESSION_CHECK_INTERVAL_MS) {
-      for (const [id, last] of this.lastHeartbeat) this.lastHeartbeat.set(id, last + stalled);
-      const say = stalled >= timeout / 2 ? this.log.warn : this.log.debug;
-      say(`session check ran ${stalled} ms late (event loop stall): broker sessions extended by as much`);
-    }
-    for (const b of this.image.liveBrokers()) {
-      const last = this.lastHeartbeat.get(b.nodeId) ?? 0;
-      if (now - last > timeout) this.fence(b.nodeId, `no heartbeat for ${now - last} ms`);
-    }
+    if (stalled > SESSION_CHECK_INTERVAL_MS) this.cluster.extendSessions(stalled);
+    this.cluster.fenceExpiredSessions(now);
     if (now >= this.nextUncleanElection) {
       this.nextUncleanElection = now + UNCLEAN_ELECTION_INTERVAL_MS;
       this.replication.electUncleanLeaders();
     }
-  }
-
-
-  /** Fence a broker: out of every ISR (but never leaving one empty), its leaderships moved to another ISR member. */
-  private fence(nodeId: number, why: string): void {
-    const b = this.image.brokers.get(nodeId)!;
-    const records = this.replication.leaveIsrs(nodeId);
-    const moved = records.filter((r) => r.type === 'partition' && r.state.leader !== this.image.topics.get(r.topic)?.partitions[r.partition]?.leader).length;
-    records.push({ type: 'broker', broker: { ...b, fenced: true } });
-    this.append(records);
-    this.log.info(`fenced broker ${nodeId} (${why}); ${moved} leadership(s) changed`);
-  }
-
-
-  /**
-   * UnregisterBroker (Kafka's ReplicationControlManager.unregisterBroker): the broker leaves
-   * every ISR (its leaderships move) and its registration is removed. A running broker
-   * registers again on its next heartbeat. BROKER_ID_NOT_REGISTERED for an unknown id.
-   */
-  unregisterBroker(nodeId: number): void {
-    if (!this.image.brokers.has(nodeId)) throw new KafkaError(ErrorCode.BROKER_ID_NOT_REGISTERED, `Broker ID ${nodeId} is not currently registered`);
-    this.append([...this.replication.leaveIsrs(nodeId), { type: 'unregisterBroker', nodeId }]);
-    this.lastHeartbeat.delete(nodeId);
-    this.metadataOffsets.delete(nodeId);
-    this.log.info(`unregistered broker ${nodeId}`);
-  }
-
-  /** What DescribeQuorum reports of the brokers following the metadata log: their offset and last heartbeat time. */
-  observers(): { now: number; brokers: { nodeId: number; logEndOffset: number; lastFetchTimestamp: number }[] } {
-    const brokers = [...this.image.brokers.keys()]
-      .sort((a, b) => a - b)
-      .map((nodeId) => ({ nodeId, logEndOffset: this.metadataOffsets.get(nodeId) ?? -1, lastFetchTimestamp: this.lastHeartbeat.get(nodeId) ?? -1 }));
-    return { now: this.time.now(), brokers };
-  }
-
-  /** Commit client quota changes (records built and checked by ControllerApis' AlterClientQuotas). */
-  setClientQuotas(records: Extract<MetadataRecord, { type: 'clientQuota' }>[]): void {
-    this.append(records);
-  }
-
-  /** Unfence a broker: every leaderless partition it can lead (from the ISR, or uncleanly where enabled) elects it. */
-  private unfence(nodeId: number): void {
-    const b = this.image.brokers.get(nodeId)!;
-    const records = this.replication.electOnUnfence(nodeId);
-    records.push({ type: 'broker', broker: { ...b, fenced: false } });
-    this.append(records);
-    this.log.info(`broker ${nodeId} is unfenced`);
-  }
-
-  /** CreateAcls: the valid new ACLs committed as one batch (a failed write fails them all). */
-  createAcls(acls: AclEntry[]): AclCreateResult[] {
-    const { records, results } = createAclRecords(this.image, acls);
-    this.append(records);
-    return results;
-  }
-
-  /** DeleteAcls: what the filters match removed as one batch, each filter with what it removed. */
-  deleteAcls(filters: AclFilter[]): AclDeleteResult[] {
-    const { records, results } = deleteAclRecords(this.image, filters);
-    this.append(records);
-    return results;
-  }
-
-  allocateProducerIds(): { start: number; length: number } {
-    const start = this.image.nextProducerIdBlock;
-    this.append([{ type: 'producerIds', nextBlockStart: start + PRODUCER_ID_BLOCK }]);
-    return { start, length: PRODUCER_ID_BLOCK };
   }
 
   // -------------------------------------------------------------------------------------------
@@ -380,6 +295,34 @@ export class Controller {
 
   setTopicConfigs(name: string, configs: Record<string, string>): void {
     this.replication.setTopicConfigs(name, configs);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // ACLs, SCRAM credentials, client quotas, configs, producer ids
+
+  /** Commit client quota changes (records built and checked by ControllerApis' AlterClientQuotas). */
+  setClientQuotas(records: Extract<MetadataRecord, { type: 'clientQuota' }>[]): void {
+    this.append(records);
+  }
+
+  /** CreateAcls: the valid new ACLs committed as one batch (a failed write fails them all). */
+  createAcls(acls: AclEntry[]): AclCreateResult[] {
+    const { records, results } = createAclRecords(this.image, acls);
+    this.append(records);
+    return results;
+  }
+
+  /** DeleteAcls: what the filters match removed as one batch, each filter with what it removed. */
+  deleteAcls(filters: AclFilter[]): AclDeleteResult[] {
+    const { records, results } = deleteAclRecords(this.image, filters);
+    this.append(records);
+    return results;
+  }
+
+  allocateProducerIds(): { start: number; length: number } {
+    const start = this.image.nextProducerIdBlock;
+    this.append([{ type: 'producerIds', nextBlockStart: start + PRODUCER_ID_BLOCK }]);
+    return { start, length: PRODUCER_ID_BLOCK };
   }
 
   /** AlterUserScramCredentials (ScramControl.ts): the valid changes are committed together. */
