@@ -1,12 +1,12 @@
 // A partition's log (Kafka's UnifiedLog; LocalLog.ts holds its segments and recovery point,
-// LogLoader.ts loads them, ProducerAppendInfo.ts feeds its batches to the producer state):
+// LogLoader.ts loads them, LogAppendInfo.ts gives appended batches their offsets,
+// ProducerAppendInfo.ts feeds them to the producer state):
 // offsets assigned in place on append, rolling, retention, DeleteRecords, truncation, flushing
 // and crash recovery, keeping the log start offset, the producer state and the leader epochs in
 // step with the segments under the all-or-nothing rules below.
 //
 // Files in the partition directory (the segments and recovery-point: see LocalLog.ts):
 //   log-start-offset    decimal log start offset (written when it moves)
-//   <base offset>.txnindex  aborted transactions of a segment (TransactionIndex, if any)
 //   <offset>.snapshot   producer state (idempotence, open transactions) as of an offset
 //   leader-epoch-checkpoint  first offset of each leader epoch (LeaderEpochFileCache)
 //
@@ -37,6 +37,7 @@ import type { LogConfig } from './LogConfig.js';
 import { LogSegment } from './LogSegment.js';
 import { readNumberCheckpoint, writeNumberCheckpoint } from './CheckpointFile.js';
 import { bestEffort, LocalLog, RECOVERY_POINT_FILE, type ReadResult } from './LocalLog.js';
+import { analyzeAndValidateRecords, assignOffsets, duplicateAppendInfo, type AppendInfo } from './LogAppendInfo.js';
 import { epochsFromLog, loadSegments } from './LogLoader.js';
 import { LeaderEpochFileCache } from './LeaderEpochFileCache.js';
 import { ProducerStateManager } from './ProducerStateManager.js';
@@ -47,22 +48,7 @@ export const LOG_START_OFFSET_FILE = 'log-start-offset';
 
 export { RECOVERY_POINT_FILE, type ReadResult } from './LocalLog.js';
 export type { AppendOrigin } from './ProducerAppendInfo.js';
-
-export interface AppendInfo {
-  firstOffset: number;
-  lastOffset: number;
-  /** The append time stamped into the batches for LogAppendTime topics, -1 for CreateTime. */
-  logAppendTime: number;
-  /** Largest batch maxTimestamp appended (the append time for LogAppendTime). */
-  maxTimestamp: number;
-  /** Base offset of the batch holding maxTimestamp. */
-  offsetOfMaxTimestamp: number;
-  recordCount: number;
-  batchCount: number;
-  validBytes: number;
-  /** A retried idempotent batch already in the log: nothing was appended, offsets are the original ones. */
-  duplicate?: boolean;
-}
+export type { AppendInfo } from './LogAppendInfo.js';
 
 export interface UnifiedLogOptions {
   /** Clock (ms), injectable for tests. Default Date.now. */
@@ -235,88 +221,26 @@ export class UnifiedLog {
    */
   appendAsLeader(records: Buffer, leaderEpoch: number, origin: AppendOrigin = 'client'): AppendInfo {
     this.ensureOpen();
+    const logAppendTimeType = this.config.messageTimestampType === 'LogAppendTime';
     const duplicate = checkLeaderBatches(this.producerState, records, origin, this.logEndOffset);
-    if (duplicate) {
-      const appendTime = this.config.messageTimestampType === 'LogAppendTime' ? duplicate.timestamp : -1;
-      return {
-        firstOffset: duplicate.firstOffset,
-        lastOffset: duplicate.lastOffset,
-        logAppendTime: appendTime,
-        maxTimestamp: duplicate.timestamp,
-        offsetOfMaxTimestamp: duplicate.firstOffset,
-        recordCount: 0,
-        batchCount: 0,
-        validBytes: 0,
-        duplicate: true,
-      };
-    }
-    const firstOffset = this.logEndOffset;
-    const logAppendTime = this.config.messageTimestampType === 'LogAppendTime' ? this.now() : -1;
-    let offset = firstOffset;
-    let maxTimestamp = -1;
-    let offsetOfMaxTimestamp = firstOffset;
-    let recordCount = 0;
-    let batchCount = 0;
-    const validBytes = RB.forEachBatch(records, (p) => {
-      const delta = RB.lastOffsetDelta(records, p);
-      if (delta < 0) throw new KafkaError(ErrorCode.INVALID_RECORD, `invalid lastOffsetDelta ${delta}`);
-      RB.setBaseOffset(records, p, offset);
-      RB.setPartitionLeaderEpoch(records, p, leaderEpoch);
-      if (logAppendTime >= 0) RB.setLogAppendTime(records, p, logAppendTime);
-      const ts = RB.maxTimestamp(records, p);
-      if (ts > maxTimestamp) {
-        maxTimestamp = ts;
-        offsetOfMaxTimestamp = offset;
-      }
-      recordCount += RB.recordCount(records, p);
-      batchCount++;
-      offset += delta + 1;
-    });
-    if (batchCount === 0) throw new KafkaError(ErrorCode.INVALID_RECORD, 'no record batch to append');
-    if (validBytes !== records.length) throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, `${records.length - validBytes} trailing bytes are not a whole batch`);
-    this.appendValidated(records, firstOffset, offset - 1, maxTimestamp, recordCount, () => this.leaderEpochCache.assign(leaderEpoch, firstOffset));
+    if (duplicate) return duplicateAppendInfo(duplicate, logAppendTimeType);
+    const info = assignOffsets(records, this.logEndOffset, leaderEpoch, logAppendTimeType ? this.now() : -1);
+    this.appendValidated(records, info, () => this.leaderEpochCache.assign(leaderEpoch, info.firstOffset));
     RB.forEachBatch(records, (p) => updateProducerState(this.producerState, records, p, this.onAbortedTxn));
     this.maybeFlushAfterAppend();
-    return { firstOffset, lastOffset: offset - 1, logAppendTime, maxTimestamp, offsetOfMaxTimestamp, recordCount, batchCount, validBytes };
+    return info;
   }
 
   /** Append batches that already carry offsets (replication): CRC-checked, must start at or after logEndOffset and increase. */
   appendAsFollower(records: Buffer): AppendInfo {
     this.ensureOpen();
-    let expected = this.logEndOffset;
-    let firstOffset = -1;
-    let lastOffset = -1;
-    let maxTimestamp = -1;
-    let offsetOfMaxTimestamp = -1;
-    let recordCount = 0;
-    let batchCount = 0;
-    const validBytes = RB.forEachBatch(records, (p) => {
-      if (RB.magic(records, p) !== RB.CURRENT_MAGIC) throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, `unsupported magic ${RB.magic(records, p)}`);
-      if (!RB.isCrcValid(records, p)) throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, 'record batch CRC mismatch');
-      const base = RB.baseOffset(records, p);
-      const last = RB.lastOffset(records, p);
-      if (base < expected || last < base) {
-        throw new KafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, `unexpected append offset ${base} (log end offset ${this.logEndOffset}, expected >= ${expected})`);
-      }
-      if (firstOffset < 0) firstOffset = base;
-      const ts = RB.maxTimestamp(records, p);
-      if (ts > maxTimestamp) {
-        maxTimestamp = ts;
-        offsetOfMaxTimestamp = base;
-      }
-      recordCount += RB.recordCount(records, p);
-      batchCount++;
-      lastOffset = last;
-      expected = last + 1;
-    });
-    if (batchCount === 0) return { firstOffset: this.logEndOffset, lastOffset: this.logEndOffset - 1, logAppendTime: -1, maxTimestamp: -1, offsetOfMaxTimestamp: -1, recordCount: 0, batchCount: 0, validBytes: 0 };
-    const data = validBytes === records.length ? records : records.subarray(0, validBytes);
-    this.appendValidated(data, firstOffset, lastOffset, maxTimestamp, recordCount, () =>
-      RB.forEachBatch(data, (p) => this.leaderEpochCache.assign(RB.partitionLeaderEpoch(data, p), RB.baseOffset(data, p))),
-    );
+    const info = analyzeAndValidateRecords(records, this.logEndOffset);
+    if (info.batchCount === 0) return info;
+    const data = info.validBytes === records.length ? records : records.subarray(0, info.validBytes);
+    this.appendValidated(data, info, () => RB.forEachBatch(data, (p) => this.leaderEpochCache.assign(RB.partitionLeaderEpoch(data, p), RB.baseOffset(data, p))));
     RB.forEachBatch(data, (p) => updateProducerState(this.producerState, data, p, this.onAbortedTxn));
     this.maybeFlushAfterAppend();
-    return { firstOffset, lastOffset, logAppendTime: -1, maxTimestamp, offsetOfMaxTimestamp, recordCount, batchCount, validBytes };
+    return info;
   }
 
   /**
@@ -325,7 +249,7 @@ export class UnifiedLog {
    * except for epoch entries at or before the log end, which are harmless (Kafka writes the new
    * leader's entry at the log end before any append, too).
    */
-  private appendValidated(records: Buffer, firstOffset: number, lastOffset: number, maxTimestamp: number, recordCount: number, assignEpochs: () => void): void {
+  private appendValidated(records: Buffer, info: AppendInfo, assignEpochs: () => void): void {
     if (records.length > this.config.segmentBytes) {
       throw new KafkaError(
         ErrorCode.RECORD_LIST_TOO_LARGE,
@@ -335,8 +259,8 @@ export class UnifiedLog {
     this.writePendingCheckpoints();
     try {
       assignEpochs();
-      if (this.activeSegment.shouldRoll(this.config, records.length, maxTimestamp, lastOffset, this.now())) this.rollAt(firstOffset);
-      this.local.append(records, recordCount);
+      if (this.activeSegment.shouldRoll(this.config, records.length, info.maxTimestamp, info.lastOffset, this.now())) this.rollAt(info.firstOffset);
+      this.local.append(records, info.recordCount);
     } catch (err) {
       // a follower's later batches may have added epochs past the log end: they are not in the log
       this.leaderEpochCache.truncateFromEnd(this.logEndOffset + 1);
