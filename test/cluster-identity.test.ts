@@ -10,7 +10,7 @@ import { startCluster, type Cluster } from '../src/cluster.js';
 import * as M from '../src/protocol/messages/index.js';
 import { ErrorCode } from '../src/protocol/errors.js';
 import { RawClient } from './support/RawClient.js';
-import { until } from './support/coordinator.js';
+import { until, untilValue } from './support/coordinator.js';
 
 const FAST_FENCING = { 'broker.heartbeat.interval.ms': 200, 'broker.session.timeout.ms': 1500 };
 const clusters: Cluster[] = [];
@@ -85,7 +85,11 @@ describe('broker ids', () => {
     await until(() => [0, 1, 2].every((p) => [1, 2].includes(cluster.leaderOf('ids', p))), 'leaders moved off broker 0');
     expect(cluster.isr('ids', 0).includes(0)).toBe(false);
     const client = await raw(cluster.bootstrapServers[1]!);
-    const dc = await describeCluster(client);
+    // Broker 1 learns of broker 0's fencing from the metadata log a moment after the controller.
+    const dc = await untilValue('broker 1 to list only brokers 1 and 2', async () => {
+      const d = await describeCluster(client);
+      return d.brokers.map((b) => b.brokerId).join() === '1,2' && d;
+    });
     expect(dc.brokers.map((b) => b.brokerId)).toEqual([1, 2]);
     expect(dc.controllerId).toBe(1);
 
