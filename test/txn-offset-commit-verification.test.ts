@@ -3,7 +3,8 @@
 // of the group's __consumer_offsets partition asks the transaction coordinator (AddPartitionsToTxn
 // v4 verifyOnly) whether that partition is in the producer's ongoing transaction, i.e. whether
 // AddOffsetsToTxn added it. Over TCP against a real broker, with raw requests: a commit without
-// AddOffsetsToTxn, or after the transaction ended, is refused and nothing is written; the normal
+// AddOffsetsToTxn, or after the transaction ended (also when it ends while the coordinator's
+// answer is on its way: the verification guard), is refused and nothing is written; the normal
 // path still commits at EndTxn; with transaction.partition.verification.enable=false nothing is
 // verified, as in Kafka.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +13,7 @@ import { ErrorCode } from '../src/protocol/errors.js';
 import * as M from '../src/protocol/messages/index.js';
 import { writeErrorCode } from '../src/server/group/CoordinatorRuntime.js';
 import { partitionForGroup } from '../src/server/group/GroupMetadataRecords.js';
-import { until, waitForCoordinator } from './support/coordinator.js';
+import { settled, until, waitForCoordinator } from './support/coordinator.js';
 import { TxnClient } from './support/transactions.js';
 
 const OFFSETS = '__consumer_offsets';
@@ -144,6 +145,29 @@ describe('TxnOffsetCommit with transaction verification (the default)', () => {
       expect(offsetsLogEnd(cluster, groupId)).toBe(before);
       expect(await fetched(c, groupId)).toEqual(committed);
     }
+  });
+
+  it('a verified commit whose transaction ends before the answer arrives is INVALID_TXN_STATE: no offset written after the abort marker', async () => {
+    const { cluster, c } = s;
+    const groupId = 'ended-while-verifying';
+    const p = await begin(c, 'tx-ended-while-verifying');
+    await addOffsets(c, p, groupId);
+    // The coordinator verifies the partition (it is in the transaction), but its answer is held back.
+    cluster.faults.add({ api: 'AddPartitionsToTxn', action: 'delay-response', ms: 3000 });
+    const committing = txnCommit(c, p, groupId, 11);
+    await until(() => cluster.faults.list().length === 0, 'the verification reaches the coordinator');
+    // Over another connection: a connection's answers come in request order.
+    const other = await TxnClient.connect(cluster.bootstrapServers[0]!);
+    try {
+      await end(other, p, false); // the abort marker lands in the group's partition meanwhile
+    } finally {
+      other.close();
+    }
+    expect(await settled(committing)).toBe(false);
+    const afterMarker = offsetsLogEnd(cluster, groupId);
+    expect(await committing).toBe(ErrorCode.INVALID_TXN_STATE);
+    expect(offsetsLogEnd(cluster, groupId)).toBe(afterMarker);
+    expect(await fetched(c, groupId)).toEqual([-1, ErrorCode.NONE]);
   });
 
   it('a producer the transaction coordinator does not know is INVALID_PRODUCER_ID_MAPPING', async () => {
