@@ -608,12 +608,17 @@ const cases: Record<number, Case> = {
   28: {
     async run(v) {
       const groupId = `txn-commit-v${v}`;
+      // The group's partition must be in the transaction (KIP-890 part 1 verification).
+      const transactionalId = `txn-v${v}`;
+      const { producerId, producerEpoch } = await initTransactional(transactionalId);
+      const added = await client.request(25, 3, M.encodeAddOffsetsToTxnRequest, M.decodeAddOffsetsToTxnResponse, { transactionalId, producerId, producerEpoch, groupId });
+      expect(added.errorCode).toBe(0);
       const res = await client.request(28, v, M.encodeTxnOffsetCommitRequest, M.decodeTxnOffsetCommitResponse, {
         ...M.defaultTxnOffsetCommitRequest(),
-        transactionalId: `txn-v${v}`,
+        transactionalId,
         groupId,
-        producerId: 9000 + v,
-        producerEpoch: 0,
+        producerId,
+        producerEpoch,
         topics: [
           { name: TOPIC, partitions: [{ partitionIndex: 0, committedOffset: 40 + v, committedLeaderEpoch: 0, committedMetadata: `v${v}` }] },
           { name: 'no-such-topic', partitions: [{ partitionIndex: 0, committedOffset: 1, committedLeaderEpoch: -1, committedMetadata: null }] },

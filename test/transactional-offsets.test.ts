@@ -12,6 +12,10 @@
 // the coordinator with sequence -1, and a control batch, skip the idempotence checks; a marker
 // ends the producer's transaction). Until that is in the log layer, the tests that write a
 // marker are skipped: PARTITION_SIDE probes an in-memory log for it.
+//
+// The producers here are made up: no transaction coordinator knows them, so the brokers run with
+// transaction.partition.verification.enable=false (KIP-890 part 1 would refuse their commits);
+// test/txn-offset-commit-verification.test.ts covers the verification.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -45,7 +49,10 @@ const E = {
 const OFFSETS = '__consumer_offsets';
 const PARTITIONS = 3;
 const TOPIC = 'txn-input';
+/** Made-up producers: no verification with a transaction coordinator (see the header). */
+const UNVERIFIED = { 'transaction.partition.verification.enable': false };
 const CONFIG = {
+  ...UNVERIFIED,
   'broker.session.timeout.ms': 1000,
   'broker.heartbeat.interval.ms': 100,
   'group.initial.rebalance.delay.ms': 0,
@@ -467,7 +474,7 @@ describe('a restarted broker loads exactly the committed and pending state', () 
 describe('acks=all on the coordinator clock', () => {
   it('a plain commit the followers have not replicated yet is UNSTABLE_OFFSET_COMMIT with require_stable, as in Kafka', async () => {
     const time = new MockTime(Date.now());
-    const trio = await startSimulatedGroupBroker(time, { 'offsets.topic.num.partitions': PARTITIONS, 'offsets.commit.timeout.ms': 5000 }, 3);
+    const trio = await startSimulatedGroupBroker(time, { ...UNVERIFIED, 'offsets.topic.num.partitions': PARTITIONS, 'offsets.commit.timeout.ms': 5000 }, 3);
     try {
       await trio.createTopic(TOPIC, 3);
       const groupId = 'plain-in-flight';
@@ -497,7 +504,7 @@ describe('acks=all on the coordinator clock', () => {
 
   withMarkers('a TxnOffsetCommit and a marker the followers do not replicate time out on the coordinator clock, stay pending, and apply once replicated', async () => {
     const time = new MockTime(Date.now());
-    const trio = await startSimulatedGroupBroker(time, { 'offsets.topic.num.partitions': PARTITIONS, 'offsets.commit.timeout.ms': 5000 }, 3);
+    const trio = await startSimulatedGroupBroker(time, { ...UNVERIFIED, 'offsets.topic.num.partitions': PARTITIONS, 'offsets.commit.timeout.ms': 5000 }, 3);
     try {
       await trio.createTopic(TOPIC, 3);
       const groupId = 'txn-stalled';
@@ -552,7 +559,7 @@ describe('offset expiration (simulated time)', () => {
   const groupId = 'txn-expiring';
   const p = producer();
   beforeAll(async () => {
-    sim = await startSimulatedGroupBroker(time, { 'offsets.topic.num.partitions': PARTITIONS, 'offsets.retention.minutes': 1, 'offsets.retention.check.interval.ms': 1000 });
+    sim = await startSimulatedGroupBroker(time, { ...UNVERIFIED, 'offsets.topic.num.partitions': PARTITIONS, 'offsets.retention.minutes': 1, 'offsets.retention.check.interval.ms': 1000 });
     await sim.createTopic(TOPIC, 3);
     c = await RawClient.connect(sim.bootstrapServers[0]!);
     clients.push(c);

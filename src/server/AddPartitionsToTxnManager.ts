@@ -7,7 +7,10 @@
 // clients handle it: `abortableErrorSupported`), a
 // top-level CLUSTER_AUTHORIZATION_FAILED → INVALID_TXN_STATE, no coordinator →
 // COORDINATOR_NOT_AVAILABLE, a lost connection → NETWORK_EXCEPTION), then for the Produce answer
-// as Kafka's ReplicaManager.handleProduceAppend does (`produceErrorForVerification`).
+// as Kafka's ReplicaManager.handleProduceAppend does (`produceErrorForVerification`), and for a
+// TxnOffsetCommit (the group's __consumer_offsets partition, verified by the group coordinator) as
+// Kafka's GroupMetadataManager.maybeConvertOffsetCommitError does (group/CoordinatorRuntime's
+// writeErrorCode).
 // One request per verification (Kafka batches them per coordinator; the answers are the same).
 import type { Logger } from '../logger.js';
 import { ErrorCode, errorName } from '../protocol/errors.js';

@@ -8,7 +8,17 @@
 // generation and group.instance.id, checked as for OffsetCommit (UNKNOWN_MEMBER_ID,
 // ILLEGAL_GENERATION, FENCED_INSTANCE_ID), but a commit without them is accepted for a group
 // with members too. The empty group id is INVALID_GROUP_ID; a producer id or epoch below 0 is
-// INVALID_PRODUCER_ID_MAPPING (what Kafka's transaction verification answers). Below v2,
+// INVALID_PRODUCER_ID_MAPPING (what Kafka's transaction verification answers).
+// With transaction.partition.verification.enable (KIP-890 part 1, default true; Kafka 3.6+'s
+// GroupCoordinator.handleTxnCommitOffsets), a commit that would open the producer's transaction
+// in the group's __consumer_offsets partition is first verified with the producer's transaction
+// coordinator (AddPartitionsToTxn v4 verifyOnly, src/server/AddPartitionsToTxnManager.ts): the
+// partition must be in the ongoing transaction, i.e. AddOffsetsToTxn added it. If not, nothing
+// is written and every partition gets the answer (Kafka's maybeConvertOffsetCommitError):
+// INVALID_TXN_STATE (not in the transaction, or the transaction ended: TRANSACTION_ABORTABLE is
+// for v4+ clients only), INVALID_PRODUCER_EPOCH (fenced), INVALID_PRODUCER_ID_MAPPING,
+// CONCURRENT_TRANSACTIONS, COORDINATOR_NOT_AVAILABLE (no transaction coordinator), and
+// COORDINATOR_LOAD_IN_PROGRESS for a lost connection to it. Below v2,
 // COORDINATOR_LOAD_IN_PROGRESS is answered as COORDINATOR_NOT_AVAILABLE (clients before 2.0
 // did not retry it, KAFKA-7296).
 import { ErrorCode } from '../../protocol/errors.js';
@@ -56,6 +66,7 @@ export const txnOffsetCommitApi = defineApi(
             groupInstanceId: v >= 3 ? req.groupInstanceId : null,
             topics: valid,
             apiVersion: v,
+            verifier: broker.config.bool('transaction.partition.verification.enable') ? broker.replicaManager.addPartitionsToTxnManager : null,
           });
     const compatible = (code: number) => (v < 2 && code === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS ? ErrorCode.COORDINATOR_NOT_AVAILABLE : code);
     const respond = (r: TopicResults): TxnOffsetCommitResponse => ({

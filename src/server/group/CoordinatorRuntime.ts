@@ -82,7 +82,8 @@ export const codeOf = (err: unknown): number => (err instanceof KafkaError ? err
 
 /**
  * What a group API answers when its write to __consumer_offsets failed, as Kafka's
- * GroupMetadataManager maps it: for offset commits (`commit`) and group metadata (`group`,
+ * GroupMetadataManager maps it: for offset commits (`commit`, maybeConvertOffsetCommitError, also
+ * for a failed transaction verification of a TxnOffsetCommit) and group metadata (`group`,
  * storeGroup); `delete` (DeleteGroups, OffsetDelete) as Kafka's coordinator runtime does.
  */
 export function writeErrorCode(code: number, op: 'commit' | 'group' | 'delete'): number {
@@ -101,6 +102,11 @@ export function writeErrorCode(code: number, op: 'commit' | 'group' | 'delete'):
     case ErrorCode.RECORD_LIST_TOO_LARGE:
     case ErrorCode.INVALID_FETCH_SIZE:
       return op === 'commit' ? ErrorCode.INVALID_COMMIT_OFFSET_SIZE : ErrorCode.UNKNOWN_SERVER_ERROR;
+    case ErrorCode.NETWORK_EXCEPTION:
+      // A transactional commit's verification could not reach the transaction coordinator: a
+      // retriable error older clients may not retry; this one they retry without a new
+      // coordinator lookup.
+      return op === 'commit' ? ErrorCode.COORDINATOR_LOAD_IN_PROGRESS : code;
     default:
       return code;
   }
@@ -166,6 +172,12 @@ export class CoordinatorRuntime<R> {
       shard = this.shards.get(index);
     }
     return shard?.current ? shard : undefined;
+  }
+
+  /** The partition of the topic holding the key, while this broker serves it loaded. */
+  servedPartition(key: string): Partition | undefined {
+    const shard = this.shardFor(key);
+    return shard && !shard.loading ? shard.partition : undefined;
   }
 
   /** 0 when this broker serves the key, else COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR or COORDINATOR_LOAD_IN_PROGRESS. */

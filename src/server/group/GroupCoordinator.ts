@@ -7,8 +7,9 @@
 // - CoordinatorTimer: keyed timers on the injected clock, behind the crash boundary;
 // - GroupMetadataManager: the groups and the classic protocol (join, sync, heartbeat, leave);
 // - OffsetMetadataManager: committed offsets (commit, fetch, delete, expiration), and the
-//   pending transactional offset commits of producers (TxnOffsetCommit) that their
-//   end-transaction markers commit or abort (completeTransaction).
+//   pending transactional offset commits of producers (TxnOffsetCommit, first verified with
+//   the producer's transaction coordinator: KIP-890 part 1) that their end-transaction markers
+//   commit or abort (completeTransaction).
 //
 // Committed offsets and group metadata are records of __consumer_offsets, a group lives in
 // partition abs(groupId.hashCode()) % partitions and the broker leading that partition
@@ -138,6 +139,17 @@ export interface TxnCommitParams {
   groupInstanceId: string | null;
   topics: { name: string; partitions: CommitPartition[] }[];
   apiVersion: number;
+  /**
+   * KIP-890 part 1 (transaction.partition.verification.enable): who asks the producer's
+   * transaction coordinator whether the group's partition is in its transaction; null: off.
+   */
+  verifier: TransactionVerifier | null;
+}
+
+/** The broker's AddPartitionsToTxnManager, as the group coordinator uses it. */
+export interface TransactionVerifier {
+  /** The partitions not in the producer's ongoing transaction, each with its (translated) error; never rejects. */
+  verifyTransaction(transactionalId: string, producerId: number, producerEpoch: number, partitions: { topic: string; partition: number }[]): Promise<Map<string, number>>;
 }
 
 export interface PartitionResult {
@@ -306,7 +318,7 @@ export class GroupCoordinator {
     return this.offsets.commitOffsets(p);
   }
 
-  /** TxnOffsetCommit for partitions that exist: pending for the producer until its marker; one result per partition once written (or failed). */
+  /** TxnOffsetCommit for partitions that exist: verified (KIP-890 part 1), then pending for the producer until its marker; one result per partition once written (or failed). */
   commitTransactionalOffsets(p: TxnCommitParams): TopicResults | Promise<TopicResults> {
     return this.offsets.commitTransactionalOffsets(p);
   }

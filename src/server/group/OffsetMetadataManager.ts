@@ -17,6 +17,7 @@
 import type { Logger } from '../../logger.js';
 import { ErrorCode, errorName } from '../../protocol/errors.js';
 import type { Time } from '../../util/Time.js';
+import type { VerificationGuard } from '../Partition.js';
 import type { ClassicGroup } from './ClassicGroup.js';
 import { codeOf, writeErrorCode, type CoordinatorHost, type CoordinatorRuntime } from './CoordinatorRuntime.js';
 import type { CommitParams, DeletedOffsets, FetchedGroup, FetchedPartition, GroupCoordinatorSettings, PartitionResult, TopicResults, TxnCommitParams } from './GroupCoordinator.js';
@@ -33,6 +34,10 @@ interface PendingTxnOffset {
 }
 
 const partitionKey = (topic: string, partition: number): string => `${topic}\0${partition}`;
+
+/** One error for every partition of a TxnOffsetCommit. */
+const everyPartition = (p: TxnCommitParams, errorCode: number): TopicResults =>
+  p.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((x) => ({ partitionIndex: x.partitionIndex, errorCode })) }));
 
 export class OffsetMetadataManager {
   /** group → topic → partition → committed offset (committed: the high watermark passed its record). */
@@ -320,18 +325,43 @@ export class OffsetMetadataManager {
    * TxnOffsetCommit (Kafka's handleTxnCommitOffsets + storeOffsets with a producer id) for
    * partitions that exist: the offsets are written as one transactional batch of the producer
    * and stay pending until its marker (see the header). An unknown group is created empty, as
-   * Kafka does. One result per requested partition, in request order, once written (or failed).
+   * Kafka does. With a verifier (KIP-890 part 1), a write that would open the producer's
+   * transaction in the group's partition is first verified with its transaction coordinator:
+   * the partition must be in the ongoing transaction (AddOffsetsToTxn added it); if not, every
+   * partition gets the coordinator's error as a failed commit write is answered (Kafka's
+   * maybeConvertOffsetCommitError: INVALID_TXN_STATE, INVALID_PRODUCER_EPOCH for a fenced epoch,
+   * NETWORK_EXCEPTION as COORDINATOR_LOAD_IN_PROGRESS, ...) and nothing is written. One result
+   * per requested partition, in request order, once written (or failed).
    */
   commitTransactionalOffsets(p: TxnCommitParams): TopicResults | Promise<TopicResults> {
-    const all = (code: number) => p.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((x) => ({ partitionIndex: x.partitionIndex, errorCode: code })) }));
+    const all = (code: number) => everyPartition(p, code);
     if (p.groupId === '') return all(ErrorCode.INVALID_GROUP_ID);
     const unavailable = this.runtime.unavailable(p.groupId);
     if (unavailable !== ErrorCode.NONE) return all(unavailable);
     // No producer: what Kafka's transaction verification answers for it (the batch could not be transactional).
     if (p.producerId < 0 || p.producerEpoch < 0) return all(ErrorCode.INVALID_PRODUCER_ID_MAPPING);
     const group = this.groups.group(p.groupId) ?? this.groups.createGroup(p.groupId);
+    if (!p.verifier) return this.storeTransactionalOffsets(group, p, undefined);
+    const partition = this.runtime.servedPartition(p.groupId);
+    if (!partition) return all(ErrorCode.NOT_COORDINATOR); // (served: checked above)
+    // Null: the producer's transaction is open in the partition, nothing to verify (the append still checks it is).
+    const guard = partition.maybeStartTransactionVerification(p.producerId);
+    if (guard === null) return this.storeTransactionalOffsets(group, p, null);
+    const tp = { topic: partition.topic, partition: partition.index };
+    return p.verifier.verifyTransaction(p.transactionalId, p.producerId, p.producerEpoch, [tp]).then((errors) => {
+      const [code = ErrorCode.NONE] = errors.values(); // the one partition asked about
+      if (code === ErrorCode.NONE) return this.storeTransactionalOffsets(group, p, guard);
+      partition.abandonTransactionVerification(guard);
+      const answer = writeErrorCode(code, 'commit');
+      this.log.debug(`transactional offsets of group ${p.groupId} for producer ${p.producerId} (${p.transactionalId}) not verified: ${errorName(code)}; answering ${errorName(answer)}`);
+      return all(answer);
+    });
+  }
+
+  /** Kafka's doTxnCommitOffsets: validate against the group (it may have gone while verifying: Dead) and write. */
+  private storeTransactionalOffsets(group: ClassicGroup, p: TxnCommitParams, verificationGuard: VerificationGuard | null | undefined): TopicResults | Promise<TopicResults> {
     const error = this.validateTxnOffsetCommit(group, p);
-    if (error !== ErrorCode.NONE) return all(error);
+    if (error !== ErrorCode.NONE) return everyPartition(p, error);
     const now = this.now();
     const records: GroupLogRecord[] = [];
     const prepared: PendingTxnOffset[] = [];
@@ -364,7 +394,7 @@ export class OffsetMetadataManager {
     try {
       // Once replicated, each record's log offset is known (Kafka's onTxnOffsetCommitAppend).
       const onCommit = (_shard: unknown, first: number) => prepared.forEach((e, i) => void (e.recordOffset = first + i));
-      committed = this.runtime.append(p.groupId, records, onCommit, { producerId: p.producerId, producerEpoch: p.producerEpoch });
+      committed = this.runtime.append(p.groupId, records, onCommit, { producerId: p.producerId, producerEpoch: p.producerEpoch, verificationGuard });
     } catch (err) {
       return failed(codeOf(err), (err as Error).message, false);
     }

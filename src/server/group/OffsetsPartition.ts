@@ -31,7 +31,7 @@ import { buildEndTxnMarker, ControlRecordType, type EndTxnMarker } from '../../p
 import { decodeRecordBatches, encodeRecordBatch } from '../../protocol/recordBatch.js';
 import { contain, crashPoint, detach, type CrashPoint } from '../../util/CrashBoundary.js';
 import type { Time } from '../../util/Time.js';
-import type { Partition } from '../Partition.js';
+import type { Partition, VerificationGuard } from '../Partition.js';
 
 /** How a coordinator's records are stored in its topic (the runtime's user provides it). */
 export interface CoordinatorRecordCodec<R> {
@@ -55,6 +55,12 @@ export interface CoordinatorRecordCodec<R> {
 export interface TxnProducer {
   producerId: number;
   producerEpoch: number;
+  /**
+   * With transaction verification on (KIP-890 part 1): the guard of a verified write that opens
+   * the producer's transaction here, or null for a write into its open transaction; the append
+   * is refused (INVALID_TXN_STATE) unless it holds (Partition.appendRecordsToLeader). Absent: off.
+   */
+  verificationGuard?: VerificationGuard | null;
 }
 
 /** What loading hands over per record (producerId -1 outside transactions) and per end-transaction marker. */
@@ -273,7 +279,7 @@ export class OffsetsPartition<R> {
       batches.push(encodeRecordBatch(txn ? { records: encoded, producerId: txn.producerId, producerEpoch: txn.producerEpoch, baseSequence: -1, transactional: true } : { records: encoded }));
     }
     // One append: all batches or none.
-    const info = this.partition.appendRecordsToLeader(batches.length === 1 ? batches[0]! : Buffer.concat(batches), -1, 'coordinator');
+    const info = this.partition.appendRecordsToLeader(batches.length === 1 ? batches[0]! : Buffer.concat(batches), -1, 'coordinator', txn?.verificationGuard);
     // A transactional write (sequence -1) must never be taken for a producer's retried batch.
     if (info.duplicate) throw new KafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, `${this.partition.name} took a write of producer ${txn?.producerId} for a retried batch`);
     return info;
