@@ -52,34 +52,45 @@ describe('Partition: the verification guard', () => {
 
   it('a verified first batch is appended; later batches of the open transaction need no guard', () => {
     const p = leader();
-    const guard = p.maybeStartTransactionVerification(7);
+    const guard = p.maybeStartTransactionVerification(7, 0);
     expect(guard).not.toBeNull();
     p.appendRecordsToLeader(txnBatch(7, 0), 1, 'client', guard);
-    expect(p.maybeStartTransactionVerification(7)).toBeNull();
+    expect(p.maybeStartTransactionVerification(7, 0)).toBeNull();
     p.appendRecordsToLeader(txnBatch(7, 1), 1, 'client', null);
     expect(p.log.logEndOffset).toBe(2);
   });
 
   it('a marker written while the coordinator was asked voids the guard: INVALID_TXN_STATE, nothing appended', () => {
     const p = leader();
-    p.appendRecordsToLeader(txnBatch(7, 0), 1, 'client', p.maybeStartTransactionVerification(7));
-    const guard = p.maybeStartTransactionVerification(7); // null: open
+    p.appendRecordsToLeader(txnBatch(7, 0), 1, 'client', p.maybeStartTransactionVerification(7, 0));
+    const guard = p.maybeStartTransactionVerification(7, 0); // null: open
     expect(guard).toBeNull();
     p.appendRecordsToLeader(buildEndTxnMarker({ producerId: 7, producerEpoch: 0, coordinatorEpoch: 0, commit: false, timestamp: Date.now() }), 1, 'coordinator');
     // the request verified against an open transaction now finds it ended
     expect(errorOf(() => p.appendRecordsToLeader(txnBatch(7, 1), 1, 'client', guard))).toBe(ErrorCode.INVALID_TXN_STATE);
-    const fresh = p.maybeStartTransactionVerification(7)!;
+    const fresh = p.maybeStartTransactionVerification(7, 0)!;
     p.appendRecordsToLeader(buildEndTxnMarker({ producerId: 7, producerEpoch: 0, coordinatorEpoch: 0, commit: false, timestamp: Date.now() }), 1, 'coordinator');
     expect(errorOf(() => p.appendRecordsToLeader(txnBatch(7, 1), 1, 'client', fresh))).toBe(ErrorCode.INVALID_TXN_STATE);
     expect(p.log.logEndOffset).toBe(3);
     // a guard handed out for another producer does not count
-    const other = p.maybeStartTransactionVerification(8)!;
+    const other = p.maybeStartTransactionVerification(8, 0)!;
     expect(errorOf(() => p.appendRecordsToLeader(txnBatch(7, 1), 1, 'client', other))).toBe(ErrorCode.INVALID_TXN_STATE);
+  });
+
+  it("an open transaction of an older epoch is not the new epoch's (Kafka's hasOngoingTransaction(producerId, producerEpoch))", () => {
+    const p = leader();
+    p.appendRecordsToLeader(txnBatch(7, 0, 0), 1, 'client', p.maybeStartTransactionVerification(7, 0));
+    expect(p.maybeStartTransactionVerification(7, 0)).toBeNull();
+    // epoch 1 must be verified: its first batch without a guard is refused, nothing appended
+    expect(errorOf(() => p.appendRecordsToLeader(txnBatch(7, 0, 1), 1, 'client', null))).toBe(ErrorCode.INVALID_TXN_STATE);
+    expect(p.log.logEndOffset).toBe(1);
+    const guard = p.maybeStartTransactionVerification(7, 1);
+    expect(guard).not.toBeNull();
   });
 
   it('a leadership change voids guards handed out before it', () => {
     const p = leader();
-    const guard = p.maybeStartTransactionVerification(3)!;
+    const guard = p.maybeStartTransactionVerification(3, 0)!;
     p.applyState({ leader: 1, leaderEpoch: 1, partitionEpoch: 1, replicas: [1], isr: [1] }, 0);
     expect(errorOf(() => p.appendRecordsToLeader(txnBatch(3, 0), 1, 'client', guard))).toBe(ErrorCode.INVALID_TXN_STATE);
   });

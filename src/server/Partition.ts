@@ -241,11 +241,17 @@ export class Partition {
    * KIP-890 part 1: null when the producer's transaction is already open here (nothing to verify),
    * else a new guard to present with the append once the coordinator has verified the partition.
    */
-  maybeStartTransactionVerification(producerId: number): VerificationGuard | null {
-    if ((this.log.producerState.get(producerId)?.currentTxnFirstOffset ?? -1) >= 0) return null;
+  maybeStartTransactionVerification(producerId: number, producerEpoch: number): VerificationGuard | null {
+    if (this.hasOngoingTransaction(producerId, producerEpoch)) return null;
     const guard: VerificationGuard = { producerId };
     this.verificationGuards.set(producerId, guard);
     return guard;
+  }
+
+  /** Kafka's hasOngoingTransaction: an open transaction of this producer at this epoch (a newer epoch's may have ended it). */
+  private hasOngoingTransaction(producerId: number, producerEpoch: number): boolean {
+    const entry = this.log.producerState.get(producerId);
+    return entry !== undefined && entry.currentTxnFirstOffset >= 0 && entry.producerEpoch === producerEpoch;
   }
 
   /** A verification that failed: its guard goes (unless a newer one replaced it). */
@@ -258,7 +264,7 @@ export class Partition {
     RB.forEachBatch(records, (p) => {
       if (!RB.isTransactional(records, p) || RB.isControl(records, p)) return;
       const pid = RB.producerId(records, p);
-      if ((this.log.producerState.get(pid)?.currentTxnFirstOffset ?? -1) >= 0) return;
+      if (this.hasOngoingTransaction(pid, RB.producerEpoch(records, p))) return;
       if (guard === null || this.verificationGuards.get(pid) !== guard) {
         throw new KafkaError(ErrorCode.INVALID_TXN_STATE, `Record was not part of an ongoing transaction (producer ${pid}, ${this.name})`);
       }

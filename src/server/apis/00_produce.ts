@@ -97,7 +97,7 @@ async function verifyTransaction(
   const toVerify: Ready[] = [];
   for (const r of ready) {
     if (!r.transactional) continue;
-    r.guard = r.partition.maybeStartTransactionVerification(txn.producerId);
+    r.guard = r.partition.maybeStartTransactionVerification(txn.producerId, txn.producerEpoch);
     if (r.guard) toVerify.push(r);
   }
   if (toVerify.length === 0) return ready;

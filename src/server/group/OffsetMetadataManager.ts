@@ -345,7 +345,7 @@ export class OffsetMetadataManager {
     const partition = this.runtime.servedPartition(p.groupId);
     if (!partition) return all(ErrorCode.NOT_COORDINATOR); // (served: checked above)
     // Null: the producer's transaction is open in the partition, nothing to verify (the append still checks it is).
-    const guard = partition.maybeStartTransactionVerification(p.producerId);
+    const guard = partition.maybeStartTransactionVerification(p.producerId, p.producerEpoch);
     if (guard === null) return this.storeTransactionalOffsets(group, p, null);
     const tp = { topic: partition.topic, partition: partition.index };
     return p.verifier.verifyTransaction(p.transactionalId, p.producerId, p.producerEpoch, [tp]).then((errors) => {
