@@ -2,11 +2,11 @@
 // the consumer group coordinator (of the __consumer_offsets partitions it leads), the
 // transaction coordinator (of the __transaction_state partitions it leads), and its link
 // to the controller: it registers, heartbeats, replays the metadata log into its image,
-// proposes ISR changes and forwards admin requests.
+// proposes ISR changes (AlterPartitionManager) and forwards admin requests.
 import fs from 'node:fs';
 import type tls from 'node:tls';
 import { createLogger, type Logger } from '../logger.js';
-import { ErrorCode, errorName, KafkaError } from '../protocol/errors.js';
+import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import type * as M from '../protocol/messages/index.js';
 import type { Reader, Writer } from '../protocol/primitives.js';
 import type { BrokerToController } from '../replication/BrokerToController.js';
@@ -22,14 +22,13 @@ import { GROUP_METADATA_TOPIC, offsetsTopicConfigs } from './group/GroupMetadata
 import { KafkaConfig, type Properties } from '../common/KafkaConfig.js';
 import { MemoryPool } from '../network/MemoryPool.js';
 import { MetadataCache } from './MetadataCache.js';
-import type { IsrProposal, Partition } from './Partition.js';
 import { ProducerIdManager } from './ProducerIdManager.js';
 import { ReplicaManager } from './ReplicaManager.js';
 import { TransactionCoordinator, type TransactionCoordinatorSettings } from './transaction/TransactionCoordinator.js';
 import { TRANSACTION_STATE_TOPIC, transactionTopicConfigs } from './transaction/TransactionLog.js';
 import { RequestDispatcher } from '../network/RequestDispatcher.js';
 import { RequestMetrics } from '../network/RequestMetrics.js';
-import { crashPoint, detach, guarded } from '../util/CrashBoundary.js';
+import { crashPoint, guarded } from '../util/CrashBoundary.js';
 import { consumeCleanShutdownMarker, writeCleanShutdownMarker } from '../log/CleanShutdownFile.js';
 import { Authorizer, parseSuperUsers } from '../security/Authorizer.js';
 import { sameAcl } from '../security/Acl.js';
@@ -40,6 +39,7 @@ import { SocketServer } from './SocketServer.js';
 import type { CredentialStore } from '../security/SaslServer.js';
 import { plainUsers } from '../security/JaasConfig.js';
 import { scramCredentialOf } from './ScramCredentials.js';
+import { AlterPartitionManager } from './AlterPartitionManager.js';
 
 export interface BrokerOptions {
   host?: string;
@@ -67,7 +67,6 @@ export interface BrokerOptions {
 const MAINTENANCE_INTERVAL_MS = 1000;
 const METADATA_WAIT_MS = 500;
 const ADMIN_WAIT_MS = 10_000;
-const ISR_RETRY_MS = 200;
 
 export class Broker {
   readonly config: KafkaConfig;
@@ -94,6 +93,7 @@ export class Broker {
   private controller: BrokerToController | null = null;
   private brokerEpoch = -1;
   private fenced = true;
+  private readonly alterPartitionManager: AlterPartitionManager;
   private running = false;
   private stopSignal = new AbortController();
   private loops: Promise<void>[] = [];
@@ -171,6 +171,9 @@ export class Broker {
       },
       () => this.image.acls.values(),
     );
+    const controller = () => this.controllerChannel();
+    const running = () => this.running;
+    this.alterPartitionManager = new AlterPartitionManager({ controller, brokerEpoch: () => this.brokerEpoch, running, log: this.log, time: this.time });
     this.producerIds = new ProducerIdManager(() => this.controllerChannel().allocateProducerIds(this.brokerEpoch));
     this.replicaManager = new ReplicaManager(
       {
@@ -178,7 +181,7 @@ export class Broker {
         dataDir: this.dataDir,
         config: this.config,
         replicaClient: (leaderId) => this.clientFor(leaderId),
-        proposeIsr: (p, proposal) => this.proposeIsr(p, proposal),
+        proposeIsr: (p, proposal) => this.alterPartitionManager.submit(p, proposal),
         time: this.time,
         roleChanged: (p, role) => {
           this.groupCoordinator.onPartitionRoleChange(p, role);
@@ -413,40 +416,6 @@ export class Broker {
       }, timeoutMs);
       this.metadataWaiters.add(check);
     });
-  }
-
-  /**
-   * Send an ISR proposal to the controller (Kafka's AlterPartitionManager). A transport failure
-   * says nothing about whether the controller applied it, so the same proposal is sent again
-   * while it is still the partition's pending one; the answer is applied by the partition.
-   */
-  private proposeIsr(p: Partition, proposal: IsrProposal): void {
-    this.log.info(`${p.name}: proposing ISR [${proposal.isr.join(',')}] (now [${p.isr.join(',')}])`);
-    const send = (): void => {
-      if (!this.running || p.pendingIsrChange !== proposal) return;
-      const retry = () => {
-        if (this.running) this.time.setTimeout(guarded(this.log, `${p.name}: AlterPartition retry`, send), ISR_RETRY_MS);
-      };
-      detach(
-        this.log,
-        `${p.name}: AlterPartition`,
-        this.controllerChannel()
-          .alterPartition(p.topic, p.index, proposal.leaderEpoch, proposal.partitionEpoch, [...proposal.isr], this.brokerEpoch)
-          .then(
-            (res) => {
-              crashPoint('isr.answer');
-              if (res.errorCode !== ErrorCode.NONE) this.log.info(`${p.name}: ISR change refused (${errorName(res.errorCode)})`);
-              if (p.handleAlterPartitionResult(proposal, res)) retry();
-            },
-            (err: Error) => {
-              this.log.debug(`${p.name}: ISR change failed: ${err.message}`);
-              retry();
-            },
-          ),
-        retry,
-      );
-    };
-    send();
   }
 
   private maintain(): void {
