@@ -2,7 +2,8 @@
 // the consumer group coordinator (of the __consumer_offsets partitions it leads), the
 // transaction coordinator (of the __transaction_state partitions it leads), and its link
 // to the controller: it registers, heartbeats, replays the metadata log into its image,
-// proposes ISR changes (AlterPartitionManager) and forwards admin requests.
+// proposes ISR changes (AlterPartitionManager), has internal topics created
+// (AutoTopicCreationManager) and forwards admin requests.
 import fs from 'node:fs';
 import type tls from 'node:tls';
 import { createLogger, type Logger } from '../logger.js';
@@ -18,14 +19,12 @@ import { type Connection, connectionLimits } from '../network/Connection.js';
 import { ConnectionQuotas } from '../network/ConnectionQuotas.js';
 import { FaultInjector } from '../network/FaultInjector.js';
 import { GroupCoordinator, settingsFrom } from './group/GroupCoordinator.js';
-import { GROUP_METADATA_TOPIC, offsetsTopicConfigs } from './group/GroupMetadataRecords.js';
 import { KafkaConfig, type Properties } from '../common/KafkaConfig.js';
 import { MemoryPool } from '../network/MemoryPool.js';
 import { MetadataCache } from './MetadataCache.js';
 import { ProducerIdManager } from './ProducerIdManager.js';
 import { ReplicaManager } from './ReplicaManager.js';
 import { TransactionCoordinator, type TransactionCoordinatorSettings } from './transaction/TransactionCoordinator.js';
-import { TRANSACTION_STATE_TOPIC, transactionTopicConfigs } from './transaction/TransactionLog.js';
 import { RequestDispatcher } from '../network/RequestDispatcher.js';
 import { RequestMetrics } from '../network/RequestMetrics.js';
 import { crashPoint, guarded } from '../util/CrashBoundary.js';
@@ -40,6 +39,7 @@ import type { CredentialStore } from '../security/SaslServer.js';
 import { plainUsers } from '../security/JaasConfig.js';
 import { scramCredentialOf } from './ScramCredentials.js';
 import { AlterPartitionManager } from './AlterPartitionManager.js';
+import { ADMIN_WAIT_MS, AutoTopicCreationManager } from './AutoTopicCreationManager.js';
 
 export interface BrokerOptions {
   host?: string;
@@ -66,7 +66,6 @@ export interface BrokerOptions {
 
 const MAINTENANCE_INTERVAL_MS = 1000;
 const METADATA_WAIT_MS = 500;
-const ADMIN_WAIT_MS = 10_000;
 
 export class Broker {
   readonly config: KafkaConfig;
@@ -94,6 +93,7 @@ export class Broker {
   private brokerEpoch = -1;
   private fenced = true;
   private readonly alterPartitionManager: AlterPartitionManager;
+  private readonly autoTopicCreation: AutoTopicCreationManager;
   private running = false;
   private stopSignal = new AbortController();
   private loops: Promise<void>[] = [];
@@ -125,8 +125,6 @@ export class Broker {
   private unpublished: OffsetRecord[] = [];
   private lastRetentionCheck = 0;
   private readonly metadataWaiters = new Set<() => void>();
-  private offsetsTopicCreation: Promise<number> | null = null;
-  private transactionTopicCreation: Promise<number> | null = null;
   /** start() finished: every hosted log was opened (and recovered where needed) in this run. */
   private served = false;
   /** Cuts the heartbeat loop's pause short (see heartbeatNow). */
@@ -190,6 +188,14 @@ export class Broker {
       },
       this.log.child('replicas'),
     );
+    this.autoTopicCreation = new AutoTopicCreationManager({
+      config: this.config,
+      image: this.image,
+      controller,
+      createTopics: (req) => this.createTopics(req),
+      waitFor: (cond, timeoutMs, what) => this.waitFor(cond, timeoutMs, what),
+      log: this.log,
+    });
     this.groupCoordinator = new GroupCoordinator(settingsFrom(this.config), this, this.log.child('group'), opts.groupCoordinatorTime);
     this.transactionCoordinator = new TransactionCoordinator(
       transactionSettingsFrom(this.config),
@@ -565,85 +571,19 @@ export class Broker {
     return res;
   }
 
-  /**
-   * Have the controller create __consumer_offsets as Kafka's brokers do: offsets.topic.num.partitions
-   * partitions, replication factor min(offsets.topic.replication.factor, live brokers),
-   * compacted. One request at a time; resolves its error code (TOPIC_ALREADY_EXISTS if another
-   * broker was first) without waiting for the metadata.
-   */
+  /** Have the controller create __consumer_offsets (see AutoTopicCreationManager); resolves its error code. */
   createOffsetsTopic(): Promise<number> {
-    if (this.offsetsTopicCreation) return this.offsetsTopicCreation;
-    const replicationFactor = Math.max(1, Math.min(this.config.int('offsets.topic.replication.factor'), this.image.liveBrokers().length));
-    const configs = Object.entries(offsetsTopicConfigs(this.config)).map(([name, value]) => ({ name, value }));
-    const topic = { name: GROUP_METADATA_TOPIC, numPartitions: Math.max(1, this.config.int('offsets.topic.num.partitions')), replicationFactor, assignments: [], configs };
-    const creation = (async () => {
-      try {
-        const res = await this.controllerChannel().createTopics({ topics: [topic], timeoutMs: ADMIN_WAIT_MS, validateOnly: false });
-        const code = res.topics[0]?.errorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR;
-        if (code === ErrorCode.NONE) this.log.info(`created ${GROUP_METADATA_TOPIC}: ${topic.numPartitions} partitions, replication factor ${replicationFactor}`);
-        else if (code !== ErrorCode.TOPIC_ALREADY_EXISTS) this.log.warn(`creating ${GROUP_METADATA_TOPIC} failed: ${res.topics[0]?.errorMessage ?? code}`);
-        return code;
-      } catch (err) {
-        this.log.debug(`creating ${GROUP_METADATA_TOPIC} failed: ${(err as Error).message}`);
-        return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-      } finally {
-        this.offsetsTopicCreation = null;
-      }
-    })();
-    this.offsetsTopicCreation = creation;
-    return creation;
+    return this.autoTopicCreation.createOffsetsTopic();
   }
 
-  /**
-   * Have the controller create __transaction_state as Kafka's brokers do:
-   * transaction.state.log.num.partitions partitions, replication factor
-   * min(transaction.state.log.replication.factor, live brokers), min.insync.replicas
-   * min(transaction.state.log.min.isr, that factor), compacted. Like createOffsetsTopic.
-   */
+  /** Have the controller create __transaction_state (see AutoTopicCreationManager); resolves its error code. */
   createTransactionTopic(): Promise<number> {
-    if (this.transactionTopicCreation) return this.transactionTopicCreation;
-    const replicationFactor = Math.max(1, Math.min(this.config.int('transaction.state.log.replication.factor'), this.image.liveBrokers().length));
-    const configs = { ...transactionTopicConfigs(this.config) };
-    configs['min.insync.replicas'] = String(Math.max(1, Math.min(this.config.int('transaction.state.log.min.isr'), replicationFactor)));
-    const topic = {
-      name: TRANSACTION_STATE_TOPIC,
-      numPartitions: Math.max(1, this.config.int('transaction.state.log.num.partitions')),
-      replicationFactor,
-      assignments: [],
-      configs: Object.entries(configs).map(([name, value]) => ({ name, value })),
-    };
-    const creation = (async () => {
-      try {
-        const res = await this.controllerChannel().createTopics({ topics: [topic], timeoutMs: ADMIN_WAIT_MS, validateOnly: false });
-        const code = res.topics[0]?.errorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR;
-        if (code === ErrorCode.NONE) this.log.info(`created ${TRANSACTION_STATE_TOPIC}: ${topic.numPartitions} partitions, replication factor ${replicationFactor}`);
-        else if (code !== ErrorCode.TOPIC_ALREADY_EXISTS) this.log.warn(`creating ${TRANSACTION_STATE_TOPIC} failed: ${res.topics[0]?.errorMessage ?? code}`);
-        return code;
-      } catch (err) {
-        this.log.debug(`creating ${TRANSACTION_STATE_TOPIC} failed: ${(err as Error).message}`);
-        return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-      } finally {
-        this.transactionTopicCreation = null;
-      }
-    })();
-    this.transactionTopicCreation = creation;
-    return creation;
+    return this.autoTopicCreation.createTransactionTopic();
   }
 
   /** Create a topic with the broker defaults (auto-creation); resolves when it is known here. */
-  async autoCreateTopic(name: string): Promise<number> {
-    if (name === GROUP_METADATA_TOPIC || name === TRANSACTION_STATE_TOPIC) {
-      const code = await (name === GROUP_METADATA_TOPIC ? this.createOffsetsTopic() : this.createTransactionTopic());
-      if (code !== ErrorCode.NONE && code !== ErrorCode.TOPIC_ALREADY_EXISTS) return code;
-      await this.waitFor(() => this.image.topics.has(name), ADMIN_WAIT_MS, `told about ${name}`);
-      return ErrorCode.NONE;
-    }
-    const res = await this.createTopics({
-      topics: [{ name, numPartitions: -1, replicationFactor: -1, assignments: [], configs: [] }],
-      timeoutMs: ADMIN_WAIT_MS,
-      validateOnly: false,
-    });
-    return res.topics[0]!.errorCode;
+  autoCreateTopic(name: string): Promise<number> {
+    return this.autoTopicCreation.autoCreateTopic(name);
   }
 }
 
