@@ -1,9 +1,9 @@
 // One minikafka broker: a TCP listener for clients, the partitions it hosts (ReplicaManager),
 // the consumer group coordinator (of the __consumer_offsets partitions it leads), the
 // transaction coordinator (of the __transaction_state partitions it leads), and its link
-// to the controller: it registers, heartbeats, replays the metadata log into its image,
-// proposes ISR changes (AlterPartitionManager), has internal topics created
-// (AutoTopicCreationManager) and forwards admin requests.
+// to the controller: it registers, heartbeats, replays the metadata log into its image
+// (BrokerMetadataListener), proposes ISR changes (AlterPartitionManager), has internal topics
+// created (AutoTopicCreationManager) and forwards admin requests.
 import fs from 'node:fs';
 import type tls from 'node:tls';
 import { createLogger, type Logger } from '../logger.js';
@@ -12,7 +12,7 @@ import type * as M from '../protocol/messages/index.js';
 import type { Reader, Writer } from '../protocol/primitives.js';
 import type { BrokerToController } from '../replication/BrokerToController.js';
 import { ControllerChannel } from '../replication/ControllerChannel.js';
-import { configKey, decodeMetadataRecords, MetadataDelta, MetadataImage, type OffsetRecord } from '../replication/MetadataImage.js';
+import { configKey, MetadataImage } from '../replication/MetadataImage.js';
 import { NodeClient } from '../network/NodeClient.js';
 import { API_LIST, encodeUnsupportedApiVersions, type RequestContext } from './apis/index.js';
 import { type Connection, connectionLimits } from '../network/Connection.js';
@@ -40,6 +40,7 @@ import { plainUsers } from '../security/JaasConfig.js';
 import { scramCredentialOf } from './ScramCredentials.js';
 import { AlterPartitionManager } from './AlterPartitionManager.js';
 import { ADMIN_WAIT_MS, AutoTopicCreationManager } from './AutoTopicCreationManager.js';
+import { BrokerMetadataListener } from './BrokerMetadataListener.js';
 
 export interface BrokerOptions {
   host?: string;
@@ -65,7 +66,6 @@ export interface BrokerOptions {
 }
 
 const MAINTENANCE_INTERVAL_MS = 1000;
-const METADATA_WAIT_MS = 500;
 
 export class Broker {
   readonly config: KafkaConfig;
@@ -92,6 +92,8 @@ export class Broker {
   private controller: BrokerToController | null = null;
   private brokerEpoch = -1;
   private fenced = true;
+  /** The metadata log replayed into nextImage, applied to the partitions, published to `image`. */
+  private readonly metadataListener: BrokerMetadataListener;
   private readonly alterPartitionManager: AlterPartitionManager;
   private readonly autoTopicCreation: AutoTopicCreationManager;
   private running = false;
@@ -119,12 +121,7 @@ export class Broker {
   private requestedPort: number;
   private boundPort = -1;
   private timer: TimerHandle | null = null;
-  /** What nextImage has that the partitions do not yet (deltas merged until one pass applies them all). */
-  private pendingDelta: MetadataDelta | null = null;
-  /** The records of pendingDelta, published to `image` once applied. */
-  private unpublished: OffsetRecord[] = [];
   private lastRetentionCheck = 0;
-  private readonly metadataWaiters = new Set<() => void>();
   /** start() finished: every hosted log was opened (and recovered where needed) in this run. */
   private served = false;
   /** Cuts the heartbeat loop's pause short (see heartbeatNow). */
@@ -188,6 +185,22 @@ export class Broker {
       },
       this.log.child('replicas'),
     );
+    this.metadataListener = new BrokerMetadataListener({
+      nodeId: this.nodeId,
+      config: this.config,
+      image: this.image,
+      nextImage: this.nextImage,
+      replicaManager: this.replicaManager,
+      controller,
+      running,
+      sleep: (ms) => this.sleep(ms),
+      published: () => {
+        // Caught up with our own registration: heartbeat now, the controller unfences on it (as
+        // Kafka's BrokerLifecycleManager heartbeats at once on catching up, not on its next tick).
+        if (this.fenced && this.brokerEpoch >= 0 && this.image.offset > this.brokerEpoch) this.heartbeatNow();
+      },
+      log: this.log,
+    });
     this.autoTopicCreation = new AutoTopicCreationManager({
       config: this.config,
       image: this.image,
@@ -273,7 +286,7 @@ export class Broker {
       this.nextImage,
     );
     await this.register();
-    this.loops = [this.metadataLoop(), this.heartbeatLoop()];
+    this.loops = [this.metadataListener.run(), this.heartbeatLoop()];
     await this.waitFor(() => !this.fenced, 30_000, 'unfenced by the controller');
     // Every hosted log opened in the first metadata pass; one created later recovers as usual.
     this.replicaManager.hadCleanShutdown = false;
@@ -302,58 +315,6 @@ export class Broker {
     }
   }
 
-  private async metadataLoop(): Promise<void> {
-    while (this.running) {
-      try {
-        const { records, errorCode, highWatermark } = await this.controllerChannel().fetchMetadata(this.nextImage.offset, METADATA_WAIT_MS);
-        if (!this.running) return;
-        if (errorCode !== ErrorCode.NONE) throw new KafkaError(errorCode, 'metadata fetch failed');
-        if (records && records.length > 0) {
-          const decoded = decodeMetadataRecords(records, this.nextImage.offset);
-          const delta = new MetadataDelta();
-          this.nextImage.applyRecords(decoded, delta);
-          for (const r of decoded) this.unpublished.push(r);
-          if (this.pendingDelta) this.pendingDelta.merge(delta);
-          else this.pendingDelta = delta;
-        }
-        if (this.pendingDelta) await this.applyMetadataToPartitions(this.nextImage.offset >= highWatermark);
-      } catch (err) {
-        if (!this.running) return;
-        this.log.debug(`metadata fetch: ${(err as Error).message}`);
-        await this.sleep(200);
-      }
-    }
-  }
-
-  /**
-   * Bring the hosted partitions in line with nextImage: apply what changed since the last pass
-   * that succeeded, then publish those records to `image`, so that clients (Metadata,
-   * FindCoordinator) and heartbeats never get ahead of the partitions. A failure is logged at
-   * ERROR with its stack and the same delta (merged with what arrives meanwhile) is applied again
-   * on the next pass of the metadata loop. A long pass yields to the event loop between slices.
-   */
-  private async applyMetadataToPartitions(caughtUp: boolean): Promise<void> {
-    const delta = this.pendingDelta;
-    try {
-      crashPoint('metadata.apply');
-      // dynamic broker configs first: the topics' log configs inherit them
-      this.config.setDynamic('default', this.nextImage.configs.get(configKey(4, '')) ?? {});
-      this.config.setDynamic('broker', this.nextImage.configs.get(configKey(4, String(this.nodeId))) ?? {});
-      await this.replicaManager.applyMetadata(this.nextImage, delta, caughtUp, () => !this.running);
-      this.pendingDelta = null;
-      this.image.applyRecords(this.unpublished);
-      this.unpublished = [];
-      // Caught up with our own registration: heartbeat now, the controller unfences on it (as
-      // Kafka's BrokerLifecycleManager heartbeats at once on catching up, not on its next tick).
-      if (this.fenced && this.brokerEpoch >= 0 && this.image.offset > this.brokerEpoch) this.heartbeatNow();
-    } catch (err) {
-      if (!this.running) return;
-      this.log.error(`applying metadata to the partitions failed (contained): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-      return;
-    }
-    for (const w of [...this.metadataWaiters]) w();
-  }
-
   private async heartbeatLoop(): Promise<void> {
     const interval = this.config.int('broker.heartbeat.interval.ms');
     while (this.running) {
@@ -368,7 +329,7 @@ export class Broker {
         if (res.isFenced !== this.fenced) {
           this.fenced = res.isFenced;
           this.log.info(this.fenced ? 'fenced by the controller' : 'unfenced by the controller');
-          for (const w of [...this.metadataWaiters]) w();
+          this.metadataListener.wakeWaiters();
         }
       } catch (err) {
         if (!this.running) return;
@@ -405,23 +366,7 @@ export class Broker {
 
   /** Resolve once cond() holds (checked on every metadata change), or fail after timeoutMs. */
   waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-    if (cond()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        if (!cond()) return;
-        cleanup();
-        resolve();
-      };
-      const cleanup = () => {
-        clearTimeout(timer);
-        this.metadataWaiters.delete(check);
-      };
-      const timer = setTimeout(() => {
-        cleanup();
-        reject(new KafkaError(ErrorCode.REQUEST_TIMED_OUT, `timed out waiting to be ${what}`));
-      }, timeoutMs);
-      this.metadataWaiters.add(check);
-    });
+    return this.metadataListener.waitFor(cond, timeoutMs, what);
   }
 
   private maintain(): void {
@@ -455,7 +400,7 @@ export class Broker {
     const listenersClosed = this.socketServer.shutdown();
     this.controller?.close();
     this.controller = null;
-    for (const w of [...this.metadataWaiters]) w();
+    this.metadataListener.wakeWaiters();
     await listenersClosed;
     await Promise.all(this.loops);
     this.groupCoordinator.close();
