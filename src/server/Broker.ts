@@ -1,9 +1,9 @@
 // One minikafka broker: a TCP listener for clients, the partitions it hosts (ReplicaManager),
 // the consumer group coordinator (of the __consumer_offsets partitions it leads), the
 // transaction coordinator (of the __transaction_state partitions it leads), and its link
-// to the controller: it registers, heartbeats, replays the metadata log into its image
-// (BrokerMetadataListener), proposes ISR changes (AlterPartitionManager), has internal topics
-// created (AutoTopicCreationManager) and forwards admin requests.
+// to the controller: it registers and heartbeats (BrokerLifecycleManager), replays the metadata
+// log into its image (BrokerMetadataListener), proposes ISR changes (AlterPartitionManager),
+// has internal topics created (AutoTopicCreationManager) and forwards admin requests.
 import fs from 'node:fs';
 import type tls from 'node:tls';
 import { createLogger, type Logger } from '../logger.js';
@@ -32,7 +32,7 @@ import { consumeCleanShutdownMarker, writeCleanShutdownMarker } from '../log/Cle
 import { Authorizer, parseSuperUsers } from '../security/Authorizer.js';
 import { sameAcl } from '../security/Acl.js';
 import { SYSTEM_TIME, type Time, type TimerHandle } from '../util/Time.js';
-import { advertisedEndpoints, brokerListeners, interBrokerListener, isSsl, SECURITY_PROTOCOL_ID, type Endpoint } from '../security/Listeners.js';
+import { advertisedEndpoints, brokerListeners, interBrokerListener, isSsl, type Endpoint } from '../security/Listeners.js';
 import { tlsClientOptions, tlsServerOptions } from '../security/SslFactory.js';
 import { SocketServer } from './SocketServer.js';
 import type { CredentialStore } from '../security/SaslServer.js';
@@ -40,6 +40,7 @@ import { plainUsers } from '../security/JaasConfig.js';
 import { scramCredentialOf } from './ScramCredentials.js';
 import { AlterPartitionManager } from './AlterPartitionManager.js';
 import { ADMIN_WAIT_MS, AutoTopicCreationManager } from './AutoTopicCreationManager.js';
+import { BrokerLifecycleManager } from './BrokerLifecycleManager.js';
 import { BrokerMetadataListener } from './BrokerMetadataListener.js';
 
 export interface BrokerOptions {
@@ -90,8 +91,8 @@ export class Broker {
   private readonly canReach: (to: number) => boolean;
   private readonly controllerAddress: { host: string; port: number };
   private controller: BrokerToController | null = null;
-  private brokerEpoch = -1;
-  private fenced = true;
+  /** Registration, heartbeats, fencing. */
+  private readonly lifecycle: BrokerLifecycleManager;
   /** The metadata log replayed into nextImage, applied to the partitions, published to `image`. */
   private readonly metadataListener: BrokerMetadataListener;
   private readonly alterPartitionManager: AlterPartitionManager;
@@ -108,7 +109,6 @@ export class Broker {
   readonly listeners: Endpoint[];
   /** The listener other brokers replicate from (inter.broker.listener.name). */
   readonly interBrokerListenerName: string;
-  private readonly advertisedHostOption: string | undefined;
   /** TLS options of this broker's connections to other brokers when the inter-broker listener is SSL. */
   private readonly interBrokerTls: tls.ConnectionOptions | undefined;
   /** PLAIN passwords and SCRAM credentials for the SASL listeners. */
@@ -124,9 +124,6 @@ export class Broker {
   private lastRetentionCheck = 0;
   /** start() finished: every hosted log was opened (and recovered where needed) in this run. */
   private served = false;
-  /** Cuts the heartbeat loop's pause short (see heartbeatNow). */
-  private heartbeatWake: (() => void) | null = null;
-  private heartbeatDue = false;
 
   constructor(opts: BrokerOptions) {
     this.config = new KafkaConfig(opts.config ?? {});
@@ -134,7 +131,6 @@ export class Broker {
     this.host = opts.host ?? '127.0.0.1';
     this.advertisedHost = opts.advertisedHost ?? this.host;
     this.requestedPort = opts.port ?? 9092;
-    this.advertisedHostOption = opts.advertisedHost;
     this.listeners = brokerListeners(this.config, this.host, this.requestedPort);
     const inter = interBrokerListener(this.config, this.listeners);
     this.interBrokerListenerName = inter.name;
@@ -168,8 +164,21 @@ export class Broker {
     );
     const controller = () => this.controllerChannel();
     const running = () => this.running;
-    this.alterPartitionManager = new AlterPartitionManager({ controller, brokerEpoch: () => this.brokerEpoch, running, log: this.log, time: this.time });
-    this.producerIds = new ProducerIdManager(() => this.controllerChannel().allocateProducerIds(this.brokerEpoch));
+    this.lifecycle = new BrokerLifecycleManager({
+      config: this.config,
+      listeners: this.listeners,
+      interBrokerListenerName: this.interBrokerListenerName,
+      advertisedHost: opts.advertisedHost,
+      controller,
+      metadataOffset: () => this.image.offset,
+      running,
+      stopSignal: () => this.stopSignal.signal,
+      fencingChanged: () => this.metadataListener.wakeWaiters(),
+      log: this.log,
+      time: this.time,
+    });
+    this.alterPartitionManager = new AlterPartitionManager({ controller, brokerEpoch: () => this.lifecycle.brokerEpoch, running, log: this.log, time: this.time });
+    this.producerIds = new ProducerIdManager(() => this.controllerChannel().allocateProducerIds(this.lifecycle.brokerEpoch));
     this.replicaManager = new ReplicaManager(
       {
         nodeId: this.nodeId,
@@ -193,12 +202,8 @@ export class Broker {
       replicaManager: this.replicaManager,
       controller,
       running,
-      sleep: (ms) => this.sleep(ms),
-      published: () => {
-        // Caught up with our own registration: heartbeat now, the controller unfences on it (as
-        // Kafka's BrokerLifecycleManager heartbeats at once on catching up, not on its next tick).
-        if (this.fenced && this.brokerEpoch >= 0 && this.image.offset > this.brokerEpoch) this.heartbeatNow();
-      },
+      sleep: (ms) => this.time.sleep(ms, this.stopSignal.signal),
+      published: () => this.lifecycle.metadataPublished(this.image.offset),
       log: this.log,
     });
     this.autoTopicCreation = new AutoTopicCreationManager({
@@ -249,7 +254,7 @@ export class Broker {
   }
 
   get isFenced(): boolean {
-    return this.fenced;
+    return this.lifecycle.fenced;
   }
 
   private controllerChannel(): BrokerToController {
@@ -285,9 +290,9 @@ export class Broker {
       this.nodeId,
       this.nextImage,
     );
-    await this.register();
-    this.loops = [this.metadataListener.run(), this.heartbeatLoop()];
-    await this.waitFor(() => !this.fenced, 30_000, 'unfenced by the controller');
+    await this.lifecycle.register();
+    this.loops = [this.metadataListener.run(), this.lifecycle.heartbeatLoop()];
+    await this.waitFor(() => !this.lifecycle.fenced, 30_000, 'unfenced by the controller');
     // Every hosted log opened in the first metadata pass; one created later recovers as usual.
     this.replicaManager.hadCleanShutdown = false;
     this.served = true;
@@ -298,70 +303,6 @@ export class Broker {
     this.log.info(
       `broker ${this.nodeId} serving on ${this.listeners.map((l) => `${l.name}://${l.host}:${l.port}`).join(',')} (${this.dataDir ? `data in ${this.dataDir}` : 'in memory'}, ${this.image.topics.size} topics)`,
     );
-  }
-
-  private async register(): Promise<void> {
-    const advertised = advertisedEndpoints(this.config, this.listeners, this.advertisedHostOption);
-    const inter = advertised.find((e) => e.name === this.interBrokerListenerName)!;
-    const endpoints = advertised.map((e) => ({ name: e.name, host: e.host, port: e.port, securityProtocol: SECURITY_PROTOCOL_ID[e.securityProtocol] }));
-    for (let attempt = 0; ; attempt++) {
-      try {
-        this.brokerEpoch = await this.controllerChannel().register(inter.host, inter.port, '', endpoints);
-        return;
-      } catch (err) {
-        if (!this.running || attempt > 100) throw err;
-        await this.sleep(100);
-      }
-    }
-  }
-
-  private async heartbeatLoop(): Promise<void> {
-    const interval = this.config.int('broker.heartbeat.interval.ms');
-    while (this.running) {
-      try {
-        const res = await this.controllerChannel().heartbeat(this.brokerEpoch, this.image.offset, false);
-        if (!this.running) return;
-        if (res.errorCode === ErrorCode.STALE_BROKER_EPOCH) {
-          this.log.warn('the controller no longer knows this registration: registering again');
-          await this.register();
-          continue;
-        }
-        if (res.isFenced !== this.fenced) {
-          this.fenced = res.isFenced;
-          this.log.info(this.fenced ? 'fenced by the controller' : 'unfenced by the controller');
-          this.metadataListener.wakeWaiters();
-        }
-      } catch (err) {
-        if (!this.running) return;
-        this.log.debug(`heartbeat: ${(err as Error).message}`);
-      }
-      await this.heartbeatPause(this.fenced ? Math.min(interval, 100) : interval);
-    }
-  }
-
-  /** Send the next heartbeat at once instead of after the pause. */
-  private heartbeatNow(): void {
-    this.heartbeatDue = true;
-    this.heartbeatWake?.();
-  }
-
-  /** The pause between heartbeats, cut short by heartbeatNow() or stop(). */
-  private async heartbeatPause(ms: number): Promise<void> {
-    if (!this.heartbeatDue && !this.stopSignal.signal.aborted) {
-      const wake = new AbortController();
-      const stop = () => wake.abort();
-      this.heartbeatWake = stop;
-      this.stopSignal.signal.addEventListener('abort', stop, { once: true });
-      await this.time.sleep(ms, wake.signal);
-      this.stopSignal.signal.removeEventListener('abort', stop);
-      this.heartbeatWake = null;
-    }
-    this.heartbeatDue = false;
-  }
-
-  /** Sleep, cut short by stop(). */
-  private sleep(ms: number): Promise<void> {
-    return this.time.sleep(ms, this.stopSignal.signal);
   }
 
   /** Resolve once cond() holds (checked on every metadata change), or fail after timeoutMs. */
@@ -390,9 +331,7 @@ export class Broker {
    */
   async stop(opts: { crash?: boolean } = {}): Promise<void> {
     const crash = opts.crash ?? false;
-    if (!crash && this.running && this.controller && this.brokerEpoch >= 0) {
-      await this.controller.heartbeat(this.brokerEpoch, this.image.offset, true).catch(() => {});
-    }
+    if (!crash && this.running && this.controller) await this.lifecycle.controlledShutdown();
     this.running = false;
     this.stopSignal.abort();
     this.time.clear(this.timer);
@@ -410,13 +349,13 @@ export class Broker {
     // Only after a start that opened every hosted log: one never opened may still need recovery.
     if (clean && this.served && this.dataDir !== null) {
       try {
-        writeCleanShutdownMarker(this.dataDir, this.brokerEpoch);
+        writeCleanShutdownMarker(this.dataDir, this.lifecycle.brokerEpoch);
       } catch (err) {
         this.log.error(`writing the clean shutdown marker failed (the next start recovers every log): ${(err as Error).message}`);
       }
     }
     this.served = false;
-    this.fenced = true;
+    this.lifecycle.stopped();
     this.log.info(`broker ${this.nodeId} ${crash ? 'crashed (simulated)' : 'stopped'}`);
   }
 
