@@ -1,45 +1,47 @@
 // One minikafka broker: a TCP listener for clients, the partitions it hosts (ReplicaManager),
 // the consumer group coordinator (of the __consumer_offsets partitions it leads), the
 // transaction coordinator (of the __transaction_state partitions it leads), and its link
-// to the controller: it registers, heartbeats, replays the metadata log into its image,
-// proposes ISR changes and forwards admin requests.
+// to the controller: it registers and heartbeats (BrokerLifecycleManager), replays the metadata
+// log into its image (BrokerMetadataListener), proposes ISR changes (AlterPartitionManager),
+// has internal topics created (AutoTopicCreationManager) and forwards admin requests.
 import fs from 'node:fs';
 import type tls from 'node:tls';
 import { createLogger, type Logger } from '../logger.js';
-import { ErrorCode, errorName, KafkaError } from '../protocol/errors.js';
+import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import type * as M from '../protocol/messages/index.js';
 import type { Reader, Writer } from '../protocol/primitives.js';
 import type { BrokerToController } from '../replication/BrokerToController.js';
 import { ControllerChannel } from '../replication/ControllerChannel.js';
-import { configKey, decodeMetadataRecords, MetadataDelta, MetadataImage, type OffsetRecord } from '../replication/MetadataImage.js';
+import { configKey, MetadataImage } from '../replication/MetadataImage.js';
 import { NodeClient } from '../network/NodeClient.js';
 import { API_LIST, encodeUnsupportedApiVersions, type RequestContext } from './apis/index.js';
 import { type Connection, connectionLimits } from '../network/Connection.js';
 import { ConnectionQuotas } from '../network/ConnectionQuotas.js';
 import { FaultInjector } from '../network/FaultInjector.js';
 import { GroupCoordinator, settingsFrom } from './group/GroupCoordinator.js';
-import { GROUP_METADATA_TOPIC, offsetsTopicConfigs } from './group/GroupMetadataRecords.js';
 import { KafkaConfig, type Properties } from '../common/KafkaConfig.js';
 import { MemoryPool } from '../network/MemoryPool.js';
 import { MetadataCache } from './MetadataCache.js';
-import type { IsrProposal, Partition } from './Partition.js';
 import { ProducerIdManager } from './ProducerIdManager.js';
 import { ReplicaManager } from './ReplicaManager.js';
 import { TransactionCoordinator, type TransactionCoordinatorSettings } from './transaction/TransactionCoordinator.js';
-import { TRANSACTION_STATE_TOPIC, transactionTopicConfigs } from './transaction/TransactionLog.js';
 import { RequestDispatcher } from '../network/RequestDispatcher.js';
 import { RequestMetrics } from '../network/RequestMetrics.js';
-import { crashPoint, detach, guarded } from '../util/CrashBoundary.js';
+import { crashPoint, guarded } from '../util/CrashBoundary.js';
 import { consumeCleanShutdownMarker, writeCleanShutdownMarker } from '../log/CleanShutdownFile.js';
 import { Authorizer, parseSuperUsers } from '../security/Authorizer.js';
 import { sameAcl } from '../security/Acl.js';
 import { SYSTEM_TIME, type Time, type TimerHandle } from '../util/Time.js';
-import { advertisedEndpoints, brokerListeners, interBrokerListener, isSsl, SECURITY_PROTOCOL_ID, type Endpoint } from '../security/Listeners.js';
+import { advertisedEndpoints, brokerListeners, interBrokerListener, isSsl, type Endpoint } from '../security/Listeners.js';
 import { tlsClientOptions, tlsServerOptions } from '../security/SslFactory.js';
 import { SocketServer } from './SocketServer.js';
 import type { CredentialStore } from '../security/SaslServer.js';
 import { plainUsers } from '../security/JaasConfig.js';
 import { scramCredentialOf } from './ScramCredentials.js';
+import { AlterPartitionManager } from './AlterPartitionManager.js';
+import { ADMIN_WAIT_MS, AutoTopicCreationManager } from './AutoTopicCreationManager.js';
+import { BrokerLifecycleManager } from './BrokerLifecycleManager.js';
+import { BrokerMetadataListener } from './BrokerMetadataListener.js';
 
 export interface BrokerOptions {
   host?: string;
@@ -65,9 +67,6 @@ export interface BrokerOptions {
 }
 
 const MAINTENANCE_INTERVAL_MS = 1000;
-const METADATA_WAIT_MS = 500;
-const ADMIN_WAIT_MS = 10_000;
-const ISR_RETRY_MS = 200;
 
 export class Broker {
   readonly config: KafkaConfig;
@@ -92,8 +91,12 @@ export class Broker {
   private readonly canReach: (to: number) => boolean;
   private readonly controllerAddress: { host: string; port: number };
   private controller: BrokerToController | null = null;
-  private brokerEpoch = -1;
-  private fenced = true;
+  /** Registration, heartbeats, fencing. */
+  private readonly lifecycle: BrokerLifecycleManager;
+  /** The metadata log replayed into nextImage, applied to the partitions, published to `image`. */
+  private readonly metadataListener: BrokerMetadataListener;
+  private readonly alterPartitionManager: AlterPartitionManager;
+  private readonly autoTopicCreation: AutoTopicCreationManager;
   private running = false;
   private stopSignal = new AbortController();
   private loops: Promise<void>[] = [];
@@ -106,7 +109,6 @@ export class Broker {
   readonly listeners: Endpoint[];
   /** The listener other brokers replicate from (inter.broker.listener.name). */
   readonly interBrokerListenerName: string;
-  private readonly advertisedHostOption: string | undefined;
   /** TLS options of this broker's connections to other brokers when the inter-broker listener is SSL. */
   private readonly interBrokerTls: tls.ConnectionOptions | undefined;
   /** PLAIN passwords and SCRAM credentials for the SASL listeners. */
@@ -119,19 +121,9 @@ export class Broker {
   private requestedPort: number;
   private boundPort = -1;
   private timer: TimerHandle | null = null;
-  /** What nextImage has that the partitions do not yet (deltas merged until one pass applies them all). */
-  private pendingDelta: MetadataDelta | null = null;
-  /** The records of pendingDelta, published to `image` once applied. */
-  private unpublished: OffsetRecord[] = [];
   private lastRetentionCheck = 0;
-  private readonly metadataWaiters = new Set<() => void>();
-  private offsetsTopicCreation: Promise<number> | null = null;
-  private transactionTopicCreation: Promise<number> | null = null;
   /** start() finished: every hosted log was opened (and recovered where needed) in this run. */
   private served = false;
-  /** Cuts the heartbeat loop's pause short (see heartbeatNow). */
-  private heartbeatWake: (() => void) | null = null;
-  private heartbeatDue = false;
 
   constructor(opts: BrokerOptions) {
     this.config = new KafkaConfig(opts.config ?? {});
@@ -139,7 +131,6 @@ export class Broker {
     this.host = opts.host ?? '127.0.0.1';
     this.advertisedHost = opts.advertisedHost ?? this.host;
     this.requestedPort = opts.port ?? 9092;
-    this.advertisedHostOption = opts.advertisedHost;
     this.listeners = brokerListeners(this.config, this.host, this.requestedPort);
     const inter = interBrokerListener(this.config, this.listeners);
     this.interBrokerListenerName = inter.name;
@@ -171,14 +162,30 @@ export class Broker {
       },
       () => this.image.acls.values(),
     );
-    this.producerIds = new ProducerIdManager(() => this.controllerChannel().allocateProducerIds(this.brokerEpoch));
+    const controller = () => this.controllerChannel();
+    const running = () => this.running;
+    this.lifecycle = new BrokerLifecycleManager({
+      config: this.config,
+      listeners: this.listeners,
+      interBrokerListenerName: this.interBrokerListenerName,
+      advertisedHost: opts.advertisedHost,
+      controller,
+      metadataOffset: () => this.image.offset,
+      running,
+      stopSignal: () => this.stopSignal.signal,
+      fencingChanged: () => this.metadataListener.wakeWaiters(),
+      log: this.log,
+      time: this.time,
+    });
+    this.alterPartitionManager = new AlterPartitionManager({ controller, brokerEpoch: () => this.lifecycle.brokerEpoch, running, log: this.log, time: this.time });
+    this.producerIds = new ProducerIdManager(() => this.controllerChannel().allocateProducerIds(this.lifecycle.brokerEpoch));
     this.replicaManager = new ReplicaManager(
       {
         nodeId: this.nodeId,
         dataDir: this.dataDir,
         config: this.config,
         replicaClient: (leaderId) => this.clientFor(leaderId),
-        proposeIsr: (p, proposal) => this.proposeIsr(p, proposal),
+        proposeIsr: (p, proposal) => this.alterPartitionManager.submit(p, proposal),
         time: this.time,
         roleChanged: (p, role) => {
           this.groupCoordinator.onPartitionRoleChange(p, role);
@@ -187,6 +194,26 @@ export class Broker {
       },
       this.log.child('replicas'),
     );
+    this.metadataListener = new BrokerMetadataListener({
+      nodeId: this.nodeId,
+      config: this.config,
+      image: this.image,
+      nextImage: this.nextImage,
+      replicaManager: this.replicaManager,
+      controller,
+      running,
+      sleep: (ms) => this.time.sleep(ms, this.stopSignal.signal),
+      published: () => this.lifecycle.metadataPublished(this.image.offset),
+      log: this.log,
+    });
+    this.autoTopicCreation = new AutoTopicCreationManager({
+      config: this.config,
+      image: this.image,
+      controller,
+      createTopics: (req) => this.createTopics(req),
+      waitFor: (cond, timeoutMs, what) => this.waitFor(cond, timeoutMs, what),
+      log: this.log,
+    });
     this.groupCoordinator = new GroupCoordinator(settingsFrom(this.config), this, this.log.child('group'), opts.groupCoordinatorTime);
     this.transactionCoordinator = new TransactionCoordinator(
       transactionSettingsFrom(this.config),
@@ -227,7 +254,7 @@ export class Broker {
   }
 
   get isFenced(): boolean {
-    return this.fenced;
+    return this.lifecycle.fenced;
   }
 
   private controllerChannel(): BrokerToController {
@@ -263,9 +290,9 @@ export class Broker {
       this.nodeId,
       this.nextImage,
     );
-    await this.register();
-    this.loops = [this.metadataLoop(), this.heartbeatLoop()];
-    await this.waitFor(() => !this.fenced, 30_000, 'unfenced by the controller');
+    await this.lifecycle.register();
+    this.loops = [this.metadataListener.run(), this.lifecycle.heartbeatLoop()];
+    await this.waitFor(() => !this.lifecycle.fenced, 30_000, 'unfenced by the controller');
     // Every hosted log opened in the first metadata pass; one created later recovers as usual.
     this.replicaManager.hadCleanShutdown = false;
     this.served = true;
@@ -278,175 +305,9 @@ export class Broker {
     );
   }
 
-  private async register(): Promise<void> {
-    const advertised = advertisedEndpoints(this.config, this.listeners, this.advertisedHostOption);
-    const inter = advertised.find((e) => e.name === this.interBrokerListenerName)!;
-    const endpoints = advertised.map((e) => ({ name: e.name, host: e.host, port: e.port, securityProtocol: SECURITY_PROTOCOL_ID[e.securityProtocol] }));
-    for (let attempt = 0; ; attempt++) {
-      try {
-        this.brokerEpoch = await this.controllerChannel().register(inter.host, inter.port, '', endpoints);
-        return;
-      } catch (err) {
-        if (!this.running || attempt > 100) throw err;
-        await this.sleep(100);
-      }
-    }
-  }
-
-  private async metadataLoop(): Promise<void> {
-    while (this.running) {
-      try {
-        const { records, errorCode, highWatermark } = await this.controllerChannel().fetchMetadata(this.nextImage.offset, METADATA_WAIT_MS);
-        if (!this.running) return;
-        if (errorCode !== ErrorCode.NONE) throw new KafkaError(errorCode, 'metadata fetch failed');
-        if (records && records.length > 0) {
-          const decoded = decodeMetadataRecords(records, this.nextImage.offset);
-          const delta = new MetadataDelta();
-          this.nextImage.applyRecords(decoded, delta);
-          for (const r of decoded) this.unpublished.push(r);
-          if (this.pendingDelta) this.pendingDelta.merge(delta);
-          else this.pendingDelta = delta;
-        }
-        if (this.pendingDelta) await this.applyMetadataToPartitions(this.nextImage.offset >= highWatermark);
-      } catch (err) {
-        if (!this.running) return;
-        this.log.debug(`metadata fetch: ${(err as Error).message}`);
-        await this.sleep(200);
-      }
-    }
-  }
-
-  /**
-   * Bring the hosted partitions in line with nextImage: apply what changed since the last pass
-   * that succeeded, then publish those records to `image`, so that clients (Metadata,
-   * FindCoordinator) and heartbeats never get ahead of the partitions. A failure is logged at
-   * ERROR with its stack and the same delta (merged with what arrives meanwhile) is applied again
-   * on the next pass of the metadata loop. A long pass yields to the event loop between slices.
-   */
-  private async applyMetadataToPartitions(caughtUp: boolean): Promise<void> {
-    const delta = this.pendingDelta;
-    try {
-      crashPoint('metadata.apply');
-      // dynamic broker configs first: the topics' log configs inherit them
-      this.config.setDynamic('default', this.nextImage.configs.get(configKey(4, '')) ?? {});
-      this.config.setDynamic('broker', this.nextImage.configs.get(configKey(4, String(this.nodeId))) ?? {});
-      await this.replicaManager.applyMetadata(this.nextImage, delta, caughtUp, () => !this.running);
-      this.pendingDelta = null;
-      this.image.applyRecords(this.unpublished);
-      this.unpublished = [];
-      // Caught up with our own registration: heartbeat now, the controller unfences on it (as
-      // Kafka's BrokerLifecycleManager heartbeats at once on catching up, not on its next tick).
-      if (this.fenced && this.brokerEpoch >= 0 && this.image.offset > this.brokerEpoch) this.heartbeatNow();
-    } catch (err) {
-      if (!this.running) return;
-      this.log.error(`applying metadata to the partitions failed (contained): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-      return;
-    }
-    for (const w of [...this.metadataWaiters]) w();
-  }
-
-  private async heartbeatLoop(): Promise<void> {
-    const interval = this.config.int('broker.heartbeat.interval.ms');
-    while (this.running) {
-      try {
-        const res = await this.controllerChannel().heartbeat(this.brokerEpoch, this.image.offset, false);
-        if (!this.running) return;
-        if (res.errorCode === ErrorCode.STALE_BROKER_EPOCH) {
-          this.log.warn('the controller no longer knows this registration: registering again');
-          await this.register();
-          continue;
-        }
-        if (res.isFenced !== this.fenced) {
-          this.fenced = res.isFenced;
-          this.log.info(this.fenced ? 'fenced by the controller' : 'unfenced by the controller');
-          for (const w of [...this.metadataWaiters]) w();
-        }
-      } catch (err) {
-        if (!this.running) return;
-        this.log.debug(`heartbeat: ${(err as Error).message}`);
-      }
-      await this.heartbeatPause(this.fenced ? Math.min(interval, 100) : interval);
-    }
-  }
-
-  /** Send the next heartbeat at once instead of after the pause. */
-  private heartbeatNow(): void {
-    this.heartbeatDue = true;
-    this.heartbeatWake?.();
-  }
-
-  /** The pause between heartbeats, cut short by heartbeatNow() or stop(). */
-  private async heartbeatPause(ms: number): Promise<void> {
-    if (!this.heartbeatDue && !this.stopSignal.signal.aborted) {
-      const wake = new AbortController();
-      const stop = () => wake.abort();
-      this.heartbeatWake = stop;
-      this.stopSignal.signal.addEventListener('abort', stop, { once: true });
-      await this.time.sleep(ms, wake.signal);
-      this.stopSignal.signal.removeEventListener('abort', stop);
-      this.heartbeatWake = null;
-    }
-    this.heartbeatDue = false;
-  }
-
-  /** Sleep, cut short by stop(). */
-  private sleep(ms: number): Promise<void> {
-    return this.time.sleep(ms, this.stopSignal.signal);
-  }
-
   /** Resolve once cond() holds (checked on every metadata change), or fail after timeoutMs. */
   waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-    if (cond()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        if (!cond()) return;
-        cleanup();
-        resolve();
-      };
-      const cleanup = () => {
-        clearTimeout(timer);
-        this.metadataWaiters.delete(check);
-      };
-      const timer = setTimeout(() => {
-        cleanup();
-        reject(new KafkaError(ErrorCode.REQUEST_TIMED_OUT, `timed out waiting to be ${what}`));
-      }, timeoutMs);
-      this.metadataWaiters.add(check);
-    });
-  }
-
-  /**
-   * Send an ISR proposal to the controller (Kafka's AlterPartitionManager). A transport failure
-   * says nothing about whether the controller applied it, so the same proposal is sent again
-   * while it is still the partition's pending one; the answer is applied by the partition.
-   */
-  private proposeIsr(p: Partition, proposal: IsrProposal): void {
-    this.log.info(`${p.name}: proposing ISR [${proposal.isr.join(',')}] (now [${p.isr.join(',')}])`);
-    const send = (): void => {
-      if (!this.running || p.pendingIsrChange !== proposal) return;
-      const retry = () => {
-        if (this.running) this.time.setTimeout(guarded(this.log, `${p.name}: AlterPartition retry`, send), ISR_RETRY_MS);
-      };
-      detach(
-        this.log,
-        `${p.name}: AlterPartition`,
-        this.controllerChannel()
-          .alterPartition(p.topic, p.index, proposal.leaderEpoch, proposal.partitionEpoch, [...proposal.isr], this.brokerEpoch)
-          .then(
-            (res) => {
-              crashPoint('isr.answer');
-              if (res.errorCode !== ErrorCode.NONE) this.log.info(`${p.name}: ISR change refused (${errorName(res.errorCode)})`);
-              if (p.handleAlterPartitionResult(proposal, res)) retry();
-            },
-            (err: Error) => {
-              this.log.debug(`${p.name}: ISR change failed: ${err.message}`);
-              retry();
-            },
-          ),
-        retry,
-      );
-    };
-    send();
+    return this.metadataListener.waitFor(cond, timeoutMs, what);
   }
 
   private maintain(): void {
@@ -470,9 +331,7 @@ export class Broker {
    */
   async stop(opts: { crash?: boolean } = {}): Promise<void> {
     const crash = opts.crash ?? false;
-    if (!crash && this.running && this.controller && this.brokerEpoch >= 0) {
-      await this.controller.heartbeat(this.brokerEpoch, this.image.offset, true).catch(() => {});
-    }
+    if (!crash && this.running && this.controller) await this.lifecycle.controlledShutdown();
     this.running = false;
     this.stopSignal.abort();
     this.time.clear(this.timer);
@@ -480,7 +339,7 @@ export class Broker {
     const listenersClosed = this.socketServer.shutdown();
     this.controller?.close();
     this.controller = null;
-    for (const w of [...this.metadataWaiters]) w();
+    this.metadataListener.wakeWaiters();
     await listenersClosed;
     await Promise.all(this.loops);
     this.groupCoordinator.close();
@@ -490,13 +349,13 @@ export class Broker {
     // Only after a start that opened every hosted log: one never opened may still need recovery.
     if (clean && this.served && this.dataDir !== null) {
       try {
-        writeCleanShutdownMarker(this.dataDir, this.brokerEpoch);
+        writeCleanShutdownMarker(this.dataDir, this.lifecycle.brokerEpoch);
       } catch (err) {
         this.log.error(`writing the clean shutdown marker failed (the next start recovers every log): ${(err as Error).message}`);
       }
     }
     this.served = false;
-    this.fenced = true;
+    this.lifecycle.stopped();
     this.log.info(`broker ${this.nodeId} ${crash ? 'crashed (simulated)' : 'stopped'}`);
   }
 
@@ -596,85 +455,19 @@ export class Broker {
     return res;
   }
 
-  /**
-   * Have the controller create __consumer_offsets as Kafka's brokers do: offsets.topic.num.partitions
-   * partitions, replication factor min(offsets.topic.replication.factor, live brokers),
-   * compacted. One request at a time; resolves its error code (TOPIC_ALREADY_EXISTS if another
-   * broker was first) without waiting for the metadata.
-   */
+  /** Have the controller create __consumer_offsets (see AutoTopicCreationManager); resolves its error code. */
   createOffsetsTopic(): Promise<number> {
-    if (this.offsetsTopicCreation) return this.offsetsTopicCreation;
-    const replicationFactor = Math.max(1, Math.min(this.config.int('offsets.topic.replication.factor'), this.image.liveBrokers().length));
-    const configs = Object.entries(offsetsTopicConfigs(this.config)).map(([name, value]) => ({ name, value }));
-    const topic = { name: GROUP_METADATA_TOPIC, numPartitions: Math.max(1, this.config.int('offsets.topic.num.partitions')), replicationFactor, assignments: [], configs };
-    const creation = (async () => {
-      try {
-        const res = await this.controllerChannel().createTopics({ topics: [topic], timeoutMs: ADMIN_WAIT_MS, validateOnly: false });
-        const code = res.topics[0]?.errorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR;
-        if (code === ErrorCode.NONE) this.log.info(`created ${GROUP_METADATA_TOPIC}: ${topic.numPartitions} partitions, replication factor ${replicationFactor}`);
-        else if (code !== ErrorCode.TOPIC_ALREADY_EXISTS) this.log.warn(`creating ${GROUP_METADATA_TOPIC} failed: ${res.topics[0]?.errorMessage ?? code}`);
-        return code;
-      } catch (err) {
-        this.log.debug(`creating ${GROUP_METADATA_TOPIC} failed: ${(err as Error).message}`);
-        return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-      } finally {
-        this.offsetsTopicCreation = null;
-      }
-    })();
-    this.offsetsTopicCreation = creation;
-    return creation;
+    return this.autoTopicCreation.createOffsetsTopic();
   }
 
-  /**
-   * Have the controller create __transaction_state as Kafka's brokers do:
-   * transaction.state.log.num.partitions partitions, replication factor
-   * min(transaction.state.log.replication.factor, live brokers), min.insync.replicas
-   * min(transaction.state.log.min.isr, that factor), compacted. Like createOffsetsTopic.
-   */
+  /** Have the controller create __transaction_state (see AutoTopicCreationManager); resolves its error code. */
   createTransactionTopic(): Promise<number> {
-    if (this.transactionTopicCreation) return this.transactionTopicCreation;
-    const replicationFactor = Math.max(1, Math.min(this.config.int('transaction.state.log.replication.factor'), this.image.liveBrokers().length));
-    const configs = { ...transactionTopicConfigs(this.config) };
-    configs['min.insync.replicas'] = String(Math.max(1, Math.min(this.config.int('transaction.state.log.min.isr'), replicationFactor)));
-    const topic = {
-      name: TRANSACTION_STATE_TOPIC,
-      numPartitions: Math.max(1, this.config.int('transaction.state.log.num.partitions')),
-      replicationFactor,
-      assignments: [],
-      configs: Object.entries(configs).map(([name, value]) => ({ name, value })),
-    };
-    const creation = (async () => {
-      try {
-        const res = await this.controllerChannel().createTopics({ topics: [topic], timeoutMs: ADMIN_WAIT_MS, validateOnly: false });
-        const code = res.topics[0]?.errorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR;
-        if (code === ErrorCode.NONE) this.log.info(`created ${TRANSACTION_STATE_TOPIC}: ${topic.numPartitions} partitions, replication factor ${replicationFactor}`);
-        else if (code !== ErrorCode.TOPIC_ALREADY_EXISTS) this.log.warn(`creating ${TRANSACTION_STATE_TOPIC} failed: ${res.topics[0]?.errorMessage ?? code}`);
-        return code;
-      } catch (err) {
-        this.log.debug(`creating ${TRANSACTION_STATE_TOPIC} failed: ${(err as Error).message}`);
-        return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-      } finally {
-        this.transactionTopicCreation = null;
-      }
-    })();
-    this.transactionTopicCreation = creation;
-    return creation;
+    return this.autoTopicCreation.createTransactionTopic();
   }
 
   /** Create a topic with the broker defaults (auto-creation); resolves when it is known here. */
-  async autoCreateTopic(name: string): Promise<number> {
-    if (name === GROUP_METADATA_TOPIC || name === TRANSACTION_STATE_TOPIC) {
-      const code = await (name === GROUP_METADATA_TOPIC ? this.createOffsetsTopic() : this.createTransactionTopic());
-      if (code !== ErrorCode.NONE && code !== ErrorCode.TOPIC_ALREADY_EXISTS) return code;
-      await this.waitFor(() => this.image.topics.has(name), ADMIN_WAIT_MS, `told about ${name}`);
-      return ErrorCode.NONE;
-    }
-    const res = await this.createTopics({
-      topics: [{ name, numPartitions: -1, replicationFactor: -1, assignments: [], configs: [] }],
-      timeoutMs: ADMIN_WAIT_MS,
-      validateOnly: false,
-    });
-    return res.topics[0]!.errorCode;
+  autoCreateTopic(name: string): Promise<number> {
+    return this.autoTopicCreation.autoCreateTopic(name);
   }
 }
 
