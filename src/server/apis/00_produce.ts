@@ -43,6 +43,7 @@ import type { Broker } from '../Broker.js';
 import { ZERO_UUID } from '../../protocol/primitives.js';
 import { defineApi, NO_RESPONSE } from './Api.js';
 import { CurrentLeaders } from './currentLeader.js';
+import { throttleProduce } from '../quota/throttle.js';
 
 type PartitionResponse = ProduceResponse['responses'][number]['partitionResponses'][number];
 
@@ -172,8 +173,12 @@ export const produceApi = defineApi(
     const respond = (): ProduceResponse | typeof NO_RESPONSE | Promise<ProduceResponse> => {
       // acks=all answers wait for the high watermark
       const pending = ready.map((r) => append(broker, r, req)).filter((p): p is Promise<void> => p !== null);
-      if (req.acks === 0) return NO_RESPONSE;
-      const response = (): ProduceResponse => ({ responses, throttleTimeMs: 0, nodeEndpoints: v >= 10 ? nameLeaders(broker, req, responses) : [] });
+      // producer_byte_rate is checked once the produce is answered (src/server/quota/throttle.ts)
+      if (req.acks === 0) {
+        throttleProduce(ctx);
+        return NO_RESPONSE;
+      }
+      const response = (): ProduceResponse => ({ responses, throttleTimeMs: throttleProduce(ctx), nodeEndpoints: v >= 10 ? nameLeaders(broker, req, responses) : [] });
       return pending.length === 0 ? response() : Promise.all(pending).then(response);
     };
     const verify = txn !== null && req.transactionalId !== null && broker.config.bool('transaction.partition.verification.enable');
