@@ -136,3 +136,19 @@ describe('consumer_byte_rate', () => {
     expect(Date.now() - sent).toBeGreaterThanOrEqual(throttled.throttleTimeMs - 20);
   }, 20_000);
 });
+
+describe('request_percentage', () => {
+  it('handler time over the quota: throttle_time_ms (at most one window) on any API, and the connection muted', async () => {
+    const raw = await RawClient.connect(cluster.bootstrapServers[0]!);
+    raws.push(raw);
+    await setQuota('minikafka-test', 'request_percentage', 0.0001);
+    const metadata = () => raw.request(M.MetadataApi.key, 9, M.encodeMetadataRequest, M.decodeMetadataResponse, { ...M.defaultMetadataRequest(), topics: null });
+    const res = await metadata();
+    expect(res.throttleTimeMs).toBeGreaterThan(0);
+    expect(res.throttleTimeMs).toBeLessThanOrEqual(1000);
+    const sent = Date.now();
+    const again = await metadata();
+    expect(Date.now() - sent).toBeGreaterThanOrEqual(res.throttleTimeMs - 20);
+    expect(again.throttleTimeMs).toBeGreaterThan(0);
+  }, 20_000);
+});

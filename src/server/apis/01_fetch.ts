@@ -27,7 +27,7 @@ import type { FetchPartitionRequest, FetchPartitionResult } from '../ReplicaMana
 import type { Broker } from '../Broker.js';
 import { defineApi } from './Api.js';
 import { CurrentLeaders } from './currentLeader.js';
-import { fetchQuotaBytes, fetchSensor, throttleFetch } from '../quota/throttle.js';
+import { FetchQuota } from '../quota/throttle.js';
 
 const EMPTY = Buffer.alloc(0);
 const unknownTopicId: FetchPartitionResult = { errorCode: ErrorCode.UNKNOWN_TOPIC_ID, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, records: null };
@@ -65,11 +65,11 @@ export const fetchApi = defineApi(
     // Pipelined fetches on one connection share its bound on answers not yet read: one granted
     // no room at all gets no records (not even Kafka's first batch) until the client reads.
     // A consumer held to a consumer_byte_rate quota asks for no more than the quota's window allows.
-    const quota = follower ? null : fetchSensor(ctx);
-    const quotaCap = quota === null ? responseCap : Math.min(responseCap, fetchQuotaBytes(ctx, quota));
+    const quota = follower ? null : FetchQuota.of(ctx);
+    const quotaCap = quota === null ? responseCap : Math.min(responseCap, quota.maxBytes());
     const wanted = Math.max(0, Math.min(req.maxBytes, quotaCap));
     const maxBytes = ctx.conn.reserveResponseBytes(wanted);
-    const results = await ctx.broker.replicaManager.fetchMessages({
+    const fetched = ctx.broker.replicaManager.fetchMessages({
       replicaId,
       maxWaitMs: Math.min(Math.max(req.maxWaitMs, 0), MAX_WAIT_CAP_MS),
       minBytes: quota === null ? req.minBytes : Math.min(req.minBytes, wanted),
@@ -79,6 +79,9 @@ export const fetchApi = defineApi(
       partitions,
       signal: ctx.conn.closeSignal,
     });
+    quota?.pause();
+    const results = await fetched;
+    quota?.resume();
     let i = 0;
     const responses: FetchResponse['responses'] = req.topics.map((t, ti) => ({
       topic: t.topic,
@@ -89,7 +92,7 @@ export const fetchApi = defineApi(
     }));
     const nodeEndpoints = ctx.apiVersion >= 16 ? nameLeaders(ctx.broker, names, responses) : [];
     const res: FetchResponse = { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses, nodeEndpoints };
-    return quota === null ? res : throttleFetch(ctx, quota, res);
+    return quota === null ? res : quota.answer(res);
   },
   // As Kafka: the top-level code (v7+), and below v13 the same code on every partition too
   // (older clients only read those); v13+ answers no partitions.
