@@ -84,6 +84,7 @@ describe('producer_byte_rate', () => {
     raws.push(raw);
     const records = encodeRecordBatch({ records: [{ key: null, value: Buffer.alloc(3000, 1) }] });
     for (const version of [5, 9]) {
+      const sent = Date.now(); // the mute starts after this
       const res = await raw.request(0, version, M.encodeProduceRequest, M.decodeProduceResponse, {
         ...M.defaultProduceRequest(),
         acks: 1,
@@ -92,9 +93,8 @@ describe('producer_byte_rate', () => {
       });
       expect(res.responses[0]!.partitionResponses[0]!.errorCode).toBe(0);
       expect(res.throttleTimeMs).toBeGreaterThan(100);
-      const sent = Date.now();
       await raw.request(M.ApiVersionsApi.key, 0, M.encodeApiVersionsRequest, M.decodeApiVersionsResponse, M.defaultApiVersionsRequest());
-      expect(Date.now() - sent).toBeGreaterThanOrEqual(res.throttleTimeMs - 20);
+      expect(Date.now() - sent).toBeGreaterThanOrEqual(res.throttleTimeMs - 2);
     }
   }, 20_000);
 });
@@ -127,13 +127,13 @@ describe('consumer_byte_rate', () => {
     expect(one).toBeGreaterThan(1500);
     expect(one * 3).toBe(all);
     // over it: an empty response carrying the throttle time, and the connection muted for it
+    const sent = Date.now();
     const throttled = await fetch();
     expect(throttled.throttleTimeMs).toBeGreaterThan(100);
     expect(throttled.errorCode).toBe(0);
     expect(throttled.responses).toEqual([]);
-    const sent = Date.now();
     await fetch();
-    expect(Date.now() - sent).toBeGreaterThanOrEqual(throttled.throttleTimeMs - 20);
+    expect(Date.now() - sent).toBeGreaterThanOrEqual(throttled.throttleTimeMs - 2);
   }, 20_000);
 });
 
@@ -143,12 +143,12 @@ describe('request_percentage', () => {
     raws.push(raw);
     await setQuota('minikafka-test', 'request_percentage', 0.0001);
     const metadata = () => raw.request(M.MetadataApi.key, 9, M.encodeMetadataRequest, M.decodeMetadataResponse, { ...M.defaultMetadataRequest(), topics: null });
+    const sent = Date.now();
     const res = await metadata();
     expect(res.throttleTimeMs).toBeGreaterThan(0);
     expect(res.throttleTimeMs).toBeLessThanOrEqual(1000);
-    const sent = Date.now();
     const again = await metadata();
-    expect(Date.now() - sent).toBeGreaterThanOrEqual(res.throttleTimeMs - 20);
+    expect(Date.now() - sent).toBeGreaterThanOrEqual(res.throttleTimeMs - 2);
     expect(again.throttleTimeMs).toBeGreaterThan(0);
   }, 20_000);
 });
