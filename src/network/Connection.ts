@@ -198,10 +198,6 @@ export class Connection {
     if (this.throttles === 0) this.pump();
   }
 
-  get isThrottled(): boolean {
-    return this.throttles > 0;
-  }
-
   /** Bytes of the requests read and not yet answered. */
   get pendingRequestBytes(): number {
     return this.queuedRequestBytes;

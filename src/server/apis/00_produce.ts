@@ -29,6 +29,9 @@
 // TRANSACTION_ABORTABLE from v11 (KIP-890). v12 (KIP-890 part 2) only differs for transaction
 // version 2, which this broker does not finalize, so clients send transactional batches at v11
 // or below; a transactional v12 request is verified like v11.
+// Client quotas (src/server/quota/): once answered, the request's size counts against the
+// client's producer_byte_rate and its handler time against request_percentage (not for acks=0);
+// over either, the answer carries throttle_time_ms and the connection is muted for that long.
 import { ErrorCode, KafkaError, errorName } from '../../protocol/errors.js';
 import { decodeProduceRequest, encodeProduceResponse, ProduceApi } from '../../protocol/messages/Produce.js';
 import type { ProduceRequest, ProduceResponse } from '../../protocol/messages/Produce.js';

@@ -19,6 +19,9 @@
 // aborted_transactions null, as Kafka answers. last_stable_offset is always the partition's LSO.
 // A topic may appear several times in one request (kafkajs does that); each entry is
 // answered in request order.
+// Consumers held to a consumer_byte_rate quota fetch at most its window's worth at once; over it
+// or over request_percentage, the answer is empty with throttle_time_ms and the connection is
+// muted for that long (src/server/quota/). Followers are not held to client quotas.
 import { ErrorCode } from '../../protocol/errors.js';
 import { decodeFetchRequest, encodeFetchResponse, FetchApi } from '../../protocol/messages/Fetch.js';
 import { int64ForComparison } from '../../protocol/primitives.js';
