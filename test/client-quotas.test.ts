@@ -1,7 +1,12 @@
-// Client quota math in simulated time: Kafka's windowed Rate, the throttle time it gives, and
-// which quota (user / client-id / defaults) a client is held to.
+// Client quota math in simulated time: Kafka's windowed Rate, the throttle time it gives, which
+// quota (user / client-id / defaults) a client is held to, and the broker's managers following
+// the metadata image.
 import { describe, expect, it } from 'vitest';
+import type { Connection } from '../src/network/Connection.js';
 import type { StoredQuotas } from '../src/replication/ClientQuotas.js';
+import { MetadataImage } from '../src/replication/MetadataImage.js';
+import { BrokerQuotas } from '../src/server/quota/BrokerQuotas.js';
+import { MockTime } from '../src/util/Time.js';
 import { ClientQuotaManager } from '../src/server/quota/ClientQuotaManager.js';
 import { Rate } from '../src/server/quota/Rate.js';
 
@@ -165,5 +170,29 @@ describe('which quota a client is held to (Kafka DefaultQuotaCallback)', () => {
     m.sensorFor('User:ANONYMOUS', 'b', T0 + 3600_000);
     expect(m.sensorCount).toBe(1);
     expect(m.sensorFor('User:ANONYMOUS', 'a', T0 + 3600_000)).not.toBe(s);
+  });
+});
+
+describe('BrokerQuotas', () => {
+  it('follows the quotas of the metadata image, and unmutes a throttled connection after the throttle time', async () => {
+    const image = new MetadataImage();
+    const time = new MockTime(T0);
+    const quotas = new BrokerQuotas(image, KAFKA_WINDOW, time);
+    let muted = 0;
+    // what BrokerQuotas uses of a connection
+    const conn = { principal: 'User:ANONYMOUS', isClosed: false, throttle: () => muted++, unthrottle: () => muted-- } as unknown as Connection;
+    expect(quotas.sensor(quotas.produce, conn, 'app')).toBeNull();
+    image.applyRecords([{ offset: 0, record: { type: 'clientQuota', entity: [{ entityType: 'client-id', entityName: 'app' }], values: { producer_byte_rate: 100, consumer_byte_rate: 7 } } }]);
+    expect(quotas.sensor(quotas.produce, conn, 'app')!.limit).toBe(100);
+    expect(quotas.sensor(quotas.fetch, conn, 'app')!.limit).toBe(7);
+    expect(quotas.sensor(quotas.request, conn, 'app')).toBeNull();
+    quotas.throttle(conn, 250);
+    expect(muted).toBe(1);
+    await time.advance(249);
+    expect(muted).toBe(1);
+    await time.advance(1);
+    expect(muted).toBe(0);
+    image.applyRecords([{ offset: 1, record: { type: 'clientQuota', entity: [{ entityType: 'client-id', entityName: 'app' }], values: {} } }]);
+    expect(quotas.sensor(quotas.produce, conn, 'app')).toBeNull();
   });
 });
