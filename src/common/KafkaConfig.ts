@@ -31,6 +31,9 @@ const BROKER_CONFIGS: Record<string, BrokerConfigDef> = {
   'connections.max.idle.ms': { kind: 'long', default: '600000' },
   'max.connections': { kind: 'int', default: '2147483647' },
   'max.connections.per.ip': { kind: 'int', default: '2147483647' },
+  // Client quotas (server/quota/): the rate each quota is checked against spans this many windows
+  'quota.window.num': { kind: 'int', default: '11' },
+  'quota.window.size.seconds': { kind: 'int', default: '1' },
   'fetch.max.bytes': { kind: 'int', default: String(55 * 1024 * 1024) },
   'replica.fetch.max.bytes': { kind: 'int', default: String(1024 * 1024) },
   'replica.fetch.response.max.bytes': { kind: 'int', default: String(10 * 1024 * 1024) },

@@ -12,6 +12,8 @@ export interface BaseContext {
   apiVersion: number;
   correlationId: number;
   clientId: string | null;
+  /** The request's size in bytes, header included (Kafka's request.sizeInBytes: what produce quotas count). */
+  requestSize: number;
 }
 
 /** A handler's answer: the response body, or NO_RESPONSE (acks=0 produce). */

@@ -105,6 +105,8 @@ export class Connection {
   /** No more requests are read (a bad frame, or a close reply): answer what is queued, then close. */
   private closing = false;
   private readPaused = false;
+  /** Quota throttles in effect (Kafka's channel mute): nothing is read or dispatched meanwhile. */
+  private throttles = 0;
   private pumping = false;
   private readonly closeController = new AbortController();
   private readonly pool: MemoryPool;
@@ -179,6 +181,21 @@ export class Connection {
     slot.reservedBytes += granted;
     this.reservedResponseBytes += granted;
     return granted;
+  }
+
+  /**
+   * Kafka's throttled channel mute (KIP-219): read and dispatch nothing more until every
+   * `throttle()` has had its `unthrottle()`; answers already under way are still written.
+   */
+  throttle(): void {
+    this.throttles++;
+    this.updateReading();
+  }
+
+  unthrottle(): void {
+    if (this.throttles === 0) return;
+    this.throttles--;
+    if (this.throttles === 0) this.pump();
   }
 
   /** Bytes of the requests read and not yet answered. */
@@ -272,6 +289,7 @@ export class Connection {
     while (
       this.inbox.length > 0 &&
       !this.closed &&
+      this.throttles === 0 &&
       this.inFlight < this.limits.maxInFlight &&
       this.pendingResponseBytes < this.limits.maxPendingResponseBytes
     ) {
@@ -301,6 +319,7 @@ export class Connection {
     const l = this.limits;
     const over =
       this.closing ||
+      this.throttles > 0 ||
       this.frames.blocked ||
       this.queuedRequestBytes >= l.maxQueuedRequestBytes ||
       this.inbox.length + this.queue.length >= l.maxQueuedRequests ||

@@ -58,7 +58,7 @@ export class RequestDispatcher<Ctx extends BaseContext> implements FrameHandler 
     try {
       const r = new Reader(frame);
       const header = decodeRequestHeader(r, flexible ? 2 : 1);
-      ctx = this.opts.makeContext({ conn, apiVersion, correlationId, clientId: header.clientId });
+      ctx = this.opts.makeContext({ conn, apiVersion, correlationId, clientId: header.clientId, requestSize: frame.length });
       request = api.decodeRequest(r, apiVersion);
     } catch (err) {
       return { kind: 'close', reason: `malformed ${api.name} v${apiVersion} request: ${(err as Error).message}` };

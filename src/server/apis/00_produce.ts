@@ -29,6 +29,9 @@
 // TRANSACTION_ABORTABLE from v11 (KIP-890). v12 (KIP-890 part 2) only differs for transaction
 // version 2, which this broker does not finalize, so clients send transactional batches at v11
 // or below; a transactional v12 request is verified like v11.
+// Client quotas (src/server/quota/): once answered, the request's size counts against the
+// client's producer_byte_rate and its handler time against request_percentage (not for acks=0);
+// over either, the answer carries throttle_time_ms and the connection is muted for that long.
 import { ErrorCode, KafkaError, errorName } from '../../protocol/errors.js';
 import { decodeProduceRequest, encodeProduceResponse, ProduceApi } from '../../protocol/messages/Produce.js';
 import type { ProduceRequest, ProduceResponse } from '../../protocol/messages/Produce.js';
@@ -43,6 +46,7 @@ import type { Broker } from '../Broker.js';
 import { ZERO_UUID } from '../../protocol/primitives.js';
 import { defineApi, NO_RESPONSE } from './Api.js';
 import { CurrentLeaders } from './currentLeader.js';
+import { throttleProduce } from '../quota/throttle.js';
 
 type PartitionResponse = ProduceResponse['responses'][number]['partitionResponses'][number];
 
@@ -172,8 +176,12 @@ export const produceApi = defineApi(
     const respond = (): ProduceResponse | typeof NO_RESPONSE | Promise<ProduceResponse> => {
       // acks=all answers wait for the high watermark
       const pending = ready.map((r) => append(broker, r, req)).filter((p): p is Promise<void> => p !== null);
-      if (req.acks === 0) return NO_RESPONSE;
-      const response = (): ProduceResponse => ({ responses, throttleTimeMs: 0, nodeEndpoints: v >= 10 ? nameLeaders(broker, req, responses) : [] });
+      // producer_byte_rate is checked once the produce is answered (src/server/quota/throttle.ts)
+      if (req.acks === 0) {
+        throttleProduce(ctx);
+        return NO_RESPONSE;
+      }
+      const response = (): ProduceResponse => ({ responses, throttleTimeMs: throttleProduce(ctx), nodeEndpoints: v >= 10 ? nameLeaders(broker, req, responses) : [] });
       return pending.length === 0 ? response() : Promise.all(pending).then(response);
     };
     const verify = txn !== null && req.transactionalId !== null && broker.config.bool('transaction.partition.verification.enable');

@@ -19,6 +19,9 @@
 // aborted_transactions null, as Kafka answers. last_stable_offset is always the partition's LSO.
 // A topic may appear several times in one request (kafkajs does that); each entry is
 // answered in request order.
+// Consumers held to a consumer_byte_rate quota fetch at most its window's worth at once; over it
+// or over request_percentage, the answer is empty with throttle_time_ms and the connection is
+// muted for that long (src/server/quota/). Followers are not held to client quotas.
 import { ErrorCode } from '../../protocol/errors.js';
 import { decodeFetchRequest, encodeFetchResponse, FetchApi } from '../../protocol/messages/Fetch.js';
 import { int64ForComparison } from '../../protocol/primitives.js';
@@ -27,6 +30,7 @@ import type { FetchPartitionRequest, FetchPartitionResult } from '../ReplicaMana
 import type { Broker } from '../Broker.js';
 import { defineApi } from './Api.js';
 import { CurrentLeaders } from './currentLeader.js';
+import { FetchQuota } from '../quota/throttle.js';
 
 const EMPTY = Buffer.alloc(0);
 const unknownTopicId: FetchPartitionResult = { errorCode: ErrorCode.UNKNOWN_TOPIC_ID, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, records: null };
@@ -63,18 +67,24 @@ export const fetchApi = defineApi(
     });
     // Pipelined fetches on one connection share its bound on answers not yet read: one granted
     // no room at all gets no records (not even Kafka's first batch) until the client reads.
-    const wanted = Math.max(0, Math.min(req.maxBytes, responseCap));
+    // A consumer held to a consumer_byte_rate quota asks for no more than the quota's window allows.
+    const quota = follower ? null : FetchQuota.of(ctx);
+    const quotaCap = quota === null ? responseCap : Math.min(responseCap, quota.maxBytes());
+    const wanted = Math.max(0, Math.min(req.maxBytes, quotaCap));
     const maxBytes = ctx.conn.reserveResponseBytes(wanted);
-    const results = await ctx.broker.replicaManager.fetchMessages({
+    const fetched = ctx.broker.replicaManager.fetchMessages({
       replicaId,
       maxWaitMs: Math.min(Math.max(req.maxWaitMs, 0), MAX_WAIT_CAP_MS),
-      minBytes: req.minBytes,
+      minBytes: quota === null ? req.minBytes : Math.min(req.minBytes, wanted),
       maxBytes,
       minOneBatch: maxBytes > 0 || wanted === 0,
       isolationLevel: req.isolationLevel,
       partitions,
       signal: ctx.conn.closeSignal,
     });
+    quota?.pause();
+    const results = await fetched;
+    quota?.resume();
     let i = 0;
     const responses: FetchResponse['responses'] = req.topics.map((t, ti) => ({
       topic: t.topic,
@@ -84,7 +94,8 @@ export const fetchApi = defineApi(
       ),
     }));
     const nodeEndpoints = ctx.apiVersion >= 16 ? nameLeaders(ctx.broker, names, responses) : [];
-    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses, nodeEndpoints } satisfies FetchResponse;
+    const res: FetchResponse = { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses, nodeEndpoints };
+    return quota === null ? res : quota.answer(res);
   },
   // As Kafka: the top-level code (v7+), and below v13 the same code on every partition too
   // (older clients only read those); v13+ answers no partitions.

@@ -53,6 +53,7 @@ import { createAclsApi } from './30_createAcls.js';
 import { deleteAclsApi } from './31_deleteAcls.js';
 import { withAuthorization } from './authorization.js';
 import { describeTopicPartitionsApi } from './75_describeTopicPartitions.js';
+import { withRequestQuota } from '../quota/requestQuota.js';
 
 export const API_LIST: Api[] = ([
   produceApi,
@@ -109,6 +110,7 @@ export const API_LIST: Api[] = ([
   unregisterBrokerApi,
 ] as Api<any, any, RequestContext>[])
   .map(withAuthorization) // each API behind its rule in authorization.ts
+  .map(withRequestQuota) // handler time against request_percentage (quota/requestQuota.ts)
   .sort((a, b) => a.key - b.key);
 
 export { encodeUnsupportedApiVersions } from './18_apiVersions.js';
