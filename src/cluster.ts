@@ -289,6 +289,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     if (ownsDir && dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
     throw failure.reason;
   }
+  // In process, whatever broker a test asks first lists every broker (each has read the others' unfencing).
+  if (!processMode) await Promise.all(brokers.map((b) => b.waitFor(() => slots.every((s) => b.image.isLive(s.id)), 30_000, 'every broker of the cluster live')));
   log.info(`cluster of ${count} broker(s) ready: ${slots.map((s) => `${host}:${s.port}`).join(',')}`);
   let http: HttpControlServer | null = null;
 

@@ -145,7 +145,12 @@ describe('broker ids', () => {
     expect(pid0).toBeGreaterThan(0);
     expect(new Set([0, 1, 2].map((id) => cluster.pidOf(id))).size).toBe(3);
     const client = await raw(cluster.bootstrapServers[2]!);
-    expect((await describeCluster(client)).brokers.map((b) => b.brokerId)).toEqual([0, 1, 2]);
+    // A broker process lists itself once started; the others' unfencing reaches it a moment later.
+    const dc = await untilValue('broker 2 to list brokers 0, 1 and 2', async () => {
+      const d = await describeCluster(client);
+      return d.brokers.map((b) => b.brokerId).join() === '0,1,2' && d;
+    });
+    expect(dc.brokers.map((b) => b.brokerId)).toEqual([0, 1, 2]);
     await cluster.stopBroker(0, { crash: true });
     await until(() => !cluster.controller.image.isLive(0), 'broker 0 fenced after SIGKILL', 20_000);
     await cluster.startBroker(0);

@@ -293,6 +293,8 @@ export class Broker {
     await this.lifecycle.register();
     this.loops = [this.metadataListener.run(), this.lifecycle.heartbeatLoop()];
     await this.waitFor(() => !this.lifecycle.fenced, 30_000, 'unfenced by the controller');
+    // Its own Metadata and DescribeCluster list it once start() resolves (the unfencing record is read).
+    await this.waitFor(() => this.image.isLive(this.nodeId), 30_000, 'its own unfencing in the metadata log');
     // Every hosted log opened in the first metadata pass; one created later recovers as usual.
     this.replicaManager.hadCleanShutdown = false;
     this.served = true;
