@@ -98,22 +98,27 @@ export class AutoTopicCreationManager {
     if (pending) return pending;
     const { numPartitions, replicationFactor, configs } = settings();
     const topic = { name, numPartitions, replicationFactor, assignments: [], configs: Object.entries(configs).map(([name, value]) => ({ name, value })) };
-    const { log } = this.deps;
-    const creation = (async () => {
-      try {
-        const res = await this.deps.controller().createTopics({ topics: [topic], timeoutMs: ADMIN_WAIT_MS, validateOnly: false });
-        const code = res.topics[0]?.errorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR;
-        if (code === ErrorCode.NONE) log.info(`created ${name}: ${numPartitions} partitions, replication factor ${replicationFactor}`);
-        else if (code !== ErrorCode.TOPIC_ALREADY_EXISTS) log.warn(`creating ${name} failed: ${res.topics[0]?.errorMessage ?? code}`);
-        return code;
-      } catch (err) {
-        log.debug(`creating ${name} failed: ${(err as Error).message}`);
-        return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-      } finally {
-        this.creations.delete(name);
-      }
-    })();
+    const creation = this.requestCreation(topic, replicationFactor);
+    // Stored before it can settle (a channel that is down fails it at once), dropped once settled.
     this.creations.set(name, creation);
+    void creation.then(() => {
+      if (this.creations.get(name) === creation) this.creations.delete(name);
+    });
     return creation;
+  }
+
+  private async requestCreation(topic: M.CreateTopicsRequestCreatableTopic, replicationFactor: number): Promise<number> {
+    const { log } = this.deps;
+    const name = topic.name;
+    try {
+      const res = await this.deps.controller().createTopics({ topics: [topic], timeoutMs: ADMIN_WAIT_MS, validateOnly: false });
+      const code = res.topics[0]?.errorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR;
+      if (code === ErrorCode.NONE) log.info(`created ${name}: ${topic.numPartitions} partitions, replication factor ${replicationFactor}`);
+      else if (code !== ErrorCode.TOPIC_ALREADY_EXISTS) log.warn(`creating ${name} failed: ${res.topics[0]?.errorMessage ?? code}`);
+      return code;
+    } catch (err) {
+      log.debug(`creating ${name} failed: ${(err as Error).message}`);
+      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    }
   }
 }
