@@ -130,7 +130,7 @@ describe('replication (3 brokers, RF 3)', () => {
     const visible = await untilValue('the new leader to serve the committed records', async () => {
       const read = await readAll(addressOf(c, next), 'lossy');
       return read.length >= 5 && read;
-    });
+    }, 15_000);
     expect(values(visible)).toEqual([0, 1, 2, 3, 4].map((i) => `committed-${i}`));
     expect(replicaLog(c, next, 'lossy').logEndOffset).toBe(5); // the unreplicated five are nowhere
     // A consumer that read past offset 5 under epoch 0 learns where the new leader's epoch 0 ends.
@@ -196,7 +196,7 @@ describe('replication (3 brokers, RF 3)', () => {
     let seen = await untilValue('Metadata to show the shrunk ISR', async () => {
       const isr = await isrSeen();
       return !isr.includes(follower) && isr;
-    });
+    }, 15_000);
     expect(seen).toEqual([1, 2, 3].filter((id) => id !== follower));
 
     c.heal();
@@ -204,7 +204,7 @@ describe('replication (3 brokers, RF 3)', () => {
     seen = await untilValue('Metadata to show the whole ISR again', async () => {
       const isr = await isrSeen();
       return isr.length >= 3 && isr;
-    });
+    }, 15_000);
     expect(seen).toEqual([1, 2, 3]);
     await admin.disconnect();
   });
