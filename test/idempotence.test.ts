@@ -67,8 +67,9 @@ describe('idempotent producer (kafkajs, acks=all)', () => {
     await c.createTopic('reorder', { partitions: 1 });
     const p = await producer(c, { idempotent: false, maxInFlightRequests: 2 });
     await p.send({ topic: 'reorder', acks: -1, messages: [{ value: 'warm-up' }] });
-    // A's error answer is held back 200 ms, so B is sent, applied and only then A retried.
-    c.faults.add({ api: 'Produce', topic: 'reorder', action: 'error', code: ErrorCode.REQUEST_TIMED_OUT, ms: 200 });
+    // A's error answer is held back 1 s, so B is sent, applied and only then A retried (200 ms
+    // was not always enough for B on a loaded box).
+    c.faults.add({ api: 'Produce', topic: 'reorder', action: 'error', code: ErrorCode.REQUEST_TIMED_OUT, ms: 1000 });
     const a = p.send({ topic: 'reorder', acks: -1, messages: [{ value: 'A' }] });
     while (c.faults.list().length > 0) await new Promise((r) => setTimeout(r, 2)); // A has reached the broker
     const b = p.send({ topic: 'reorder', acks: -1, messages: [{ value: 'B' }] });

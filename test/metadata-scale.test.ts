@@ -20,17 +20,27 @@ import { armCrashPoint, armedCrashes, disarmCrashPoints } from '../src/util/Cras
 const log = createLogger('metadata-scale-test');
 
 /**
- * The longest the event loop was blocked while fn ran: the larger of what
- * monitorEventLoopDelay saw and the longest gap between ticks of a 5 ms interval.
+ * The longest the event loop was blocked while fn ran. `wallMs`: the larger of what
+ * monitorEventLoopDelay saw and the longest gap between ticks of a 5 ms interval. `busyMs`: the
+ * longest gap counting only time the process spent on a CPU (the lesser of the gap and the CPU
+ * time used meanwhile), so that a loaded machine leaving the process waiting for a core is not
+ * taken for work blocking the loop; a block of computation counts in full. (Waits for the disk
+ * are not CPU time: tests of disk work keep to wallMs.)
  */
-async function longestBlockMs(fn: () => Promise<void>): Promise<number> {
+async function longestBlockMs(fn: () => Promise<void>): Promise<{ wallMs: number; busyMs: number }> {
   const histogram = monitorEventLoopDelay({ resolution: 5 });
   let last = performance.now();
+  let lastCpu = process.cpuUsage();
   let longestGap = 0;
+  let longestBusy = 0;
   const tick = setInterval(() => {
     const now = performance.now();
-    longestGap = Math.max(longestGap, now - last - 5);
+    const cpu = process.cpuUsage(lastCpu);
+    const gap = now - last - 5;
+    longestGap = Math.max(longestGap, gap);
+    longestBusy = Math.max(longestBusy, Math.min(gap, (cpu.user + cpu.system) / 1000));
     last = now;
+    lastCpu = process.cpuUsage();
   }, 5);
   histogram.enable();
   try {
@@ -40,7 +50,7 @@ async function longestBlockMs(fn: () => Promise<void>): Promise<number> {
     histogram.disable();
     clearInterval(tick);
   }
-  return Math.max(histogram.max / 1e6, longestGap);
+  return { wallMs: Math.max(histogram.max / 1e6, longestGap), busyMs: longestBusy };
 }
 
 async function until(cond: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
@@ -200,12 +210,12 @@ describe('one in-memory broker', () => {
     const poll = setInterval(() => {
       if (broker.image.topics.has('slices') && hosted('slices') < 2000) seenEarly = true;
     }, 1);
-    const longestMs = await longestBlockMs(async () => {
+    const { wallMs, busyMs } = await longestBlockMs(async () => {
       cluster.controller.createTopic('slices', 2000, 1, [], {}, false);
       await until(() => broker.image.topics.has('slices'), 'the broker to publish the topic');
     }).finally(() => clearInterval(poll));
-    log.info(`2,000 partitions in memory: longest event loop block ${longestMs.toFixed(0)} ms`);
-    expect(longestMs).toBeLessThan(300);
+    log.info(`2,000 partitions in memory: longest event loop block ${busyMs.toFixed(0)} ms on a CPU (${wallMs.toFixed(0)} ms of wall time)`);
+    expect(busyMs).toBeLessThan(300);
     expect(hosted('slices')).toBe(2000);
     expect(seenEarly).toBe(false); // Metadata and FindCoordinator answer from broker.image
   }, 60_000);
@@ -254,7 +264,7 @@ describe('one broker on disk', () => {
   const onDisk = () => cluster.brokers[0]!.replicaManager.allPartitions().filter((p) => p.topic === 'on-disk').length;
 
   it('creating 500 partitions (3 files each) never blocks the event loop for more than a second', async () => {
-    const longestMs = await longestBlockMs(async () => {
+    const { wallMs: longestMs } = await longestBlockMs(async () => {
       cluster.controller.createTopic('on-disk', 500, 1, [], {}, false);
       await until(() => onDisk() === 500, '500 partitions on disk', 120_000);
     });
@@ -263,7 +273,7 @@ describe('one broker on disk', () => {
   }, 180_000);
 
   it('deleting them never blocks the event loop for more than 500 ms', async () => {
-    const longestMs = await longestBlockMs(async () => {
+    const { wallMs: longestMs } = await longestBlockMs(async () => {
       cluster.controller.deleteTopic('on-disk');
       await until(() => onDisk() === 0, '500 partitions deleted', 120_000);
     });

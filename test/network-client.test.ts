@@ -158,7 +158,7 @@ describe('NodeClient over KafkaConnection', () => {
     expect(await client.request(API, 0, encode, decode, 1, 5_000)).toBe(1);
 
     const inFlight = client.request(API, 0, encode, decode, 2, 5_000);
-    await expect.poll(() => held).not.toBeNull();
+    await expect.poll(() => held, { timeout: 10_000 }).not.toBeNull(); // its default deadline, 1 s, is short on a loaded box
     reachable = false;
     held!();
     await expect(inFlight).rejects.toThrow(/unreachable \(isolated\)/);

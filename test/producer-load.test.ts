@@ -184,14 +184,16 @@ describe('producer under load', () => {
   it('max.block.ms for memory counts from when a send is the oldest waiting (as a Java caller blocks one send at a time): a queue longer than max.block.ms to drain completes', async () => {
     const topic = 'load-block-head';
     await fixture.cluster.createTopic(topic, { partitions: 1 });
-    const p = producer({ bufferMemory: 8192, batchSize: 4096, acks: 1, enableIdempotence: false, maxBlockMs: 600 });
+    const p = producer({ bufferMemory: 8192, batchSize: 4096, acks: 1, enableIdempotence: false, maxBlockMs: 1200 });
     await p.send({ topic, value: 'warm-up' });
+    // Each send at the head waits ~150 ms (well within max.block.ms even on a loaded box); the
+    // queue drains in 10 rounds of at least 150 ms each (two batches fit): 1.5 s.
     fixture.cluster.faults.add({ api: 'Produce', topic, action: 'delay-response', ms: 150, times: Infinity });
     const value = Buffer.alloc(1000, 'h');
     const t0 = Date.now();
     const sends = Array.from({ length: 60 }, () => p.send({ topic, value })); // 20 batches, 2 fit in buffer.memory
     const metas = await Promise.all(sends);
-    expect(Date.now() - t0).toBeGreaterThan(600); // longer than max.block.ms in all
+    expect(Date.now() - t0).toBeGreaterThan(1200); // longer than max.block.ms in all
     expect(metas.map((m) => m.offset)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
   }, 30_000);
 

@@ -9,6 +9,7 @@ import { startCluster, type Cluster, type ClusterOptions } from '../src/index.js
 import type { UnifiedLog } from '../src/log/UnifiedLog.js';
 import { forEachBatch, lastOffset } from '../src/protocol/recordBatch.js';
 import * as M from '../src/protocol/messages/index.js';
+import { untilValue } from './support/coordinator.js';
 import { readAll } from './support/fetchAll.js';
 import { RawClient } from './support/RawClient.js';
 
@@ -126,11 +127,10 @@ describe('replication (3 brokers, RF 3)', () => {
     await until(() => followers.includes(c.leaderOf('lossy', 0)), 'a follower to take over');
     const next = c.leaderOf('lossy', 0);
     // A new leader's high watermark catches up once its followers fetch from it (as in Kafka).
-    let visible = await readAll(addressOf(c, next), 'lossy');
-    for (let i = 0; i < 100 && visible.length < 5; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-      visible = await readAll(addressOf(c, next), 'lossy');
-    }
+    const visible = await untilValue('the new leader to serve the committed records', async () => {
+      const read = await readAll(addressOf(c, next), 'lossy');
+      return read.length >= 5 && read;
+    }, 15_000);
     expect(values(visible)).toEqual([0, 1, 2, 3, 4].map((i) => `committed-${i}`));
     expect(replicaLog(c, next, 'lossy').logEndOffset).toBe(5); // the unreplicated five are nowhere
     // A consumer that read past offset 5 under epoch 0 learns where the new leader's epoch 0 ends.
@@ -193,13 +193,18 @@ describe('replication (3 brokers, RF 3)', () => {
     const p = await producer(c);
     await p.send({ topic: 'isr', acks: 1, messages: [{ value: 'while isolated' }] });
     await until(() => !c.isr('isr', 0).includes(follower), 'the ISR to shrink');
-    let seen: number[] = [];
-    for (let i = 0; i < 50 && (seen = await isrSeen()).includes(follower); i++) await new Promise((r) => setTimeout(r, 50));
+    let seen = await untilValue('Metadata to show the shrunk ISR', async () => {
+      const isr = await isrSeen();
+      return !isr.includes(follower) && isr;
+    }, 15_000);
     expect(seen).toEqual([1, 2, 3].filter((id) => id !== follower));
 
     c.heal();
     await until(() => c.isr('isr', 0).includes(follower), 'the follower to rejoin');
-    for (let i = 0; i < 50 && (seen = await isrSeen()).length < 3; i++) await new Promise((r) => setTimeout(r, 50));
+    seen = await untilValue('Metadata to show the whole ISR again', async () => {
+      const isr = await isrSeen();
+      return isr.length >= 3 && isr;
+    }, 15_000);
     expect(seen).toEqual([1, 2, 3]);
     await admin.disconnect();
   });

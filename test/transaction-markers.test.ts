@@ -199,12 +199,13 @@ describe('the WriteTxnMarkers channel', () => {
     leaders[0]!.hangUps = 1;
     await time.advance(RETRY_BACKOFF_MS);
     await until(() => leaders[0]!.hangUps === 0, 'the leader hangs up');
+    // The failed request is queued again on the channel's clock once the client sees the socket close.
+    await until(() => time.pending === 1, 'the failed request to be queued for a retry');
     expect(t.state.done).toBe(0);
-    for (let i = 0; i < 50 && t.state.done === 0; i++) {
-      await time.advance(RETRY_BACKOFF_MS);
-      await new Promise((r) => setTimeout(r, 5));
-    }
+    expect(sent()).toEqual([0, 0]);
+    await time.advance(RETRY_BACKOFF_MS);
     await until(() => t.state.done === 1, 'the transaction completes');
+    expect(sent()).toEqual([1, 0]);
   });
 
   it('partitions of deleted topics leave the transaction without a marker', async () => {
