@@ -115,7 +115,7 @@ describe('producer configuration', () => {
     expect(() => cfg({ lingerMS: 5 })).toThrow(/Unknown producer option 'lingerMS'/);
     expect(() => Producer.fromProperties({ 'bootstrap.servers': 'h:1', 'transactional.id': '' })).toThrow(/transactional.id: String must be non-empty/);
     expect(() => Producer.fromProperties({ 'bootstrap.servers': 'h:1', 'linger.ms': 'soon' })).toThrow(/linger.ms: Expected a number/);
-    expect(() => Producer.fromProperties({ 'bootstrap.servers': 'h:1', 'security.protocol': 'SSL' })).toThrow(/only PLAINTEXT/);
+    expect(() => Producer.fromProperties({ 'bootstrap.servers': 'h:1', 'security.protocol': 'TLS' })).toThrow(/security.protocol: String must be one of: PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL/);
   });
 
   it("transactional.id needs idempotence (Java's ConfigException otherwise); it names the client and takes transaction.timeout.ms", async () => {

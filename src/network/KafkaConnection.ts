@@ -1,20 +1,33 @@
 // One TCP connection to one Kafka node, the one client connection everything uses (producer,
-// replica fetchers, the broker→controller channel, the nemesis): connect bounded by a connect
-// timeout, an optional ApiVersions v3 handshake (falling back to the version the peer's
-// UNSUPPORTED_VERSION answer names), correlation ids, pipelined requests answered in order, a
+// replica fetchers, the broker→controller channel, the nemesis): connect (optionally TLS)
+// bounded by a connect timeout, an optional ApiVersions v3 handshake (falling back to the
+// version the peer's UNSUPPORTED_VERSION answer names), then with SASL settings SaslHandshake v1
+// and SaslAuthenticate v0–2 (Kafka's client order), correlation ids, pipelined requests answered in order, a
 // deadline per request (one timer for all), requests written corked from Writer chunks, and an
 // optional `canReach` hook that cuts the link (isolate/heal) without touching the socket from
 // outside. One socket per object: once closed it stays closed (NetworkClient / NodeClient make
 // a new one), so its frame decoder never sees another socket's bytes.
+//
+// KIP-368: when SaslAuthenticate names a session lifetime, the first request after 85–95% of it
+// (Kafka's window) starts a re-authentication on the same connection, as Kafka's client does
+// when it has something to send; requests made meanwhile wait and go out after it. A failed
+// TLS handshake closes with SslAuthenticationError, refused credentials with SaslAuthenticationError.
 import { FrameDecoder } from './FrameDecoder.js';
 import net from 'node:net';
 import tls from 'node:tls';
+import { errorName } from '../protocol/errors.js';
 import { decodeApiVersionsResponse, encodeApiVersionsRequest } from '../protocol/messages/ApiVersions.js';
 import { encodeRequestHeader, requestHeaderVersion, responseHeaderVersion } from '../protocol/messages/index.js';
+import { decodeSaslAuthenticateResponse, encodeSaslAuthenticateRequest } from '../protocol/messages/SaslAuthenticate.js';
+import { decodeSaslHandshakeResponse, encodeSaslHandshakeRequest } from '../protocol/messages/SaslHandshake.js';
 import { Reader, Writer } from '../protocol/primitives.js';
-import { NetworkError, NetworkTimeoutError, UnsupportedApiVersionError } from './errors.js';
+import { AuthenticationError, NetworkError, NetworkTimeoutError, SaslAuthenticationError, SslAuthenticationError, UnsupportedApiVersionError } from './errors.js';
+import { createSaslClient, type SaslClient, type SaslClientConfig } from './SaslClient.js';
 
 const API_VERSIONS = 18;
+const SASL_HANDSHAKE = 17;
+const SASL_AUTHENTICATE = 36;
+const SASL_AUTHENTICATION_FAILED = 58;
 const CLIENT_SOFTWARE_NAME = 'minikafka-producer';
 const CLIENT_SOFTWARE_VERSION = '0.1.0';
 /** Responses larger than this are refused (a Fetch of many partitions stays well below). */
@@ -32,6 +45,18 @@ interface InFlightRequest {
   handler: ResponseHandler;
 }
 
+/** A request made while re-authenticating: written once it is done. */
+interface HeldRequest {
+  write: () => void;
+  handler: ResponseHandler | null;
+}
+
+/** Socket error codes of a failed TLS handshake or certificate check (Node's and OpenSSL's). */
+function isTlsFailure(e: NodeJS.ErrnoException): boolean {
+  const code = e.code ?? '';
+  return code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || /CERT|UNABLE_TO_|SIGNATURE/.test(code);
+}
+
 export type ConnectionState = 'connecting' | 'ready' | 'closed';
 
 export interface ConnectionOptions {
@@ -46,6 +71,8 @@ export interface ConnectionOptions {
   canReach?: () => boolean;
   /** Connect with TLS using these options (host becomes the servername unless they name one). */
   tls?: tls.ConnectionOptions;
+  /** Authenticate with SASL after the ApiVersions handshake. */
+  sasl?: SaslClientConfig;
 }
 
 export class KafkaConnection {
@@ -67,6 +94,12 @@ export class KafkaConnection {
   private timerAt = 0;
   private closeError: NetworkError | null = null;
   private readonly canReach: (() => boolean) | null;
+  /** What the connection is waiting for before it is ready (for the connect timeout's message). */
+  private stage = 'connection';
+  /** When the next request starts a re-authentication (KIP-368), or Infinity. */
+  private reauthAt = Infinity;
+  /** Requests waiting for a re-authentication to finish (null: none running). */
+  private held: HeldRequest[] | null = null;
 
   constructor(
     public nodeId: number,
@@ -78,7 +111,12 @@ export class KafkaConnection {
     this.socket = opts.tls ? tls.connect({ servername: net.isIP(host) ? undefined : host, ...opts.tls, host, port }) : net.connect({ host, port });
     this.socket.setNoDelay(true);
     this.socket.on('data', (d: Buffer) => this.onData(d));
-    this.socket.on('error', (e) => this.close(new NetworkError(`Connection to node ${this.nodeId} (${host}:${port}) failed: ${e.message}`, { cause: e })));
+    this.socket.on('error', (e) => {
+      const message = `Connection to node ${this.nodeId} (${host}:${port}) failed: ${e.message}`;
+      // In TLS 1.3 the broker refuses a client certificate after the client's side of the handshake: that is still before ready.
+      const tlsFailure = opts.tls !== undefined && this.state !== 'ready' && isTlsFailure(e);
+      this.close(tlsFailure ? new SslAuthenticationError(`SSL handshake failed: ${message}`, { cause: e }) : new NetworkError(message, { cause: e }));
+    });
     this.socket.on('close', () => this.close(new NetworkError(`Connection to node ${this.nodeId} (${host}:${port}) was closed`)));
     let connected = false;
     const connectTimer = setTimeout(
@@ -86,32 +124,32 @@ export class KafkaConnection {
         this.close(
           new NetworkTimeoutError(
             connected
-              ? `Connection to node ${this.nodeId} (${host}:${port}) not ready after ${opts.connectTimeoutMs} ms (socket.connection.setup.timeout.ms): no ApiVersions answer`
-              : `Connection to node ${this.nodeId} (${host}:${port}): no connection after ${opts.connectTimeoutMs} ms (socket.connection.setup.timeout.ms)`,
+              ? `Connection to node ${this.nodeId} (${host}:${port}) not ready after ${opts.connectTimeoutMs} ms (socket.connection.setup.timeout.ms): no ${this.stage} answer`
+              : `Connection to node ${this.nodeId} (${host}:${port}): no ${this.stage} after ${opts.connectTimeoutMs} ms (socket.connection.setup.timeout.ms)`,
           ),
         ),
       opts.connectTimeoutMs,
     );
     connectTimer.unref();
+    if (opts.tls) this.socket.once('connect', () => (this.stage = 'TLS handshake'));
     this.ready = new Promise<void>((resolve, reject) => {
-      this.socket.once(opts.tls ? 'secureConnect' : 'connect', () => {
-        connected = true;
-        if (opts.handshake === false) {
-          clearTimeout(connectTimer);
-          this.state = 'ready';
-          resolve();
+      const done = (err: NetworkError | null) => {
+        clearTimeout(connectTimer);
+        if (err) {
+          reject(err);
+          this.close(err);
           return;
         }
-        this.handshake(3, (err) => {
-          clearTimeout(connectTimer);
-          if (err) {
-            reject(err);
-            this.close(err);
-            return;
-          }
-          this.state = 'ready';
-          resolve();
-        });
+        this.state = 'ready';
+        resolve();
+      };
+      this.socket.once(opts.tls ? 'secureConnect' : 'connect', () => {
+        connected = true;
+        const sasl = opts.sasl;
+        const authenticate = () => (sasl ? this.authenticate(sasl, done) : done(null));
+        if (opts.handshake === false) return authenticate();
+        this.stage = 'ApiVersions';
+        this.handshake(3, (err) => (err ? done(err) : authenticate()));
       });
       this.onCloseInternal = (err) => {
         clearTimeout(connectTimer);
@@ -124,7 +162,7 @@ export class KafkaConnection {
   private onCloseInternal: ((err: NetworkError) => void) | null = null;
 
   get inFlightCount(): number {
-    return this.inFlight.length - this.head;
+    return this.inFlight.length - this.head + (this.held === null ? 0 : this.held.length);
   }
 
   get isReady(): boolean {
@@ -140,7 +178,7 @@ export class KafkaConnection {
   }
 
   private handshake(version: number, done: (err: NetworkError | null) => void): void {
-    this.sendRequest(
+    this.write(
       API_VERSIONS,
       version,
       (w) => encodeApiVersionsRequest(w, version, { clientSoftwareName: CLIENT_SOFTWARE_NAME, clientSoftwareVersion: CLIENT_SOFTWARE_VERSION }),
@@ -168,12 +206,110 @@ export class KafkaConnection {
     );
   }
 
+  /** SaslHandshake v1, then SaslAuthenticate rounds until the mechanism is complete (first time and re-authentication). */
+  private authenticate(sasl: SaslClientConfig, done: (err: NetworkError | null) => void): void {
+    this.stage = 'SASL authentication';
+    const known = this.apiVersions.size > 0;
+    const handshakeVersion = known ? this.version(SASL_HANDSHAKE, 1, 1) : 1;
+    const version = known ? this.version(SASL_AUTHENTICATE, 0, 2) : 1;
+    if (handshakeVersion < 0 || version < 0) return done(new UnsupportedApiVersionError(`Node ${this.nodeId} serves no SaslHandshake v1 / SaslAuthenticate v0-2, which SASL needs`));
+    let client: SaslClient;
+    try {
+      client = createSaslClient(sasl);
+    } catch (e) {
+      return done(new SaslAuthenticationError(`Cannot start SASL ${sasl.mechanism}: ${(e as Error).message}`, { cause: e }));
+    }
+    const mechanism = sasl.mechanism;
+    const step = (token: Buffer) =>
+      this.write(
+        SASL_AUTHENTICATE,
+        version,
+        (w) => encodeSaslAuthenticateRequest(w, version, { authBytes: token }),
+        (err, r) => {
+          if (err) return done(err);
+          let res;
+          try {
+            res = decodeSaslAuthenticateResponse(r!, version);
+          } catch (e) {
+            return done(new NetworkError(`Malformed SaslAuthenticate response from node ${this.nodeId}: ${(e as Error).message}`));
+          }
+          if (res.errorCode !== 0) {
+            const message = res.errorMessage ?? `${errorName(res.errorCode)} (${res.errorCode})`;
+            return done(res.errorCode === SASL_AUTHENTICATION_FAILED ? new SaslAuthenticationError(message) : new AuthenticationError(`SASL ${mechanism} with node ${this.nodeId}: ${message}`));
+          }
+          let next: Buffer;
+          try {
+            next = client.evaluate(res.authBytes);
+          } catch (e) {
+            return done(new SaslAuthenticationError(`An error: (${(e as Error).message}) occurred when evaluating SASL token received from the Kafka Broker. Kafka Client will go to AUTHENTICATION_FAILED state.`, { cause: e }));
+          }
+          if (!client.complete) return step(next);
+          // Kafka's window: re-authenticate after 85-95% of the session lifetime.
+          const lifetime = Number(res.sessionLifetimeMs);
+          this.reauthAt = lifetime > 0 ? Date.now() + Math.floor(lifetime * (0.85 + Math.random() * 0.1)) : Infinity;
+          done(null);
+        },
+      );
+    this.write(
+      SASL_HANDSHAKE,
+      handshakeVersion,
+      (w) => encodeSaslHandshakeRequest(w, handshakeVersion, { mechanism }),
+      (err, r) => {
+        if (err) return done(err);
+        let res;
+        try {
+          res = decodeSaslHandshakeResponse(r!, handshakeVersion);
+        } catch (e) {
+          return done(new NetworkError(`Malformed SaslHandshake response from node ${this.nodeId}: ${(e as Error).message}`));
+        }
+        if (res.errorCode === 33) return done(new AuthenticationError(`Client SASL mechanism '${mechanism}' not enabled in the server, enabled mechanisms are [${res.mechanisms.join(', ')}]`));
+        if (res.errorCode !== 0) return done(new AuthenticationError(`SaslHandshake for ${mechanism} to node ${this.nodeId} failed: ${errorName(res.errorCode)} (${res.errorCode})`));
+        let first: Buffer;
+        try {
+          first = client.evaluate(null);
+        } catch (e) {
+          return done(new SaslAuthenticationError(`Cannot start SASL ${mechanism}: ${(e as Error).message}`, { cause: e }));
+        }
+        step(first);
+      },
+    );
+  }
+
+  /** KIP-368: re-authenticate now; requests made meanwhile are held and written after it (a failure closes the connection). */
+  private reauthenticate(): void {
+    this.held = [];
+    this.reauthAt = Infinity;
+    this.authenticate(this.opts.sasl!, (err) => {
+      if (err) return this.close(err);
+      const held = this.held ?? [];
+      this.held = null;
+      for (const h of held) if (this.state !== 'closed') h.write();
+    });
+  }
+
   /**
    * Write one request. `handler` null means the broker sends no response (Produce acks=0):
    * `onWritten` is then called once the bytes are handed to the socket. No answer within
    * `timeoutMs` (default requestTimeoutMs) closes the connection, failing all in flight.
    */
   sendRequest(
+    apiKey: number,
+    apiVersion: number,
+    body: (w: Writer) => void,
+    handler: ResponseHandler | null,
+    onWritten?: () => void,
+    sizeHint = 256,
+    timeoutMs = this.opts.requestTimeoutMs,
+  ): void {
+    if (this.held === null && this.reauthAt <= Date.now() && this.state === 'ready') this.reauthenticate();
+    if (this.held !== null) {
+      this.held.push({ write: () => this.write(apiKey, apiVersion, body, handler, onWritten, sizeHint, timeoutMs), handler });
+      return;
+    }
+    this.write(apiKey, apiVersion, body, handler, onWritten, sizeHint, timeoutMs);
+  }
+
+  private write(
     apiKey: number,
     apiVersion: number,
     body: (w: Writer) => void,
@@ -305,8 +441,11 @@ export class KafkaConnection {
     const failed = this.inFlight.slice(this.head);
     this.inFlight.length = 0;
     this.head = 0;
+    const held = this.held ?? [];
+    this.held = null;
     this.onCloseInternal?.(error);
     for (const req of failed) req.handler(error, null);
+    for (const h of held) h.handler?.(error, null);
     this.onClose?.(this, error);
   }
 }

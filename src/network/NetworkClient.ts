@@ -2,7 +2,9 @@
 // connect on demand with reconnect backoff, readiness and the per-connection in-flight limit,
 // and the least loaded node for metadata and InitProducerId. Bootstrap addresses get negative
 // ids until metadata names the brokers; a bootstrap connection whose address a broker turns out
-// to have is kept under that broker's id.
+// to have is kept under that broker's id. Connections use the security settings (TLS, SASL);
+// none given is PLAINTEXT.
+import { clientSecurity, type ClientSecurity, type ClientSecurityConfig } from './ClientSecurity.js';
 import type { NetworkError } from './errors.js';
 import { ExponentialBackoff } from './ExponentialBackoff.js';
 import { KafkaConnection } from './KafkaConnection.js';
@@ -15,7 +17,7 @@ export interface BrokerNode {
 }
 
 /** The client settings NetworkClient uses (Kafka's names; the producer's config has them all). */
-export interface NetworkClientConfig {
+export interface NetworkClientConfig extends ClientSecurityConfig {
   bootstrapServers: string[];
   clientId: string;
   requestTimeoutMs: number;
@@ -36,6 +38,7 @@ export class NetworkClient {
   private readonly bootstrap: BrokerNode[];
   private readonly states = new Map<number, NodeState>();
   private readonly reconnectBackoff: ExponentialBackoff;
+  private readonly security: ClientSecurity;
   /** Called when a connection becomes ready or closes. */
   onChange: (() => void) | null = null;
   /** Called when a connection closes with an error (the producer refreshes metadata). */
@@ -51,6 +54,7 @@ export class NetworkClient {
       return { nodeId: -1 - i, host: hp.slice(0, at).replace(/^\[|\]$/g, ''), port: Number(hp.slice(at + 1)) };
     });
     this.reconnectBackoff = new ExponentialBackoff(config.reconnectBackoffMs, 2, config.reconnectBackoffMaxMs, 0.2);
+    this.security = clientSecurity(config);
   }
 
   /** Brokers from a metadata answer. */
@@ -116,6 +120,8 @@ export class NetworkClient {
       clientId: this.config.clientId,
       requestTimeoutMs: this.config.requestTimeoutMs,
       connectTimeoutMs: this.config.socketConnectionSetupTimeoutMs,
+      tls: this.security.tls,
+      sasl: this.security.sasl,
     });
     this.connectionsCreated++;
     this.connections.set(nodeId, conn);

@@ -15,3 +15,12 @@ export class NetworkTimeoutError extends NetworkError {}
 
 /** The peer serves no version this client can send (ApiVersions handshake). */
 export class UnsupportedApiVersionError extends NetworkError {}
+
+/** Authentication with the broker failed (Kafka's AuthenticationException): not retried. */
+export class AuthenticationError extends NetworkError {}
+
+/** SASL authentication failed: bad credentials, or a mechanism the broker does not enable (Kafka's SaslAuthenticationException). */
+export class SaslAuthenticationError extends AuthenticationError {}
+
+/** The TLS handshake failed: an untrusted or mismatching certificate on either side (Kafka's SslAuthenticationException). */
+export class SslAuthenticationError extends AuthenticationError {}

@@ -12,6 +12,7 @@ import { BATCH_HEADER_SIZE } from '../protocol/recordBatch.js';
 import { sizeOfRecordBody, sizeOfRecordHeaders, sizeOfRecordInBatch, type RecordHeaderInput } from '../protocol/recordBatchBuilder.js';
 import { BuiltInPartitioner } from './BuiltInPartitioner.js';
 import {
+  AuthenticationError,
   BufferExhaustedError,
   IllegalStateError,
   InvalidPartitionError,
@@ -21,6 +22,7 @@ import {
   RecordTooLargeError,
   SerializationError,
   TimeoutError,
+  producerErrorOf,
 } from './errors.js';
 import { NetworkClient } from '../network/NetworkClient.js';
 import { failedRecordPromise } from './FutureRecordMetadata.js';
@@ -93,6 +95,8 @@ export class Producer extends EventEmitter {
   private waitingGroup: WaitingGroup | null = null;
   /** The batch the last APPENDED record went to. */
   private appendedTo: ProducerBatch | null = null;
+  /** Set while sends waiting for metadata fail with an authentication error (Kafka's Metadata.fatalError). */
+  private metadataError: ProducerError | null = null;
 
   constructor(options: ProducerOptions, warnings: string[] = []) {
     super();
@@ -116,6 +120,8 @@ export class Producer extends EventEmitter {
     this.client.onDisconnect = (nodeId, err) => {
       this.log.debug(`disconnected from node ${nodeId}: ${err.message}`);
       this.metadata.requestUpdate();
+      const e = producerErrorOf(err);
+      if (e instanceof AuthenticationError) this.authenticationFailed(e);
     };
     this.metadata.onUpdate = () => {
       if (this.waiting.length > 0) this.drainPending();
@@ -291,6 +297,26 @@ export class Producer extends EventEmitter {
     return BATCH_HEADER_SIZE + sizeOfRecordInBatch(sizeOfRecordBody(0, 0, keyLen, valueLen, headers === null ? 0 : headers.length, headersBytes)) + 8;
   }
 
+  /**
+   * Authentication failed (not retried, as Kafka's client): sends waiting for metadata fail with
+   * the error, and so does an idempotent or transactional producer still waiting for its
+   * producer id or coordinator (Kafka's TransactionManager.authenticationFailed: fatal).
+   */
+  private authenticationFailed(err: ProducerError): void {
+    this.log.error(err.message);
+    this.metadataError = err;
+    try {
+      this.drainPending();
+    } finally {
+      this.metadataError = null;
+    }
+    const txn = this.txn;
+    if (txn === null || txn.hasFatalError()) return;
+    if (txn.hasPendingRequests()) txn.close(err);
+    else if (!txn.isTransactional && txn.state === 'INITIALIZING') txn.transitionToFatalError(err);
+    this.sender.wakeup();
+  }
+
   /** A waiting send failed: its callback, or its group member. */
   private failWaiting(completion: SendCallback | WaitingGroup, index: number, err: ProducerError): void {
     if (this.txn !== null) this.txn.maybeTransitionOnSendError(err);
@@ -391,6 +417,7 @@ export class Producer extends EventEmitter {
         } catch (err) {
           r = new SerializationError(`Cannot send this record: ${(err as Error)?.message ?? String(err)}`, { cause: err, record: { topic: String(record.topic) } });
         }
+        if (r === WAIT_METADATA && this.metadataError !== null) r = this.metadataError.forRecord({ topic: record.topic, key: record.key ?? null });
         if (r === WAIT_METADATA || r === WAIT_MEMORY) {
           this.headWaitsFor = r === WAIT_METADATA ? 'metadata' : 'memory';
           break;

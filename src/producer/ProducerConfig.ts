@@ -1,6 +1,7 @@
 // Producer settings: typed camelCase options, Kafka's property names, Kafka's defaults (3.x
 // line, see README) and Kafka's validation rules (ProducerConfig.postProcessAndValidate-
 // IdempotenceConfigs, KafkaProducer.configureDeliveryTimeout). One table drives all of it.
+import { clientSecurity, SECURITY_PROTOCOLS, SecurityConfigError, type SecurityProtocol } from '../network/ClientSecurity.js';
 import { ConfigError } from './errors.js';
 
 export type Acks = 0 | 1 | -1 | 'all';
@@ -36,6 +37,27 @@ export interface ProducerOptions {
   /** Makes the producer transactional (implies idempotence). */
   transactionalId?: string | null;
   transactionTimeoutMs?: number;
+  /** PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL (security.protocol). */
+  securityProtocol?: SecurityProtocol | Lowercase<SecurityProtocol>;
+  sslTruststoreType?: string;
+  /** PEM CA certificates to trust (ssl.truststore.certificates). */
+  sslTruststoreCertificates?: string | null;
+  /** A PEM file of CA certificates to trust (ssl.truststore.location). */
+  sslTruststoreLocation?: string | null;
+  sslKeystoreType?: string;
+  /** Client certificate chain, PEM (ssl.keystore.certificate.chain). */
+  sslKeystoreCertificateChain?: string | null;
+  /** Client private key, PEM (ssl.keystore.key). */
+  sslKeystoreKey?: string | null;
+  /** A PEM file with the client's private key and certificate chain (ssl.keystore.location). */
+  sslKeystoreLocation?: string | null;
+  sslKeyPassword?: string | null;
+  /** 'https' (default): the broker certificate must name the host; '' turns the check off. */
+  sslEndpointIdentificationAlgorithm?: string;
+  /** PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER (sasl.mechanism). */
+  saslMechanism?: string;
+  /** The login module and its options, Kafka's JAAS syntax (sasl.jaas.config). */
+  saslJaasConfig?: string | null;
 }
 
 /** Every setting resolved (defaults applied, idempotence decided). */
@@ -67,9 +89,21 @@ export interface ProducerConfig {
   /** null: not transactional. */
   transactionalId: string | null;
   transactionTimeoutMs: number;
+  securityProtocol: SecurityProtocol;
+  sslTruststoreType: string;
+  sslTruststoreCertificates: string | null;
+  sslTruststoreLocation: string | null;
+  sslKeystoreType: string;
+  sslKeystoreCertificateChain: string | null;
+  sslKeystoreKey: string | null;
+  sslKeystoreLocation: string | null;
+  sslKeyPassword: string | null;
+  sslEndpointIdentificationAlgorithm: string;
+  saslMechanism: string;
+  saslJaasConfig: string | null;
 }
 
-type Kind = 'list' | 'string' | 'nonEmptyString' | 'int' | 'bool' | 'acks' | 'compression';
+type Kind = 'list' | 'string' | 'nonEmptyString' | 'int' | 'bool' | 'acks' | 'compression' | 'securityProtocol';
 
 interface Def {
   key: keyof ProducerConfig;
@@ -111,6 +145,18 @@ export const PRODUCER_CONFIG_DEFS: readonly Def[] = [
   { key: 'allowAutoCreateTopics', prop: 'allow.auto.create.topics', kind: 'bool', default: true, doc: 'let Metadata requests create missing topics (if the broker allows it)' },
   { key: 'transactionalId', prop: 'transactional.id', kind: 'nonEmptyString', default: null, doc: 'makes the producer transactional (initTransactions, beginTransaction, ...); needs enable.idempotence' },
   { key: 'transactionTimeoutMs', prop: 'transaction.timeout.ms', kind: 'int', default: 60000, doc: 'how long the coordinator lets a transaction stay open before aborting it' },
+  { key: 'securityProtocol', prop: 'security.protocol', kind: 'securityProtocol', default: 'PLAINTEXT', doc: 'PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL' },
+  { key: 'sslTruststoreType', prop: 'ssl.truststore.type', kind: 'string', default: 'PEM', doc: 'PEM only (Kafka\'s default JKS is not read)' },
+  { key: 'sslTruststoreCertificates', prop: 'ssl.truststore.certificates', kind: 'nonEmptyString', default: null, doc: 'PEM CA certificates to trust (default: Node\'s CAs)' },
+  { key: 'sslTruststoreLocation', prop: 'ssl.truststore.location', kind: 'nonEmptyString', default: null, doc: 'a PEM file of CA certificates to trust (also `ssl.ca.location`)' },
+  { key: 'sslKeystoreType', prop: 'ssl.keystore.type', kind: 'string', default: 'PEM', doc: 'PEM only' },
+  { key: 'sslKeystoreCertificateChain', prop: 'ssl.keystore.certificate.chain', kind: 'nonEmptyString', default: null, doc: 'client certificate chain, PEM (mutual TLS)' },
+  { key: 'sslKeystoreKey', prop: 'ssl.keystore.key', kind: 'nonEmptyString', default: null, doc: 'client private key, PEM' },
+  { key: 'sslKeystoreLocation', prop: 'ssl.keystore.location', kind: 'nonEmptyString', default: null, doc: 'a PEM file with the client key and certificate chain' },
+  { key: 'sslKeyPassword', prop: 'ssl.key.password', kind: 'nonEmptyString', default: null, doc: 'password of an encrypted client key' },
+  { key: 'sslEndpointIdentificationAlgorithm', prop: 'ssl.endpoint.identification.algorithm', kind: 'string', default: 'https', doc: 'https: the broker certificate must name the host; empty: not checked' },
+  { key: 'saslMechanism', prop: 'sasl.mechanism', kind: 'string', default: 'GSSAPI', doc: 'PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER (Kafka\'s default GSSAPI is not supported)' },
+  { key: 'saslJaasConfig', prop: 'sasl.jaas.config', kind: 'nonEmptyString', default: null, doc: 'login module and options, e.g. `…PlainLoginModule required username="u" password="p";`' },
 ];
 
 const BY_KEY = new Map(PRODUCER_CONFIG_DEFS.map((d) => [d.key as string, d]));
@@ -132,12 +178,11 @@ const IGNORED_PROPS = new Set([
   'partitioner.class',
   'partitioner.adaptive.partitioning.enable',
   'partitioner.availability.timeout.ms',
-  'security.protocol',
+  'ssl.protocol',
+  'ssl.enabled.protocols',
   'enable.metrics.push',
   'metadata.recovery.strategy',
 ]);
-
-const DEFAULT_SECURITY_PROTOCOL = 'PLAINTEXT';
 
 let clientSequence = 1;
 
@@ -193,6 +238,11 @@ function parse(d: Def, raw: unknown): unknown {
       if (s === 'none' || s === 'gzip') return s;
       if (s === 'snappy' || s === 'lz4' || s === 'zstd') throw new ConfigError(`${s} is not supported by this client (none and gzip are)`, d.prop, raw);
       throw new ConfigError('String must be one of: none, gzip, snappy, lz4, zstd', d.prop, raw);
+    }
+    case 'securityProtocol': {
+      const s = String(raw).trim().toUpperCase() as SecurityProtocol;
+      if (SECURITY_PROTOCOLS.includes(s)) return s;
+      throw new ConfigError(`String must be one of: ${SECURITY_PROTOCOLS.join(', ')}`, d.prop, raw);
     }
   }
 }
@@ -271,6 +321,12 @@ export function resolveConfig(options: ProducerOptions, extraWarnings: string[] 
   }
   if (config.retryBackoffMaxMs < config.retryBackoffMs) config.retryBackoffMaxMs = config.retryBackoffMs;
   if (config.reconnectBackoffMaxMs < config.reconnectBackoffMs) config.reconnectBackoffMaxMs = config.reconnectBackoffMs;
+  try {
+    clientSecurity(config); // TLS stores readable, SASL settings complete: a ConfigError now, not at the first connection
+  } catch (e) {
+    if (e instanceof SecurityConfigError) throw new ConfigError(e.message, e.prop, e.value);
+    throw e;
+  }
   return { config, explicit, idempotenceDisabledReason, warnings };
 }
 
@@ -289,8 +345,9 @@ export function optionsFromProperties(props: Record<string, string | number | bo
       options[d.key] = value;
       continue;
     }
-    if (prop === 'security.protocol' && String(value).toUpperCase() !== DEFAULT_SECURITY_PROTOCOL) {
-      throw new ConfigError('only PLAINTEXT is supported', prop, value);
+    if (prop === 'ssl.ca.location') {
+      options.sslTruststoreLocation = value; // librdkafka's name for a PEM CA file
+      continue;
     }
     if (IGNORED_PROPS.has(prop)) continue;
     warnings.push(`The configuration '${prop}' was supplied but isn't a known config.`);

@@ -1,7 +1,7 @@
 // Typed producer errors, named after the Java client's exceptions. Every error that concerns a
 // record says which one: topic-partition, its position in its batch (and the send order), its
 // key, and why.
-import { NetworkTimeoutError, UnsupportedApiVersionError, type NetworkError as ConnectionError } from '../network/errors.js';
+import * as net from '../network/errors.js';
 import { errorName } from '../protocol/errors.js';
 
 /** Where a failed record was going and which one it was. */
@@ -110,17 +110,30 @@ export class NetworkError extends ProducerError {
   override readonly retriable = true;
 }
 
+/** Authentication with a broker failed (Kafka's AuthenticationException): not retried, sends waiting for metadata fail with it. */
+export class AuthenticationError extends ProducerError {}
+
+/** Bad SASL credentials, or a mechanism the broker does not enable (Kafka's SaslAuthenticationException). */
+export class SaslAuthenticationError extends AuthenticationError {}
+
+/** The TLS handshake failed: untrusted or mismatching certificates (Kafka's SslAuthenticationException). */
+export class SslAuthenticationError extends AuthenticationError {}
+
 /** The broker does not support an API version the producer needs (Kafka's UnsupportedVersionException). */
 export class UnsupportedVersionError extends ProducerError {}
 
 /**
  * The public error for a failure of the network layer: a timed-out connection or request is a
- * TimeoutError, a version the broker lacks an UnsupportedVersionError, anything else (refused,
- * closed, cut, malformed) a NetworkError; same message, the original as cause.
+ * TimeoutError, a version the broker lacks an UnsupportedVersionError, a failed TLS handshake or
+ * SASL authentication an (Ssl|Sasl)AuthenticationError, anything else (refused, closed, cut,
+ * malformed) a NetworkError; same message, the original as cause.
  */
-export function producerErrorOf(error: ConnectionError): ProducerError {
-  if (error instanceof NetworkTimeoutError) return new TimeoutError(error.message, { cause: error });
-  if (error instanceof UnsupportedApiVersionError) return new UnsupportedVersionError(error.message, { cause: error });
+export function producerErrorOf(error: net.NetworkError): ProducerError {
+  if (error instanceof net.NetworkTimeoutError) return new TimeoutError(error.message, { cause: error });
+  if (error instanceof net.UnsupportedApiVersionError) return new UnsupportedVersionError(error.message, { cause: error });
+  if (error instanceof net.SaslAuthenticationError) return new SaslAuthenticationError(error.message, { cause: error });
+  if (error instanceof net.SslAuthenticationError) return new SslAuthenticationError(error.message, { cause: error });
+  if (error instanceof net.AuthenticationError) return new AuthenticationError(error.message, { cause: error });
   return new NetworkError(error.message, { cause: error });
 }
 
