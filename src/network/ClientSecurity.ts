@@ -18,15 +18,23 @@ export const SECURITY_PROTOCOLS: readonly SecurityProtocol[] = ['PLAINTEXT', 'SS
 export interface ClientSecurityConfig {
   securityProtocol?: SecurityProtocol;
   sslTruststoreType?: string;
+  /** PEM CA certificates to trust (ssl.truststore.certificates). */
   sslTruststoreCertificates?: string | null;
+  /** A PEM file of CA certificates to trust (ssl.truststore.location). */
   sslTruststoreLocation?: string | null;
   sslKeystoreType?: string;
+  /** Client certificate chain, PEM (ssl.keystore.certificate.chain). */
   sslKeystoreCertificateChain?: string | null;
+  /** Client private key, PEM (ssl.keystore.key). */
   sslKeystoreKey?: string | null;
+  /** A PEM file with the client's private key and certificate chain (ssl.keystore.location). */
   sslKeystoreLocation?: string | null;
   sslKeyPassword?: string | null;
+  /** 'https' (default): the broker certificate must name the host; '' turns the check off. */
   sslEndpointIdentificationAlgorithm?: string;
+  /** PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER (sasl.mechanism). */
   saslMechanism?: string;
+  /** The login module and its options, Kafka's JAAS syntax (sasl.jaas.config). */
   saslJaasConfig?: string | null;
 }
 

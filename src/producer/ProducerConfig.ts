@@ -1,14 +1,14 @@
 // Producer settings: typed camelCase options, Kafka's property names, Kafka's defaults (3.x
 // line, see README) and Kafka's validation rules (ProducerConfig.postProcessAndValidate-
 // IdempotenceConfigs, KafkaProducer.configureDeliveryTimeout). One table drives all of it.
-import { clientSecurity, SECURITY_PROTOCOLS, SecurityConfigError, type SecurityProtocol } from '../network/ClientSecurity.js';
+import { clientSecurity, SECURITY_PROTOCOLS, SecurityConfigError, type ClientSecurityConfig, type SecurityProtocol } from '../network/ClientSecurity.js';
 import { ConfigError } from './errors.js';
 
 export type Acks = 0 | 1 | -1 | 'all';
 export type CompressionType = 'none' | 'gzip';
 
 /** new Producer(options): every setting optional except bootstrapServers. */
-export interface ProducerOptions {
+export interface ProducerOptions extends Omit<ClientSecurityConfig, 'securityProtocol'> {
   /** host:port list (or a comma separated string), as bootstrap.servers. */
   bootstrapServers: string[] | string;
   clientId?: string;
@@ -39,25 +39,6 @@ export interface ProducerOptions {
   transactionTimeoutMs?: number;
   /** PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL (security.protocol). */
   securityProtocol?: SecurityProtocol | Lowercase<SecurityProtocol>;
-  sslTruststoreType?: string;
-  /** PEM CA certificates to trust (ssl.truststore.certificates). */
-  sslTruststoreCertificates?: string | null;
-  /** A PEM file of CA certificates to trust (ssl.truststore.location). */
-  sslTruststoreLocation?: string | null;
-  sslKeystoreType?: string;
-  /** Client certificate chain, PEM (ssl.keystore.certificate.chain). */
-  sslKeystoreCertificateChain?: string | null;
-  /** Client private key, PEM (ssl.keystore.key). */
-  sslKeystoreKey?: string | null;
-  /** A PEM file with the client's private key and certificate chain (ssl.keystore.location). */
-  sslKeystoreLocation?: string | null;
-  sslKeyPassword?: string | null;
-  /** 'https' (default): the broker certificate must name the host; '' turns the check off. */
-  sslEndpointIdentificationAlgorithm?: string;
-  /** PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER (sasl.mechanism). */
-  saslMechanism?: string;
-  /** The login module and its options, Kafka's JAAS syntax (sasl.jaas.config). */
-  saslJaasConfig?: string | null;
 }
 
 /** Every setting resolved (defaults applied, idempotence decided). */
