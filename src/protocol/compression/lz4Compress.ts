@@ -20,15 +20,17 @@ const MIN_MATCH = 4;
 const LAST_LITERALS = 5;
 const MF_LIMIT = 12;
 const MAX_OFFSET = 0xffff;
-const HASH_BITS = 14;
-const table = new Int32Array(1 << HASH_BITS);
+/** The hash table has 2^8..2^14 entries, fewer for small blocks, so a small batch clears little. */
+const MAX_HASH_BITS = 14;
+const table = new Int32Array(1 << MAX_HASH_BITS);
+let shift = 32 - MAX_HASH_BITS;
 
 /** LZ4_compressBound: the most one block of n input bytes can take. */
 export function lz4CompressBound(n: number): number {
   return n + Math.floor(n / 255) + 16;
 }
 
-const hashAt = (b: Buffer, i: number): number => Math.imul(b.readInt32LE(i), 2654435761) >>> (32 - HASH_BITS);
+const hashAt = (b: Buffer, i: number): number => Math.imul(b.readInt32LE(i), 2654435761) >>> shift;
 
 /** A length beyond a token nibble's 15: runs of 255 and the rest. */
 function writeLength(n: number, out: Buffer, op: number): number {
@@ -56,7 +58,9 @@ export function lz4CompressBlock(src: Buffer, start: number, end: number, out: B
   if (end - start > MF_LIMIT) {
     const matchLimit = end - LAST_LITERALS; // matches end at or before this
     const lastStart = end - MF_LIMIT; // and start at or before this
-    table.fill(-1);
+    const bits = Math.min(MAX_HASH_BITS, Math.max(8, 32 - Math.clz32(end - start - 1)));
+    shift = 32 - bits;
+    table.fill(-1, 0, 1 << bits);
     table[hashAt(src, start)] = 0;
     let ip = start + 1;
     outer: for (;;) {

@@ -11,15 +11,17 @@ const XERIAL_HEADER = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x0
 export const XERIAL_BLOCK_SIZE = 32 * 1024;
 /** Matches never reach further back than one fragment (copy offsets fit in 16 bits). */
 const FRAGMENT_SIZE = 1 << 16;
-const HASH_BITS = 14;
-const table = new Int32Array(1 << HASH_BITS);
+/** The hash table has 2^8..2^14 entries, fewer for small inputs (as snappy sizes it), so a small batch clears little. */
+const MAX_HASH_BITS = 14;
+const table = new Int32Array(1 << MAX_HASH_BITS);
+let shift = 32 - MAX_HASH_BITS;
 
 /** Snappy's MaxCompressedLength: the most a raw block of n input bytes can take. */
 export function snappyMaxCompressedLength(n: number): number {
   return 32 + n + Math.floor(n / 6);
 }
 
-const hashAt = (b: Buffer, i: number): number => Math.imul(b.readInt32LE(i), 0x1e35a7bd) >>> (32 - HASH_BITS);
+const hashAt = (b: Buffer, i: number): number => Math.imul(b.readInt32LE(i), 0x1e35a7bd) >>> shift;
 
 function emitLiteral(src: Buffer, from: number, to: number, out: Buffer, op: number): number {
   const n = to - from - 1;
@@ -63,7 +65,9 @@ function compressFragment(src: Buffer, base: number, end: number, out: Buffer, o
   let nextEmit = base;
   const limit = end - 4; // the last position a 4-byte probe may read
   if (end - base >= 16) {
-    table.fill(0);
+    const bits = Math.min(MAX_HASH_BITS, Math.max(8, 32 - Math.clz32(end - base - 1)));
+    shift = 32 - bits;
+    table.fill(0, 0, 1 << bits);
     let ip = base + 1;
     outer: for (;;) {
       let skip = 32;
