@@ -4,7 +4,7 @@
 // callbacks and timestamps (per-record slots sized for the records the buffer holds, so
 // appending adds no growth garbage), and one promise its records' promises derive from; it completes them all in
 // one pass, building each RecordMetadata only as its promise is resolved.
-import { gzipSync } from 'node:zlib';
+import { compress } from '../protocol/compression/index.js';
 import { BATCH_HEADER_SIZE, Compression, RECORDS_OFFSET, TRANSACTIONAL_MASK, readRecordField, readVarint, readVarlong, recordFieldEnd, varintEnd } from '../protocol/recordBatch.js';
 import {
   forEachRecordSpan,
@@ -108,7 +108,7 @@ export class ProducerBatch {
   /** Part of a transaction: the batch header carries the transactional bit. */
   transactional = false;
 
-  /** Bytes to send once closed (a view of buf, or the gzip output). */
+  /** Bytes to send once closed (a view of buf, or the compressed output). */
   wire: Buffer | null = null;
   done = false;
   /** Part of a request that has not been answered. */
@@ -320,8 +320,8 @@ export class ProducerBatch {
       producerEpoch: this.producerEpoch,
       baseSequence: this.baseSequence,
     };
-    if (compression === Compression.GZIP) {
-      const z = gzipSync(this.buf.subarray(RECORDS_OFFSET, this.pos), gzipLevel >= 0 ? { level: gzipLevel } : {});
+    if (compression !== Compression.NONE) {
+      const z = compress(compression, this.buf.subarray(RECORDS_OFFSET, this.pos), { gzipLevel });
       const out = Buffer.allocUnsafe(BATCH_HEADER_SIZE + z.length);
       out.set(z, BATCH_HEADER_SIZE);
       fields.size = out.length;

@@ -2,10 +2,11 @@
 // line, see README) and Kafka's validation rules (ProducerConfig.postProcessAndValidate-
 // IdempotenceConfigs, KafkaProducer.configureDeliveryTimeout). One table drives all of it.
 import { clientSecurity, SECURITY_PROTOCOLS, SecurityConfigError, type ClientSecurityConfig, type SecurityProtocol } from '../network/ClientSecurity.js';
+import { CODEC_ZSTD, canCompress, ZSTD_NODE_VERSIONS } from '../protocol/compression/index.js';
 import { ConfigError } from './errors.js';
 
 export type Acks = 0 | 1 | -1 | 'all';
-export type CompressionType = 'none' | 'gzip';
+export type CompressionType = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
 
 /** new Producer(options): every setting optional except bootstrapServers. */
 export interface ProducerOptions extends Omit<ClientSecurityConfig, 'securityProtocol'> {
@@ -114,7 +115,7 @@ export const PRODUCER_CONFIG_DEFS: readonly Def[] = [
   { key: 'retries', prop: 'retries', kind: 'int', default: MAX_INT, min: 0, max: MAX_INT, doc: 'resends of a batch after a retriable error (bounded by delivery.timeout.ms)' },
   { key: 'retryBackoffMs', prop: 'retry.backoff.ms', kind: 'int', default: 100, min: 0, doc: 'first wait before a retry; doubles per attempt (20% jitter)' },
   { key: 'retryBackoffMaxMs', prop: 'retry.backoff.max.ms', kind: 'int', default: 1000, min: 0, doc: 'cap of the growing retry backoff' },
-  { key: 'compressionType', prop: 'compression.type', kind: 'compression', default: 'none', doc: 'none or gzip (snappy, lz4, zstd are not supported)' },
+  { key: 'compressionType', prop: 'compression.type', kind: 'compression', default: 'none', doc: 'none, gzip, snappy, lz4 or zstd (zstd needs Node >= 22.15 or >= 23.8)' },
   { key: 'compressionGzipLevel', prop: 'compression.gzip.level', kind: 'int', default: -1, min: -1, max: 9, doc: 'zlib level 1-9, -1 = zlib default' },
   { key: 'maxRequestSize', prop: 'max.request.size', kind: 'int', default: 1048576, min: 0, doc: 'largest request (and record) the producer sends' },
   { key: 'metadataMaxAgeMs', prop: 'metadata.max.age.ms', kind: 'int', default: 300000, min: 0, doc: 'metadata is refreshed at least this often' },
@@ -216,8 +217,8 @@ function parse(d: Def, raw: unknown): unknown {
     }
     case 'compression': {
       const s = String(raw).trim().toLowerCase();
-      if (s === 'none' || s === 'gzip') return s;
-      if (s === 'snappy' || s === 'lz4' || s === 'zstd') throw new ConfigError(`${s} is not supported by this client (none and gzip are)`, d.prop, raw);
+      if (s === 'zstd' && !canCompress(CODEC_ZSTD)) throw new ConfigError(`zstd needs node:zlib's zstd (Node ${ZSTD_NODE_VERSIONS}); this is Node ${process.versions.node}`, d.prop, raw);
+      if (s === 'none' || s === 'gzip' || s === 'snappy' || s === 'lz4' || s === 'zstd') return s;
       throw new ConfigError('String must be one of: none, gzip, snappy, lz4, zstd', d.prop, raw);
     }
     case 'securityProtocol': {

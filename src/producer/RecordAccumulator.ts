@@ -3,7 +3,7 @@
 // each of a leader's partitions into one request (drain), expires batches past
 // delivery.timeout.ms, and puts failed batches back in front for retries (in sequence order
 // when idempotent).
-import { Compression, RECORDS_OFFSET } from '../protocol/recordBatch.js';
+import { Compression, COMPRESSION_NAMES, RECORDS_OFFSET } from '../protocol/recordBatch.js';
 import { BufferPool } from './BufferPool.js';
 import { ExponentialBackoff } from '../network/ExponentialBackoff.js';
 import { ProducerBatch } from './ProducerBatch.js';
@@ -76,7 +76,7 @@ export class RecordAccumulator {
   constructor(private readonly config: ProducerConfig) {
     this.pool = new BufferPool(config.bufferMemory, config.batchSize);
     this.retryBackoff = new ExponentialBackoff(config.retryBackoffMs, 2, config.retryBackoffMaxMs, 0.2);
-    this.compression = config.compressionType === 'gzip' ? Compression.GZIP : Compression.NONE;
+    this.compression = COMPRESSION_NAMES.indexOf(config.compressionType);
   }
 
   queue(ts: TopicState, partition: number): PartitionQueue {

@@ -7,13 +7,17 @@
 import * as zlib from 'node:zlib';
 import { CompressionError, corrupt, tooLarge } from './CompressionError.js';
 import { lz4Decompress } from './lz4.js';
+import { lz4Compress } from './lz4Compress.js';
 import { snappyDecompress } from './snappy.js';
+import { snappyCompress } from './snappyCompress.js';
 import { zstdCheckFrames, zstdDecompress } from './zstd.js';
 
 export { CompressionError } from './CompressionError.js';
 export type { CompressionErrorKind } from './CompressionError.js';
 export { lz4Decompress, xxhash32 } from './lz4.js';
 export { snappyDecompress } from './snappy.js';
+export { lz4Compress } from './lz4Compress.js';
+export { snappyCompress, snappyCompressRaw } from './snappyCompress.js';
 export { zstdDecompress } from './zstd.js';
 
 export const CODEC_NONE = 0;
@@ -42,6 +46,45 @@ export const DEFAULT_DECOMPRESSION_LIMIT = decompressionLimit(1048588);
 
 type ZstdSync = (buf: Buffer, opts: { maxOutputLength: number }) => Buffer;
 const zstdSync: ZstdSync | undefined = (zlib as unknown as { zstdDecompressSync?: ZstdSync }).zstdDecompressSync;
+
+type ZstdCompressSync = (buf: Buffer, opts: { pledgedSrcSize?: number }) => Buffer;
+const zstdCompressSync: ZstdCompressSync | undefined = (zlib as unknown as { zstdCompressSync?: ZstdCompressSync }).zstdCompressSync;
+
+/** The Node versions whose node:zlib has zstd (compress() needs it for CODEC_ZSTD). */
+export const ZSTD_NODE_VERSIONS = '>= 22.15 or >= 23.8';
+
+/** True when this runtime can compress with `codec` (zstd needs node:zlib's zstd). */
+export function canCompress(codec: number): boolean {
+  return codec === CODEC_ZSTD ? zstdCompressSync !== undefined : isCodecSupported(codec);
+}
+
+/** Options of compress(): the gzip level (zlib's 1-9; -1 or absent = zlib's default). */
+export interface CompressOptions {
+  gzipLevel?: number;
+}
+
+/**
+ * A batch's records section compressed with `codec`, framed as Kafka's Java producer frames it
+ * (xerial snappy, LZ4 frame with independent 64 KiB blocks). Throws CompressionError
+ * 'unsupported' for an unknown codec or zstd on a runtime without it (see canCompress).
+ */
+export function compress(codec: number, input: Buffer, opts: CompressOptions = {}): Buffer {
+  switch (codec) {
+    case CODEC_NONE:
+      return input;
+    case CODEC_GZIP:
+      return zlib.gzipSync(input, opts.gzipLevel !== undefined && opts.gzipLevel >= 0 ? { level: opts.gzipLevel } : {});
+    case CODEC_SNAPPY:
+      return snappyCompress(input);
+    case CODEC_LZ4:
+      return lz4Compress(input);
+    case CODEC_ZSTD:
+      if (zstdCompressSync) return zstdCompressSync(input, { pledgedSrcSize: input.length });
+      throw new CompressionError('unsupported', `zstd compression needs node:zlib's zstd (Node ${ZSTD_NODE_VERSIONS}); this is Node ${process.versions.node}`);
+    default:
+      throw new CompressionError('unsupported', `Unknown compression type id: ${codec}`);
+  }
+}
 
 /** True when the codec id is one this module decompresses (every codec Kafka has). */
 export function isCodecSupported(codec: number): boolean {
