@@ -1,19 +1,18 @@
 // Kafka's KafkaProducer for Node: send() partitions a record and encodes it straight into its
 // partition's open batch; the Sender (on the event loop) ships batches per leader. When the
-// topic's metadata is not known yet or buffer.memory is used up, the send waits in a FIFO (so
-// records keep their order) for at most max.block.ms; `needsDrain` and the 'drain' event let a
-// caller stop sending meanwhile (backpressure, as stream.Writable's write()/'drain'). With a
-// transactional.id: initTransactions, beginTransaction, sendOffsetsToTransaction,
+// topic's metadata is not known yet or buffer.memory is used up, the send waits (BlockedSends:
+// a FIFO, so records keep their order) for at most max.block.ms; `needsDrain` and the 'drain'
+// event let a caller stop sending meanwhile (backpressure, as stream.Writable's write()/'drain').
+// With a transactional.id: initTransactions, beginTransaction, sendOffsetsToTransaction,
 // commitTransaction, abortTransaction (the TransactionManager keeps Java's states and rules).
 import { EventEmitter } from 'node:events';
-import { contain } from '../util/CrashBoundary.js';
 import { createLogger, type Logger } from '../logger.js';
 import { BATCH_HEADER_SIZE } from '../protocol/recordBatch.js';
 import { sizeOfRecordBody, sizeOfRecordHeaders, sizeOfRecordInBatch, type RecordHeaderInput } from '../protocol/recordBatchBuilder.js';
+import { APPENDED, BlockedSends, WAIT_MEMORY, WAIT_METADATA } from './BlockedSends.js';
 import { BuiltInPartitioner } from './BuiltInPartitioner.js';
 import {
   AuthenticationError,
-  BufferExhaustedError,
   IllegalStateError,
   InvalidPartitionError,
   KafkaApiError,
@@ -35,11 +34,7 @@ import { RecordAccumulator } from './RecordAccumulator.js';
 import { Sender } from './Sender.js';
 import { TransactionManager } from './TransactionManager.js';
 import { checkTxnOffsets, type GroupMetadata, type TxnOffset } from './TxnRequestHandlers.js';
-import { WaitingGroup, WaitingSends } from './WaitingSends.js';
-
-const APPENDED = 0;
-const WAIT_METADATA = 1;
-const WAIT_MEMORY = 2;
+import type { WaitingSends } from './WaitingSends.js';
 
 /** Topic errors in metadata that fail a send at once instead of waiting (Java: InvalidTopicException, TopicAuthorizationException). */
 const FATAL_TOPIC_ERRORS = new Set([17, 29]);
@@ -70,33 +65,19 @@ export class Producer extends EventEmitter {
   private readonly txn: TransactionManager | null;
   private readonly stats = new ProducerMetrics();
   private readonly partitioner = new BuiltInPartitioner();
-  /** Sends waiting for metadata or memory: record, send time, its callback or WaitingGroup, its index in the group. */
-  private readonly waiting = new WaitingSends();
-  /** What the oldest waiting send waits for. */
-  private headWaitsFor: 'metadata' | 'memory' = 'memory';
-  /** When the oldest waiting send became the oldest (its max.block.ms for memory counts from then). */
-  private headSince = 0;
-  private drainScheduled = false;
-  /** A send waited since the last 'drain': one is due once none waits. */
-  private drainOwed = false;
-  private pendingTimer: NodeJS.Timeout | null = null;
-  private pendingWaiters: (() => void)[] = [];
-  private draining = false;
+  /** Sends waiting for metadata or memory (Java's send() would block on them). */
+  private readonly blocked: BlockedSends;
+  /** Its FIFO, read directly by send(): while it is not empty, a send queues behind it. */
+  private readonly waiting: WaitingSends;
   private closing = false;
-  /** close() gave up waiting: waiting sends fail. */
-  private forced = false;
   private closed: Promise<void> | null = null;
   private readonly maxRequestSize: number;
   private readonly bufferMemory: number;
   /** min(max.request.size, buffer.memory): no record batch may be larger. */
   private readonly sizeLimit: number;
   private readonly ignoreKeys: boolean;
-  /** The group that waiting sends without a callback join (a new one once it is sealed). */
-  private waitingGroup: WaitingGroup | null = null;
   /** The batch the last APPENDED record went to. */
   private appendedTo: ProducerBatch | null = null;
-  /** Set while sends waiting for metadata fail with an authentication error (Kafka's Metadata.fatalError). */
-  private metadataError: ProducerError | null = null;
 
   constructor(options: ProducerOptions, warnings: string[] = []) {
     super();
@@ -116,6 +97,18 @@ export class Producer extends EventEmitter {
       : null;
     this.accumulator.txn = this.txn;
     this.sender = new Sender({ config, accumulator: this.accumulator, metadata: this.metadata, client: this.client, txn: this.txn, metrics: this.stats, log: this.log });
+    this.blocked = new BlockedSends({
+      config,
+      txn: this.txn,
+      accumulator: this.accumulator,
+      sender: this.sender,
+      stats: this.stats,
+      log: this.log,
+      events: this,
+      tryAppend: (record, ts, cb, now) => this.tryAppend(record, ts, cb, now),
+      appendedTo: () => this.appendedTo!,
+    });
+    this.waiting = this.blocked.queue;
     this.client.onChange = () => this.sender.wakeup();
     this.client.onDisconnect = (nodeId, err) => {
       this.log.debug(`disconnected from node ${nodeId}: ${err.message}`);
@@ -124,13 +117,13 @@ export class Producer extends EventEmitter {
       if (e instanceof AuthenticationError) this.authenticationFailed(e);
     };
     this.metadata.onUpdate = () => {
-      if (this.waiting.length > 0) this.drainPending();
+      if (this.waiting.length > 0) this.blocked.drain();
     };
     this.accumulator.pool.onAvailable = () => {
-      if (this.waiting.length > 0) this.drainPending();
+      if (this.waiting.length > 0) this.blocked.drain();
     };
     this.sender.onFatalError = () => {
-      if (this.waiting.length > 0) this.drainPending();
+      if (this.waiting.length > 0) this.blocked.drain();
     };
     setCallbackErrorHandler((err) => this.log.error(`send callback threw: ${(err as Error)?.stack ?? String(err)}`));
   }
@@ -168,14 +161,13 @@ export class Producer extends EventEmitter {
         }
         // The fast path: a promise derived from the batch's own (no settle functions per record).
         if (r === APPENDED) return cb === null ? this.appendedTo!.derivePromise() : undefined;
-        if (typeof r === 'number') this.headWaitsFor = r === WAIT_METADATA ? 'metadata' : 'memory';
       }
     }
     if (typeof r !== 'number') {
       // Failed at once.
       if (this.txn !== null) this.txn.maybeTransitionOnSendError(r);
       if (cb !== null) {
-        this.failSend(cb, r);
+        this.blocked.failSend(cb, r);
         return undefined;
       }
       this.stats.recordErrors++;
@@ -183,16 +175,7 @@ export class Producer extends EventEmitter {
     }
     // It waits, behind any send already waiting (order is kept); the queue is retried when
     // memory or metadata comes back, not on every send.
-    if (cb !== null) {
-      this.enqueuePending(record, now, cb, 0);
-      return undefined;
-    }
-    let g = this.waitingGroup;
-    if (g === null || g.sealed) g = this.waitingGroup = new WaitingGroup();
-    const index = g.size;
-    const promise = g.join();
-    this.enqueuePending(record, now, g, index);
-    return promise;
+    return this.blocked.wait(record, now, cb, r);
   }
 
   private precheckError(record: ProducerRecord): ProducerError {
@@ -304,147 +287,12 @@ export class Producer extends EventEmitter {
    */
   private authenticationFailed(err: ProducerError): void {
     this.log.error(err.message);
-    this.metadataError = err;
-    try {
-      this.drainPending();
-    } finally {
-      this.metadataError = null;
-    }
+    this.blocked.failMetadataWaits(err);
     const txn = this.txn;
     if (txn === null || txn.hasFatalError()) return;
     if (txn.hasPendingRequests()) txn.close(err);
     else if (!txn.isTransactional && txn.state === 'INITIALIZING') txn.transitionToFatalError(err);
     this.sender.wakeup();
-  }
-
-  /** A waiting send failed: its callback, or its group member. */
-  private failWaiting(completion: SendCallback | WaitingGroup, index: number, err: ProducerError): void {
-    if (this.txn !== null) this.txn.maybeTransitionOnSendError(err);
-    if (completion instanceof WaitingGroup) {
-      this.stats.recordErrors++;
-      completion.failed(index, err);
-    } else this.failSend(completion, err);
-  }
-
-  private failSend(cb: SendCallback, err: ProducerError): void {
-    this.stats.recordErrors++;
-    try {
-      cb(err, null);
-    } catch (e) {
-      this.log.error(`send callback threw: ${(e as Error)?.stack ?? String(e)}`);
-    }
-  }
-
-  /** Queue a send: its callback, or its group and index in it. */
-  private enqueuePending(record: ProducerRecord, now: number, completion: SendCallback | WaitingGroup, index: number): void {
-    this.waiting.push(record, now, completion, index, null);
-    this.drainOwed = true;
-    if (this.waiting.length === 1) this.headSince = now;
-    if (this.waiting.length === 1 && this.headWaitsFor === 'memory') {
-      this.accumulator.exhausted = true;
-      this.sender.wakeup();
-    }
-    this.armPendingTimer();
-  }
-
-  /**
-   * When the oldest waiting send fails. Java's send() blocks its caller, so the next send's
-   * max.block.ms starts when that one returns: a send waiting for memory has max.block.ms from
-   * when it became the oldest (sends queued behind it are the ones a Java caller had not made
-   * yet), so a long queue keeps draining while memory keeps coming back. Metadata waits count
-   * from send(): every send to a topic that never appears fails max.block.ms after it was made.
-   */
-  private headDeadline(): number {
-    const w = this.waiting;
-    const since = this.headWaitsFor === 'memory' ? Math.max(w.time, this.headSince) : w.time;
-    return since + this.config.maxBlockMs;
-  }
-
-  private armPendingTimer(): void {
-    if (this.pendingTimer !== null || this.waiting.length === 0) return;
-    const wait = Math.max(this.headDeadline() - Date.now(), 0);
-    this.pendingTimer = setTimeout(() => {
-      this.pendingTimer = null;
-      this.expirePending();
-    }, wait + 1);
-  }
-
-  /** Fail sends that waited max.block.ms (Kafka's TimeoutException / BufferExhaustedException). */
-  private expirePending(): void {
-    const now = Date.now();
-    const w = this.waiting;
-    const max = this.config.maxBlockMs;
-    while (w.length > 0 && this.headDeadline() <= now) {
-      const record = w.record;
-      const completion = w.a as SendCallback | WaitingGroup;
-      const index = w.b as number;
-      w.shift();
-      this.headSince = now;
-      const ctx = { record: { topic: record.topic, key: record.key ?? null, partition: record.partition } };
-      const err =
-        this.headWaitsFor === 'metadata'
-          ? new TimeoutError(`Topic ${record.topic} not present in metadata after ${max} ms.`, ctx)
-          : new BufferExhaustedError(`Failed to allocate memory within the configured max blocking time ${max} ms. (buffer.memory = ${this.config.bufferMemory})`, ctx);
-      this.failWaiting(completion, index, err);
-      this.drainPending(); // the next send may go through now; if not, what it waits for
-    }
-    this.drainPending();
-  }
-
-  /** Append waiting sends in order, as far as metadata and memory allow. */
-  private drainPending(): void {
-    if (this.draining) return;
-    this.draining = true;
-    try {
-      const now = Date.now();
-      const w = this.waiting;
-      while (w.length > 0) {
-        const record = w.record;
-        const completion = w.a as SendCallback | WaitingGroup;
-        const index = w.b as number;
-        const cb = completion instanceof WaitingGroup ? null : completion;
-        const refused = this.forced ? null : this.txn !== null && this.txn.refusesSends ? this.txn.sendError(String(record.topic)) : null;
-        if (this.forced || refused !== null) {
-          w.shift();
-          const ctx = { topic: record.topic, key: record.key ?? null };
-          const err = this.forced ? new ProducerClosedError('Producer closed while send in progress', { record: ctx }) : this.txn!.isTransactional ? refused!.forRecord(ctx) : this.txn!.lastError!.forRecord(ctx);
-          this.failWaiting(completion, index, err);
-          continue;
-        }
-        let r: number | ProducerError;
-        try {
-          r = this.tryAppend(record, record.timestamp ?? w.time, cb, now);
-        } catch (err) {
-          r = new SerializationError(`Cannot send this record: ${(err as Error)?.message ?? String(err)}`, { cause: err, record: { topic: String(record.topic) } });
-        }
-        if (r === WAIT_METADATA && this.metadataError !== null) r = this.metadataError.forRecord({ topic: record.topic, key: record.key ?? null });
-        if (r === WAIT_METADATA || r === WAIT_MEMORY) {
-          this.headWaitsFor = r === WAIT_METADATA ? 'metadata' : 'memory';
-          break;
-        }
-        w.shift();
-        this.headSince = now;
-        if (r !== APPENDED) this.failWaiting(completion, index, r as ProducerError);
-        else if (cb === null) (completion as WaitingGroup).appended(index, this.appendedTo!);
-      }
-    } finally {
-      this.draining = false;
-    }
-    const empty = this.waiting.length === 0;
-    this.accumulator.exhausted = !empty && this.headWaitsFor === 'memory';
-    if (empty) {
-      if (this.pendingTimer !== null) clearTimeout(this.pendingTimer);
-      this.pendingTimer = null;
-      const w = this.pendingWaiters;
-      this.pendingWaiters = [];
-      for (const f of w) f();
-      this.scheduleDrainEvent();
-    } else {
-      if (this.pendingTimer !== null) clearTimeout(this.pendingTimer);
-      this.pendingTimer = null;
-      this.armPendingTimer();
-      if (this.accumulator.exhausted) this.sender.wakeup();
-    }
   }
 
   /**
@@ -456,23 +304,6 @@ export class Producer extends EventEmitter {
     return this.waiting.length > 0;
   }
 
-  /** 'drain' is emitted on a later tick once no send is waiting (and still none is). */
-  private scheduleDrainEvent(): void {
-    if (!this.drainOwed) return;
-    this.drainOwed = false;
-    if (this.drainScheduled || this.listenerCount('drain') === 0) return;
-    this.drainScheduled = true;
-    process.nextTick(() => {
-      this.drainScheduled = false;
-      if (this.waiting.length === 0) contain(this.log, "a 'drain' listener", () => this.emit('drain'));
-    });
-  }
-
-  private pendingDrained(): Promise<void> {
-    if (this.waiting.length === 0) return Promise.resolve();
-    return new Promise((resolve) => this.pendingWaiters.push(resolve));
-  }
-
   /**
    * Make every buffered record sendable now and wait until all records sent before this call
    * are completed (acknowledged or failed). Like Java's flush(), it does not throw send errors.
@@ -481,7 +312,7 @@ export class Producer extends EventEmitter {
     this.accumulator.flushesInProgress++;
     this.sender.wakeup();
     try {
-      await this.pendingDrained();
+      await this.blocked.drained();
       this.sender.wakeup();
       await Promise.all([...this.accumulator.incomplete].map((b) => b.whenDone()));
     } finally {
@@ -506,7 +337,7 @@ export class Producer extends EventEmitter {
     this.accumulator.closed = true;
     this.sender.wakeup();
     const allDone = (async () => {
-      await this.pendingDrained();
+      await this.blocked.drained();
       while (this.accumulator.incomplete.size > 0) await Promise.all([...this.accumulator.incomplete].map((b) => b.whenDone()));
     })();
     if (timeoutMs > 0 && (this.waiting.length > 0 || this.accumulator.incomplete.size > 0)) {
@@ -516,9 +347,9 @@ export class Producer extends EventEmitter {
       if (timer) clearTimeout(timer);
     }
     await this.abortOpenTransaction(Number.isFinite(timeoutMs) ? Math.max(closeStart + timeoutMs - Date.now(), 0) : this.config.maxBlockMs);
-    this.forced = true;
+    this.blocked.closeForcefully();
     if (this.txn !== null && this.txn.isTransactional) this.txn.close(new ProducerError('The producer closed forcefully'));
-    this.drainPending(); // fails sends still waiting for metadata or memory
+    this.blocked.drain(); // fails sends still waiting for metadata or memory
     if (this.accumulator.incomplete.size > 0) {
       const err = new ProducerClosedError('Producer is closed forcefully.');
       for (const b of [...this.accumulator.incomplete]) this.sender.failBatch(b, err, false);
@@ -580,7 +411,7 @@ export class Producer extends EventEmitter {
    */
   async commitTransaction(): Promise<void> {
     const txn = this.transactionManager();
-    await this.pendingDrained();
+    await this.blocked.drained();
     const result = txn.beginCommit();
     this.sender.wakeup();
     await result.await(this.config.maxBlockMs);
@@ -591,7 +422,7 @@ export class Producer extends EventEmitter {
     const txn = this.transactionManager();
     const result = txn.beginAbort();
     this.sender.wakeup();
-    if (this.waiting.length > 0) this.drainPending(); // waiting sends fail: the transaction is aborting
+    if (this.waiting.length > 0) this.blocked.drain(); // waiting sends fail: the transaction is aborting
     await result.await(this.config.maxBlockMs);
   }
 
