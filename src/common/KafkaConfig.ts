@@ -34,6 +34,8 @@ const BROKER_CONFIGS: Record<string, BrokerConfigDef> = {
   // Client quotas (server/quota/): the rate each quota is checked against spans this many windows
   'quota.window.num': { kind: 'int', default: '11' },
   'quota.window.size.seconds': { kind: 'int', default: '1' },
+  'controller.quota.window.num': { kind: 'int', default: '11' },
+  'controller.quota.window.size.seconds': { kind: 'int', default: '1' },
   'fetch.max.bytes': { kind: 'int', default: String(55 * 1024 * 1024) },
   'replica.fetch.max.bytes': { kind: 'int', default: String(1024 * 1024) },
   'replica.fetch.response.max.bytes': { kind: 'int', default: String(10 * 1024 * 1024) },

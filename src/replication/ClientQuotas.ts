@@ -2,8 +2,8 @@
 // entity — user, client-id, user + client-id, or ip, each name null for the default — stored as
 // `clientQuota` records in the metadata log and replayed into every image. Kafka's validation of
 // AlterClientQuotas and matching of DescribeClientQuotas filters live here; the controller
-// appends, brokers answer DescribeClientQuotas from their image and enforce producer_byte_rate,
-// consumer_byte_rate and request_percentage from it (src/server/quota/).
+// appends, brokers answer DescribeClientQuotas from their image and enforce the user / client-id
+// quotas from it (src/server/quota/).
 import net from 'node:net';
 
 export const USER = 'user';

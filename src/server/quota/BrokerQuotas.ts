@@ -1,5 +1,6 @@
 // A broker's client quota managers (Kafka's QuotaFactory.QuotaManagers): produce
-// (producer_byte_rate), fetch (consumer_byte_rate) and request (request_percentage), kept in step
+// (producer_byte_rate), fetch (consumer_byte_rate), request (request_percentage) and
+// controllerMutation (controller_mutation_rate), kept in step
 // with the quotas of the broker's published metadata image, and the channel mute that enforces a
 // throttle: the response goes out at once carrying throttle_time_ms, and the connection reads and
 // dispatches nothing more until the throttle time has passed (KIP-219; Kafka mutes the channel
@@ -10,12 +11,14 @@ import type { MetadataImage } from '../../replication/MetadataImage.js';
 import type { Time } from '../../util/Time.js';
 import type { Broker } from '../Broker.js';
 import { ClientQuotaManager, type QuotaSensor } from './ClientQuotaManager.js';
+import { ControllerMutationQuotaManager } from './ControllerMutationQuotaManager.js';
 import type { RateConfig } from './Rate.js';
 
 export class BrokerQuotas {
   readonly produce: ClientQuotaManager;
   readonly fetch: ClientQuotaManager;
   readonly request: ClientQuotaManager;
+  readonly controllerMutation: ControllerMutationQuotaManager;
   /** The image offset the managers reflect. */
   private seenOffset = -1;
 
@@ -23,10 +26,12 @@ export class BrokerQuotas {
     private readonly image: MetadataImage,
     window: RateConfig,
     private readonly time: Time,
+    controllerWindow: RateConfig = window,
   ) {
     this.produce = new ClientQuotaManager({ key: 'producer_byte_rate', window });
     this.fetch = new ClientQuotaManager({ key: 'consumer_byte_rate', window });
     this.request = new ClientQuotaManager({ key: 'request_percentage', window, maxThrottleMs: window.windowMs });
+    this.controllerMutation = new ControllerMutationQuotaManager(controllerWindow);
   }
 
   now(): number {
@@ -53,6 +58,7 @@ export class BrokerQuotas {
     this.produce.update(stored);
     this.fetch.update(stored);
     this.request.update(stored);
+    this.controllerMutation.update(stored);
   }
 }
 
@@ -61,11 +67,16 @@ export function quotaWindow(config: KafkaConfig): RateConfig {
   return { samples: config.int('quota.window.num'), windowMs: config.int('quota.window.size.seconds') * 1000 };
 }
 
+/** The controller mutation quota's bucket size, from controller.quota.window.num and controller.quota.window.size.seconds. */
+export function controllerQuotaWindow(config: KafkaConfig): RateConfig {
+  return { samples: config.int('controller.quota.window.num'), windowMs: config.int('controller.quota.window.size.seconds') * 1000 };
+}
+
 const byBroker = new WeakMap<Broker, BrokerQuotas>();
 
 /** A broker's quota managers, made on first use (no Broker wiring needed). */
 export function quotasOf(broker: Broker): BrokerQuotas {
   let q = byBroker.get(broker);
-  if (!q) byBroker.set(broker, (q = new BrokerQuotas(broker.image, quotaWindow(broker.config), broker.time)));
+  if (!q) byBroker.set(broker, (q = new BrokerQuotas(broker.image, quotaWindow(broker.config), broker.time, controllerQuotaWindow(broker.config))));
   return q;
 }

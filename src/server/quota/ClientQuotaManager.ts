@@ -1,5 +1,6 @@
 // Kafka's ClientQuotaManager with its DefaultQuotaCallback, for one quota key (producer_byte_rate,
-// consumer_byte_rate or request_percentage): which quota a client is held to and how long it is
+// consumer_byte_rate, request_percentage; controller_mutation_rate in its subclass,
+// ControllerMutationQuotaManager.ts): which quota a client is held to and how long it is
 // throttled once over it.
 //
 // Quotas are set per user + client-id, user or client-id, each with defaults (a null name in
@@ -19,7 +20,7 @@ import type { StoredQuotas } from '../../replication/ClientQuotas.js';
 import { CLIENT_ID, USER } from '../../replication/ClientQuotas.js';
 import { Rate, type RateConfig } from './Rate.js';
 
-export type QuotaKey = 'producer_byte_rate' | 'consumer_byte_rate' | 'request_percentage';
+export type QuotaKey = 'producer_byte_rate' | 'consumer_byte_rate' | 'request_percentage' | 'controller_mutation_rate';
 
 // Which entity levels hold a quota (Kafka's quotaTypesEnabled bits).
 const CLIENT_ID_QUOTA = 1;
