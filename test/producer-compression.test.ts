@@ -16,8 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CODEC_ZSTD, canCompress } from '../src/protocol/compression/index.js';
 import { COMPRESSION_NAMES } from '../src/protocol/recordBatch.js';
 import { Producer, startCluster, type Cluster, type CompressionType } from '../src/index.js';
-import { fetchBatches } from './support/fetchAll.js';
-import { RawClient } from './support/RawClient.js';
+import { batchesOf } from './support/fetchAll.js';
 
 const PYTHON = '/usr/bin/python3';
 const hasLibrdkafka = spawnSync(PYTHON, ['-c', 'import confluent_kafka'], { stdio: 'ignore' }).status === 0;
@@ -63,24 +62,6 @@ function records(codec: string): Sent[] {
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const summary = (r: Sent[]) => r.map((x) => `${x.key.toString()}:${sha(x.value)}:${x.header.toString()}`);
 
-/** Every batch of a partition from offset 0, decoded by our reader (attributes and records). */
-async function batchesOf(bootstrap: string, topic: string) {
-  const client = await RawClient.connect(bootstrap);
-  try {
-    const out = [];
-    let offset = 0;
-    for (;;) {
-      const res = await fetchBatches(client, topic, 0, offset, 8 << 20);
-      if (res.batches.length === 0) break;
-      out.push(...res.batches);
-      offset = res.batches.at(-1)!.lastOffset + 1;
-      if (offset >= res.highWatermark) break;
-    }
-    return out;
-  } finally {
-    client.close();
-  }
-}
 
 function run(cmd: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {

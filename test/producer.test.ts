@@ -17,8 +17,7 @@ import {
   type ProducerRecord,
   type RecordMetadata,
 } from '../src/index.js';
-import { fetchBatches, readAll } from './support/fetchAll.js';
-import { RawClient } from './support/RawClient.js';
+import { batchesOf, readAll } from './support/fetchAll.js';
 
 let cluster: Cluster;
 let bootstrap: string;
@@ -41,24 +40,6 @@ function producer(opts: Partial<ProducerOptions> = {}): Producer {
   return p;
 }
 
-/** Every batch of a partition (decoded), from offset 0. */
-async function batchesOf(topic: string, partition = 0) {
-  const client = await RawClient.connect(bootstrap);
-  try {
-    const out = [];
-    let offset = 0;
-    for (;;) {
-      const res = await fetchBatches(client, topic, partition, offset);
-      if (res.batches.length === 0) break;
-      out.push(...res.batches);
-      offset = res.batches.at(-1)!.lastOffset + 1;
-      if (offset >= res.highWatermark) break;
-    }
-    return out;
-  } finally {
-    client.close();
-  }
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -79,7 +60,7 @@ describe('producer: records on the wire', () => {
     expect(metas.map((m) => m.offset)).toEqual([0, 1, 2, 3, 4, 5]);
     expect(metas.every((m) => m.topic === 'p-bytes' && m.partition === 0)).toBe(true);
     expect(metas[3]!.timestamp).toBe(1_600_000_000_123);
-    const records = (await batchesOf('p-bytes')).flatMap((b) => b.records);
+    const records = (await batchesOf(bootstrap, 'p-bytes')).flatMap((b) => b.records);
     expect(records).toHaveLength(sent.length);
     expect(records[0]!.key).toEqual(Buffer.from('k0'));
     expect(records[0]!.value).toEqual(Buffer.from('hello'));
@@ -103,7 +84,7 @@ describe('producer: records on the wire', () => {
     await cluster.createTopic('p-idem-header', { partitions: 1 });
     const p = producer({ batchSize: 200 });
     await Promise.all(Array.from({ length: 20 }, (_, i) => p.send({ topic: 'p-idem-header', value: `value-${i}-${'y'.repeat(40)}` })));
-    const batches = await batchesOf('p-idem-header');
+    const batches = await batchesOf(bootstrap, 'p-idem-header');
     expect(batches.length).toBeGreaterThan(3);
     let seq = 0;
     for (const b of batches) {
@@ -122,7 +103,7 @@ describe('producer: records on the wire', () => {
     const p = producer({ compressionType: 'gzip' });
     const values = Array.from({ length: 300 }, (_, i) => `compressible-${i}-${'z'.repeat(200)}`);
     await Promise.all(values.map((v, i) => p.send({ topic: 'p-gzip', key: `k${i}`, value: v, headers: { i: String(i) } })));
-    const batches = await batchesOf('p-gzip');
+    const batches = await batchesOf(bootstrap, 'p-gzip');
     expect(batches.every((b) => b.compression === 1)).toBe(true);
     expect(batches.flatMap((b) => b.records.map((r) => r.value!.toString()))).toEqual(values);
     expect(p.metrics().compressionRateAvg).toBeLessThan(0.2);
@@ -195,8 +176,8 @@ describe('producer: batching', () => {
     await Promise.all(a);
     expect(Date.now() - started).toBeGreaterThanOrEqual(290);
     await Promise.all(b);
-    const lingered = await batchesOf('p-linger');
-    const eagerBatches = await batchesOf('p-nolinger');
+    const lingered = await batchesOf(bootstrap, 'p-linger');
+    const eagerBatches = await batchesOf(bootstrap, 'p-nolinger');
     expect(lingered.map((x) => x.recordCount)).toEqual([1, 10]);
     expect(eagerBatches.length).toBeGreaterThanOrEqual(6);
     expect(eagerBatches.reduce((n, x) => n + x.recordCount, 0)).toBe(11);
@@ -207,7 +188,7 @@ describe('producer: batching', () => {
     const p = producer({ batchSize: 1024 });
     const values = Array.from({ length: 100 }, (_, i) => `${i}`.padStart(100, '-'));
     await Promise.all(values.map((value) => p.send({ topic: 'p-batchsize', value })));
-    const batches = await batchesOf('p-batchsize');
+    const batches = await batchesOf(bootstrap, 'p-batchsize');
     expect(batches.length).toBeGreaterThanOrEqual(10);
     for (const b of batches) expect(b.sizeInBytes).toBeLessThanOrEqual(1024);
     expect(batches.flatMap((b) => b.records.map((r) => r.value!.toString()))).toEqual(values);
@@ -220,7 +201,7 @@ describe('producer: batching', () => {
     await cluster.createTopic('p-bigrecord', { partitions: 1 });
     const p = producer({ batchSize: 512 });
     await Promise.all([p.send({ topic: 'p-bigrecord', value: 'small' }), p.send({ topic: 'p-bigrecord', value: 'B'.repeat(5000) }), p.send({ topic: 'p-bigrecord', value: 'small2' })]);
-    const batches = await batchesOf('p-bigrecord');
+    const batches = await batchesOf(bootstrap, 'p-bigrecord');
     expect(batches.map((b) => b.records.map((r) => r.value!.length))).toEqual([[5], [5000], [6]]);
   });
 });
@@ -325,7 +306,7 @@ describe('producer: lifecycle, metrics and errors', () => {
     const values = Array.from({ length: 40 }, (_, i) => `${i}`.padStart(100, '#'));
     const metas = await Promise.all(values.map((value) => p.send({ topic: 'p-split', value })));
     expect(metas.map((m) => m.offset)).toEqual(values.map((_, i) => i));
-    const batches = await batchesOf('p-split');
+    const batches = await batchesOf(bootstrap, 'p-split');
     expect(batches.length).toBeGreaterThan(2);
     for (const b of batches) expect(b.sizeInBytes).toBeLessThanOrEqual(1500);
     expect(batches.flatMap((b) => b.records.map((r) => r.value!.toString()))).toEqual(values);

@@ -72,3 +72,22 @@ export async function readAll(bootstrap: string, topic: string, partition = 0, f
     client.close();
   }
 }
+
+/** Every batch of a partition from offset 0, decoded by our reader (attributes and records). */
+export async function batchesOf(bootstrap: string, topic: string, partition = 0, maxBytes = 8 << 20): Promise<DecodedBatch[]> {
+  const client = await RawClient.connect(bootstrap);
+  try {
+    const out: DecodedBatch[] = [];
+    let offset = 0;
+    for (;;) {
+      const res = await fetchBatches(client, topic, partition, offset, maxBytes);
+      if (res.batches.length === 0) break;
+      out.push(...res.batches);
+      offset = res.batches.at(-1)!.lastOffset + 1;
+      if (offset >= res.highWatermark) break;
+    }
+    return out;
+  } finally {
+    client.close();
+  }
+}
