@@ -97,6 +97,32 @@ describe('producer_byte_rate', () => {
       expect(Date.now() - sent).toBeGreaterThanOrEqual(res.throttleTimeMs - 2);
     }
   }, 20_000);
+  it('a tiny quota against a large request: throttle_time_ms stays an int32 (capped), the answer arrives, no timer overflow', async () => {
+    await cluster.createTopic('big', { partitions: 1, config: { 'max.message.bytes': 4 << 20 } });
+    await setQuota('minikafka-test', 'producer_byte_rate', 1);
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    const raw = await RawClient.connect(cluster.bootstrapServers[0]!);
+    try {
+      // 3 MB at 1 B/s over a 2 s window: (rate - quota) / quota x window is ~3e9 ms, past int32.
+      const records = encodeRecordBatch({ records: [{ key: null, value: Buffer.alloc(3_000_000, 3) }] });
+      const res = await raw.request(0, 9, M.encodeProduceRequest, M.decodeProduceResponse, {
+        ...M.defaultProduceRequest(),
+        acks: 1,
+        timeoutMs: 5000,
+        topicData: [{ name: 'big', partitionData: [{ index: 0, records }] }],
+      });
+      expect(res.responses[0]!.partitionResponses[0]!.errorCode).toBe(0);
+      expect(res.throttleTimeMs).toBe(2147483647);
+      await new Promise((r) => setTimeout(r, 20));
+      expect(warnings).not.toContain('TimeoutOverflowWarning');
+    } finally {
+      process.off('warning', onWarning);
+      raw.close();
+      await setQuota('minikafka-test', 'producer_byte_rate', null);
+    }
+  }, 20_000);
 });
 
 describe('consumer_byte_rate', () => {

@@ -10,7 +10,7 @@ import type { Connection } from '../../network/Connection.js';
 import type { MetadataImage } from '../../replication/MetadataImage.js';
 import type { Time } from '../../util/Time.js';
 import type { Broker } from '../Broker.js';
-import { ClientQuotaManager, type QuotaSensor } from './ClientQuotaManager.js';
+import { ClientQuotaManager, MAX_THROTTLE_MS, type QuotaSensor } from './ClientQuotaManager.js';
 import { ControllerMutationQuotaManager } from './ControllerMutationQuotaManager.js';
 import type { RateConfig } from './Rate.js';
 
@@ -49,7 +49,7 @@ export class BrokerQuotas {
   throttle(conn: Connection, ms: number): void {
     if (ms <= 0 || conn.isClosed) return;
     conn.throttle();
-    this.time.setTimeout(() => conn.unthrottle(), ms).unref();
+    this.time.setTimeout(() => conn.unthrottle(), Math.min(ms, MAX_THROTTLE_MS)).unref();
   }
 
   private sync(): void {

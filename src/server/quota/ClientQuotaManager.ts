@@ -31,6 +31,8 @@ const USER_CLIENT_ID_QUOTA = 4;
 const INACTIVE_SENSOR_EXPIRATION_MS = 3600_000;
 /** Resolutions kept before the cache is dropped and rebuilt from the quotas (many client ids). */
 const MAX_RESOLVED = 10_000;
+/** throttle_time_ms is an int32, and so is the longest timer Node can set: a tiny quota against a large request is capped here, not wrapped (Kafka's Long.toInt) or overflowed. */
+export const MAX_THROTTLE_MS = 2147483647;
 
 /** A level of an entity: absent, the default (null), or a name. */
 type Part = string | null | undefined;
@@ -62,7 +64,7 @@ export class QuotaSensor {
 export interface ClientQuotaManagerOptions {
   key: QuotaKey;
   window: RateConfig;
-  /** The longest throttle answered (ClientRequestQuotaManager: one window); none by default. */
+  /** The longest throttle answered (ClientRequestQuotaManager: one window); by default the int32 throttle_time_ms field's largest. */
   maxThrottleMs?: number;
 }
 
@@ -83,7 +85,7 @@ export class ClientQuotaManager {
   constructor(opts: ClientQuotaManagerOptions) {
     this.key = opts.key;
     this.window = opts.window;
-    this.maxThrottleMs = opts.maxThrottleMs ?? Number.POSITIVE_INFINITY;
+    this.maxThrottleMs = Math.min(opts.maxThrottleMs ?? MAX_THROTTLE_MS, MAX_THROTTLE_MS);
   }
 
   /** Whether any entity has this quota (otherwise nothing is recorded: Kafka's quotasEnabled). */

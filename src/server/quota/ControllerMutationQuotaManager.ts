@@ -11,7 +11,7 @@
 // Kafka's KRaft controller applies the quota as it handles the (forwarded) request; minikafka's
 // controller does not know the client, so the broker that received the request applies it,
 // counting what the controller creates or deletes (mutationQuota.ts and the three APIs).
-import { ClientQuotaManager, type QuotaSensor } from './ClientQuotaManager.js';
+import { ClientQuotaManager, MAX_THROTTLE_MS, type QuotaSensor } from './ClientQuotaManager.js';
 import type { RateConfig } from './Rate.js';
 import { TokenBucket } from './TokenBucket.js';
 
@@ -27,7 +27,6 @@ export interface ControllerMutationQuota {
 /** No quota applies. */
 export const UNBOUNDED_CONTROLLER_MUTATION_QUOTA: ControllerMutationQuota = { kind: 'unbounded', record: () => true, throttleTime: () => 0 };
 
-const MAX_THROTTLE_MS = 2147483647;
 
 /** Kafka's ControllerMutationQuotaManager.throttleTimeMs: the ms that refill `tokens` (< 0) to zero at `quota` per second. */
 export function throttleTimeMs(tokens: number, quota: number): number {
