@@ -17,9 +17,12 @@ export interface Time {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
+/** Node's longest timer: a longer one fires after 1 ms (with a TimeoutOverflowWarning), so waits a client can make long are clamped here. */
+const MAX_TIMER_MS = 2147483647;
+
 export const SYSTEM_TIME: Time = {
   now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  setTimeout: (fn, ms) => setTimeout(fn, Math.min(ms, MAX_TIMER_MS)),
   setInterval: (fn, ms) => setInterval(fn, ms),
   clear(handle) {
     if (handle) clearTimeout(handle as unknown as NodeJS.Timeout);
@@ -32,7 +35,7 @@ export const SYSTEM_TIME: Time = {
         signal?.removeEventListener('abort', done);
         resolve();
       };
-      const t = setTimeout(done, ms);
+      const t = setTimeout(done, Math.min(ms, MAX_TIMER_MS));
       signal?.addEventListener('abort', done, { once: true });
     });
   },
