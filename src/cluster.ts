@@ -281,16 +281,19 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   }
 
   const started = await Promise.allSettled(slots.map(startSlot));
-  const failure = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failure) {
+  let failure: unknown = started.find((r): r is PromiseRejectedResult => r.status === 'rejected')?.reason;
+  // In process, whatever broker a test asks first lists every broker (each has read the others' unfencing).
+  if (failure === undefined && !processMode) {
+    const seen = brokers.map((b) => b.waitFor(() => slots.every((s) => b.image.isLive(s.id)), 30_000, 'every broker of the cluster live'));
+    failure = (await Promise.allSettled(seen)).find((r): r is PromiseRejectedResult => r.status === 'rejected')?.reason;
+  }
+  if (failure !== undefined) {
     // Leave nothing behind: the brokers that did start, the controller, a temp dir.
     await Promise.allSettled(slots.map((s) => stopSlot(s)));
     await controller.stop().catch(() => {});
     if (ownsDir && dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
-    throw failure.reason;
+    throw failure;
   }
-  // In process, whatever broker a test asks first lists every broker (each has read the others' unfencing).
-  if (!processMode) await Promise.all(brokers.map((b) => b.waitFor(() => slots.every((s) => b.image.isLive(s.id)), 30_000, 'every broker of the cluster live')));
   log.info(`cluster of ${count} broker(s) ready: ${slots.map((s) => `${host}:${s.port}`).join(',')}`);
   let http: HttpControlServer | null = null;
 
